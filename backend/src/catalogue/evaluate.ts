@@ -1,0 +1,75 @@
+/**
+ * Computes a KPI value from counter sums over a window (and a distinct count when the KPI
+ * needs one). The one place KPI arithmetic lives: series, snapshot and alerts all call it.
+ */
+import { HISTOGRAMS, histogramCounter, type CounterSums } from './events.js';
+import type { KpiDef, Term } from './kpis.js';
+
+function sumTerms(terms: readonly Term[], sums: Partial<CounterSums>): number {
+  let total = 0;
+  for (const [counter, sign] of terms) total += sign * (sums[counter] ?? 0);
+  return total;
+}
+
+/**
+ * @param sums Σ of every counter over the window.
+ * @param distinct the distinct count of the KPI's member set over the same window, or
+ *   undefined when it is not known (then distinct-based KPIs are null).
+ * @returns the value, or null when undefined for this window (0/0, no samples).
+ */
+export function evaluateKpi(def: KpiDef, sums: Partial<CounterSums>, distinct?: number): number | null {
+  const f = def.formula;
+  switch (f.kind) {
+    case 'sum':
+      return sumTerms(f.terms, sums);
+    case 'distinct':
+      return distinct ?? null;
+    case 'ratio': {
+      const num = sumTerms(f.num, sums);
+      const den = 'distinct' in f.den ? distinct : sumTerms(f.den, sums);
+      if (den === undefined || den === 0) return null;
+      return num / den;
+    }
+    case 'quantile':
+      return histogramQuantile(f.histogram, f.q, sums);
+  }
+}
+
+/** The numerator and denominator of a ratio KPI (alerts need them for sample guards). */
+export function ratioParts(def: KpiDef, sums: Partial<CounterSums>, distinct?: number): { num: number; den: number | null } | null {
+  const f = def.formula;
+  if (f.kind !== 'ratio') return null;
+  return { num: sumTerms(f.num, sums), den: 'distinct' in f.den ? (distinct ?? null) : sumTerms(f.den, sums) };
+}
+
+/**
+ * Quantile from summed fixed-bound histogram buckets, linearly interpolated inside the
+ * bucket that holds the rank (the Prometheus histogram_quantile rule). A rank that falls in
+ * the +Inf bucket returns the highest finite bound.
+ */
+export function histogramQuantile(id: keyof typeof HISTOGRAMS, q: number, sums: Partial<CounterSums>): number | null {
+  const bounds = HISTOGRAMS[id].boundsMs;
+  const counts = Array.from({ length: bounds.length + 1 }, (_, i) => sums[histogramCounter(id, i)] ?? 0);
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const rank = q * total;
+  let cumulative = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const count = counts[i]!;
+    if (cumulative + count >= rank && count > 0) {
+      if (i === bounds.length) return bounds[bounds.length - 1]!;
+      const lower = i === 0 ? 0 : bounds[i - 1]!;
+      const upper = bounds[i]!;
+      return lower + ((upper - lower) * (rank - cumulative)) / count;
+    }
+    cumulative += count;
+  }
+  return bounds[bounds.length - 1]!;
+}
+
+/** Index of the histogram bucket a duration falls in (upper bound inclusive). */
+export function histogramBucketIndex(id: keyof typeof HISTOGRAMS, valueMs: number): number {
+  const bounds = HISTOGRAMS[id].boundsMs;
+  for (let i = 0; i < bounds.length; i++) if (valueMs <= bounds[i]!) return i;
+  return bounds.length;
+}

@@ -1,0 +1,104 @@
+/**
+ * The ingest vocabulary (DESIGN.md, "Ingest contract v1") and the counters each event
+ * type feeds. Counters are what the store holds; every KPI is computed from them at read
+ * time, so adding a KPI never changes what is stored unless it needs a new counter.
+ */
+
+export const EVENT_TYPES = [
+  'member.join',
+  'member.leave',
+  'message',
+  'interaction',
+  'push.sent',
+  'push.delivered',
+  'push.open',
+  'push.click',
+  'page.view',
+  'cart.add',
+  'order.create',
+  'order.paid',
+  'activity.reach',
+  'activity.join',
+  'service.request',
+  'service.reply',
+  'service.resolve',
+  'spend',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The store's tag dimensions. `''` means "not given" (the tag is omitted in InfluxDB). */
+export const DIMENSIONS = ['channel', 'community', 'campaign'] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+export type Tags = Record<Dimension, string>;
+
+/** `member.join` → `member_join`: one count counter per event type. */
+export function countCounterOf(type: EventType): CountCounter {
+  return type.replace('.', '_') as CountCounter;
+}
+
+type Underscored<S extends string> = S extends `${infer A}.${infer B}` ? `${A}_${B}` : S;
+export type CountCounter = Underscored<EventType>;
+
+/** Money sums, integer fen (分). Only these event types carry an `amount`. */
+export const AMOUNT_COUNTERS = {
+  'order.create': 'order_create_fen',
+  'order.paid': 'order_paid_fen',
+  spend: 'spend_fen',
+} as const satisfies Partial<Record<EventType, string>>;
+export type AmountCounter = (typeof AMOUNT_COUNTERS)[keyof typeof AMOUNT_COUNTERS];
+export const AMOUNT_EVENT_TYPES = Object.keys(AMOUNT_COUNTERS) as (keyof typeof AMOUNT_COUNTERS)[];
+
+/**
+ * Latency histograms: fixed upper bounds (ms) so bucket counts add up across time and
+ * instances and quantiles are computed from summed buckets (never averaged percentiles).
+ * The last bucket is +Inf.
+ */
+export const HISTOGRAMS = {
+  /** First-response time of customer service: `service.reply` with `duration_ms`. */
+  frt: {
+    eventType: 'service.reply' as EventType,
+    boundsMs: [5_000, 10_000, 20_000, 30_000, 45_000, 60_000, 90_000, 120_000, 180_000, 300_000, 600_000, 1_800_000, 3_600_000],
+  },
+} as const;
+export type HistogramId = keyof typeof HISTOGRAMS;
+/** Field name of histogram bucket `i` (bucket `bounds.length` is +Inf). */
+export function histogramCounter(id: HistogramId, i: number): string {
+  return `${id}_b${String(i).padStart(2, '0')}`;
+}
+export function histogramCounters(id: HistogramId): string[] {
+  return Array.from({ length: HISTOGRAMS[id].boundsMs.length + 1 }, (_, i) => histogramCounter(id, i));
+}
+
+/** Every counter field, in a stable order: the store's schema. */
+export const COUNTERS: readonly string[] = [
+  ...EVENT_TYPES.map(countCounterOf),
+  ...Object.values(AMOUNT_COUNTERS),
+  ...(Object.keys(HISTOGRAMS) as HistogramId[]).flatMap(histogramCounters),
+];
+export type CounterName = string;
+export type CounterSums = Record<CounterName, number>;
+
+/**
+ * Distinct member sets (hashed ids, in memory). A member is in `active` when any event
+ * of these types names them. Distinct counts are written per minute, hour and day only.
+ */
+export const MEMBER_SETS = {
+  active: [
+    'member.join',
+    'message',
+    'interaction',
+    'push.open',
+    'push.click',
+    'page.view',
+    'cart.add',
+    'order.create',
+    'order.paid',
+    'activity.join',
+    'service.request',
+  ] as EventType[],
+} as const;
+export type MemberSetId = keyof typeof MEMBER_SETS;
+export const MEMBER_SET_IDS = Object.keys(MEMBER_SETS) as MemberSetId[];
+
+export const GRANULARITIES = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+export type Granularity = keyof typeof GRANULARITIES;

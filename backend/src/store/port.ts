@@ -1,0 +1,110 @@
+/**
+ * MetricStore: the storage port. Two adapters implement it (InfluxDB via the v1 HTTP API,
+ * DuckDB embedded) and one conformance suite (backend/test/store.conformance.test.ts)
+ * runs against both. The store holds aggregates only: counter sums per bucket and tag set,
+ * distinct counts at fixed granularities, and alert events. Never member ids.
+ *
+ * Time is UTC epoch milliseconds everywhere. Tag value `''` means "no value" (InfluxDB
+ * omits the tag; DuckDB stores the empty string).
+ */
+import type { CounterName, Dimension, Granularity, MemberSetId, Tags } from '../catalogue/events.js';
+
+/** One bucket of one tag set. Writing it again with the same ts + tags replaces it in full. */
+export interface CounterRow {
+  ts: number;
+  tags: Tags;
+  /** Non-negative integers. A counter that is absent is 0. */
+  counters: Record<CounterName, number>;
+}
+
+/** A distinct member count for the period starting at `ts`. Rewritten as the period fills up. */
+export interface DistinctRow {
+  ts: number;
+  granularity: Granularity;
+  set: MemberSetId;
+  /** '' = all channels. */
+  channel: string;
+  value: number;
+}
+
+export interface CounterQuery {
+  /** Inclusive, aligned to `stepMs` + `offsetMs` by the caller. */
+  from: number;
+  /** Exclusive. */
+  to: number;
+  stepMs: number;
+  /** Bucket boundaries are at `offsetMs + k × stepMs` (time-zone alignment of hours / days). */
+  offsetMs: number;
+  /** Allow-listed counter names to sum. */
+  counters: readonly CounterName[];
+  /** Split: one series per distinct value combination of these dimensions. */
+  by: readonly Dimension[];
+  /** Equality filters. */
+  filter: Partial<Tags>;
+}
+
+export interface CounterSeries {
+  /** Values of the `by` dimensions for this series ('' for rows without the tag). */
+  tags: Partial<Tags>;
+  /** Ascending by ts; only buckets that had data. */
+  points: { ts: number; sums: Record<CounterName, number> }[];
+}
+
+export interface DistinctQuery {
+  from: number;
+  to: number;
+  granularity: Granularity;
+  set: MemberSetId;
+  /** true: one series per channel (channel != ''); false: the all-channels total. */
+  byChannel: boolean;
+  /** Only this channel (implies a per-channel row). */
+  channel?: string;
+}
+
+export interface DistinctSeries {
+  /** Present when byChannel or channel was given. */
+  channel?: string;
+  points: { ts: number; value: number }[];
+}
+
+export interface MetricStore {
+  readonly kind: 'duckdb' | 'influx';
+  /** Create database / tables as needed. Idempotent. */
+  init(): Promise<void>;
+  writeCounters(rows: readonly CounterRow[]): Promise<void>;
+  writeDistinct(rows: readonly DistinctRow[]): Promise<void>;
+  queryCounters(q: CounterQuery): Promise<CounterSeries[]>;
+  queryDistinct(q: DistinctQuery): Promise<DistinctSeries[]>;
+  /** Known values of a dimension in [from, to) (filters, cardinality guard). */
+  tagValues(dim: Dimension, from: number, to: number): Promise<string[]>;
+  /** Resolves when the store answers; rejects with a reason otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Tag values must survive every InfluxDB version's line protocol exactly. Backslash
+ * escaping differs between versions (1.6 keeps `\\` as two characters, later versions
+ * unescape it) and a trailing backslash cannot be written at all, so a backslash is allowed
+ * only before an ordinary character. Newlines and other control characters are refused.
+ * Returns a reason, or null when the value is fine.
+ */
+export function tagValueProblem(value: string): string | null {
+  if (value.length > 128) return 'longer than 128 characters';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) return 'contains a control character (newline, tab, …)';
+  if (/\\($|[\\ ,=])/.test(value)) return 'a backslash may not end the value or precede another backslash, a space, "," or "="';
+  if (value !== value.trim()) return 'leading or trailing spaces';
+  return null;
+}
+
+export class StoreError extends Error {
+  constructor(
+    message: string,
+    /** false: retrying the same write will fail again (bad data, auth, missing db). */
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
