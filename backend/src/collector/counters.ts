@@ -1,0 +1,55 @@
+/**
+ * Counter vectors: one Float64Array slot per catalogue counter, so summing windows is a
+ * tight loop rather than object churn on the 1 s tick.
+ */
+import { AMOUNT_COUNTERS, COUNTERS, HISTOGRAMS, countCounterOf, histogramCounter, type CounterSums, type EventType, type HistogramId, type Tags } from '../catalogue/events.js';
+import { histogramBucketIndex } from '../catalogue/evaluate.js';
+
+export type CounterVector = Float64Array;
+export const COUNTER_INDEX: ReadonlyMap<string, number> = new Map(COUNTERS.map((c, i) => [c, i]));
+
+export const newVector = (): CounterVector => new Float64Array(COUNTERS.length);
+
+export function addInto(target: CounterVector, source: CounterVector): void {
+  for (let i = 0; i < target.length; i++) target[i]! += source[i]!;
+}
+
+export function toSums(v: CounterVector): CounterSums {
+  const sums: CounterSums = {};
+  for (let i = 0; i < COUNTERS.length; i++) sums[COUNTERS[i]!] = v[i]!;
+  return sums;
+}
+
+export function fromSums(sums: Partial<CounterSums>): CounterVector {
+  const v = newVector();
+  for (const [name, value] of Object.entries(sums)) {
+    const i = COUNTER_INDEX.get(name);
+    if (i !== undefined && typeof value === 'number') v[i] = value;
+  }
+  return v;
+}
+
+/** What one event adds: its count, its amount (fen) and its latency histogram bucket. */
+export interface CountableEvent {
+  type: EventType;
+  ts: number;
+  tags: Tags;
+  /** Hashed member id (never the raw id). */
+  member?: string;
+  amount?: number;
+  durationMs?: number;
+}
+
+const HISTOGRAM_BY_TYPE = new Map<EventType, HistogramId>(
+  (Object.keys(HISTOGRAMS) as HistogramId[]).map((id) => [HISTOGRAMS[id].eventType, id]),
+);
+
+export function applyEvent(v: CounterVector, e: CountableEvent): void {
+  v[COUNTER_INDEX.get(countCounterOf(e.type))!]! += 1;
+  const amountCounter = (AMOUNT_COUNTERS as Partial<Record<EventType, string>>)[e.type];
+  if (amountCounter && e.amount !== undefined) v[COUNTER_INDEX.get(amountCounter)!]! += e.amount;
+  const hist = HISTOGRAM_BY_TYPE.get(e.type);
+  if (hist && e.durationMs !== undefined) {
+    v[COUNTER_INDEX.get(histogramCounter(hist, histogramBucketIndex(hist, e.durationMs)))!]! += 1;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * Configuration: environment variables, optionally preceded by a YAML file
+ * (`PULSE_CONFIG_FILE`, same keys as the environment; the environment wins). Validated at
+ * start-up with zod; a bad value stops the process with a message naming the setting.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const onOff = z.enum(['on', 'off']);
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const list = z
+  .string()
+  .transform((s) => s.split(',').map((k) => k.trim()).filter((k) => k.length > 0));
+const secret = z.string().min(16, 'must be at least 16 characters');
+
+function validTimezone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The raw settings, exactly as named in the environment. */
+const EnvSchema = z.object({
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().min(1).optional(),
+  PULSE_DATA_DIR: z.string().min(1).default('./data'),
+  PULSE_STORE: z.enum(['duckdb', 'influx']).default('duckdb'),
+  INFLUX_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:8086' }).optional(),
+  INFLUX_DB: z.string().regex(/^[A-Za-z0-9_\-/]{1,64}$/, 'letters, digits, _ - / only, at most 64').optional(),
+  INFLUX_TOKEN: z.string().min(1).optional(),
+  INFLUX_USER: z.string().min(1).optional(),
+  INFLUX_PASSWORD: z.string().min(1).optional(),
+  INFLUX_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  PULSE_DEMO: onOff.optional(),
+  PULSE_INGEST_KEYS: list.pipe(z.array(secret)).optional(),
+  PULSE_READ_TOKEN: secret.optional(),
+  PULSE_ADMIN_TOKEN: secret.optional(),
+  PULSE_SIMULATOR: onOff.optional(),
+  PULSE_SIMULATOR_RATE: int(1, 100_000).default(60),
+  PULSE_BUCKET_SECONDS: int(1, 60).refine((s) => 60 % s === 0, 'must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)').default(10),
+  PULSE_LATENESS_SECONDS: int(0, 86_400).default(300),
+  PULSE_FLUSH_MS: int(50, 60_000).default(1000),
+  PULSE_SALT: z.string().min(16, 'must be at least 16 characters').optional(),
+  PULSE_TIMEZONE: z.string().refine(validTimezone, 'not an IANA time zone (e.g. Asia/Shanghai)').default('Asia/Shanghai'),
+  PULSE_BUSINESS_NAME: z.string().min(1).max(40).default('私域运营中心'),
+  PULSE_INGEST_RATE: int(1, 10_000_000).default(20_000),
+  PULSE_INGEST_BURST: int(1, 100_000_000).default(100_000),
+  PULSE_MAX_CHANNELS: int(1, 10_000).default(50),
+  PULSE_MAX_COMMUNITIES: int(1, 100_000).default(200),
+  PULSE_MAX_CAMPAIGNS: int(1, 100_000).default(100),
+  PULSE_STATIC_DIR: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Embedded demo: simulator on, keys generated, wall labelled 演示数据. */
+  demo: boolean;
+  store:
+    | { kind: 'duckdb'; file: string }
+    | { kind: 'influx'; url: string; db: string; token?: string; user?: string; password?: string; timeoutMs: number };
+  ingestKeys: string[];
+  /** null: read routes are open (demo bound to loopback only). */
+  readToken: string | null;
+  /** null: admin routes are disabled. */
+  adminToken: string | null;
+  /** Which secrets were generated at start-up (printed once so the user can use them). */
+  generated: { ingestKey: boolean; readToken: boolean; adminToken: boolean };
+  simulator: { enabled: boolean; peakEventsPerSecond: number };
+  bucketMs: number;
+  latenessMs: number;
+  flushMs: number;
+  /** null: read from / created in the data dir by the salt module. */
+  salt: string | null;
+  timezone: string;
+  businessName: string;
+  ingestRate: { perSecond: number; burst: number };
+  limits: { channel: number; community: number; campaign: number };
+  staticDir: string | null;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWith('127.');
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`PULSE_CONFIG_FILE: cannot read ${file}: ${(err as Error).message}`]);
+  }
+  const parsed: unknown = parseYaml(text);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError([`PULSE_CONFIG_FILE: ${file} must be a YAML mapping of setting names to values`]);
+  }
+  // Numbers / booleans in YAML become strings so the same coercion rules apply as for env.
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : String(v)]));
+}
+
+const newSecret = () => randomBytes(18).toString('base64url');
+
+/** Parses and cross-checks the settings. Throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const fromFile = env.PULSE_CONFIG_FILE ? readConfigFile(env.PULSE_CONFIG_FILE) : {};
+  const known = new Set(Object.keys(EnvSchema.shape));
+  const unknownInFile = Object.keys(fromFile).filter((k) => !known.has(k));
+  const merged: Record<string, unknown> = { ...fromFile };
+  for (const key of known) {
+    const v = env[key];
+    if (v !== undefined && v !== '') merged[key] = v;
+  }
+  const result = EnvSchema.safeParse(merged);
+  const problems: string[] = unknownInFile.map((k) => `${k}: unknown setting in PULSE_CONFIG_FILE`);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const key = String(issue.path[0] ?? '?');
+      const got = merged[key];
+      const shown = /TOKEN|KEYS|PASSWORD|SALT/.test(key) ? '' : got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
+      problems.push(`${key}: ${issue.message}${shown}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const e = result.data;
+  const demo = e.PULSE_DEMO ? e.PULSE_DEMO === 'on' : e.PULSE_STORE === 'duckdb' && !e.PULSE_INGEST_KEYS;
+  const host = e.HOST ?? (demo ? '127.0.0.1' : '0.0.0.0');
+
+  let store: Config['store'];
+  if (e.PULSE_STORE === 'influx') {
+    if (!e.INFLUX_URL) problems.push('INFLUX_URL: required when PULSE_STORE=influx (e.g. http://127.0.0.1:8086)');
+    if (!e.INFLUX_DB) problems.push('INFLUX_DB: required when PULSE_STORE=influx (the database, or the bucket name on 2.x)');
+    if (e.INFLUX_TOKEN && (e.INFLUX_USER || e.INFLUX_PASSWORD)) {
+      problems.push('INFLUX_TOKEN: give either INFLUX_TOKEN (2.x / 3.x) or INFLUX_USER + INFLUX_PASSWORD (1.x), not both');
+    }
+    if (Boolean(e.INFLUX_USER) !== Boolean(e.INFLUX_PASSWORD)) {
+      problems.push('INFLUX_USER: INFLUX_USER and INFLUX_PASSWORD go together');
+    }
+    store = {
+      kind: 'influx',
+      url: e.INFLUX_URL ?? '',
+      db: e.INFLUX_DB ?? '',
+      token: e.INFLUX_TOKEN,
+      user: e.INFLUX_USER,
+      password: e.INFLUX_PASSWORD,
+      timeoutMs: e.INFLUX_TIMEOUT_MS,
+    };
+  } else {
+    store = { kind: 'duckdb', file: path.join(e.PULSE_DATA_DIR, 'pulse.duckdb') };
+  }
+
+  if (!demo) {
+    if (!e.PULSE_INGEST_KEYS?.length) problems.push('PULSE_INGEST_KEYS: required outside the embedded demo (comma-separated keys, ≥16 characters each)');
+    if (!e.PULSE_READ_TOKEN) problems.push('PULSE_READ_TOKEN: required outside the embedded demo (≥16 characters)');
+  }
+  const readOpen = demo && isLoopback(host) && !e.PULSE_READ_TOKEN;
+  if (problems.length) throw new ConfigError(problems);
+
+  const generated = {
+    ingestKey: !e.PULSE_INGEST_KEYS?.length,
+    readToken: !readOpen && !e.PULSE_READ_TOKEN,
+    adminToken: demo && !e.PULSE_ADMIN_TOKEN,
+  };
+  return {
+    port: e.PORT,
+    host,
+    dataDir: e.PULSE_DATA_DIR,
+    demo,
+    store,
+    ingestKeys: e.PULSE_INGEST_KEYS?.length ? e.PULSE_INGEST_KEYS : [newSecret()],
+    readToken: readOpen ? null : (e.PULSE_READ_TOKEN ?? newSecret()),
+    adminToken: e.PULSE_ADMIN_TOKEN ?? (demo ? newSecret() : null),
+    generated,
+    simulator: { enabled: e.PULSE_SIMULATOR ? e.PULSE_SIMULATOR === 'on' : demo, peakEventsPerSecond: e.PULSE_SIMULATOR_RATE },
+    bucketMs: e.PULSE_BUCKET_SECONDS * 1000,
+    latenessMs: e.PULSE_LATENESS_SECONDS * 1000,
+    flushMs: e.PULSE_FLUSH_MS,
+    salt: e.PULSE_SALT ?? null,
+    timezone: e.PULSE_TIMEZONE,
+    businessName: e.PULSE_BUSINESS_NAME,
+    ingestRate: { perSecond: e.PULSE_INGEST_RATE, burst: e.PULSE_INGEST_BURST },
+    limits: { channel: e.PULSE_MAX_CHANNELS, community: e.PULSE_MAX_COMMUNITIES, campaign: e.PULSE_MAX_CAMPAIGNS },
+    staticDir: e.PULSE_STATIC_DIR ?? null,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** The settings table for the README (kept next to the schema so they cannot drift). */
+export const SETTING_NAMES = Object.keys(EnvSchema.shape);

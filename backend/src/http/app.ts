@@ -1,0 +1,156 @@
+/**
+ * The Express application: every HTTP route, each behind the scope it needs, plus the
+ * built wall (frontend/dist) as static files. Wiring of the services happens in pulse.ts.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { Logger } from 'pino';
+import { GROUPS, KPIS } from '../catalogue/kpis.js';
+import { DIMENSIONS, type Dimension } from '../catalogue/events.js';
+import type { IngestService } from '../ingest/service.js';
+import type { EventRateLimiter } from '../ingest/rateLimit.js';
+import type { SnapshotService } from '../live/snapshot.js';
+import type { PulseMetrics } from '../observability/metrics.js';
+import { QueryError, type SeriesService } from '../query/series.js';
+import type { MetricStore } from '../store/port.js';
+import { requireScope, type AccessPolicy } from './auth.js';
+import { ingestRouter } from './ingestRoute.js';
+
+export interface SimulatorControl {
+  injectSwing(s: { kpi: string; channel?: string; factor: number; durationMs?: number }): unknown;
+  clearSwings(): void;
+  activeSwings(): unknown;
+  /** Validates a swing request; returns a reason or null. */
+  swingProblem(s: { kpi: unknown; channel?: unknown; factor: unknown; durationMs?: unknown }): string | null;
+}
+
+export interface AppDeps {
+  policy: AccessPolicy;
+  ingest: IngestService;
+  limiter: EventRateLimiter;
+  series: SeriesService;
+  snapshots: SnapshotService;
+  store: MetricStore;
+  metrics: PulseMetrics;
+  logger: Logger;
+  staticDir: string | null;
+  simulator: SimulatorControl | null;
+  /** Last store write problem, surfaced by /readyz. */
+  storeWriteProblem(): string | null;
+}
+
+const SERIES_PARAMS = new Set(['kpi', 'from', 'to', 'step', 'by', 'token', ...DIMENSIONS]);
+
+export function createApp(d: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await d.store.ping();
+      const writeProblem = d.storeWriteProblem();
+      res.status(writeProblem ? 503 : 200).json({ status: writeProblem ? 'degraded' : 'ready', store: d.store.kind, ...(writeProblem ? { error: writeProblem } : {}) });
+    } catch (err) {
+      res.status(503).json({ status: 'unavailable', store: d.store.kind, error: (err as Error).message });
+    }
+  });
+  app.get('/metrics', requireScope(d.policy, 'read'), async (_req, res) => {
+    res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
+  });
+
+  app.use(ingestRouter({ policy: d.policy, ingest: d.ingest, limiter: d.limiter, onRequestRejected: d.metrics.httpRejected }));
+
+  const read = requireScope(d.policy, 'read');
+  app.get('/api/v1/kpis', read, (_req, res) => {
+    res.json({ groups: GROUPS, kpis: KPIS, dimensions: DIMENSIONS });
+  });
+  app.get('/api/v1/snapshot', read, (_req, res) => {
+    res.json(d.snapshots.snapshot());
+  });
+  app.get('/api/v1/series', read, async (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    const unknown = Object.keys(q).filter((k) => !SERIES_PARAMS.has(k));
+    if (unknown.length) {
+      res.status(400).json({ error: `unknown parameter ${unknown.map((k) => JSON.stringify(k)).join(', ')}; allowed: ${[...SERIES_PARAMS].filter((p) => p !== 'token').join(', ')}` });
+      return;
+    }
+    for (const [k, v] of Object.entries(q)) {
+      if (typeof v !== 'string') {
+        res.status(400).json({ error: `parameter ${JSON.stringify(k)} must be given once` });
+        return;
+      }
+    }
+    const str = (k: string) => q[k] as string | undefined;
+    const filter: Partial<Record<Dimension, string>> = {};
+    for (const dim of DIMENSIONS) {
+      const v = str(dim);
+      if (v !== undefined) filter[dim] = v;
+    }
+    const kpi = str('kpi');
+    if (!kpi) {
+      res.status(400).json({ error: 'kpi is required, e.g. /api/v1/series?kpi=push_open_rate' });
+      return;
+    }
+    try {
+      res.json(await d.series.series({ kpi, from: str('from'), to: str('to'), step: str('step'), by: str('by'), filter }));
+    } catch (err) {
+      if (err instanceof QueryError) res.status(400).json({ error: err.message });
+      else throw err;
+    }
+  });
+
+  const admin = requireScope(d.policy, 'admin');
+  app.get('/api/v1/simulator/swings', admin, (_req, res) => {
+    if (!d.simulator) return void res.status(409).json({ error: 'the simulator is off (PULSE_SIMULATOR=off)' });
+    res.json({ swings: d.simulator.activeSwings() });
+  });
+  app.post('/api/v1/simulator/swings', admin, express.json({ limit: '16kb' }), (req, res) => {
+    if (!d.simulator) return void res.status(409).json({ error: 'the simulator is off (PULSE_SIMULATOR=off)' });
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const swing = { kpi: b.kpi, channel: b.channel, factor: b.factor, durationMs: b.durationSeconds === undefined ? undefined : Number(b.durationSeconds) * 1000 };
+    const problem = d.simulator.swingProblem(swing);
+    if (problem) return void res.status(400).json({ error: problem });
+    res.status(201).json({ swing: d.simulator.injectSwing(swing as Parameters<SimulatorControl['injectSwing']>[0]) });
+  });
+  app.delete('/api/v1/simulator/swings', admin, (_req, res) => {
+    if (!d.simulator) return void res.status(409).json({ error: 'the simulator is off (PULSE_SIMULATOR=off)' });
+    d.simulator.clearSwings();
+    res.status(204).end();
+  });
+
+  app.use('/api', (_req, res) => {
+    res.status(404).json({ error: 'no such API route' });
+  });
+
+  if (d.staticDir && existsSync(path.join(d.staticDir, 'index.html'))) {
+    const index = path.join(d.staticDir, 'index.html');
+    app.use(express.static(d.staticDir, { index: false, maxAge: '1h' }));
+    // The wall is a single page; index.html is never cached so a reload picks up a new build.
+    app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => res.set('Cache-Control', 'no-cache').sendFile(index));
+  } else {
+    app.get('/', (_req, res) => {
+      res.status(503).type('text/plain; charset=utf-8').send('The wall is not built yet: run `npm run build` (npm start does it on first run).\n');
+    });
+  }
+
+  const onError: ErrorRequestHandler = (err: { type?: string; status?: number; message?: string }, _req, res, _next) => {
+    if (err.type === 'entity.too.large') {
+      d.metrics.httpRejected(413);
+      res.status(413).json({ error: 'body larger than the limit (5 MB for events); split the batch' });
+      return;
+    }
+    if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+      res.status(err.status).json({ error: err.message ?? 'bad request' });
+      return;
+    }
+    d.logger.error({ err }, 'unhandled error in request');
+    res.status(500).json({ error: 'internal error' });
+  };
+  app.use(onError);
+  return app;
+}

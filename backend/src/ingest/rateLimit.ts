@@ -1,0 +1,26 @@
+/**
+ * Per-ingest-key token bucket counted in events (not requests: one request may carry
+ * 10,000 events). Hand-written because the usual Express limiters count requests only.
+ */
+export class EventRateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+  ) {}
+
+  /** Takes `n` tokens for `key`; returns 0 when allowed, else the seconds to wait. */
+  take(key: string, n: number, now: number): number {
+    const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
+    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
+    b.at = now;
+    this.buckets.set(key, b);
+    if (n > this.burst) return Math.ceil(n / this.perSecond);
+    if (b.tokens >= n) {
+      b.tokens -= n;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((n - b.tokens) / this.perSecond));
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The v1 event contract, validated with zod. Unknown fields are refused (a typo such as
+ * "ammount" must not silently lose money), and every refusal names the field.
+ */
+import { z } from 'zod';
+import { AMOUNT_EVENT_TYPES, EVENT_TYPES, HISTOGRAMS, type EventType } from '../catalogue/events.js';
+import { tagValueProblem } from '../store/port.js';
+
+const tagValue = z.string().min(1, 'must not be empty').superRefine((v, ctx) => {
+  const problem = tagValueProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const MAX_AMOUNT_FEN = 1_000_000_000_000; // ¥100亿 in one event is a data error, not a sale
+const MAX_DURATION_MS = 7 * 86_400_000;
+
+const timestamp = z.union([
+  z.number().int('must be an integer (epoch milliseconds)').nonnegative().max(8_640_000_000_000),
+  z.iso.datetime({ offset: true, error: 'must be epoch milliseconds or an ISO 8601 date-time with a zone, e.g. 2026-11-23T20:00:00+08:00' }),
+]);
+
+const DURATION_TYPES = new Set<EventType>(Object.values(HISTOGRAMS).map((h) => h.eventType));
+const AMOUNT_TYPES = new Set<EventType>(AMOUNT_EVENT_TYPES);
+const AMOUNT_REQUIRED = new Set<EventType>(['order.paid', 'spend']);
+
+export const EventSchema = z
+  .strictObject({
+    id: z.string().min(1).max(128).optional(),
+    type: z.enum(EVENT_TYPES, { error: `must be one of: ${EVENT_TYPES.join(', ')}` }),
+    ts: timestamp.optional(),
+    member: z.string().min(1).max(256).optional(),
+    channel: tagValue,
+    community: tagValue.optional(),
+    campaign: tagValue.optional(),
+    source: z.string().max(128).optional(),
+    amount: z.number().int('must be an integer number of fen (分)').nonnegative().max(MAX_AMOUNT_FEN).optional(),
+    duration_ms: z.number().int().nonnegative().max(MAX_DURATION_MS).optional(),
+  }, { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown field ${iss.keys.map((k) => `'${k}'`).join(', ')}` : 'must be a JSON object') })
+  .superRefine((e, ctx) => {
+    if (e.amount !== undefined && !AMOUNT_TYPES.has(e.type)) {
+      ctx.addIssue({ code: 'custom', path: ['amount'], message: `only allowed on ${[...AMOUNT_TYPES].join(', ')}` });
+    }
+    if (e.amount === undefined && AMOUNT_REQUIRED.has(e.type)) {
+      ctx.addIssue({ code: 'custom', path: ['amount'], message: `required on ${e.type} (integer fen)` });
+    }
+    if (e.duration_ms !== undefined && !DURATION_TYPES.has(e.type)) {
+      ctx.addIssue({ code: 'custom', path: ['duration_ms'], message: `only allowed on ${[...DURATION_TYPES].join(', ')}` });
+    }
+  });
+
+export type ValidEvent = z.infer<typeof EventSchema>;
+
+/** A readable one-line reason from a zod error: "amount: must be an integer number of fen (分)". */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}

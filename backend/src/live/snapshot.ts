@@ -1,0 +1,125 @@
+/**
+ * Builds the live view (LiveTick / LiveSnapshot) from the collector's in-memory state:
+ * the last 5 minutes vs the 5 before, today vs yesterday at the same time, and per-minute
+ * trend points. Computed once per tick and shared by every client.
+ */
+import { evaluateKpi } from '../catalogue/evaluate.js';
+import { KPIS, usesDistinct, type KpiDef } from '../catalogue/kpis.js';
+import type { Collector } from '../collector/collector.js';
+import type { WindowSums } from '../collector/counterRing.js';
+import { toSums } from '../collector/counters.js';
+import type { DistinctCounts } from '../collector/distinct.js';
+import { DAY, MINUTE, dayStart, floorTo } from '../time/zone.js';
+import type { KpiWindowValue, LiveSnapshot, LiveTick, LiveWindow, TrendPoint, WindowId } from './contract.js';
+
+const FIVE_MIN = 5 * MINUTE;
+const TREND_MINUTES = 60;
+
+export interface SnapshotOptions {
+  collector: Collector;
+  timezone: string;
+  demo: boolean;
+  businessName: string;
+  /** Data before this instant is not in memory (process start, or the oldest seeded slot). */
+  coverageSince: number;
+  now?: () => number;
+}
+
+export function relativeChange(value: number | null, previous: number | null): number | null {
+  if (value === null || previous === null || previous === 0) return null;
+  return (value - previous) / Math.abs(previous);
+}
+
+type DistinctLookup = (def: KpiDef, channel?: string) => number | undefined;
+
+function kpiValues(sums: WindowSums, distinct: DistinctLookup, channel?: string): Record<string, number | null> {
+  const vector = channel === undefined ? sums.total : sums.byChannel.get(channel);
+  const s = vector ? toSums(vector) : {};
+  const out: Record<string, number | null> = {};
+  for (const def of KPIS) out[def.id] = evaluateKpi(def, s, usesDistinct(def) ? distinct(def, channel) : undefined);
+  return out;
+}
+
+const lookupIn = (counts: DistinctCounts | undefined): DistinctLookup => (_def, channel) =>
+  counts === undefined ? undefined : channel === undefined ? counts.total : (counts.byChannel.get(channel) ?? 0);
+
+export class SnapshotService {
+  private seq = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: SnapshotOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  private window(id: WindowId, now: number): LiveWindow {
+    const c = this.opts.collector;
+    const bucket = floorTo(now, c.bucketMs);
+    let from: number, to: number, previousFrom: number, previousTo: number;
+    let current: DistinctCounts | undefined;
+    let previousDistinct: DistinctLookup;
+    if (id === 'last5m') {
+      // Closed buckets only, so both windows are equally complete.
+      to = bucket;
+      from = to - FIVE_MIN;
+      previousTo = from;
+      previousFrom = from - FIVE_MIN;
+      current = c.distinctWindow('active', from, to);
+      previousDistinct = lookupIn(c.distinctWindow('active', previousFrom, previousTo));
+    } else {
+      from = dayStart(now, this.opts.timezone);
+      to = bucket + c.bucketMs;
+      previousFrom = from - DAY;
+      previousTo = floorTo(now, MINUTE) - DAY;
+      current = c.distinctPeriod('active', 'day', from) ?? { total: 0, byChannel: new Map() };
+      const yesterdayAtThisTime = c.dayDistinctAtMinute('active', floorTo(now, MINUTE) - DAY);
+      previousDistinct = (_def, channel) => (channel === undefined ? yesterdayAtThisTime : undefined);
+    }
+    const sums = c.windowSums(from, to);
+    const values = kpiValues(sums, lookupIn(current));
+    const havePrevious = previousFrom >= this.opts.coverageSince;
+    const previous = havePrevious ? kpiValues(c.windowSums(previousFrom, previousTo), previousDistinct) : null;
+    const kpis: Record<string, KpiWindowValue> = {};
+    for (const def of KPIS) {
+      const value = values[def.id] ?? null;
+      const prev = previous?.[def.id] ?? null;
+      kpis[def.id] = { value, previous: prev, change: relativeChange(value, prev) };
+    }
+    const channels = new Set([...sums.byChannel.keys(), ...(current?.byChannel.keys() ?? [])]);
+    const byChannel: LiveWindow['byChannel'] = {};
+    for (const ch of [...channels].sort()) byChannel[ch] = kpiValues(sums, lookupIn(current), ch);
+    return { id, from, to, previousFrom, previousTo, kpis, byChannel };
+  }
+
+  private trendPoint(minute: number): TrendPoint {
+    const c = this.opts.collector;
+    const sums = c.windowSums(minute, minute + MINUTE);
+    return { ts: minute, values: kpiValues(sums, lookupIn(c.distinctPeriod('active', 'minute', minute))) };
+  }
+
+  tick(): LiveTick {
+    const now = this.now();
+    const minute = floorTo(now, MINUTE);
+    return {
+      serverTime: now,
+      seq: ++this.seq,
+      windows: { last5m: this.window('last5m', now), today: this.window('today', now) },
+      trendTail: [this.trendPoint(minute - MINUTE), this.trendPoint(minute)],
+      freshness: this.opts.collector.freshness(),
+    };
+  }
+
+  snapshot(): LiveSnapshot {
+    const tick = this.tick();
+    const minute = floorTo(tick.serverTime, MINUTE);
+    const trend: TrendPoint[] = [];
+    for (let i = TREND_MINUTES - 1; i >= 0; i--) trend.push(this.trendPoint(minute - i * MINUTE));
+    return {
+      ...tick,
+      demo: this.opts.demo,
+      timezone: this.opts.timezone,
+      bucketSeconds: this.opts.collector.bucketMs / 1000,
+      businessName: this.opts.businessName,
+      trend,
+    };
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Prometheus metrics (prom-client): one registry per process, exposed at /metrics.
+ * Modules get narrow callback interfaces (IngestMetrics, CollectorMetrics) rather than
+ * prom-client objects, so they stay testable and do not depend on the metrics library.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CollectorMetrics } from '../collector/collector.js';
+import type { IngestMetrics, RejectReason } from '../ingest/service.js';
+
+export interface PulseMetrics {
+  registry: Registry;
+  ingest: IngestMetrics;
+  collector: CollectorMetrics;
+  socketClients(n: number): void;
+  tagOverflow(dimension: string): void;
+  httpRejected(status: number): void;
+}
+
+export function createMetrics(): PulseMetrics {
+  const registry = new Registry();
+  // Defaults include nodejs_eventloop_lag_seconds and friends.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
+  const accepted = new Counter({ name: 'pulse_events_accepted_total', help: 'Events accepted by ingest', registers: [registry] });
+  const duplicates = new Counter({ name: 'pulse_events_duplicate_total', help: 'Events skipped because their id was seen within the lateness window', registers: [registry] });
+  const rejected = new Counter({ name: 'pulse_events_rejected_total', help: 'Events rejected by ingest, by reason', labelNames: ['reason'], registers: [registry] });
+  const requestsRejected = new Counter({ name: 'pulse_ingest_requests_rejected_total', help: 'Ingest requests refused whole, by HTTP status', labelNames: ['status'], registers: [registry] });
+  const flush = new Histogram({
+    name: 'pulse_bucket_flush_duration_seconds',
+    help: 'Time to write dirty buckets and distinct counts to the store',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const writeErrors = new Counter({ name: 'pulse_store_write_errors_total', help: 'Failed store writes (rows are kept and retried)', labelNames: ['kind'], registers: [registry] });
+  const rowsWritten = new Counter({ name: 'pulse_store_rows_written_total', help: 'Rows written to the store', labelNames: ['kind'], registers: [registry] });
+  const clients = new Gauge({ name: 'pulse_socket_clients', help: 'Connected live (wall) clients', registers: [registry] });
+  const overflow = new Counter({ name: 'pulse_tag_overflow_total', help: 'Events whose tag value was folded into "(other)" by the cardinality guard', labelNames: ['dimension'], registers: [registry] });
+  for (const reason of ['parse', 'invalid', 'too_late', 'future'] satisfies RejectReason[]) rejected.inc({ reason }, 0);
+  for (const kind of ['counters', 'distinct']) {
+    writeErrors.inc({ kind }, 0);
+    rowsWritten.inc({ kind }, 0);
+  }
+  return {
+    registry,
+    ingest: {
+      accepted: (n) => accepted.inc(n),
+      duplicate: (n) => duplicates.inc(n),
+      rejected: (reason, n) => rejected.inc({ reason }, n),
+    },
+    collector: {
+      flushDuration: (s) => flush.observe(s),
+      storeWriteError: (kind) => writeErrors.inc({ kind }),
+      rowsWritten: (kind, n) => rowsWritten.inc({ kind }, n),
+    },
+    socketClients: (n) => clients.set(n),
+    tagOverflow: (dimension) => overflow.inc({ dimension }),
+    httpRejected: (status) => requestsRejected.inc({ status: String(status) }),
+  };
+}

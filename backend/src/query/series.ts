@@ -1,0 +1,181 @@
+/**
+ * History queries: `GET /api/v1/series`. Validates the request, picks or checks the step,
+ * reads counter sums (and distinct counts) from the store and computes the KPI per bucket
+ * as a ratio of sums. A request that would exceed the point limit is refused, not run.
+ */
+import { DIMENSIONS, GRANULARITIES, HISTOGRAMS, histogramCounters, type CounterSums, type Dimension, type Granularity, type Tags } from '../catalogue/events.js';
+import { evaluateKpi } from '../catalogue/evaluate.js';
+import { KPI_BY_ID, allowedSplits, usesDistinct, type KpiDef } from '../catalogue/kpis.js';
+import type { MetricStore } from '../store/port.js';
+import { DAY, HOUR, MINUTE, alignmentOffset, ceilTo, floorTo } from '../time/zone.js';
+
+export const MAX_POINTS = 2000;
+/** Longest range one request may cover. */
+const MAX_RANGE_MS = 400 * DAY;
+/** Auto step: the smallest candidate that keeps a chart readable. */
+const AUTO_TARGET_POINTS = 720;
+
+export class QueryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueryError';
+  }
+}
+
+export interface SeriesRequest {
+  kpi: string;
+  from?: string;
+  to?: string;
+  step?: string;
+  by?: string;
+  filter: Partial<Record<Dimension, string>>;
+}
+
+export interface SeriesResult {
+  kpi: string;
+  unit: KpiDef['unit'];
+  from: number;
+  to: number;
+  step: number;
+  series: { tags: Partial<Tags>; points: [number, number | null][] }[];
+}
+
+const DURATION = /^(\d+)(s|m|h|d)$/;
+const UNIT_MS = { s: 1000, m: MINUTE, h: HOUR, d: DAY } as const;
+
+export function parseDuration(text: string): number | null {
+  const m = DURATION.exec(text);
+  if (m) return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  if (/^\d+$/.test(text)) return Number(text);
+  return null;
+}
+
+function parseTime(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined || text === '') return fallback;
+  if (/^\d{1,15}$/.test(text)) return Number(text);
+  const t = Date.parse(text);
+  if (/^\d{4}-\d{2}-\d{2}T/.test(text) && Number.isFinite(t)) return t;
+  throw new QueryError(`${name} must be epoch milliseconds or an ISO 8601 date-time (e.g. 2026-11-23T00:00:00+08:00), got ${JSON.stringify(text)}`);
+}
+
+function countersFor(def: KpiDef): string[] {
+  const f = def.formula;
+  switch (f.kind) {
+    case 'sum':
+      return f.terms.map(([c]) => c);
+    case 'ratio':
+      return [...f.num.map(([c]) => c), ...('distinct' in f.den ? [] : f.den.map(([c]) => c))];
+    case 'quantile':
+      return histogramCounters(f.histogram as keyof typeof HISTOGRAMS);
+    case 'distinct':
+      return [];
+  }
+}
+
+const granularityOfStep = (step: number): Granularity | undefined =>
+  (Object.keys(GRANULARITIES) as Granularity[]).find((g) => GRANULARITIES[g] === step);
+
+export class SeriesService {
+  constructor(
+    private readonly store: MetricStore,
+    private readonly bucketMs: number,
+    private readonly timezone: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Candidate steps for a KPI, smallest first. */
+  stepsFor(def: KpiDef): number[] {
+    if (usesDistinct(def)) return Object.values(GRANULARITIES);
+    const all = [this.bucketMs, MINUTE, 5 * MINUTE, 15 * MINUTE, HOUR, 6 * HOUR, DAY];
+    return [...new Set(all.filter((s) => s >= this.bucketMs && s % this.bucketMs === 0))];
+  }
+
+  async series(req: SeriesRequest): Promise<SeriesResult> {
+    const def = KPI_BY_ID.get(req.kpi);
+    if (!def) throw new QueryError(`unknown KPI ${JSON.stringify(req.kpi)}; GET /api/v1/kpis lists the KPIs`);
+    const now = this.now();
+    const to = parseTime('to', req.to, now);
+    const from = parseTime('from', req.from, to - HOUR);
+    if (!(from < to)) throw new QueryError('from must be before to');
+    if (to - from > MAX_RANGE_MS) throw new QueryError(`range is longer than ${MAX_RANGE_MS / DAY} days`);
+
+    const distinctSet = usesDistinct(def);
+    let step: number;
+    if (req.step !== undefined && req.step !== '' && req.step !== 'auto') {
+      const parsed = parseDuration(req.step);
+      if (parsed === null || parsed <= 0) throw new QueryError(`step must be a duration such as 10s, 1m, 1h, 1d, got ${JSON.stringify(req.step)}`);
+      step = parsed;
+      if (distinctSet && !granularityOfStep(step)) {
+        throw new QueryError(`${def.id} counts distinct members, which do not add up across time: step must be 1m, 1h or 1d`);
+      }
+      if (!distinctSet && step % this.bucketMs !== 0) throw new QueryError(`step must be a multiple of the bucket size (${this.bucketMs / 1000}s)`);
+    } else {
+      const candidates = this.stepsFor(def);
+      step = candidates.find((s) => (to - from) / s <= AUTO_TARGET_POINTS) ?? candidates[candidates.length - 1]!;
+    }
+    const offset = alignmentOffset(step, this.timezone, from);
+    const alignedFrom = floorTo(from, step, offset);
+    const alignedTo = ceilTo(to, step, offset);
+    const points = Math.round((alignedTo - alignedFrom) / step);
+    if (points > MAX_POINTS) {
+      throw new QueryError(`this range and step give ${points} points per series; the limit is ${MAX_POINTS}. Use a larger step or a shorter range`);
+    }
+
+    const allowed = allowedSplits(def);
+    const by = (req.by ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    for (const d of by) {
+      if (!(DIMENSIONS as readonly string[]).includes(d)) throw new QueryError(`by must be a list of ${DIMENSIONS.join(', ')}, got ${JSON.stringify(d)}`);
+      if (!allowed.includes(d as Dimension)) throw new QueryError(`${def.id} can only be split by ${allowed.join(', ')}`);
+    }
+    for (const d of Object.keys(req.filter) as Dimension[]) {
+      if (!allowed.includes(d)) throw new QueryError(`${def.id} can only be filtered by ${allowed.join(', ')}`);
+    }
+    const dims = [...new Set(by)] as Dimension[];
+
+    // Group key → bucket ts → sums / distinct
+    const groups = new Map<string, { tags: Partial<Tags>; sums: Map<number, CounterSums>; distinct: Map<number, number> }>();
+    const group = (tags: Partial<Tags>) => {
+      const key = JSON.stringify(dims.map((d) => tags[d] ?? ''));
+      let g = groups.get(key);
+      if (!g) {
+        g = { tags: Object.fromEntries(dims.map((d) => [d, tags[d] ?? ''])), sums: new Map(), distinct: new Map() };
+        groups.set(key, g);
+      }
+      return g;
+    };
+
+    const counters = countersFor(def);
+    if (counters.length) {
+      const rows = await this.store.queryCounters({ from: alignedFrom, to: alignedTo, stepMs: step, offsetMs: offset, counters, by: dims, filter: req.filter });
+      for (const s of rows) {
+        const g = group(s.tags);
+        for (const p of s.points) g.sums.set(p.ts, p.sums);
+      }
+    }
+    if (distinctSet) {
+      const granularity = granularityOfStep(step)!;
+      const channel = req.filter.channel;
+      const rows = await this.store.queryDistinct({ from: alignedFrom, to: alignedTo, granularity, set: distinctSet, byChannel: dims.includes('channel'), ...(channel !== undefined ? { channel } : {}) });
+      for (const s of rows) {
+        const g = group(dims.includes('channel') ? { channel: s.channel ?? '' } : {});
+        for (const p of s.points) g.distinct.set(p.ts, p.value);
+      }
+    }
+    if (dims.length === 0 && groups.size === 0) group({});
+
+    const series = [...groups.values()]
+      .sort((a, b) => JSON.stringify(a.tags).localeCompare(JSON.stringify(b.tags)))
+      .map((g) => {
+        const pts: [number, number | null][] = [];
+        for (let ts = alignedFrom; ts < alignedTo; ts += step) {
+          if (ts > now) {
+            pts.push([ts, null]);
+            continue;
+          }
+          pts.push([ts, evaluateKpi(def, g.sums.get(ts) ?? {}, distinctSet ? (g.distinct.get(ts) ?? 0) : undefined)]);
+        }
+        return { tags: g.tags, points: pts };
+      });
+    return { kpi: def.id, unit: def.unit, from: alignedFrom, to: alignedTo, step, series };
+  }
+}

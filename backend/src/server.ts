@@ -1,0 +1,231 @@
+/**
+ * Composition root: the only place that wires modules together. `startPulse(config)` is
+ * what tests call; running this file starts the product from the environment.
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import pino, { type Logger } from 'pino';
+import { DIMENSIONS } from './catalogue/events.js';
+import { Collector } from './collector/collector.js';
+import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { resolveSalt } from './config/salt.js';
+import { createApp, type SimulatorControl } from './http/app.js';
+import { TokenSet, mayRead, type AccessPolicy } from './http/auth.js';
+import { IdDeduplicator } from './ingest/dedup.js';
+import { createMemberHasher } from './ingest/memberHash.js';
+import { EventRateLimiter } from './ingest/rateLimit.js';
+import { IngestService } from './ingest/service.js';
+import { TagGuard } from './ingest/tagGuard.js';
+import { LiveHub } from './live/hub.js';
+import { SnapshotService } from './live/snapshot.js';
+import { createMetrics } from './observability/metrics.js';
+import { SeriesService } from './query/series.js';
+import { createSimulatorControl } from './simulator/control.js';
+import { createDuckDbStore } from './store/duckdb/adapter.js';
+import { createInfluxStore } from './store/influx/adapter.js';
+import type { MetricStore } from './store/port.js';
+import { DAY } from './time/zone.js';
+
+export interface PulseHandle {
+  url: string;
+  port: number;
+  config: Config;
+  store: MetricStore;
+  collector: Collector;
+  ingest: IngestService;
+  simulator: SimulatorControl | null;
+  http: HttpServer;
+  close(): Promise<void>;
+}
+
+/** Events may be stamped this far ahead of the server clock (producer clock drift). */
+const FUTURE_SKEW_MS = 60_000;
+
+async function openStore(config: Config): Promise<MetricStore> {
+  if (config.store.kind === 'influx') {
+    const { url, db, token, user, password, timeoutMs } = config.store;
+    return createInfluxStore({ url, db, token, user, password, timeoutMs });
+  }
+  mkdirSync(path.dirname(config.store.file), { recursive: true });
+  return createDuckDbStore({ file: config.store.file });
+}
+
+function defaultStaticDir(): string {
+  // backend/dist/server.js (or backend/src/server.ts under tests) → frontend/dist
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../frontend/dist');
+}
+
+export async function startPulse(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<PulseHandle> {
+  const startedAt = Date.now();
+  mkdirSync(config.dataDir, { recursive: true });
+  const salt = resolveSalt(config.salt, config.dataDir);
+  const metrics = createMetrics();
+
+  const store = await openStore(config);
+  await store.init();
+
+  const collector = new Collector({
+    bucketMs: config.bucketMs,
+    latenessMs: config.latenessMs,
+    flushMs: config.flushMs,
+    timezone: config.timezone,
+    store,
+    logger,
+    metrics: metrics.collector,
+  });
+  await collector.seedFromStore();
+
+  const tagGuard = new TagGuard(config.limits, (dim) => metrics.tagOverflow(dim));
+  for (const dim of DIMENSIONS) tagGuard.seed(dim, await store.tagValues(dim, startedAt - 30 * DAY, startedAt + DAY));
+  const dedup = new IdDeduplicator(config.latenessMs);
+  const ingest = new IngestService({
+    collector,
+    hashMember: createMemberHasher(salt),
+    dedup,
+    tagGuard,
+    latenessMs: config.latenessMs,
+    futureSkewMs: FUTURE_SKEW_MS,
+    metrics: metrics.ingest,
+  });
+
+  const policy: AccessPolicy = {
+    ingest: new TokenSet(config.ingestKeys),
+    read: config.readToken === null ? null : new TokenSet([config.readToken]),
+    admin: config.adminToken === null ? null : new TokenSet([config.adminToken]),
+  };
+  const snapshots = new SnapshotService({
+    collector,
+    timezone: config.timezone,
+    demo: config.demo,
+    businessName: config.businessName,
+    coverageSince: Math.min(startedAt, collector.seededSince ?? startedAt),
+  });
+  const simulator = config.simulator.enabled
+    ? createSimulatorControl((events) => ingest.accept(events), { peakEventsPerSecond: config.simulator.peakEventsPerSecond, timezone: config.timezone })
+    : null;
+
+  const app = createApp({
+    policy,
+    ingest,
+    limiter: new EventRateLimiter(config.ingestRate.perSecond, config.ingestRate.burst),
+    series: new SeriesService(store, config.bucketMs, config.timezone),
+    snapshots,
+    store,
+    metrics,
+    logger,
+    staticDir: config.staticDir ?? defaultStaticDir(),
+    simulator,
+    storeWriteProblem: () => collector.lastError,
+  });
+  const http = createServer(app);
+  // Slow or stalled clients must not hold sockets forever.
+  http.requestTimeout = 30_000;
+  http.headersTimeout = 15_000;
+  const hub = new LiveHub(http, {
+    snapshots,
+    authorize: (token) => mayRead(policy, token),
+    onClientCount: (n) => metrics.socketClients(n),
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  collector.start();
+  hub.start();
+  simulator?.start();
+  const sweep = setInterval(() => dedup.sweep(Date.now()), 10_000);
+  sweep.unref();
+
+  const port = (http.address() as AddressInfo).port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+  let closed = false;
+  return {
+    url,
+    port,
+    config,
+    store,
+    collector,
+    ingest,
+    simulator,
+    http,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(sweep);
+      simulator?.stop();
+      await hub.close();
+      await collector.stop();
+      await store.close();
+    },
+  };
+}
+
+function printBanner(h: PulseHandle): void {
+  const c = h.config;
+  const wall = c.readToken ? `${h.url}/?token=${encodeURIComponent(c.readToken)}` : `${h.url}/`;
+  const lines = [
+    '',
+    `  私域脉搏 Siyu Pulse${c.demo ? ' — 演示模式 / DEMO (simulated data)' : ''}`,
+    `  Wall:        ${wall}`,
+    `  Store:       ${c.store.kind === 'duckdb' ? `DuckDB ${c.store.file}` : `InfluxDB ${c.store.url} db=${c.store.db}`}`,
+    `  Simulator:   ${c.simulator.enabled ? 'on' : 'off'}`,
+  ];
+  if (c.generated.ingestKey) lines.push(`  Ingest key:  ${c.ingestKeys[0]}   (generated for this run; set PULSE_INGEST_KEYS to keep one)`);
+  if (c.generated.readToken && c.readToken) lines.push(`  Read token:  ${c.readToken}   (generated; set PULSE_READ_TOKEN)`);
+  if (c.generated.adminToken && c.adminToken) lines.push(`  Admin token: ${c.adminToken}   (generated; set PULSE_ADMIN_TOKEN)`);
+  lines.push(
+    `  Send events: curl -X POST ${h.url}/api/v1/events -H 'Authorization: Bearer ${c.generated.ingestKey ? c.ingestKeys[0] : '<ingest key>'}' \\`,
+    `                 -H 'Content-Type: application/json' -d '[{"type":"member.join","channel":"wecom","member":"u1"}]'`,
+    '',
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.logLevel });
+  let handle: PulseHandle;
+  try {
+    handle = await startPulse(config, logger);
+  } catch (err) {
+    logger.fatal({ err }, 'Siyu Pulse could not start');
+    process.stderr.write(`Siyu Pulse could not start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  printBanner(handle);
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down: flushing buckets to the store');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    handle.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  void main();
+}

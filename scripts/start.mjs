@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// `npm start`: builds what is missing or older than its sources on the first run, then
+// starts the server. Plain Node so it works before anything is compiled.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const newest = (dir) => {
+  let t = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    t = Math.max(t, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+};
+const stale = (output, ...sources) =>
+  !existsSync(output) || sources.some((s) => existsSync(s) && newest(s) > statSync(output).mtimeMs);
+
+const steps = [
+  ['alerts', path.join(root, 'alerts/dist/index.js'), [path.join(root, 'alerts/src')]],
+  ['backend', path.join(root, 'backend/dist/server.js'), [path.join(root, 'backend/src')]],
+  ['frontend', path.join(root, 'frontend/dist/index.html'), [path.join(root, 'frontend/src'), path.join(root, 'frontend/index.html')]],
+];
+for (const [ws, output, sources] of steps) {
+  if (!stale(output, ...sources)) continue;
+  console.log(`Building ${ws} …`);
+  const r = spawnSync('npm', ['run', 'build', '-w', ws], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+// Same process: signals reach the server directly, so Ctrl-C flushes buckets before exit.
+const { main } = await import(new URL('../backend/dist/server.js', import.meta.url).href);
+await main();
