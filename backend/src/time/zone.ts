@@ -21,8 +21,22 @@ function formatter(tz: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Offset of `tz` from UTC at instant `at`, in ms (Asia/Shanghai → +8 h). */
+/**
+ * Offset of `tz` from UTC at instant `at`, in ms (Asia/Shanghai → +8 h). Memoised per
+ * 15-minute slot (zone transitions fall on quarter hours): it runs several times per event.
+ */
+const SLOT = 15 * 60_000;
+const lastOffset = new Map<string, { slot: number; offset: number }>();
 export function tzOffsetMs(tz: string, at: number): number {
+  const slot = Math.floor(at / SLOT);
+  const cached = lastOffset.get(tz);
+  if (cached && cached.slot === slot) return cached.offset;
+  const offset = computeOffset(tz, at);
+  lastOffset.set(tz, { slot, offset });
+  return offset;
+}
+
+function computeOffset(tz: string, at: number): number {
   const parts: Record<string, number> = {};
   for (const p of formatter(tz).formatToParts(new Date(at))) {
     if (p.type !== 'literal') parts[p.type] = Number(p.value);
