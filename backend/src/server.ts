@@ -104,7 +104,7 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
     coverageSince: Math.min(startedAt, collector.seededSince ?? startedAt),
   });
   const simulator = config.simulator.enabled
-    ? createSimulatorControl((events) => ingest.accept(events), { peakEventsPerSecond: config.simulator.peakEventsPerSecond, timezone: config.timezone })
+    ? createSimulatorControl((events) => ingest.accept(events), { peakEventsPerSecond: config.simulator.peakEventsPerSecond, timezone: config.timezone, onError: (err) => logger.error({ err }, 'simulator sink failed') })
     : null;
 
   const app = createApp({

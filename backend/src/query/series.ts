@@ -3,7 +3,8 @@
  * reads counter sums (and distinct counts) from the store and computes the KPI per bucket
  * as a ratio of sums. A request that would exceed the point limit is refused, not run.
  */
-import { DIMENSIONS, GRANULARITIES, HISTOGRAMS, histogramCounters, type CounterSums, type Dimension, type Granularity, type Tags } from '../catalogue/events.js';
+import type { HISTOGRAMS} from '../catalogue/events.js';
+import { DIMENSIONS, GRANULARITIES, histogramCounters, type CounterSums, type Dimension, type Granularity, type Tags } from '../catalogue/events.js';
 import { evaluateKpi } from '../catalogue/evaluate.js';
 import { KPI_BY_ID, allowedSplits, usesDistinct, type KpiDef } from '../catalogue/kpis.js';
 import type { MetricStore } from '../store/port.js';

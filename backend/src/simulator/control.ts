@@ -3,15 +3,15 @@
  * producers' events, and the admin API can inject a swing in one KPI and channel.
  */
 import type { SimulatorControl } from '../http/app.js';
-import { SWING_KPIS, Simulator, type RawEvent } from './simulator.js';
+import { CHANNELS, SWING_KPIS, Simulator, type RawEvent } from './simulator.js';
 
 const MAX_SWING_MS = 24 * 3_600_000;
 
 export function createSimulatorControl(
   sink: (events: RawEvent[]) => void,
-  opts: { peakEventsPerSecond: number; timezone: string },
+  opts: { peakEventsPerSecond: number; timezone: string; onError(err: unknown): void },
 ): SimulatorControl & { start(): void; stop(): void } {
-  const sim = new Simulator(sink, { peakEventsPerSecond: opts.peakEventsPerSecond, timezone: opts.timezone });
+  const sim = new Simulator(sink, { peakEventsPerSecond: opts.peakEventsPerSecond, timezone: opts.timezone, onError: opts.onError });
   return {
     start: () => sim.start(),
     stop: () => sim.stop(),
@@ -20,7 +20,7 @@ export function createSimulatorControl(
     activeSwings: () => sim.activeSwings(),
     swingProblem: (s) => {
       if (typeof s.kpi !== 'string' || !(SWING_KPIS as readonly string[]).includes(s.kpi)) return `kpi must be one of ${SWING_KPIS.join(', ')}`;
-      if (s.channel !== undefined && (typeof s.channel !== 'string' || s.channel === '')) return 'channel must be a non-empty string when given';
+      if (s.channel !== undefined && !(CHANNELS as readonly unknown[]).includes(s.channel)) return `channel must be one of the simulated channels: ${CHANNELS.join(', ')}`;
       if (typeof s.factor !== 'number' || !Number.isFinite(s.factor) || s.factor < 0 || s.factor > 10) return 'factor must be a number between 0 and 10 (0.84 = a 16% drop)';
       if (s.durationMs !== undefined && (typeof s.durationMs !== 'number' || !Number.isFinite(s.durationMs) || s.durationMs <= 0 || s.durationMs > MAX_SWING_MS)) {
         return 'durationSeconds must be between 1 and 86400';

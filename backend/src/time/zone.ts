@@ -68,3 +68,9 @@ export function dayStart(ts: number, tz: string): number {
 export function localHour(ts: number, tz: string): number {
   return new Date(ts + tzOffsetMs(tz, ts)).getUTCHours();
 }
+
+/** Minutes since local midnight in `tz`, fractional, in [0, 1440). */
+export function minuteOfDay(ts: number, tz: string): number {
+  const local = ts + tzOffsetMs(tz, ts);
+  return (((local % DAY) + DAY) % DAY) / MINUTE;
+}
