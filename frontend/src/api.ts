@@ -1,0 +1,42 @@
+/**
+ * REST access. The read token comes from the page URL (`?token=…`) and is sent as
+ * `Authorization: Bearer …`; on loopback demo mode there is none. The token is never logged.
+ */
+import type { LiveSnapshot } from '../../backend/src/live/contract';
+import type { KpiDef, Label } from '../../backend/src/catalogue/kpis';
+
+export interface KpiGroup {
+  id: string;
+  label: Label;
+  note?: Label;
+}
+export interface KpiCatalogue {
+  groups: KpiGroup[];
+  kpis: KpiDef[];
+}
+
+export function tokenFromUrl(search: string): string | undefined {
+  const t = new URLSearchParams(search).get('token');
+  return t ? t : undefined;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    path: string,
+  ) {
+    super(`HTTP ${status} for ${path}`);
+    this.name = 'HttpError';
+  }
+}
+
+export async function getJson<T>(path: string, token: string | undefined, signal?: AbortSignal): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(path, { headers, cache: 'no-store', ...(signal ? { signal } : {}) });
+  if (!res.ok) throw new HttpError(res.status, path);
+  return (await res.json()) as T;
+}
+
+export const fetchCatalogue = (token: string | undefined, signal?: AbortSignal) => getJson<KpiCatalogue>('/api/v1/kpis', token, signal);
+export const fetchSnapshot = (token: string | undefined, signal?: AbortSignal) => getJson<LiveSnapshot>('/api/v1/snapshot', token, signal);

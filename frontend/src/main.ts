@@ -1,0 +1,8 @@
+import { createApp } from 'vue';
+import { createPinia } from 'pinia';
+import App from './App.vue';
+import { lang, setLang } from './i18n';
+import './style.css';
+
+setLang(lang.value);
+createApp(App).use(createPinia()).mount('#app');

@@ -1,0 +1,123 @@
+/**
+ * Live state of the wall: connection status, the latest snapshot/tick and the bounded
+ * one-hour trend. Fed by `useLiveSocket`; components only read it.
+ *
+ * Server payloads are held in `shallowRef`s and replaced wholesale on every tick: Vue does
+ * not deep-proxy them (cheap for a tab that runs for days) and a replacement is the change
+ * signal for computed values and the chart.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef } from 'vue';
+import type { Freshness, KpiWindowValue, LiveSnapshot, LiveTick, LiveWindow, TrendPoint, WindowId } from '../../../backend/src/live/contract';
+import { boundedTrend, mergeTrend } from './trend';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
+
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** Client time (epoch ms) the connection entered this state — for offline: when it was lost. */
+  since: number;
+  /** Why, when it matters to the viewer ('auth' = the server refused the token). */
+  reason?: 'auth';
+}
+
+export interface WallMeta {
+  demo: boolean;
+  timezone: string;
+  bucketSeconds: number;
+  businessName: string;
+}
+
+/** A tick may be ignored (duplicate / out of order) or tell the caller to fetch a full snapshot. */
+export type TickResult = 'applied' | 'ignored' | 'resync';
+
+/** The trend tail covers two minutes; a longer silence between ticks leaves holes. */
+export const RESYNC_AFTER_SILENCE_MS = 60_000;
+
+export const DEFAULT_TIMEZONE = 'Asia/Shanghai';
+
+export const useLiveStore = defineStore('live', () => {
+  const connection = ref<ConnectionStatus>({ state: 'connecting', since: Date.now() });
+  const meta = ref<WallMeta | null>(null);
+  const windows = shallowRef<Record<WindowId, LiveWindow> | null>(null);
+  const trend = shallowRef<TrendPoint[]>([]);
+  const freshness = shallowRef<Freshness | null>(null);
+  /** Server time of the latest snapshot/tick. */
+  const serverTime = ref<number | null>(null);
+  const seq = ref<number | null>(null);
+  /** Client time the latest snapshot/tick arrived: what per-tile freshness is measured from. */
+  const receivedAt = ref<number | null>(null);
+  /** serverTime − client receive time of the latest message: corrects the wall clock. */
+  const clockOffsetMs = ref(0);
+  /** Ticks that arrived with a sequence gap (missed ticks), for diagnostics. */
+  const missedTicks = ref(0);
+  const snapshots = ref(0);
+
+  const timezone = computed(() => meta.value?.timezone || DEFAULT_TIMEZONE);
+  const hasData = computed(() => windows.value !== null);
+
+  function setConnection(state: ConnectionState, at = Date.now(), reason?: 'auth'): void {
+    const cur = connection.value;
+    // Keep the original `since` while the state (and reason) stays the same.
+    if (cur.state === state && cur.reason === reason) return;
+    connection.value = reason ? { state, since: at, reason } : { state, since: at };
+  }
+
+  function stamp(t: LiveTick, at: number): void {
+    serverTime.value = t.serverTime;
+    receivedAt.value = at;
+    clockOffsetMs.value = t.serverTime - at;
+    seq.value = t.seq;
+    windows.value = t.windows;
+    freshness.value = t.freshness;
+  }
+
+  /** A full snapshot replaces everything (on connect, after a non-recovered reconnect, on resync). */
+  function applySnapshot(s: LiveSnapshot, at = Date.now()): void {
+    meta.value = { demo: s.demo, timezone: s.timezone, bucketSeconds: s.bucketSeconds, businessName: s.businessName };
+    stamp(s, at);
+    trend.value = mergeTrend(boundedTrend(s.trend), s.trendTail ?? []);
+    snapshots.value++;
+  }
+
+  function applyTick(t: LiveTick, at = Date.now()): TickResult {
+    const last = seq.value;
+    // Same or older sequence number: a duplicate or a late (e.g. volatile) packet.
+    if (last !== null && t.seq <= last) return 'ignored';
+    const silence = serverTime.value === null ? Infinity : t.serverTime - serverTime.value;
+    if (last !== null && t.seq > last + 1) missedTicks.value += t.seq - last - 1;
+    stamp(t, at);
+    trend.value = mergeTrend(trend.value, t.trendTail);
+    return meta.value === null || silence > RESYNC_AFTER_SILENCE_MS ? 'resync' : 'applied';
+  }
+
+  function kpi(window: WindowId, id: string): KpiWindowValue | null {
+    return windows.value?.[window]?.kpis[id] ?? null;
+  }
+
+  /** Forget the sequence so the next snapshot/tick is accepted (a new server process restarts seq). */
+  function resetSequence(): void {
+    seq.value = null;
+  }
+
+  return {
+    connection,
+    meta,
+    windows,
+    trend,
+    freshness,
+    serverTime,
+    seq,
+    receivedAt,
+    clockOffsetMs,
+    missedTicks,
+    snapshots,
+    timezone,
+    hasData,
+    setConnection,
+    applySnapshot,
+    applyTick,
+    kpi,
+    resetSequence,
+  };
+});
