@@ -158,7 +158,7 @@ describe.each([
       expect(first.windows.today.kpis.gmv!.value).toBe(expectedGmv);
       const tick = await waitFor<LiveTick>(socket, 'tick');
       expect(tick.windows.today.kpis.push_open_rate!.value).toBeCloseTo(expectedOpen, 12);
-      expect(tick.trendTail).toHaveLength(2);
+      expect(tick.trendTail).toHaveLength(6);
       // The 25 live events landed in the current minute's trend point.
       const minute = floorTo(tick.serverTime, MINUTE);
       const current = tick.trendTail.find((p) => p.ts === minute);

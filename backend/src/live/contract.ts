@@ -49,7 +49,7 @@ export interface LiveTick {
   /** Monotonic per server process; a gap tells the client it missed ticks. */
   seq: number;
   windows: Record<WindowId, LiveWindow>;
-  /** The last two minute points (the current minute keeps changing until it closes). */
+  /** The last six minute points: the current one keeps changing, and late events can still change the five before. */
   trendTail: TrendPoint[];
   freshness: Freshness;
 }

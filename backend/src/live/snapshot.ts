@@ -14,6 +14,8 @@ import type { KpiWindowValue, LiveSnapshot, LiveTick, LiveWindow, TrendPoint, Wi
 
 const FIVE_MIN = 5 * MINUTE;
 const TREND_MINUTES = 60;
+/** Late events (within the lateness window) still change recent minutes; ticks resend them. */
+const TAIL_MINUTES = 6;
 
 export interface SnapshotOptions {
   collector: Collector;
@@ -96,20 +98,28 @@ export class SnapshotService {
     return { ts: minute, values: kpiValues(sums, lookupIn(c.distinctPeriod('active', 'minute', minute))) };
   }
 
+  /** The broadcast tick: advances `seq` (only ticks do, so a gap means a missed tick). */
   tick(): LiveTick {
+    return this.build(++this.seq);
+  }
+
+  private build(seq: number): LiveTick {
     const now = this.now();
     const minute = floorTo(now, MINUTE);
+    const trendTail: TrendPoint[] = [];
+    for (let i = TAIL_MINUTES - 1; i >= 0; i--) trendTail.push(this.trendPoint(minute - i * MINUTE));
     return {
       serverTime: now,
-      seq: ++this.seq,
+      seq,
       windows: { last5m: this.window('last5m', now), today: this.window('today', now) },
-      trendTail: [this.trendPoint(minute - MINUTE), this.trendPoint(minute)],
+      trendTail,
       freshness: this.opts.collector.freshness(),
     };
   }
 
+  /** A full view for a new client or a REST read; carries the last tick's seq. */
   snapshot(): LiveSnapshot {
-    const tick = this.tick();
+    const tick = this.build(this.seq);
     const minute = floorTo(tick.serverTime, MINUTE);
     const trend: TrendPoint[] = [];
     for (let i = TREND_MINUTES - 1; i >= 0; i--) trend.push(this.trendPoint(minute - i * MINUTE));
