@@ -1,5 +1,5 @@
 /**
- * The alert engine lives here (rules, evaluation, notifiers). It is wired by the
- * backend's composition root. The engine itself is the alert-engine issue's work.
+ * @siyu-pulse/alerts — rules, evaluation and notifiers. Wired by the backend's
+ * composition root; see contract.ts for the boundary.
  */
-export const ALERTS_WORKSPACE = '@siyu-pulse/alerts';
+export * from './contract.js';

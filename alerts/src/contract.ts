@@ -1,0 +1,107 @@
+/**
+ * The alert engine's boundary. The engine knows nothing of the backend's modules: the
+ * composition root hands it a KpiSource (live state + store history), an AlertSink (store
+ * + live socket) and a clock. Notifications leave through the Dispatcher (notify/).
+ */
+
+export type Dimension = 'channel' | 'community' | 'campaign';
+
+export interface KpiInfo {
+  id: string;
+  label: { zh: string; en: string };
+  unit: 'count' | 'percent' | 'fen' | 'ms' | 'multiple' | 'per_member';
+  /** Which direction is good for the business (a rise in churn is bad). */
+  good: 'up' | 'down' | 'neutral';
+  /** Ratio of sums: value = num / den. */
+  ratio: boolean;
+  /** Dimensions this KPI can be split by. */
+  splits: Dimension[];
+}
+
+export interface WindowValue {
+  /** null when undefined (0/0, no samples). */
+  value: number | null;
+  /** Ratio KPIs: numerator and denominator sums (for sample guards and significance). */
+  num?: number;
+  den?: number | null;
+  /** The sample behind the value: the denominator for ratios, the value itself for counts. */
+  sample: number;
+}
+
+export interface WindowResult {
+  total: WindowValue;
+  /** Per split value, when `by` was given. */
+  splits: Record<string, WindowValue>;
+}
+
+export interface KpiSource {
+  catalogue(): KpiInfo[];
+  /**
+   * The KPI over [from, to) as a ratio of sums, total and per split value of `by`.
+   * Resolves null when [from, to) starts before the data history does ("not enough history").
+   */
+  window(kpi: string, from: number, to: number, by?: Dimension): Promise<WindowResult | null>;
+  /** Last time (epoch ms) each value of `by` sent any event, for deadman rules. */
+  lastSeen(by: Dimension): Record<string, number>;
+}
+
+export type AlertState = 'ok' | 'pending' | 'firing' | 'resolved' | 'flapping';
+export type Severity = 'warning' | 'critical';
+export type BaselineKind = 'previous_window' | 'same_window_yesterday' | 'same_window_last_week' | 'trailing_mean';
+
+/** One state change of one rule for one split (or the total). Stored in `pulse_alerts` and streamed. */
+export interface AlertEvent {
+  /** Unique id of this event. */
+  id: string;
+  /** Stable id of the alert instance: `${ruleId}|${dim}=${value}` or `${ruleId}|total`. */
+  alertKey: string;
+  ruleId: string;
+  ruleName: string;
+  kpi: string;
+  split: { dim: Dimension; value: string } | null;
+  from: AlertState;
+  state: AlertState;
+  severity: Severity | null;
+  ts: number;
+  value: number | null;
+  baseline: number | null;
+  baselineKind: BaselineKind | 'deadman' | null;
+  /** Relative change (value − baseline) / |baseline|. */
+  change: number | null;
+  /** The threshold crossed (a fraction, e.g. 0.15). */
+  threshold: number | null;
+  /** Short human text (Chinese). */
+  summary: string;
+}
+
+export interface AlertSink {
+  /** Persist (pulse_alerts) and broadcast (live socket). Must not throw into the engine. */
+  publish(events: AlertEvent[]): Promise<void>;
+}
+
+/** What the engine asks the dispatcher to deliver. Formatting belongs to notify/. */
+export interface Notification {
+  /** Idempotency key: the same key is delivered at most once per notifier. */
+  key: string;
+  kind: 'firing' | 'resolved' | 'flapping' | 'test';
+  ruleId: string;
+  ruleName: string;
+  /** Rules in one group are digested together under a storm. */
+  group: string;
+  severity: Severity | 'info';
+  kpi: Pick<KpiInfo, 'id' | 'label' | 'unit' | 'good'>;
+  split: { dim: Dimension; value: string } | null;
+  value: number | null;
+  baseline: number | null;
+  baselineKind: BaselineKind | 'deadman' | null;
+  change: number | null;
+  threshold: number | null;
+  windowMinutes: number;
+  ts: number;
+  /** Largest contributors when the swing is in the total (top 3). */
+  contributors?: { dim: Dimension; value: string; current: number | null; baseline: number | null; change: number | null }[];
+  /** Link to the KPI's trend page (absolute URL). */
+  link: string;
+  /** Notifier ids to deliver to. */
+  targets: string[];
+}
