@@ -3,3 +3,4 @@
  * composition root; see contract.ts for the boundary.
  */
 export * from './contract.js';
+export * from './notify/index.js';

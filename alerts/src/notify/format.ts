@@ -1,0 +1,351 @@
+/**
+ * Chinese markdown for managers' robot groups, from `Notification`s. Only the subset both
+ * DingTalk and WeCom render: headings, lists, links. Numbers follow the wall's conventions
+ * (frontend/src/format.ts): percent values are fractions, money is fen shown as ¥ with 万/亿,
+ * times are Asia/Shanghai.
+ */
+import type { Dimension, KpiInfo, Notification, Severity } from '../contract.js';
+import type { FormattedMessage } from './types.js';
+
+export const TIME_ZONE = 'Asia/Shanghai';
+export const MISSING = '—';
+
+// ── numbers ────────────────────────────────────────────────────────────────────────────
+
+const grouping0 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const grouping2 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+function isMissing(v: number | null | undefined): v is null | undefined {
+  return v === null || v === undefined || !Number.isFinite(v);
+}
+
+const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
+const sign = (v: number) => (v < 0 ? '-' : '');
+
+/** 1,234 · 1.2万 · 1.23亿 · 12.3亿. The step is chosen after rounding, so 9,999.96 is 1.0万, not 10,000. */
+function zhCompact(abs: number, small: (a: number) => string): string {
+  const wan = abs / 1e4;
+  if (abs >= 1e8 || round(wan, 1) >= 1e4) {
+    const yi = abs / 1e8;
+    return `${yi.toFixed(round(yi, 2) >= 10 ? 1 : 2)}亿`;
+  }
+  if (abs >= 1e4 || Number(small(abs).replace(/,/g, '')) >= 1e4) return `${wan.toFixed(1)}万`;
+  return small(abs);
+}
+
+export function formatCount(v: number | null | undefined): string {
+  if (isMissing(v)) return MISSING;
+  const small = (a: number) => (Number.isInteger(a) ? grouping0.format(a) : a < 100 ? a.toFixed(1) : grouping0.format(Math.round(a)));
+  return sign(v) + zhCompact(Math.abs(v), small);
+}
+
+/** Integer fen → ¥9,876.50 · ¥1.2万 · ¥1.23亿. */
+export function formatMoney(fen: number | null | undefined): string {
+  if (isMissing(fen)) return MISSING;
+  return `${sign(fen)}¥${zhCompact(Math.abs(fen) / 100, (a) => grouping2.format(a))}`;
+}
+
+/** A fraction as percent, one decimal: 0.2519 → 25.2%. */
+export function formatPercent(v: number | null | undefined): string {
+  if (isMissing(v)) return MISSING;
+  const p = Math.abs(v) * 100;
+  const text = p >= 1000 ? grouping0.format(Math.round(p)) : p.toFixed(1);
+  return `${text === '0.0' ? '' : sign(v)}${text}%`;
+}
+
+/** 850 毫秒 · 4.2 秒 · 42 秒 · 3.5 分钟 · 1.2 小时 · 2.5 天. */
+export function formatDuration(ms: number | null | undefined): string {
+  if (isMissing(ms)) return MISSING;
+  const pre = sign(ms);
+  const abs = Math.abs(ms);
+  if (Math.round(abs) < 1000) return `${pre}${Math.round(abs)} 毫秒`;
+  const s = abs / 1000;
+  if (round(s, 1) < 10) return `${pre}${s.toFixed(1)} 秒`;
+  if (Math.round(s) < 60) return `${pre}${Math.round(s)} 秒`;
+  const min = s / 60;
+  if (round(min, 1) < 60) return `${pre}${min.toFixed(1)} 分钟`;
+  const h = min / 60;
+  if (round(h, 1) < 48) return `${pre}${h.toFixed(1)} 小时`;
+  return `${pre}${(h / 24).toFixed(1)} 天`;
+}
+
+export function formatValue(v: number | null | undefined, unit: KpiInfo['unit']): string {
+  if (isMissing(v)) return MISSING;
+  switch (unit) {
+    case 'count':
+      return formatCount(v);
+    case 'fen':
+      return formatMoney(v);
+    case 'percent':
+      return formatPercent(v);
+    case 'ms':
+      return formatDuration(v);
+    case 'multiple':
+      return `${v.toFixed(2)} 倍`;
+    case 'per_member':
+      return `${v.toFixed(2)} 次/人`;
+  }
+}
+
+/** A relative change's size, no sign: -0.1631 → 16.3%. */
+export function formatChange(change: number): string {
+  return formatPercent(Math.abs(change));
+}
+
+/** 0.15 → ±15%, 0.125 → ±12.5%. */
+export function formatThreshold(t: number): string {
+  return `±${round(t * 100, 1)}%`;
+}
+
+const dateTime = new Intl.DateTimeFormat('en-CA', {
+  timeZone: TIME_ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** Epoch ms → `2026-11-23 20:15` in Asia/Shanghai. */
+export function formatTime(ts: number): string {
+  const p = Object.fromEntries(dateTime.formatToParts(ts).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+}
+
+// ── words ──────────────────────────────────────────────────────────────────────────────
+
+const DIMENSION: Record<Dimension, string> = { channel: '渠道', community: '社群', campaign: '活动' };
+const SEVERITY: Record<Severity, string> = { critical: '严重', warning: '警告' };
+
+export function scopeText(n: Pick<Notification, 'split'>): string {
+  return n.split ? `${DIMENSION[n.split.dim]} ${n.split.value}` : '全部渠道';
+}
+
+/** 推送打开率 or 推送打开率（渠道 wecom）. */
+function subject(n: Notification): string {
+  return n.split ? `${n.kpi.label.zh}（${scopeText(n)}）` : n.kpi.label.zh;
+}
+
+function changeOf(n: Pick<Notification, 'change' | 'value' | 'baseline'>): number | null {
+  if (n.change !== null && Number.isFinite(n.change)) return n.change;
+  if (isMissing(n.value) || isMissing(n.baseline) || n.baseline === 0) return null;
+  return (n.value - n.baseline) / Math.abs(n.baseline);
+}
+
+/** How the baseline is named in a movement: 环比下降 / 较昨日同期上升 … */
+function comparison(n: Notification): string {
+  switch (n.baselineKind) {
+    case 'previous_window':
+      return '环比';
+    case 'same_window_yesterday':
+      return '较昨日同期';
+    case 'same_window_last_week':
+      return '较上周同期';
+    case 'trailing_mean':
+      // The contract does not carry the number of periods averaged.
+      return '较近期均值';
+    default:
+      return '较基线';
+  }
+}
+
+/** Which baseline, in words, for the 基线 line: 上一个 60 分钟，环比. */
+function baselineName(n: Notification): string {
+  switch (n.baselineKind) {
+    case 'previous_window':
+      return `上一个 ${n.windowMinutes} 分钟，环比`;
+    case 'same_window_yesterday':
+      return '昨日同期，同比';
+    case 'same_window_last_week':
+      return '上周同期，同比';
+    case 'trailing_mean':
+      return '近期均值';
+    default:
+      return '';
+  }
+}
+
+function direction(change: number): string {
+  return change > 0 ? '上升' : change < 0 ? '下降' : '持平';
+}
+
+/** 环比下降 16.3% */
+function movement(n: Notification): string | null {
+  const c = changeOf(n);
+  if (c === null) return null;
+  return c === 0 ? `${comparison(n)}持平` : `${comparison(n)}${direction(c)} ${formatChange(c)}`;
+}
+
+/** Whether the move is good for the business, from the KPI's `good`. */
+function verdict(good: Notification['kpi']['good'], change: number): string {
+  if (good === 'neutral' || change === 0) return '';
+  return (change > 0) === (good === 'up') ? '（有利）' : '（不利）';
+}
+
+const isDeadman = (n: Notification) => n.baselineKind === 'deadman';
+
+/** One line for a notification, without tag: 推送打开率（渠道 wecom）环比下降 16.3% */
+export function describe(n: Notification): string {
+  const s = subject(n);
+  const sep = n.split ? '' : ' ';
+  switch (n.kind) {
+    case 'firing': {
+      if (isDeadman(n)) return `${s}${sep}数据中断`;
+      const m = movement(n);
+      return m ? `${s}${sep}${m}` : `${s}${sep}异常`;
+    }
+    case 'resolved':
+      return `${s}${sep}已恢复正常`;
+    case 'flapping':
+      return `${s}${sep}波动频繁，已暂停通知`;
+    case 'test':
+      return '告警通道测试';
+  }
+}
+
+function tag(n: Notification): string {
+  switch (n.kind) {
+    case 'firing':
+      return n.severity === 'info' ? '提示' : SEVERITY[n.severity];
+    case 'resolved':
+      return '已恢复';
+    case 'flapping':
+      return '波动频繁';
+    case 'test':
+      return '测试';
+  }
+}
+
+export function titleOf(n: Notification): string {
+  switch (n.kind) {
+    case 'firing':
+      return `【告警】${describe(n)}`;
+    case 'resolved':
+      return `【已恢复】${subject(n)}`;
+    case 'flapping':
+      return `【波动频繁】${subject(n)}`;
+    case 'test':
+      return '【测试】私域脉搏告警通道';
+  }
+}
+
+// ── messages ───────────────────────────────────────────────────────────────────────────
+
+const line = (label: string, value: string) => `- ${label}：${value}`;
+
+/** 29.4%（基线 30.1%，环比下降 2.3%） */
+function valueVsBaseline(n: Notification): string {
+  const v = formatValue(n.value, n.kpi.unit);
+  if (isMissing(n.baseline)) return v;
+  const m = movement(n);
+  return `${v}（基线 ${formatValue(n.baseline, n.kpi.unit)}${m ? `，${m}` : ''}）`;
+}
+
+function firingLines(n: Notification): string[] {
+  const lines = [line('级别', tag(n)), line('KPI', n.kpi.label.zh), line('范围', scopeText(n))];
+  if (isDeadman(n)) {
+    lines.push(line('说明', `超过 ${n.windowMinutes} 分钟没有收到数据，请检查数据上报`));
+  } else {
+    lines.push(line('当前值', formatValue(n.value, n.kpi.unit)));
+    if (!isMissing(n.baseline)) {
+      const name = baselineName(n);
+      lines.push(line('基线', `${formatValue(n.baseline, n.kpi.unit)}${name ? `（${name}）` : ''}`));
+    }
+    const c = changeOf(n);
+    if (c !== null) lines.push(line('变化', `${direction(c)}${c === 0 ? '' : ` ${formatChange(c)}`}${verdict(n.kpi.good, c)}`));
+    if (n.threshold !== null) lines.push(line('阈值', formatThreshold(n.threshold)));
+  }
+  lines.push(line('时间', formatTime(n.ts)), line('窗口', `${n.windowMinutes} 分钟`), line('规则', n.ruleName));
+  return lines;
+}
+
+function contributorLines(n: Notification): string[] {
+  if (!n.contributors?.length) return [];
+  const rows = n.contributors.map((c, i) => {
+    const parts = [`当前 ${formatValue(c.current, n.kpi.unit)}`];
+    if (!isMissing(c.baseline)) parts.push(`基线 ${formatValue(c.baseline, n.kpi.unit)}`);
+    if (c.change !== null && Number.isFinite(c.change)) parts.push(`${direction(c.change)} ${formatChange(c.change)}`);
+    return `${i + 1}. ${DIMENSION[c.dim]} ${c.value}：${parts.join('，')}`;
+  });
+  return ['', '主要贡献：', ...rows];
+}
+
+function bodyLines(n: Notification): string[] {
+  switch (n.kind) {
+    case 'firing':
+      return [...firingLines(n), ...contributorLines(n)];
+    case 'resolved':
+      return [
+        line('KPI', n.kpi.label.zh),
+        line('范围', scopeText(n)),
+        line('当前值', valueVsBaseline(n)),
+        line('恢复时间', formatTime(n.ts)),
+        line('窗口', `${n.windowMinutes} 分钟`),
+        line('规则', n.ruleName),
+      ];
+    case 'flapping':
+      return [
+        '该告警短时间内反复触发和恢复，已暂停通知；状态稳定后自动恢复推送。',
+        '',
+        line('KPI', n.kpi.label.zh),
+        line('范围', scopeText(n)),
+        line('当前值', valueVsBaseline(n)),
+        line('时间', formatTime(n.ts)),
+        line('规则', n.ruleName),
+      ];
+    case 'test':
+      return ['这是一条测试消息：收到即表示该通知渠道配置正确。', '', line('时间', formatTime(n.ts))];
+  }
+}
+
+export function formatNotification(n: Notification): FormattedMessage {
+  const title = titleOf(n);
+  const link = n.link ? ['', `[查看趋势](${n.link})`] : [];
+  const text = [`### ${title}`, ...bodyLines(n), ...link].join('\n');
+  return { title, text };
+}
+
+const ORDER = (n: Notification) =>
+  n.kind === 'firing' ? (n.severity === 'critical' ? 0 : 1) : n.kind === 'flapping' ? 2 : n.kind === 'resolved' ? 3 : 4;
+
+function timeRange(ns: Notification[]): string {
+  const tss = ns.map((n) => n.ts);
+  const from = formatTime(Math.min(...tss));
+  const to = formatTime(Math.max(...tss));
+  if (from === to) return from;
+  return from.slice(0, 10) === to.slice(0, 10) ? `${from} 至 ${to.slice(11)}` : `${from} 至 ${to}`;
+}
+
+function counts(ns: Notification[]): string {
+  const c = (p: (n: Notification) => boolean) => ns.filter(p).length;
+  const parts: [string, number][] = [
+    ['严重', c((n) => n.kind === 'firing' && n.severity === 'critical')],
+    ['警告', c((n) => n.kind === 'firing' && n.severity !== 'critical')],
+    ['波动频繁', c((n) => n.kind === 'flapping')],
+    ['已恢复', c((n) => n.kind === 'resolved')],
+  ];
+  return parts.filter(([, k]) => k > 0).map(([w, k]) => `${w} ${k} 条`).join('，');
+}
+
+function digestLine(n: Notification, i: number): string {
+  const details: string[] = [];
+  if (n.kind !== 'test' && !isDeadman(n)) {
+    details.push(`当前 ${formatValue(n.value, n.kpi.unit)}`);
+    if (!isMissing(n.baseline)) details.push(`基线 ${formatValue(n.baseline, n.kpi.unit)}`);
+  }
+  const link = n.link ? ` [趋势](${n.link})` : '';
+  return `${i + 1}. 【${tag(n)}】${describe(n)}${details.length ? `：${details.join('，')}` : ''}${link}`;
+}
+
+/** One message for several notifications (a storm, or what piled up during a throttle). */
+export function formatDigest(ns: Notification[]): FormattedMessage {
+  const [only] = ns;
+  if (!only) throw new Error('formatDigest: no notifications');
+  if (ns.length === 1) return formatNotification(only);
+  const groups = [...new Set(ns.map((n) => n.group))].join('、');
+  const title = `【告警汇总】${ns.length} 条告警（规则组 ${groups}）`;
+  const sorted = [...ns].sort((a, b) => ORDER(a) - ORDER(b) || a.ts - b.ts);
+  const text = [`### ${title}`, line('概况', counts(ns)), line('时间', timeRange(ns)), '', ...sorted.map(digestLine)].join('\n');
+  return { title, text };
+}
