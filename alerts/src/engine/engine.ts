@@ -1,0 +1,487 @@
+/**
+ * The alert engine: every interval, each rule in force is evaluated against the KpiSource
+ * (current window vs baseline), each alert instance's state moves (stateMachine.ts), state
+ * changes go to the AlertSink and notifications to the outlet (the dispatcher), grouped
+ * per rule and evaluation. This module does the I/O and bookkeeping; the decisions are
+ * in the pure modules beside it.
+ */
+import { randomUUID } from 'node:crypto';
+import type {
+  AlertEvent,
+  AlertSink,
+  AlertState,
+  Dimension,
+  KpiInfo,
+  KpiSource,
+  Notification,
+  Severity,
+  WindowResult,
+} from '../contract.js';
+import type { RuleProvider } from '../rules/loader.js';
+import { formatProblem } from '../rules/parse.js';
+import type { ChangeRule, DeadmanRule, Rule, TimeOfDayWindow } from '../rules/schema.js';
+import { needsMinuteWindows, type MinuteAligned } from '../rules/validate.js';
+import { topContributors } from './contributors.js';
+import { evaluateChange, evaluateDeadman, type Evaluation } from './evaluate.js';
+import { decide, emptyMemory, remember, type NotifyKind, type NotifyMemory } from './notifyPolicy.js';
+import { activeSilenceWindow } from './silenceWindows.js';
+import { SilenceStore, type Ack, type Silence, type SilenceInput } from './silences.js';
+import { initialMachine, step, type AlertMachine } from './stateMachine.js';
+import { summaryZh } from './summary.js';
+import type {
+  ActiveAlert,
+  AlertEngineOptions,
+  EngineLogger,
+  EngineStatus,
+  EvaluationReport,
+  NotificationOutlet,
+  RuleStatus,
+  SilencedBy,
+  Split,
+  SplitStatus,
+} from './types.js';
+import { baselineWindows, currentWindow, DAY, evaluationTime, poolWindows } from './windows.js';
+
+interface AlertRecord {
+  key: string;
+  ruleId: string;
+  kpi: string;
+  split: Split;
+  machine: AlertMachine;
+  mem: NotifyMemory;
+  /** Set by the first evaluation. */
+  status?: SplitStatus;
+}
+
+interface RuleRun {
+  events: AlertEvent[];
+  notifications: Notification[];
+}
+
+/** The deadman "KPI": data arrival, value = silence in ms. */
+const DATA_ARRIVAL: Pick<KpiInfo, 'id' | 'label' | 'unit' | 'good'> = {
+  id: 'data_arrival',
+  label: { zh: '数据上报', en: 'Data arrival' },
+  unit: 'ms',
+  good: 'down',
+};
+
+const consoleLogger: EngineLogger = {
+  info: () => {},
+  warn: (o, m) => console.warn(m, o),
+  error: (o, m) => console.error(m, o),
+};
+
+export function alertKeyOf(ruleId: string, split: Split): string {
+  return split ? `${ruleId}|${split.dim}=${split.value}` : `${ruleId}|total`;
+}
+
+export class AlertEngine {
+  private readonly source: KpiSource;
+  private readonly sink: AlertSink;
+  private readonly outlet: NotificationOutlet;
+  private readonly provider: RuleProvider;
+  private readonly intervalMs: number;
+  private readonly alignMs: number;
+  private readonly timezone: string;
+  private readonly now: () => number;
+  private readonly log: EngineLogger;
+  private readonly minuteAligned: MinuteAligned;
+  private readonly deadmanLookbackMs: number;
+  private readonly store: SilenceStore;
+  private readonly records = new Map<string, AlertRecord>();
+  private readonly ruleStatus = new Map<string, Omit<RuleStatus, 'rule' | 'splits'>>();
+  private lastRules: Rule[] = [];
+  private lastEvaluationAt: number | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+  /** Evaluations run one at a time, in call order. */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: AlertEngineOptions) {
+    this.source = opts.source;
+    this.sink = opts.sink;
+    this.outlet = opts.outlet;
+    const rules = opts.rules;
+    this.provider = typeof rules === 'function' ? { rules, problems: () => [] } : rules;
+    this.intervalMs = opts.intervalMs ?? 10_000;
+    this.alignMs = opts.alignMs ?? 1_000;
+    this.timezone = opts.timezone ?? 'Asia/Shanghai';
+    this.now = opts.now ?? Date.now;
+    this.log = opts.logger ?? consoleLogger;
+    this.minuteAligned = opts.minuteAligned ?? needsMinuteWindows;
+    this.deadmanLookbackMs = opts.deadmanLookbackMs ?? DAY;
+    this.store = new SilenceStore(opts.dataDir, this.now, (err, msg) => this.log.error({ err }, msg));
+  }
+
+  // ---- loop ----------------------------------------------------------------------------
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.tick();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.chain.catch(() => {});
+  }
+
+  private tick(): void {
+    // A slow source must not stack evaluations: skip a tick rather than queue it.
+    if (this.busy) {
+      this.log.warn({ intervalMs: this.intervalMs }, 'alerts: evaluation still running, tick skipped');
+      return;
+    }
+    void this.evaluateOnce().catch((err: unknown) => this.log.error({ err }, 'alerts: evaluation failed'));
+  }
+
+  /** One full evaluation of every rule at `now` (default: the clock). */
+  evaluateOnce(now?: number): Promise<EvaluationReport> {
+    const run = this.chain.then(() => this.run(now ?? this.now()));
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private async run(nowMs: number): Promise<EvaluationReport> {
+    this.busy = true;
+    try {
+      const t = evaluationTime(nowMs, false, this.alignMs);
+      const rules = this.provider.rules();
+      this.forgetRemovedRules(rules);
+      this.lastRules = rules;
+      const catalogue = new Map(this.source.catalogue().map((k) => [k.id, k]));
+      const runs = await Promise.all(
+        rules.map((rule) =>
+          this.evaluateRule(rule, t, catalogue).catch((err: unknown): RuleRun => {
+            this.log.error({ err, ruleId: rule.id }, 'alerts: rule evaluation failed');
+            this.ruleStatus.set(rule.id, {
+              lastEvaluatedAt: t,
+              error: err instanceof Error ? err.message : String(err),
+              notEnoughHistory: false,
+            });
+            return { events: [], notifications: [] };
+          }),
+        ),
+      );
+      this.lastEvaluationAt = t;
+      const events = runs.flatMap((r) => r.events);
+      if (events.length) {
+        try {
+          await this.sink.publish(events);
+        } catch (err) {
+          this.log.error({ err, events: events.length }, 'alerts: sink.publish failed');
+        }
+      }
+      const batches = runs.map((r) => r.notifications).filter((b) => b.length > 0);
+      for (const batch of batches) {
+        try {
+          await this.outlet.enqueue(batch);
+        } catch (err) {
+          this.log.error({ err, ruleId: batch[0]?.ruleId }, 'alerts: outlet.enqueue failed');
+        }
+      }
+      return { ts: t, events, notifications: batches };
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private forgetRemovedRules(rules: Rule[]): void {
+    const ids = new Set(rules.map((r) => r.id));
+    for (const [key, rec] of this.records) {
+      if (!ids.has(rec.ruleId)) this.records.delete(key);
+    }
+    for (const id of this.ruleStatus.keys()) if (!ids.has(id)) this.ruleStatus.delete(id);
+  }
+
+  // ---- evaluation ----------------------------------------------------------------------
+
+  private async evaluateRule(rule: Rule, t: number, catalogue: ReadonlyMap<string, KpiInfo>): Promise<RuleRun> {
+    return rule.kind === 'deadman' ? this.evaluateDeadmanRule(rule, t) : this.evaluateChangeRule(rule, t, catalogue);
+  }
+
+  private async evaluateChangeRule(rule: ChangeRule, tNow: number, catalogue: ReadonlyMap<string, KpiInfo>): Promise<RuleRun> {
+    const kpi = catalogue.get(rule.kpi);
+    if (!kpi) throw new Error(`KPI ${rule.kpi} is no longer in the catalogue`);
+    const t = evaluationTime(tNow, this.minuteAligned(kpi), this.alignMs);
+    const cur = currentWindow(t, rule.windowMs);
+    const spans = baselineWindows(rule.baseline.type, rule.baseline.windows, t, rule.windowMs);
+    const [current, ...bases] = await Promise.all([cur, ...spans].map((s) => this.source.window(kpi.id, s.from, s.to, rule.by)));
+    // Any baseline window before the start of history = not enough history (never an alert).
+    const baseline = current && bases.every((b): b is WindowResult => b !== null) ? poolWindows(bases) : null;
+
+    const instances: { split: Split; evaluation: Evaluation }[] = [];
+    if (rule.by) {
+      const dim = rule.by;
+      const values = new Set([
+        ...Object.keys(current?.splits ?? {}),
+        ...Object.keys(baseline?.splits ?? {}),
+        ...this.openValues(rule.id, dim),
+      ]);
+      for (const value of values) {
+        instances.push({
+          split: { dim, value },
+          evaluation: evaluateChange(rule, kpi, current?.splits[value], baseline?.splits[value]),
+        });
+      }
+    } else {
+      instances.push({ split: null, evaluation: evaluateChange(rule, kpi, current?.total, baseline?.total) });
+    }
+
+    this.ruleStatus.set(rule.id, { lastEvaluatedAt: t, notEnoughHistory: baseline === null });
+    const run = this.advance(rule, kpi, instances, t);
+
+    // Root cause for a swing in the total: the channels that moved it most.
+    if (!rule.by && kpi.splits.includes('channel')) {
+      const firing = run.notifications.filter((n) => n.kind === 'firing');
+      if (firing.length) {
+        try {
+          const [c, ...b] = await Promise.all([cur, ...spans].map((s) => this.source.window(kpi.id, s.from, s.to, 'channel')));
+          if (c && b.every((x): x is WindowResult => x !== null)) {
+            const contributors = topContributors(kpi, 'channel', c, poolWindows(b));
+            for (const n of firing) n.contributors = contributors;
+          }
+        } catch (err) {
+          this.log.warn({ err, ruleId: rule.id }, 'alerts: contributors query failed');
+        }
+      }
+    }
+    return run;
+  }
+
+  private async evaluateDeadmanRule(rule: DeadmanRule, t: number): Promise<RuleRun> {
+    const seen = this.source.lastSeen(rule.by);
+    const values = new Set(Object.keys(seen).filter((v) => t - (seen[v] ?? 0) <= this.deadmanLookbackMs));
+    // A value still alerting stays watched even past the lookback: it is still silent.
+    for (const v of this.openValues(rule.id, rule.by)) values.add(v);
+    const instances = [...values].map((value) => ({
+      split: { dim: rule.by, value },
+      evaluation: evaluateDeadman(rule, seen[value], t),
+    }));
+    this.ruleStatus.set(rule.id, { lastEvaluatedAt: t, notEnoughHistory: false });
+    return this.advance(rule, undefined, instances, t);
+  }
+
+  /** Split values of a rule whose alert is not at rest. */
+  private openValues(ruleId: string, dim: Dimension): string[] {
+    const out: string[] = [];
+    for (const rec of this.records.values()) {
+      if (rec.ruleId === ruleId && rec.split?.dim === dim && rec.machine.state !== 'ok') out.push(rec.split.value);
+    }
+    return out;
+  }
+
+  /** Step every instance's state, collect events and this rule's notifications. */
+  private advance(rule: Rule, kpi: KpiInfo | undefined, instances: { split: Split; evaluation: Evaluation }[], t: number): RuleRun {
+    const kpiId = kpi?.id ?? DATA_ARRIVAL.id;
+    const label = kpi?.label.zh ?? DATA_ARRIVAL.label.zh;
+    const events: AlertEvent[] = [];
+    const notifications: Notification[] = [];
+    const seen = new Set<string>();
+    const window = activeSilenceWindow(rule.silenceWindows, t, this.timezone);
+
+    const only = rule.values ? new Set(rule.values) : undefined;
+    for (const { split, evaluation: ev } of instances) {
+      if (only && split && !only.has(split.value)) continue;
+      const key = alertKeyOf(rule.id, split);
+      seen.add(key);
+      let rec = this.records.get(key);
+      if (!rec) {
+        rec = { key, ruleId: rule.id, kpi: kpiId, split, machine: initialMachine(t), mem: emptyMemory() };
+        this.records.set(key, rec);
+      }
+      const s = step(rec.machine, ev.observation, t, rule);
+      rec.machine = s.machine;
+      const m = s.machine;
+
+      if (s.changed || s.escalated) {
+        events.push({
+          id: randomUUID(),
+          alertKey: key,
+          ruleId: rule.id,
+          ruleName: rule.name,
+          kpi: kpiId,
+          split,
+          from: s.from,
+          state: m.state,
+          severity: m.state === 'ok' ? null : m.severity,
+          ts: t,
+          value: ev.value,
+          baseline: ev.baseline,
+          baselineKind: rule.kind === 'deadman' ? 'deadman' : rule.baseline.type,
+          change: ev.change,
+          threshold: this.thresholdOf(rule, m.state, m.severity),
+          summary: summaryZh({ rule, kpiLabel: label, split, from: s.from, state: m.state, value: ev.value, change: ev.change, flips: m.flips.length }),
+        });
+      }
+      // An ack covers one firing episode.
+      if (s.changed && (m.state === 'resolved' || m.state === 'ok')) this.store.clearAck(key);
+
+      const silence = this.store.match({ ruleId: rule.id, kpi: kpiId, split }, t);
+      const ack = this.store.ackFor(key);
+      const d = decide(m.state, m.severity, rec.mem, { silenceWindow: !!window, silence: !!silence, acked: !!ack }, rule.cooldownMs, t);
+      if (d.kind) {
+        notifications.push(this.notification(rule, kpi, split, key, d.kind, m, ev, t));
+        rec.mem = remember(rec.mem, d.kind, m.severity, t);
+      }
+
+      rec.status = {
+        alertKey: key,
+        split,
+        value: ev.value,
+        baseline: ev.baseline,
+        change: ev.change,
+        state: m.state,
+        severity: m.state === 'ok' ? null : m.severity,
+        notEnoughHistory: ev.notEnoughHistory,
+        lastEvaluatedAt: t,
+        since: m.since,
+        ...(ev.reason ? { reason: ev.reason } : {}),
+        ...(ev.significance ? { significance: ev.significance } : {}),
+        ...(silence ? { silencedBy: silenceInfo(silence) } : window ? { silencedBy: windowInfo(window) } : {}),
+        ...(ack ? { ackedBy: ack } : {}),
+        ...(d.heldBy ? { heldBy: d.heldBy } : {}),
+      };
+    }
+
+    // Forget quiet alerts that vanished from the data, once their cooldown can no longer matter.
+    for (const [key, rec] of this.records) {
+      if (rec.ruleId !== rule.id || seen.has(key)) continue;
+      const quiet = rec.machine.state === 'ok' && rec.mem.told !== 'firing' && rec.mem.told !== 'flapping';
+      const cooled = rec.mem.lastFiringAt === null || t - rec.mem.lastFiringAt >= rule.cooldownMs;
+      // A rule edited to split differently: its old instances are gone for good.
+      const sameDim = rec.split?.dim === rule.by;
+      if (!sameDim || (quiet && cooled)) this.records.delete(key);
+    }
+    return { events, notifications };
+  }
+
+  private thresholdOf(rule: Rule, state: AlertState, severity: Severity | null): number | null {
+    if (rule.kind === 'deadman') return null;
+    if (state === 'resolved' || state === 'ok') return rule.thresholds.clear;
+    return severity === 'critical' && rule.thresholds.critical !== undefined ? rule.thresholds.critical : rule.thresholds.fire;
+  }
+
+  private notification(
+    rule: Rule,
+    kpi: KpiInfo | undefined,
+    split: Split,
+    key: string,
+    kind: NotifyKind,
+    m: AlertMachine,
+    ev: Evaluation,
+    t: number,
+  ): Notification {
+    const info = kpi ? { id: kpi.id, label: kpi.label, unit: kpi.unit, good: kpi.good } : DATA_ARRIVAL;
+    const spanMs = rule.kind === 'deadman' ? rule.afterMs : rule.windowMs;
+    // The trend page shows the swing with context: at least the last hour, or 4 windows.
+    const link = this.opts.linkFor(info.id, split, t - Math.max(4 * spanMs, 3_600_000), t);
+    return {
+      key: `${key}|${kind}|${t}`,
+      kind,
+      ruleId: rule.id,
+      ruleName: rule.name,
+      group: rule.group,
+      severity: kind === 'firing' ? (m.severity ?? 'warning') : kind === 'flapping' ? 'warning' : 'info',
+      kpi: info,
+      split,
+      value: ev.value,
+      baseline: ev.baseline,
+      baselineKind: rule.kind === 'deadman' ? 'deadman' : rule.baseline.type,
+      change: ev.change,
+      threshold: this.thresholdOf(rule, kind === 'resolved' ? 'resolved' : 'firing', m.severity),
+      windowMinutes: spanMs / 60_000,
+      ts: t,
+      link,
+      targets: [...rule.notify],
+    };
+  }
+
+  // ---- silences and acks ----------------------------------------------------------------
+
+  silence(input: SilenceInput): Silence {
+    const s = this.store.silence(input);
+    this.log.info({ silence: s }, 'alerts: silence added');
+    return s;
+  }
+
+  unsilence(id: string, by: string): Silence | undefined {
+    const s = this.store.unsilence(id, by);
+    if (s) this.log.info({ id, by }, 'alerts: silence ended');
+    return s;
+  }
+
+  silences(opts: { includeEnded?: boolean } = {}): Silence[] {
+    return this.store.list(opts);
+  }
+
+  /** Acknowledge a firing (or flapping) alert: no further firing messages this episode. */
+  ack(alertKey: string, by: string, reason: string): Ack {
+    const rec = this.records.get(alertKey);
+    if (!rec || (rec.machine.state !== 'firing' && rec.machine.state !== 'flapping')) {
+      throw new Error(`alert ${alertKey} is not firing`);
+    }
+    const a = this.store.ack(alertKey, by, reason);
+    this.log.info({ ack: a }, 'alerts: acked');
+    return a;
+  }
+
+  acks(): Ack[] {
+    return this.store.acks();
+  }
+
+  // ---- views ---------------------------------------------------------------------------
+
+  status(): EngineStatus {
+    const problems = this.provider.problems();
+    return {
+      running: this.timer !== undefined,
+      lastEvaluationAt: this.lastEvaluationAt,
+      rules: this.provider.rules().map((rule) => {
+        const st = this.ruleStatus.get(rule.id);
+        return {
+          rule,
+          lastEvaluatedAt: st?.lastEvaluatedAt ?? null,
+          ...(st?.error ? { error: st.error } : {}),
+          notEnoughHistory: st?.notEnoughHistory ?? false,
+          splits: [...this.records.values()]
+            .filter((r) => r.ruleId === rule.id)
+            .flatMap((r) => (r.status ? [this.view(r, r.status)] : []))
+            .sort((a, b) => a.alertKey.localeCompare(b.alertKey)),
+        };
+      }),
+      problems,
+      problemText: problems.map(formatProblem),
+    };
+  }
+
+  /** Alerts pending, firing or flapping. */
+  active(): ActiveAlert[] {
+    const names = new Map(this.lastRules.map((r) => [r.id, r.name]));
+    const open: AlertState[] = ['pending', 'firing', 'flapping'];
+    return [...this.records.values()].flatMap((r) =>
+      r.status && open.includes(r.machine.state)
+        ? [{ ...this.view(r, r.status), ruleId: r.ruleId, ruleName: names.get(r.ruleId) ?? r.ruleId, kpi: r.kpi }]
+        : [],
+    );
+  }
+
+  /** Silences and acks change between evaluations: show the current ones. */
+  private view(r: AlertRecord, st: SplitStatus): SplitStatus {
+    const { silencedBy: last, ackedBy: _ack, ...rest } = st;
+    const silence = this.store.match({ ruleId: r.ruleId, kpi: r.kpi, split: r.split });
+    const ack = this.store.ackFor(r.key);
+    const silencedBy = silence ? silenceInfo(silence) : last?.type === 'silence_window' ? last : undefined;
+    return { ...rest, ...(silencedBy ? { silencedBy } : {}), ...(ack ? { ackedBy: ack } : {}) };
+  }
+}
+
+function silenceInfo(s: Silence): SilencedBy {
+  return { type: 'silence', id: s.id, by: s.by, until: s.until, reason: s.reason };
+}
+
+function windowInfo(w: TimeOfDayWindow): SilencedBy {
+  return { type: 'silence_window', from: w.from, to: w.to };
+}

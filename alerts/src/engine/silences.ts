@@ -1,0 +1,184 @@
+/**
+ * Silences (time-bounded, by matchers) and acks (per firing alert), with who / when /
+ * why, persisted to `<dataDir>/silences.json` so they survive a restart. Writes are
+ * atomic (temp file + rename): a crash never leaves half a file.
+ *
+ * Ended and expired silences and old acks are kept for a week as an audit trail.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Dimension } from '../contract.js';
+
+export interface SilenceMatchers {
+  ruleId?: string;
+  kpi?: string;
+  dim?: Dimension;
+  value?: string;
+}
+
+export interface Silence {
+  id: string;
+  matchers: SilenceMatchers;
+  createdAt: number;
+  until: number;
+  by: string;
+  reason: string;
+  /** Set when removed before `until`. */
+  endedAt?: number;
+  endedBy?: string;
+}
+
+export interface Ack {
+  alertKey: string;
+  by: string;
+  reason: string;
+  at: number;
+}
+
+/** What a silence is matched against. */
+export interface AlertIdentity {
+  ruleId: string;
+  kpi: string;
+  split: { dim: Dimension; value: string } | null;
+}
+
+export interface SilenceInput {
+  matchers: SilenceMatchers;
+  until: number;
+  by: string;
+  reason: string;
+}
+
+const AUDIT_MS = 7 * 86_400_000;
+const ORPHAN_ACK_MS = 30 * 86_400_000;
+
+interface FileShape {
+  version: 1;
+  silences: Silence[];
+  acks: Ack[];
+}
+
+export function matches(m: SilenceMatchers, a: AlertIdentity): boolean {
+  if (m.ruleId !== undefined && m.ruleId !== a.ruleId) return false;
+  if (m.kpi !== undefined && m.kpi !== a.kpi) return false;
+  if (m.dim !== undefined && a.split?.dim !== m.dim) return false;
+  if (m.value !== undefined && a.split?.value !== m.value) return false;
+  return true;
+}
+
+export class SilenceStore {
+  private silences: Silence[] = [];
+  private ackMap = new Map<string, Ack>();
+  private readonly file: string;
+
+  constructor(
+    dataDir: string,
+    private readonly now: () => number,
+    private readonly onError: (err: unknown, msg: string) => void = () => {},
+  ) {
+    mkdirSync(dataDir, { recursive: true });
+    this.file = join(dataDir, 'silences.json');
+    this.load();
+  }
+
+  silence(input: SilenceInput): Silence {
+    const now = this.now();
+    const matchers = Object.fromEntries(
+      Object.entries(input.matchers).filter(([, v]) => typeof v === 'string' && v !== ''),
+    ) as SilenceMatchers;
+    if (Object.keys(matchers).length === 0) throw new Error('a silence needs at least one matcher (ruleId, kpi, dim or value)');
+    if (!(input.until > now)) throw new Error('silence `until` must be in the future');
+    if (!input.by.trim()) throw new Error('silence needs `by` (who)');
+    const s: Silence = { id: randomUUID(), matchers, createdAt: now, until: input.until, by: input.by, reason: input.reason };
+    this.silences.push(s);
+    this.save();
+    return s;
+  }
+
+  /** Ends a silence now; returns it, or undefined when unknown or already over. */
+  unsilence(id: string, by: string): Silence | undefined {
+    const now = this.now();
+    const s = this.silences.find((x) => x.id === id && x.endedAt === undefined && x.until > now);
+    if (!s) return undefined;
+    s.endedAt = now;
+    s.endedBy = by;
+    this.save();
+    return s;
+  }
+
+  /** Active silences; with `includeEnded`, also the last week's ended / expired ones. */
+  list(opts: { includeEnded?: boolean } = {}): Silence[] {
+    const now = this.now();
+    return this.silences.filter((s) => opts.includeEnded || this.isActive(s, now)).map((s) => ({ ...s, matchers: { ...s.matchers } }));
+  }
+
+  /** The first active silence that matches the alert. */
+  match(alert: AlertIdentity, at: number = this.now()): Silence | undefined {
+    return this.silences.find((s) => this.isActive(s, at) && matches(s.matchers, alert));
+  }
+
+  ack(alertKey: string, by: string, reason: string): Ack {
+    if (!by.trim()) throw new Error('ack needs `by` (who)');
+    const a: Ack = { alertKey, by, reason, at: this.now() };
+    this.ackMap.set(alertKey, a);
+    this.save();
+    return a;
+  }
+
+  ackFor(alertKey: string): Ack | undefined {
+    return this.ackMap.get(alertKey);
+  }
+
+  acks(): Ack[] {
+    return [...this.ackMap.values()].map((a) => ({ ...a }));
+  }
+
+  /** An ack belongs to one firing episode: the engine clears it when the alert resolves. */
+  clearAck(alertKey: string): void {
+    if (this.ackMap.delete(alertKey)) this.save();
+  }
+
+  private isActive(s: Silence, at: number): boolean {
+    return s.endedAt === undefined && s.createdAt <= at && at < s.until;
+  }
+
+  private load(): void {
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch {
+      return; // first run
+    }
+    try {
+      const data = JSON.parse(text) as Partial<FileShape>;
+      this.silences = Array.isArray(data.silences) ? data.silences : [];
+      this.ackMap = new Map((Array.isArray(data.acks) ? data.acks : []).map((a) => [a.alertKey, a]));
+    } catch (err) {
+      // Keep the unreadable file for a human; start empty rather than refuse to alert.
+      const aside = `${this.file}.corrupt-${this.now()}`;
+      try {
+        renameSync(this.file, aside);
+      } catch {
+        /* nothing more to do */
+      }
+      this.onError(err, `silences.json unreadable, moved to ${aside}`);
+    }
+  }
+
+  private save(): void {
+    const cutoff = this.now() - AUDIT_MS;
+    this.silences = this.silences.filter((s) => (s.endedAt ?? s.until) > cutoff);
+    // Acks end with their episode; only orphans (the alert never came back after a restart) age out.
+    for (const [k, a] of this.ackMap) if (a.at <= this.now() - ORPHAN_ACK_MS) this.ackMap.delete(k);
+    const data: FileShape = { version: 1, silences: this.silences, acks: [...this.ackMap.values()] };
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, JSON.stringify(data, null, 2));
+      renameSync(tmp, this.file);
+    } catch (err) {
+      // The change holds in memory; say it will not survive a restart.
+      this.onError(err, 'could not persist silences.json');
+    }
+  }
+}

@@ -1,0 +1,70 @@
+/** Short Chinese texts for alert events (the dispatcher formats notifications itself). */
+import type { AlertState, BaselineKind, Dimension } from '../contract.js';
+import type { Rule } from '../rules/schema.js';
+
+export const DIM_ZH: Record<Dimension, string> = { channel: '渠道', community: '社群', campaign: '活动' };
+
+export function basisZh(kind: BaselineKind, windows: number): string {
+  switch (kind) {
+    case 'previous_window':
+      return '环比';
+    case 'same_window_yesterday':
+      return '较昨日同期';
+    case 'same_window_last_week':
+      return '较上周同期';
+    case 'trailing_mean':
+      return `较前 ${windows} 个窗口均值`;
+  }
+}
+
+/** `推送打开率（渠道 wecom）` */
+export function subjectZh(label: string, split: { dim: Dimension; value: string } | null): string {
+  return split ? `${label}（${DIM_ZH[split.dim]} ${split.value}）` : label;
+}
+
+/** `环比下降 16.3%` */
+export function changeZh(kind: BaselineKind, windows: number, change: number | null): string {
+  if (change === null) return `${basisZh(kind, windows)}无法比较`;
+  const pct = Math.abs(change * 100).toFixed(1);
+  if (Number(pct) === 0) return `${basisZh(kind, windows)}持平`;
+  return `${basisZh(kind, windows)}${change > 0 ? '上升' : '下降'} ${pct}%`;
+}
+
+export interface SummaryInput {
+  rule: Rule;
+  kpiLabel: string;
+  split: { dim: Dimension; value: string } | null;
+  from: AlertState;
+  state: AlertState;
+  value: number | null;
+  change: number | null;
+  flips?: number;
+}
+
+export function summaryZh(s: SummaryInput): string {
+  const { rule, state } = s;
+  if (rule.kind === 'deadman') {
+    const who = s.split ? `${DIM_ZH[s.split.dim]} ${s.split.value}` : '数据';
+    const minutes = Math.floor((s.value ?? 0) / 60_000);
+    const after = Math.round(rule.afterMs / 60_000);
+    if (state === 'firing' || state === 'pending') return `${who} 已 ${minutes} 分钟无数据（阈值 ${after} 分钟）`;
+    if (state === 'flapping') return `${who} 数据时断时续，暂停通知`;
+    return `${who} 已恢复上报`;
+  }
+  const subject = subjectZh(s.kpiLabel, s.split);
+  const moved = changeZh(rule.baseline.type, rule.baseline.windows, s.change);
+  switch (state) {
+    case 'firing':
+      return `${subject}${moved}`;
+    case 'pending':
+      return `${subject}${moved}（观察中）`;
+    case 'resolved':
+      return `${subject}已恢复（${moved}）`;
+    case 'flapping': {
+      const within = Math.round(rule.flapping.withinMs / 60_000);
+      return `${subject}告警反复切换（${within} 分钟内 ${s.flips ?? rule.flapping.maxFlips + 1} 次），暂停通知`;
+    }
+    case 'ok':
+      return s.from === 'pending' ? `${subject}波动未持续（${moved}）` : `${subject}正常（${moved}）`;
+  }
+}
