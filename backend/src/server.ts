@@ -8,10 +8,14 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino, { type Logger } from 'pino';
-import { DIMENSIONS } from './catalogue/events.js';
+import { AlertEngine, Dispatcher, RulesLoader, loadNotifiers } from '@siyu-pulse/alerts';
+import { createKpiSource } from './alerting/kpiSource.js';
+import { createAlertSink } from './alerting/sink.js';
+import { COUNTERS, DIMENSIONS } from './catalogue/events.js';
 import { Collector } from './collector/collector.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { resolveSalt } from './config/salt.js';
+import { alertRouter } from './http/alertRoutes.js';
 import { createApp, type SimulatorControl } from './http/app.js';
 import { TokenSet, mayRead, type AccessPolicy } from './http/auth.js';
 import { IdDeduplicator } from './ingest/dedup.js';
@@ -37,6 +41,8 @@ export interface PulseHandle {
   collector: Collector;
   ingest: IngestService;
   simulator: SimulatorControl | null;
+  engine: AlertEngine;
+  dispatcher: Dispatcher;
   http: HttpServer;
   close(): Promise<void>;
 }
@@ -53,9 +59,17 @@ async function openStore(config: Config): Promise<MetricStore> {
   return createDuckDbStore({ file: config.store.file });
 }
 
-function defaultStaticDir(): string {
-  // backend/dist/server.js (or backend/src/server.ts under tests) → frontend/dist
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../frontend/dist');
+// backend/dist/server.js (or backend/src/server.ts under tests) → the repository root
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** Notifier ids the shipped rules may name even when that robot is not configured. */
+const WELL_KNOWN_NOTIFIERS = ['dingtalk', 'wecom'];
+
+/** Oldest day with any data in the store (baselines before it are "not enough history"). */
+async function historyStart(store: MetricStore, now: number): Promise<number> {
+  const from = now - 60 * DAY;
+  const [series] = await store.queryCounters({ from, to: now + 1, stepMs: DAY, offsetMs: from % DAY, counters: COUNTERS, by: [], filter: {} });
+  const first = series?.points.find((p) => Object.values(p.sums).some((v) => v > 0));
+  return first ? first.ts : now;
 }
 
 export async function startPulse(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<PulseHandle> {
@@ -107,6 +121,46 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
     ? createSimulatorControl((events) => ingest.accept(events), { peakEventsPerSecond: config.simulator.peakEventsPerSecond, timezone: config.timezone, onError: (err) => logger.error({ err }, 'simulator sink failed') })
     : null;
 
+  // Set once the HTTP server is up (links in messages, the live hub for alert events).
+  let publicUrl = `http://127.0.0.1:${config.port}`;
+  let hub: LiveHub | undefined;
+  // Alerts: rules (hot-reloaded YAML) evaluated on live state + store history; state
+  // changes to pulse_alerts and the socket; notifications through the durable dispatcher.
+  const historySince = Math.min(startedAt, await historyStart(store, startedAt));
+  const kpiSource = createKpiSource({ collector, store, timezone: config.timezone, historySince: () => historySince });
+  const notifiers = loadNotifiers({ file: config.alerts.notifiersFile ?? undefined, env: config.alerts.notifierEnv });
+  const dispatcher = new Dispatcher({
+    outboxDir: path.join(config.dataDir, 'outbox'),
+    notifiers,
+    wallUrl: config.alerts.publicUrl ?? undefined,
+    metrics: metrics.delivery,
+    logger,
+  });
+  const rulesLoader = new RulesLoader({
+    dir: config.alerts.rulesDir ?? path.join(REPO_ROOT, 'alerts/rules'),
+    catalogue: kpiSource.catalogue(),
+    notifiers: [...new Set([...notifiers.map((n) => n.id), ...WELL_KNOWN_NOTIFIERS])],
+    logger,
+  });
+  await rulesLoader.start();
+  const linkBase = () => config.alerts.publicUrl ?? publicUrl;
+  const engine = new AlertEngine({
+    source: kpiSource,
+    sink: createAlertSink({ store, broadcast: (events) => hub?.broadcast('alert', events), logger }),
+    outlet: dispatcher,
+    rules: rulesLoader,
+    intervalMs: config.alerts.intervalMs,
+    alignMs: config.bucketMs,
+    timezone: config.timezone,
+    dataDir: config.dataDir,
+    logger,
+    linkFor: (kpi, split, from, to) => {
+      const q = new URLSearchParams({ kpi, from: String(from - (to - from) * 3), to: String(to) });
+      if (split) q.set(split.dim, split.value);
+      return `${linkBase()}/trends?${q}`;
+    },
+  });
+
   const app = createApp({
     policy,
     ingest,
@@ -116,19 +170,21 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
     store,
     metrics,
     logger,
-    staticDir: config.staticDir ?? defaultStaticDir(),
+    staticDir: config.staticDir ?? path.join(REPO_ROOT, 'frontend/dist'),
     simulator,
     storeWriteProblem: () => collector.lastError,
+    routers: [alertRouter({ policy, engine, dispatcher, store })],
   });
   const http = createServer(app);
   // Slow or stalled clients must not hold sockets forever.
   http.requestTimeout = 30_000;
   http.headersTimeout = 15_000;
-  const hub = new LiveHub(http, {
+  hub = new LiveHub(http, {
     snapshots,
     authorize: (token) => mayRead(policy, token),
     onClientCount: (n) => metrics.socketClients(n),
   });
+
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -140,12 +196,15 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
   collector.start();
   hub.start();
   simulator?.start();
+  dispatcher.start();
+  engine.start();
   const sweep = setInterval(() => dedup.sweep(Date.now()), 10_000);
   sweep.unref();
 
   const port = (http.address() as AddressInfo).port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+  publicUrl = url;
   let closed = false;
   return {
     url,
@@ -155,12 +214,17 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
     collector,
     ingest,
     simulator,
+    engine,
+    dispatcher,
     http,
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(sweep);
       simulator?.stop();
+      await engine.stop();
+      rulesLoader.close();
+      await dispatcher.close();
       await hub.close();
       await collector.stop();
       await store.close();

@@ -55,6 +55,16 @@ const EnvSchema = z.object({
   PULSE_MAX_COMMUNITIES: int(1, 100_000).default(200),
   PULSE_MAX_CAMPAIGNS: int(1, 100_000).default(100),
   PULSE_STATIC_DIR: z.string().min(1).optional(),
+  PULSE_RULES_DIR: z.string().min(1).optional(),
+  PULSE_NOTIFIERS_FILE: z.string().min(1).optional(),
+  PULSE_ALERT_INTERVAL_SECONDS: int(1, 3600).default(10),
+  PULSE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL people open the wall at, e.g. https://pulse.example.com' }).optional(),
+  DINGTALK_WEBHOOK: z.url({ protocol: /^https?$/, error: 'must be the robot webhook URL (https://oapi.dingtalk.com/robot/send?access_token=…)' }).optional(),
+  DINGTALK_SECRET: z.string().min(1).optional(),
+  DINGTALK_KEYWORD: z.string().min(1).optional(),
+  DINGTALK_AT_MOBILES: z.string().min(1).optional(),
+  WECOM_WEBHOOK: z.url({ protocol: /^https?$/, error: 'must be the WeCom robot webhook URL' }).optional(),
+  WECOM_MENTIONED_MOBILES: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 type Env = z.infer<typeof EnvSchema>;
@@ -86,6 +96,16 @@ export interface Config {
   ingestRate: { perSecond: number; burst: number };
   limits: { channel: number; community: number; campaign: number };
   staticDir: string | null;
+  alerts: {
+    /** null: the rules shipped in alerts/rules. */
+    rulesDir: string | null;
+    notifiersFile: string | null;
+    intervalMs: number;
+    /** Base of links in messages; null: the server's own URL. */
+    publicUrl: string | null;
+    /** DINGTALK_* / WECOM_* settings for the one-robot setup (read by the notifier config). */
+    notifierEnv: Record<string, string | undefined>;
+  };
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -132,7 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     for (const issue of result.error.issues) {
       const key = String(issue.path[0] ?? '?');
       const got = merged[key];
-      const shown = /TOKEN|KEYS|PASSWORD|SALT/.test(key) ? '' : got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
+      const shown = /TOKEN|KEYS|PASSWORD|SALT|SECRET|WEBHOOK/.test(key) ? '' : got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
       problems.push(`${key}: ${issue.message}${shown}`);
     }
     throw new ConfigError(problems);
@@ -196,6 +216,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestRate: { perSecond: e.PULSE_INGEST_RATE, burst: e.PULSE_INGEST_BURST },
     limits: { channel: e.PULSE_MAX_CHANNELS, community: e.PULSE_MAX_COMMUNITIES, campaign: e.PULSE_MAX_CAMPAIGNS },
     staticDir: e.PULSE_STATIC_DIR ?? null,
+    alerts: {
+      rulesDir: e.PULSE_RULES_DIR ?? null,
+      notifiersFile: e.PULSE_NOTIFIERS_FILE ?? null,
+      intervalMs: e.PULSE_ALERT_INTERVAL_SECONDS * 1000,
+      publicUrl: e.PULSE_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
+      notifierEnv: {
+        ...env,
+        DINGTALK_WEBHOOK: e.DINGTALK_WEBHOOK,
+        DINGTALK_SECRET: e.DINGTALK_SECRET,
+        DINGTALK_KEYWORD: e.DINGTALK_KEYWORD,
+        DINGTALK_AT_MOBILES: e.DINGTALK_AT_MOBILES,
+        WECOM_WEBHOOK: e.WECOM_WEBHOOK,
+        WECOM_MENTIONED_MOBILES: e.WECOM_MENTIONED_MOBILES,
+      },
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

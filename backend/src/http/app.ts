@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
 import type { Logger } from 'pino';
 import { GROUPS, KPIS } from '../catalogue/kpis.js';
 import { DIMENSIONS, type Dimension } from '../catalogue/events.js';
@@ -38,6 +38,8 @@ export interface AppDeps {
   simulator: SimulatorControl | null;
   /** Last store write problem, surfaced by /readyz. */
   storeWriteProblem(): string | null;
+  /** Further API routers (alerts), mounted before the API 404. */
+  routers?: Router[];
 }
 
 const SERIES_PARAMS = new Set(['kpi', 'from', 'to', 'step', 'by', 'token', ...DIMENSIONS]);
@@ -122,6 +124,8 @@ export function createApp(d: AppDeps): Express {
     d.simulator.clearSwings();
     res.status(204).end();
   });
+
+  for (const router of d.routers ?? []) app.use(router);
 
   app.use('/api', (_req, res) => {
     res.status(404).json({ error: 'no such API route' });

@@ -42,6 +42,11 @@ export class LiveHub {
     });
   }
 
+  /** Sends an event to every live client (alert state changes, remote control). */
+  broadcast(event: string, payload: unknown): void {
+    this.io.of('/live').emit(event, payload);
+  }
+
   start(): void {
     this.timer = setInterval(() => this.io.of('/live').emit('tick', this.opts.snapshots.tick()), this.opts.tickMs ?? 1000);
     this.timer.unref();

@@ -14,6 +14,7 @@ export interface PulseMetrics {
   socketClients(n: number): void;
   tagOverflow(dimension: string): void;
   httpRejected(status: number): void;
+  delivery: { sent(notifierId: string, n: number): void; failed(notifierId: string, code: string): void; throttled(notifierId: string): void };
 }
 
 export function createMetrics(): PulseMetrics {
@@ -39,6 +40,9 @@ export function createMetrics(): PulseMetrics {
   const rowsWritten = new Counter({ name: 'pulse_store_rows_written_total', help: 'Rows written to the store', labelNames: ['kind'], registers: [registry] });
   const clients = new Gauge({ name: 'pulse_socket_clients', help: 'Connected live (wall) clients', registers: [registry] });
   const overflow = new Counter({ name: 'pulse_tag_overflow_total', help: 'Events whose tag value was folded into "(other)" by the cardinality guard', labelNames: ['dimension'], registers: [registry] });
+  const notificationsSent = new Counter({ name: 'pulse_notifications_sent_total', help: 'Notifications confirmed delivered (errcode 0 / 2xx), by notifier', labelNames: ['notifier'], registers: [registry] });
+  const deliveryFailures = new Counter({ name: 'pulse_notification_failures_total', help: 'Failed delivery attempts by notifier and DingTalk / WeCom errcode', labelNames: ['notifier', 'code'], registers: [registry] });
+  const throttled = new Counter({ name: 'pulse_notifier_throttled_total', help: 'Times a robot answered with its rate-limit code', labelNames: ['notifier'], registers: [registry] });
   for (const reason of ['parse', 'invalid', 'too_late', 'future'] satisfies RejectReason[]) rejected.inc({ reason }, 0);
   for (const kind of ['counters', 'distinct']) {
     writeErrors.inc({ kind }, 0);
@@ -59,5 +63,10 @@ export function createMetrics(): PulseMetrics {
     socketClients: (n) => clients.set(n),
     tagOverflow: (dimension) => overflow.inc({ dimension }),
     httpRejected: (status) => requestsRejected.inc({ status: String(status) }),
+    delivery: {
+      sent: (notifier, n) => notificationsSent.inc({ notifier }, n),
+      failed: (notifier, code) => deliveryFailures.inc({ notifier, code }),
+      throttled: (notifier) => throttled.inc({ notifier }),
+    },
   };
 }

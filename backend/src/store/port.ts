@@ -67,6 +67,41 @@ export interface DistinctSeries {
   points: { ts: number; value: number }[];
 }
 
+/**
+ * An alert state change (the alerts package's AlertEvent, flattened for storage). In
+ * InfluxDB it is `pulse_alerts` (tags rule, kpi, state, severity, split_dim, split_value),
+ * usable directly as Grafana annotations.
+ */
+export interface AlertRow {
+  id: string;
+  ts: number;
+  alertKey: string;
+  ruleId: string;
+  ruleName: string;
+  kpi: string;
+  splitDim: string;
+  splitValue: string;
+  from: string;
+  state: string;
+  severity: string;
+  value: number | null;
+  baseline: number | null;
+  baselineKind: string;
+  change: number | null;
+  threshold: number | null;
+  summary: string;
+}
+
+export interface AlertQuery {
+  from: number;
+  to: number;
+  ruleId?: string;
+  kpi?: string;
+  state?: string;
+  /** Newest first, at most this many. */
+  limit: number;
+}
+
 export interface MetricStore {
   readonly kind: 'duckdb' | 'influx';
   /** Create database / tables as needed. Idempotent. */
@@ -75,6 +110,9 @@ export interface MetricStore {
   writeDistinct(rows: readonly DistinctRow[]): Promise<void>;
   queryCounters(q: CounterQuery): Promise<CounterSeries[]>;
   queryDistinct(q: DistinctQuery): Promise<DistinctSeries[]>;
+  writeAlertEvents(rows: readonly AlertRow[]): Promise<void>;
+  /** Newest first. */
+  queryAlertEvents(q: AlertQuery): Promise<AlertRow[]>;
   /** Known values of a dimension in [from, to) (filters, cardinality guard). */
   tagValues(dim: Dimension, from: number, to: number): Promise<string[]>;
   /** Resolves when the store answers; rejects with a reason otherwise. */

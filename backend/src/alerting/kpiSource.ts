@@ -1,0 +1,108 @@
+/**
+ * The alert engine's view of the data (alerts' KpiSource): KPI windows as ratios of sums,
+ * from the collector's live rings when the window is in memory and split by channel or
+ * not at all, otherwise from the store. Distinct-member KPIs only exist per stored period,
+ * so their windows snap to the last complete minute / hour / day of the same length.
+ */
+import type { Dimension, KpiInfo, KpiSource, WindowResult, WindowValue } from '@siyu-pulse/alerts';
+import { COUNTERS, GRANULARITIES, type CounterSums, type Granularity } from '../catalogue/events.js';
+import { evaluateKpi, ratioParts } from '../catalogue/evaluate.js';
+import { KPIS, KPI_BY_ID, allowedSplits, usesDistinct, type KpiDef } from '../catalogue/kpis.js';
+import type { Collector } from '../collector/collector.js';
+import { toSums } from '../collector/counters.js';
+import type { MetricStore } from '../store/port.js';
+import { alignmentOffset, floorTo } from '../time/zone.js';
+
+export interface KpiSourceOptions {
+  collector: Collector;
+  store: MetricStore;
+  timezone: string;
+  /** Oldest instant with data (store history or process start): earlier windows have no baseline. */
+  historySince: () => number;
+  now?: () => number;
+}
+
+function valueOf(def: KpiDef, sums: Partial<CounterSums>, distinct?: number): WindowValue {
+  const value = evaluateKpi(def, sums, distinct);
+  const parts = ratioParts(def, sums, distinct);
+  if (parts) return { value, num: parts.num, den: parts.den, sample: parts.den ?? 0 };
+  return { value, sample: Math.abs(value ?? 0) };
+}
+
+const granularityOfLength = (ms: number): Granularity | undefined =>
+  (Object.keys(GRANULARITIES) as Granularity[]).find((g) => GRANULARITIES[g] === ms);
+
+export function createKpiSource(o: KpiSourceOptions): KpiSource {
+  const now = o.now ?? Date.now;
+  const catalogue: KpiInfo[] = KPIS.map((k) => ({
+    id: k.id,
+    label: k.label,
+    unit: k.unit,
+    good: k.good,
+    ratio: k.formula.kind === 'ratio',
+    splits: allowedSplits(k),
+  }));
+
+  async function counterWindow(from: number, to: number, by?: Dimension): Promise<{ total: Partial<CounterSums>; splits: Map<string, Partial<CounterSums>> }> {
+    const inMemory = from >= o.collector.liveHorizon() && (by === undefined || by === 'channel') && from % o.collector.bucketMs === 0 && to % o.collector.bucketMs === 0;
+    if (inMemory) {
+      const w = o.collector.windowSums(from, to);
+      return { total: toSums(w.total), splits: new Map([...w.byChannel].map(([ch, v]) => [ch, toSums(v)])) };
+    }
+    const step = to - from;
+    const query = { from, to, stepMs: step, offsetMs: ((from % step) + step) % step, counters: COUNTERS, filter: {} };
+    const [totalRows, splitRows] = await Promise.all([
+      o.store.queryCounters({ ...query, by: [] }),
+      by ? o.store.queryCounters({ ...query, by: [by] }) : Promise.resolve([]),
+    ]);
+    const splits = new Map<string, Partial<CounterSums>>();
+    for (const s of splitRows) splits.set(s.tags[by!] ?? '', s.points[0]?.sums ?? {});
+    return { total: totalRows[0]?.points[0]?.sums ?? {}, splits };
+  }
+
+  async function distinctWindow(set: NonNullable<ReturnType<typeof usesDistinct>>, g: Granularity, start: number, byChannel: boolean) {
+    const mem = o.collector.distinctPeriod(set, g, start);
+    if (mem) return { total: mem.total, splits: mem.byChannel };
+    const step = GRANULARITIES[g];
+    const [total, split] = await Promise.all([
+      o.store.queryDistinct({ from: start, to: start + step, granularity: g, set, byChannel: false }),
+      byChannel ? o.store.queryDistinct({ from: start, to: start + step, granularity: g, set, byChannel: true }) : Promise.resolve([]),
+    ]);
+    return {
+      total: total[0]?.points[0]?.value ?? 0,
+      splits: new Map(split.map((s) => [s.channel ?? '', s.points[0]?.value ?? 0])),
+    };
+  }
+
+  return {
+    catalogue: () => catalogue,
+    lastSeen(by) {
+      // The collector tracks arrival per channel; other dimensions are not tracked live.
+      return by === 'channel' ? o.collector.freshness().byChannel : {};
+    },
+    async window(kpi, from, to, by): Promise<WindowResult | null> {
+      const def = KPI_BY_ID.get(kpi);
+      if (!def) throw new Error(`unknown KPI ${kpi}`);
+      if (by && !allowedSplits(def).includes(by)) throw new Error(`${kpi} cannot be split by ${by}`);
+      const set = usesDistinct(def);
+      if (set) {
+        const g = granularityOfLength(to - from);
+        if (!g) throw new Error(`${kpi} counts distinct members: its window must be 1m, 1h or 1d`);
+        // The last complete period of that length ending at or before `to`.
+        const step = GRANULARITIES[g];
+        const end = floorTo(Math.min(to, now()), step, alignmentOffset(step, o.timezone, to));
+        from = end - step;
+        to = end;
+      }
+      if (from < o.historySince()) return null;
+      const counters = await counterWindow(from, to, by);
+      const distinct = set ? await distinctWindow(set, granularityOfLength(to - from)!, from, by === 'channel') : undefined;
+      const splits: Record<string, WindowValue> = {};
+      if (by) {
+        const keys = new Set([...counters.splits.keys(), ...(distinct?.splits.keys() ?? [])]);
+        for (const key of keys) splits[key] = valueOf(def, counters.splits.get(key) ?? {}, distinct ? (distinct.splits.get(key) ?? 0) : undefined);
+      }
+      return { total: valueOf(def, counters.total, distinct?.total), splits };
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Alert API: active alerts, history, rules with their last evaluation, silences, acks,
+ * notifier delivery status and the test button. Reads need the read scope; anything that
+ * changes state needs the admin token, and records who (the `by` field) and why.
+ */
+import express, { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { AlertEngine, Dispatcher } from '@siyu-pulse/alerts';
+import type { AlertQuery, MetricStore } from '../store/port.js';
+import { requireScope, type AccessPolicy } from './auth.js';
+
+export interface AlertRouteOptions {
+  policy: AccessPolicy;
+  engine: AlertEngine;
+  dispatcher: Dispatcher;
+  store: MetricStore;
+}
+
+const who = z.string().trim().min(1, 'say who you are (by)').max(64);
+const why = z.string().trim().min(1, 'give a reason').max(500);
+const SilenceBody = z.strictObject({
+  matchers: z
+    .strictObject({
+      ruleId: z.string().min(1).optional(),
+      kpi: z.string().min(1).optional(),
+      dim: z.enum(['channel', 'community', 'campaign']).optional(),
+      value: z.string().min(1).optional(),
+    })
+    .refine((m) => Object.keys(m).length > 0, 'at least one matcher (ruleId, kpi, dim + value) is required'),
+  durationMinutes: z.number().positive().max(60 * 24 * 30).optional(),
+  until: z.number().int().positive().optional(),
+  by: who,
+  reason: why,
+}).refine((b) => (b.durationMinutes === undefined) !== (b.until === undefined), 'give either durationMinutes or until (epoch ms)');
+const AckBody = z.strictObject({ alertKey: z.string().min(1), by: who, reason: why });
+const HistoryQuery = z.strictObject({
+  from: z.coerce.number().int().nonnegative().optional(),
+  to: z.coerce.number().int().positive().optional(),
+  rule: z.string().min(1).optional(),
+  kpi: z.string().min(1).optional(),
+  state: z.enum(['ok', 'pending', 'firing', 'resolved', 'flapping']).optional(),
+  limit: z.coerce.number().int().min(1).max(5000).optional(),
+  token: z.string().optional(),
+});
+
+function invalid(res: Response, error: z.ZodError): void {
+  res.status(400).json({ error: error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ') });
+}
+
+export function alertRouter(o: AlertRouteOptions): Router {
+  const r = Router();
+  const read = requireScope(o.policy, 'read');
+  const admin = requireScope(o.policy, 'admin');
+  const json = express.json({ limit: '32kb' });
+
+  r.get('/api/v1/alerts', read, (_req, res) => {
+    res.json({ alerts: o.engine.active() });
+  });
+  r.get('/api/v1/alerts/history', read, async (req: Request, res: Response) => {
+    const q = HistoryQuery.safeParse(req.query);
+    if (!q.success) return invalid(res, q.error);
+    const to = q.data.to ?? Date.now();
+    const from = q.data.from ?? to - 7 * 86_400_000;
+    if (from >= to) return void res.status(400).json({ error: 'from must be before to' });
+    const query: AlertQuery = { from, to, ruleId: q.data.rule, kpi: q.data.kpi, state: q.data.state, limit: q.data.limit ?? 500 };
+    res.json({ from, to, events: await o.store.queryAlertEvents(query) });
+  });
+  r.get('/api/v1/rules', read, (_req, res) => {
+    res.json(o.engine.status());
+  });
+  r.get('/api/v1/silences', read, (req, res) => {
+    res.json({ silences: o.engine.silences({ includeEnded: req.query.all === 'true' }), acks: o.engine.acks() });
+  });
+  r.post('/api/v1/silences', admin, json, (req, res) => {
+    const b = SilenceBody.safeParse(req.body);
+    if (!b.success) return invalid(res, b.error);
+    const until = b.data.until ?? Date.now() + b.data.durationMinutes! * 60_000;
+    if (until <= Date.now()) return void res.status(400).json({ error: 'until is in the past' });
+    res.status(201).json({ silence: o.engine.silence({ matchers: b.data.matchers, until, by: b.data.by, reason: b.data.reason }) });
+  });
+  r.delete('/api/v1/silences/:id', admin, (req, res) => {
+    const by = typeof req.query.by === 'string' && req.query.by.trim() ? req.query.by.trim() : 'admin';
+    const ended = o.engine.unsilence(req.params.id as string, by);
+    if (!ended) return void res.status(404).json({ error: 'no such silence' });
+    res.json({ silence: ended });
+  });
+  r.post('/api/v1/alerts/ack', admin, json, (req, res) => {
+    const b = AckBody.safeParse(req.body);
+    if (!b.success) return invalid(res, b.error);
+    try {
+      res.status(201).json({ ack: o.engine.ack(b.data.alertKey, b.data.by, b.data.reason) });
+    } catch (err) {
+      res.status(409).json({ error: (err as Error).message });
+    }
+  });
+  r.get('/api/v1/notifiers', read, (_req, res) => {
+    res.json({ notifiers: o.dispatcher.status() });
+  });
+  r.post('/api/v1/notifiers/:id/test', admin, async (req, res) => {
+    const id = req.params.id as string;
+    if (!o.dispatcher.status().some((n) => n.id === id)) return void res.status(404).json({ error: `no notifier ${JSON.stringify(id)}` });
+    const result = await o.dispatcher.testSend(id);
+    res.status(result.ok ? 200 : 502).json(result.ok ? { ok: true, explanation: '已送达 / delivered (errcode 0)' } : result);
+  });
+  return r;
+}

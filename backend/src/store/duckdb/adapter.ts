@@ -1,0 +1,318 @@
+/**
+ * MetricStore on an embedded DuckDB file (the default when no InfluxDB is configured).
+ *
+ * pulse_counts(ts, channel, community, campaign, <one BIGINT per counter>), PK (ts, tags)
+ * pulse_distinct(ts, granularity, member_set, channel, value), PK (ts, granularity, member_set, channel)
+ * Tag value '' = no value. Values are always bound (parameters or the appender); the only
+ * identifiers in SQL text are allow-listed catalogue names.
+ */
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { COUNTERS, DIMENSIONS, type Dimension } from '../../catalogue/events.js';
+import {
+  StoreError,
+  type CounterQuery,
+  type CounterRow,
+  type CounterSeries,
+  type DistinctQuery,
+  type DistinctRow,
+  type DistinctSeries,
+  type MetricStore,
+} from '../port.js';
+import {
+  checkCounterName,
+  checkDimension,
+  checkRange,
+  compareStrings,
+  compareTagLists,
+  normalizeCounterQuery,
+  normalizeCounterRows,
+  normalizeDistinctQuery,
+  normalizeDistinctRows,
+} from '../influx/validate.js';
+
+export interface DuckDbStoreOptions {
+  /** Database file (created if missing), or ':memory:'. */
+  file: string;
+}
+
+/** Double-quoted SQL identifier; only catalogue names (counters, dimensions) get here. */
+function col(name: string): string {
+  if (!(DIMENSIONS as readonly string[]).includes(name)) checkCounterName(name);
+  return `"${name}"`;
+}
+
+const TAG_COLS = DIMENSIONS.map(col).join(', ');
+
+/** DuckDB errors after validation are environmental (I/O, lock, closed): worth a retry. */
+function wrap(what: string, err: unknown): StoreError {
+  if (err instanceof StoreError) return err;
+  return new StoreError(`DuckDB ${what} failed: ${err instanceof Error ? err.message : String(err)}`, true);
+}
+
+const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : 0);
+
+export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
+  let instance: DuckDBInstance | null = null;
+  let conn: DuckDBConnection | null = null;
+  /** close() was called: refuse new calls. */
+  let closing = false;
+  /** The connection is gone. */
+  let closed = false;
+  let initing: Promise<void> | null = null;
+  /** Counter columns in the same order as COUNTERS (the staging table's layout). */
+  const counterCols = COUNTERS.map(col);
+
+  // One connection, one statement at a time: the staging table and the write sequence
+  // (append → INSERT OR REPLACE → clear) must not interleave between calls.
+  let queue: Promise<unknown> = Promise.resolve();
+  function serial<T>(what: string, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (closing) return Promise.reject(new StoreError('DuckDB store is closed', false));
+    const run = queue.then(async () => {
+      if (closed) throw new StoreError('DuckDB store is closed', false);
+      if (!conn) throw new StoreError('DuckDB store used before init()', false);
+      try {
+        return await fn(conn);
+      } catch (err) {
+        throw wrap(what, err);
+      }
+    });
+    queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async function open(): Promise<void> {
+    let c: DuckDBConnection | null = null;
+    try {
+      instance = await DuckDBInstance.create(opts.file);
+      c = await instance.connect();
+      await c.run(
+        `CREATE TABLE IF NOT EXISTS pulse_counts (ts BIGINT NOT NULL, ${DIMENSIONS.map((d) => `${col(d)} VARCHAR NOT NULL`).join(', ')}, ` +
+          `${counterCols.map((cc) => `${cc} BIGINT NOT NULL DEFAULT 0`).join(', ')}, PRIMARY KEY (ts, ${TAG_COLS}))`,
+      );
+      // The catalogue can grow: add the counters this file does not have yet. DuckDB
+      // cannot ADD COLUMN … NOT NULL; DEFAULT 0 fills the existing rows with 0.
+      const existing = new Set(
+        (await c.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'pulse_counts'`))
+          .getRowObjects()
+          .map((r) => String(r.column_name)),
+      );
+      for (const counter of COUNTERS) {
+        if (!existing.has(counter)) await c.run(`ALTER TABLE pulse_counts ADD COLUMN ${col(counter)} BIGINT DEFAULT 0`);
+      }
+      await c.run(
+        `CREATE TABLE IF NOT EXISTS pulse_distinct (ts BIGINT NOT NULL, granularity VARCHAR NOT NULL, member_set VARCHAR NOT NULL, ` +
+          `channel VARCHAR NOT NULL, value BIGINT NOT NULL, PRIMARY KEY (ts, granularity, member_set, channel))`,
+      );
+      // Per-connection staging tables fed by the appender (fast, no SQL text from values).
+      await c.run(
+        `CREATE TEMP TABLE IF NOT EXISTS stage_counts (ts BIGINT, ${DIMENSIONS.map((d) => `${col(d)} VARCHAR`).join(', ')}, ` +
+          `${counterCols.map((cc) => `${cc} BIGINT`).join(', ')})`,
+      );
+      await c.run(
+        `CREATE TABLE IF NOT EXISTS pulse_alerts (id VARCHAR PRIMARY KEY, ts BIGINT NOT NULL, alert_key VARCHAR, rule_id VARCHAR, rule_name VARCHAR, ` +
+          `kpi VARCHAR, split_dim VARCHAR, split_value VARCHAR, from_state VARCHAR, state VARCHAR, severity VARCHAR, value DOUBLE, ` +
+          `baseline DOUBLE, baseline_kind VARCHAR, change DOUBLE, threshold DOUBLE, summary VARCHAR)`,
+      );
+      await c.run(`CREATE TEMP TABLE IF NOT EXISTS stage_distinct (ts BIGINT, granularity VARCHAR, member_set VARCHAR, channel VARCHAR, value BIGINT)`);
+      conn = c;
+    } catch (err) {
+      c?.closeSync();
+      instance?.closeSync();
+      instance = null;
+      throw wrap(`init (${opts.file})`, err);
+    }
+  }
+
+  async function rows(c: DuckDBConnection, sql: string, params: Record<string, DuckDBValue>) {
+    const reader = await c.runAndReadAll(sql, params);
+    return reader.getRowObjects();
+  }
+
+  return {
+    kind: 'duckdb',
+
+    init() {
+      if (closing) return Promise.reject(new StoreError('DuckDB store is closed', false));
+      // Concurrent or repeated init() share one open.
+      initing ??= open().catch((err: unknown) => {
+        initing = null;
+        throw err;
+      });
+      return initing;
+    },
+
+    async writeCounters(input: readonly CounterRow[]) {
+      // Validate the whole batch first: a refused row means nothing of the call is written.
+      const batch = normalizeCounterRows(input);
+      if (batch.length === 0) return;
+      await serial('writeCounters', async (c) => {
+        const appender = await c.createAppender('stage_counts', 'main', 'temp');
+        try {
+          for (const row of batch) {
+            appender.appendBigInt(BigInt(row.ts));
+            for (const d of DIMENSIONS) appender.appendVarchar(row.tags[d]);
+            for (const v of row.values) appender.appendBigInt(BigInt(v));
+            appender.endRow();
+          }
+        } finally {
+          appender.closeSync(); // flushes
+        }
+        try {
+          // One statement = one transaction: all rows replace, or none does. Rows are
+          // unique per key (normalizeCounterRows), which ON CONFLICT requires.
+          await c.run(
+            `INSERT OR REPLACE INTO pulse_counts (ts, ${TAG_COLS}, ${counterCols.join(', ')}) ` +
+              `SELECT ts, ${TAG_COLS}, ${counterCols.join(', ')} FROM temp.main.stage_counts`,
+          );
+        } finally {
+          await c.run('DELETE FROM temp.main.stage_counts');
+        }
+      });
+    },
+
+    async writeDistinct(input: readonly DistinctRow[]) {
+      const batch = normalizeDistinctRows(input);
+      if (batch.length === 0) return;
+      await serial('writeDistinct', async (c) => {
+        const appender = await c.createAppender('stage_distinct', 'main', 'temp');
+        try {
+          for (const row of batch) {
+            appender.appendBigInt(BigInt(row.ts));
+            appender.appendVarchar(row.granularity);
+            appender.appendVarchar(row.set);
+            appender.appendVarchar(row.channel);
+            appender.appendBigInt(BigInt(row.value));
+            appender.endRow();
+          }
+        } finally {
+          appender.closeSync();
+        }
+        try {
+          await c.run(
+            `INSERT OR REPLACE INTO pulse_distinct (ts, granularity, member_set, channel, value) ` +
+              `SELECT ts, granularity, member_set, channel, value FROM temp.main.stage_distinct`,
+          );
+        } finally {
+          await c.run('DELETE FROM temp.main.stage_distinct');
+        }
+      });
+    },
+
+    async queryCounters(query: CounterQuery): Promise<CounterSeries[]> {
+      const q = normalizeCounterQuery(query);
+      if (q.impossible || q.from >= q.to) return [];
+      const params: Record<string, DuckDBValue> = { from: q.from, to: q.to, step: q.stepMs, off: q.offsetMs };
+      const where = ['ts >= CAST($from AS BIGINT)', 'ts < CAST($to AS BIGINT)'];
+      q.filter.forEach(([dim, value], i) => {
+        where.push(`${col(dim)} = $f${i}`);
+        params[`f${i}`] = value;
+      });
+      // floor((ts - off) / step) * step + off, written with a non-negative remainder
+      // because DuckDB's % (like //) truncates toward zero for negative operands.
+      const bucket = `ts - ((((ts - CAST($off AS BIGINT)) % CAST($step AS BIGINT)) + CAST($step AS BIGINT)) % CAST($step AS BIGINT))`;
+      const byCols = q.by.map(col);
+      const sql =
+        `SELECT ${[`${bucket} AS bucket`, ...byCols, ...q.counters.map((c) => `CAST(coalesce(sum(${col(c)}), 0) AS BIGINT) AS ${col(c)}`)].join(', ')} ` +
+        `FROM pulse_counts WHERE ${where.join(' AND ')} GROUP BY ${['bucket', ...byCols].join(', ')} ORDER BY bucket`;
+      const result = await serial('queryCounters', (c) => rows(c, sql, params));
+      const series = new Map<string, CounterSeries>();
+      for (const r of result) {
+        const tags: Partial<Record<Dimension, string>> = {};
+        for (const d of q.by) tags[d] = String(r[d] ?? '');
+        const key = JSON.stringify(q.by.map((d) => tags[d]));
+        let s = series.get(key);
+        if (!s) series.set(key, (s = { tags, points: [] }));
+        const sums: Record<string, number> = {};
+        for (const c of q.counters) sums[c] = num(r[c]);
+        s.points.push({ ts: num(r.bucket), sums });
+      }
+      const keyOf = (s: CounterSeries) => q.by.map((d) => s.tags[d] ?? '');
+      return [...series.values()].sort((a, b) => compareTagLists(keyOf(a), keyOf(b)));
+    },
+
+    async queryDistinct(query: DistinctQuery): Promise<DistinctSeries[]> {
+      const q = normalizeDistinctQuery(query);
+      if (q.impossible || q.from >= q.to) return [];
+      const params: Record<string, DuckDBValue> = { from: q.from, to: q.to, g: q.granularity, s: q.set };
+      let channelCond = "channel = ''";
+      if (q.mode === 'byChannel') channelCond = "channel <> ''";
+      if (q.mode === 'one') {
+        channelCond = 'channel = $c';
+        params.c = q.channel;
+      }
+      const sql =
+        `SELECT ts, channel, value FROM pulse_distinct WHERE ts >= CAST($from AS BIGINT) AND ts < CAST($to AS BIGINT) ` +
+        `AND granularity = $g AND member_set = $s AND ${channelCond} ORDER BY ts`;
+      const result = await serial('queryDistinct', (c) => rows(c, sql, params));
+      const series = new Map<string, DistinctSeries>();
+      for (const r of result) {
+        const channel = String(r.channel ?? '');
+        let s = series.get(channel);
+        if (!s) series.set(channel, (s = q.mode === 'total' ? { points: [] } : { channel, points: [] }));
+        s.points.push({ ts: num(r.ts), value: num(r.value) });
+      }
+      return [...series.values()].sort((a, b) => compareStrings(a.channel ?? '', b.channel ?? ''));
+    },
+
+    async writeAlertEvents(input) {
+      if (input.length === 0) return;
+      await serial('writeAlertEvents', async (c) => {
+        await c.run('BEGIN TRANSACTION');
+        try {
+          for (const a of input) {
+            await c.run(
+              'INSERT OR REPLACE INTO pulse_alerts VALUES ($id, $ts, $alertKey, $ruleId, $ruleName, $kpi, $splitDim, $splitValue, $from, $state, $severity, $value, $baseline, $baselineKind, $change, $threshold, $summary)',
+              { ...a, ts: BigInt(a.ts) },
+            );
+          }
+          await c.run('COMMIT');
+        } catch (err) {
+          await c.run('ROLLBACK');
+          throw err;
+        }
+      });
+    },
+
+    async queryAlertEvents(q) {
+      return serial('queryAlertEvents', async (c) => {
+        const params: Record<string, DuckDBValue> = { from: BigInt(Math.trunc(q.from)), to: BigInt(Math.trunc(q.to)), limit: BigInt(Math.max(1, Math.min(10_000, Math.trunc(q.limit)))) };
+        const where = ['ts >= $from', 'ts < $to'];
+        if (q.ruleId !== undefined) (where.push('rule_id = $ruleId'), (params.ruleId = q.ruleId));
+        if (q.kpi !== undefined) (where.push('kpi = $kpi'), (params.kpi = q.kpi));
+        if (q.state !== undefined) (where.push('state = $state'), (params.state = q.state));
+        const found = await rows(c, `SELECT * FROM pulse_alerts WHERE ${where.join(' AND ')} ORDER BY ts DESC, id LIMIT $limit`, params);
+        const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+        const s = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+        return found.map((r) => ({
+          id: s(r.id), ts: Number(r.ts), alertKey: s(r.alert_key), ruleId: s(r.rule_id), ruleName: s(r.rule_name), kpi: s(r.kpi),
+          splitDim: s(r.split_dim), splitValue: s(r.split_value), from: s(r.from_state), state: s(r.state), severity: s(r.severity),
+          value: n(r.value), baseline: n(r.baseline), baselineKind: s(r.baseline_kind), change: n(r.change), threshold: n(r.threshold), summary: s(r.summary),
+        }));
+      });
+    },
+
+    async tagValues(dim, from, to) {
+      checkDimension(dim);
+      checkRange(from, to);
+      if (from >= to) return [];
+      const sql = `SELECT DISTINCT ${col(dim)} AS v FROM pulse_counts WHERE ts >= CAST($from AS BIGINT) AND ts < CAST($to AS BIGINT) AND ${col(dim)} <> ''`;
+      const result = await serial('tagValues', (c) => rows(c, sql, { from, to }));
+      return result.map((r) => String(r.v)).sort(compareStrings);
+    },
+
+    async ping() {
+      await serial('ping', (c) => c.run('SELECT 1'));
+    },
+
+    async close() {
+      if (closing) return;
+      closing = true;
+      await queue; // calls already queued finish first
+      closed = true;
+      conn?.closeSync();
+      instance?.closeSync();
+      conn = null;
+      instance = null;
+    },
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * MetricStore on InfluxDB through the v1 HTTP API (1.x, 2.x compat, 3 Core).
+ *
+ * pulse_counts   tags channel / community / campaign ('' → tag omitted);
+ *                one integer field per counter of COUNTERS, ALL written on every row so a
+ *                rewrite of (ts, tags) replaces the row in full instead of leaving stale fields.
+ * pulse_distinct tags granularity / member_set / channel ('' → omitted = all channels);
+ *                integer field value. One point per period start and channel.
+ */
+import { COUNTERS, type Dimension } from '../../catalogue/events.js';
+import type {
+  CounterQuery,
+  CounterRow,
+  CounterSeries,
+  DistinctQuery,
+  DistinctRow,
+  DistinctSeries,
+  MetricStore,
+} from '../port.js';
+import { StoreError } from '../port.js';
+import { InfluxClient, type InfluxClientOptions } from './client.js';
+import { ident, ms, quoteIdent, quoteString, timeRange } from './influxql.js';
+import { alertQuery, decodeAlerts, encodeAlert } from './alerts.js';
+import { encodePoint } from './lineProtocol.js';
+import {
+  checkDimension,
+  checkRange,
+  compareStrings,
+  compareTagLists,
+  normalizeCounterQuery,
+  normalizeCounterRows,
+  normalizeDistinctQuery,
+  normalizeDistinctRows,
+} from './validate.js';
+
+/** Lines per POST /write: the batch size InfluxData recommends for 1.x and 2.x. */
+const WRITE_CHUNK = 5000;
+
+export type InfluxStoreOptions = InfluxClientOptions;
+
+export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
+  const client = new InfluxClient(opts);
+
+  // One write request in flight per store. Call order is then apply order, so a later
+  // rewrite of a bucket always wins over an earlier one (concurrent requests may land in
+  // any order). See the report on influxd 1.6.7 and concurrent writes.
+  let writeQueue: Promise<unknown> = Promise.resolve();
+
+  function writeLines(lines: string[]): Promise<void> {
+    const run = writeQueue.then(async () => {
+      // Sequential chunks: a failed chunk stops the call; earlier chunks stay written, which
+      // is harmless because every row is a full replace (retrying the call is idempotent).
+      for (let i = 0; i < lines.length; i += WRITE_CHUNK) await client.write(lines.slice(i, i + WRITE_CHUNK));
+    });
+    writeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  return {
+    kind: 'influx',
+
+    async init() {
+      let createError: StoreError | null = null;
+      try {
+        // Idempotent on 1.x. 2.x/3.x refuse InfluxQL DDL (bucket / database is provisioned
+        // there, or auto-created on first write on 3.x), so a failure is not fatal by itself.
+        await client.command(`CREATE DATABASE ${quoteIdent(opts.db)}`);
+      } catch (err) {
+        createError = err instanceof StoreError ? err : new StoreError(String(err), true);
+      }
+      // …but a real connectivity or auth problem must surface here, clearly.
+      try {
+        await client.ping();
+        await client.query('SHOW MEASUREMENTS LIMIT 1');
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        // 3.x creates the database on the first write: a missing database is fine there.
+        if (createError && /database not found/i.test(msg)) return;
+        const retryable = err instanceof StoreError ? err.retryable : true;
+        const extra = createError ? ` (CREATE DATABASE also failed: ${createError.message})` : '';
+        throw new StoreError(`InfluxDB at ${opts.url} (db ${opts.db}) is not usable: ${msg}${extra}`, retryable);
+      }
+    },
+
+    async writeCounters(rows: readonly CounterRow[]) {
+      // Validate and encode everything before the first byte is sent: a bad row refuses
+      // the whole call and nothing is written.
+      const lines = normalizeCounterRows(rows).map((row) =>
+        encodePoint({
+          measurement: 'pulse_counts',
+          tags: row.tags,
+          fields: Object.fromEntries(COUNTERS.map((c, i) => [c, row.values[i] ?? 0])),
+          ts: row.ts,
+        }),
+      );
+      await writeLines(lines);
+    },
+
+    async writeDistinct(rows: readonly DistinctRow[]) {
+      const lines = normalizeDistinctRows(rows).map((row) =>
+        encodePoint({
+          measurement: 'pulse_distinct',
+          tags: { granularity: row.granularity, member_set: row.set, channel: row.channel },
+          fields: { value: row.value },
+          ts: row.ts,
+        }),
+      );
+      await writeLines(lines);
+    },
+
+    async queryCounters(query: CounterQuery): Promise<CounterSeries[]> {
+      const q = normalizeCounterQuery(query);
+      if (q.impossible || q.from >= q.to) return [];
+      const select = q.counters.map((c) => `sum(${ident(c)}) AS ${ident(c)}`).join(', ');
+      const where = [timeRange(q.from, q.to), ...q.filter.map(([dim, v]) => `${ident(dim)} = ${quoteString(v)}`)];
+      const groupBy = [`time(${ms(q.stepMs, 'stepMs')}, ${ms(q.offsetMs, 'offsetMs')})`, ...q.by.map((d) => ident(d))];
+      const series = await client.query(
+        `SELECT ${select} FROM ${ident('pulse_counts')} WHERE ${where.join(' AND ')} GROUP BY ${groupBy.join(', ')} fill(none)`,
+      );
+      const out: CounterSeries[] = [];
+      for (const s of series) {
+        const cols = q.counters.map((c) => s.columns.indexOf(c));
+        const timeCol = s.columns.indexOf('time');
+        const points: CounterSeries['points'] = [];
+        for (const row of s.values) {
+          // With GROUP BY time, 1.x can return buckets whose every sum is null: no data.
+          if (cols.every((ci) => ci < 0 || row[ci] === null || row[ci] === undefined)) continue;
+          const sums: Record<string, number> = {};
+          q.counters.forEach((c, i) => {
+            const v = row[cols[i] ?? -1];
+            sums[c] = typeof v === 'number' ? v : 0;
+          });
+          points.push({ ts: Number(row[timeCol]), sums });
+        }
+        if (points.length === 0) continue;
+        points.sort((a, b) => a.ts - b.ts);
+        const tags: Partial<Record<Dimension, string>> = {};
+        for (const d of q.by) tags[d] = s.tags?.[d] ?? '';
+        out.push({ tags, points });
+      }
+      return sortSeries(out, q.by);
+    },
+
+    async queryDistinct(query: DistinctQuery): Promise<DistinctSeries[]> {
+      const q = normalizeDistinctQuery(query);
+      if (q.impossible || q.from >= q.to) return [];
+      const where = [
+        timeRange(q.from, q.to),
+        `${ident('granularity')} = ${quoteString(q.granularity)}`,
+        `${ident('member_set')} = ${quoteString(q.set)}`,
+        q.mode === 'total'
+          ? `${ident('channel')} = ''`
+          : q.mode === 'byChannel'
+            ? `${ident('channel')} != ''`
+            : `${ident('channel')} = ${quoteString(q.channel)}`,
+      ];
+      // Raw points: each is already the distinct count of one period (ts = period start),
+      // so there is nothing to aggregate.
+      const series = await client.query(
+        `SELECT ${ident('value')} FROM ${ident('pulse_distinct')} WHERE ${where.join(' AND ')}` +
+          (q.mode === 'total' ? '' : ` GROUP BY ${ident('channel')}`),
+      );
+      const out: DistinctSeries[] = [];
+      for (const s of series) {
+        const timeCol = s.columns.indexOf('time');
+        const valueCol = s.columns.indexOf('value');
+        const points = s.values
+          .filter((row) => typeof row[valueCol] === 'number')
+          .map((row) => ({ ts: Number(row[timeCol]), value: Number(row[valueCol]) }))
+          .sort((a, b) => a.ts - b.ts);
+        if (points.length === 0) continue;
+        out.push(q.mode === 'total' ? { points } : { channel: s.tags?.channel ?? '', points });
+      }
+      return out.sort((a, b) => compareStrings(a.channel ?? '', b.channel ?? ''));
+    },
+
+    async writeAlertEvents(rows) {
+      if (rows.length) await writeLines(rows.map(encodeAlert));
+    },
+
+    async queryAlertEvents(q) {
+      return decodeAlerts(await client.query(alertQuery(q)));
+    },
+
+    async tagValues(dim, from, to) {
+      checkDimension(dim);
+      checkRange(from, to);
+      if (from >= to) return [];
+      // Not `SHOW TAG VALUES … WHERE time …`: 1.6.7 ignores the time condition there (it
+      // answers from the index). A count grouped by the tag honours [from, to) on every
+      // version. Every row carries every counter (see writeCounters), so counting the
+      // catalogue's first, oldest counter sees every row.
+      const first = COUNTERS[0];
+      if (!first) return [];
+      const series = await client.query(
+        `SELECT count(${ident(first)}) FROM ${ident('pulse_counts')} WHERE ${timeRange(from, to)} GROUP BY ${ident(dim)}`,
+      );
+      const values = new Set<string>();
+      for (const s of series) {
+        const v = s.tags?.[dim] ?? '';
+        if (v !== '') values.add(v);
+      }
+      return [...values].sort(compareStrings);
+    },
+
+    async ping() {
+      await client.ping();
+      // /ping needs no credentials; a query shows auth and database problems too.
+      await client.query('SHOW MEASUREMENTS LIMIT 1');
+    },
+
+    async close() {
+      // Stateless HTTP; nothing to release.
+    },
+  };
+}
+
+function sortSeries(series: CounterSeries[], by: readonly Dimension[]): CounterSeries[] {
+  const key = (s: CounterSeries) => by.map((d) => s.tags[d] ?? '');
+  return series.sort((a, b) => compareTagLists(key(a), key(b)));
+}

@@ -1,0 +1,180 @@
+/**
+ * Input checks shared by both MetricStore adapters (so the conformance suite sees the same
+ * refusals from each). Every refusal is a non-retryable StoreError: retrying bad data fails
+ * again. Writes validate the whole batch before anything is written, so a refused call
+ * writes nothing.
+ */
+import {
+  COUNTERS,
+  DIMENSIONS,
+  GRANULARITIES,
+  MEMBER_SET_IDS,
+  type Dimension,
+  type Tags,
+} from '../../catalogue/events.js';
+import {
+  StoreError,
+  tagValueProblem,
+  type CounterQuery,
+  type CounterRow,
+  type DistinctQuery,
+  type DistinctRow,
+} from '../port.js';
+
+const COUNTER_SET = new Set(COUNTERS);
+const DIMENSION_SET = new Set<string>(DIMENSIONS);
+
+function fail(message: string): never {
+  throw new StoreError(message, false);
+}
+
+function checkInt(n: unknown, what: string, min = Number.MIN_SAFE_INTEGER): number {
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) fail(`${what} must be an integer${min === 0 ? ' ≥ 0' : ''}, got ${String(n)}`);
+  return n;
+}
+
+export function checkCounterName(name: string): void {
+  if (!COUNTER_SET.has(name)) fail(`counter ${JSON.stringify(name)} is not in the catalogue`);
+}
+
+export function checkDimension(dim: string): asserts dim is Dimension {
+  if (!DIMENSION_SET.has(dim)) fail(`dimension ${JSON.stringify(dim)} is not in the catalogue`);
+}
+
+/** '' is allowed (no value); anything else must pass tagValueProblem. */
+export function checkTag(key: string, value: unknown): string {
+  if (typeof value !== 'string') fail(`tag ${key} must be a string`);
+  if (value === '') return value;
+  const problem = tagValueProblem(value);
+  if (problem) fail(`tag ${key}=${JSON.stringify(value)} refused: ${problem}`);
+  return value;
+}
+
+/** A full tag set: every dimension present ('' when missing), no unknown keys. */
+export function normalizeTags(tags: Partial<Tags>): Tags {
+  for (const key of Object.keys(tags)) checkDimension(key);
+  const out = {} as Tags;
+  for (const dim of DIMENSIONS) out[dim] = checkTag(dim, tags[dim] ?? '');
+  return out;
+}
+
+export interface NormalizedCounterRow {
+  ts: number;
+  tags: Tags;
+  /** Value for every counter of COUNTERS, in COUNTERS order (absent = 0). */
+  values: number[];
+}
+
+/**
+ * Checks the whole batch and returns one row per (ts, tags), the last one winning (as in
+ * InfluxDB, where a later point with the same series and time overwrites the earlier one).
+ */
+export function normalizeCounterRows(rows: readonly CounterRow[]): NormalizedCounterRow[] {
+  const byKey = new Map<string, NormalizedCounterRow>();
+  rows.forEach((row, i) => {
+    const ts = checkInt(row.ts, `row ${i}: ts`);
+    const tags = normalizeTags(row.tags);
+    for (const [name, value] of Object.entries(row.counters)) {
+      checkCounterName(name);
+      checkInt(value, `row ${i}: counter ${name}`, 0);
+    }
+    const values = COUNTERS.map((c) => row.counters[c] ?? 0);
+    const key = JSON.stringify([ts, tags.channel, tags.community, tags.campaign]);
+    byKey.delete(key); // keep insertion order = order of the last write
+    byKey.set(key, { ts, tags, values });
+  });
+  return [...byKey.values()];
+}
+
+export function normalizeDistinctRows(rows: readonly DistinctRow[]): DistinctRow[] {
+  const byKey = new Map<string, DistinctRow>();
+  rows.forEach((row, i) => {
+    const ts = checkInt(row.ts, `row ${i}: ts`);
+    if (!Object.hasOwn(GRANULARITIES, row.granularity)) fail(`row ${i}: unknown granularity ${JSON.stringify(row.granularity)}`);
+    if (!MEMBER_SET_IDS.includes(row.set)) fail(`row ${i}: unknown member set ${JSON.stringify(row.set)}`);
+    const channel = checkTag('channel', row.channel);
+    const value = checkInt(row.value, `row ${i}: value`, 0);
+    const key = JSON.stringify([ts, row.granularity, row.set, channel]);
+    byKey.delete(key);
+    byKey.set(key, { ts, granularity: row.granularity, set: row.set, channel, value });
+  });
+  return [...byKey.values()];
+}
+
+export interface NormalizedCounterQuery {
+  from: number;
+  to: number;
+  stepMs: number;
+  /** In [0, stepMs). */
+  offsetMs: number;
+  counters: string[];
+  by: Dimension[];
+  filter: [Dimension, string][];
+  /** A filter value that no stored row can have (refused by tagValueProblem): the answer is []. */
+  impossible: boolean;
+}
+
+export function normalizeCounterQuery(q: CounterQuery): NormalizedCounterQuery {
+  const from = checkInt(q.from, 'from');
+  const to = checkInt(q.to, 'to');
+  const stepMs = checkInt(q.stepMs, 'stepMs', 1);
+  const offsetMs = ((checkInt(q.offsetMs, 'offsetMs') % stepMs) + stepMs) % stepMs;
+  if (q.counters.length === 0) fail('at least one counter is needed');
+  const counters = [...new Set(q.counters)];
+  counters.forEach(checkCounterName);
+  const by = [...new Set(q.by)];
+  by.forEach(checkDimension);
+  let impossible = false;
+  const filter: [Dimension, string][] = [];
+  for (const [dim, value] of Object.entries(q.filter)) {
+    checkDimension(dim);
+    if (value === undefined) continue;
+    if (typeof value !== 'string') fail(`filter ${dim} must be a string`);
+    // Never written, so never matched; short-circuit instead of sending it anywhere.
+    if (value !== '' && tagValueProblem(value)) impossible = true;
+    filter.push([dim, value]);
+  }
+  return { from, to, stepMs, offsetMs, counters, by, filter, impossible };
+}
+
+export interface NormalizedDistinctQuery {
+  from: number;
+  to: number;
+  granularity: DistinctQuery['granularity'];
+  set: DistinctQuery['set'];
+  /** 'total': channel ''; 'byChannel': every channel != ''; 'one': only `channel`. */
+  mode: 'total' | 'byChannel' | 'one';
+  channel: string;
+  impossible: boolean;
+}
+
+/** A non-empty `channel` wins over `byChannel`; `channel: ''` is the same as not giving one. */
+export function normalizeDistinctQuery(q: DistinctQuery): NormalizedDistinctQuery {
+  const from = checkInt(q.from, 'from');
+  const to = checkInt(q.to, 'to');
+  if (!Object.hasOwn(GRANULARITIES, q.granularity)) fail(`unknown granularity ${JSON.stringify(q.granularity)}`);
+  if (!MEMBER_SET_IDS.includes(q.set)) fail(`unknown member set ${JSON.stringify(q.set)}`);
+  if (q.channel !== undefined && typeof q.channel !== 'string') fail('channel must be a string');
+  const channel = q.channel ?? '';
+  const mode = channel !== '' ? 'one' : q.byChannel ? 'byChannel' : 'total';
+  const impossible = channel !== '' && tagValueProblem(channel) !== null;
+  return { from, to, granularity: q.granularity, set: q.set, mode, channel, impossible };
+}
+
+export function checkRange(from: number, to: number): void {
+  checkInt(from, 'from');
+  checkInt(to, 'to');
+}
+
+/** Stable ordering of series and tag values, identical in both adapters (UTF-16 code units). */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function compareTagLists(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const c = compareStrings(a[i] ?? '', b[i] ?? '');
+    if (c !== 0) return c;
+  }
+  return 0;
+}
