@@ -277,9 +277,12 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       return serial('queryAlertEvents', async (c) => {
         const params: Record<string, DuckDBValue> = { from: BigInt(Math.trunc(q.from)), to: BigInt(Math.trunc(q.to)), limit: BigInt(Math.max(1, Math.min(10_000, Math.trunc(q.limit)))) };
         const where = ['ts >= $from', 'ts < $to'];
-        if (q.ruleId !== undefined) (where.push('rule_id = $ruleId'), (params.ruleId = q.ruleId));
-        if (q.kpi !== undefined) (where.push('kpi = $kpi'), (params.kpi = q.kpi));
-        if (q.state !== undefined) (where.push('state = $state'), (params.state = q.state));
+        for (const [column, key] of [['rule_id', 'ruleId'], ['kpi', 'kpi'], ['state', 'state']] as const) {
+          const value = q[key];
+          if (value === undefined) continue;
+          where.push(`${column} = $${key}`);
+          params[key] = value;
+        }
         const found = await rows(c, `SELECT * FROM pulse_alerts WHERE ${where.join(' AND ')} ORDER BY ts DESC, id LIMIT $limit`, params);
         const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
         const s = (v: unknown) => (v === null || v === undefined ? '' : String(v));
