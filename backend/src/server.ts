@@ -123,7 +123,7 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
 
   // Set once the HTTP server is up (links in messages, the live hub for alert events).
   let publicUrl = `http://127.0.0.1:${config.port}`;
-  let hub: LiveHub | undefined;
+  const live: { hub?: LiveHub } = {};
   // Alerts: rules (hot-reloaded YAML) evaluated on live state + store history; state
   // changes to pulse_alerts and the socket; notifications through the durable dispatcher.
   const historySince = Math.min(startedAt, await historyStart(store, startedAt));
@@ -146,7 +146,7 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
   const linkBase = () => config.alerts.publicUrl ?? publicUrl;
   const engine = new AlertEngine({
     source: kpiSource,
-    sink: createAlertSink({ store, broadcast: (events) => hub?.broadcast('alert', events), logger }),
+    sink: createAlertSink({ store, broadcast: (events) => live.hub?.broadcast('alert', events), logger }),
     outlet: dispatcher,
     rules: rulesLoader,
     intervalMs: config.alerts.intervalMs,
@@ -179,11 +179,12 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
   // Slow or stalled clients must not hold sockets forever.
   http.requestTimeout = 30_000;
   http.headersTimeout = 15_000;
-  hub = new LiveHub(http, {
+  const hub = new LiveHub(http, {
     snapshots,
     authorize: (token) => mayRead(policy, token),
     onClientCount: (n) => metrics.socketClients(n),
   });
+  live.hub = hub;
 
 
   await new Promise<void>((resolve, reject) => {
