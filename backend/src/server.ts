@@ -31,7 +31,7 @@ import { createSimulatorControl } from './simulator/control.js';
 import { createDuckDbStore } from './store/duckdb/adapter.js';
 import { createInfluxStore } from './store/influx/adapter.js';
 import type { MetricStore } from './store/port.js';
-import { DAY } from './time/zone.js';
+import { DAY, MINUTE, floorTo } from './time/zone.js';
 
 export interface PulseHandle {
   url: string;
@@ -126,8 +126,10 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
   const live: { hub?: LiveHub } = {};
   // Alerts: rules (hot-reloaded YAML) evaluated on live state + store history; state
   // changes to pulse_alerts and the socket; notifications through the durable dispatcher.
-  const historySince = Math.min(startedAt, await historyStart(store, startedAt));
-  const kpiSource = createKpiSource({ collector, store, timezone: config.timezone, historySince: () => historySince });
+  const storedHistory = await historyStart(store, startedAt);
+  // History starts at the minute of the oldest event (stored or backfilled into this process).
+  const historySince = () => Math.min(storedHistory, floorTo(collector.earliestEventTs ?? storedHistory, MINUTE));
+  const kpiSource = createKpiSource({ collector, store, timezone: config.timezone, historySince });
   const notifiers = loadNotifiers({ file: config.alerts.notifiersFile ?? undefined, env: config.alerts.notifierEnv });
   const dispatcher = new Dispatcher({
     outboxDir: path.join(config.dataDir, 'outbox'),

@@ -49,6 +49,7 @@ export class Collector {
   private lastFlushError: string | null = null;
   /** Oldest minute restored from the store by seedFromStore (null: nothing was there). */
   private seededFrom: number | null = null;
+  private earliestTs: number | null = null;
 
   constructor(private readonly opts: CollectorOptions) {
     this.bucketMs = opts.bucketMs;
@@ -67,6 +68,12 @@ export class Collector {
     if (e.member !== undefined) this.distinct.add(e.type, e.ts, e.tags.channel, e.member);
     this.lastEventAt = receivedAt;
     this.lastEventByChannel.set(e.tags.channel, receivedAt);
+    if (this.earliestTs === null || e.ts < this.earliestTs) this.earliestTs = e.ts;
+  }
+
+  /** Timestamp of the oldest event counted by this process (backfills extend history). */
+  get earliestEventTs(): number | null {
+    return this.earliestTs;
   }
 
   // ---- live reads -------------------------------------------------------------------
