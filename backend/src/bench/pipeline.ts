@@ -1,0 +1,93 @@
+/**
+ * Live pipeline figures: ingest throughput through POST /api/v1/events (batches of 500)
+ * and event → socket latency (a probe event until the tick that shows it).
+ */
+import { io } from 'socket.io-client';
+import type { LiveTick } from '../live/contract.js';
+import { KEY, READ, percentile, startBenchServer } from './server.js';
+
+const BATCH = 500;
+const BATCHES = Number(process.env.BENCH_BATCHES ?? 400);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+const PROBES = Number(process.env.BENCH_PROBES ?? 40);
+const CHANNELS = ['wecom', 'wechat_group', 'miniprogram', 'douyin', 'sms', 'app_push', 'store_qr'];
+const TYPES = ['message', 'interaction', 'page.view', 'push.delivered', 'push.open', 'cart.add'];
+
+function batch(seq: number): string {
+  const events = [];
+  for (let i = 0; i < BATCH; i++) {
+    const n = seq * BATCH + i;
+    events.push({ id: `b-${n}`, type: TYPES[n % TYPES.length], channel: CHANNELS[n % CHANNELS.length], community: `群${n % 50}`, member: `m${n % 20_000}` });
+  }
+  return JSON.stringify(events);
+}
+
+export async function benchPipeline(): Promise<[string, string][]> {
+  const influx: Record<string, string> = process.env.BENCH_INFLUX_URL
+    ? { PULSE_STORE: 'influx', INFLUX_URL: process.env.BENCH_INFLUX_URL, INFLUX_DB: process.env.BENCH_INFLUX_DB ?? 'pulse_bench' }
+    : {};
+  const server = await startBenchServer(influx);
+  const base = server.base;
+  try {
+    const post = async (body: string) => {
+      const res = await fetch(`${base}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body });
+      const answer = (await res.json()) as { accepted: number };
+      if (res.status !== 202) throw new Error(`ingest answered ${res.status}`);
+      return answer.accepted;
+    };
+
+    // Warm-up, then the throughput run (bodies prepared up front so the client costs less).
+    await post(batch(1_000_000));
+    const bodies = Array.from({ length: BATCHES }, (_, i) => batch(i));
+    let next = 0;
+    let accepted = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < bodies.length) {
+          const n = await post(bodies[next++]!);
+          accepted += n;
+        }
+      }),
+    );
+    const rate = accepted / ((performance.now() - started) / 1000);
+
+    // Latency: one probe event on its own channel; wait for the tick that shows it.
+    const socket = io(`${base}/live`, { auth: { token: READ }, transports: ['websocket'] });
+    await new Promise<void>((resolve) => socket.once('snapshot', () => resolve()));
+    const latencies: number[] = [];
+    for (let i = 0; i < PROBES; i++) {
+      const channel = `probe-${i}`;
+      const seen = new Promise<number>((resolve) => {
+        const onTick = (t: LiveTick) => {
+          if (t.windows.today.byChannel[channel]) {
+            socket.off('tick', onTick);
+            resolve(performance.now());
+          }
+        };
+        socket.on('tick', onTick);
+      });
+      const sent = performance.now();
+      await post(JSON.stringify([{ type: 'member.join', channel, member: `probe-${i}` }]));
+      latencies.push((await seen) - sent);
+      // A uniformly random pause puts the next probe at a random phase of the 1 s tick.
+      await new Promise((r) => setTimeout(r, Math.random() * 1000));
+    }
+    socket.close();
+    latencies.sort((a, b) => a - b);
+    const mem = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${READ}` } })).text();
+    const rss = Number(/^process_resident_memory_bytes (\d+)/m.exec(mem)?.[1] ?? NaN);
+    return [
+      ['store', influx.PULSE_STORE ?? 'duckdb (embedded)'],
+      ['ingest: events accepted', String(accepted)],
+      ['ingest: batch size / concurrency', `${BATCH} / ${CONCURRENCY}`],
+      ['ingest: throughput', `${Math.round(rate).toLocaleString('en-US')} events/s`],
+      ['event → socket: probes', String(latencies.length)],
+      ['event → socket: p50', `${percentile(latencies, 0.5).toFixed(0)} ms`],
+      ['event → socket: p99', `${percentile(latencies, 0.99).toFixed(0)} ms`],
+      ['server RSS after run', `${(rss / 1024 / 1024).toFixed(0)} MiB`],
+    ];
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,60 @@
+/** Starts the built server as its own process for a benchmark, on a free loopback port. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const KEY = 'bench-ingest-key-0123456789';
+export const READ = 'bench-read-token-0123456789';
+export const ADMIN = 'bench-admin-token-0123456789';
+
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+export interface BenchServer {
+  base: string;
+  stop(): Promise<void>;
+}
+
+export async function startBenchServer(env: Record<string, string>): Promise<BenchServer> {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'pulse-bench-'));
+  const port = await freePort();
+  const server = spawn(process.execPath, [path.join(root, 'backend/dist/server.js')], {
+    env: {
+      ...process.env, PORT: String(port), HOST: '127.0.0.1', PULSE_DATA_DIR: dataDir, PULSE_INGEST_KEYS: KEY, PULSE_READ_TOKEN: READ,
+      PULSE_ADMIN_TOKEN: ADMIN, PULSE_SIMULATOR: 'off', PULSE_MAX_CHANNELS: '1000', PULSE_INGEST_RATE: '10000000', PULSE_INGEST_BURST: '100000000',
+      LOG_LEVEL: 'warn', ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return { base, stop };
+    } catch {
+      /* not up yet */
+    }
+    if (i > 150) {
+      await stop();
+      throw new Error('server did not start');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
