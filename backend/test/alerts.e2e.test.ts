@@ -15,7 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDingTalkRobot } from '../../alerts/test/fakes/dingtalkRobot.js';
 import { Simulator, type RawEvent } from '../src/simulator/simulator.js';
 import { MINUTE, floorTo } from '../src/time/zone.js';
-import { ADMIN_TOKEN, startTestPulse, type TestPulse } from './harness/pulse.js';
+import { io } from 'socket.io-client';
+import type { AlertEvent } from '@siyu-pulse/alerts';
+import { ADMIN_TOKEN, READ_TOKEN, startTestPulse, type TestPulse } from './harness/pulse.js';
 
 const SECRET = 'SEC0123456789abcdef0123456789abcdef';
 const W = 10 * MINUTE;
@@ -135,8 +137,14 @@ describe('alerts end to end: simulator swing → engine → DingTalk robot', () 
     expect(change('app_push')).toBeLessThan(-0.12);
     expect(change('sms')).toBeLessThan(-0.35);
 
+    const socket = io(`${pulse.url}/live`, { auth: { token: READ_TOKEN }, transports: ['websocket'] });
+    const streamed = new Promise<AlertEvent[]>((resolve) => socket.once('alert', resolve));
+    await new Promise<void>((resolve) => socket.once('snapshot', () => resolve()));
     await evaluateAt(2);
     await messagesSettled(1);
+    const live = await streamed;
+    socket.close();
+    expect(live.map((e) => [e.alertKey, e.from, e.state, e.severity])).toEqual([['open_rate_e2e|channel=wecom', 'ok', 'firing', 'warning']]);
     expect(robot.messages).toHaveLength(1);
     const msg = robot.messages[0]!.body;
     expect(msg.msgtype).toBe('markdown');
@@ -189,6 +197,31 @@ describe('alerts end to end: simulator swing → engine → DingTalk robot', () 
     expect(events.every((e) => e.splitValue === 'wecom')).toBe(true);
     expect(events.map((e) => e.state)).toContain('flapping');
     expect(events.map((e) => e.state)).toContain('resolved');
+  });
+
+  it('silences and acks through the API: admin only, who / when / why kept, bad input explained', async () => {
+    const call = async (method: string, route: string, body?: unknown, token = ADMIN_TOKEN) => {
+      const res = await fetch(`${pulse.url}${route}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    };
+    const silence = { matchers: { ruleId: 'open_rate_e2e', dim: 'channel', value: 'wecom' }, durationMinutes: 60, by: '王经理', reason: '双11 预热期间推送模板调整' };
+    expect((await call('POST', '/api/v1/silences', silence, READ_TOKEN)).status).toBe(401);
+    expect((await call('POST', '/api/v1/silences', { ...silence, reason: '' })).json.error).toMatch(/^reason: give a reason/);
+    expect((await call('POST', '/api/v1/silences', { ...silence, matchers: {} })).json.error).toMatch(/at least one matcher/);
+    const created = await call('POST', '/api/v1/silences', silence);
+    expect(created.status).toBe(201);
+    const id = (created.json.silence as { id: string }).id;
+    const listed = (await call('GET', '/api/v1/silences', undefined, READ_TOKEN)).json.silences as { id: string; by: string; reason: string; createdAt: number }[];
+    expect(listed.find((x) => x.id === id)).toMatchObject({ by: '王经理', reason: '双11 预热期间推送模板调整' });
+    expect((await call('DELETE', `/api/v1/silences/${id}?by=${encodeURIComponent('王经理')}`)).status).toBe(200);
+    expect((await call('DELETE', '/api/v1/silences/nope')).status).toBe(404);
+    const ack = await call('POST', '/api/v1/alerts/ack', { alertKey: 'open_rate_e2e|channel=sms', by: '王经理', reason: '已知' });
+    expect(ack.status).toBe(409);
+    expect(ack.json.error).toMatch(/not firing/);
   });
 
   it('the test button reports DingTalk’s answer in plain words', async () => {

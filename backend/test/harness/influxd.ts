@@ -193,7 +193,7 @@ export async function startInfluxd(opts: { startTimeoutMs?: number } = {}): Prom
     }
     const why = exitInfo ?? `no 204 from GET ${url}/ping within ${startTimeoutMs} ms`;
     await killProc('SIGKILL');
-    throw new Error(`influxd did not start: ${why}. Config ${configFile}. Log tail:\n${logTail()}`);
+    throw new Error(`influxd (${bin}) did not start: ${why}. influxd log tail:\n${logTail() || '(no output)'}`);
   };
 
   const killProc = async (signal: 'SIGTERM' | 'SIGKILL'): Promise<void> => {

@@ -28,7 +28,7 @@ import {
   normalizeCounterRows,
   normalizeDistinctQuery,
   normalizeDistinctRows,
-} from '../influx/validate.js';
+} from '../validate.js';
 
 export interface DuckDbStoreOptions {
   /** Database file (created if missing), or ':memory:'. */

@@ -31,7 +31,7 @@ import {
   normalizeCounterRows,
   normalizeDistinctQuery,
   normalizeDistinctRows,
-} from './validate.js';
+} from '../validate.js';
 
 /** Lines per POST /write: the batch size InfluxData recommends for 1.x and 2.x. */
 const WRITE_CHUNK = 5000;

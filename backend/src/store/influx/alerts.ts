@@ -6,7 +6,7 @@
 import type { AlertQuery, AlertRow } from '../port.js';
 import { StoreError } from '../port.js';
 import type { InfluxSeries } from './client.js';
-import { quoteString } from './influxql.js';
+import { ms, quoteString } from './influxql.js';
 import { checkTagValue, escapeKey, escapeMeasurement } from './lineProtocol.js';
 
 export const ALERTS_MEASUREMENT = 'pulse_alerts';
@@ -48,11 +48,12 @@ export function encodeAlert(a: AlertRow): string {
 }
 
 export function alertQuery(q: AlertQuery): string {
-  const where = [`time >= ${Math.trunc(q.from)}ms`, `time < ${Math.trunc(q.to)}ms`];
+  const where = [`time >= ${ms(q.from, 'from')}`, `time < ${ms(q.to, 'to')}`];
   if (q.ruleId !== undefined) where.push(`"rule" = ${quoteString(q.ruleId)}`);
   if (q.kpi !== undefined) where.push(`"kpi" = ${quoteString(q.kpi)}`);
   if (q.state !== undefined) where.push(`"state" = ${quoteString(q.state)}`);
-  const limit = Math.max(1, Math.min(10_000, Math.trunc(q.limit)));
+  if (!Number.isInteger(q.limit)) throw new StoreError(`limit must be an integer, got ${q.limit}`, false);
+  const limit = Math.max(1, Math.min(10_000, q.limit));
   return `SELECT * FROM "${ALERTS_MEASUREMENT}" WHERE ${where.join(' AND ')} ORDER BY time DESC LIMIT ${limit}`;
 }
 

@@ -11,7 +11,7 @@ import {
   MEMBER_SET_IDS,
   type Dimension,
   type Tags,
-} from '../../catalogue/events.js';
+} from '../catalogue/events.js';
 import {
   StoreError,
   tagValueProblem,
@@ -19,7 +19,7 @@ import {
   type CounterRow,
   type DistinctQuery,
   type DistinctRow,
-} from '../port.js';
+} from './port.js';
 
 const COUNTER_SET = new Set(COUNTERS);
 const DIMENSION_SET = new Set<string>(DIMENSIONS);
