@@ -1,26 +1,9 @@
 /** Short Chinese texts for alert events (the dispatcher formats notifications itself). */
 import type { AlertState, BaselineKind, Dimension } from '../contract.js';
 import type { Rule } from '../rules/schema.js';
+import { DIM_ZH, baselineZh as basisZh, subjectZh } from '../wording.js';
 
-export const DIM_ZH: Record<Dimension, string> = { channel: '渠道', community: '社群', campaign: '活动' };
-
-export function basisZh(kind: BaselineKind, windows: number): string {
-  switch (kind) {
-    case 'previous_window':
-      return '环比';
-    case 'same_window_yesterday':
-      return '较昨日同期';
-    case 'same_window_last_week':
-      return '较上周同期';
-    case 'trailing_mean':
-      return `较前 ${windows} 个窗口均值`;
-  }
-}
-
-/** `推送打开率（渠道 wecom）` */
-export function subjectZh(label: string, split: { dim: Dimension; value: string } | null): string {
-  return split ? `${label}（${DIM_ZH[split.dim]} ${split.value}）` : label;
-}
+export { DIM_ZH, subjectZh };
 
 /** `环比下降 16.3%` */
 export function changeZh(kind: BaselineKind, windows: number, change: number | null): string {

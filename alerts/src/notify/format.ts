@@ -4,7 +4,8 @@
  * (frontend/src/format.ts): percent values are fractions, money is fen shown as ¥ with 万/亿,
  * times are Asia/Shanghai.
  */
-import type { Dimension, KpiInfo, Notification, Severity } from '../contract.js';
+import { DIM_ZH, baselineZh, subjectZh } from '../wording.js';
+import type { KpiInfo, Notification, Severity } from '../contract.js';
 import type { FormattedMessage } from './types.js';
 
 export const TIME_ZONE = 'Asia/Shanghai';
@@ -115,7 +116,7 @@ export function formatTime(ts: number): string {
 
 // ── words ──────────────────────────────────────────────────────────────────────────────
 
-const DIMENSION: Record<Dimension, string> = { channel: '渠道', community: '社群', campaign: '活动' };
+const DIMENSION = DIM_ZH;
 const SEVERITY: Record<Severity, string> = { critical: '严重', warning: '警告' };
 
 export function scopeText(n: Pick<Notification, 'split'>): string {
@@ -124,7 +125,7 @@ export function scopeText(n: Pick<Notification, 'split'>): string {
 
 /** 推送打开率 or 推送打开率（渠道 wecom）. */
 function subject(n: Notification): string {
-  return n.split ? `${n.kpi.label.zh}（${scopeText(n)}）` : n.kpi.label.zh;
+  return subjectZh(n.kpi.label.zh, n.split);
 }
 
 function changeOf(n: Pick<Notification, 'change' | 'value' | 'baseline'>): number | null {
@@ -135,19 +136,8 @@ function changeOf(n: Pick<Notification, 'change' | 'value' | 'baseline'>): numbe
 
 /** How the baseline is named in a movement: 环比下降 / 较昨日同期上升 … */
 function comparison(n: Notification): string {
-  switch (n.baselineKind) {
-    case 'previous_window':
-      return '环比';
-    case 'same_window_yesterday':
-      return '较昨日同期';
-    case 'same_window_last_week':
-      return '较上周同期';
-    case 'trailing_mean':
-      // The contract does not carry the number of periods averaged.
-      return '较近期均值';
-    default:
-      return '较基线';
-  }
+  // The contract does not carry the number of periods a trailing mean averages.
+  return baselineZh(n.baselineKind);
 }
 
 /** Which baseline, in words, for the 基线 line: 上一个 60 分钟，环比. */
