@@ -5,7 +5,7 @@
 import { createHmac } from 'node:crypto';
 import { fitJson } from '../bytes.js';
 import type { DingTalkConfig, OutboundMessage, SendFailure, SendResult, Sender } from '../types.js';
-import { DEFAULT_TIMEOUT_MS, parseErrcode, postJson, redactUrl, statusFailure, unexpectedBody } from './http.js';
+import { DEFAULT_TIMEOUT_MS, postJson, readRobotAnswer, redactUrl } from './http.js';
 
 export const DINGTALK_MAX_BODY_BYTES = 20_000;
 /** DingTalk allows 20 a minute, then blocks the robot for 10 minutes: keep a margin. */
@@ -61,15 +61,9 @@ export function classifyDingTalk(status: number, body: string, ctx: { signed: bo
   if (status >= 300 && status < 400) {
     return fail('throttled', `http_${status}`, `HTTP ${status}`, '钉钉返回重定向，通常表示机器人处于限流惩罚期 / DingTalk redirects while the robot is penalised for sending too fast; waiting out the throttle window');
   }
-  const server = statusFailure(status, body);
-  if (server) return server;
-  const parsed = parseErrcode(body);
-  if (!parsed) {
-    if (status !== 200) return fail('never', `http_${status}`, body.slice(0, 200), `HTTP ${status}：请检查 webhook 地址 / check the webhook URL`);
-    return unexpectedBody(status, body);
-  }
-  const { errcode, errmsg } = parsed;
-  if (errcode === 0) return { ok: true };
+  const answer = readRobotAnswer(status, body);
+  if ('ok' in answer) return answer;
+  const { errcode, errmsg } = answer;
   const code = String(errcode);
   switch (errcode) {
     case 130101:

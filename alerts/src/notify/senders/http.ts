@@ -3,7 +3,7 @@
  * transport-level outcomes into answers. Each sender only builds its body and reads its
  * endpoint's errcodes.
  */
-import type { SendFailure } from '../types.js';
+import type { SendFailure, SendResult } from '../types.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -86,6 +86,24 @@ export function parseErrcode(body: string): { errcode: number; errmsg: string } 
   } catch {
     return null;
   }
+}
+
+/**
+ * The part of reading a robot's answer that DingTalk and WeCom share: server errors,
+ * bodies that are not `{errcode, errmsg}`, and success (`errcode 0` — it arrives with
+ * HTTP 200 either way). Returns the errcode for the sender to classify otherwise.
+ */
+export function readRobotAnswer(status: number, body: string): SendResult | { errcode: number; errmsg: string } {
+  const server = statusFailure(status, body);
+  if (server) return server;
+  const parsed = parseErrcode(body);
+  if (!parsed) {
+    if (status !== 200) {
+      return { ok: false, retry: 'never', code: `http_${status}`, message: body.slice(0, 200), explanation: `HTTP ${status}：请检查 webhook 地址 / check the webhook URL` };
+    }
+    return unexpectedBody(status, body);
+  }
+  return parsed.errcode === 0 ? { ok: true } : parsed;
 }
 
 export function unexpectedBody(status: number, body: string): SendFailure {

@@ -4,7 +4,7 @@
  */
 import { truncateBytes } from '../bytes.js';
 import type { OutboundMessage, SendFailure, SendResult, Sender, WeComConfig } from '../types.js';
-import { DEFAULT_TIMEOUT_MS, parseErrcode, postJson, redactUrl, statusFailure, unexpectedBody } from './http.js';
+import { DEFAULT_TIMEOUT_MS, postJson, readRobotAnswer, redactUrl } from './http.js';
 
 export const WECOM_MAX_MARKDOWN_BYTES = 4096;
 export const WECOM_MAX_TEXT_BYTES = 2048;
@@ -51,15 +51,9 @@ export function createWeComSender(config: WeComConfig): Sender {
 }
 
 export function classifyWeCom(status: number, body: string): SendResult {
-  const server = statusFailure(status, body);
-  if (server) return server;
-  const parsed = parseErrcode(body);
-  if (!parsed) {
-    if (status !== 200) return fail('never', `http_${status}`, body.slice(0, 200), `HTTP ${status}：请检查 webhook 地址 / check the webhook URL`);
-    return unexpectedBody(status, body);
-  }
-  const { errcode, errmsg } = parsed;
-  if (errcode === 0) return { ok: true };
+  const answer = readRobotAnswer(status, body);
+  if ('ok' in answer) return answer;
+  const { errcode, errmsg } = answer;
   const code = String(errcode);
   if (errcode === 45009) {
     return fail('throttled', code, errmsg, '发送过快被限流 / throttled: over 20 messages a minute; pending alerts will follow as one digest');
