@@ -10,20 +10,26 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { AlertEngine, Dispatcher, RulesLoader, loadNotifiers } from '@siyu-pulse/alerts';
 import { createKpiSource } from './alerting/kpiSource.js';
+import { createLiveAlerts } from './alerting/liveAlerts.js';
 import { createAlertSink } from './alerting/sink.js';
+import { loadBoards } from './boards/boards.js';
 import { COUNTERS, DIMENSIONS } from './catalogue/events.js';
+import { KPI_BY_ID } from './catalogue/kpis.js';
 import { Collector } from './collector/collector.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { resolveSalt } from './config/salt.js';
+import { DisplayStore } from './displays/store.js';
 import { alertRouter } from './http/alertRoutes.js';
 import { createApp, type SimulatorControl } from './http/app.js';
-import { TokenSet, mayRead, type AccessPolicy } from './http/auth.js';
+import { REVOKED_MESSAGE, TokenSet, readAccess, type AccessPolicy } from './http/auth.js';
+import { displayRouter } from './http/displayRoutes.js';
+import { wallRouter } from './http/wallRoutes.js';
 import { IdDeduplicator } from './ingest/dedup.js';
 import { createMemberHasher } from './ingest/memberHash.js';
 import { EventRateLimiter } from './ingest/rateLimit.js';
 import { IngestService } from './ingest/service.js';
 import { TagGuard } from './ingest/tagGuard.js';
-import { LiveHub } from './live/hub.js';
+import { LiveHub, type LiveGrant } from './live/hub.js';
 import { SnapshotService } from './live/snapshot.js';
 import { createMetrics } from './observability/metrics.js';
 import { SeriesService } from './query/series.js';
@@ -43,6 +49,8 @@ export interface PulseHandle {
   simulator: SimulatorControl | null;
   engine: AlertEngine;
   dispatcher: Dispatcher;
+  displays: DisplayStore;
+  hub: LiveHub;
   http: HttpServer;
   close(): Promise<void>;
 }
@@ -77,6 +85,9 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
   mkdirSync(config.dataDir, { recursive: true });
   const salt = resolveSalt(config.salt, config.dataDir);
   const metrics = createMetrics();
+  // Configuration files first: a bad one stops start-up before anything is opened.
+  const boards = loadBoards(config.boardsFile);
+  const displays = new DisplayStore({ dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
 
   const store = await openStore(config);
   await store.init();
@@ -109,14 +120,8 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
     ingest: new TokenSet(config.ingestKeys),
     read: config.readToken === null ? null : new TokenSet([config.readToken]),
     admin: config.adminToken === null ? null : new TokenSet([config.adminToken]),
+    displays,
   };
-  const snapshots = new SnapshotService({
-    collector,
-    timezone: config.timezone,
-    demo: config.demo,
-    businessName: config.businessName,
-    coverageSince: Math.min(startedAt, collector.seededSince ?? startedAt),
-  });
   const simulator = config.simulator.enabled
     ? createSimulatorControl((events) => ingest.accept(events), { peakEventsPerSecond: config.simulator.peakEventsPerSecond, timezone: config.timezone, onError: (err) => logger.error({ err }, 'simulator sink failed') })
     : null;
@@ -146,9 +151,18 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
   });
   await rulesLoader.start();
   const linkBase = () => config.alerts.publicUrl ?? publicUrl;
+  // The wall's ticker: the engine's open alerts with the texts of their latest events.
+  const liveAlerts = createLiveAlerts({ active: () => engine.active(), labelOf: (kpi) => KPI_BY_ID.get(kpi)?.label.zh ?? kpi });
   const engine = new AlertEngine({
     source: kpiSource,
-    sink: createAlertSink({ store, broadcast: (events) => live.hub?.broadcast('alert', events), logger }),
+    sink: createAlertSink({
+      store,
+      broadcast: (events) => {
+        liveAlerts.record(events);
+        live.hub?.broadcast('alert', events);
+      },
+      logger,
+    }),
     outlet: dispatcher,
     rules: rulesLoader,
     intervalMs: config.alerts.intervalMs,
@@ -163,6 +177,15 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
     },
   });
 
+  const snapshots = new SnapshotService({
+    collector,
+    timezone: config.timezone,
+    demo: config.demo,
+    businessName: config.businessName,
+    coverageSince: Math.min(startedAt, collector.seededSince ?? startedAt),
+    alerts: liveAlerts.list,
+  });
+
   const app = createApp({
     policy,
     ingest,
@@ -175,7 +198,25 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
     staticDir: config.staticDir ?? path.join(REPO_ROOT, 'frontend/dist'),
     simulator,
     storeWriteProblem: () => collector.lastError,
-    routers: [alertRouter({ policy, engine, dispatcher, store })],
+    routers: [
+      alertRouter({ policy, engine, dispatcher, store }),
+      displayRouter({
+        policy,
+        displays,
+        baseUrl: linkBase,
+        connected: (id) => live.hub?.displayClients(id) ?? 0,
+        disconnect: (id) => live.hub?.revokeDisplay(id) ?? 0,
+      }),
+      wallRouter({
+        policy,
+        boards,
+        displayActive: (id) => {
+          const d = displays.get(id);
+          return d !== undefined && d.revokedAt === undefined;
+        },
+        send: (message, target) => live.hub?.control(message, target) ?? 0,
+      }),
+    ],
   });
   const http = createServer(app);
   // Slow or stalled clients must not hold sockets forever.
@@ -183,11 +224,15 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
   http.headersTimeout = 15_000;
   const hub = new LiveHub(http, {
     snapshots,
-    authorize: (token) => mayRead(policy, token),
+    authorize: (token): LiveGrant => {
+      const access = readAccess(policy, token);
+      if (access.ok) return access;
+      return { ok: false, message: access.reason === 'revoked' ? REVOKED_MESSAGE : 'unauthorized: a read token is required (?token=… on the wall URL)' };
+    },
     onClientCount: (n) => metrics.socketClients(n),
+    onDisplaySeen: (id) => displays.touch(id),
   });
   live.hub = hub;
-
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -219,6 +264,8 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
     simulator,
     engine,
     dispatcher,
+    displays,
+    hub,
     http,
     async close() {
       if (closed) return;
@@ -229,6 +276,7 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
       rulesLoader.close();
       await dispatcher.close();
       await hub.close();
+      displays.close();
       await collector.stop();
       await store.close();
     },

@@ -55,6 +55,7 @@ const EnvSchema = z.object({
   PULSE_MAX_COMMUNITIES: int(1, 100_000).default(200),
   PULSE_MAX_CAMPAIGNS: int(1, 100_000).default(100),
   PULSE_STATIC_DIR: z.string().min(1).optional(),
+  PULSE_BOARDS_FILE: z.string().min(1).optional(),
   PULSE_RULES_DIR: z.string().min(1).optional(),
   PULSE_NOTIFIERS_FILE: z.string().min(1).optional(),
   PULSE_ALERT_INTERVAL_SECONDS: int(1, 3600).default(10),
@@ -96,6 +97,8 @@ export interface Config {
   ingestRate: { perSecond: number; burst: number };
   limits: { channel: number; community: number; campaign: number };
   staticDir: string | null;
+  /** YAML of wall boards (validated by the boards module at start-up); null: built-ins only. */
+  boardsFile: string | null;
   alerts: {
     /** null: the rules shipped in alerts/rules. */
     rulesDir: string | null;
@@ -216,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestRate: { perSecond: e.PULSE_INGEST_RATE, burst: e.PULSE_INGEST_BURST },
     limits: { channel: e.PULSE_MAX_CHANNELS, community: e.PULSE_MAX_COMMUNITIES, campaign: e.PULSE_MAX_CAMPAIGNS },
     staticDir: e.PULSE_STATIC_DIR ?? null,
+    boardsFile: e.PULSE_BOARDS_FILE ?? null,
     alerts: {
       rulesDir: e.PULSE_RULES_DIR ?? null,
       notifiersFile: e.PULSE_NOTIFIERS_FILE ?? null,

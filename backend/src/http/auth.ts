@@ -1,6 +1,7 @@
 /**
  * Scopes: ingest (producers), read (wall, analysts), admin. Tokens are compared in
- * constant time over their SHA-256 digests (equal length, no early exit).
+ * constant time over their SHA-256 digests (equal length, no early exit). Display tokens
+ * (one per wall screen, revocable) grant the read scope only.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
@@ -23,13 +24,25 @@ export class TokenSet {
   }
 }
 
+/** The display-token registry, as auth sees it (the displays store implements it). */
+export interface DisplayTokens {
+  /** The display a token belongs to, or null; must compare digests in constant time. */
+  lookup(token: string): { id: string; revoked: boolean } | null;
+}
+
 export interface AccessPolicy {
   ingest: TokenSet;
   /** null: reading is open (loopback demo). */
   read: TokenSet | null;
   /** null: admin routes are disabled. */
   admin: TokenSet | null;
+  /** Display tokens: read scope only. */
+  displays?: DisplayTokens;
 }
+
+export type ReadAccess =
+  | { ok: true; /** Set when a display token was used. */ displayId: string | null }
+  | { ok: false; reason: 'missing' | 'invalid' | 'revoked' };
 
 export function bearerToken(req: Request, allowQuery: boolean): string | undefined {
   const header = req.get('authorization');
@@ -41,9 +54,23 @@ export function bearerToken(req: Request, allowQuery: boolean): string | undefin
   return undefined;
 }
 
-export function mayRead(policy: AccessPolicy, token: string | undefined): boolean {
-  return policy.read === null || policy.read.has(token) || (policy.admin?.has(token) ?? false);
+/**
+ * Whether a token may read, and as which display. A revoked display token is refused
+ * even when reading is open, so the wall learns it was revoked instead of carrying on.
+ */
+export function readAccess(policy: AccessPolicy, token: string | undefined): ReadAccess {
+  const display = token && policy.displays ? policy.displays.lookup(token) : null;
+  if (display?.revoked) return { ok: false, reason: 'revoked' };
+  if (display) return { ok: true, displayId: display.id };
+  if (policy.read === null || policy.read.has(token) || (policy.admin?.has(token) ?? false)) return { ok: true, displayId: null };
+  return { ok: false, reason: token ? 'invalid' : 'missing' };
 }
+
+export function mayRead(policy: AccessPolicy, token: string | undefined): boolean {
+  return readAccess(policy, token).ok;
+}
+
+export const REVOKED_MESSAGE = 'display token revoked: ask an admin for a new wall URL';
 
 /** Express middleware requiring `scope`. Read tokens may come in `?token=` (wall URLs). */
 export function requireScope(policy: AccessPolicy, scope: Scope) {
@@ -51,8 +78,14 @@ export function requireScope(policy: AccessPolicy, scope: Scope) {
     const token = bearerToken(req, scope === 'read');
     let ok: boolean;
     if (scope === 'ingest') ok = policy.ingest.has(token);
-    else if (scope === 'read') ok = mayRead(policy, token);
-    else ok = policy.admin?.has(token) ?? false;
+    else if (scope === 'read') {
+      const access = readAccess(policy, token);
+      if (!access.ok && access.reason === 'revoked') {
+        res.status(401).json({ error: REVOKED_MESSAGE, revoked: true });
+        return;
+      }
+      ok = access.ok;
+    } else ok = policy.admin?.has(token) ?? false;
     if (ok) return next();
     if (scope === 'admin' && policy.admin === null) {
       res.status(403).json({ error: 'admin API disabled: set PULSE_ADMIN_TOKEN' });

@@ -7,6 +7,14 @@
  *  - `snapshot` : LiveSnapshot — on connect, and again after any reconnect that was not
  *                 recovered by Socket.IO connection state recovery.
  *  - `tick`     : LiveTick — every second (the server heartbeat too: a quiet metric still ticks).
+ *  - `alert`    : AlertEvent[] (@siyu-pulse/alerts contract) — on each alert state change.
+ *                 Fold them into `LiveSnapshot.alerts` by `alertKey`: an event whose state is
+ *                 `pending` | `firing` | `flapping` replaces the entry (`since` = event `ts`),
+ *                 `ok` | `resolved` removes it.
+ *  - `control`  : WallControl — remote control from an admin (reload, switch board), or
+ *                 `revoked` just before the server disconnects a revoked display token.
+ *
+ * REST for walls: `GET /api/v1/boards` → BoardsResponse.
  */
 
 export type WindowId = 'last5m' | 'today';
@@ -62,4 +70,47 @@ export interface LiveSnapshot extends LiveTick {
   businessName: string;
   /** Per-minute points for the last hour, oldest first. */
   trend: TrendPoint[];
+  /** Alerts pending, firing or flapping now (the wall's ticker); [] when none. */
+  alerts: LiveAlert[];
+}
+
+/** An open alert as the wall shows it (a subset of the alert engine's AlertEvent). */
+export interface LiveAlert {
+  /** Stable id of the alert instance (`ruleId|dim=value` or `ruleId|total`). */
+  alertKey: string;
+  ruleName: string;
+  /** KPI id from the catalogue (which tile to flash). */
+  kpi: string;
+  split: { dim: string; value: string } | null;
+  state: 'pending' | 'firing' | 'flapping';
+  severity: 'warning' | 'critical' | null;
+  value: number | null;
+  baseline: number | null;
+  /** (value − baseline) / |baseline|. */
+  change: number | null;
+  /** When the current state was entered, epoch ms. */
+  since: number;
+  /** Short Chinese text, e.g. `推送打开率（渠道 wecom）环比下降 16.3%`. */
+  summary: string;
+}
+
+/** Payload of the `control` socket event. */
+export type WallControl = { action: 'reload' } | { action: 'board'; board: string } | { action: 'revoked' };
+
+export type BoardPanel = 'trend_messages' | 'trend_open_rate' | 'trend_conversion' | 'funnel' | 'channels' | 'alerts';
+
+/** One wall layout: which headline tiles and panels a wall shows. */
+export interface Board {
+  id: string;
+  title: { zh: string; en: string };
+  /** KPI ids for the headline tiles, in order. */
+  tiles: string[];
+  panels: BoardPanel[];
+}
+
+/** `GET /api/v1/boards`. */
+export interface BoardsResponse {
+  /** The board a wall shows unless told otherwise (the wall URL or a `control` message may pick another). */
+  default: string;
+  boards: Board[];
 }

@@ -1,18 +1,34 @@
 /**
  * The live hub: Socket.IO namespace `/live`. Every client gets a full snapshot on connect
  * and after any reconnect that connection-state recovery could not restore; then one
- * `tick` a second, computed once and broadcast (it doubles as the heartbeat).
+ * `tick` a second, computed once and broadcast (it doubles as the heartbeat). Sockets
+ * opened with a display token join that display's room, so remote control can address
+ * one display and a revoked token's sockets can be dropped at once.
  */
 import type { Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
+import type { WallControl } from './contract.js';
 import type { SnapshotService } from './snapshot.js';
+
+export type LiveGrant = { ok: true; displayId: string | null } | { ok: false; message: string };
 
 export interface LiveHubOptions {
   snapshots: SnapshotService;
-  /** Returns true when the handshake token may read. */
-  authorize(token: string | undefined): boolean;
+  /** Whether the handshake token may read, and as which display. */
+  authorize(token: string | undefined): LiveGrant;
   onClientCount(n: number): void;
+  /** A display's socket connected or disconnected (its lastSeenAt). */
+  onDisplaySeen?(displayId: string): void;
   tickMs?: number;
+}
+
+const displayRoom = (id: string) => `display:${id}`;
+
+function handshakeToken(socket: Socket): string | undefined {
+  const auth = socket.handshake.auth as { token?: unknown };
+  if (typeof auth.token === 'string') return auth.token;
+  const q = socket.handshake.query.token;
+  return typeof q === 'string' ? q : undefined;
 }
 
 export class LiveHub {
@@ -28,18 +44,62 @@ export class LiveHub {
     });
     const live = this.io.of('/live');
     live.use((socket, next) => {
-      const auth = socket.handshake.auth as { token?: unknown };
-      const fromAuth = typeof auth.token === 'string' ? auth.token : undefined;
-      const q = socket.handshake.query.token;
-      const token = fromAuth ?? (typeof q === 'string' ? q : undefined);
-      if (opts.authorize(token)) next();
-      else next(new Error('unauthorized: a read token is required (?token=… on the wall URL)'));
+      const grant = opts.authorize(handshakeToken(socket));
+      if (grant.ok) next();
+      else next(new Error(grant.message));
     });
     live.on('connection', (socket) => {
+      // Recovered sessions skip the middleware: check again, or a token revoked while
+      // its wall was briefly offline would slip back in (revocation is the only grant
+      // that changes at runtime).
+      const grant = opts.authorize(handshakeToken(socket));
+      if (!grant.ok) {
+        socket.emit('control', { action: 'revoked' } satisfies WallControl);
+        socket.disconnect();
+        return;
+      }
+      const displayId = grant.displayId;
+      if (displayId !== null) {
+        void socket.join(displayRoom(displayId));
+        opts.onDisplaySeen?.(displayId);
+      }
       if (!socket.recovered) socket.emit('snapshot', opts.snapshots.snapshot());
       opts.onClientCount(live.sockets.size);
-      socket.on('disconnect', () => opts.onClientCount(live.sockets.size));
+      socket.on('disconnect', () => {
+        opts.onClientCount(live.sockets.size);
+        if (displayId !== null) opts.onDisplaySeen?.(displayId);
+      });
     });
+  }
+
+  /** Sockets of one display now connected. */
+  displayClients(displayId: string): number {
+    return this.io.of('/live').adapter.rooms.get(displayRoom(displayId))?.size ?? 0;
+  }
+
+  /**
+   * Sends a control message to every live client, or to one display's sockets. Returns
+   * how many sockets it was sent to.
+   */
+  control(message: WallControl, targetDisplayId?: string): number {
+    const live = this.io.of('/live');
+    if (targetDisplayId === undefined) {
+      live.emit('control', message);
+      return live.sockets.size;
+    }
+    const n = this.displayClients(targetDisplayId);
+    live.to(displayRoom(targetDisplayId)).emit('control', message);
+    return n;
+  }
+
+  /**
+   * Tells a revoked display's sockets why, then disconnects them. A server-side
+   * disconnect is final for the client (no automatic reconnect). Returns how many.
+   */
+  revokeDisplay(displayId: string): number {
+    const n = this.control({ action: 'revoked' }, displayId);
+    this.io.of('/live').in(displayRoom(displayId)).disconnectSockets();
+    return n;
   }
 
   /** Sends an event to every live client (alert state changes, remote control). */

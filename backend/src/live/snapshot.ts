@@ -10,7 +10,7 @@ import type { WindowSums } from '../collector/counterRing.js';
 import { toSums } from '../collector/counters.js';
 import type { DistinctCounts } from '../collector/distinct.js';
 import { DAY, MINUTE, dayStart, floorTo } from '../time/zone.js';
-import type { KpiWindowValue, LiveSnapshot, LiveTick, LiveWindow, TrendPoint, WindowId } from './contract.js';
+import type { KpiWindowValue, LiveAlert, LiveSnapshot, LiveTick, LiveWindow, TrendPoint, WindowId } from './contract.js';
 
 const FIVE_MIN = 5 * MINUTE;
 const TREND_MINUTES = 60;
@@ -24,6 +24,8 @@ export interface SnapshotOptions {
   businessName: string;
   /** Data before this instant is not in memory (process start, or the oldest seeded slot). */
   coverageSince: number;
+  /** Open alerts for the wall's ticker (from the alert engine, wired by the composition root). */
+  alerts?: () => LiveAlert[];
   now?: () => number;
 }
 
@@ -130,6 +132,7 @@ export class SnapshotService {
       bucketSeconds: this.opts.collector.bucketMs / 1000,
       businessName: this.opts.businessName,
       trend,
+      alerts: this.opts.alerts?.() ?? [],
     };
   }
 }
