@@ -38,5 +38,7 @@ export async function getJson<T>(path: string, token: string | undefined, signal
   return (await res.json()) as T;
 }
 
+/** `GET /api/v1/boards`: unknown JSON, validated by `normalizeBoards`. */
+export const fetchBoards = (token: string | undefined, signal?: AbortSignal) => getJson<unknown>('/api/v1/boards', token, signal);
 export const fetchCatalogue = (token: string | undefined, signal?: AbortSignal) => getJson<KpiCatalogue>('/api/v1/kpis', token, signal);
 export const fetchSnapshot = (token: string | undefined, signal?: AbortSignal) => getJson<LiveSnapshot>('/api/v1/snapshot', token, signal);

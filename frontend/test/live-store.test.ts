@@ -32,7 +32,7 @@ function tick(seq: number, serverTime: number, tail: TrendPoint[], gmv = seq): L
 }
 
 function snapshot(seq: number, serverTime: number, trend: TrendPoint[]): LiveSnapshot {
-  return { ...tick(seq, serverTime, trend.slice(-2)), demo: true, timezone: 'Asia/Shanghai', bucketSeconds: 10, businessName: '示例商家', trend };
+  return { ...tick(seq, serverTime, trend.slice(-2)), demo: true, timezone: 'Asia/Shanghai', bucketSeconds: 10, businessName: '示例商家', trend, alerts: [] };
 }
 
 describe('mergeTrend', () => {

@@ -18,7 +18,7 @@ export function useCatalogue(token: string | undefined) {
   let stopped = false;
 
   async function load(): Promise<void> {
-    if (inFlight || stopped) return;
+    if (inFlight || stopped || live.revoked) return;
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     inFlight = new AbortController();
@@ -26,7 +26,7 @@ export function useCatalogue(token: string | undefined) {
       catalogue.setCatalogue(await fetchCatalogue(token, inFlight.signal));
       attempt = 0;
     } catch {
-      if (!stopped) {
+      if (!stopped && !live.revoked) {
         const delay = BACKOFF_MS[Math.min(attempt++, BACKOFF_MS.length - 1)]!;
         timer = setTimeout(() => void load(), delay);
       }

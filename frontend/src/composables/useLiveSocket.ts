@@ -4,18 +4,30 @@
  * connecting → connected → reconnecting → offline (after `offlineAfterMs` without a
  * connection; `since` = when it was lost).
  *
+ * Also: `alert` (AlertEvent[]: state changes for the ticker; the snapshot carries the full
+ * active list) and `control` (remote control from an admin: reload, switch board, and
+ * "this display token was revoked" — which stops the socket for good: no retry storm
+ * against a server that will keep refusing).
+ *
  * The read token travels in the Socket.IO handshake `auth` payload (not in the URL, so it
  * doesn't land in access logs) and is never logged.
  */
 import { io, type Socket } from 'socket.io-client';
 import { onScopeDispose, watch } from 'vue';
-import type { LiveSnapshot, LiveTick } from '../../../backend/src/live/contract';
+import type { LiveSnapshot, LiveTick, WallControl } from '../../../backend/src/live/contract';
+import type { AlertEvent } from '../../../alerts/src/contract';
 import { fetchSnapshot } from '../api';
+import { useAlertsStore } from '../stores/alerts';
 import { useLiveStore } from '../stores/live';
+
+/** Remote control from an admin (`POST /api/v1/walls/control`). */
+export type ControlCommand = WallControl;
 
 interface ServerToClientEvents {
   snapshot: (s: LiveSnapshot) => void;
   tick: (t: LiveTick) => void;
+  alert: (events: AlertEvent[]) => void;
+  control: (c: ControlCommand) => void;
 }
 type ClientToServerEvents = Record<string, never>;
 
@@ -37,10 +49,18 @@ export interface LiveSocketOptions {
    * still change older minutes; this reconciles the chart with the server.
    */
   reconcileEveryMs?: number;
+  /** Remote `reload` / `board` commands ('revoked' is handled here). */
+  onControl?: (c: ControlCommand) => void;
+}
+
+/** The snapshot's active alerts (absent on an older backend: then only events update the list). */
+function snapshotAlerts(s: LiveSnapshot): unknown {
+  return (s as Partial<LiveSnapshot>).alerts;
 }
 
 export function useLiveSocket(opts: LiveSocketOptions = {}) {
   const store = useLiveStore();
+  const alerts = useAlertsStore();
   const offlineAfterMs = opts.offlineAfterMs ?? 10_000;
   const watchdogMs = opts.watchdogMs ?? 15_000;
   const refusedRetryMs = opts.refusedRetryMs ?? 30_000;
@@ -93,12 +113,24 @@ export function useLiveSocket(opts: LiveSocketOptions = {}) {
     resyncAbort = new AbortController();
     try {
       const s = await fetchSnapshot(opts.token, resyncAbort.signal);
-      if (!stopped) store.applySnapshot(s);
+      if (!stopped) applySnapshot(s);
     } catch {
       // The next tick asks again (rate-limited above); the socket remains the source of truth.
     } finally {
       resyncAbort = undefined;
     }
+  }
+
+  function applySnapshot(s: LiveSnapshot): void {
+    store.applySnapshot(s);
+    alerts.replace(snapshotAlerts(s), Date.now(), s.serverTime);
+  }
+
+  /** An admin revoked this display token: say so, stop everything, never retry. */
+  function revoke(): void {
+    if (stopped) return;
+    store.setConnection('offline', Date.now(), 'revoked');
+    stop();
   }
 
   socket.on('connect', () => {
@@ -126,14 +158,24 @@ export function useLiveSocket(opts: LiveSocketOptions = {}) {
     }
     // Refused by the server's middleware: no automatic retry. Say why if it is the token.
     clearOfflineTimer();
+    if (/revoked/i.test(err.message)) {
+      revoke();
+      return;
+    }
     const auth = /auth|token|unauthori[sz]ed|forbidden|401|403/i.test(err.message);
     store.setConnection('offline', Date.now(), auth ? 'auth' : undefined);
     retryLater(refusedRetryMs);
   });
 
-  socket.on('snapshot', (s) => store.applySnapshot(s));
+  socket.on('snapshot', (s) => applySnapshot(s));
   socket.on('tick', (t) => {
     if (store.applyTick(t) === 'resync') void resync();
+  });
+  socket.on('alert', (events) => alerts.apply(events));
+  socket.on('control', (c) => {
+    if (!c || typeof c !== 'object') return;
+    if (c.action === 'revoked') revoke();
+    else opts.onControl?.(c);
   });
 
   // Heartbeat watchdog: ticks come every second; a silent "connected" socket is a dead link.
@@ -155,7 +197,7 @@ export function useLiveSocket(opts: LiveSocketOptions = {}) {
 
   const stopLog = watch(
     () => store.connection.state,
-    (state) => console.info(`[pulse] live connection: ${state}`),
+    (state) => console.info(`[pulse] live connection: ${state}${store.connection.reason ? ` (${store.connection.reason})` : ''}`),
   );
 
   function stop(): void {

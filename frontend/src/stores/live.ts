@@ -10,15 +10,20 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { Freshness, KpiWindowValue, LiveSnapshot, LiveTick, LiveWindow, TrendPoint, WindowId } from '../../../backend/src/live/contract';
 import { boundedTrend, mergeTrend } from './trend';
+import { trackChanges } from '../wall/freshness';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
+export type ConnectionReason = 'auth' | 'revoked';
 
 export interface ConnectionStatus {
   state: ConnectionState;
   /** Client time (epoch ms) the connection entered this state — for offline: when it was lost. */
   since: number;
-  /** Why, when it matters to the viewer ('auth' = the server refused the token). */
-  reason?: 'auth';
+  /**
+   * Why, when it matters to the viewer: 'auth' = the server refused the token (retried
+   * slowly); 'revoked' = an admin revoked this display token (final: no retries).
+   */
+  reason?: ConnectionReason;
 }
 
 export interface WallMeta {
@@ -52,12 +57,24 @@ export const useLiveStore = defineStore('live', () => {
   /** Ticks that arrived with a sequence gap (missed ticks), for diagnostics. */
   const missedTicks = ref(0);
   const snapshots = ref(0);
+  /**
+   * Server time of the first snapshot of the current session (since the last non-recovered
+   * connect): data that has not been seen to arrive is not called stale before it has been
+   * watched for the stale interval (e.g. right after a backend restart, which forgets when
+   * events last arrived).
+   */
+  const sessionStart = ref<number | null>(null);
+  /** Server time each KPI's today value last changed, as seen by this wall (see wall/freshness.ts). */
+  const changedAt = shallowRef<Readonly<Record<string, number>>>({});
 
   const timezone = computed(() => meta.value?.timezone || DEFAULT_TIMEZONE);
   const hasData = computed(() => windows.value !== null);
+  const revoked = computed(() => connection.value.reason === 'revoked');
 
-  function setConnection(state: ConnectionState, at = Date.now(), reason?: 'auth'): void {
+  function setConnection(state: ConnectionState, at = Date.now(), reason?: ConnectionReason): void {
     const cur = connection.value;
+    // A revoked display token is final for this page load.
+    if (cur.reason === 'revoked') return;
     // Keep the original `since` while the state (and reason) stays the same.
     if (cur.state === state && cur.reason === reason) return;
     connection.value = reason ? { state, since: at, reason } : { state, since: at };
@@ -68,6 +85,7 @@ export const useLiveStore = defineStore('live', () => {
     receivedAt.value = at;
     clockOffsetMs.value = t.serverTime - at;
     seq.value = t.seq;
+    changedAt.value = trackChanges(changedAt.value, windows.value?.today?.kpis, t.windows.today?.kpis ?? {}, t.serverTime);
     windows.value = t.windows;
     freshness.value = t.freshness;
   }
@@ -76,6 +94,7 @@ export const useLiveStore = defineStore('live', () => {
   function applySnapshot(s: LiveSnapshot, at = Date.now()): void {
     meta.value = { demo: s.demo, timezone: s.timezone, bucketSeconds: s.bucketSeconds, businessName: s.businessName };
     stamp(s, at);
+    sessionStart.value ??= s.serverTime;
     trend.value = mergeTrend(boundedTrend(s.trend), s.trendTail ?? []);
     snapshots.value++;
   }
@@ -98,6 +117,7 @@ export const useLiveStore = defineStore('live', () => {
   /** Forget the sequence so the next snapshot/tick is accepted (a new server process restarts seq). */
   function resetSequence(): void {
     seq.value = null;
+    sessionStart.value = null;
   }
 
   return {
@@ -112,8 +132,11 @@ export const useLiveStore = defineStore('live', () => {
     clockOffsetMs,
     missedTicks,
     snapshots,
+    changedAt,
+    sessionStart,
     timezone,
     hasData,
+    revoked,
     setConnection,
     applySnapshot,
     applyTick,

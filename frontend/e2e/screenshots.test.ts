@@ -1,0 +1,71 @@
+/**
+ * The screenshots people look at (and the README shows): the overview board on realistic
+ * data at 1920×1080 and 3840×2160. The product's simulator (300 events/s at peak) feeds the
+ * backend: an hour of history first, then live, as one continuous stream (see SimFeed: the
+ * built-in PULSE_SIMULATOR=on would start fresh flows at server start, so its first minutes
+ * would show payments missing after the backfill). A push-open-rate dip on WeCom over the
+ * last 15 minutes is what the default alert rules turn into a live alert for the ticker.
+ * The shots must have nothing clipped, overflowing, empty or stale.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { eventually, launchChromium, screenshot, startBackend, type Backend } from './harness';
+import { clippedPanels, openWall, overflowing, SimFeed, waitConnected } from './wall-helpers';
+
+const MINUTE = 60_000;
+const RATE = 300;
+const DIP = { kpi: 'push_open_rate', channel: 'wecom', factor: 0.55 };
+
+describe('wall: screenshots on simulated traffic', () => {
+  let backend: Backend | undefined;
+  let browser: Browser | undefined;
+  let feed: SimFeed | undefined;
+
+  beforeAll(async () => {
+    backend = await startBackend({
+      PULSE_BUSINESS_NAME: '云朵母婴 · 私域运营中心',
+      PULSE_LATENESS_SECONDS: '4200',
+      PULSE_ALERT_INTERVAL_SECONDS: '2',
+      PULSE_INGEST_RATE: '10000000',
+      PULSE_INGEST_BURST: '100000000',
+    });
+    const now = Date.now();
+    feed = await SimFeed.create(backend, { rate: RATE, swings: [{ ...DIP, startAt: now - 15 * MINUTE }] });
+    const events = await feed.backfill(now - 60 * MINUTE, Date.now());
+    feed.start();
+    console.info(`[screenshots] backfilled ${events} simulated events (the last hour), then live at ${RATE}/s peak`);
+    browser = await launchChromium();
+  }, 180_000);
+
+  afterAll(async () => {
+    feed?.stop();
+    await browser?.close();
+    await backend?.stop();
+  });
+
+  it('1920×1080 and 3840×2160, overview board, nothing clipped', async () => {
+    const b = backend!;
+    const hd = await openWall(browser!, b);
+    await waitConnected(hd.page);
+    // The default rule (15-minute window vs the 15 before) sees the WeCom dip.
+    await eventually(async () => (await hd.page.locator('[data-testid="alert-ticker"] [data-alert-key]').count()) > 0, 60_000, 'the WeCom open-rate alert in the ticker');
+    await hd.page.waitForTimeout(20_000); // ~20 s of live simulated traffic on the wall
+    expect(await overflowing(hd.page)).toEqual([]);
+    expect(await clippedPanels(hd.page)).toEqual([]);
+    expect(await hd.page.locator('[data-panel] [data-testid="panel-empty"]').count()).toBe(0);
+    expect(await hd.page.locator('section.tile[data-stale="true"], [data-panel][data-stale="true"]').count()).toBe(0);
+    await screenshot(hd.page, 'wall-1080p.png');
+    expect(hd.errors).toEqual([]);
+    await hd.context.close();
+
+    const uhd = await openWall(browser!, b, { width: 3840, height: 2160 });
+    await waitConnected(uhd.page);
+    await uhd.page.waitForTimeout(3_000);
+    expect(await overflowing(uhd.page)).toEqual([]);
+    const ratio = await uhd.page.$eval('[data-chart="messages"] canvas', (c) => (c as HTMLCanvasElement).width / (c as HTMLCanvasElement).clientWidth);
+    expect(ratio).toBeCloseTo(2, 1);
+    await screenshot(uhd.page, 'wall-4k.png');
+    expect(uhd.errors).toEqual([]);
+    await uhd.context.close();
+  }, 180_000);
+});

@@ -1,0 +1,97 @@
+/**
+ * Boards: which KPI tiles and which panels a wall shows. The backend serves them
+ * (`GET /api/v1/boards`, a layout an admin edits) so two walls can show different boards;
+ * a wall picks one with `?board=<id>` or gets the default. The built-in boards below are
+ * only the fallback for a backend without the boards API (older release, or it answered 404).
+ *
+ * Everything else a tile needs (label, unit, good direction, target) comes from the KPI
+ * catalogue, so a board is just ids.
+ */
+import type { Label } from '../../../backend/src/catalogue/kpis';
+import type { Board, BoardPanel, BoardsResponse } from '../../../backend/src/live/contract';
+
+export type { Board, BoardsResponse };
+export type PanelId = BoardPanel;
+export const PANEL_IDS = ['trend_messages', 'trend_open_rate', 'trend_conversion', 'funnel', 'channels', 'alerts'] as const satisfies readonly PanelId[];
+
+export const BUILTIN_BOARDS: BoardsResponse = {
+  default: 'overview',
+  boards: [
+    {
+      id: 'overview',
+      title: { zh: '今日概览', en: 'Today at a glance' },
+      tiles: ['gmv', 'paid_conversion', 'push_open_rate', 'active_members', 'new_members', 'churn_rate'],
+      panels: ['trend_messages', 'trend_open_rate', 'trend_conversion', 'funnel', 'channels', 'alerts'],
+    },
+    {
+      id: 'push',
+      title: { zh: '推送与互动', en: 'Push and engagement' },
+      tiles: ['push_open_rate', 'push_click_rate', 'messages', 'interactions', 'new_members', 'lost_members'],
+      panels: ['trend_open_rate', 'trend_messages', 'channels', 'alerts'],
+    },
+  ],
+};
+
+/** Upper bounds so a mis-edited layout cannot overflow the 1920×1080 canvas. */
+export const MAX_TILES = 12;
+export const MAX_PANELS = 6;
+
+const isLabel = (v: unknown): v is Label =>
+  typeof v === 'object' && v !== null && typeof (v as Label).zh === 'string' && typeof (v as Label).en === 'string';
+
+/**
+ * Validates the API answer leniently: unknown panel ids and non-string tiles are dropped,
+ * tiles/panels are capped, a board without an id is skipped. Returns null when nothing usable
+ * is left (the caller keeps the built-in boards).
+ */
+export function normalizeBoards(raw: unknown): BoardsResponse | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const r = raw as { default?: unknown; boards?: unknown };
+  if (!Array.isArray(r.boards)) return null;
+  const boards: Board[] = [];
+  const seen = new Set<string>();
+  for (const b of r.boards as unknown[]) {
+    if (typeof b !== 'object' || b === null) continue;
+    const x = b as { id?: unknown; title?: unknown; tiles?: unknown; panels?: unknown };
+    if (typeof x.id !== 'string' || !x.id || seen.has(x.id)) continue;
+    seen.add(x.id);
+    const tiles = Array.isArray(x.tiles) ? [...new Set(x.tiles.filter((t): t is string => typeof t === 'string' && t.length > 0))].slice(0, MAX_TILES) : [];
+    const panels = Array.isArray(x.panels)
+      ? [...new Set(x.panels.filter((p): p is PanelId => (PANEL_IDS as readonly unknown[]).includes(p)))].slice(0, MAX_PANELS)
+      : [];
+    const title = isLabel(x.title) ? x.title : typeof x.title === 'string' ? { zh: x.title, en: x.title } : { zh: x.id, en: x.id };
+    boards.push({ id: x.id, title, tiles, panels });
+  }
+  if (boards.length === 0) return null;
+  const def = typeof r.default === 'string' && seen.has(r.default) ? r.default : boards[0]!.id;
+  return { default: def, boards };
+}
+
+/** The board a wall shows: the requested one if it exists, else the default, else the first. */
+export function pickBoard(res: BoardsResponse, requested: string | null | undefined): { board: Board; missing: string | null } {
+  const found = requested ? res.boards.find((b) => b.id === requested) : undefined;
+  if (found) return { board: found, missing: null };
+  const board = res.boards.find((b) => b.id === res.default) ?? res.boards[0]!;
+  return { board, missing: requested && requested !== board.id ? requested : null };
+}
+
+export function boardFromUrl(search: string): string | null {
+  const v = new URLSearchParams(search).get('board');
+  return v ? v : null;
+}
+
+/** Tile rows: one row up to six tiles, two rows beyond (7–12). */
+export function tileRows(count: number): number {
+  return count > 6 ? 2 : 1;
+}
+
+/**
+ * Panel rows for the board grid: up to three panels a row; four panels go 2 + 2, five go
+ * 3 + 2. Returns the number of panels in each row.
+ */
+export function panelRows(count: number): number[] {
+  if (count <= 0) return [];
+  if (count <= 3) return [count];
+  if (count === 4) return [2, 2];
+  return [3, count - 3];
+}
