@@ -27,6 +27,7 @@ const ROUTES: Row[] = [
   { method: 'GET', path: '/healthz', expect: [200, 200, 200, 200, 200, 200] },
   { method: 'GET', path: '/readyz', expect: [200, 200, 200, 200, 200, 200] },
   { method: 'POST', path: '/api/v1/events', body: EVENT, expect: [401, 202, 401, 401, 401, 401] },
+  { method: 'GET', path: '/api/v1/session', expect: [401, 401, 200, 200, 200, 401] },
   { method: 'GET', path: '/api/v1/kpis', expect: READ },
   { method: 'GET', path: '/api/v1/snapshot', expect: READ },
   { method: 'GET', path: '/api/v1/series?kpi=messages', expect: READ },
@@ -84,6 +85,16 @@ describe('route access table', () => {
     expect((await request(pulse.url, 'GET', q('/api/v1/displays', ADMIN_TOKEN))).status).toBe(401);
     expect((await request(pulse.url, 'POST', q('/api/v1/events', INGEST_KEY), { body: EVENT })).status).toBe(401);
   });
+
+  it('the sign-in answer says what a token may do, and never echoes it', async () => {
+    const session = async (token: string | null) => request(pulse.url, 'GET', '/api/v1/session', { token });
+    expect((await session(READ_TOKEN)).json).toEqual({ scopes: ['read'], displayId: null, readOpen: false, adminEnabled: true });
+    expect((await session(ADMIN_TOKEN)).json).toEqual({ scopes: ['read', 'admin'], displayId: null, readOpen: false, adminEnabled: true });
+    expect((await session(tokens.display)).json).toMatchObject({ scopes: ['read'], displayId: expect.any(String) });
+    const wrong = await session('not-a-token-0123456789');
+    expect(wrong.status).toBe(401);
+    expect(JSON.stringify(wrong.json)).not.toContain('not-a-token');
+  });
 });
 
 describe('route access with open reading (loopback demo)', () => {
@@ -102,5 +113,8 @@ describe('route access with open reading (loopback demo)', () => {
     expect(await request(pulse.url, 'GET', '/api/v1/boards', { token: d.token })).toEqual({ status: 401, json: { error: expect.stringMatching(/revoked/), revoked: true } });
     // Admin stays closed without its token.
     expect((await request(pulse.url, 'GET', '/api/v1/displays')).status).toBe(401);
+    // Sign-in: no token reads; a mistyped token is refused rather than taken as a reader.
+    expect((await request(pulse.url, 'GET', '/api/v1/session')).json).toMatchObject({ scopes: ['read'], readOpen: true });
+    expect((await request(pulse.url, 'GET', '/api/v1/session', { token: 'typo-admin-token-0123456789' })).status).toBe(401);
   });
 });

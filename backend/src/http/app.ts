@@ -14,7 +14,7 @@ import type { SnapshotService } from '../live/snapshot.js';
 import type { PulseMetrics } from '../observability/metrics.js';
 import { QueryError, type SeriesService } from '../query/series.js';
 import type { MetricStore } from '../store/port.js';
-import { requireScope, type AccessPolicy } from './auth.js';
+import { REVOKED_MESSAGE, bearerToken, requireScope, sessionInfo, type AccessPolicy } from './auth.js';
 import { ingestRouter } from './ingestRoute.js';
 
 export interface SimulatorControl {
@@ -66,6 +66,14 @@ export function createApp(d: AppDeps): Express {
   });
 
   app.use(ingestRouter({ policy: d.policy, ingest: d.ingest, limiter: d.limiter, onRequestRejected: d.metrics.httpRejected }));
+
+  // Sign-in: what the presented token may do. Never echoes the token.
+  app.get('/api/v1/session', (req, res) => {
+    const info = sessionInfo(d.policy, bearerToken(req, false));
+    if (!('error' in info)) return void res.json(info);
+    const message = { invalid: 'token not recognised: use a read token or the admin token', revoked: REVOKED_MESSAGE, missing: 'sign in with a read token or the admin token' }[info.error];
+    res.status(401).json({ error: message, ...(info.error === 'revoked' ? { revoked: true } : {}) });
+  });
 
   const read = requireScope(d.policy, 'read');
   app.get('/api/v1/kpis', read, (_req, res) => {

@@ -66,6 +66,32 @@ export function readAccess(policy: AccessPolicy, token: string | undefined): Rea
   return { ok: false, reason: token ? 'invalid' : 'missing' };
 }
 
+export interface SessionInfo {
+  /** What this token may do; `admin` implies `read`. */
+  scopes: ('read' | 'admin')[];
+  /** The display a display token belongs to. */
+  displayId: string | null;
+  /** Reading needs no token (loopback demo). */
+  readOpen: boolean;
+  /** Whether an admin token is configured at all. */
+  adminEnabled: boolean;
+}
+
+/**
+ * What a token may do, for the sign-in form. Unlike readAccess, a token that is given but
+ * not recognised is refused even when reading is open, so a mistyped admin token is
+ * reported instead of silently signing in as a reader.
+ */
+export function sessionInfo(policy: AccessPolicy, token: string | undefined): SessionInfo | { error: 'invalid' | 'revoked' | 'missing' } {
+  const base = { readOpen: policy.read === null, adminEnabled: policy.admin !== null };
+  if (token && policy.admin?.has(token)) return { ...base, scopes: ['read', 'admin'], displayId: null };
+  const display = token && policy.displays ? policy.displays.lookup(token) : null;
+  if (display?.revoked) return { error: 'revoked' };
+  if (display) return { ...base, scopes: ['read'], displayId: display.id };
+  if (token) return policy.read?.has(token) ? { ...base, scopes: ['read'], displayId: null } : { error: 'invalid' };
+  return policy.read === null ? { ...base, scopes: ['read'], displayId: null } : { error: 'missing' };
+}
+
 export function mayRead(policy: AccessPolicy, token: string | undefined): boolean {
   return readAccess(policy, token).ok;
 }
