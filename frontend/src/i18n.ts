@@ -178,6 +178,18 @@ export function t(key: MessageKey, vars?: Record<string, string | number>): stri
   return s;
 }
 
+/**
+ * A `t` for a page's own message table (the analyst pages keep theirs beside them), in the
+ * same reactive language as the wall.
+ */
+export function translator<K extends string>(messages: Record<Lang, Record<K, string>>) {
+  return (key: K, vars?: Record<string, string | number>): string => {
+    let s = messages[lang.value][key];
+    if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
+    return s;
+  };
+}
+
 /** Picks a `{ zh, en }` catalogue label in the current language. */
 export function label(l: { zh: string; en: string } | undefined): string {
   return l ? l[lang.value] : '';

@@ -1,0 +1,26 @@
+/**
+ * Pages: the wall at `/` (unattended screens, token in `?token=`), and the analyst pages
+ * (`/trends`, `/alerts`) behind the sign-in form. Analyst pages load on demand so the
+ * wall's bundle does not grow with them.
+ */
+import { createRouter, createWebHistory } from 'vue-router';
+import WallView from './views/WallView.vue';
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Rendered inside the analyst layout (navigation, sign-in). */
+    analyst?: boolean;
+  }
+}
+
+export function createPulseRouter() {
+  return createRouter({
+    history: createWebHistory(),
+    routes: [
+      { path: '/', name: 'wall', component: WallView },
+      { path: '/trends', name: 'trends', component: () => import('./views/TrendsView.vue'), meta: { analyst: true } },
+      { path: '/alerts', name: 'alerts', component: () => import('./views/AlertsView.vue'), meta: { analyst: true } },
+      { path: '/:rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { analyst: true } },
+    ],
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * Who is signed in on the analyst pages. The token lives in sessionStorage (gone when the
+ * tab closes, never in the URL, never logged); `/api/v1/session` says what it may do.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+
+const STORAGE_KEY = 'siyu-pulse.token';
+
+export type SessionState = 'checking' | 'signed-in' | 'needs-sign-in';
+
+interface SessionAnswer {
+  scopes: ('read' | 'admin')[];
+  readOpen: boolean;
+  adminEnabled: boolean;
+}
+
+function stored(): string | undefined {
+  try {
+    return sessionStorage.getItem(STORAGE_KEY) ?? undefined;
+  } catch {
+    return undefined; // storage disabled: sign in again after a reload
+  }
+}
+
+function store(token: string | undefined): void {
+  try {
+    if (token) sessionStorage.setItem(STORAGE_KEY, token);
+    else sessionStorage.removeItem(STORAGE_KEY);
+  } catch {
+    /* storage disabled: the token lives in memory for this page only */
+  }
+}
+
+async function ask(token: string | undefined): Promise<{ ok: true; answer: SessionAnswer } | { ok: false; error: string; status: number }> {
+  const res = await fetch('/api/v1/session', { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: 'no-store' });
+  const body = (await res.json().catch(() => ({}))) as Partial<SessionAnswer> & { error?: string };
+  if (res.ok) return { ok: true, answer: body as SessionAnswer };
+  return { ok: false, error: body.error ?? `HTTP ${res.status}`, status: res.status };
+}
+
+export const useSessionStore = defineStore('session', () => {
+  const token = ref<string | undefined>(stored());
+  const state = ref<SessionState>('checking');
+  const scopes = ref<('read' | 'admin')[]>([]);
+  const readOpen = ref(false);
+  const adminEnabled = ref(false);
+  /** Why the last sign-in failed (shown on the form). */
+  const problem = ref<string | null>(null);
+
+  const isAdmin = computed(() => scopes.value.includes('admin'));
+  /** Signed in with a token of our own (not just open reading). */
+  const hasToken = computed(() => token.value !== undefined);
+
+  function apply(answer: SessionAnswer): void {
+    scopes.value = answer.scopes;
+    readOpen.value = answer.readOpen;
+    adminEnabled.value = answer.adminEnabled;
+    state.value = 'signed-in';
+  }
+
+  /** Checks the stored token (or open reading) when a page opens. */
+  async function check(): Promise<void> {
+    state.value = 'checking';
+    try {
+      const r = await ask(token.value);
+      if (r.ok) return apply(r.answer);
+      if (token.value) {
+        // A stored token that stopped working (rotated, revoked): forget it and ask again.
+        token.value = undefined;
+        store(undefined);
+        problem.value = r.error;
+        const open = await ask(undefined);
+        if (open.ok) return apply(open.answer);
+      }
+    } catch (err) {
+      problem.value = `无法连接服务器 / cannot reach the server: ${(err as Error).message}`;
+    }
+    state.value = 'needs-sign-in';
+  }
+
+  async function signIn(candidate: string): Promise<boolean> {
+    const t = candidate.trim();
+    if (!t) {
+      problem.value = '请输入令牌 / enter a token';
+      return false;
+    }
+    try {
+      const r = await ask(t);
+      if (!r.ok) {
+        problem.value = r.error;
+        return false;
+      }
+      token.value = t;
+      store(t);
+      problem.value = null;
+      apply(r.answer);
+      return true;
+    } catch (err) {
+      problem.value = `无法连接服务器 / cannot reach the server: ${(err as Error).message}`;
+      return false;
+    }
+  }
+
+  async function signOut(): Promise<void> {
+    token.value = undefined;
+    store(undefined);
+    scopes.value = [];
+    problem.value = null;
+    await check();
+  }
+
+  /** An API call answered 401: the token was rotated or revoked while the page was open. */
+  function lost(message: string): void {
+    token.value = undefined;
+    store(undefined);
+    scopes.value = [];
+    problem.value = message;
+    void check(); // open reading (demo) carries on as a reader; otherwise the form shows
+  }
+
+  return { token, state, scopes, readOpen, adminEnabled, problem, isAdmin, hasToken, check, signIn, signOut, lost };
+});
