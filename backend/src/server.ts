@@ -196,6 +196,7 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
     metrics,
     logger,
     staticDir: config.staticDir ?? path.join(REPO_ROOT, 'frontend/dist'),
+    timezone: config.timezone,
     simulator,
     storeWriteProblem: () => collector.lastError,
     routers: [

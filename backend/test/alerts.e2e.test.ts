@@ -230,8 +230,9 @@ describe('alerts end to end: simulator swing → engine → DingTalk robot', () 
     robot.failNext(310000);
     const bad = await fetch(`${pulse.url}/api/v1/notifiers/dingtalk/test`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(bad.status).toBe(502);
-    const body = (await bad.json()) as { retry: string; code: string; explanation: string };
+    const body = (await bad.json()) as { retry: string; code: string; explanation: string; error: string };
     expect(body.retry).toBe('never');
+    expect(body.error).toMatch(/^errcode 310000 · .+ · .+/);
     expect(body.code).toBe('310000');
     expect(body.explanation.length).toBeGreaterThan(10);
   });

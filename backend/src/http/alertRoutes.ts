@@ -100,7 +100,11 @@ export function alertRouter(o: AlertRouteOptions): Router {
     const id = req.params.id as string;
     if (!o.dispatcher.status().some((n) => n.id === id)) return void res.status(404).json({ error: `no notifier ${JSON.stringify(id)}` });
     const result = await o.dispatcher.testSend(id);
-    res.status(result.ok ? 200 : 502).json(result.ok ? { ok: true, explanation: '已送达 / delivered (errcode 0)' } : result);
+    if (result.ok) return void res.json({ ok: true, explanation: '已送达 / delivered (errcode 0)' });
+    // 502: the robot refused or could not be reached; `error` says what it answered, in words.
+    const failed = result as { code?: string; message?: string; explanation?: string };
+    const error = [failed.code ? `errcode ${failed.code}` : null, failed.message, failed.explanation].filter(Boolean).join(' · ');
+    res.status(502).json({ ...result, error: error || 'delivery failed' });
   });
   return r;
 }

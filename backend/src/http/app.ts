@@ -35,6 +35,8 @@ export interface AppDeps {
   metrics: PulseMetrics;
   logger: Logger;
   staticDir: string | null;
+  /** The business time zone (day boundaries, times shown on the pages). */
+  timezone: string;
   simulator: SimulatorControl | null;
   /** Last store write problem, surfaced by /readyz. */
   storeWriteProblem(): string | null;
@@ -70,7 +72,7 @@ export function createApp(d: AppDeps): Express {
   // Sign-in: what the presented token may do. Never echoes the token.
   app.get('/api/v1/session', (req, res) => {
     const info = sessionInfo(d.policy, bearerToken(req, false));
-    if (!('error' in info)) return void res.json(info);
+    if (!('error' in info)) return void res.json({ ...info, timezone: d.timezone });
     const message = { invalid: 'token not recognised: use a read token or the admin token', revoked: REVOKED_MESSAGE, missing: 'sign in with a read token or the admin token' }[info.error];
     res.status(401).json({ error: message, ...(info.error === 'revoked' ? { revoked: true } : {}) });
   });

@@ -13,6 +13,7 @@ interface SessionAnswer {
   scopes: ('read' | 'admin')[];
   readOpen: boolean;
   adminEnabled: boolean;
+  timezone: string;
 }
 
 function stored(): string | undefined {
@@ -45,6 +46,8 @@ export const useSessionStore = defineStore('session', () => {
   const scopes = ref<('read' | 'admin')[]>([]);
   const readOpen = ref(false);
   const adminEnabled = ref(false);
+  /** The business time zone from the server (Asia/Shanghai unless configured otherwise). */
+  const timezone = ref('Asia/Shanghai');
   /** Why the last sign-in failed (shown on the form). */
   const problem = ref<string | null>(null);
 
@@ -56,6 +59,7 @@ export const useSessionStore = defineStore('session', () => {
     scopes.value = answer.scopes;
     readOpen.value = answer.readOpen;
     adminEnabled.value = answer.adminEnabled;
+    timezone.value = answer.timezone;
     state.value = 'signed-in';
   }
 
@@ -119,5 +123,5 @@ export const useSessionStore = defineStore('session', () => {
     void check(); // open reading (demo) carries on as a reader; otherwise the form shows
   }
 
-  return { token, state, scopes, readOpen, adminEnabled, problem, isAdmin, hasToken, check, signIn, signOut, lost };
+  return { token, state, scopes, readOpen, adminEnabled, timezone, problem, isAdmin, hasToken, check, signIn, signOut, lost };
 });
