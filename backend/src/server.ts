@@ -7,7 +7,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { AlertEngine, Dispatcher, RulesLoader, loadNotifiers } from '@siyu-pulse/alerts';
 import { createKpiSource } from './alerting/kpiSource.js';
 import { createLiveAlerts } from './alerting/liveAlerts.js';
@@ -31,6 +31,7 @@ import { IngestService } from './ingest/service.js';
 import { TagGuard } from './ingest/tagGuard.js';
 import { LiveHub, type LiveGrant } from './live/hub.js';
 import { SnapshotService } from './live/snapshot.js';
+import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { SeriesService } from './query/series.js';
 import { createSimulatorControl } from './simulator/control.js';
@@ -80,7 +81,7 @@ async function historyStart(store: MetricStore, now: number): Promise<number> {
   return first ? first.ts : now;
 }
 
-export async function startPulse(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<PulseHandle> {
+export async function startPulse(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<PulseHandle> {
   const startedAt = Date.now();
   mkdirSync(config.dataDir, { recursive: true });
   const salt = resolveSalt(config.salt, config.dataDir);
@@ -199,6 +200,7 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
     timezone: config.timezone,
     simulator,
     storeWriteProblem: () => collector.lastError,
+    security: { https: config.alerts.publicUrl?.startsWith('https:') ?? false, corsOrigins: config.http.corsOrigins },
     routers: [
       alertRouter({ policy, engine, dispatcher, store }),
       displayRouter({
@@ -219,10 +221,16 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
       }),
     ],
   });
-  const http = createServer(app);
-  // Slow or stalled clients must not hold sockets forever.
-  http.requestTimeout = 30_000;
-  http.headersTimeout = 15_000;
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = config.http;
+  // Slow or stalled clients must not hold sockets forever: headers (slowloris) and the whole
+  // request (a 5 MB batch on a slow link) each have a deadline, checked often enough that
+  // it holds to within a quarter of the headers timeout (Node's default check is every 30 s).
+  const http = createServer({ connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(headersTimeoutMs / 4))) }, app);
+  http.headersTimeout = headersTimeoutMs;
+  http.requestTimeout = requestTimeoutMs;
+  // Longer than a reverse proxy's idle timeout (nginx / cloud load balancers: 60 s), so the
+  // proxy, not us, closes idle upstream connections and never sends into one we are closing.
+  http.keepAliveTimeout = keepAliveTimeoutMs;
   const hub = new LiveHub(http, {
     snapshots,
     authorize: (token): LiveGrant => {
@@ -286,7 +294,8 @@ export async function startPulse(config: Config, logger: Logger = pino({ level: 
 
 function printBanner(h: PulseHandle): void {
   const c = h.config;
-  const wall = c.readToken ? `${h.url}/?token=${encodeURIComponent(c.readToken)}` : `${h.url}/`;
+  // Configured tokens are never printed (stdout ends up in logs); generated ones must be, once.
+  const wall = !c.readToken ? `${h.url}/` : c.generated.readToken ? `${h.url}/?token=${encodeURIComponent(c.readToken)}` : `${h.url}/?token=<read token>`;
   const lines = [
     '',
     `  私域脉搏 Siyu Pulse${c.demo ? ' — 演示模式 / DEMO (simulated data)' : ''}`,
@@ -316,7 +325,7 @@ export async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino({ level: config.logLevel });
+  const logger = createLogger(config.logLevel);
   let handle: PulseHandle;
   try {
     handle = await startPulse(config, logger);

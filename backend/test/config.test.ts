@@ -53,3 +53,35 @@ describe('configuration', () => {
     expect(p.join('\n')).not.toContain('short');
   });
 });
+
+describe('security settings', () => {
+  const base = { PULSE_STORE: 'influx', INFLUX_URL: 'http://127.0.0.1:8086', INFLUX_DB: 'pulse' };
+  const digest = `sha256:${'ab'.repeat(32)}`;
+
+  it('tokens may be given as sha256 digests, in any of the three settings', () => {
+    const c = loadConfig({ ...base, PULSE_INGEST_KEYS: `${digest},plain-key-0123456789`, PULSE_READ_TOKEN: digest.toUpperCase().replace('SHA256', 'sha256'), PULSE_ADMIN_TOKEN: digest });
+    expect(c.ingestKeys).toEqual([digest, 'plain-key-0123456789']);
+    expect(c.adminToken).toBe(digest);
+    expect(c.generated).toEqual({ ingestKey: false, readToken: false, adminToken: false });
+  });
+
+  it('a malformed digest is refused with the setting named, and not echoed', () => {
+    const p = problems({ ...base, PULSE_INGEST_KEYS: `k${'x'.repeat(20)},sha256:abc`, PULSE_READ_TOKEN: `sha256:${'g'.repeat(64)}`, PULSE_ADMIN_TOKEN: `sha256:${'a'.repeat(63)}` });
+    const msg = 'a hashed token must be sha256: followed by 64 hex digits (npm run hash-token -w backend -- <token>)';
+    expect(p).toEqual([`PULSE_INGEST_KEYS: ${msg}`, `PULSE_READ_TOKEN: ${msg}`, `PULSE_ADMIN_TOKEN: ${msg}`]);
+    expect(p.join('\n')).not.toMatch(/ggg|aaa|abc/);
+  });
+
+  it('CORS origins must be exact origins; timeouts are bounded and consistent', () => {
+    const ok = { ...base, PULSE_INGEST_KEYS: 'k'.repeat(16), PULSE_READ_TOKEN: 'r'.repeat(16) };
+    expect(loadConfig(ok).http).toEqual({ headersTimeoutMs: 15_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 65_000, corsOrigins: [] });
+    expect(loadConfig({ ...ok, PULSE_CORS_ORIGINS: 'https://bi.example.com, http://10.0.0.5:3000' }).http.corsOrigins).toEqual(['https://bi.example.com', 'http://10.0.0.5:3000']);
+    for (const bad of ['https://bi.example.com/', '*', 'bi.example.com', 'https://bi.example.com/path']) {
+      expect(problems({ ...ok, PULSE_CORS_ORIGINS: bad })[0], bad).toMatch(/^PULSE_CORS_ORIGINS: must be an exact origin/);
+    }
+    expect(problems({ ...ok, PULSE_HTTP_HEADERS_TIMEOUT_MS: '20000', PULSE_HTTP_REQUEST_TIMEOUT_MS: '10000' })).toEqual([
+      'PULSE_HTTP_HEADERS_TIMEOUT_MS: must not exceed PULSE_HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+    ]);
+    expect(problems({ ...ok, PULSE_HTTP_HEADERS_TIMEOUT_MS: '5' })[0]).toMatch(/^PULSE_HTTP_HEADERS_TIMEOUT_MS:/);
+  });
+});

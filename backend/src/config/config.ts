@@ -8,13 +8,21 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { HASHED_TOKEN } from '../http/auth.js';
 
 const onOff = z.enum(['on', 'off']);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const list = z
   .string()
   .transform((s) => s.split(',').map((k) => k.trim()).filter((k) => k.length > 0));
-const secret = z.string().min(16, 'must be at least 16 characters');
+// A token, or its stored digest `sha256:<64 hex>` (hashToken tool); a value that starts like
+// a digest but is malformed is refused rather than taken as a plain token.
+const secret = z.string().superRefine((v, ctx) => {
+  if (/^sha256:/i.test(v)) {
+    if (!HASHED_TOKEN.test(v)) ctx.addIssue({ code: 'custom', message: 'a hashed token must be sha256: followed by 64 hex digits (npm run hash-token -w backend -- <token>)' });
+  } else if (v.length < 16) ctx.addIssue({ code: 'custom', message: 'must be at least 16 characters' });
+});
+const origin = z.string().refine((o) => URL.canParse(o) && new URL(o).origin === o, 'must be an exact origin such as https://bi.example.com (scheme, host, optional port; no path or trailing slash)');
 
 function validTimezone(tz: string): boolean {
   try {
@@ -66,6 +74,10 @@ const EnvSchema = z.object({
   DINGTALK_AT_MOBILES: z.string().min(1).optional(),
   WECOM_WEBHOOK: z.url({ protocol: /^https?$/, error: 'must be the WeCom robot webhook URL' }).optional(),
   WECOM_MENTIONED_MOBILES: z.string().min(1).optional(),
+  PULSE_CORS_ORIGINS: list.pipe(z.array(origin)).optional(),
+  PULSE_HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(15_000),
+  PULSE_HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
+  PULSE_HTTP_KEEPALIVE_TIMEOUT_MS: int(100, 600_000).default(65_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 type Env = z.infer<typeof EnvSchema>;
@@ -108,6 +120,14 @@ export interface Config {
     publicUrl: string | null;
     /** DINGTALK_* / WECOM_* settings for the one-robot setup (read by the notifier config). */
     notifierEnv: Record<string, string | undefined>;
+  };
+  /** HTTP server limits and browser-facing policy (http/security.ts, server.ts). */
+  http: {
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    /** Exact origins allowed to call the API from a browser; empty: CORS off. */
+    corsOrigins: string[];
   };
   logLevel: Env['LOG_LEVEL'];
 }
@@ -192,6 +212,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!e.PULSE_READ_TOKEN) problems.push('PULSE_READ_TOKEN: required outside the embedded demo (≥16 characters)');
   }
   const readOpen = demo && isLoopback(host) && !e.PULSE_READ_TOKEN;
+  if (e.PULSE_HTTP_HEADERS_TIMEOUT_MS > e.PULSE_HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push('PULSE_HTTP_HEADERS_TIMEOUT_MS: must not exceed PULSE_HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const generated = {
@@ -234,6 +257,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         WECOM_WEBHOOK: e.WECOM_WEBHOOK,
         WECOM_MENTIONED_MOBILES: e.WECOM_MENTIONED_MOBILES,
       },
+    },
+    http: {
+      headersTimeoutMs: e.PULSE_HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.PULSE_HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.PULSE_HTTP_KEEPALIVE_TIMEOUT_MS,
+      corsOrigins: e.PULSE_CORS_ORIGINS ?? [],
     },
     logLevel: e.LOG_LEVEL,
   };

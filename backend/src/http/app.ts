@@ -16,6 +16,7 @@ import { QueryError, type SeriesService } from '../query/series.js';
 import type { MetricStore } from '../store/port.js';
 import { REVOKED_MESSAGE, bearerToken, requireScope, sessionInfo, type AccessPolicy } from './auth.js';
 import { ingestRouter } from './ingestRoute.js';
+import { securityMiddleware, type SecurityOptions } from './security.js';
 
 export interface SimulatorControl {
   injectSwing(s: { kpi: string; channel?: string; factor: number; durationMs?: number }): unknown;
@@ -42,6 +43,8 @@ export interface AppDeps {
   storeWriteProblem(): string | null;
   /** Further API routers (alerts), mounted before the API 404. */
   routers?: Router[];
+  /** Headers, CORS and URL bound; default: plain http, CORS off. */
+  security?: SecurityOptions;
 }
 
 const SERIES_PARAMS = new Set(['kpi', 'from', 'to', 'step', 'by', 'token', ...DIMENSIONS]);
@@ -50,6 +53,7 @@ export function createApp(d: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(securityMiddleware(d.security ?? { https: false, corsOrigins: [] }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -1,6 +1,7 @@
 /**
  * Scopes: ingest (producers), read (wall, analysts), admin. Tokens are compared in
- * constant time over their SHA-256 digests (equal length, no early exit). Display tokens
+ * constant time over their SHA-256 digests (equal length, no early exit); configured
+ * tokens may be given as those digests (`sha256:<hex>`). Display tokens
  * (one per wall screen, revocable) grant the read scope only.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -10,10 +11,22 @@ export type Scope = 'ingest' | 'read' | 'admin';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
+/**
+ * A token given hashed in configuration: `sha256:` + the hex SHA-256 of the token's UTF-8
+ * bytes. The config then holds nothing that works as a credential if it leaks.
+ */
+export const HASHED_TOKEN = /^sha256:[0-9a-f]{64}$/i;
+
+/** The hashed form of a token, for configuration (`npm run hash-token -w backend`). */
+export function hashToken(token: string): string {
+  return `sha256:${digest(token).toString('hex')}`;
+}
+
 export class TokenSet {
   private readonly digests: Buffer[];
+  /** Plain tokens or `sha256:<hex>` digests (config validates the form at start-up). */
   constructor(tokens: readonly string[]) {
-    this.digests = tokens.map(digest);
+    this.digests = tokens.map((t) => (HASHED_TOKEN.test(t) ? Buffer.from(t.slice('sha256:'.length), 'hex') : digest(t)));
   }
   has(token: string | undefined): boolean {
     if (!token) return false;
