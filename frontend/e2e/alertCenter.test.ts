@@ -60,6 +60,10 @@ describe('alert center (Chromium, real engine, fake DingTalk robot)', () => {
     context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     page = await context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
+    // The pages must run under the Content Security Policy: a violation is a console error.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text());
+    });
 
     // 100 WeCom joins in the previous minute, 10 in the current one: −90% → critical.
     // Douyin doubles (20 → 40): the rule watches drops only, so that split stays 正常.

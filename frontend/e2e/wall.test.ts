@@ -83,8 +83,12 @@ describe('wall: overview board (Chromium, 1920×1080)', () => {
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => {
+      // CSP violations ("Refused to … because it violates the following Content Security
+      // Policy directive") are console errors too: the wall must run under the policy.
       if (m.type() === 'error') pageErrors.push(m.text());
     });
+    const sockets: string[] = [];
+    page.on('websocket', (ws) => sockets.push(ws.url()));
 
     // The wall is opened on a system that has been running: an hour of messages first
     // (reaches the page through the connect snapshot), then the known batch (through ticks).
@@ -93,7 +97,9 @@ describe('wall: overview board (Chromium, 1920×1080)', () => {
     if (older.length) await postEvents(b, older); // needs PULSE_LATENESS_SECONDS ≥ 1 h; not asserted
     await sleep(1_500);
 
-    await page.goto(`${b.url}/?token=${encodeURIComponent(b.readToken)}`);
+    const response = await page.goto(`${b.url}/?token=${encodeURIComponent(b.readToken)}`);
+    // Served under the policy (http/security.ts), so the checks below test the wall under it.
+    expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self';.*connect-src 'self'/);
     await page.waitForSelector('[data-testid="connection-state"][data-state="connected"]', { timeout: 20_000 });
 
     const batch = knownBatch(runId);
@@ -223,6 +229,8 @@ describe('wall: overview board (Chromium, 1920×1080)', () => {
     await page.waitForTimeout(1_500); // let the charts settle for the screenshot
     await screenshot(page, 'wall-values-1080p.png');
     expect(pageErrors).toEqual([]);
+    // Socket.IO upgraded to a same-origin websocket: connect-src 'self' admits ws:.
+    expect(sockets.some((u) => u.startsWith(`${b.url.replace(/^http/, 'ws')}/socket.io/`))).toBe(true);
     await context.close();
   });
 
