@@ -90,7 +90,7 @@ describe.each([
 
     const r3 = await pulse.post(JSON.stringify(s.live));
     expect(r3.json).toEqual({ accepted: 25, duplicates: 0, rejected: [] });
-    await pulse.collector.flush();
+    await pulse.flushToStore();
   });
 
   const series = async (q: string) => {
@@ -106,6 +106,19 @@ describe.each([
     expect(r.series[0]!.points).toEqual([[s.H, 59 / 150]]);
     const meanOfBucketRatios = (50 / 100 + 1 / 10 + 8 / 40) / 3;
     expect(r.series[0]!.points[0]![1]).not.toBeCloseTo(meanOfBucketRatios, 3);
+  });
+
+  it.runIf(run)('step=all gives one Σ÷Σ point over any range, aligned to buckets only', async () => {
+    const from = s.H + 7 * MINUTE + 3_000;
+    const to = s.H + 35 * MINUTE;
+    const r = await series(`kpi=push_open_rate&from=${from}&to=${to}&step=all`);
+    expect([r.from, r.to, r.step]).toEqual([s.H + 7 * MINUTE, to, 28 * MINUTE]);
+    expect(r.series[0]!.points).toEqual([[s.H + 7 * MINUTE, 9 / 50]]);
+    const by = await series(`kpi=push_open_rate&from=${from}&to=${to}&step=all&by=channel`);
+    expect(Object.fromEntries(by.series.map((x) => [x.tags.channel, x.points]))).toEqual({ [A]: [[s.H + 7 * MINUTE, 1 / 10]], [B]: [[s.H + 7 * MINUTE, 8 / 40]] });
+    const distinct = await pulse.get(`/api/v1/series?kpi=active_members&from=${from}&to=${to}&step=all`);
+    expect(distinct.status).toBe(400);
+    expect(JSON.stringify(distinct.json)).toMatch(/do not add up/);
   });
 
   it.runIf(run)('splits by channel and filters by a channel name with spaces, commas, = and Chinese', async () => {
@@ -175,7 +188,7 @@ describe.each([
     // A late event for the first bucket after the restart must add to, not replace, the stored row.
     const r = await pulse.post(JSON.stringify([{ id: 'after-restart', type: 'push.open', channel: A, ts: s.H + 5_000 }]));
     expect(r.json).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
-    await pulse.collector.flush();
+    await pulse.flushToStore();
     const one = await series(`kpi=push_open_rate&from=${s.H}&to=${s.H + 10 * MINUTE}&step=10m&channel=${A}`);
     expect(one.series[0]!.points).toEqual([[s.H, 51 / 100]]);
     // Today's values were restored from the store, plus the one late open.

@@ -241,12 +241,17 @@ describe('trends page (Chromium, 1440×900, browser in Berlin time)', () => {
       checked++;
     }
     expect(checked).toBe(3);
-    // A rolling hour is (almost always) not aligned to a 1-hour step: no ratio is invented.
+    // A ratio over a rolling hour is Σopens ÷ Σdeliveries over exactly that hour (step=all),
+    // with its change against the previous hour; never a mean of per-step ratios.
     const pCur = answers.push_open_rate!.cur;
-    const pWhole = await api(`kpi=push_open_rate&from=${pCur.from}&to=${pCur.to}&by=channel&step=${pCur.to - pCur.from}`);
-    const aligned = pWhole.from === pCur.from && pWhole.to === pCur.to;
-    const wecomWhole = pWhole.series.find((s) => s.tags.channel === 'wecom')!.points[0]![1];
-    expect(await rowText('推送打开率 · 企业微信', 'summary-value')).toBe(aligned ? formatKpi(wecomWhole, 'percent') : '—');
+    const pCmp = answers.push_open_rate!.cmp;
+    const pWhole = await api(`kpi=push_open_rate&from=${pCur.from}&to=${pCur.to}&by=channel&step=all`);
+    const pWholeCmp = await api(`kpi=push_open_rate&from=${pCmp.from}&to=${pCmp.to}&by=channel&step=all`);
+    expect([pWhole.from, pWhole.to]).toEqual([pCur.from, pCur.to]);
+    const wecomWhole = pWhole.series.find((s) => s.tags.channel === 'wecom')!.points[0]![1]!;
+    const wecomWholeCmp = pWholeCmp.series.find((s) => s.tags.channel === 'wecom')!.points[0]![1]!;
+    expect(await rowText('推送打开率 · 企业微信', 'summary-value')).toBe(formatKpi(wecomWhole, 'percent'));
+    expect(await rowText('推送打开率 · 企业微信', 'summary-change')).toBe(changeText(wecomWhole, wecomWholeCmp));
     // The axis tooltip: Beijing time, then every series (comparison lines marked as such).
     const chartBox = (await page.locator('[data-test="trends-chart"]').boundingBox())!;
     await page.mouse.move(chartBox.x + chartBox.width * 0.5, chartBox.y + chartBox.height * 0.5);

@@ -11,7 +11,6 @@ import {
   relativeChange,
   tagKey,
   topSeries,
-  wholeWindowAligned,
   wholeWindowValues,
   type SeriesAnswer,
 } from '../src/trends/series';
@@ -56,15 +55,6 @@ describe('range values: ratios of sums, never means of step ratios', () => {
     const a = answer('gmv', [{ tags: { channel: 'wecom' }, points: pts(T0, H, [100, null, 250]) }]);
     const r = additiveValues(a);
     expect(r.ok && r.values.get(tagKey({ channel: 'wecom' }))).toBe(350);
-  });
-
-  it('only asks for a whole-window step when the backend would start it at `from`', () => {
-    const off = 8 * H; // Asia/Shanghai
-    expect(wholeWindowAligned(Date.UTC(2025, 10, 23, 3, 0), Date.UTC(2025, 10, 23, 4, 0), off, 10_000)).toBe(true); // 11:00–12:00
-    expect(wholeWindowAligned(Date.UTC(2025, 10, 23, 3, 30), Date.UTC(2025, 10, 23, 4, 30), off, 10_000)).toBe(false);
-    expect(wholeWindowAligned(Date.UTC(2025, 10, 22, 16, 0), Date.UTC(2025, 10, 23, 16, 0), off, 10_000)).toBe(true); // a Beijing day
-    expect(wholeWindowAligned(Date.UTC(2025, 10, 23, 0, 0), Date.UTC(2025, 10, 24, 0, 0), off, 10_000)).toBe(false); // 08:00–08:00
-    expect(wholeWindowAligned(0, 15_000, 0, 10_000)).toBe(false); // not a bucket multiple
   });
 
   it('accepts the whole-window answer only when it covers exactly the window', () => {

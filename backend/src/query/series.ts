@@ -102,9 +102,16 @@ export class SeriesService {
 
     const distinctSet = usesDistinct(def);
     let step: number;
-    if (req.step !== undefined && req.step !== '' && req.step !== 'auto') {
+    let wholeRange = false;
+    if (req.step === 'all') {
+      // One point over the whole range (bucket-aligned): a ratio over [from, to) as Σ÷Σ,
+      // which per-step points cannot give for a range that does not start on a step.
+      if (distinctSet) throw new QueryError(`${def.id} counts distinct members, which do not add up across time: step=all is not available (use 1m, 1h or 1d)`);
+      wholeRange = true;
+      step = ceilTo(to, this.bucketMs, 0) - floorTo(from, this.bucketMs, 0);
+    } else if (req.step !== undefined && req.step !== '' && req.step !== 'auto') {
       const parsed = parseDuration(req.step);
-      if (parsed === null || parsed <= 0) throw new QueryError(`step must be a duration such as 10s, 1m, 1h, 1d, got ${JSON.stringify(req.step)}`);
+      if (parsed === null || parsed <= 0) throw new QueryError(`step must be a duration such as 10s, 1m, 1h, 1d (or all: one point for the whole range), got ${JSON.stringify(req.step)}`);
       step = parsed;
       if (distinctSet && !granularityOfStep(step)) {
         throw new QueryError(`${def.id} counts distinct members, which do not add up across time: step must be 1m, 1h or 1d`);
@@ -114,7 +121,7 @@ export class SeriesService {
       const candidates = this.stepsFor(def);
       step = candidates.find((s) => (to - from) / s <= AUTO_TARGET_POINTS) ?? candidates[candidates.length - 1]!;
     }
-    const offset = alignmentOffset(step, this.timezone, from);
+    const offset = wholeRange ? floorTo(from, this.bucketMs, 0) % step : alignmentOffset(step, this.timezone, from);
     const alignedFrom = floorTo(from, step, offset);
     const alignedTo = ceilTo(to, step, offset);
     const points = Math.round((alignedTo - alignedFrom) / step);

@@ -117,16 +117,6 @@ export type Unavailable = 'unaligned' | 'refused';
 /** A range value per series key, or why it is missing. */
 export type RangeValues = { ok: true; values: Map<string, number | null> } | { ok: false; why: Unavailable; detail?: string };
 
-/**
- * Would a step as long as [from, to) start exactly at `from`? The backend floors `from`
- * to a multiple of the step shifted to local boundaries (local midnight for days).
- */
-export function wholeWindowAligned(from: number, to: number, tzOffset: number, bucketMs: number): boolean {
-  const w = to - from;
-  if (w <= 0 || w % bucketMs !== 0) return false;
-  return (((from + tzOffset) % w) + w) % w === 0;
-}
-
 /** Reads the answer of the step = whole-window call; refuses one that covers another window. */
 export function wholeWindowValues(answer: SeriesAnswer, from: number, to: number): RangeValues {
   if (answer.from !== from || answer.to !== to || answer.series.some((s) => s.points.length !== 1)) return { ok: false, why: 'unaligned' };

@@ -11,13 +11,14 @@ import type { AlertRow } from '../../../backend/src/store/port';
 import type { KpiCatalogue } from '../api';
 import { ApiError, useApi, type Query as ApiQuery } from '../analyst/useApi';
 import { lang } from '../i18n';
+import { useSessionStore } from '../stores/session';
 import { buildCsv, csvFilename } from './csv';
 import { tTrends as t } from './messages';
 import { buildModel, csvColumns, splitValueLabel, type KpiResult, type ModelTexts, type TrendsModel } from './model';
-import { additiveValues, isAdditive, wholeWindowAligned, wholeWindowValues, type RangeValues, type SeriesAnswer } from './series';
+import { additiveValues, isAdditive, wholeWindowValues, type RangeValues, type SeriesAnswer } from './series';
 import { addKpi, allowedDims, sanitiseKpis, unitsOf } from './selection';
 import { compareShift, parseTrendsQuery, resolveRange, sameQuery, serialiseTrendsQuery, type Dim, type Query, type TrendsState } from './state';
-import { DEFAULT_TIMEZONE, tzOffsetMs } from './time';
+
 
 const DEFAULT_KPI = 'messages';
 
@@ -28,8 +29,9 @@ export function useTrends() {
 
   const catalogue = shallowRef<KpiCatalogue | null>(null);
   const byId = computed(() => new Map((catalogue.value?.kpis ?? []).map((k) => [k.id, k])));
-  const timezone = ref(DEFAULT_TIMEZONE);
-  const bucketMs = ref(10_000);
+  const session = useSessionStore();
+  // The business time zone from the sign-in answer (Asia/Shanghai unless configured).
+  const timezone = computed(() => session.timezone);
 
   const state = ref<TrendsState>(parseTrendsQuery(route.query as Query));
   const results = shallowRef<KpiResult[]>([]);
@@ -133,9 +135,10 @@ export function useTrends() {
 
   async function rangeValues(def: KpiDef, q: ApiQuery, answer: SeriesAnswer, signal: AbortSignal): Promise<RangeValues> {
     if (isAdditive(def)) return additiveValues(answer);
-    if (!wholeWindowAligned(answer.from, answer.to, tzOffsetMs(timezone.value, answer.from), bucketMs.value)) return { ok: false, why: 'unaligned' };
+    // step=all: the backend sums the whole [from, to) and divides once (Σ÷Σ); per-step
+    // ratios are never averaged. Distinct counts are refused (they do not add up) and say why.
     try {
-      const whole = await api.get<SeriesAnswer>('/api/v1/series', { ...q, from: answer.from, to: answer.to, step: String(answer.to - answer.from) }, signal);
+      const whole = await api.get<SeriesAnswer>('/api/v1/series', { ...q, from: answer.from, to: answer.to, step: 'all' }, signal);
       return wholeWindowValues(whole, answer.from, answer.to);
     } catch (err) {
       if (err instanceof ApiError && err.status === 400) return { ok: false, why: 'refused', detail: err.message };
@@ -238,13 +241,7 @@ export function useTrends() {
 
   onMounted(async () => {
     try {
-      const [cat, snap] = await Promise.all([
-        api.get<KpiCatalogue>('/api/v1/kpis'),
-        api.get<{ timezone?: string; bucketSeconds?: number }>('/api/v1/snapshot').catch(() => null),
-      ]);
-      if (snap?.timezone) timezone.value = snap.timezone;
-      if (snap?.bucketSeconds) bucketMs.value = snap.bucketSeconds * 1000;
-      catalogue.value = cat;
+      catalogue.value = await api.get<KpiCatalogue>('/api/v1/kpis');
     } catch (err) {
       error.value = (err as Error).message;
       loading.value = false;
