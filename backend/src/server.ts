@@ -21,6 +21,7 @@ import { resolveSalt } from './config/salt.js';
 import { DisplayStore } from './displays/store.js';
 import { alertRouter } from './http/alertRoutes.js';
 import { createApp, type SimulatorControl } from './http/app.js';
+import { answerClientErrors } from './http/security.js';
 import { REVOKED_MESSAGE, TokenSet, readAccess, type AccessPolicy } from './http/auth.js';
 import { displayRouter } from './http/displayRoutes.js';
 import { wallRouter } from './http/wallRoutes.js';
@@ -231,6 +232,7 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
   // Longer than a reverse proxy's idle timeout (nginx / cloud load balancers: 60 s), so the
   // proxy, not us, closes idle upstream connections and never sends into one we are closing.
   http.keepAliveTimeout = keepAliveTimeoutMs;
+  answerClientErrors(http);
   const hub = new LiveHub(http, {
     snapshots,
     authorize: (token): LiveGrant => {

@@ -92,7 +92,7 @@ describe('security headers, CORS off, URL bounds', () => {
     expect(get.headers.get('access-control-allow-origin')).toBeNull();
   });
 
-  it('refuses URLs over 8 KB with 414 and a reason (Node answers 431 past its 16 KB header limit)', async () => {
+  it('refuses URLs over 8 KB with 414 and a reason (431 past the 16 KB header limit of Node, with a reason too)', async () => {
     const q = (n: number) => `/api/v1/series?kpi=messages&channel=${'x'.repeat(n)}`;
     const justUnder = await request(pulse.url, 'GET', q(MAX_URL_BYTES - 40), { token: READ_TOKEN });
     expect(justUnder.status).toBe(200); // reached the route
@@ -104,7 +104,7 @@ describe('security headers, CORS off, URL bounds', () => {
     socket.on('error', () => {});
     const head = new Promise<string>((resolve) => socket.once('data', (d: Buffer) => resolve(d.toString('latin1'))));
     socket.write(`GET ${q(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-    expect(await head).toMatch(/^HTTP\/1\.1 431/);
+    expect(await head).toMatch(/^HTTP\/1\.1 431 [\s\S]*\r\n\r\n\{"error":"request line and headers over/);
     socket.destroy();
     expect((await request(pulse.url, 'GET', '/healthz')).status).toBe(200);
   });
@@ -197,7 +197,7 @@ describe('deadlines for slow clients', () => {
     clearInterval(trickle);
     expect(ms).toBeGreaterThanOrEqual(HEADERS_MS - 50);
     expect(ms).toBeLessThan(HEADERS_MS + HEADERS_MS / 4 + 700);
-    expect(received).toMatch(/^HTTP\/1\.1 408/);
+    expect(received).toMatch(/^HTTP\/1\.1 408 [\s\S]*\r\n\r\n\{"error":"the request was not received in time"\}$/);
     expect((await request(pulse.url, 'GET', '/healthz')).status).toBe(200);
   });
 
@@ -214,7 +214,15 @@ describe('deadlines for slow clients', () => {
     clearInterval(trickle);
     expect(ms).toBeGreaterThanOrEqual(REQUEST_MS - 50);
     expect(ms).toBeLessThan(REQUEST_MS + HEADERS_MS / 4 + 1000);
-    expect(received).toMatch(/^HTTP\/1\.1 408/);
+    expect(received).toMatch(/^HTTP\/1\.1 408 [\s\S]*\r\n\r\n\{"error":"the request was not received in time"\}$/);
+  });
+
+  it('malformed HTTP gets a 400 with a reason', async () => {
+    const socket = connect(pulse.port, '127.0.0.1');
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    const closed = closedAfter(socket, Date.now());
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+    expect((await closed).received).toMatch(/^HTTP\/1\.1 400 [\s\S]*\{"error":"malformed HTTP request"\}$/);
   });
 
   it('an idle keep-alive connection is closed after the keep-alive timeout', async () => {

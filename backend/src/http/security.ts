@@ -3,6 +3,8 @@
  * Security Policy the wall and the analyst pages run under, CORS for the API only when
  * origins are configured, and a bound on the URL (query strings are user input too).
  */
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import cors from 'cors';
 import helmet from 'helmet';
 import type { RequestHandler } from 'express';
@@ -94,4 +96,30 @@ export function securityMiddleware(o: SecurityOptions): RequestHandler[] {
     api(req, res, () => refusePreflight(req, res, next));
   });
   return handlers;
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Express sees them (headers over 16 KB, a
+ * header or request timeout, malformed HTTP) get the same JSON `{error}` answer as every
+ * other refusal, instead of Node's bare status line. Registering the listener replaces
+ * Node's default answer, so every case it covered is covered here.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const [status, text, error] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', `request line and headers over Node's limit (16 KB); URLs over ${MAX_URL_BYTES} bytes are refused`]
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout', 'the request was not received in time']
+          : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+            ? [413, 'Payload Too Large', 'chunk extensions too large']
+            : [400, 'Bad Request', 'malformed HTTP request'];
+    const body = JSON.stringify({ error });
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
 }
