@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { AMOUNT_EVENT_TYPES, EVENT_TYPES, HISTOGRAMS, type EventType } from '../catalogue/events.js';
-import { tagValueProblem } from '../store/port.js';
+import { LONE_SURROGATE, tagValueProblem } from '../store/port.js';
 
 const tagValue = z.string().min(1, 'must not be empty').superRefine((v, ctx) => {
   const problem = tagValueProblem(v);
@@ -28,7 +28,8 @@ export const EventSchema = z
     id: z.string().min(1).max(128).optional(),
     type: z.enum(EVENT_TYPES, { error: `must be one of: ${EVENT_TYPES.join(', ')}` }),
     ts: timestamp.optional(),
-    member: z.string().min(1).max(256).optional(),
+    // Hashed as UTF-8, where every lone surrogate becomes U+FFFD: two such ids would be one member.
+    member: z.string().min(1).max(256).refine((v) => !LONE_SURROGATE.test(v), 'not well-formed Unicode (a lone surrogate half)').optional(),
     channel: tagValue,
     community: tagValue.optional(),
     campaign: tagValue.optional(),

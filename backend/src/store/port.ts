@@ -124,7 +124,9 @@ export interface MetricStore {
  * Tag values must survive every InfluxDB version's line protocol exactly. Backslash
  * escaping differs between versions (1.6 keeps `\\` as two characters, later versions
  * unescape it) and a trailing backslash cannot be written at all, so a backslash is allowed
- * only before an ordinary character. Newlines and other control characters are refused.
+ * only before an ordinary character. Newlines and other control characters are refused, and
+ * so are lone UTF-16 surrogates: they have no UTF-8 form, so the store would keep U+FFFD and
+ * different values would merge and none read back as sent.
  * Returns a reason, or null when the value is fine.
  */
 export function tagValueProblem(value: string): string | null {
@@ -133,8 +135,12 @@ export function tagValueProblem(value: string): string | null {
   if (/[\u0000-\u001f\u007f]/.test(value)) return 'contains a control character (newline, tab, …)';
   if (/\\($|[\\ ,=])/.test(value)) return 'a backslash may not end the value or precede another backslash, a space, "," or "="';
   if (value !== value.trim()) return 'leading or trailing spaces';
+  if (LONE_SURROGATE.test(value)) return 'not well-formed Unicode (a lone surrogate half)';
   return null;
 }
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+export const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export class StoreError extends Error {
   constructor(
