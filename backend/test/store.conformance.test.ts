@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { COUNTERS, DIMENSIONS, type Dimension, type Tags } from '../src/catalogue/events.js';
-import { StoreError, type CounterQuery, type CounterRow, type DistinctRow, type MetricStore } from '../src/store/port.js';
+import { StoreError, type AlertRow, type CounterQuery, type CounterRow, type DistinctRow, type MetricStore } from '../src/store/port.js';
 import { createDuckDbStore } from '../src/store/duckdb/adapter.js';
 import { createInfluxStore } from '../src/store/influx/adapter.js';
 import { InfluxClient } from '../src/store/influx/client.js';
@@ -380,6 +380,19 @@ function runConformance(target: Target): void {
       expect(await store.queryDistinct({ from: T0, to: T0 + HOUR, granularity: 'minute', set: 'active', byChannel: false })).toEqual([
         { points: [{ ts: T0, value: 7 }] },
       ]);
+    });
+
+    it('alert history filters: injections and values no tag can hold (NUL, newline) find nothing and harm nothing', async () => {
+      const alert: AlertRow = {
+        id: 'e1', ts: T0, alertKey: 'members_drop|channel=wx', ruleId: 'members_drop', ruleName: '新增成员骤降', kpi: 'new_members', splitDim: 'channel', splitValue: 'wx',
+        from: 'pending', state: 'firing', severity: 'crit', value: 10, baseline: 100, baselineKind: 'previous', change: -0.9, threshold: 0.15, summary: 'x',
+      };
+      await store.writeAlertEvents([alert]);
+      const q = { from: T0, to: T0 + HOUR, limit: 10 };
+      for (const evil of [...INJECTIONS, '\u0000', 'members_drop\u0000', 'a\nb', '\u0001', '\ud800', 'new_members ']) {
+        for (const key of ['ruleId', 'kpi', 'state'] as const) expect(await store.queryAlertEvents({ ...q, [key]: evil }), `${key}=${JSON.stringify(evil)}`).toEqual([]);
+      }
+      expect(await store.queryAlertEvents({ ...q, ruleId: 'members_drop', kpi: 'new_members', state: 'firing' })).toMatchObject([{ id: 'e1', alertKey: alert.alertKey }]);
     });
 
     it('distinct counts: write, rewrite, total, by channel, one channel', async () => {

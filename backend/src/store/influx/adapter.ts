@@ -17,7 +17,7 @@ import type {
   DistinctSeries,
   MetricStore,
 } from '../port.js';
-import { StoreError } from '../port.js';
+import { StoreError, tagValueProblem } from '../port.js';
 import { InfluxClient, type InfluxClientOptions } from './client.js';
 import { ident, ms, quoteIdent, quoteString, timeRange } from './influxql.js';
 import { alertQuery, decodeAlerts, encodeAlert } from './alerts.js';
@@ -179,6 +179,9 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
     },
 
     async queryAlertEvents(q) {
+      // Alert tags are written only when tagValueProblem accepts them, so a filter it refuses
+      // matches nothing; some of those characters (NUL) InfluxQL cannot carry at all.
+      if ([q.ruleId, q.kpi, q.state].some((v) => v !== undefined && tagValueProblem(v) !== null)) return [];
       return decodeAlerts(await client.query(alertQuery(q)));
     },
 
