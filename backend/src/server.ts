@@ -16,6 +16,8 @@ import { loadBoards } from './boards/boards.js';
 import { COUNTERS, DIMENSIONS } from './catalogue/events.js';
 import { KPI_BY_ID } from './catalogue/kpis.js';
 import { Collector } from './collector/collector.js';
+import { checkDataDir } from './durability/dataDir.js';
+import { openDurability } from './durability/durability.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { resolveSalt } from './config/salt.js';
 import { DisplayStore } from './displays/store.js';
@@ -54,6 +56,8 @@ export interface PulseHandle {
   displays: DisplayStore;
   hub: LiveHub;
   http: HttpServer;
+  /** Flushes live buckets and waits until the spool has written them to the store. */
+  flushToStore(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -84,7 +88,8 @@ async function historyStart(store: MetricStore, now: number): Promise<number> {
 
 export async function startPulse(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<PulseHandle> {
   const startedAt = Date.now();
-  mkdirSync(config.dataDir, { recursive: true });
+  // A read-only or full data dir stops start-up here, with the cause.
+  checkDataDir(config.dataDir, config.durability.minFreeBytes);
   const salt = resolveSalt(config.salt, config.dataDir);
   const metrics = createMetrics();
   // Configuration files first: a bad one stops start-up before anything is opened.
@@ -94,22 +99,28 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
   const store = await openStore(config);
   await store.init();
 
+  const durability = await openDurability({ dataDir: config.dataDir, latenessMs: config.latenessMs, ...config.durability }, store, logger, metrics);
+  metrics.watchDurability(durability.state);
   const collector = new Collector({
     bucketMs: config.bucketMs,
     latenessMs: config.latenessMs,
     flushMs: config.flushMs,
     timezone: config.timezone,
     store,
+    sink: durability.spool,
+    onFlushed: durability.onFlushed,
     logger,
     metrics: metrics.collector,
   });
-  await collector.seedFromStore();
+  await collector.seedFromStore(durability.replayFrom ?? undefined);
 
   const tagGuard = new TagGuard(config.limits, (dim) => metrics.tagOverflow(dim));
   for (const dim of DIMENSIONS) tagGuard.seed(dim, await store.tagValues(dim, startedAt - 30 * DAY, startedAt + DAY));
   const dedup = new IdDeduplicator(config.latenessMs);
+  const { replayed } = durability.attach(collector, dedup);
+  if (replayed) logger.warn({ events: replayed }, 'replayed acknowledged events from the journal that had not reached the store (the last run ended abruptly)');
   const ingest = new IngestService({
-    collector,
+    log: durability.log,
     hashMember: createMemberHasher(salt),
     dedup,
     tagGuard,
@@ -200,7 +211,11 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
     staticDir: config.staticDir ?? path.join(REPO_ROOT, 'frontend/dist'),
     timezone: config.timezone,
     simulator,
-    storeWriteProblem: () => collector.lastError,
+    storeWriteProblem: () => durability.problem() ?? collector.lastError,
+    backlog: () => {
+      const st = durability.state();
+      return { spoolRows: st.spoolRows, spoolBytes: st.spoolBytes, spoolOldestAgeSeconds: st.spoolOldestAt === null ? 0 : Math.round((Date.now() - st.spoolOldestAt) / 1000), journalBytes: st.journalBytes, journalSegments: st.journalSegments };
+    },
     security: { https: config.alerts.publicUrl?.startsWith('https:') ?? false, corsOrigins: config.http.corsOrigins },
     routers: [
       alertRouter({ policy, engine, dispatcher, store }),
@@ -278,6 +293,10 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
     displays,
     hub,
     http,
+    async flushToStore() {
+      await collector.flush();
+      await durability.spool.drainNow(store);
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -289,6 +308,7 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
       await hub.close();
       displays.close();
       await collector.stop();
+      await durability.close(store);
       await store.close();
     },
   };

@@ -108,7 +108,7 @@ describe('alerts end to end: simulator swing → engine → DingTalk robot', () 
   const evaluateAt = (k: number) => pulse.engine.evaluateOnce(T0 + k * W);
 
   async function openRates(k: number): Promise<Record<string, [number, number]>> {
-    await pulse.collector.flush();
+    await pulse.flushToStore();
     const r = await pulse.get(`/api/v1/series?kpi=push_open_rate&from=${T0 + (k - 2) * W}&to=${T0 + k * W}&step=10m&by=channel`);
     const out: Record<string, [number, number]> = {};
     for (const s of (r.json as { series: { tags: { channel: string }; points: [number, number][] }[] }).series) {

@@ -394,7 +394,7 @@ describe.skipIf(!runInflux)('Grafana dashboard queries on a real influxd', () =>
       alert(H + 26 * MINUTE, 'firing', ['channel', MINI]),
       alert(H + 50 * MINUTE, 'resolved', ['channel', MINI], 'firing'),
     ]);
-    await pulse.collector.flush();
+    await pulse.flushToStore();
     // flush() resolves after the write; still, read influxd until every delivery is there.
     const delivered = events.filter((e) => e.type === 'push.delivered').length;
     const deadline = Date.now() + 15_000;

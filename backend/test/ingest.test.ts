@@ -93,7 +93,7 @@ describe('ingest contract: bad input', () => {
   });
 
   it('every good event of those batches was counted, and none of the bad ones', async () => {
-    await pulse.collector.flush();
+    await pulse.flushToStore();
     const to = floorTo(Date.now(), HOUR) + HOUR;
     const r = await pulse.get(`/api/v1/series?kpi=messages&from=${to - HOUR}&to=${to}&step=1h&channel=${encodeURIComponent(channel)}`);
     expect(r.status).toBe(200);

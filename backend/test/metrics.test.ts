@@ -22,7 +22,7 @@ describe('/metrics, /healthz, /readyz', () => {
 
   it('counts accepted and rejected events by reason, and exposes the rest', async () => {
     await pulse.post(JSON.stringify([{ type: 'message', channel: 'wecom' }, { type: 'nope', channel: 'wecom' }]));
-    await pulse.collector.flush();
+    await pulse.flushToStore();
     const r = await pulse.get('/metrics');
     expect(r.status).toBe(200);
     const text = r.json as string;

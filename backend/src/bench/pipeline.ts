@@ -22,6 +22,47 @@ function batch(seq: number): string {
   return JSON.stringify(events);
 }
 
+async function postBatch(base: string, body: string): Promise<number> {
+  const res = await fetch(`${base}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body });
+  const answer = (await res.json()) as { accepted: number };
+  if (res.status !== 202) throw new Error(`ingest answered ${res.status}`);
+  return answer.accepted;
+}
+
+/** Warm-up, then BATCHES batches from CONCURRENCY senders (bodies prepared up front so the client costs less). */
+async function throughput(base: string): Promise<{ accepted: number; rate: number }> {
+  await postBatch(base, batch(1_000_000));
+  const bodies = Array.from({ length: BATCHES }, (_, i) => batch(i));
+  let next = 0;
+  let accepted = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bodies.length) accepted += await postBatch(base, bodies[next++]!);
+    }),
+  );
+  return { accepted, rate: accepted / ((performance.now() - started) / 1000) };
+}
+
+const perSecond = (rate: number) => `${Math.round(rate).toLocaleString('en-US')} events/s`;
+
+/** The journal's cost: the same throughput run with fsync off and with the journal off. */
+export async function benchJournalCost(): Promise<[string, string][]> {
+  const rows: [string, string][] = [];
+  for (const [label, env] of [
+    ['ingest: journal on, fsync off', { PULSE_JOURNAL_FSYNC: 'off' }],
+    ['ingest: journal off', { PULSE_JOURNAL: 'off' }],
+  ] as const) {
+    const server = await startBenchServer({ ...env });
+    try {
+      rows.push([label, perSecond((await throughput(server.base)).rate)]);
+    } finally {
+      await server.stop();
+    }
+  }
+  return rows;
+}
+
 export async function benchPipeline(): Promise<[string, string][]> {
   const influx: Record<string, string> = process.env.BENCH_INFLUX_URL
     ? { PULSE_STORE: 'influx', INFLUX_URL: process.env.BENCH_INFLUX_URL, INFLUX_DB: process.env.BENCH_INFLUX_DB ?? 'pulse_bench' }
@@ -29,28 +70,8 @@ export async function benchPipeline(): Promise<[string, string][]> {
   const server = await startBenchServer(influx);
   const base = server.base;
   try {
-    const post = async (body: string) => {
-      const res = await fetch(`${base}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body });
-      const answer = (await res.json()) as { accepted: number };
-      if (res.status !== 202) throw new Error(`ingest answered ${res.status}`);
-      return answer.accepted;
-    };
-
-    // Warm-up, then the throughput run (bodies prepared up front so the client costs less).
-    await post(batch(1_000_000));
-    const bodies = Array.from({ length: BATCHES }, (_, i) => batch(i));
-    let next = 0;
-    let accepted = 0;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < bodies.length) {
-          const n = await post(bodies[next++]!);
-          accepted += n;
-        }
-      }),
-    );
-    const rate = accepted / ((performance.now() - started) / 1000);
+    const post = (body: string) => postBatch(base, body);
+    const { accepted, rate } = await throughput(base);
 
     // Latency: one probe event on its own channel; wait for the tick that shows it.
     const socket = io(`${base}/live`, { auth: { token: READ }, transports: ['websocket'] });
@@ -81,7 +102,7 @@ export async function benchPipeline(): Promise<[string, string][]> {
       ['store', influx.PULSE_STORE ?? 'duckdb (embedded)'],
       ['ingest: events accepted', String(accepted)],
       ['ingest: batch size / concurrency', `${BATCH} / ${CONCURRENCY}`],
-      ['ingest: throughput', `${Math.round(rate).toLocaleString('en-US')} events/s`],
+      ['ingest: throughput (journal on, fsync every 10 ms)', perSecond(rate)],
       ['event → socket: probes', String(latencies.length)],
       ['event → socket: p50', `${percentile(latencies, 0.5).toFixed(0)} ms`],
       ['event → socket: p99', `${percentile(latencies, 0.99).toFixed(0)} ms`],

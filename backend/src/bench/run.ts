@@ -1,15 +1,16 @@
 /**
  * `npm run bench`: measures this machine and prints a table. The server runs as its own
  * process (as in production) on the embedded DuckDB store, or on InfluxDB when
- * BENCH_INFLUX_URL / BENCH_INFLUX_DB are set. BENCH_ONLY=pipeline|alerts runs one part.
+ * BENCH_INFLUX_URL / BENCH_INFLUX_DB are set. BENCH_ONLY=pipeline|alerts runs one part;
+ * the pipeline part also measures the ingest journal's cost (fsync off, journal off).
  */
 import { benchAlertLatency } from './alertLatency.js';
-import { benchPipeline } from './pipeline.js';
+import { benchJournalCost, benchPipeline } from './pipeline.js';
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
   const rows: [string, string][] = [];
-  if (only !== 'alerts') rows.push(...(await benchPipeline()));
+  if (only !== 'alerts') rows.push(...(await benchPipeline()), ...(await benchJournalCost()));
   if (only !== 'pipeline') rows.push(...(await benchAlertLatency()));
   const w = Math.max(...rows.map(([k]) => k.length));
   console.log('\nSiyu Pulse benchmark\n');

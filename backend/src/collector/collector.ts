@@ -1,12 +1,15 @@
 /**
  * The collector: turns accepted events into 10 s counter buckets (per full tag set, for
- * the store), live rings (per channel, for windows) and exact distinct-member sets; flushes
- * dirty buckets to the MetricStore every flush interval. A failed write keeps the rows
- * dirty so the next flush retries them.
+ * the store), live rings (per channel, for windows) and exact distinct-member sets; every
+ * flush interval it hands a snapshot of the dirty rows to the durable spool, which writes
+ * them to the MetricStore (and keeps them through a store outage). A snapshot the spool
+ * refuses (full, disk error) leaves the rows dirty for the next flush.
  */
 import type { Logger } from 'pino';
 import { COUNTERS, MEMBER_SET_IDS, type Dimension, type Granularity } from '../catalogue/events.js';
 import type { MetricStore } from '../store/port.js';
+import type { Snapshot } from '../durability/spool.js';
+import type { JournalEvent } from '../durability/journal.js';
 import { DAY, HOUR, MINUTE, floorTo } from '../time/zone.js';
 import { CounterRing, emptyWindow, type WindowSums } from './counterRing.js';
 import { applyEvent, fromSums, type CountableEvent } from './counters.js';
@@ -15,8 +18,13 @@ import { FlushBuckets } from './flushBuckets.js';
 
 export interface CollectorMetrics {
   flushDuration(seconds: number): void;
-  storeWriteError(kind: 'counters' | 'distinct'): void;
+  /** Rows handed to the spool (durable; on their way to the store). */
   rowsWritten(kind: 'counters' | 'distinct', n: number): void;
+}
+
+/** Where flushed snapshots go (the spool). */
+export interface SnapshotSink {
+  append(s: Snapshot): Promise<void>;
 }
 
 export interface CollectorOptions {
@@ -25,6 +33,9 @@ export interface CollectorOptions {
   flushMs: number;
   timezone: string;
   store: MetricStore;
+  sink: SnapshotSink;
+  /** Called after a snapshot is durable: journal events up to `lsn` are no longer needed for replay. */
+  onFlushed?(lsn: number): void;
   logger: Logger;
   metrics: CollectorMetrics;
   now?: () => number;
@@ -50,6 +61,8 @@ export class Collector {
   /** Oldest minute restored from the store by seedFromStore (null: nothing was there). */
   private seededFrom: number | null = null;
   private earliestTs: number | null = null;
+  /** Journal LSN of the last event added (events are added in LSN order). */
+  private appliedLsn = 0;
 
   constructor(private readonly opts: CollectorOptions) {
     this.bucketMs = opts.bucketMs;
@@ -69,6 +82,21 @@ export class Collector {
     this.lastEventAt = receivedAt;
     this.lastEventByChannel.set(e.tags.channel, receivedAt);
     if (this.earliestTs === null || e.ts < this.earliestTs) this.earliestTs = e.ts;
+  }
+
+  /** Adds events that the journal made durable, in journal order. */
+  addDurable(events: readonly { event: CountableEvent; receivedAt: number }[], lastLsn: number): void {
+    for (const e of events) this.add(e.event, e.receivedAt);
+    this.appliedLsn = Math.max(this.appliedLsn, lastLsn);
+  }
+
+  /**
+   * Replays journal events that no flushed snapshot holds (after a crash). Member ids are
+   * not journaled, so only counters are restored; distinct counts keep their stored floors.
+   */
+  replay(events: readonly JournalEvent[]): void {
+    for (const j of events) this.add(j.event, j.receivedAt);
+    if (events.length) this.appliedLsn = Math.max(this.appliedLsn, events[events.length - 1]!.lsn);
   }
 
   /** Timestamp of the oldest event counted by this process (backfills extend history). */
@@ -161,31 +189,22 @@ export class Collector {
   private async doFlush(): Promise<void> {
     const started = performance.now();
     const now = this.now();
+    const lsn = this.appliedLsn;
     const counters = this.flushBuckets.takeDirty();
     const distinct = this.distinct.takeDirty(now);
     let error: string | null = null;
-    if (counters.rows.length) {
-      try {
-        await this.opts.store.writeCounters(counters.rows);
-        counters.commit();
-        this.opts.metrics.rowsWritten('counters', counters.rows.length);
-      } catch (err) {
-        error = `counter write failed: ${(err as Error).message}`;
-        this.opts.metrics.storeWriteError('counters');
-      }
+    try {
+      await this.opts.sink.append({ lsn, counters: counters.rows, distinct: distinct.rows });
+      counters.commit();
+      distinct.commit();
+      if (counters.rows.length) this.opts.metrics.rowsWritten('counters', counters.rows.length);
+      if (distinct.rows.length) this.opts.metrics.rowsWritten('distinct', distinct.rows.length);
+      this.opts.onFlushed?.(lsn);
+    } catch (err) {
+      error = `flush to the spool failed: ${(err as Error).message}`;
     }
-    if (distinct.rows.length) {
-      try {
-        await this.opts.store.writeDistinct(distinct.rows);
-        distinct.commit();
-        this.opts.metrics.rowsWritten('distinct', distinct.rows.length);
-      } catch (err) {
-        error = `${error ? `${error}; ` : ''}distinct write failed: ${(err as Error).message}`;
-        this.opts.metrics.storeWriteError('distinct');
-      }
-    }
-    if (error && error !== this.lastFlushError) this.opts.logger.error({ err: error }, 'store write failed; rows kept and retried on the next flush');
-    if (!error && this.lastFlushError) this.opts.logger.info('store writes recovered');
+    if (error && error !== this.lastFlushError) this.opts.logger.error({ err: error }, 'rows kept in memory and retried on the next flush');
+    if (!error && this.lastFlushError) this.opts.logger.info('flushes recovered');
     this.lastFlushError = error;
     const horizon = now - this.opts.latenessMs - this.bucketMs;
     const keptDirty = this.flushBuckets.evict(horizon);
@@ -202,8 +221,10 @@ export class Collector {
    * Restores live state from the store after a restart: the rings (so "today" survives),
    * the buckets still inside the lateness window (so a late event rewrites the full row
    * rather than replacing it with itself), and distinct floors for open periods.
+   * `replayFrom`: the oldest event time about to be replayed from the journal; its buckets
+   * are seeded too even when older than the lateness window (a long downtime).
    */
-  async seedFromStore(): Promise<void> {
+  async seedFromStore(replayFrom?: number): Promise<void> {
     const now = this.now();
     const store = this.opts.store;
     const channelOnly: Dimension[] = ['channel'];
@@ -220,7 +241,7 @@ export class Collector {
     for (const s of await store.queryCounters({ from: bucketFrom, to: bucketTo, stepMs: this.bucketMs, offsetMs: 0, counters: COUNTERS, by: channelOnly, filter: {} })) {
       for (const p of s.points) this.bucketRing.vectorAt(p.ts, s.tags.channel ?? '').set(fromSums(p.sums));
     }
-    const lateFrom = floorTo(now - this.opts.latenessMs, this.bucketMs) - this.bucketMs;
+    const lateFrom = floorTo(Math.min(now - this.opts.latenessMs, replayFrom ?? Infinity), this.bucketMs) - this.bucketMs;
     for (const s of await store.queryCounters({ from: lateFrom, to: bucketTo, stepMs: this.bucketMs, offsetMs: 0, counters: COUNTERS, by: ['channel', 'community', 'campaign'], filter: {} })) {
       const tags = { channel: s.tags.channel ?? '', community: s.tags.community ?? '', campaign: s.tags.campaign ?? '' };
       for (const p of s.points) this.flushBuckets.seed(p.ts, tags, fromSums(p.sums));

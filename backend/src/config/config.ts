@@ -78,11 +78,32 @@ const EnvSchema = z.object({
   PULSE_HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(15_000),
   PULSE_HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
   PULSE_HTTP_KEEPALIVE_TIMEOUT_MS: int(100, 600_000).default(65_000),
+  PULSE_JOURNAL: onOff.default('on'),
+  PULSE_JOURNAL_FSYNC: onOff.default('on'),
+  PULSE_JOURNAL_FSYNC_MS: int(0, 1000).default(10),
+  PULSE_JOURNAL_SEGMENT_MB: int(1, 4096).default(64),
+  PULSE_JOURNAL_MAX_MB: int(16, 1_048_576).default(2048),
+  PULSE_SPOOL_MAX_MB: int(16, 1_048_576).default(1024),
+  PULSE_MIN_FREE_MB: int(0, 1_048_576).default(256),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 type Env = z.infer<typeof EnvSchema>;
 
 export interface Config {
+  /**
+   * Ingest journal (fsynced before the 202, replayed after a crash) and the write spool
+   * (keeps flushed rows through a store outage), both under the data dir.
+   */
+  durability: {
+    journal: boolean;
+    fsync: boolean;
+    fsyncMs: number;
+    segmentBytes: number;
+    journalMaxBytes: number;
+    spoolMaxBytes: number;
+    /** Start-up refuses a data dir with less free space than this. */
+    minFreeBytes: number;
+  };
   port: number;
   host: string;
   dataDir: string;
@@ -263,6 +284,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: e.PULSE_HTTP_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: e.PULSE_HTTP_KEEPALIVE_TIMEOUT_MS,
       corsOrigins: e.PULSE_CORS_ORIGINS ?? [],
+    },
+    durability: {
+      journal: e.PULSE_JOURNAL === 'on',
+      fsync: e.PULSE_JOURNAL_FSYNC === 'on',
+      fsyncMs: e.PULSE_JOURNAL_FSYNC_MS,
+      segmentBytes: e.PULSE_JOURNAL_SEGMENT_MB * 1048576,
+      journalMaxBytes: e.PULSE_JOURNAL_MAX_MB * 1048576,
+      spoolMaxBytes: e.PULSE_SPOOL_MAX_MB * 1048576,
+      minFreeBytes: e.PULSE_MIN_FREE_MB * 1048576,
     },
     logLevel: e.LOG_LEVEL,
   };

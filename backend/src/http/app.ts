@@ -41,6 +41,8 @@ export interface AppDeps {
   simulator: SimulatorControl | null;
   /** Last store write problem, surfaced by /readyz. */
   storeWriteProblem(): string | null;
+  /** Spool and journal sizes, shown by /readyz. */
+  backlog?(): { spoolRows: number; spoolBytes: number; spoolOldestAgeSeconds: number; journalBytes: number; journalSegments: number };
   /** Further API routers (alerts), mounted before the API 404. */
   routers?: Router[];
   /** Headers, CORS and URL bound; default: plain http, CORS off. */
@@ -59,12 +61,14 @@ export function createApp(d: AppDeps): Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
+    // The backlog is shown either way: rows waiting in the spool for the store, and the journal's size.
+    const backlog = d.backlog?.();
     try {
       await d.store.ping();
       const writeProblem = d.storeWriteProblem();
-      res.status(writeProblem ? 503 : 200).json({ status: writeProblem ? 'degraded' : 'ready', store: d.store.kind, ...(writeProblem ? { error: writeProblem } : {}) });
+      res.status(writeProblem ? 503 : 200).json({ status: writeProblem ? 'degraded' : 'ready', store: d.store.kind, ...(writeProblem ? { error: writeProblem } : {}), ...(backlog ? { backlog } : {}) });
     } catch (err) {
-      res.status(503).json({ status: 'unavailable', store: d.store.kind, error: (err as Error).message });
+      res.status(503).json({ status: 'unavailable', store: d.store.kind, error: (err as Error).message, ...(backlog ? { backlog } : {}) });
     }
   });
   app.get('/metrics', requireScope(d.policy, 'read'), async (_req, res) => {

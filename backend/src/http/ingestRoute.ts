@@ -3,7 +3,7 @@
  * limit → per-key rate limit → ingest. Answers 202 {accepted, duplicates, rejected}.
  */
 import express, { Router } from 'express';
-import type { IngestService } from '../ingest/service.js';
+import { IngestUnavailableError, type IngestService } from '../ingest/service.js';
 import { UnparsableBodyError, parseEventsBody } from '../ingest/parse.js';
 import type { EventRateLimiter } from '../ingest/rateLimit.js';
 import { bearerToken, requireScope, type AccessPolicy } from './auth.js';
@@ -27,7 +27,7 @@ export function ingestRouter(opts: IngestRouteOptions): Router {
     requireScope(opts.policy, 'ingest'),
     // Any content type: producers send application/json, application/x-ndjson or text/plain.
     express.text({ type: () => true, limit: MAX_BODY_BYTES }),
-    (req, res) => {
+    async (req, res) => {
       const fail = (status: number, error: string, headers: Record<string, string> = {}) => {
         opts.onRequestRejected(status);
         res.status(status).set(headers).json({ error });
@@ -49,7 +49,14 @@ export function ingestRouter(opts: IngestRouteOptions): Router {
       if (wait > 0) {
         return fail(429, `over this ingest key's rate; retry after ${wait} s`, { 'Retry-After': String(wait) });
       }
-      res.status(202).json(opts.ingest.accept(parsed.items, parsed.lineErrors));
+      try {
+        res.status(202).json(await opts.ingest.accept(parsed.items, parsed.lineErrors));
+      } catch (err) {
+        // The journal could not keep the batch (disk full, I/O error, journal full): nothing
+        // of it was counted; the producer should retry later.
+        if (err instanceof IngestUnavailableError) return fail(503, err.message, { 'Retry-After': '5' });
+        throw err;
+      }
     },
   );
   return router;

@@ -24,6 +24,17 @@ export class IdDeduplicator {
     return false;
   }
 
+  /** Forgets an id (its batch was not acknowledged after all). */
+  forget(id: string): void {
+    this.seen.delete(id);
+  }
+
+  /** Records an id seen at `at` (journal replay after a restart). */
+  remember(id: string, at: number): void {
+    this.seen.delete(id);
+    this.seen.set(id, at);
+  }
+
   /** Drops ids older than the window. Called periodically. */
   sweep(now: number): void {
     for (const [id, at] of this.seen) {

@@ -1,9 +1,11 @@
 /**
  * Ingest: validates each event, applies the lateness and future-skew rules, drops
- * duplicate ids, hashes member ids and hands the event to the collector. Used by the HTTP
- * route and by the simulator, so demo data takes exactly the producers' path.
+ * duplicate ids, hashes member ids and appends the accepted events to the journal, which
+ * hands them to the collector once they are on disk. The answer (and so the 202) comes
+ * after that. Used by the HTTP route and by the simulator, so demo data takes exactly the
+ * producers' path.
  */
-import type { Collector } from '../collector/collector.js';
+import type { CountableEvent } from '../collector/counters.js';
 import type { MemberHasher } from './memberHash.js';
 import type { IdDeduplicator } from './dedup.js';
 import { EventSchema, describeIssues } from './schema.js';
@@ -28,8 +30,21 @@ export interface IngestMetrics {
   rejected(reason: RejectReason, n: number): void;
 }
 
+/** The ingest journal as ingest sees it: durable, then applied to the collector, in order. */
+export interface DurableLog {
+  append(items: readonly { receivedAt: number; id: string | undefined; event: CountableEvent; payload: { event: CountableEvent; receivedAt: number } }[]): Promise<void>;
+}
+
+/** The accepted events could not be made durable: nothing of the batch was counted. */
+export class IngestUnavailableError extends Error {
+  constructor(cause: Error) {
+    super(`events not accepted: ${cause.message}`);
+    this.name = 'IngestUnavailableError';
+  }
+}
+
 export interface IngestOptions {
-  collector: Collector;
+  log: DurableLog;
   hashMember: MemberHasher;
   dedup: IdDeduplicator;
   tagGuard: TagGuard;
@@ -51,14 +66,15 @@ export class IngestService {
    * @param items parsed JSON values, `undefined` at positions that did not parse
    * @param parseErrors index → reason for those positions
    */
-  accept(items: readonly unknown[], parseErrors: ReadonlyMap<number, string> = new Map()): IngestResult {
+  async accept(items: readonly unknown[], parseErrors: ReadonlyMap<number, string> = new Map()): Promise<IngestResult> {
     const now = this.now();
     const result: IngestResult = { accepted: 0, duplicates: 0, rejected: [] };
     const reject = (index: number, reason: RejectReason, error: string) => {
       result.rejected.push({ index, error });
       this.opts.metrics.rejected(reason, 1);
     };
-    const { collector, dedup, tagGuard, latenessMs, futureSkewMs, hashMember } = this.opts;
+    const { log, dedup, tagGuard, latenessMs, futureSkewMs, hashMember } = this.opts;
+    const durable: Parameters<DurableLog['append']>[0][number][] = [];
     for (let index = 0; index < items.length; index++) {
       const parseError = parseErrors.get(index);
       if (parseError !== undefined) {
@@ -84,22 +100,27 @@ export class IngestService {
         result.duplicates++;
         continue;
       }
-      collector.add(
-        {
-          type: e.type,
-          ts,
-          tags: {
-            channel: tagGuard.admit('channel', e.channel),
-            community: tagGuard.admit('community', e.community ?? ''),
-            campaign: tagGuard.admit('campaign', e.campaign ?? ''),
-          },
-          member: e.member === undefined ? undefined : hashMember(e.member),
-          amount: e.amount,
-          durationMs: e.duration_ms,
+      const event: CountableEvent = {
+        type: e.type,
+        ts,
+        tags: {
+          channel: tagGuard.admit('channel', e.channel),
+          community: tagGuard.admit('community', e.community ?? ''),
+          campaign: tagGuard.admit('campaign', e.campaign ?? ''),
         },
-        now,
-      );
+        member: e.member === undefined ? undefined : hashMember(e.member),
+        amount: e.amount,
+        durationMs: e.duration_ms,
+      };
+      durable.push({ receivedAt: now, id: e.id, event, payload: { event, receivedAt: now } });
       result.accepted++;
+    }
+    try {
+      await log.append(durable);
+    } catch (err) {
+      // Not acknowledged, so a retry must not be taken for a duplicate.
+      for (const d of durable) if (d.id !== undefined) dedup.forget(d.id);
+      throw new IngestUnavailableError(err as Error);
     }
     this.opts.metrics.accepted(result.accepted);
     if (result.duplicates) this.opts.metrics.duplicate(result.duplicates);

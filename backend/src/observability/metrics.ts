@@ -5,16 +5,28 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CollectorMetrics } from '../collector/collector.js';
+import type { SpoolMetrics } from '../durability/spool.js';
 import type { IngestMetrics, RejectReason } from '../ingest/service.js';
 
 export interface PulseMetrics {
   registry: Registry;
   ingest: IngestMetrics;
   collector: CollectorMetrics;
+  spool: SpoolMetrics;
+  /** Gauges read at scrape time: the spool backlog and the journal's size. */
+  watchDurability(read: () => DurabilityState): void;
   socketClients(n: number): void;
   tagOverflow(dimension: string): void;
   httpRejected(status: number): void;
   delivery: { sent(notifierId: string, n: number): void; failed(notifierId: string, code: string): void; throttled(notifierId: string): void };
+}
+
+export interface DurabilityState {
+  spoolRows: number;
+  spoolBytes: number;
+  spoolOldestAt: number | null;
+  journalBytes: number;
+  journalSegments: number;
 }
 
 export function createMetrics(): PulseMetrics {
@@ -36,8 +48,24 @@ export function createMetrics(): PulseMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const writeErrors = new Counter({ name: 'pulse_store_write_errors_total', help: 'Failed store writes (rows are kept and retried)', labelNames: ['kind'], registers: [registry] });
-  const rowsWritten = new Counter({ name: 'pulse_store_rows_written_total', help: 'Rows written to the store', labelNames: ['kind'], registers: [registry] });
+  const writeErrors = new Counter({ name: 'pulse_store_write_errors_total', help: 'Failed store writes (rows stay in the spool and are retried)', labelNames: ['kind'], registers: [registry] });
+  const rowsWritten = new Counter({ name: 'pulse_store_rows_written_total', help: 'Rows written to the store (drained from the spool)', labelNames: ['kind'], registers: [registry] });
+  const rowsSpooled = new Counter({ name: 'pulse_rows_spooled_total', help: 'Rows flushed to the durable spool', labelNames: ['kind'], registers: [registry] });
+  let durability: (() => DurabilityState) | undefined;
+  const gauge = (name: string, help: string, pick: (d: DurabilityState) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        if (durability) this.set(pick(durability()));
+      },
+    });
+  gauge('pulse_spool_rows', 'Rows waiting in the spool for the store (the backlog)', (d) => d.spoolRows);
+  gauge('pulse_spool_bytes', 'Size of the spool file on disk', (d) => d.spoolBytes);
+  gauge('pulse_spool_oldest_age_seconds', 'Age of the oldest row waiting in the spool (0 when empty)', (d) => (d.spoolOldestAt === null ? 0 : (Date.now() - d.spoolOldestAt) / 1000));
+  gauge('pulse_journal_bytes', 'Size of the ingest journal on disk', (d) => d.journalBytes);
+  gauge('pulse_journal_segments', 'Ingest journal segment files retained', (d) => d.journalSegments);
   const clients = new Gauge({ name: 'pulse_socket_clients', help: 'Connected live (wall) clients', registers: [registry] });
   const overflow = new Counter({ name: 'pulse_tag_overflow_total', help: 'Events whose tag value was folded into "(other)" by the cardinality guard', labelNames: ['dimension'], registers: [registry] });
   const notificationsSent = new Counter({ name: 'pulse_notifications_sent_total', help: 'Notifications confirmed delivered (errcode 0 / 2xx), by notifier', labelNames: ['notifier'], registers: [registry] });
@@ -47,6 +75,7 @@ export function createMetrics(): PulseMetrics {
   for (const kind of ['counters', 'distinct']) {
     writeErrors.inc({ kind }, 0);
     rowsWritten.inc({ kind }, 0);
+    rowsSpooled.inc({ kind }, 0);
   }
   return {
     registry,
@@ -57,8 +86,14 @@ export function createMetrics(): PulseMetrics {
     },
     collector: {
       flushDuration: (s) => flush.observe(s),
-      storeWriteError: (kind) => writeErrors.inc({ kind }),
+      rowsWritten: (kind, n) => rowsSpooled.inc({ kind }, n),
+    },
+    spool: {
       rowsWritten: (kind, n) => rowsWritten.inc({ kind }, n),
+      writeError: (kind) => writeErrors.inc({ kind }),
+    },
+    watchDurability: (read) => {
+      durability = read;
     },
     socketClients: (n) => clients.set(n),
     tagOverflow: (dimension) => overflow.inc({ dimension }),

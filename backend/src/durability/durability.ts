@@ -1,0 +1,128 @@
+/**
+ * Wires the journal and the spool around a store and a collector: the order of start-up
+ * (drain what the spool kept → seed the collector from the store → replay the journal past
+ * the spool's LSN) and of shutdown (flush → drain → close) lives here, in one place.
+ */
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { COUNTERS } from '../catalogue/events.js';
+import type { Collector } from '../collector/collector.js';
+import type { CountableEvent } from '../collector/counters.js';
+import type { IdDeduplicator } from '../ingest/dedup.js';
+import type { DurableLog } from '../ingest/service.js';
+import type { DurabilityState, PulseMetrics } from '../observability/metrics.js';
+import type { MetricStore } from '../store/port.js';
+import { Journal, type JournalEvent } from './journal.js';
+import { Spool } from './spool.js';
+
+export interface DurabilityOptions {
+  dataDir: string;
+  journal: boolean;
+  fsync: boolean;
+  fsyncMs: number;
+  segmentBytes: number;
+  journalMaxBytes: number;
+  spoolMaxBytes: number;
+  latenessMs: number;
+}
+
+type Payload = { event: CountableEvent; receivedAt: number };
+
+export interface Durability {
+  spool: Spool;
+  /** What ingest appends to (the journal, or straight to the collector when it is off). */
+  log: DurableLog;
+  /** Oldest event time about to be replayed (the collector seeds its buckets), or null. */
+  replayFrom: number | null;
+  /** Binds the collector: journal events are applied to it once durable. */
+  attach(collector: Collector, dedup: IdDeduplicator): { replayed: number };
+  /** Called by the collector after a snapshot reached the spool. */
+  onFlushed(lsn: number): void;
+  state(): DurabilityState;
+  /** Problem for /readyz: the store is refusing the spool's rows, or nothing. */
+  problem(): string | null;
+  close(store: MetricStore): Promise<void>;
+}
+
+export async function openDurability(o: DurabilityOptions, store: MetricStore, logger: Logger, metrics: PulseMetrics): Promise<Durability> {
+  const spool = Spool.open(
+    {
+      dir: path.join(o.dataDir, 'spool'),
+      maxBytes: o.spoolMaxBytes,
+      metrics: metrics.spool,
+      onError: (err) => logger.error({ err: err.message, backlog: spool.backlog().rows }, 'store write failed: rows stay in the spool and are retried'),
+      onRecovered: () => logger.info('store writes recovered: the spool is draining'),
+    },
+    COUNTERS,
+  );
+  const left = spool.backlog().rows;
+  if (left > 0) {
+    logger.warn({ rows: left }, 'writing rows an earlier run left in the spool');
+    // The store must hold them before the collector seeds from it.
+    await spool.drainNow(store);
+  }
+
+  let collector: Collector | undefined;
+  let journal: Journal<Payload> | undefined;
+  let pendingReplay: JournalEvent[] = [];
+  /** Ids seen within the lateness window (from the whole retained journal). */
+  let recentIds: [string, number][] = [];
+  if (o.journal) {
+    const opened = Journal.open<Payload>(
+      { dir: path.join(o.dataDir, 'journal'), fsync: o.fsync, fsyncMs: o.fsyncMs, segmentBytes: o.segmentBytes, maxBytes: o.journalMaxBytes },
+      (payloads, lastLsn) => collector!.addDurable(payloads, lastLsn),
+      spool.lsn,
+    );
+    journal = opened.journal;
+    if (opened.tornLines) logger.warn({ lines: opened.tornLines }, 'journal: ignored a torn tail (a write cut short by a crash; it was never acknowledged)');
+    pendingReplay = opened.events.filter((e) => e.lsn > spool.lsn);
+    const since = Date.now() - o.latenessMs;
+    recentIds = opened.events.flatMap((e) => (e.id !== undefined && e.receivedAt >= since ? [[e.id, e.receivedAt] as [string, number]] : []));
+    if (!o.fsync) logger.warn('PULSE_JOURNAL_FSYNC=off: acknowledged events can be lost on a power cut (a process crash is still covered)');
+  } else {
+    logger.warn('PULSE_JOURNAL=off: events acknowledged in the last flush interval are lost if the process is killed');
+  }
+
+  const direct: DurableLog = {
+    append: (items) => {
+      collector!.addDurable(items.map((i) => i.payload), 0);
+      return Promise.resolve();
+    },
+  };
+
+  return {
+    spool,
+    log: journal ?? direct,
+    replayFrom: pendingReplay.reduce<number | null>((m, e) => (m === null || e.event.ts < m ? e.event.ts : m), null),
+    attach(c, dedup) {
+      collector = c;
+      c.replay(pendingReplay);
+      // Ids seen within the lateness window stay known, so a producer retrying a batch
+      // whose 202 it never saw is counted once (journal order is arrival order, which the
+      // deduplicator's sweep relies on).
+      for (const [id, at] of recentIds) dedup.remember(id, at);
+      recentIds = [];
+      const replayed = pendingReplay.length;
+      pendingReplay = [];
+      spool.startDraining(store);
+      return { replayed };
+    },
+    onFlushed(lsn) {
+      journal?.release(lsn, Date.now() - o.latenessMs - 60_000);
+    },
+    state: () => {
+      const b = spool.backlog();
+      return { spoolRows: b.rows, spoolBytes: b.bytes, spoolOldestAt: b.oldestAt, journalBytes: journal?.bytes ?? 0, journalSegments: journal?.segmentCount ?? 0 };
+    },
+    problem: () => spool.backlog().lastError,
+    async close(s) {
+      await journal?.close();
+      try {
+        await spool.drainNow(s);
+      } catch (err) {
+        logger.warn({ err: (err as Error).message, rows: spool.backlog().rows }, 'store unreachable at shutdown: rows stay in the spool for the next start');
+      }
+      await spool.close();
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * The journal and the spool on real files (and the spool against a real DuckDB store):
+ * group commit order, replay after an unclean stop, a torn tail, the size limits, segment
+ * release, and the spool coalescing rows and writing them once the store is back.
+ */
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { COUNTERS, type CounterName } from '../src/catalogue/events.js';
+import type { CountableEvent } from '../src/collector/counters.js';
+import { Journal, JournalFullError } from '../src/durability/journal.js';
+import { Spool, SpoolFullError } from '../src/durability/spool.js';
+import { createDuckDbStore } from '../src/store/duckdb/adapter.js';
+import type { CounterRow, MetricStore } from '../src/store/port.js';
+
+const dirs: string[] = [];
+const tmp = (name: string) => {
+  const d = mkdtempSync(path.join(tmpdir(), `pulse-${name}-`));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const event = (i: number, channel = 'wecom'): CountableEvent => ({ type: 'message', ts: 1_700_000_000_000 + i, tags: { channel, community: '', campaign: '' }, member: `hashed-${i}` });
+const item = (i: number) => ({ receivedAt: 1_700_000_000_000 + i, id: `id-${i}`, event: event(i), payload: i });
+const opts = (dir: string, over: Partial<Parameters<typeof Journal.open>[0]> = {}) => ({ dir, fsyncMs: 5, fsync: true, segmentBytes: 1 << 20, maxBytes: 1 << 24, ...over });
+
+describe('journal', () => {
+  it('commits concurrent appends as groups, applies them in order, and replays them without member ids', async () => {
+    const dir = tmp('journal');
+    const applied: number[][] = [];
+    const { journal, events } = Journal.open<number>(opts(dir), (payloads) => applied.push(payloads), 0);
+    expect(events).toEqual([]);
+    await Promise.all([journal.append([item(1), item(2)]), journal.append([item(3)]), journal.append([item(4), item(5)])]);
+    expect(applied.flat()).toEqual([1, 2, 3, 4, 5]);
+    expect(applied.length).toBe(1); // one group: one write and one fdatasync for three requests
+    await journal.append([item(6)]);
+    expect(applied.flat()).toEqual([1, 2, 3, 4, 5, 6]);
+    // No close(): as after a SIGKILL. Reopening returns every event, in order, no member.
+    const reopened = Journal.open<number>(opts(dir), () => undefined, 0);
+    expect(reopened.events.map((e) => e.id)).toEqual(['id-1', 'id-2', 'id-3', 'id-4', 'id-5', 'id-6']);
+    expect(reopened.events.map((e) => e.lsn)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(reopened.events[0]!.event).toEqual({ type: 'message', ts: 1_700_000_000_001, tags: { channel: 'wecom', community: '', campaign: '' } });
+    expect(readFileSync(path.join(dir, readdirSync(dir)[0]!), 'utf8')).not.toContain('hashed-');
+    expect(reopened.journal.nextSequence).toBe(7);
+  });
+
+  it('ignores a torn tail and continues LSNs after the spool checkpoint', () => {
+    const dir = tmp('journal-torn');
+    return (async () => {
+      const { journal } = Journal.open<number>(opts(dir), () => undefined, 0);
+      await journal.append([item(1), item(2)]);
+      appendFileSync(path.join(dir, readdirSync(dir)[0]!), '[3,17000000000');
+      const reopened = Journal.open<number>(opts(dir), () => undefined, 100);
+      expect(reopened.tornLines).toBe(1);
+      expect(reopened.events.map((e) => e.lsn)).toEqual([1, 2]);
+      expect(reopened.journal.nextSequence).toBe(101);
+    })();
+  });
+
+  it('refuses appends beyond its size limit, and releases only flushed, old segments', async () => {
+    const dir = tmp('journal-full');
+    const { journal } = Journal.open<number>(opts(dir, { segmentBytes: 200, maxBytes: 1000 }), () => undefined, 0);
+    for (let i = 0; i < 14; i++) await journal.append([item(i)]);
+    expect(journal.segmentCount).toBeGreaterThan(3);
+    const before = journal.bytes;
+    expect(before).toBeGreaterThanOrEqual(1000);
+    await expect(journal.append([item(99)])).rejects.toBeInstanceOf(JournalFullError);
+    // Nothing flushed yet: nothing released.
+    expect(journal.release(0, Date.now() + 1)).toBe(0);
+    // Flushed up to LSN 6 but all received "now": the lateness rule keeps them.
+    expect(journal.release(6, 0)).toBe(0);
+    const released = journal.release(6, Date.now() + 1);
+    expect(released).toBeGreaterThan(0);
+    expect(journal.bytes).toBeLessThan(before);
+    const left = Journal.open<number>(opts(dir), () => undefined, 0).events.map((e) => e.lsn);
+    expect(Math.min(...left)).toBeLessThanOrEqual(7);
+    expect(left).toContain(14);
+  });
+});
+
+const row = (ts: number, messages: number, channel = 'wecom'): CounterRow => ({
+  ts,
+  tags: { channel, community: '', campaign: '' },
+  counters: Object.fromEntries(COUNTERS.map((c) => [c, c === 'message' ? messages : 0])) as Record<CounterName, number>,
+});
+
+describe('spool', () => {
+  it('keeps rows through a store outage, coalesces versions, and writes the latest when the store is back', async () => {
+    const dir = tmp('spool');
+    const store = createDuckDbStore({ file: path.join(dir, 'pulse.duckdb') });
+    await store.init();
+    let down = true;
+    const flaky: MetricStore = {
+      ...store,
+      writeCounters: (rows) => (down ? Promise.reject(new Error('connection refused')) : store.writeCounters(rows)),
+      writeDistinct: (rows) => (down ? Promise.reject(new Error('connection refused')) : store.writeDistinct(rows)),
+    };
+    const errors: string[] = [];
+    const spool = Spool.open({ dir: path.join(dir, 'spool'), maxBytes: 1 << 20, retryMs: [20], onError: (e) => errors.push(e.message) }, COUNTERS);
+    spool.startDraining(flaky);
+    const T = 1_700_000_000_000;
+    await spool.append({ lsn: 10, counters: [row(T, 1), row(T + 10_000, 5)], distinct: [] });
+    await spool.append({ lsn: 20, counters: [row(T, 3)], distinct: [] }); // a later version of the first row
+    await new Promise((r) => setTimeout(r, 100));
+    expect(errors).toEqual(['connection refused']);
+    expect(spool.backlog().rows).toBe(2);
+    expect(spool.lsn).toBe(20);
+    // A restart during the outage finds both rows again (the file is the truth).
+    await spool.close();
+    const again = Spool.open({ dir: path.join(dir, 'spool'), maxBytes: 1 << 20, retryMs: [20] }, COUNTERS);
+    expect(again.backlog().rows).toBe(2);
+    expect(again.lsn).toBe(20);
+    down = false;
+    await again.drainNow(flaky);
+    const stored = await store.queryCounters({ from: T, to: T + 20_000, stepMs: 10_000, offsetMs: 0, counters: ['message'], by: [], filter: {} });
+    expect(stored[0]!.points.map((p) => [p.ts, p.sums.message])).toEqual([
+      [T, 3],
+      [T + 10_000, 5],
+    ]);
+    expect(again.backlog()).toMatchObject({ rows: 0, bytes: 0 });
+    expect(statSync(path.join(dir, 'spool', 'spool.ndjson')).size).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(dir, 'spool', 'checkpoint.json'), 'utf8'))).toEqual({ lsn: 20 });
+    await again.close();
+    await store.close();
+  });
+
+  it('says it is full instead of dropping rows', async () => {
+    const dir = tmp('spool-full');
+    const spool = Spool.open({ dir, maxBytes: 2_000 }, COUNTERS);
+    const many = Array.from({ length: 400 }, (_, i) => row(1_700_000_000_000 + i * 10_000, i + 1));
+    await expect(spool.append({ lsn: 1, counters: many, distinct: [] })).rejects.toBeInstanceOf(SpoolFullError);
+    expect(spool.backlog().rows).toBe(0);
+    expect(existsSync(path.join(dir, 'spool.ndjson')) ? statSync(path.join(dir, 'spool.ndjson')).size : 0).toBe(0);
+    await spool.close();
+  });
+});
