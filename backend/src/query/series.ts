@@ -11,6 +11,8 @@ import type { MetricStore } from '../store/port.js';
 import { DAY, HOUR, MINUTE, alignmentOffset, ceilTo, floorTo } from '../time/zone.js';
 
 export const MAX_POINTS = 2000;
+/** Across all series of one answer: a fine step split three ways must not build a huge answer. */
+export const MAX_TOTAL_POINTS = 100_000;
 /** Longest range one request may cover. */
 const MAX_RANGE_MS = 400 * DAY;
 /** Auto step: the smallest candidate that keeps a chart readable. */
@@ -170,6 +172,9 @@ export class SeriesService {
       }
     }
     if (dims.length === 0 && groups.size === 0) group({});
+    if (groups.size * points > MAX_TOTAL_POINTS) {
+      throw new QueryError(`this split gives ${groups.size} series × ${points} points; the limit is ${MAX_TOTAL_POINTS} points per answer. Use a larger step, a shorter range, fewer split dimensions or a filter`);
+    }
 
     const series = [...groups.values()]
       .sort((a, b) => JSON.stringify(a.tags).localeCompare(JSON.stringify(b.tags)))
