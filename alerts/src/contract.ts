@@ -16,6 +16,10 @@ export interface KpiInfo {
   ratio: boolean;
   /** Dimensions this KPI can be split by. */
   splits: Dimension[];
+  /** Target in the KPI's unit (configured or the catalogue's), for `target` rules. */
+  target?: number;
+  /** Per-channel targets that replace `target` for that channel. */
+  channelTargets?: Readonly<Record<string, number>>;
 }
 
 export interface WindowValue {
@@ -65,7 +69,7 @@ export interface AlertEvent {
   ts: number;
   value: number | null;
   baseline: number | null;
-  baselineKind: BaselineKind | 'deadman' | null;
+  baselineKind: BaselineKind | 'deadman' | 'target' | null;
   /** Relative change (value − baseline) / |baseline|. */
   change: number | null;
   /** The threshold crossed (a fraction, e.g. 0.15). */
@@ -93,7 +97,7 @@ export interface Notification {
   split: { dim: Dimension; value: string } | null;
   value: number | null;
   baseline: number | null;
-  baselineKind: BaselineKind | 'deadman' | null;
+  baselineKind: BaselineKind | 'deadman' | 'target' | null;
   change: number | null;
   threshold: number | null;
   windowMinutes: number;

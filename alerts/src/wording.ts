@@ -7,8 +7,10 @@ import type { BaselineKind, Dimension } from './contract.js';
 export const DIM_ZH: Record<Dimension, string> = { channel: '渠道', community: '社群', campaign: '活动' };
 
 /** How a baseline is named before a movement: 环比 / 较昨日同期 / 较上周同期 / 较前 N 个窗口均值. */
-export function baselineZh(kind: BaselineKind | 'deadman' | null, windows?: number): string {
+export function baselineZh(kind: BaselineKind | 'deadman' | 'target' | null, windows?: number): string {
   switch (kind) {
+    case 'target':
+      return '较目标';
     case 'previous_window':
       return '环比';
     case 'same_window_yesterday':

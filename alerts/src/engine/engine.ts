@@ -19,10 +19,10 @@ import type {
 } from '../contract.js';
 import type { RuleProvider } from '../rules/loader.js';
 import { formatProblem } from '../rules/parse.js';
-import type { ChangeRule, DeadmanRule, Rule, TimeOfDayWindow } from '../rules/schema.js';
+import type { ChangeRule, DeadmanRule, Rule, TargetRule, TimeOfDayWindow } from '../rules/schema.js';
 import { needsMinuteWindows, type MinuteAligned } from '../rules/validate.js';
 import { topContributors } from './contributors.js';
-import { evaluateChange, evaluateDeadman, type Evaluation } from './evaluate.js';
+import { evaluateChange, evaluateDeadman, evaluateTarget, type Evaluation } from './evaluate.js';
 import { decide, emptyMemory, remember, type NotifyKind, type NotifyMemory } from './notifyPolicy.js';
 import { activeSilenceWindow } from './silenceWindows.js';
 import { SilenceStore, type Ack, type Silence, type SilenceInput } from './silences.js';
@@ -71,6 +71,8 @@ const consoleLogger: EngineLogger = {
   warn: (o, m) => console.warn(m, o),
   error: (o, m) => console.error(m, o),
 };
+
+const baselineKindOf = (rule: Rule): Notification['baselineKind'] => (rule.kind === 'deadman' ? 'deadman' : rule.kind === 'target' ? 'target' : rule.baseline.type);
 
 export function alertKeyOf(ruleId: string, split: Split): string {
   return split ? `${ruleId}|${split.dim}=${split.value}` : `${ruleId}|total`;
@@ -199,7 +201,36 @@ export class AlertEngine {
   // ---- evaluation ----------------------------------------------------------------------
 
   private async evaluateRule(rule: Rule, t: number, catalogue: ReadonlyMap<string, KpiInfo>): Promise<RuleRun> {
-    return rule.kind === 'deadman' ? this.evaluateDeadmanRule(rule, t) : this.evaluateChangeRule(rule, t, catalogue);
+    if (rule.kind === 'deadman') return this.evaluateDeadmanRule(rule, t);
+    if (rule.kind === 'target') return this.evaluateTargetRule(rule, t, catalogue);
+    return this.evaluateChangeRule(rule, t, catalogue);
+  }
+
+  private async evaluateTargetRule(rule: TargetRule, tNow: number, catalogue: ReadonlyMap<string, KpiInfo>): Promise<RuleRun> {
+    const kpi = catalogue.get(rule.kpi);
+    if (!kpi) throw new Error(`KPI ${rule.kpi} is no longer in the catalogue`);
+    const t = evaluationTime(tNow, this.minuteAligned(kpi), this.alignMs);
+    // Newest first: [t − W, t), [t − 2W, t − W), …
+    const spans = Array.from({ length: rule.count }, (_, k) => ({ from: t - (k + 1) * rule.windowMs, to: t - k * rule.windowMs }));
+    const results = await Promise.all(spans.map((s) => this.source.window(kpi.id, s.from, s.to, rule.by)));
+    const notEnoughHistory = results.some((r) => r === null);
+    const targetFor = (value: string | null): number | undefined =>
+      rule.target ?? (value !== null && rule.by === 'channel' ? (kpi.channelTargets?.[value] ?? kpi.target) : kpi.target);
+    // A window before history is passed as null so the evaluation says why.
+    const pick = (r: WindowResult | null, value: string | null) => (r === null ? null : value === null ? r.total : r.splits[value]);
+
+    const instances: { split: Split; evaluation: Evaluation }[] = [];
+    if (rule.by) {
+      const dim = rule.by;
+      const values = new Set([...results.flatMap((r) => Object.keys(r?.splits ?? {})), ...this.openValues(rule.id, dim)]);
+      for (const value of values) {
+        instances.push({ split: { dim, value }, evaluation: evaluateTarget(rule, kpi, results.map((r) => pick(r, value)), targetFor(value)) });
+      }
+    } else {
+      instances.push({ split: null, evaluation: evaluateTarget(rule, kpi, results.map((r) => pick(r, null)), targetFor(null)) });
+    }
+    this.ruleStatus.set(rule.id, { lastEvaluatedAt: t, notEnoughHistory });
+    return this.advance(rule, kpi, instances, t);
   }
 
   private async evaluateChangeRule(rule: ChangeRule, tNow: number, catalogue: ReadonlyMap<string, KpiInfo>): Promise<RuleRun> {
@@ -310,7 +341,7 @@ export class AlertEngine {
           ts: t,
           value: ev.value,
           baseline: ev.baseline,
-          baselineKind: rule.kind === 'deadman' ? 'deadman' : rule.baseline.type,
+          baselineKind: baselineKindOf(rule),
           change: ev.change,
           threshold: this.thresholdOf(rule, m.state, m.severity),
           summary: summaryZh({ rule, kpiLabel: label, split, from: s.from, state: m.state, value: ev.value, change: ev.change, flips: m.flips.length }),
@@ -359,7 +390,7 @@ export class AlertEngine {
   }
 
   private thresholdOf(rule: Rule, state: AlertState, severity: Severity | null): number | null {
-    if (rule.kind === 'deadman') return null;
+    if (rule.kind !== 'change') return null;
     if (state === 'resolved' || state === 'ok') return rule.thresholds.clear;
     return severity === 'critical' && rule.thresholds.critical !== undefined ? rule.thresholds.critical : rule.thresholds.fire;
   }
@@ -375,7 +406,7 @@ export class AlertEngine {
     t: number,
   ): Notification {
     const info = kpi ? { id: kpi.id, label: kpi.label, unit: kpi.unit, good: kpi.good } : DATA_ARRIVAL;
-    const spanMs = rule.kind === 'deadman' ? rule.afterMs : rule.windowMs;
+    const spanMs = rule.kind === 'deadman' ? rule.afterMs : rule.kind === 'target' ? rule.windowMs * rule.count : rule.windowMs;
     // The trend page shows the swing with context: at least the last hour, or 4 windows.
     const link = this.opts.linkFor(info.id, split, t - Math.max(4 * spanMs, 3_600_000), t);
     return {
@@ -389,7 +420,7 @@ export class AlertEngine {
       split,
       value: ev.value,
       baseline: ev.baseline,
-      baselineKind: rule.kind === 'deadman' ? 'deadman' : rule.baseline.type,
+      baselineKind: baselineKindOf(rule),
       change: ev.change,
       threshold: this.thresholdOf(rule, kind === 'resolved' ? 'resolved' : 'firing', m.severity),
       windowMinutes: spanMs / 60_000,

@@ -35,6 +35,14 @@ export function summaryZh(s: SummaryInput): string {
     return `${who} 已恢复上报`;
   }
   const subject = subjectZh(s.kpiLabel, s.split);
+  if (rule.kind === 'target') {
+    const hours = (rule.windowMs * rule.count) / 3_600_000;
+    const span = Number.isInteger(hours) ? `${hours} 小时` : `${Math.round((rule.windowMs * rule.count) / 60_000)} 分钟`;
+    const side = s.change !== null && s.change > 0 ? '高于' : '低于';
+    if (state === 'firing' || state === 'pending') return `${subject}连续 ${span}${side}目标（差距 ${s.change === null ? '—' : `${Math.abs(s.change * 100).toFixed(1)}%`}）`;
+    if (state === 'flapping') return `${subject}反复在目标上下，暂停通知`;
+    return `${subject}已回到目标线`;
+  }
   const moved = changeZh(rule.baseline.type, rule.baseline.windows, s.change);
   switch (state) {
     case 'firing':

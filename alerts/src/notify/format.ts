@@ -151,9 +151,19 @@ function baselineName(n: Notification): string {
       return '上周同期，同比';
     case 'trailing_mean':
       return '近期均值';
+    case 'target':
+      return '目标';
     default:
       return '';
   }
+}
+
+/** 连续 3 小时低于目标 (target rules: the window covers every missed period). */
+function targetMiss(n: Notification): string {
+  const hours = n.windowMinutes / 60;
+  const span = Number.isInteger(hours) ? `${hours} 小时` : `${n.windowMinutes} 分钟`;
+  const c = changeOf(n);
+  return `连续 ${span}${c !== null && c > 0 ? '高于' : '低于'}目标`;
 }
 
 function direction(change: number): string {
@@ -182,6 +192,7 @@ export function describe(n: Notification): string {
   switch (n.kind) {
     case 'firing': {
       if (isDeadman(n)) return `${s}${sep}数据中断`;
+      if (n.baselineKind === 'target') return `${s}${sep}${targetMiss(n)}`;
       const m = movement(n);
       return m ? `${s}${sep}${m}` : `${s}${sep}异常`;
     }
@@ -229,7 +240,8 @@ function valueVsBaseline(n: Notification): string {
   const v = formatValue(n.value, n.kpi.unit);
   if (isMissing(n.baseline)) return v;
   const m = movement(n);
-  return `${v}（基线 ${formatValue(n.baseline, n.kpi.unit)}${m ? `，${m}` : ''}）`;
+  const what = n.baselineKind === 'target' ? '目标' : '基线';
+  return `${v}（${what} ${formatValue(n.baseline, n.kpi.unit)}${m ? `，${m}` : ''}）`;
 }
 
 function firingLines(n: Notification): string[] {
@@ -238,12 +250,18 @@ function firingLines(n: Notification): string[] {
     lines.push(line('说明', `超过 ${n.windowMinutes} 分钟没有收到数据，请检查数据上报`));
   } else {
     lines.push(line('当前值', formatValue(n.value, n.kpi.unit)));
-    if (!isMissing(n.baseline)) {
-      const name = baselineName(n);
-      lines.push(line('基线', `${formatValue(n.baseline, n.kpi.unit)}${name ? `（${name}）` : ''}`));
-    }
     const c = changeOf(n);
-    if (c !== null) lines.push(line('变化', `${direction(c)}${c === 0 ? '' : ` ${formatChange(c)}`}${verdict(n.kpi.good, c)}`));
+    if (n.baselineKind === 'target') {
+      // A target is not a baseline: say the gap and how long it has lasted.
+      if (!isMissing(n.baseline)) lines.push(line('目标', formatValue(n.baseline, n.kpi.unit)));
+      if (c !== null) lines.push(line('差距', `${c > 0 ? '高于' : '低于'}目标 ${formatChange(Math.abs(c))}（${targetMiss(n)}）`));
+    } else {
+      if (!isMissing(n.baseline)) {
+        const name = baselineName(n);
+        lines.push(line('基线', `${formatValue(n.baseline, n.kpi.unit)}${name ? `（${name}）` : ''}`));
+      }
+      if (c !== null) lines.push(line('变化', `${direction(c)}${c === 0 ? '' : ` ${formatChange(c)}`}${verdict(n.kpi.good, c)}`));
+    }
     if (n.threshold !== null) lines.push(line('阈值', formatThreshold(n.threshold)));
   }
   lines.push(line('时间', formatTime(n.ts)), line('窗口', `${n.windowMinutes} 分钟`), line('规则', n.ruleName));

@@ -7,7 +7,7 @@ import type { KpiInfo } from '../contract.js';
 import type { MinuteAligned } from './validate.js';
 import { checkAgainstCatalogue } from './validate.js';
 import type { Rule, ShapeIssue } from './schema.js';
-import { changeRuleSchema, deadmanRuleSchema, normaliseChange, normaliseDeadman, ruleFileSchema } from './schema.js';
+import { changeRuleSchema, deadmanRuleSchema, normaliseChange, normaliseDeadman, normaliseTarget, ruleFileSchema, targetRuleSchema } from './schema.js';
 
 export interface RuleProblem {
   file: string;
@@ -77,8 +77,8 @@ export function parseRuleDocument(doc: unknown, ctx: ParseContext): { rules: Rul
       }
     };
     const kind = typeof raw === 'object' && raw && 'kind' in raw ? raw.kind : undefined;
-    if (kind !== undefined && kind !== 'change' && kind !== 'deadman') {
-      report([{ path: ['kind'], message: `kind must be change or deadman, got ${JSON.stringify(kind)}` }]);
+    if (kind !== undefined && kind !== 'change' && kind !== 'deadman' && kind !== 'target') {
+      report([{ path: ['kind'], message: `kind must be change, deadman or target, got ${JSON.stringify(kind)}` }]);
       return;
     }
     let rule: Rule;
@@ -86,6 +86,13 @@ export function parseRuleDocument(doc: unknown, ctx: ParseContext): { rules: Rul
       const r = deadmanRuleSchema.safeParse(raw);
       if (!r.success) return report(shapeIssues(r.error));
       rule = normaliseDeadman(r.data, ctx.file);
+    } else if (kind === 'target') {
+      const r = targetRuleSchema.safeParse(raw);
+      if (!r.success) return report(shapeIssues(r.error));
+      const n = normaliseTarget(r.data, ctx.file);
+      const issues = [...n.issues, ...checkAgainstCatalogue(n.rule, ctx.catalogue, ctx.minuteAligned)];
+      if (issues.length) return report(issues);
+      rule = n.rule;
     } else {
       const r = changeRuleSchema.safeParse(raw);
       if (!r.success) return report(shapeIssues(r.error));

@@ -4,7 +4,7 @@
  * over 1m / 1h / 1d windows (the store keeps their distinct counts per minute / hour / day).
  */
 import type { KpiInfo } from '../contract.js';
-import type { ChangeRule, ShapeIssue } from './schema.js';
+import type { ChangeRule, ShapeIssue, TargetRule } from './schema.js';
 
 /**
  * Whether a KPI is answered only over minute-aligned windows. KpiInfo does not say which
@@ -25,7 +25,7 @@ export type MinuteAligned = (kpi: KpiInfo) => boolean;
 export const DISTINCT_WINDOWS: readonly number[] = [60_000, 3_600_000, 86_400_000];
 
 export function checkAgainstCatalogue(
-  rule: ChangeRule,
+  rule: ChangeRule | TargetRule,
   catalogue: ReadonlyMap<string, KpiInfo>,
   minuteAligned: MinuteAligned = needsMinuteWindows,
 ): ShapeIssue[] {
@@ -38,7 +38,10 @@ export function checkAgainstCatalogue(
   if (rule.by && !kpi.splits.includes(rule.by)) {
     issues.push({ path: ['by'], message: `KPI ${kpi.id} cannot be split by ${rule.by} (allowed: ${kpi.splits.join(', ') || 'none'})` });
   }
-  if (rule.significance && !(kpi.ratio && kpi.unit === 'percent')) {
+  if (rule.kind === 'target' && rule.target === null && kpi.target === undefined && !kpi.channelTargets) {
+    issues.push({ path: ['target'], message: `KPI ${kpi.id} has no target: configure one (PULSE_TARGETS_FILE) or give \`target:\` in the rule` });
+  }
+  if (rule.kind === 'change' && rule.significance && !(kpi.ratio && kpi.unit === 'percent')) {
     issues.push({ path: ['significance'], message: `the two-proportion test needs a percent ratio KPI; ${kpi.id} is not one` });
   }
   if (minuteAligned(kpi) && !DISTINCT_WINDOWS.includes(rule.windowMs)) {

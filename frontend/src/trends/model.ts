@@ -147,7 +147,10 @@ export function buildModel(results: readonly KpiResult[], state: Pick<TrendsStat
     }
     for (const s of rest) hidden.push({ kpi: r.def.id, name: seriesName(r.def, s.tags, state, texts) });
     const firstOfKpi = series.find((s) => s.kpi === r.def.id);
-    if (r.def.target !== undefined && firstOfKpi) targets.push({ kpi: r.def.id, axis: axisOf(r.def.unit), value: r.def.target, seriesId: firstOfKpi.id });
+    // Filtered to one channel: that channel's own target when configured.
+    const channelTargets = (r.def as KpiDef & { channelTargets?: Record<string, number> }).channelTargets;
+    const target = state.filter?.dim === 'channel' ? (channelTargets?.[state.filter.value] ?? r.def.target) : r.def.target;
+    if (target !== undefined && firstOfKpi) targets.push({ kpi: r.def.id, axis: axisOf(r.def.unit), value: target, seriesId: firstOfKpi.id });
 
     for (const a of r.alerts) {
       if (!ALERT_STATES.has(a.state) || a.ts < r.current.from || a.ts >= r.current.to) continue;
