@@ -87,7 +87,8 @@ export interface AlertSink {
 export interface Notification {
   /** Idempotency key: the same key is delivered at most once per notifier. */
   key: string;
-  kind: 'firing' | 'resolved' | 'flapping' | 'test';
+  /** `report`: a message rendered elsewhere (the weekly report), carried in `markdown`. */
+  kind: 'firing' | 'resolved' | 'flapping' | 'test' | 'report';
   ruleId: string;
   ruleName: string;
   /** Rules in one group are digested together under a storm. */
@@ -108,4 +109,6 @@ export interface Notification {
   link: string;
   /** Notifier ids to deliver to. */
   targets: string[];
+  /** kind `report`: the finished message, sent as it is (already fitted to the notifier's size limit). */
+  markdown?: { title: string; text: string };
 }

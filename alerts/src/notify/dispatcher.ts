@@ -92,6 +92,18 @@ export interface NotifierStatus {
   log: DeliveryAttempt[];
 }
 
+/** A delivery that reached its end: delivered, or given up (refused for good, or expired). */
+export interface DeliveryOutcome {
+  notifierId: string;
+  key: string;
+  kind: Notification['kind'];
+  ok: boolean;
+  at: number;
+  code?: string;
+  message?: string;
+  explanation?: string;
+}
+
 export interface EnqueueResult {
   queued: number;
   duplicates: number;
@@ -130,6 +142,7 @@ export class Dispatcher {
   private readonly opts: Required<Pick<DispatcherOptions, 'tickMs' | 'backoffBaseMs' | 'backoffCapMs' | 'giveUpAfterMs' | 'logSize'>>;
   private timer: unknown = null;
   private closed = false;
+  private readonly outcomeListeners = new Set<(o: DeliveryOutcome) => void>();
 
   constructor(options: DispatcherOptions) {
     this.now = options.now ?? Date.now;
@@ -176,6 +189,15 @@ export class Dispatcher {
     if (unknown.size) this.logger.warn({ unknownTargets: [...unknown] }, 'notifications addressed to unknown notifiers');
     const added = this.outbox.add(items);
     return { queued: added.length, duplicates: items.length - added.length, unknownTargets: [...unknown] };
+  }
+
+  /**
+   * Calls `listener` for every delivery that reaches its end, so a sender of its own
+   * messages (the weekly report) can record the outcome. Returns the unsubscribe function.
+   */
+  onOutcome(listener: (o: DeliveryOutcome) => void): () => void {
+    this.outcomeListeners.add(listener);
+    return () => this.outcomeListeners.delete(listener);
   }
 
   start(): void {
@@ -315,6 +337,7 @@ export class Dispatcher {
       r.consecutiveFailures = 0;
       r.counters.notificationsSent += batch.length;
       this.metrics.sent(id, batch.length);
+      this.settled(id, batch, t);
       return true;
     }
     const lastError = { retry: result.retry, code: result.code, message: result.message, explanation: result.explanation };
@@ -334,6 +357,7 @@ export class Dispatcher {
       return false;
     }
     this.outbox.save(batch.map((e) => ({ ...e, attempts: attempts(e), state: 'failed', updatedAt: t, lastError })));
+    this.settled(id, batch, t, lastError);
     this.logger.warn({ notifier: id, code: result.code, errmsg: result.message, explanation: result.explanation }, 'notify: delivery failed, not retried');
     return true; // a content/config error of this message says nothing about the next one
   }
@@ -380,8 +404,24 @@ export class Dispatcher {
       };
       this.outbox.save(old.map((e) => ({ ...e, state: 'failed', updatedAt: t, lastError })));
       for (let i = 0; i < old.length; i++) this.metrics.failed(r.sender.id, 'expired');
+      this.settled(r.sender.id, old, t, lastError);
     }
     return fresh;
+  }
+
+  private settled(notifierId: string, entries: OutboxEntry[], at: number, failure?: { code: string; message: string; explanation: string }): void {
+    if (!this.outcomeListeners.size) return;
+    for (const e of entries) {
+      const o: DeliveryOutcome = { notifierId, key: e.key, kind: e.notification.kind, ok: !failure, at };
+      if (failure) Object.assign(o, { code: failure.code, message: failure.message, explanation: failure.explanation });
+      for (const listener of this.outcomeListeners) {
+        try {
+          listener(o);
+        } catch (err) {
+          this.logger.warn({ err }, 'notify: outcome listener failed');
+        }
+      }
+    }
   }
 
   /** Exponential backoff with equal jitter: half fixed, half random. */

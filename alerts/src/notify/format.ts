@@ -202,6 +202,8 @@ export function describe(n: Notification): string {
       return `${s}${sep}波动频繁，已暂停通知`;
     case 'test':
       return '告警通道测试';
+    case 'report':
+      return n.markdown?.title ?? n.ruleName;
   }
 }
 
@@ -215,6 +217,8 @@ function tag(n: Notification): string {
       return '波动频繁';
     case 'test':
       return '测试';
+    case 'report':
+      return '周报';
   }
 }
 
@@ -228,6 +232,8 @@ export function titleOf(n: Notification): string {
       return `【波动频繁】${subject(n)}`;
     case 'test':
       return '【测试】私域脉搏告警通道';
+    case 'report':
+      return n.markdown?.title ?? n.ruleName;
   }
 }
 
@@ -304,10 +310,14 @@ function bodyLines(n: Notification): string[] {
       ];
     case 'test':
       return ['这是一条测试消息：收到即表示该通知渠道配置正确。', '', line('时间', formatTime(n.ts))];
+    case 'report':
+      return n.markdown ? [n.markdown.text] : [];
   }
 }
 
 export function formatNotification(n: Notification): FormattedMessage {
+  // A report arrives rendered (and fitted to its notifier's limit): pass it through as is.
+  if (n.kind === 'report' && n.markdown) return { title: n.markdown.title, text: n.markdown.text };
   const title = titleOf(n);
   const link = n.link ? ['', `[查看趋势](${n.link})`] : [];
   const text = [`### ${title}`, ...bodyLines(n), ...link].join('\n');
