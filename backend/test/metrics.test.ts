@@ -43,6 +43,11 @@ describe('/metrics, /healthz, /readyz', () => {
 
   it('healthz is up and readyz reports the store', async () => {
     expect((await pulse.get('/healthz', null)).json).toEqual({ status: 'ok' });
-    expect((await pulse.get('/readyz', null)).json).toEqual({ status: 'ready', store: 'duckdb' });
+    expect((await pulse.get('/readyz', null)).json).toEqual({
+      status: 'ready',
+      store: 'duckdb',
+      // Flushed and drained: nothing waits for the store; the journal holds the recent events.
+      backlog: { spoolRows: 0, spoolBytes: 0, spoolOldestAgeSeconds: 0, journalBytes: expect.any(Number), journalSegments: expect.any(Number) },
+    });
   });
 });
