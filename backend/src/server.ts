@@ -22,6 +22,7 @@ import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { resolveSalt } from './config/salt.js';
 import { DisplayStore } from './displays/store.js';
 import { alertRouter } from './http/alertRoutes.js';
+import { reportRouter } from './http/reportRoutes.js';
 import { createApp, type SimulatorControl } from './http/app.js';
 import { answerClientErrors } from './http/security.js';
 import { REVOKED_MESSAGE, TokenSet, readAccess, type AccessPolicy } from './http/auth.js';
@@ -37,6 +38,10 @@ import { SnapshotService } from './live/snapshot.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { SeriesService } from './query/series.js';
+import { ReportDelivery } from './reports/delivery.js';
+import { WeeklyReportSchedule } from './reports/schedule.js';
+import { ReportService, reportTargets } from './reports/service.js';
+import { ReportStore } from './reports/store.js';
 import { createSimulatorControl } from './simulator/control.js';
 import { createDuckDbStore } from './store/duckdb/adapter.js';
 import { createInfluxStore } from './store/influx/adapter.js';
@@ -164,6 +169,19 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
   });
   await rulesLoader.start();
   const linkBase = () => config.alerts.publicUrl ?? publicUrl;
+  // Weekly report: kept under the data dir, sent through the same dispatcher as alerts.
+  const series = new SeriesService(store, config.bucketMs, config.timezone);
+  const reports = new ReportStore(config.dataDir);
+  const reportDelivery = new ReportDelivery({ dispatcher, reports, businessName: config.businessName, reportUrl: (id) => `${linkBase()}/reports/${id}`, logger });
+  const reportService = new ReportService({
+    series,
+    store,
+    reports,
+    delivery: reportDelivery,
+    timezone: config.timezone,
+    notify: reportTargets(config.reports.notify, notifiers.map((n) => n.id)),
+    logger,
+  });
   // The wall's ticker: the engine's open alerts with the texts of their latest events.
   const liveAlerts = createLiveAlerts({ active: () => engine.active(), labelOf: (kpi) => KPI_BY_ID.get(kpi)?.label.zh ?? kpi });
   const engine = new AlertEngine({
@@ -203,7 +221,7 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
     policy,
     ingest,
     limiter: new EventRateLimiter(config.ingestRate.perSecond, config.ingestRate.burst),
-    series: new SeriesService(store, config.bucketMs, config.timezone),
+    series,
     snapshots,
     store,
     metrics,
@@ -219,6 +237,7 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
     security: { https: config.alerts.publicUrl?.startsWith('https:') ?? false, corsOrigins: config.http.corsOrigins },
     routers: [
       alertRouter({ policy, engine, dispatcher, store }),
+      reportRouter({ policy, service: reportService, reports }),
       displayRouter({
         policy,
         displays,
@@ -272,6 +291,9 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
   simulator?.start();
   dispatcher.start();
   engine.start();
+  // Armed after start-up; a run missed while the server was down is made up in the background.
+  const schedule = config.reports.cron ? new WeeklyReportSchedule({ cron: config.reports.cron, timezone: config.timezone, service: reportService, logger }) : null;
+  schedule?.start().catch((err: unknown) => logger.error({ err }, 'weekly report schedule failed to start'));
   const sweep = setInterval(() => dedup.sweep(Date.now()), 10_000);
   sweep.unref();
 
@@ -304,6 +326,9 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
       simulator?.stop();
       await engine.stop();
       rulesLoader.close();
+      schedule?.stop();
+      reportDelivery.close();
+      await reportService.idle();
       await dispatcher.close();
       await hub.close();
       displays.close();

@@ -50,6 +50,10 @@ const ROUTES: Row[] = [
   { method: 'DELETE', path: '/api/v1/displays/nope', expect: adminOnly(404) },
   { method: 'GET', path: '/api/v1/boards', expect: READ },
   { method: 'POST', path: '/api/v1/walls/control', body: { action: 'reload' }, expect: adminOnly(200) },
+  { method: 'POST', path: '/api/v1/reports/weekly', body: { week: 'not-a-week' }, expect: adminOnly(400) },
+  { method: 'GET', path: '/api/v1/reports', expect: READ },
+  // No report for that week yet: readers get the 404, not a 401.
+  { method: 'GET', path: '/api/v1/reports/2026-W01', expect: [401, 401, 404, 404, 404, 401] },
   { method: 'GET', path: '/api/v1/nope', expect: [404, 404, 404, 404, 404, 404] },
 ];
 

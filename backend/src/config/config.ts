@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { HASHED_TOKEN } from '../http/auth.js';
+import { DEFAULT_WEEKLY_CRON, cronProblem } from '../reports/schedule.js';
 
 const onOff = z.enum(['on', 'off']);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -85,6 +86,8 @@ const EnvSchema = z.object({
   PULSE_JOURNAL_MAX_MB: int(16, 1_048_576).default(2048),
   PULSE_SPOOL_MAX_MB: int(16, 1_048_576).default(1024),
   PULSE_MIN_FREE_MB: int(0, 1_048_576).default(256),
+  PULSE_WEEKLY_REPORT_CRON: z.string().trim().min(1).default(DEFAULT_WEEKLY_CRON),
+  PULSE_WEEKLY_REPORT_NOTIFY: list.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 type Env = z.infer<typeof EnvSchema>;
@@ -149,6 +152,13 @@ export interface Config {
     keepAliveTimeoutMs: number;
     /** Exact origins allowed to call the API from a browser; empty: CORS off. */
     corsOrigins: string[];
+  };
+  /** Weekly report (数据周报). */
+  reports: {
+    /** Cron expression in the business time zone; null: no schedule (on demand only). */
+    cron: string | null;
+    /** Notifier ids a report is sent to; null: `dingtalk` when configured; []: the page only. */
+    notify: string[] | null;
   };
   logLevel: Env['LOG_LEVEL'];
 }
@@ -236,6 +246,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.PULSE_HTTP_HEADERS_TIMEOUT_MS > e.PULSE_HTTP_REQUEST_TIMEOUT_MS) {
     problems.push('PULSE_HTTP_HEADERS_TIMEOUT_MS: must not exceed PULSE_HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
   }
+  const reportCron = e.PULSE_WEEKLY_REPORT_CRON === 'off' ? null : e.PULSE_WEEKLY_REPORT_CRON;
+  const cronIssue = reportCron === null ? null : cronProblem(reportCron, e.PULSE_TIMEZONE);
+  if (cronIssue) problems.push(`PULSE_WEEKLY_REPORT_CRON: ${cronIssue}, or off for no schedule (got ${JSON.stringify(reportCron)})`);
   if (problems.length) throw new ConfigError(problems);
 
   const generated = {
@@ -293,6 +306,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       journalMaxBytes: e.PULSE_JOURNAL_MAX_MB * 1048576,
       spoolMaxBytes: e.PULSE_SPOOL_MAX_MB * 1048576,
       minFreeBytes: e.PULSE_MIN_FREE_MB * 1048576,
+    },
+    reports: {
+      cron: reportCron,
+      // An empty environment variable counts as unset, so "page only" is spelled `none`.
+      notify: e.PULSE_WEEKLY_REPORT_NOTIFY === undefined ? null : e.PULSE_WEEKLY_REPORT_NOTIFY.filter((id) => id !== 'none'),
     },
     logLevel: e.LOG_LEVEL,
   };

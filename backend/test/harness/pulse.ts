@@ -35,6 +35,8 @@ export async function startTestPulse(opts: { influx?: InfluxdHandle; influxDb?: 
     PULSE_SIMULATOR: 'off',
     PULSE_FLUSH_MS: '100',
     LOG_LEVEL: 'silent',
+    // No weekly report on start (catch-up) unless a suite asks for the schedule.
+    PULSE_WEEKLY_REPORT_CRON: 'off',
     ...(opts.influx ? { PULSE_STORE: 'influx', INFLUX_URL: opts.influx.url, INFLUX_DB: influxDb! } : {}),
     ...opts.env,
   };

@@ -1,0 +1,95 @@
+/**
+ * The weekly report as a robot message (DingTalk / WeCom markdown): the title, one block per
+ * section — its finding, then its key numbers — and a link to the full report page last.
+ * Robots limit the message in bytes (DingTalk's JSON body 20,000, WeCom's markdown 4,096),
+ * so whole sections are left out from the end until it fits: a manager gets complete
+ * sentences and always the link, never a number cut in half.
+ */
+import type { ReportMetric, ReportSection, WeeklyReport } from './contract.js';
+import { formatAgainst, formatChange, formatPercent, formatValue } from './format.js';
+
+export interface MarkdownBudget {
+  /** Size of a rendered text as the channel counts it. */
+  measure(text: string): number;
+  max: number;
+}
+
+const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
+
+/**
+ * DingTalk counts the whole JSON body (20,000 bytes), where each newline is two bytes; the
+ * title, keyword, @mentions and the envelope take the rest, with room to spare.
+ */
+export const DINGTALK_BUDGET: MarkdownBudget = { measure: (t) => utf8(JSON.stringify(t)), max: 18_000 };
+/** WeCom counts the markdown content (4,096 bytes); `<@userid>` mentions are appended to it. */
+export const WECOM_BUDGET: MarkdownBudget = { measure: utf8, max: 3_800 };
+
+export function reportTitle(report: Pick<WeeklyReport, 'week'>, businessName: string): string {
+  return `【数据周报】${report.week.label} ${businessName}`;
+}
+
+/** Targets: one line each, value against target and whether it was met. */
+function targetLines(s: ReportSection): string[] {
+  return s.metrics.map((m: ReportMetric) => {
+    if (m.target === undefined) return `- ${m.label.zh}：${formatValue(m.value, m.unit, 'zh')}`;
+    const [value, target] = formatAgainst(m.value, m.target, m.unit, 'zh');
+    const verdict = m.attained === undefined ? '无数据' : m.attained ? '达成' : '**未达成**';
+    return `- ${m.label.zh}：${value}，目标 ${target}，${verdict}`;
+  });
+}
+
+/** Channel ranking: the first rows of the table, one line each. */
+function rankingLines(s: ReportSection, rows = 5): string[] {
+  return (s.table?.rows ?? []).slice(0, rows).map((row) => {
+    const [rank, ch, gmv, , change] = row as [number, string, number | null, number | null, number | null];
+    const c = change === null ? '' : formatChange(change) === '0.0%' ? '，环比持平' : `，环比 ${formatChange(change)}`;
+    return `${rank}. ${ch}：${formatValue(gmv, 'fen', 'zh')}${c}`;
+  });
+}
+
+/** Reach: every channel's open rate on one line, highest first. */
+function openRateLine(s: ReportSection): string[] {
+  const rows = (s.table?.rows ?? []) as [string, number | null][];
+  return rows.length ? [`各渠道打开率：${rows.map(([ch, rate]) => `${ch} ${formatPercent(rate)}`).join(' · ')}`] : [];
+}
+
+/** Funnel: the step rates in order. */
+function funnelLine(s: ReportSection): string[] {
+  const steps = s.chart?.kind === 'funnel' ? s.chart.steps : [];
+  return steps.length ? [steps.map((x) => `${x.label.zh} ${formatPercent(x.rate)}`).join(' → ')] : [];
+}
+
+/**
+ * One section's block: heading, the finding (which carries the section's headline numbers),
+ * then the numbers a finding cannot hold in a sentence: per-channel rates, funnel steps,
+ * the ranking, the targets.
+ */
+export function sectionBlock(s: ReportSection): string {
+  const extra = s.id === 'reach' ? openRateLine(s) : s.id === 'funnel' ? funnelLine(s) : s.id === 'channels' ? rankingLines(s) : s.id === 'targets' ? targetLines(s) : [];
+  return [`#### ${s.title.zh}`, s.finding.zh, ...(extra.length ? ['', ...extra] : [])].join('\n');
+}
+
+export interface RenderedReport {
+  title: string;
+  text: string;
+  /** Sections left out to fit the budget. */
+  omitted: number;
+}
+
+/** Renders the message; with a budget, leaves out whole sections from the end until it fits. */
+export function renderReportMarkdown(report: WeeklyReport, opts: { businessName: string; reportUrl: string; budget?: MarkdownBudget }): RenderedReport {
+  const title = reportTitle(report, opts.businessName);
+  const head = [`### ${title}`];
+  if (report.partial) head.push('> 注意：本周部分时段没有数据，以下数字只覆盖有数据的时段。');
+  const link = `[查看完整周报（图表、各渠道明细）](${opts.reportUrl})`;
+  const blocks = report.sections.map(sectionBlock);
+  const compose = (n: number) => {
+    const omitted = blocks.length - n;
+    const tail = omitted ? [`（篇幅所限，另有 ${omitted} 个板块未列出，见完整周报）`, link] : [link];
+    return [...head, ...blocks.slice(0, n), ...tail].join('\n\n');
+  };
+  let n = blocks.length;
+  let text = compose(n);
+  while (opts.budget && n > 0 && opts.budget.measure(text) > opts.budget.max) text = compose(--n);
+  return { title, text, omitted: blocks.length - n };
+}
