@@ -10,7 +10,7 @@ describe('KPI catalogue', () => {
     expect(new Set(KPIS.map((k) => k.id)).size).toBe(KPIS.length);
     for (const k of KPIS) {
       const f = k.formula;
-      const terms = f.kind === 'sum' ? f.terms : f.kind === 'ratio' ? [...f.num, ...('distinct' in f.den ? [] : f.den)] : [];
+      const terms = f.kind === 'sum' ? f.terms : f.kind === 'ratio' ? [f.num, f.den].flatMap((side) => ('distinct' in side ? [] : side)) : [];
       for (const [c] of terms) expect(COUNTERS, `${k.id} uses ${c}`).toContain(c);
     }
   });

@@ -2,12 +2,13 @@
  * The alert engine's view of the data (alerts' KpiSource): KPI windows as ratios of sums,
  * from the collector's live rings when the window is in memory and split by channel or
  * not at all, otherwise from the store. Distinct-member KPIs only exist per stored period,
- * so their windows snap to the last complete minute / hour / day of the same length.
+ * so their windows snap to the last complete minute / hour / day of the same length (a KPI
+ * defined per day only: to the day so far, see window()).
  */
 import type { Dimension, KpiInfo, KpiSource, WindowResult, WindowValue } from '@siyu-pulse/alerts';
-import { COUNTERS, GRANULARITIES, type CounterSums, type Granularity } from '../catalogue/events.js';
-import { evaluateKpi, ratioParts } from '../catalogue/evaluate.js';
-import { KPIS, KPI_BY_ID, allowedSplits, usesDistinct, type KpiDef } from '../catalogue/kpis.js';
+import { COUNTERS, GRANULARITIES, type CounterSums, type Granularity, type MemberSetId } from '../catalogue/events.js';
+import { evaluateKpi, ratioParts, type DistinctValues } from '../catalogue/evaluate.js';
+import { KPIS, KPI_BY_ID, allowedSplits, distinctGranularities, distinctSets, type KpiDef } from '../catalogue/kpis.js';
 import type { Collector } from '../collector/collector.js';
 import { toSums } from '../collector/counters.js';
 import type { MetricStore } from '../store/port.js';
@@ -22,7 +23,7 @@ export interface KpiSourceOptions {
   now?: () => number;
 }
 
-function valueOf(def: KpiDef, sums: Partial<CounterSums>, distinct?: number): WindowValue {
+function valueOf(def: KpiDef, sums: Partial<CounterSums>, distinct?: DistinctValues): WindowValue {
   const value = evaluateKpi(def, sums, distinct);
   const parts = ratioParts(def, sums, distinct);
   if (parts) return { value, num: parts.num, den: parts.den, sample: parts.den ?? 0 };
@@ -60,7 +61,7 @@ export function createKpiSource(o: KpiSourceOptions): KpiSource {
     return { total: totalRows[0]?.points[0]?.sums ?? {}, splits };
   }
 
-  async function distinctWindow(set: NonNullable<ReturnType<typeof usesDistinct>>, g: Granularity, start: number, byChannel: boolean) {
+  async function distinctWindow(set: MemberSetId, g: Granularity, start: number, byChannel: boolean) {
     const mem = o.collector.distinctPeriod(set, g, start);
     if (mem) return { total: mem.total, splits: mem.byChannel };
     const step = GRANULARITIES[g];
@@ -84,25 +85,40 @@ export function createKpiSource(o: KpiSourceOptions): KpiSource {
       const def = KPI_BY_ID.get(kpi);
       if (!def) throw new Error(`unknown KPI ${kpi}`);
       if (by && !allowedSplits(def).includes(by)) throw new Error(`${kpi} cannot be split by ${by}`);
-      const set = usesDistinct(def);
-      if (set) {
+      const sets = distinctSets(def);
+      if (sets.length) {
         const g = granularityOfLength(to - from);
-        if (!g) throw new Error(`${kpi} counts distinct members: its window must be 1m, 1h or 1d`);
-        // The last complete period of that length ending at or before `to`.
+        const allowed = distinctGranularities(def);
+        if (!g || !allowed.includes(g)) throw new Error(`${kpi} counts distinct members: its window must be ${allowed.map((x) => ({ minute: '1m', hour: '1h', day: '1d' })[x]).join(', ')}`);
         const step = GRANULARITIES[g];
-        const end = floorTo(Math.min(to, now()), step, alignmentOffset(step, o.timezone, to));
-        from = end - step;
-        to = end;
+        if (allowed.every((x) => x === 'day')) {
+          // A KPI defined per day only (push_over_cap_share) would always be a day late as a
+          // last complete period: read the local day holding the window's last instant, so the
+          // newest window is today so far (a threshold alert fires the same day) and earlier
+          // ones are whole days. A change rule would then compare a partial day with a whole
+          // one: use a target rule for such KPIs.
+          const last = Math.min(to, now()) - 1;
+          from = floorTo(last, step, alignmentOffset(step, o.timezone, last));
+          to = from + step;
+        } else {
+          // The last complete period of that length ending at or before `to`.
+          const end = floorTo(Math.min(to, now()), step, alignmentOffset(step, o.timezone, to));
+          from = end - step;
+          to = end;
+        }
       }
       if (from < o.historySince()) return null;
       const counters = await counterWindow(from, to, by);
-      const distinct = set ? await distinctWindow(set, granularityOfLength(to - from)!, from, by === 'channel') : undefined;
+      const g = granularityOfLength(to - from);
+      const distinct = sets.length ? await Promise.all(sets.map((set) => distinctWindow(set, g!, from, by === 'channel'))) : undefined;
+      const pick = (key?: string): DistinctValues | undefined =>
+        distinct && Object.fromEntries(sets.map((set, i) => [set, key === undefined ? distinct[i]!.total : (distinct[i]!.splits.get(key) ?? 0)]));
       const splits: Record<string, WindowValue> = {};
       if (by) {
-        const keys = new Set([...counters.splits.keys(), ...(distinct?.splits.keys() ?? [])]);
-        for (const key of keys) splits[key] = valueOf(def, counters.splits.get(key) ?? {}, distinct ? (distinct.splits.get(key) ?? 0) : undefined);
+        const keys = new Set([...counters.splits.keys(), ...(distinct?.flatMap((d) => [...d.splits.keys()]) ?? [])]);
+        for (const key of keys) splits[key] = valueOf(def, counters.splits.get(key) ?? {}, pick(key));
       }
-      return { total: valueOf(def, counters.total, distinct?.total), splits };
+      return { total: valueOf(def, counters.total, pick()), splits };
     },
   };
 }

@@ -2,8 +2,8 @@
  * Computes a KPI value from counter sums over a window (and a distinct count when the KPI
  * needs one). The one place KPI arithmetic lives: series, snapshot and alerts all call it.
  */
-import { HISTOGRAMS, histogramCounter, type CounterSums } from './events.js';
-import type { KpiDef, Term } from './kpis.js';
+import { HISTOGRAMS, histogramCounter, type CounterSums, type MemberSetId } from './events.js';
+import { distinctSets, type KpiDef, type RatioSide, type Term } from './kpis.js';
 
 function sumTerms(terms: readonly Term[], sums: Partial<CounterSums>): number {
   let total = 0;
@@ -12,22 +12,38 @@ function sumTerms(terms: readonly Term[], sums: Partial<CounterSums>): number {
 }
 
 /**
+ * Distinct counts over a window: per member set, or one number for a KPI that uses a
+ * single set (that set's count). A set that is missing is not known.
+ */
+export type DistinctValues = number | Partial<Record<MemberSetId, number>>;
+
+function distinctOf(def: KpiDef, set: MemberSetId, distinct: DistinctValues | undefined): number | undefined {
+  if (typeof distinct !== 'number') return distinct?.[set];
+  // A bare number is ambiguous for a KPI with two member sets: not known.
+  return distinctSets(def).length === 1 ? distinct : undefined;
+}
+
+function side(def: KpiDef, s: RatioSide, sums: Partial<CounterSums>, distinct: DistinctValues | undefined): number | undefined {
+  return 'distinct' in s ? distinctOf(def, s.distinct, distinct) : sumTerms(s, sums);
+}
+
+/**
  * @param sums Σ of every counter over the window.
- * @param distinct the distinct count of the KPI's member set over the same window, or
- *   undefined when it is not known (then distinct-based KPIs are null).
+ * @param distinct the distinct counts of the KPI's member sets over the same window, or
+ *   undefined when not known (then distinct-based KPIs are null).
  * @returns the value, or null when undefined for this window (0/0, no samples).
  */
-export function evaluateKpi(def: KpiDef, sums: Partial<CounterSums>, distinct?: number): number | null {
+export function evaluateKpi(def: KpiDef, sums: Partial<CounterSums>, distinct?: DistinctValues): number | null {
   const f = def.formula;
   switch (f.kind) {
     case 'sum':
       return sumTerms(f.terms, sums);
     case 'distinct':
-      return distinct ?? null;
+      return distinctOf(def, f.set, distinct) ?? null;
     case 'ratio': {
-      const num = sumTerms(f.num, sums);
-      const den = 'distinct' in f.den ? distinct : sumTerms(f.den, sums);
-      if (den === undefined || den === 0) return null;
+      const num = side(def, f.num, sums, distinct);
+      const den = side(def, f.den, sums, distinct);
+      if (num === undefined || den === undefined || den === 0) return null;
       return num / den;
     }
     case 'quantile':
@@ -36,10 +52,10 @@ export function evaluateKpi(def: KpiDef, sums: Partial<CounterSums>, distinct?: 
 }
 
 /** The numerator and denominator of a ratio KPI (alerts need them for sample guards). */
-export function ratioParts(def: KpiDef, sums: Partial<CounterSums>, distinct?: number): { num: number; den: number | null } | null {
+export function ratioParts(def: KpiDef, sums: Partial<CounterSums>, distinct?: DistinctValues): { num: number; den: number | null } | null {
   const f = def.formula;
   if (f.kind !== 'ratio') return null;
-  return { num: sumTerms(f.num, sums), den: 'distinct' in f.den ? (distinct ?? null) : sumTerms(f.den, sums) };
+  return { num: side(def, f.num, sums, distinct) ?? 0, den: side(def, f.den, sums, distinct) ?? null };
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * Ratios are ratios of sums (Σnum / Σden over the whole window), never means of ratios.
  */
-import type { CounterName, Dimension, HistogramId, MemberSetId } from './events.js';
+import type { CounterName, Dimension, Granularity, HistogramId, MemberSetId } from './events.js';
 
 export type KpiKind = 'sum' | 'ratio' | 'distinct' | 'quantile';
 export type KpiUnit = 'count' | 'percent' | 'fen' | 'ms' | 'multiple' | 'per_member';
@@ -14,9 +14,12 @@ export type Label = { zh: string; en: string };
 /** A signed counter term: Σ(sign × counter). */
 export type Term = readonly [counter: CounterName, sign: 1 | -1];
 
+/** One side of a ratio: Σ of counter terms, or the distinct count of a member set. */
+export type RatioSide = readonly Term[] | { distinct: MemberSetId };
+
 export type KpiFormula =
   | { kind: 'sum'; terms: readonly Term[] }
-  | { kind: 'ratio'; num: readonly Term[]; den: readonly Term[] | { distinct: MemberSetId } }
+  | { kind: 'ratio'; num: RatioSide; den: RatioSide }
   | { kind: 'distinct'; set: MemberSetId }
   | { kind: 'quantile'; histogram: HistogramId; q: number };
 
@@ -30,6 +33,12 @@ export interface KpiDef {
   /** In the KPI's own unit: a fraction for percent (0.052 = 5.2%), fen for money. */
   target?: number;
   formula: KpiFormula;
+  /**
+   * KPIs with a distinct count: the stored periods at which the KPI means something
+   * (default minute, hour and day). The series API, the live windows and the alert source
+   * offer it only there.
+   */
+  granularities?: readonly Granularity[];
 }
 
 export const GROUPS = [
@@ -219,12 +228,27 @@ export const KPIS: readonly KpiDef[] = [
 
 export const KPI_BY_ID: ReadonlyMap<string, KpiDef> = new Map(KPIS.map((k) => [k.id, k]));
 
-/** A distinct count cannot be summed across time, so KPIs that use one exist only at these steps. */
+/**
+ * A distinct count cannot be summed across time, so KPIs that use one exist only at the
+ * stored periods (see distinctGranularities). Returns the KPI's first member set; a ratio
+ * of two distinct counts has two: use distinctSets to read them.
+ */
 export function usesDistinct(def: KpiDef): MemberSetId | undefined {
+  return distinctSets(def)[0];
+}
+
+/** Every member set whose distinct count the KPI needs (numerator first). */
+export function distinctSets(def: KpiDef): MemberSetId[] {
   const f = def.formula;
-  if (f.kind === 'distinct') return f.set;
-  if (f.kind === 'ratio' && 'distinct' in f.den) return f.den.distinct;
-  return undefined;
+  if (f.kind === 'distinct') return [f.set];
+  if (f.kind !== 'ratio') return [];
+  return [f.num, f.den].flatMap((side) => ('distinct' in side ? [side.distinct] : []));
+}
+
+/** The stored periods a distinct-based KPI is offered at ([] for other KPIs). */
+export function distinctGranularities(def: KpiDef): readonly Granularity[] {
+  if (!usesDistinct(def)) return [];
+  return def.granularities ?? ['minute', 'hour', 'day'];
 }
 
 /** Distinct sets are kept per channel only (community / campaign splits would multiply memory). */

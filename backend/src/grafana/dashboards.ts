@@ -60,6 +60,11 @@ function method(def: KpiDef, q: PanelQuery): string {
     parts.push(
       `去重人数不能跨时间相加，因此固定读取按小时写入的去重数（每小时一个点，不随 Grafana 时间粒度变化）：分钟粒度在 24 小时视图里点太密，天粒度只有一两个点。`,
     );
+  } else if (q.shape === 'distinctRatio' && f.kind === 'ratio' && 'distinct' in f.num) {
+    parts.push(
+      `分子、分母都是去重人数，只在按天（北京时间 00:00 起）写入的去重数上有意义（成员一天只会越过上限一次，按小时的占比没有意义）：` +
+        `每天一个点，不随 Grafana 时间粒度变化，由 Grafana 表达式相除（InfluxQL 不能跨序列计算）。当天没有推送的渠道不显示。`,
+    );
   } else if (q.shape === 'distinctRatio') {
     parts.push(
       `分母是去重活跃成员数，只能按小时读取；分子按小时求和，两者由 Grafana 表达式相除（InfluxQL 不能跨 measurement 计算）。没有活跃成员的小时不显示。`,
@@ -69,7 +74,8 @@ function method(def: KpiDef, q: PanelQuery): string {
   } else {
     parts.push('按 Grafana 时间粒度求和；没有事件的时间桶为 0。');
   }
-  if (q.shape !== 'histogram' && f.kind !== 'distinct') parts.push('时间桶按北京时间对齐（GROUP BY time 带时区偏移）。');
+  const storedPeriods = f.kind === 'distinct' || (f.kind === 'ratio' && 'distinct' in f.num);
+  if (q.shape !== 'histogram' && !storedPeriods) parts.push('时间桶按北京时间对齐（GROUP BY time 带时区偏移）。');
   if (def.unit === 'fen') parts.push('金额以分存储，查询中 ÷100 显示为元。');
   if (def.target !== undefined) parts.push(`虚线为目标值。`);
   return parts.join('');

@@ -14,8 +14,8 @@
  * - time buckets are aligned to Asia/Shanghai with an offset on GROUP BY time(): InfluxQL
  *   aligns to the UTC epoch, which only agrees with Shanghai for steps that divide 8 h.
  */
-import { GRANULARITIES, HISTOGRAMS, histogramCounters, type HistogramId, type MemberSetId } from '../catalogue/events.js';
-import type { KpiDef, Term } from '../catalogue/kpis.js';
+import { GRANULARITIES, HISTOGRAMS, histogramCounters, type Granularity, type HistogramId, type MemberSetId } from '../catalogue/events.js';
+import { distinctGranularities, type KpiDef, type RatioSide, type Term } from '../catalogue/kpis.js';
 import { quoteIdent, quoteString } from '../store/influx/influxql.js';
 import { HOUR, tzOffsetMs } from '../time/zone.js';
 
@@ -29,6 +29,17 @@ export const CHANNEL_VARIABLE = 'channel';
  */
 export const DISTINCT_GRANULARITY = 'hour' as const;
 export const DISTINCT_STEP = '1h';
+const STEP_OF: Record<Granularity, string> = { minute: '1m', hour: '1h', day: '1d' };
+
+/**
+ * The stored period a distinct-based panel reads: the hour (above), unless the KPI is not
+ * defined per hour (push_over_cap_share: members cross the cap once a day), then its
+ * coarsest period.
+ */
+export function distinctGranularityOf(def: KpiDef): Granularity {
+  const gs = distinctGranularities(def);
+  return gs.length === 0 || gs.includes(DISTINCT_GRANULARITY) ? DISTINCT_GRANULARITY : gs[gs.length - 1]!;
+}
 
 const COUNTS = quoteIdent('pulse_counts');
 const DISTINCT = quoteIdent('pulse_distinct');
@@ -80,16 +91,17 @@ function channelFilter(scope: Scope): string {
 
 const byChannel = (scope: Scope) => (scope === 'byChannel' ? `, ${CHANNEL}` : '');
 
-function distinctWhere(set: MemberSetId, scope: Scope): string {
+function distinctWhere(set: MemberSetId, scope: Scope, granularity: Granularity = DISTINCT_GRANULARITY): string {
   const channel = scope === 'byChannel' ? `${CHANNEL} =~ /^$${CHANNEL_VARIABLE}$/` : `${CHANNEL} = ''`;
-  return `${quoteIdent('granularity')} = ${quoteString(DISTINCT_GRANULARITY)} AND ${quoteIdent('member_set')} = ${quoteString(set)} AND ${channel}`;
+  return `${quoteIdent('granularity')} = ${quoteString(granularity)} AND ${quoteIdent('member_set')} = ${quoteString(set)} AND ${channel}`;
 }
 
 export function kpiQuery(def: KpiDef, scope: Scope, tz = DASHBOARD_TIMEZONE): PanelQuery {
   const off = zoneOffset(tz);
   const f = def.formula;
   const where = `${channelFilter(scope)}$timeFilter`;
-  const fixedStep = `time(${DISTINCT_STEP}, ${off})`;
+  const granularity = distinctGranularityOf(def);
+  const fixedStep = `time(${STEP_OF[granularity]}, ${off})`;
   switch (f.kind) {
     case 'sum': {
       const sum = sumTerms(f.terms);
@@ -103,14 +115,24 @@ export function kpiQuery(def: KpiDef, scope: Scope, tz = DASHBOARD_TIMEZONE): Pa
     case 'ratio': {
       if ('distinct' in f.den) {
         const scale = money(def) ? ' / 100' : '';
+        // A distinct numerator is read like the denominator: one stored point per period.
+        // Its zero is stored too (the collector writes push_over_cap beside push_reached),
+        // so a period with nobody over the cap shows 0, not a gap.
+        const num = (n: RatioSide) =>
+          'distinct' in n
+            ? `SELECT "value" AS "num" FROM ${DISTINCT} WHERE ${distinctWhere(n.distinct, scope, granularity)} AND $timeFilter${scope === 'byChannel' ? ` GROUP BY ${CHANNEL}` : ''}`
+            : `SELECT ${sumTerms(n)} AS "num" FROM ${COUNTS} WHERE ${where} GROUP BY ${fixedStep}${byChannel(scope)} fill(0)`;
         return {
           shape: 'distinctRatio',
-          num: `SELECT ${sumTerms(f.num)} AS "num" FROM ${COUNTS} WHERE ${where} GROUP BY ${fixedStep}${byChannel(scope)} fill(0)`,
+          num: num(f.num),
           // No active member → no point → no ratio (Grafana math joins on timestamps).
-          den: `SELECT "value" AS "den" FROM ${DISTINCT} WHERE ${distinctWhere(f.den.distinct, scope)} AND "value" > 0 AND $timeFilter${scope === 'byChannel' ? ` GROUP BY ${CHANNEL}` : ''}`,
+          den: `SELECT "value" AS "den" FROM ${DISTINCT} WHERE ${distinctWhere(f.den.distinct, scope, granularity)} AND "value" > 0 AND $timeFilter${scope === 'byChannel' ? ` GROUP BY ${CHANNEL}` : ''}`,
           expression: `$A / $B${scale}`,
         };
       }
+      // A distinct count over a counter sum would need the counter read at the same fixed
+      // period and its zeros filtered; no KPI needs it yet.
+      if ('distinct' in f.num) throw new Error(`${def.id}: a distinct numerator over a counter denominator has no Grafana query yet`);
       const scale = money(def) ? ' / 100' : '';
       const inner = `SELECT ${sumTerms(f.num)} AS "num", ${sumTerms(f.den)} AS "den" FROM ${COUNTS} WHERE ${where} GROUP BY time($__interval, ${off})${byChannel(scope)} fill(none)`;
       return {
@@ -123,7 +145,7 @@ export function kpiQuery(def: KpiDef, scope: Scope, tz = DASHBOARD_TIMEZONE): Pa
       // that point; fill(0) gives periods without active members their zero.
       return {
         shape: 'single',
-        query: `SELECT last("value") AS "value" FROM ${DISTINCT} WHERE ${distinctWhere(f.set, scope)} AND $timeFilter GROUP BY ${fixedStep}${byChannel(scope)} fill(0)`,
+        query: `SELECT last("value") AS "value" FROM ${DISTINCT} WHERE ${distinctWhere(f.set, scope, granularity)} AND $timeFilter GROUP BY ${fixedStep}${byChannel(scope)} fill(0)`,
       };
     case 'quantile':
       return histogramQuery(f.histogram, scope, tz);

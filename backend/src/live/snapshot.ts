@@ -3,8 +3,9 @@
  * the last 5 minutes vs the 5 before, today vs yesterday at the same time, and per-minute
  * trend points. Computed once per tick and shared by every client.
  */
+import type { Granularity, MemberSetId } from '../catalogue/events.js';
 import { evaluateKpi } from '../catalogue/evaluate.js';
-import { KPIS, usesDistinct, type KpiDef } from '../catalogue/kpis.js';
+import { KPIS, distinctGranularities, distinctSets } from '../catalogue/kpis.js';
 import type { Collector } from '../collector/collector.js';
 import type { WindowSums } from '../collector/counterRing.js';
 import { toSums } from '../collector/counters.js';
@@ -34,18 +35,43 @@ export function relativeChange(value: number | null, previous: number | null): n
   return (value - previous) / Math.abs(previous);
 }
 
-type DistinctLookup = (def: KpiDef, channel?: string) => number | undefined;
+type DistinctLookup = (set: MemberSetId, channel?: string) => number | undefined;
 
-function kpiValues(sums: WindowSums, distinct: DistinctLookup, channel?: string): Record<string, number | null> {
+/**
+ * Every KPI over one window. `period`: the stored period the window stands for (today: a
+ * day; the last 5 minutes and trend minutes: sub-hour). A distinct-based KPI not defined at
+ * that period (push_over_cap_share outside a day) is null rather than a meaningless figure.
+ */
+function kpiValues(sums: WindowSums, distinct: DistinctLookup, period: Granularity, channel?: string): Record<string, number | null> {
   const vector = channel === undefined ? sums.total : sums.byChannel.get(channel);
   const s = vector ? toSums(vector) : {};
   const out: Record<string, number | null> = {};
-  for (const def of KPIS) out[def.id] = evaluateKpi(def, s, usesDistinct(def) ? distinct(def, channel) : undefined);
+  for (const def of KPIS) {
+    const sets = distinctSets(def);
+    if (sets.length && !distinctGranularities(def).includes(period)) {
+      out[def.id] = null;
+      continue;
+    }
+    out[def.id] = evaluateKpi(def, s, sets.length ? Object.fromEntries(sets.map((set) => [set, distinct(set, channel)])) : undefined);
+  }
   return out;
 }
 
-const lookupIn = (counts: DistinctCounts | undefined): DistinctLookup => (_def, channel) =>
-  counts === undefined ? undefined : channel === undefined ? counts.total : (counts.byChannel.get(channel) ?? 0);
+/** Counts per member set, read once per window on first use (only the sets some KPI needs there). */
+function lookupIn(read: (set: MemberSetId) => DistinctCounts | undefined): DistinctLookup & { seen(): DistinctCounts[] } {
+  const cache = new Map<MemberSetId, DistinctCounts | undefined>();
+  const counts = (set: MemberSetId) => {
+    if (!cache.has(set)) cache.set(set, read(set));
+    return cache.get(set);
+  };
+  const lookup = (set: MemberSetId, channel?: string) => {
+    const c = counts(set);
+    return c === undefined ? undefined : channel === undefined ? c.total : (c.byChannel.get(channel) ?? 0);
+  };
+  return Object.assign(lookup, { seen: () => [...cache.values()].filter((c): c is DistinctCounts => c !== undefined) });
+}
+
+const NO_MEMBERS: DistinctCounts = { total: 0, byChannel: new Map() };
 
 export class SnapshotService {
   private seq = 0;
@@ -59,45 +85,48 @@ export class SnapshotService {
     const c = this.opts.collector;
     const bucket = floorTo(now, c.bucketMs);
     let from: number, to: number, previousFrom: number, previousTo: number;
-    let current: DistinctCounts | undefined;
+    let current: ReturnType<typeof lookupIn>;
     let previousDistinct: DistinctLookup;
+    let period: Granularity;
     if (id === 'last5m') {
       // Closed buckets only, so both windows are equally complete.
       to = bucket;
       from = to - FIVE_MIN;
       previousTo = from;
       previousFrom = from - FIVE_MIN;
-      current = c.distinctWindow('active', from, to);
-      previousDistinct = lookupIn(c.distinctWindow('active', previousFrom, previousTo));
+      period = 'minute';
+      current = lookupIn((set) => c.distinctWindow(set, from, to));
+      previousDistinct = lookupIn((set) => c.distinctWindow(set, previousFrom, previousTo));
     } else {
       from = dayStart(now, this.opts.timezone);
       to = bucket + c.bucketMs;
       previousFrom = from - DAY;
       previousTo = floorTo(now, MINUTE) - DAY;
-      current = c.distinctPeriod('active', 'day', from) ?? { total: 0, byChannel: new Map() };
-      const yesterdayAtThisTime = c.dayDistinctAtMinute('active', floorTo(now, MINUTE) - DAY);
-      previousDistinct = (_def, channel) => (channel === undefined ? yesterdayAtThisTime : undefined);
+      period = 'day';
+      current = lookupIn((set) => c.distinctPeriod(set, 'day', from) ?? NO_MEMBERS);
+      const yesterdayMinute = floorTo(now, MINUTE) - DAY;
+      previousDistinct = (set, channel) => (channel === undefined ? c.dayDistinctAtMinute(set, yesterdayMinute) : undefined);
     }
     const sums = c.windowSums(from, to);
-    const values = kpiValues(sums, lookupIn(current));
+    const values = kpiValues(sums, current, period);
     const havePrevious = previousFrom >= this.opts.coverageSince;
-    const previous = havePrevious ? kpiValues(c.windowSums(previousFrom, previousTo), previousDistinct) : null;
+    const previous = havePrevious ? kpiValues(c.windowSums(previousFrom, previousTo), previousDistinct, period) : null;
     const kpis: Record<string, KpiWindowValue> = {};
     for (const def of KPIS) {
       const value = values[def.id] ?? null;
       const prev = previous?.[def.id] ?? null;
       kpis[def.id] = { value, previous: prev, change: relativeChange(value, prev) };
     }
-    const channels = new Set([...sums.byChannel.keys(), ...(current?.byChannel.keys() ?? [])]);
+    const channels = new Set([...sums.byChannel.keys(), ...current.seen().flatMap((d) => [...d.byChannel.keys()])]);
     const byChannel: LiveWindow['byChannel'] = {};
-    for (const ch of [...channels].sort()) byChannel[ch] = kpiValues(sums, lookupIn(current), ch);
+    for (const ch of [...channels].sort()) byChannel[ch] = kpiValues(sums, current, period, ch);
     return { id, from, to, previousFrom, previousTo, kpis, byChannel };
   }
 
   private trendPoint(minute: number): TrendPoint {
     const c = this.opts.collector;
     const sums = c.windowSums(minute, minute + MINUTE);
-    return { ts: minute, values: kpiValues(sums, lookupIn(c.distinctPeriod('active', 'minute', minute))) };
+    return { ts: minute, values: kpiValues(sums, lookupIn((set) => c.distinctPeriod(set, 'minute', minute)), 'minute') };
   }
 
   /** The broadcast tick: advances `seq` (only ticks do, so a gap means a missed tick). */

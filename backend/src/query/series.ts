@@ -4,9 +4,9 @@
  * as a ratio of sums. A request that would exceed the point limit is refused, not run.
  */
 import type { HISTOGRAMS} from '../catalogue/events.js';
-import { DIMENSIONS, GRANULARITIES, histogramCounters, type CounterSums, type Dimension, type Granularity, type Tags } from '../catalogue/events.js';
+import { DIMENSIONS, GRANULARITIES, histogramCounters, type CounterSums, type Dimension, type Granularity, type MemberSetId, type Tags } from '../catalogue/events.js';
 import { evaluateKpi } from '../catalogue/evaluate.js';
-import { KPI_BY_ID, allowedSplits, usesDistinct, type KpiDef } from '../catalogue/kpis.js';
+import { KPI_BY_ID, allowedSplits, distinctGranularities, distinctSets, usesDistinct, type KpiDef } from '../catalogue/kpis.js';
 import type { MetricStore } from '../store/port.js';
 import { DAY, HOUR, MINUTE, alignmentOffset, ceilTo, floorTo } from '../time/zone.js';
 
@@ -67,7 +67,7 @@ function countersFor(def: KpiDef): string[] {
     case 'sum':
       return f.terms.map(([c]) => c);
     case 'ratio':
-      return [...f.num.map(([c]) => c), ...('distinct' in f.den ? [] : f.den.map(([c]) => c))];
+      return [f.num, f.den].flatMap((side) => ('distinct' in side ? [] : side.map(([c]) => c)));
     case 'quantile':
       return histogramCounters(f.histogram as keyof typeof HISTOGRAMS);
     case 'distinct':
@@ -77,6 +77,21 @@ function countersFor(def: KpiDef): string[] {
 
 const granularityOfStep = (step: number): Granularity | undefined =>
   (Object.keys(GRANULARITIES) as Granularity[]).find((g) => GRANULARITIES[g] === step);
+
+const STEP_NAME: Record<Granularity, string> = { minute: '1m', hour: '1h', day: '1d' };
+
+/** "1m, 1h or 1d" / "1d": the steps a distinct-based KPI is offered at. */
+function stepNames(def: KpiDef): string {
+  const names = distinctGranularities(def).map((g) => STEP_NAME[g]);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join('');
+}
+
+/** Why a distinct-based KPI refuses a step: sets do not add up, and some KPIs exist at fewer periods. */
+function distinctStepReason(def: KpiDef): string {
+  const gs = distinctGranularities(def);
+  const only = gs.length < Object.keys(GRANULARITIES).length ? `, and is only defined per ${gs.join(' / ')}` : '';
+  return `${def.id} counts distinct members, which do not add up across time${only}`;
+}
 
 export class SeriesService {
   constructor(
@@ -88,7 +103,7 @@ export class SeriesService {
 
   /** Candidate steps for a KPI, smallest first. */
   stepsFor(def: KpiDef): number[] {
-    if (usesDistinct(def)) return Object.values(GRANULARITIES);
+    if (usesDistinct(def)) return distinctGranularities(def).map((g) => GRANULARITIES[g]);
     const all = [this.bucketMs, MINUTE, 5 * MINUTE, 15 * MINUTE, HOUR, 6 * HOUR, DAY];
     return [...new Set(all.filter((s) => s >= this.bucketMs && s % this.bucketMs === 0))];
   }
@@ -108,15 +123,16 @@ export class SeriesService {
     if (req.step === 'all') {
       // One point over the whole range (bucket-aligned): a ratio over [from, to) as Σ÷Σ,
       // which per-step points cannot give for a range that does not start on a step.
-      if (distinctSet) throw new QueryError(`${def.id} counts distinct members, which do not add up across time: step=all is not available (use 1m, 1h or 1d)`);
+      if (distinctSet) throw new QueryError(`${distinctStepReason(def)}: step=all is not available (use ${stepNames(def)})`);
       wholeRange = true;
       step = ceilTo(to, this.bucketMs, 0) - floorTo(from, this.bucketMs, 0);
     } else if (req.step !== undefined && req.step !== '' && req.step !== 'auto') {
       const parsed = parseDuration(req.step);
       if (parsed === null || parsed <= 0) throw new QueryError(`step must be a duration such as 10s, 1m, 1h, 1d (or all: one point for the whole range), got ${JSON.stringify(req.step)}`);
       step = parsed;
-      if (distinctSet && !granularityOfStep(step)) {
-        throw new QueryError(`${def.id} counts distinct members, which do not add up across time: step must be 1m, 1h or 1d`);
+      const g = granularityOfStep(step);
+      if (distinctSet && (!g || !distinctGranularities(def).includes(g))) {
+        throw new QueryError(`${distinctStepReason(def)}: step must be ${stepNames(def)}`);
       }
       if (!distinctSet && step % this.bucketMs !== 0) throw new QueryError(`step must be a multiple of the bucket size (${this.bucketMs / 1000}s)`);
     } else {
@@ -143,7 +159,7 @@ export class SeriesService {
     const dims = [...new Set(by)] as Dimension[];
 
     // Group key → bucket ts → sums / distinct
-    const groups = new Map<string, { tags: Partial<Tags>; sums: Map<number, CounterSums>; distinct: Map<number, number> }>();
+    const groups = new Map<string, { tags: Partial<Tags>; sums: Map<number, CounterSums>; distinct: Map<number, Partial<Record<MemberSetId, number>>> }>();
     const group = (tags: Partial<Tags>) => {
       const key = JSON.stringify(dims.map((d) => tags[d] ?? ''));
       let g = groups.get(key);
@@ -162,13 +178,14 @@ export class SeriesService {
         for (const p of s.points) g.sums.set(p.ts, p.sums);
       }
     }
-    if (distinctSet) {
+    const sets = distinctSets(def);
+    for (const set of sets) {
       const granularity = granularityOfStep(step)!;
       const channel = req.filter.channel;
-      const rows = await this.store.queryDistinct({ from: alignedFrom, to: alignedTo, granularity, set: distinctSet, byChannel: dims.includes('channel'), ...(channel !== undefined ? { channel } : {}) });
+      const rows = await this.store.queryDistinct({ from: alignedFrom, to: alignedTo, granularity, set, byChannel: dims.includes('channel'), ...(channel !== undefined ? { channel } : {}) });
       for (const s of rows) {
         const g = group(dims.includes('channel') ? { channel: s.channel ?? '' } : {});
-        for (const p of s.points) g.distinct.set(p.ts, p.value);
+        for (const p of s.points) g.distinct.set(p.ts, { ...g.distinct.get(p.ts), [set]: p.value });
       }
     }
     if (dims.length === 0 && groups.size === 0) group({});
@@ -185,7 +202,9 @@ export class SeriesService {
             pts.push([ts, null]);
             continue;
           }
-          pts.push([ts, evaluateKpi(def, g.sums.get(ts) ?? {}, distinctSet ? (g.distinct.get(ts) ?? 0) : undefined)]);
+          // A period without a stored count had no member in the set: 0.
+          const d = g.distinct.get(ts);
+          pts.push([ts, evaluateKpi(def, g.sums.get(ts) ?? {}, sets.length ? Object.fromEntries(sets.map((set) => [set, d?.[set] ?? 0])) : undefined)]);
         }
         return { tags: g.tags, points: pts };
       });
