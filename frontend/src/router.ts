@@ -20,6 +20,9 @@ export function createPulseRouter() {
       { path: '/', name: 'wall', component: WallView },
       { path: '/trends', name: 'trends', component: () => import('./views/TrendsView.vue'), meta: { analyst: true } },
       { path: '/alerts', name: 'alerts', component: () => import('./views/AlertsView.vue'), meta: { analyst: true } },
+      // `/reports/:id` is the link in the weekly DingTalk message (PULSE_PUBLIC_URL + path).
+      { path: '/reports', name: 'reports', component: () => import('./views/ReportsView.vue'), meta: { analyst: true } },
+      { path: '/reports/:id', name: 'report', component: () => import('./views/ReportsView.vue'), meta: { analyst: true } },
       { path: '/:rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { analyst: true } },
     ],
   });
