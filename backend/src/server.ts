@@ -111,6 +111,7 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
     latenessMs: config.latenessMs,
     flushMs: config.flushMs,
     timezone: config.timezone,
+    pushCapPerDay: config.pushCapPerDay,
     store,
     sink: durability.spool,
     onFlushed: durability.onFlushed,

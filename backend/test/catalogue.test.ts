@@ -23,6 +23,11 @@ describe('KPI catalogue', () => {
     expect(evaluateKpi(def('roas'), { order_paid_fen: 50_000, spend_fen: 10_000 })).toBe(5);
     expect(evaluateKpi(def('churn_rate'), { member_leave: 2 }, 40)).toBe(0.05);
     expect(evaluateKpi(def('churn_rate'), { member_leave: 2 })).toBeNull();
+    // Two distinct counts: over-cap members ÷ pushed members, both needed, a bare number is ambiguous.
+    expect(evaluateKpi(def('push_over_cap_share'), {}, { push_over_cap: 2, push_reached: 4 })).toBe(0.5);
+    expect(evaluateKpi(def('push_over_cap_share'), {}, { push_over_cap: 2 })).toBeNull();
+    expect(evaluateKpi(def('push_over_cap_share'), {}, { push_over_cap: 0, push_reached: 0 })).toBeNull();
+    expect(evaluateKpi(def('push_over_cap_share'), {}, 4)).toBeNull();
     expect(KPI_BY_ID.get('paid_conversion')!.target).toBe(0.052);
   });
 

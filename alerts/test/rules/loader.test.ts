@@ -212,8 +212,14 @@ describe('shipped rules', () => {
       expect(r.thresholds.clear).toBe(0.1);
       expect(r.minSample).toBeGreaterThan(0);
     }
-    // The target rule: paid conversion three whole hours below its (catalogue) target.
-    expect(rules.filter((r) => r.kind === 'target').map((r) => [r.id, r.kind === 'target' && r.windowMs * r.count])).toEqual([['paid_conversion_below_target', 3 * 3_600_000]]);
+    // The target rules: paid conversion three whole hours below its (catalogue) target;
+    // push fatigue above 5% of the day's pushed members.
+    expect(rules.filter((r) => r.kind === 'target').map((r) => [r.id, r.kind === 'target' && r.windowMs * r.count])).toEqual([
+      ['paid_conversion_below_target', 3 * 3_600_000],
+      ['push_over_cap_share_high', 86_400_000],
+    ]);
+    const fatigue = rules.find((r) => r.id === 'push_over_cap_share_high');
+    expect(fatigue?.kind === 'target' && [fatigue.kpi, fatigue.target, fatigue.direction, fatigue.minSample]).toEqual(['push_over_cap_share', 0.05, 'above', 200]);
     // Distinct-count KPIs: whole-minute windows.
     for (const r of change.filter((x) => x.kpi === 'active_members' || x.kpi === 'churn_rate')) expect(r.windowMs % 60_000).toBe(0);
     const deadman = rules.filter((r) => r.kind === 'deadman');

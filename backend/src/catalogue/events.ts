@@ -96,6 +96,14 @@ export const MEMBER_SETS = {
     'activity.join',
     'service.request',
   ] as EventType[],
+  /** Members sent at least one push (`push.sent`): the reach behind push fatigue. */
+  push_reached: ['push.sent'] as EventType[],
+  /**
+   * Members pushed more often than PULSE_PUSH_CAP_PER_DAY in one day (触达频率上限). No event
+   * type adds them directly: the collector counts each member's pushes per day and adds the
+   * member on the push that crosses the cap, in that push's period and channel.
+   */
+  push_over_cap: [] as EventType[],
 } as const;
 export type MemberSetId = keyof typeof MEMBER_SETS;
 export const MEMBER_SET_IDS = Object.keys(MEMBER_SETS) as MemberSetId[];

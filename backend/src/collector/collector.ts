@@ -15,6 +15,7 @@ import { CounterRing, emptyWindow, type WindowSums } from './counterRing.js';
 import { applyEvent, fromSums, type CountableEvent } from './counters.js';
 import { DistinctTracker, type DistinctCounts } from './distinct.js';
 import { FlushBuckets } from './flushBuckets.js';
+import { PushCapCounter } from './pushCap.js';
 
 export interface CollectorMetrics {
   flushDuration(seconds: number): void;
@@ -32,6 +33,8 @@ export interface CollectorOptions {
   latenessMs: number;
   flushMs: number;
   timezone: string;
+  /** Pushes a member may get per local day (PULSE_PUSH_CAP_PER_DAY); the next is over the cap. */
+  pushCapPerDay: number;
   store: MetricStore;
   sink: SnapshotSink;
   /** Called after a snapshot is durable: journal events up to `lsn` are no longer needed for replay. */
@@ -52,6 +55,7 @@ export class Collector {
   private readonly minuteRing: CounterRing;
   private readonly flushBuckets: FlushBuckets;
   private readonly distinct: DistinctTracker;
+  private readonly pushCap: PushCapCounter;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
@@ -71,6 +75,7 @@ export class Collector {
     this.minuteRing = new CounterRing(MINUTE, MINUTE_RING_RETENTION);
     this.flushBuckets = new FlushBuckets(opts.bucketMs);
     this.distinct = new DistinctTracker(opts.bucketMs, BUCKET_RING_RETENTION, opts.latenessMs, opts.timezone);
+    this.pushCap = new PushCapCounter(opts.pushCapPerDay, opts.latenessMs, (ts) => this.distinct.periodStart('day', ts));
   }
 
   /** Counts one accepted event (already validated, deduplicated, hashed, inside lateness). */
@@ -78,10 +83,23 @@ export class Collector {
     applyEvent(this.flushBuckets.vectorFor(e.ts, e.tags), e);
     applyEvent(this.bucketRing.vectorAt(e.ts, e.tags.channel), e);
     applyEvent(this.minuteRing.vectorAt(e.ts, e.tags.channel), e);
-    if (e.member !== undefined) this.distinct.add(e.type, e.ts, e.tags.channel, e.member);
+    if (e.member !== undefined) {
+      this.distinct.add(e.type, e.ts, e.tags.channel, e.member);
+      if (e.type === 'push.sent') this.countPush(e.ts, e.tags.channel, e.member);
+    }
     this.lastEventAt = receivedAt;
     this.lastEventByChannel.set(e.tags.channel, receivedAt);
     if (this.earliestTs === null || e.ts < this.earliestTs) this.earliestTs = e.ts;
+  }
+
+  /**
+   * Push fatigue: the member joins push_over_cap on the push that takes them over the daily
+   * cap, in that push's channel and period (pushes count per member across channels). The
+   * channel's over-cap count is touched on every push so "nobody over the cap" is a stored 0.
+   */
+  private countPush(ts: number, channel: string, member: string): void {
+    this.distinct.touch('push_over_cap', ts, channel);
+    if (this.pushCap.count(ts, member)) this.distinct.addMember('push_over_cap', ts, channel, member);
   }
 
   /** Adds events that the journal made durable, in journal order. */
@@ -212,6 +230,7 @@ export class Collector {
     this.bucketRing.evict(now);
     this.minuteRing.evict(now);
     this.distinct.evict(now);
+    this.pushCap.evict(now);
     this.opts.metrics.flushDuration((performance.now() - started) / 1000);
   }
 

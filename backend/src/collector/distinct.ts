@@ -82,20 +82,38 @@ export class DistinctTracker {
   add(type: EventType, ts: number, channel: string, member: string): void {
     const sets = SETS_BY_TYPE.get(type);
     if (!sets) return;
-    for (const id of sets) {
-      const bStart = Math.floor(ts / this.bucketMs) * this.bucketMs;
-      const buckets = this.buckets.get(id)!;
-      let b = buckets.get(bStart);
-      if (!b) {
-        b = newSets();
-        buckets.set(bStart, b);
-      }
-      addTo(b, channel, member);
-      const periods = this.periods.get(id)!;
-      for (const g of Object.keys(GRANULARITIES) as Granularity[]) {
-        const p = this.period(periods[g], this.periodStart(g, ts));
-        if (addTo(p, channel, member)) p.version++;
-      }
+    for (const id of sets) this.addMember(id, ts, channel, member);
+  }
+
+  /** Adds a member to one set directly (sets that no event type feeds, e.g. push_over_cap). */
+  addMember(id: MemberSetId, ts: number, channel: string, member: string): void {
+    const bStart = Math.floor(ts / this.bucketMs) * this.bucketMs;
+    const buckets = this.buckets.get(id)!;
+    let b = buckets.get(bStart);
+    if (!b) {
+      b = newSets();
+      buckets.set(bStart, b);
+    }
+    addTo(b, channel, member);
+    const periods = this.periods.get(id)!;
+    for (const g of Object.keys(GRANULARITIES) as Granularity[]) {
+      const p = this.period(periods[g], this.periodStart(g, ts));
+      if (addTo(p, channel, member)) p.version++;
+    }
+  }
+
+  /**
+   * Makes the periods at `ts` hold `channel`, possibly with nobody in it, so a count of 0
+   * is written for them. push_over_cap uses it wherever a push went out: "nobody over the
+   * cap" is then a stored 0 (Grafana draws it) rather than a missing row.
+   */
+  touch(id: MemberSetId, ts: number, channel: string): void {
+    const periods = this.periods.get(id)!;
+    for (const g of Object.keys(GRANULARITIES) as Granularity[]) {
+      const p = this.period(periods[g], this.periodStart(g, ts));
+      if (p.byChannel.has(channel)) continue;
+      p.byChannel.set(channel, new Set());
+      p.version++;
     }
   }
 

@@ -63,6 +63,7 @@ const EnvSchema = z.object({
   PULSE_MAX_CHANNELS: int(1, 10_000).default(50),
   PULSE_MAX_COMMUNITIES: int(1, 100_000).default(200),
   PULSE_MAX_CAMPAIGNS: int(1, 100_000).default(100),
+  PULSE_PUSH_CAP_PER_DAY: int(1, 1000).default(3),
   PULSE_STATIC_DIR: z.string().min(1).optional(),
   PULSE_BOARDS_FILE: z.string().min(1).optional(),
   PULSE_RULES_DIR: z.string().min(1).optional(),
@@ -132,6 +133,8 @@ export interface Config {
   businessName: string;
   ingestRate: { perSecond: number; burst: number };
   limits: { channel: number; community: number; campaign: number };
+  /** Pushes a member may get per local day before push_over_cap_share counts them (触达频率上限). */
+  pushCapPerDay: number;
   staticDir: string | null;
   /** YAML of wall boards (validated by the boards module at start-up); null: built-ins only. */
   boardsFile: string | null;
@@ -275,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     businessName: e.PULSE_BUSINESS_NAME,
     ingestRate: { perSecond: e.PULSE_INGEST_RATE, burst: e.PULSE_INGEST_BURST },
     limits: { channel: e.PULSE_MAX_CHANNELS, community: e.PULSE_MAX_COMMUNITIES, campaign: e.PULSE_MAX_CAMPAIGNS },
+    pushCapPerDay: e.PULSE_PUSH_CAP_PER_DAY,
     staticDir: e.PULSE_STATIC_DIR ?? null,
     boardsFile: e.PULSE_BOARDS_FILE ?? null,
     alerts: {
