@@ -31,7 +31,7 @@ const OVERVIEW = {
 const PUSH = {
   id: 'push',
   title: { zh: '推送与互动', en: 'Push and engagement' },
-  tiles: ['push_open_rate', 'push_click_rate', 'messages', 'interactions', 'new_members', 'lost_members'],
+  tiles: ['push_open_rate', 'push_click_rate', 'push_over_cap_share', 'messages', 'interactions', 'lost_members'],
   panels: ['trend_open_rate', 'trend_messages', 'channels', 'alerts'],
 };
 

@@ -22,7 +22,9 @@ export const BUILT_IN_BOARDS: readonly Board[] = [
   {
     id: 'push',
     title: { zh: '推送与互动', en: 'Push and engagement' },
-    tiles: ['push_open_rate', 'push_click_rate', 'messages', 'interactions', 'new_members', 'lost_members'],
+    // 超频触达占比 took 新增成员's place (it is on the overview): a seventh tile switches the
+    // wall to two tile rows, where the tiles lose their sparklines and overflow.
+    tiles: ['push_open_rate', 'push_click_rate', 'push_over_cap_share', 'messages', 'interactions', 'lost_members'],
     panels: ['trend_open_rate', 'trend_messages', 'channels', 'alerts'],
   },
 ];

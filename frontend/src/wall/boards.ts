@@ -26,7 +26,7 @@ export const BUILTIN_BOARDS: BoardsResponse = {
     {
       id: 'push',
       title: { zh: '推送与互动', en: 'Push and engagement' },
-      tiles: ['push_open_rate', 'push_click_rate', 'messages', 'interactions', 'new_members', 'lost_members'],
+      tiles: ['push_open_rate', 'push_click_rate', 'push_over_cap_share', 'messages', 'interactions', 'lost_members'],
       panels: ['trend_open_rate', 'trend_messages', 'channels', 'alerts'],
     },
   ],
