@@ -14,7 +14,8 @@ import { createLiveAlerts } from './alerting/liveAlerts.js';
 import { createAlertSink } from './alerting/sink.js';
 import { loadBoards } from './boards/boards.js';
 import { COUNTERS, DIMENSIONS } from './catalogue/events.js';
-import { KPI_BY_ID } from './catalogue/kpis.js';
+import { KPIS, KPI_BY_ID } from './catalogue/kpis.js';
+import { applyTargets, loadTargets } from './catalogue/targets.js';
 import { Collector } from './collector/collector.js';
 import { checkDataDir } from './durability/dataDir.js';
 import { openDurability } from './durability/durability.js';
@@ -99,6 +100,7 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
   const metrics = createMetrics();
   // Configuration files first: a bad one stops start-up before anything is opened.
   const boards = loadBoards(config.boardsFile);
+  const kpis = applyTargets(KPIS, loadTargets(config.targetsFile));
   const displays = new DisplayStore({ dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
 
   const store = await openStore(config);
@@ -153,7 +155,7 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
   const storedHistory = await historyStart(store, startedAt);
   // History starts at the minute of the oldest event (stored or backfilled into this process).
   const historySince = () => Math.min(storedHistory, floorTo(collector.earliestEventTs ?? storedHistory, MINUTE));
-  const kpiSource = createKpiSource({ collector, store, timezone: config.timezone, historySince });
+  const kpiSource = createKpiSource({ collector, store, timezone: config.timezone, historySince, kpis });
   const notifiers = loadNotifiers({ file: config.alerts.notifiersFile ?? undefined, env: config.alerts.notifierEnv });
   const dispatcher = new Dispatcher({
     outboxDir: path.join(config.dataDir, 'outbox'),
@@ -180,6 +182,7 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
     reports,
     delivery: reportDelivery,
     timezone: config.timezone,
+    catalogue: () => kpis,
     notify: reportTargets(config.reports.notify, notifiers.map((n) => n.id)),
     logger,
   });
@@ -229,6 +232,7 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
     logger,
     staticDir: config.staticDir ?? path.join(REPO_ROOT, 'frontend/dist'),
     timezone: config.timezone,
+    kpis,
     simulator,
     storeWriteProblem: () => durability.problem() ?? collector.lastError,
     backlog: () => {

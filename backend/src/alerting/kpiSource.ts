@@ -9,6 +9,7 @@ import type { Dimension, KpiInfo, KpiSource, WindowResult, WindowValue } from '@
 import { COUNTERS, GRANULARITIES, type CounterSums, type Granularity, type MemberSetId } from '../catalogue/events.js';
 import { evaluateKpi, ratioParts, type DistinctValues } from '../catalogue/evaluate.js';
 import { KPIS, KPI_BY_ID, allowedSplits, distinctGranularities, distinctSets, type KpiDef } from '../catalogue/kpis.js';
+import type { TargetedKpi } from '../catalogue/targets.js';
 import type { Collector } from '../collector/collector.js';
 import { toSums } from '../collector/counters.js';
 import type { MetricStore } from '../store/port.js';
@@ -20,6 +21,8 @@ export interface KpiSourceOptions {
   timezone: string;
   /** Oldest instant with data (store history or process start): earlier windows have no baseline. */
   historySince: () => number;
+  /** The catalogue with configured targets (default: the catalogue's own). */
+  kpis?: readonly TargetedKpi[];
   now?: () => number;
 }
 
@@ -35,13 +38,15 @@ const granularityOfLength = (ms: number): Granularity | undefined =>
 
 export function createKpiSource(o: KpiSourceOptions): KpiSource {
   const now = o.now ?? Date.now;
-  const catalogue: KpiInfo[] = KPIS.map((k) => ({
+  const catalogue: KpiInfo[] = (o.kpis ?? (KPIS as readonly TargetedKpi[])).map((k) => ({
     id: k.id,
     label: k.label,
     unit: k.unit,
     good: k.good,
     ratio: k.formula.kind === 'ratio',
     splits: allowedSplits(k),
+    ...(k.target !== undefined ? { target: k.target } : {}),
+    ...(k.channelTargets ? { channelTargets: k.channelTargets } : {}),
   }));
 
   async function counterWindow(from: number, to: number, by?: Dimension): Promise<{ total: Partial<CounterSums>; splits: Map<string, Partial<CounterSums>> }> {

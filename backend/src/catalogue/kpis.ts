@@ -105,8 +105,10 @@ export const KPIS: readonly KpiDef[] = [
   {
     id: 'interactions_per_active',
     label: { zh: '人均互动', en: 'Interactions per active member' },
-    description: { zh: '互动次数 ÷ 活跃成员数', en: 'Interactions ÷ active members' },
-    group: 'interaction', unit: 'per_member', good: 'up',
+    description: { zh: '互动次数 ÷ 活跃成员数（目标 0.4/天 ≈ 每人每月 12 次）', en: 'Interactions ÷ active members (target 0.4 a day ≈ 12 a month)' },
+    // The seed's "12 interactions per member a month", applied per day (12 ÷ 30): distinct
+    // members are stored per minute / hour / day, so a monthly per-member figure cannot be read.
+    group: 'interaction', unit: 'per_member', good: 'up', target: 0.4,
     formula: { kind: 'ratio', num: [c('interaction')], den: { distinct: 'active' } },
   },
   // 转化效率
@@ -157,7 +159,8 @@ export const KPIS: readonly KpiDef[] = [
     id: 'churn_rate',
     label: { zh: '流失率', en: 'Churn rate' },
     description: { zh: '流失成员数 ÷ 活跃成员数（仅按分钟 / 小时 / 天）', en: 'Lost members ÷ active members (minute / hour / day only)' },
-    group: 'retention', unit: 'percent', good: 'down',
+    // The seed's retention target (≥ 85%) as the churn it allows.
+    group: 'retention', unit: 'percent', good: 'down', target: 0.15,
     formula: { kind: 'ratio', num: [c('member_leave')], den: { distinct: 'active' } },
   },
   {

@@ -66,6 +66,7 @@ const EnvSchema = z.object({
   PULSE_PUSH_CAP_PER_DAY: int(1, 1000).default(3),
   PULSE_STATIC_DIR: z.string().min(1).optional(),
   PULSE_BOARDS_FILE: z.string().min(1).optional(),
+  PULSE_TARGETS_FILE: z.string().min(1).optional(),
   PULSE_RULES_DIR: z.string().min(1).optional(),
   PULSE_NOTIFIERS_FILE: z.string().min(1).optional(),
   PULSE_ALERT_INTERVAL_SECONDS: int(1, 3600).default(10),
@@ -138,6 +139,8 @@ export interface Config {
   staticDir: string | null;
   /** YAML of wall boards (validated by the boards module at start-up); null: built-ins only. */
   boardsFile: string | null;
+  /** YAML of KPI targets (validated at start-up); null: the seed's defaults. */
+  targetsFile: string | null;
   alerts: {
     /** null: the rules shipped in alerts/rules. */
     rulesDir: string | null;
@@ -281,6 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pushCapPerDay: e.PULSE_PUSH_CAP_PER_DAY,
     staticDir: e.PULSE_STATIC_DIR ?? null,
     boardsFile: e.PULSE_BOARDS_FILE ?? null,
+    targetsFile: e.PULSE_TARGETS_FILE ?? null,
     alerts: {
       rulesDir: e.PULSE_RULES_DIR ?? null,
       notifiersFile: e.PULSE_NOTIFIERS_FILE ?? null,

@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
 import type { Logger } from 'pino';
-import { GROUPS, KPIS } from '../catalogue/kpis.js';
+import { GROUPS } from '../catalogue/kpis.js';
+import type { TargetedKpi } from '../catalogue/targets.js';
 import { DIMENSIONS, type Dimension } from '../catalogue/events.js';
 import type { IngestService } from '../ingest/service.js';
 import type { EventRateLimiter } from '../ingest/rateLimit.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
   metrics: PulseMetrics;
   logger: Logger;
   staticDir: string | null;
+  /** The KPI catalogue with the configured targets. */
+  kpis: readonly TargetedKpi[];
   /** The business time zone (day boundaries, times shown on the pages). */
   timezone: string;
   simulator: SimulatorControl | null;
@@ -87,7 +90,7 @@ export function createApp(d: AppDeps): Express {
 
   const read = requireScope(d.policy, 'read');
   app.get('/api/v1/kpis', read, (_req, res) => {
-    res.json({ groups: GROUPS, kpis: KPIS, dimensions: DIMENSIONS });
+    res.json({ groups: GROUPS, kpis: d.kpis, dimensions: DIMENSIONS });
   });
   app.get('/api/v1/snapshot', read, (_req, res) => {
     res.json(d.snapshots.snapshot());
