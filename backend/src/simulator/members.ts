@@ -6,6 +6,15 @@
 import { COMMUNITIES } from './model.js';
 import { WeightedTable, hash01 } from './random.js';
 
+/**
+ * Pushes go to an audience list far larger than the members active on a given day (a
+ * campaign reaches dormant members too), drawn uniformly: with the simulated push volume
+ * (~250k a day at the default rate) that is under one push per member a day on average,
+ * so about 2% of pushed members pass the default cap of 3 — the share push fatigue
+ * watches. Drawing pushes by activity instead put 78% of pushed members over the cap.
+ */
+const AUDIENCE_FACTOR = 15;
+
 /** Zipf–Mandelbrot weights 1/(rank + Q)^S: the top member does ~0.5% of all activity, the top 1% ~23%, the tail is ~400× quieter than the top. */
 const ZIPF_S = 0.8;
 const ZIPF_Q = 10;
@@ -23,7 +32,10 @@ export class MemberPool {
   /** Activity rank → member index by a fixed permutation, so u_000000 is not the most active. */
   private readonly stride: number;
 
-  constructor(readonly size: number, salt: number) {
+  constructor(
+    readonly size: number,
+    private readonly salt: number,
+  ) {
     if (!Number.isInteger(size) || size < 1 || size > 1_000_000) throw new RangeError(`member pool size must be an integer in 1..1,000,000, got ${size}`);
     const ranks = Array.from({ length: size }, (_, i) => i);
     this.byActivity = new WeightedTable(ranks, ranks.map((r) => 1 / Math.pow(r + 1 + ZIPF_Q, ZIPF_S)));
@@ -46,13 +58,21 @@ export class MemberPool {
     return Math.min(this.size - 1, Math.floor(u * this.size));
   }
 
+  /** A push recipient: uniform over the audience (the pool and dormant members beyond it). */
+  audience(u: number): number {
+    const n = this.size * AUDIENCE_FACTOR;
+    return Math.min(n - 1, Math.floor(u * n));
+  }
+
   /** Copy 0 is the member; copies ≥ 1 are stand-ins used when a swing multiplies active members. */
   id(index: number, copy = 0): string {
-    const base = this.ids[index] ?? `u_${index}`;
+    const base = this.ids[index] ?? `u_${String(index).padStart(6, '0')}`;
     return copy === 0 ? base : `${base}_s${copy}`;
   }
 
   homeCommunity(index: number): string {
-    return this.communityTable.items[this.home[index] ?? 0]!;
+    // Audience members beyond the pool get a home community from the same hash.
+    const i = index < this.size ? this.home[index]! : this.communityTable.index(hash01(this.salt, index, 0x636f6d));
+    return this.communityTable.items[i]!;
   }
 }

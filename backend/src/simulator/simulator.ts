@@ -340,7 +340,8 @@ export class Simulator {
   private memberFlows(kind: RootKind, t: number, channel: Channel, seed: number): void {
     const flowRng = this.flowRng;
     flowRng.reseed(seed);
-    const member = kind === 'join' || kind === 'leave' ? this.members.uniform(flowRng.next()) : this.members.active(flowRng.next());
+    const u = flowRng.next();
+    const member = kind === 'join' || kind === 'leave' ? this.members.uniform(u) : kind === 'push' ? this.members.audience(u) : this.members.active(u);
     const f = this.swings.size > 0 ? this.swings.factor('active_members', channel, t) : 1;
     if (f === 1) {
       this.startFlow(kind, t, channel, member, 0);
