@@ -21,6 +21,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDingTalkRobot } from '../../alerts/test/fakes/dingtalkRobot.js';
+import { CHANNEL_LABELS, channelLabel } from '../src/catalogue/channels.js';
 import { KPI_BY_ID, usesDistinct, type KpiDef } from '../src/catalogue/kpis.js';
 import { Collector, type CollectorOptions } from '../src/collector/collector.js';
 import type { ReportMetric, ReportSection, ReportSummary, WeeklyReport } from '../src/reports/contract.js';
@@ -34,6 +35,8 @@ import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influ
 import { ADMIN_TOKEN, READ_TOKEN, startTestPulse, type TestPulse } from './harness/pulse.js';
 
 const TZ = 'Asia/Shanghai';
+/** A channel's id from the name the report shows. */
+const idOf = (name: string): string => Object.keys(CHANNEL_LABELS).find((id) => CHANNEL_LABELS[id]!.zh === name) ?? name;
 const SECRET = 'SEC0123456789abcdef0123456789abcdef';
 const PUBLIC_URL = 'https://pulse.example.com';
 const SEED = 20261116;
@@ -280,16 +283,17 @@ describe.each([
     const [open, click, openPrev, clickPrev] = await Promise.all([byChannel('push_open_rate', WEEK), byChannel('push_click_rate', WEEK), byChannel('push_open_rate', PREV), byChannel('push_click_rate', PREV)]);
     const rows = s.table!.rows as [string, number | null, number | null, number | null, number | null][];
     expect(rows.length).toBeGreaterThanOrEqual(3);
-    for (const [ch, o, oc, c, cc] of rows) {
+    for (const [name, o, oc, c, cc] of rows) {
+      const ch = idOf(name);
       close(o, open.get(ch) ?? null, `open ${ch}`);
       close(c, click.get(ch) ?? null, `click ${ch}`);
       close(oc, change(open.get(ch) ?? null, openPrev.get(ch) ?? null), `open change ${ch}`);
       close(cc, change(click.get(ch) ?? null, clickPrev.get(ch) ?? null), `click change ${ch}`);
     }
-    expect(rows.map((r) => r[0]).sort()).toEqual([...open.keys()].filter((ch) => open.get(ch) !== null || click.get(ch) !== null).sort());
+    expect(rows.map((r) => idOf(r[0])).sort()).toEqual([...open.keys()].filter((ch) => open.get(ch) !== null || click.get(ch) !== null).sort());
     const rates = rows.map((r) => r[1] ?? -1);
     expect(rates).toEqual([...rates].sort((a, b) => b - a));
-    expect(s.finding.zh).toContain(`最高的渠道是 ${rows[0]![0]}`);
+    expect(s.finding.zh).toContain(`最高的渠道是${rows[0]![0]}`);
   });
 
   it.runIf(run)('funnel: the biggest drop-off is the step with the lowest rate', async () => {
@@ -308,13 +312,15 @@ describe.each([
     const [now, before] = await Promise.all([byChannel('gmv', WEEK), byChannel('gmv', PREV)]);
     const rows = s.table!.rows as [number, string, number, number, number | null, number | null][];
     const total = sum([...now.values()]);
-    expect(rows.map((r) => r[1])).toEqual([...now.keys()].sort((a, b) => (now.get(b) ?? 0) - (now.get(a) ?? 0) || a.localeCompare(b)));
-    for (const [rank, ch, gmv, prev, chg, share] of rows) {
+    // Channels appear by their wall names (企业微信 …), the same in the DingTalk text.
+    expect(rows.map((r) => r[1])).toEqual([...now.keys()].sort((a, b) => (now.get(b) ?? 0) - (now.get(a) ?? 0) || a.localeCompare(b)).map((id) => channelLabel(id).zh));
+    for (const [rank, name, gmv, prev, chg, share] of rows) {
+      const ch = idOf(name);
       expect(gmv, ch).toBe(now.get(ch));
       expect(prev, ch).toBe(before.get(ch) ?? 0);
       close(chg, change(now.get(ch)!, before.get(ch) ?? null), `${ch} change`);
       close(share, now.get(ch)! / total, `${ch} share`);
-      expect(rank).toBe(rows.findIndex((r) => r[1] === ch) + 1);
+      expect(rank).toBe(rows.findIndex((r) => r[1] === name) + 1);
     }
     expect(total).toBe(await whole('gmv', WEEK));
     const deltas = rows.map((r) => ({ ch: r[1], d: r[2] - r[3] })).sort((a, b) => b.d - a.d || a.ch.localeCompare(b.ch));
@@ -323,7 +329,7 @@ describe.each([
     if (best.d > 0) expect(s.finding.zh).toContain(`增长最多：${best.ch} +`);
     if (worst.d < 0) expect(s.finding.zh).toContain(`下降最多：${worst.ch} −`);
     expect(best.d > 0 || worst.d < 0).toBe(true);
-    expect(s.finding.zh).toContain(`GMV 最高的渠道是 ${rows[0]![1]}`);
+    expect(s.finding.zh).toContain(`GMV 最高的渠道是${rows[0]![1]}`);
   });
 
   it.runIf(run)('alerts: count, longest firing and most frequent rule agree with /api/v1/alerts/history', async () => {

@@ -11,6 +11,7 @@
  * Alerts come from the store's alert events (what `/api/v1/alerts/history` serves).
  * Findings are sentences built from these numbers only.
  */
+import { channelLabel } from '../catalogue/channels.js';
 import { EVENT_TYPES, countCounterOf } from '../catalogue/events.js';
 import { KPIS, usesDistinct, type KpiDef, type KpiUnit, type Label } from '../catalogue/kpis.js';
 import type { SeriesService } from '../query/series.js';
@@ -378,7 +379,7 @@ async function reach(r: Reader): Promise<ReportSection | null> {
   const table: ReportTable = {
     columns: [lbl('渠道', 'Channel'), lbl('打开率', 'Open rate'), lbl('打开率环比', 'Open rate WoW'), lbl('点击率', 'Click rate'), lbl('点击率环比', 'Click rate WoW')],
     units: ['text', 'percent', 'percent', 'percent', 'percent'],
-    rows: rows.map((x) => [x.ch, x.open, relativeChange(x.open, x.openPrev), x.click, relativeChange(x.click, x.clickPrev)]),
+    rows: rows.map((x) => [zhName(x.ch), x.open, relativeChange(x.open, x.openPrev), x.click, relativeChange(x.click, x.clickPrev)]),
   };
   const ranked = rows.filter((x) => x.open !== null);
   const best = ranked[0];
@@ -386,16 +387,16 @@ async function reach(r: Reader): Promise<ReportSection | null> {
   const finding = (lang: Lang) =>
     lang === 'zh'
       ? `推送打开率 ${v(open, 'zh')}${wow(open, 'zh')}；点击率 ${v(click, 'zh')}${wow(click, 'zh')}（全周打开、点击数 ÷ 送达数）。` +
-        (best && worst ? `打开率最高的渠道是 ${best.ch}（${formatPercent(best.open)}），最低是 ${worst.ch}（${formatPercent(worst.open)}）。` : '')
+        (best && worst ? `打开率最高的渠道是${zhName(best.ch)}（${formatPercent(best.open)}），最低是${zhName(worst.ch)}（${formatPercent(worst.open)}）。` : '')
       : `Push open rate ${v(open, 'en')}${wow(open, 'en')}; click rate ${v(click, 'en')}${wow(click, 'en')} (the week's opens and clicks ÷ deliveries).` +
-        (best && worst ? ` Highest open rate: ${best.ch} (${formatPercent(best.open)}); lowest: ${worst.ch} (${formatPercent(worst.open)}).` : '');
+        (best && worst ? ` Highest open rate: ${enName(best.ch)} (${formatPercent(best.open)}); lowest: ${enName(worst.ch)} (${formatPercent(worst.open)}).` : '');
   return {
     id: 'reach',
     title: lbl('触达效果', 'Reach'),
     finding: lbl(finding('zh'), finding('en')),
     metrics: [...ms.values()].map((f) => f.metric),
     table,
-    chart: { kind: 'bar', unit: 'percent', label: lbl('各渠道推送打开率', 'Push open rate by channel'), categories: rows.map((x) => x.ch), values: rows.map((x) => x.open) },
+    chart: { kind: 'bar', unit: 'percent', label: lbl('各渠道推送打开率', 'Push open rate by channel'), categories: rows.map((x) => zhName(x.ch)), values: rows.map((x) => x.open) },
     link: r.link(['push_open_rate', 'push_click_rate'], { by: 'channel' }),
   };
 }
@@ -491,6 +492,10 @@ async function retention(r: Reader): Promise<ReportSection | null> {
   };
 }
 
+/** Channel names as the wall shows them (企业微信 …); tables and charts use the Chinese one. */
+const zhName = (id: string) => channelLabel(id).zh;
+const enName = (id: string) => channelLabel(id).en;
+
 interface ChannelRow {
   ch: string;
   gmv: number;
@@ -523,23 +528,23 @@ async function channels(r: Reader): Promise<ReportSection | null> {
   const top = rows[0];
   const metrics: ReportMetric[] = [];
   const channelMetric = (zh: string, en: string, x: ChannelRow): ReportMetric => ({
-    label: lbl(`${zh}：${x.ch}`, `${en}: ${x.ch}`), unit: 'fen', value: x.gmv, previous: x.before, change: x.change, tone: toneOf(gmvDef.good, x.change),
+    label: lbl(`${zh}：${zhName(x.ch)}`, `${en}: ${enName(x.ch)}`), unit: 'fen', value: x.gmv, previous: x.before, change: x.change, tone: toneOf(gmvDef.good, x.change),
   });
   if (top) metrics.push(channelMetric('GMV 第一', 'Top GMV', top));
   if (best && best.delta > 0) metrics.push(channelMetric('增长最多', 'Best mover', best));
   if (worst && worst.delta < 0) metrics.push(channelMetric('下降最多', 'Worst mover', worst));
   const mover = (x: ChannelRow, lang: Lang) => {
     const pct = x.change === null ? '' : lang === 'zh' ? `（${formatChange(x.change)}）` : ` (${formatChange(x.change)})`;
-    return `${x.ch} ${formatSigned(x.delta, 'fen', lang)}${pct}`;
+    return `${lang === 'zh' ? zhName(x.ch) : enName(x.ch)} ${formatSigned(x.delta, 'fen', lang)}${pct}`;
   };
   const share = top && total ? formatPercent(top.gmv / total) : '—';
   const zh = top
-    ? `GMV 最高的渠道是 ${top.ch}：${formatValue(top.gmv, 'fen', 'zh')}，占 ${share}。` +
+    ? `GMV 最高的渠道是${zhName(top.ch)}：${formatValue(top.gmv, 'fen', 'zh')}，占 ${share}。` +
       (best && best.delta > 0 ? `增长最多：${mover(best, 'zh')}。` : '') +
       (worst && worst.delta < 0 ? `下降最多：${mover(worst, 'zh')}。` : '')
     : '本周各渠道都没有成交。';
   const en = top
-    ? `Top channel by GMV: ${top.ch}, ${formatValue(top.gmv, 'fen', 'en')} (${share} of the total).` +
+    ? `Top channel by GMV: ${enName(top.ch)}, ${formatValue(top.gmv, 'fen', 'en')} (${share} of the total).` +
       (best && best.delta > 0 ? ` Best mover: ${mover(best, 'en')}.` : '') +
       (worst && worst.delta < 0 ? ` Worst mover: ${mover(worst, 'en')}.` : '')
     : 'No channel had sales this week.';
@@ -551,9 +556,9 @@ async function channels(r: Reader): Promise<ReportSection | null> {
     table: {
       columns: [lbl('排名', 'Rank'), lbl('渠道', 'Channel'), lbl('成交额', 'GMV'), lbl('上周', 'Week before'), lbl('环比', 'WoW'), lbl('占比', 'Share')],
       units: ['count', 'text', 'fen', 'fen', 'percent', 'percent'],
-      rows: rows.map((x, i) => [i + 1, x.ch, x.gmv, x.before, x.change, total ? x.gmv / total : null]),
+      rows: rows.map((x, i) => [i + 1, zhName(x.ch), x.gmv, x.before, x.change, total ? x.gmv / total : null]),
     },
-    chart: { kind: 'bar', unit: 'fen', label: lbl('各渠道成交额', 'GMV by channel'), categories: rows.map((x) => x.ch), values: rows.map((x) => x.gmv) },
+    chart: { kind: 'bar', unit: 'fen', label: lbl('各渠道成交额', 'GMV by channel'), categories: rows.map((x) => zhName(x.ch)), values: rows.map((x) => x.gmv) },
     link: r.link(['gmv'], { by: 'channel' }),
   };
 }

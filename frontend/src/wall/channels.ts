@@ -5,21 +5,12 @@
  */
 import type { Label } from '../../../backend/src/catalogue/kpis';
 
-export const CHANNEL_LABELS: Readonly<Record<string, Label>> = {
-  wecom: { zh: '企业微信', en: 'WeCom' },
-  wechat_group: { zh: '微信群', en: 'WeChat grp' },
-  miniprogram: { zh: '小程序', en: 'Mini-prog' },
-  douyin: { zh: '抖音', en: 'Douyin' },
-  sms: { zh: '短信', en: 'SMS' },
-  app_push: { zh: 'App推送', en: 'App push' },
-  store_qr: { zh: '门店扫码', en: 'Store QR' },
-};
+// One list of channel names for the wall, the report and DingTalk (backend catalogue).
+import { CHANNEL_LABELS, channelLabel } from '../../../backend/src/catalogue/channels';
+
+export { CHANNEL_LABELS, channelLabel };
 
 const ORDER = Object.keys(CHANNEL_LABELS);
-
-export function channelLabel(id: string): Label {
-  return CHANNEL_LABELS[id] ?? { zh: id, en: id };
-}
 
 /** The columns of the channel table (KPI ids; labels/units come from the catalogue). */
 export const CHANNEL_COLUMNS = ['gmv', 'push_open_rate', 'active_members'] as const;
