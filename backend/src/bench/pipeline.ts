@@ -38,7 +38,12 @@ async function throughput(base: string): Promise<{ accepted: number; rate: numbe
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (next < bodies.length) accepted += await postBatch(base, bodies[next++]!);
+      while (next < bodies.length) {
+        // Not `accepted += await …`: that reads `accepted` before the await and loses the
+        // other senders' additions.
+        const n = await postBatch(base, bodies[next++]!);
+        accepted += n;
+      }
     }),
   );
   return { accepted, rate: accepted / ((performance.now() - started) / 1000) };
