@@ -33,7 +33,7 @@ export const CATALOGUE: KpiInfo[] = [
   k('order_to_paid_rate', '下单→支付', 'Order → paid', 'percent', 'up', true),
   { ...k('paid_conversion', '支付转化率', 'Paid conversion', 'percent', 'up', true), target: 0.052 },
   { ...k('churn_rate', '流失率', 'Churn rate', 'percent', 'down', true, CHANNEL), target: 0.15 },
-  k('push_over_cap_share', '超频触达占比', 'Over-cap push share', 'percent', 'down', true, CHANNEL),
+  { ...k('push_over_cap_share', '超频触达占比', 'Over-cap push share', 'percent', 'down', true, CHANNEL), target: 0.05 },
   k('activity_participation_rate', '活动参与率', 'Activity participation', 'percent', 'up', true),
   k('service_frt_p50', '首次响应 P50', 'First response p50', 'ms', 'down', false),
   k('service_frt_p90', '首次响应 P90', 'First response p90', 'ms', 'down', false),

@@ -172,7 +172,8 @@ export const KPIS: readonly KpiDef[] = [
       zh: '当天推送次数超过上限（PULSE_PUSH_CAP_PER_DAY，默认每天 3 次）的成员 ÷ 当天收到推送的成员。推送次数按成员跨渠道累计；超频成员计入使其越过上限的那次推送的渠道（仅按天）',
       en: 'Members pushed more often than the daily cap (PULSE_PUSH_CAP_PER_DAY, default 3) ÷ members pushed that day. Pushes count per member across channels; an over-cap member counts in the channel of the push that crossed the cap (day only)',
     },
-    group: 'retention', unit: 'percent', good: 'down',
+    // Target: at most 5% of the day's pushed members over the cap (the shipped alert's threshold).
+    group: 'retention', unit: 'percent', good: 'down', target: 0.05,
     formula: { kind: 'ratio', num: { distinct: 'push_over_cap' }, den: { distinct: 'push_reached' } },
     // A member crosses the cap once a day, so a minute's or an hour's share compares
     // crossings in that hour with members pushed in that hour: meaningless.
