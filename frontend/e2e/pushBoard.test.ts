@@ -87,6 +87,8 @@ describe('wall: push board with push fatigue (Chromium, 1920×1080)', () => {
     expect(Object.keys(tiles)).toEqual(board.tiles);
     expect((await wall.page.textContent(`[data-kpi="${KPI}"] h2`))?.trim()).toBe('超频触达占比');
     expect(await wall.page.locator(`[data-kpi="${KPI}"][data-stale="true"]`).count()).toBe(0);
+    // A less-is-better target is a ceiling: 50% against 5% is "超出 900%", not "达成 1,000%".
+    expect((await wall.page.innerText(`[data-kpi="${KPI}"] [data-testid="kpi-target"]`)).replace(/\s+/g, ' ').trim()).toBe('上限 5.0% 超出 900.0%');
     await wall.page.waitForTimeout(1_500); // let the charts settle
     await screenshot(wall.page, 'wall-push-1080p.png'); // before the layout checks: a failure is then visible
     expect(await overflowing(wall.page)).toEqual([]);
