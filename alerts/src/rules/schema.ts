@@ -187,6 +187,23 @@ export interface ShapeIssue {
   message: string;
 }
 
+/** The fields every rule kind shares, normalised; `pendingFor` defaults per kind. */
+function commonOf(r: z.output<z.ZodObject<typeof common>>, file: string, defaultPendingFor: number): RuleCommon {
+  return {
+    id: r.id,
+    name: r.name,
+    group: r.group ?? r.id,
+    notify: r.notify,
+    silenceWindows: r.silence_windows,
+    pendingFor: r.pending_for ?? defaultPendingFor,
+    keepFiringForMs: r.keep_firing_for,
+    cooldownMs: r.cooldown,
+    flapping: { maxFlips: r.flapping.max_flips, withinMs: r.flapping.within },
+    ...(r.values ? { values: r.values } : {}),
+    file,
+  };
+}
+
 const DEFAULT_FIRE = 0.15;
 const DEFAULT_CLEAR = 0.1;
 
@@ -210,17 +227,7 @@ export function normaliseChange(r: z.output<typeof changeRuleSchema>, file: stri
   }
   const rule: ChangeRule = {
     kind: 'change',
-    id: r.id,
-    name: r.name,
-    group: r.group ?? r.id,
-    notify: r.notify,
-    silenceWindows: r.silence_windows,
-    pendingFor: r.pending_for ?? 2,
-    keepFiringForMs: r.keep_firing_for,
-    cooldownMs: r.cooldown,
-    flapping: { maxFlips: r.flapping.max_flips, withinMs: r.flapping.within },
-    ...(r.values ? { values: r.values } : {}),
-    file,
+    ...commonOf(r, file, 2),
     kpi: r.kpi,
     ...(r.by ? { by: r.by } : {}),
     windowMs: r.window,
@@ -242,18 +249,8 @@ export function normaliseTarget(r: z.output<typeof targetRuleSchema>, file: stri
   if (r.values && !r.by) issues.push({ path: ['values'], message: '`values` needs `by`' });
   const rule: TargetRule = {
     kind: 'target',
-    id: r.id,
-    name: r.name,
-    group: r.group ?? r.id,
-    notify: r.notify,
-    silenceWindows: r.silence_windows,
     // `for` already demands the miss to persist: fire on the first evaluation that sees it.
-    pendingFor: r.pending_for ?? 1,
-    keepFiringForMs: r.keep_firing_for,
-    cooldownMs: r.cooldown,
-    flapping: { maxFlips: r.flapping.max_flips, withinMs: r.flapping.within },
-    ...(r.values ? { values: r.values } : {}),
-    file,
+    ...commonOf(r, file, 1),
     kpi: r.kpi,
     ...(r.by ? { by: r.by } : {}),
     windowMs: r.window,
@@ -268,18 +265,8 @@ export function normaliseTarget(r: z.output<typeof targetRuleSchema>, file: stri
 export function normaliseDeadman(r: z.output<typeof deadmanRuleSchema>, file: string): DeadmanRule {
   return {
     kind: 'deadman',
-    id: r.id,
-    name: r.name,
-    group: r.group ?? r.id,
-    notify: r.notify,
-    silenceWindows: r.silence_windows,
     // `after` is already the waiting time: fire on the first evaluation past it.
-    pendingFor: r.pending_for ?? 1,
-    keepFiringForMs: r.keep_firing_for,
-    cooldownMs: r.cooldown,
-    flapping: { maxFlips: r.flapping.max_flips, withinMs: r.flapping.within },
-    ...(r.values ? { values: r.values } : {}),
-    file,
+    ...commonOf(r, file, 1),
     by: r.by,
     afterMs: r.after,
   };
