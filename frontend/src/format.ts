@@ -6,6 +6,8 @@
  * K / M / B and ms / s / min / h instead. A missing value (null, NaN) shows as an em dash.
  */
 import type { KpiUnit } from '../../backend/src/catalogue/kpis';
+// One 万 / 亿 rule for the wall and the weekly report (backend catalogue).
+import { round, stepped } from '../../backend/src/catalogue/magnitude';
 
 export type Lang = 'zh' | 'en';
 
@@ -27,49 +29,6 @@ function isMissing(v: number | null | undefined): v is null | undefined {
   return v === null || v === undefined || !Number.isFinite(v);
 }
 
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
-}
-
-interface Step {
-  /** Lower bound of this step (absolute value), in the input's unit. */
-  min: number;
-  divisor: number;
-  digits: number;
-  suffix: string;
-}
-
-/**
- * Picks the largest step whose bound |v| reaches — *after rounding*, so ¥9,999.996 never
- * shows as "¥10,000.00" but as "¥1.0万", and 9999.96万 as "1.00亿".
- */
-function stepped(abs: number, steps: readonly Step[], small: (abs: number) => string): { number: string; suffix: string } {
-  let chosen = -1;
-  for (let i = 0; i < steps.length; i++) if (abs >= steps[i]!.min) chosen = i;
-  const next = steps[chosen + 1];
-  if (next) {
-    const cur = steps[chosen];
-    const shown = cur ? round(abs / cur.divisor, cur.digits) * cur.divisor : Number(small(abs).replace(/,/g, ''));
-    if (shown >= next.min) chosen++;
-  }
-  const s = steps[chosen];
-  if (!s) return { number: small(abs), suffix: '' };
-  // Three significant figures for the two-decimal steps: 1.23亿 but 12.3亿 / 123.5M, not 123.46M.
-  const digits = s.digits === 2 && round(abs / s.divisor, 2) >= 10 ? 1 : s.digits;
-  return { number: (abs / s.divisor).toFixed(digits), suffix: s.suffix };
-}
-
-const ZH_STEPS: readonly Step[] = [
-  { min: 1e4, divisor: 1e4, digits: 1, suffix: '万' },
-  { min: 1e8, divisor: 1e8, digits: 2, suffix: '亿' },
-];
-const EN_STEPS: readonly Step[] = [
-  { min: 1e4, divisor: 1e3, digits: 1, suffix: 'K' },
-  { min: 1e6, divisor: 1e6, digits: 2, suffix: 'M' },
-  { min: 1e9, divisor: 1e9, digits: 2, suffix: 'B' },
-];
-
 function sign(v: number): string {
   return v < 0 ? MINUS : '';
 }
@@ -79,7 +38,7 @@ export function countParts(v: number | null | undefined, lang: Lang = 'zh'): Val
   if (isMissing(v)) return { prefix: '', number: MISSING, suffix: '' };
   const abs = Math.abs(v);
   const small = (a: number) => (Number.isInteger(a) ? grouping.format(a) : a < 100 ? a.toFixed(1) : grouping.format(Math.round(a)));
-  const { number, suffix } = stepped(abs, lang === 'zh' ? ZH_STEPS : EN_STEPS, small);
+  const { number, suffix } = stepped(abs, lang, small);
   return { prefix: sign(v), number, suffix };
 }
 
@@ -90,7 +49,7 @@ export function countParts(v: number | null | undefined, lang: Lang = 'zh'): Val
 export function moneyParts(fen: number | null | undefined, lang: Lang = 'zh'): ValueParts {
   if (isMissing(fen)) return { prefix: '', number: MISSING, suffix: '' };
   const yuan = Math.abs(fen) / 100;
-  const { number, suffix } = stepped(yuan, lang === 'zh' ? ZH_STEPS : EN_STEPS, (a) => grouping2.format(a));
+  const { number, suffix } = stepped(yuan, lang, (a) => grouping2.format(a));
   return { prefix: `${sign(fen)}¥`, number, suffix };
 }
 

@@ -1,11 +1,12 @@
 /**
- * Numbers in report findings and the DingTalk text, by the wall's conventions
- * (frontend/src/format.ts, which the backend cannot import across packages): money is fen
+ * Numbers in report findings and the DingTalk text, by the wall's conventions (the 万 / 亿
+ * steps are shared with the wall through catalogue/magnitude.ts): money is fen
  * shown as ¥ with 万 / 亿 (en: K / M / B), percent values are fractions shown with one
  * decimal, negative numbers and changes carry a real minus sign (U+2212) so they line up
  * with '+'.
  */
 import type { KpiUnit, Label } from '../catalogue/kpis.js';
+import { round, stepped as steppedParts } from '../catalogue/magnitude.js';
 
 export type Lang = keyof Label;
 export type ReportUnit = KpiUnit | 'hours';
@@ -17,41 +18,12 @@ const grouping0 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const grouping2 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 const missing = (v: number | null | undefined): v is null | undefined => v === null || v === undefined || !Number.isFinite(v);
-const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
 const sign = (v: number) => (v < 0 ? MINUS : '');
-
-interface Step {
-  min: number;
-  divisor: number;
-  digits: number;
-  suffix: string;
-}
-const ZH: readonly Step[] = [
-  { min: 1e4, divisor: 1e4, digits: 1, suffix: '万' },
-  { min: 1e8, divisor: 1e8, digits: 2, suffix: '亿' },
-];
-const EN: readonly Step[] = [
-  { min: 1e4, divisor: 1e3, digits: 1, suffix: 'K' },
-  { min: 1e6, divisor: 1e6, digits: 2, suffix: 'M' },
-  { min: 1e9, divisor: 1e9, digits: 2, suffix: 'B' },
-];
-
-/** The largest step |v| reaches after rounding (9,999.96 → 1.0万, never 10,000.0). */
-function stepped(abs: number, lang: Lang, small: (a: number) => string): string {
-  const steps = lang === 'zh' ? ZH : EN;
-  let chosen = -1;
-  for (let i = 0; i < steps.length; i++) if (abs >= steps[i]!.min) chosen = i;
-  const next = steps[chosen + 1];
-  if (next) {
-    const cur = steps[chosen];
-    const shown = cur ? round(abs / cur.divisor, cur.digits) * cur.divisor : Number(small(abs).replace(/,/g, ''));
-    if (shown >= next.min) chosen++;
-  }
-  const s = steps[chosen];
-  if (!s) return small(abs);
-  const digits = s.digits === 2 && round(abs / s.divisor, 2) >= 10 ? 1 : s.digits;
-  return `${(abs / s.divisor).toFixed(digits)}${s.suffix}`;
-}
+/** 1.2万 as one string (the wall sets number and suffix apart; a message does not). */
+const stepped = (abs: number, lang: Lang, small: (a: number) => string) => {
+  const p = steppedParts(abs, lang, small);
+  return `${p.number}${p.suffix}`;
+};
 
 export function formatCount(v: number | null | undefined, lang: Lang = 'zh'): string {
   if (missing(v)) return MISSING;
