@@ -12,25 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { FakeDingTalkRobot } from '../../alerts/test/fakes/dingtalkRobot';
-import { eventually, getJson, launchChromium, postEvents, screenshot, startBackend, type Backend, type PulseEvent } from './harness';
+import { eventually, getJson, launchChromium, postEvents, screenshot, startBackend, type Backend, type PulseEvent, membersDropRules } from './harness';
 
 const SECRET = 'SECtest-alert-center-secret';
-const RULES = `
-rules:
-  - id: members_drop_center
-    name: 新增成员骤降（分渠道）
-    group: e2e
-    kpi: new_members
-    by: channel
-    window: 1m
-    baseline: { type: previous_window }
-    thresholds: { fire: 0.15, clear: 0.10, critical: 0.5 }
-    direction: down
-    min_sample: 10
-    pending_for: 1
-    cooldown: 0s
-    notify: [dingtalk]
-`;
+const RULES = membersDropRules('members_drop_center', { group: 'e2e' });
 
 interface SilenceList {
   silences: { id: string; matchers: Record<string, string>; by: string; reason: string; until: number; endedAt?: number }[];

@@ -13,25 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { LiveSnapshot } from '../../backend/src/live/contract';
-import { eventually, getJson, launchChromium, postEvents, screenshot, startBackend, type Backend, type PulseEvent } from './harness';
+import { eventually, getJson, launchChromium, postEvents, screenshot, startBackend, type Backend, type PulseEvent, membersDropRules } from './harness';
 import { openWall, waitConnected } from './wall-helpers';
 
-const RULES = `
-rules:
-  - id: members_drop_e2e
-    name: 新增成员骤降（分渠道）
-    group: e2e
-    kpi: new_members
-    by: channel
-    window: 1m
-    baseline: { type: previous_window }
-    thresholds: { fire: 0.15, clear: 0.10, critical: 0.5 }
-    direction: down
-    min_sample: 10
-    pending_for: 1
-    cooldown: 0s
-    notify: [dingtalk]
-`;
+const RULES = membersDropRules('members_drop_e2e', { group: 'e2e' });
 
 const tickerRows = (page: Page) =>
   page.$$eval('[data-testid="alert-ticker"] [data-alert-key]', (els) =>

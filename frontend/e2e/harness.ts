@@ -259,3 +259,29 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
     await sleep(intervalMs);
   }
 }
+
+/**
+ * The alert rule the Chromium tests fire within seconds: new members per channel, a
+ * 1-minute window against the minute before (环比), down 15% fires, 50% is critical.
+ * `extra` lines are added to the rule as written (YAML, four-space indent).
+ */
+export function membersDropRules(id: string, opts: { name?: string; group?: string; extra?: string[] } = {}): string {
+  return [
+    'rules:',
+    `  - id: ${id}`,
+    `    name: ${opts.name ?? '新增成员骤降（分渠道）'}`,
+    ...(opts.group ? [`    group: ${opts.group}`] : []),
+    '    kpi: new_members',
+    '    by: channel',
+    '    window: 1m',
+    '    baseline: { type: previous_window }',
+    '    thresholds: { fire: 0.15, clear: 0.10, critical: 0.5 }',
+    '    direction: down',
+    '    min_sample: 10',
+    '    pending_for: 1',
+    '    cooldown: 0s',
+    ...(opts.extra ?? []),
+    '    notify: [dingtalk]',
+    '',
+  ].join('\n');
+}

@@ -17,29 +17,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { ARTIFACTS_DIR, launchChromium, postEvents, startBackend, type Backend, type PulseEvent } from './harness';
+import { ARTIFACTS_DIR, launchChromium, postEvents, startBackend, type Backend, type PulseEvent, membersDropRules } from './harness';
 import { admin, heapAfterGc, MB, openWall, SimFeed, waitConnected } from './wall-helpers';
 
 const SECONDS = Math.max(20, Number(process.env.PULSE_HEAP_TEST_SECONDS ?? 150));
 const MINUTE = 60_000;
 const CHANNELS = ['wecom', 'wechat_group', 'miniprogram', 'douyin', 'sms', 'app_push', 'store_qr'];
 
-const RULES = `
-rules:
-  - id: members_drop_heap
-    name: 新增成员骤降（分渠道）
-    kpi: new_members
-    by: channel
-    window: 1m
-    baseline: { type: previous_window }
-    thresholds: { fire: 0.15, clear: 0.10, critical: 0.5 }
-    direction: down
-    min_sample: 10
-    pending_for: 1
-    cooldown: 0s
-    flapping: { max_flips: 100, within: 1h }
-    notify: [dingtalk]
-`;
+const RULES = membersDropRules('members_drop_heap', { extra: ['    flapping: { max_flips: 100, within: 1h }'] });
 
 interface DomCounters {
   documents: number;

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { formatKpi } from '../src/format';
-import { eventually, getJson, launchChromium, postEvents, screenshot, startBackend, type Backend, type PulseEvent } from './harness';
+import { eventually, getJson, launchChromium, postEvents, screenshot, startBackend, type Backend, type PulseEvent, membersDropRules } from './harness';
 
 const MIN = 60_000;
 const H = 3_600_000;
@@ -27,22 +27,7 @@ interface Answer {
   series: { tags: Record<string, string>; points: [number, number | null][] }[];
 }
 
-const RULES = `
-rules:
-  - id: joins_drop_trends
-    name: 新增成员骤降（趋势页测试）
-    group: e2e
-    kpi: new_members
-    by: channel
-    window: 1m
-    baseline: { type: previous_window }
-    thresholds: { fire: 0.15, clear: 0.10, critical: 0.5 }
-    direction: down
-    min_sample: 10
-    pending_for: 1
-    cooldown: 0s
-    notify: [dingtalk]
-`;
+const RULES = membersDropRules('joins_drop_trends', { name: '新增成员骤降（趋势页测试）', group: 'e2e' });
 
 /** Beijing wall-clock `YYYY-MM-DDTHH:mm` (what the datetime-local inputs must show). */
 function beijingInput(ts: number): string {
