@@ -41,6 +41,7 @@ COPY --from=build /app/node_modules node_modules/
 COPY --from=build /app/alerts/package.json alerts/
 COPY --from=build /app/alerts/dist alerts/dist/
 COPY --from=build /app/alerts/rules alerts/rules/
+COPY --from=build /app/alerts/calendar alerts/calendar/
 COPY --from=build /app/backend/package.json backend/
 COPY --from=build /app/backend/dist backend/dist/
 COPY --from=build /app/frontend/dist frontend/dist/
