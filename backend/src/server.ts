@@ -139,6 +139,7 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
 
   const policy: AccessPolicy = {
     ingest: new TokenSet(config.ingestKeys),
+    ...(config.publicIngest.keys.length ? { publicIngest: new TokenSet(config.publicIngest.keys) } : {}),
     read: config.readToken === null ? null : new TokenSet([config.readToken]),
     admin: config.adminToken === null ? null : new TokenSet([config.adminToken]),
     displays,
@@ -221,8 +222,11 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
     alerts: liveAlerts.list,
   });
 
+  const perIp = new EventRateLimiter(config.publicIngest.perIp.perSecond, config.publicIngest.perIp.burst);
   const app = createApp({
     policy,
+    publicKeys: { corsOrigins: config.http.corsOrigins, miniProgramAppIds: config.publicIngest.miniProgramAppIds, perIp },
+    trustProxy: config.http.trustProxy,
     ingest,
     limiter: new EventRateLimiter(config.ingestRate.perSecond, config.ingestRate.burst),
     series,
@@ -299,7 +303,10 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
   // Armed after start-up; a run missed while the server was down is made up in the background.
   const schedule = config.reports.cron ? new WeeklyReportSchedule({ cron: config.reports.cron, timezone: config.timezone, service: reportService, logger }) : null;
   schedule?.start().catch((err: unknown) => logger.error({ err }, 'weekly report schedule failed to start'));
-  const sweep = setInterval(() => dedup.sweep(Date.now()), 10_000);
+  const sweep = setInterval(() => {
+    dedup.sweep(Date.now());
+    perIp.sweep(Date.now());
+  }, 10_000);
   sweep.unref();
 
   const port = (http.address() as AddressInfo).port;

@@ -74,7 +74,7 @@ describe('security settings', () => {
 
   it('CORS origins must be exact origins; timeouts are bounded and consistent', () => {
     const ok = { ...base, PULSE_INGEST_KEYS: 'k'.repeat(16), PULSE_READ_TOKEN: 'r'.repeat(16) };
-    expect(loadConfig(ok).http).toEqual({ headersTimeoutMs: 15_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 65_000, corsOrigins: [] });
+    expect(loadConfig(ok).http).toEqual({ headersTimeoutMs: 15_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 65_000, corsOrigins: [], trustProxy: null });
     expect(loadConfig({ ...ok, PULSE_CORS_ORIGINS: 'https://bi.example.com, http://10.0.0.5:3000' }).http.corsOrigins).toEqual(['https://bi.example.com', 'http://10.0.0.5:3000']);
     for (const bad of ['https://bi.example.com/', '*', 'bi.example.com', 'https://bi.example.com/path']) {
       expect(problems({ ...ok, PULSE_CORS_ORIGINS: bad })[0], bad).toMatch(/^PULSE_CORS_ORIGINS: must be an exact origin/);

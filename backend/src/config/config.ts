@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { HASHED_TOKEN } from '../http/auth.js';
+import { MINIPROGRAM_APPID, trustProxyProblem } from '../ingest/publicScope.js';
 import { DEFAULT_WEEKLY_CRON, cronProblem } from '../reports/schedule.js';
 
 const onOff = z.enum(['on', 'off']);
@@ -78,6 +79,15 @@ const EnvSchema = z.object({
   WECOM_WEBHOOK: z.url({ protocol: /^https?$/, error: 'must be the WeCom robot webhook URL' }).optional(),
   WECOM_MENTIONED_MOBILES: z.string().min(1).optional(),
   PULSE_CORS_ORIGINS: list.pipe(z.array(origin)).optional(),
+  // Browser / mini-program keys (ingest/publicScope.ts): limited types, checked origin, per-IP rate.
+  PULSE_PUBLIC_INGEST_KEYS: list.pipe(z.array(secret)).optional(),
+  PULSE_PUBLIC_RATE_PER_IP: int(1, 1_000_000).default(20),
+  PULSE_PUBLIC_BURST_PER_IP: int(1, 10_000_000).default(200),
+  PULSE_MINIPROGRAM_APPIDS: list.pipe(z.array(z.string().regex(MINIPROGRAM_APPID, 'must be a mini-program AppID: wx followed by 16 hex digits (小程序后台 → 开发管理 → 开发设置)'))).optional(),
+  PULSE_TRUST_PROXY: z.string().trim().superRefine((v, ctx) => {
+    const problem = trustProxyProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).optional(),
   PULSE_HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(15_000),
   PULSE_HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
   PULSE_HTTP_KEEPALIVE_TIMEOUT_MS: int(100, 600_000).default(65_000),
@@ -118,6 +128,16 @@ export interface Config {
     | { kind: 'duckdb'; file: string }
     | { kind: 'influx'; url: string; db: string; token?: string; user?: string; password?: string; timeoutMs: number };
   ingestKeys: string[];
+  /**
+   * Public (browser / mini-program) ingest keys: they sit in page source, so they may send
+   * only browser-originated types, only from the configured origins / mini-programs, and
+   * at a per-IP rate (ingest/publicScope.ts).
+   */
+  publicIngest: {
+    keys: string[];
+    perIp: { perSecond: number; burst: number };
+    miniProgramAppIds: string[];
+  };
   /** null: read routes are open (demo bound to loopback only). */
   readToken: string | null;
   /** null: admin routes are disabled. */
@@ -158,6 +178,8 @@ export interface Config {
     keepAliveTimeoutMs: number;
     /** Exact origins allowed to call the API from a browser; empty: CORS off. */
     corsOrigins: string[];
+    /** Express `trust proxy` (hop count or proxy addresses) so req.ip is the client's; null: off. */
+    trustProxy: number | string[] | null;
   };
   /** Weekly report (数据周报). */
   reports: {
@@ -192,6 +214,13 @@ function readConfigFile(file: string): Record<string, unknown> {
   }
   // Numbers / booleans in YAML become strings so the same coercion rules apply as for env.
   return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : String(v)]));
+}
+
+/** `PULSE_TRUST_PROXY`: off, a hop count, or proxy addresses / subnets (validated by trustProxyProblem). */
+function parseTrustProxy(v: string | undefined): number | string[] | null {
+  if (v === undefined || v === 'off') return null;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 const newSecret = () => randomBytes(18).toString('base64url');
@@ -252,6 +281,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.PULSE_HTTP_HEADERS_TIMEOUT_MS > e.PULSE_HTTP_REQUEST_TIMEOUT_MS) {
     problems.push('PULSE_HTTP_HEADERS_TIMEOUT_MS: must not exceed PULSE_HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
   }
+  const publicKeys = e.PULSE_PUBLIC_INGEST_KEYS ?? [];
+  const both = publicKeys.filter((k) => e.PULSE_INGEST_KEYS?.includes(k));
+  if (both.length) problems.push('PULSE_PUBLIC_INGEST_KEYS: a key cannot be both public and secret (it is also in PULSE_INGEST_KEYS); give browsers their own key');
+  if (publicKeys.length && !e.PULSE_CORS_ORIGINS?.length && !e.PULSE_MINIPROGRAM_APPIDS?.length) {
+    problems.push('PULSE_PUBLIC_INGEST_KEYS: public keys are accepted only from the pages in PULSE_CORS_ORIGINS or the mini-programs in PULSE_MINIPROGRAM_APPIDS; set at least one of them');
+  }
+  if (e.PULSE_PUBLIC_BURST_PER_IP < e.PULSE_PUBLIC_RATE_PER_IP) problems.push('PULSE_PUBLIC_BURST_PER_IP: must be at least PULSE_PUBLIC_RATE_PER_IP (one second\'s worth)');
   const reportCron = e.PULSE_WEEKLY_REPORT_CRON === 'off' ? null : e.PULSE_WEEKLY_REPORT_CRON;
   const cronIssue = reportCron === null ? null : cronProblem(reportCron, e.PULSE_TIMEZONE);
   if (cronIssue) problems.push(`PULSE_WEEKLY_REPORT_CRON: ${cronIssue}, or off for no schedule (got ${JSON.stringify(reportCron)})`);
@@ -269,6 +305,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo,
     store,
     ingestKeys: e.PULSE_INGEST_KEYS?.length ? e.PULSE_INGEST_KEYS : [newSecret()],
+    publicIngest: {
+      keys: publicKeys,
+      perIp: { perSecond: e.PULSE_PUBLIC_RATE_PER_IP, burst: e.PULSE_PUBLIC_BURST_PER_IP },
+      miniProgramAppIds: e.PULSE_MINIPROGRAM_APPIDS ?? [],
+    },
     readToken: readOpen ? null : (e.PULSE_READ_TOKEN ?? newSecret()),
     adminToken: e.PULSE_ADMIN_TOKEN ?? (demo ? newSecret() : null),
     generated,
@@ -305,6 +346,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: e.PULSE_HTTP_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: e.PULSE_HTTP_KEEPALIVE_TIMEOUT_MS,
       corsOrigins: e.PULSE_CORS_ORIGINS ?? [],
+      trustProxy: parseTrustProxy(e.PULSE_TRUST_PROXY),
     },
     durability: {
       journal: e.PULSE_JOURNAL === 'on',

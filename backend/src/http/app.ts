@@ -16,7 +16,7 @@ import type { PulseMetrics } from '../observability/metrics.js';
 import { QueryError, type SeriesService } from '../query/series.js';
 import type { MetricStore } from '../store/port.js';
 import { REVOKED_MESSAGE, bearerToken, requireScope, sessionInfo, type AccessPolicy } from './auth.js';
-import { ingestRouter } from './ingestRoute.js';
+import { ingestRouter, type IngestRouteOptions } from './ingestRoute.js';
 import { securityMiddleware, type SecurityOptions } from './security.js';
 
 export interface SimulatorControl {
@@ -50,6 +50,10 @@ export interface AppDeps {
   routers?: Router[];
   /** Headers, CORS and URL bound; default: plain http, CORS off. */
   security?: SecurityOptions;
+  /** Public (browser / mini-program) ingest keys' origins and per-IP limiter. */
+  publicKeys?: IngestRouteOptions['publicKeys'];
+  /** Express `trust proxy`, so req.ip is the client behind a reverse proxy; default off. */
+  trustProxy?: number | string[] | null;
 }
 
 const SERIES_PARAMS = new Set(['kpi', 'from', 'to', 'step', 'by', 'token', ...DIMENSIONS]);
@@ -58,6 +62,7 @@ export function createApp(d: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  if (d.trustProxy !== undefined && d.trustProxy !== null) app.set('trust proxy', d.trustProxy);
   app.use(securityMiddleware(d.security ?? { https: false, corsOrigins: [] }));
 
   app.get('/healthz', (_req, res) => {
@@ -78,7 +83,7 @@ export function createApp(d: AppDeps): Express {
     res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
   });
 
-  app.use(ingestRouter({ policy: d.policy, ingest: d.ingest, limiter: d.limiter, onRequestRejected: d.metrics.httpRejected }));
+  app.use(ingestRouter({ policy: d.policy, ingest: d.ingest, limiter: d.limiter, publicKeys: d.publicKeys, onRequestRejected: d.metrics.httpRejected }));
 
   // Sign-in: what the presented token may do. Never echoes the token.
   app.get('/api/v1/session', (req, res) => {

@@ -45,6 +45,8 @@ export interface DisplayTokens {
 
 export interface AccessPolicy {
   ingest: TokenSet;
+  /** Public (browser / mini-program) ingest keys: a narrower ingest scope (ingest/publicScope.ts). */
+  publicIngest?: TokenSet;
   /** null: reading is open (loopback demo). */
   read: TokenSet | null;
   /** null: admin routes are disabled. */

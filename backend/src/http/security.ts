@@ -77,6 +77,8 @@ export function securityMiddleware(o: SecurityOptions): RequestHandler[] {
         origin: (origin, cb) => cb(null, origin !== undefined && allowed.has(origin) ? origin : false),
         methods: ['GET', 'POST', 'DELETE'],
         allowedHeaders: ['Authorization', 'Content-Type'],
+        // The tracking SDK honours a 429's Retry-After; a browser hides it unless exposed.
+        exposedHeaders: ['Retry-After'],
         // Tokens travel in Authorization, never in cookies: no credentialed CORS.
         credentials: false,
         maxAge: 600,

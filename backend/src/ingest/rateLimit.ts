@@ -23,4 +23,17 @@ export class EventRateLimiter {
     }
     return Math.max(1, Math.ceil((n - b.tokens) / this.perSecond));
   }
+
+  /**
+   * Forgets keys whose bucket has refilled (a forgotten key starts full, so nothing changes
+   * for it). Keeps a per-IP limiter's memory bounded by the clients of the last refill time.
+   */
+  sweep(now: number): void {
+    const refillMs = (this.burst / this.perSecond) * 1000;
+    for (const [key, b] of this.buckets) if (now - b.at >= refillMs) this.buckets.delete(key);
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
 }

@@ -10,6 +10,12 @@ import type { MemberHasher } from './memberHash.js';
 import type { IdDeduplicator } from './dedup.js';
 import { EventSchema, describeIssues } from './schema.js';
 import type { TagGuard } from './tagGuard.js';
+import type { EventType } from '../catalogue/events.js';
+
+/** What the presenting key may send; a refused type is rejected per event, with the reason. */
+export interface IngestScope {
+  typeProblem(type: EventType): string | null;
+}
 
 export interface Rejection {
   index: number;
@@ -22,7 +28,8 @@ export interface IngestResult {
   rejected: Rejection[];
 }
 
-export type RejectReason = 'parse' | 'invalid' | 'too_late' | 'future';
+/** `scope`: a type the key may not send (a public key's order.paid). */
+export type RejectReason = 'parse' | 'invalid' | 'too_late' | 'future' | 'scope';
 
 export interface IngestMetrics {
   accepted(n: number): void;
@@ -65,8 +72,9 @@ export class IngestService {
   /**
    * @param items parsed JSON values, `undefined` at positions that did not parse
    * @param parseErrors index → reason for those positions
+   * @param scope limits of the presenting key (public keys); none: every type
    */
-  async accept(items: readonly unknown[], parseErrors: ReadonlyMap<number, string> = new Map()): Promise<IngestResult> {
+  async accept(items: readonly unknown[], parseErrors: ReadonlyMap<number, string> = new Map(), scope?: IngestScope): Promise<IngestResult> {
     const now = this.now();
     const result: IngestResult = { accepted: 0, duplicates: 0, rejected: [] };
     const reject = (index: number, reason: RejectReason, error: string) => {
@@ -87,6 +95,11 @@ export class IngestService {
         continue;
       }
       const e = parsed.data;
+      const outOfScope = scope?.typeProblem(e.type);
+      if (outOfScope) {
+        reject(index, 'scope', outOfScope);
+        continue;
+      }
       const ts = e.ts === undefined ? now : typeof e.ts === 'number' ? e.ts : Date.parse(e.ts);
       if (ts < now - latenessMs) {
         reject(index, 'too_late', `ts ${new Date(ts).toISOString()} is older than the lateness window (${latenessMs / 1000} s); events this late are not counted`);

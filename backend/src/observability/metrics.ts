@@ -71,7 +71,7 @@ export function createMetrics(): PulseMetrics {
   const notificationsSent = new Counter({ name: 'pulse_notifications_sent_total', help: 'Notifications confirmed delivered (errcode 0 / 2xx), by notifier', labelNames: ['notifier'], registers: [registry] });
   const deliveryFailures = new Counter({ name: 'pulse_notification_failures_total', help: 'Failed delivery attempts by notifier and DingTalk / WeCom errcode', labelNames: ['notifier', 'code'], registers: [registry] });
   const throttled = new Counter({ name: 'pulse_notifier_throttled_total', help: 'Times a robot answered with its rate-limit code', labelNames: ['notifier'], registers: [registry] });
-  for (const reason of ['parse', 'invalid', 'too_late', 'future'] satisfies RejectReason[]) rejected.inc({ reason }, 0);
+  for (const reason of ['parse', 'invalid', 'too_late', 'future', 'scope'] satisfies RejectReason[]) rejected.inc({ reason }, 0);
   for (const kind of ['counters', 'distinct']) {
     writeErrors.inc({ kind }, 0);
     rowsWritten.inc({ kind }, 0);
