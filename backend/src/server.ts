@@ -15,6 +15,7 @@ import { createAlertSink } from './alerting/sink.js';
 import { loadBoards } from './boards/boards.js';
 import { COUNTERS, DIMENSIONS } from './catalogue/events.js';
 import { KPIS, KPI_BY_ID } from './catalogue/kpis.js';
+import { setChannelNames } from './catalogue/channels.js';
 import { applyTargets, loadTargets } from './catalogue/targets.js';
 import { Collector } from './collector/collector.js';
 import { checkDataDir } from './durability/dataDir.js';
@@ -101,6 +102,8 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
   // Configuration files first: a bad one stops start-up before anything is opened.
   const boards = loadBoards(config.boardsFile);
   const kpis = applyTargets(KPIS, loadTargets(config.targetsFile));
+  // The team's channel names: every channelLabel() caller (wall API, reports, DingTalk) sees them.
+  setChannelNames(config.channelNames);
   const displays = new DisplayStore({ dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
 
   const store = await openStore(config);

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/config.js';
 
@@ -83,5 +86,40 @@ describe('security settings', () => {
       'PULSE_HTTP_HEADERS_TIMEOUT_MS: must not exceed PULSE_HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
     ]);
     expect(problems({ ...ok, PULSE_HTTP_HEADERS_TIMEOUT_MS: '5' })[0]).toMatch(/^PULSE_HTTP_HEADERS_TIMEOUT_MS:/);
+  });
+
+  it('PULSE_CHANNEL_NAMES: id=名称|English list in the environment, a mapping in the config file', () => {
+    expect(loadConfig({}).channelNames).toEqual({});
+    expect(loadConfig({ PULSE_CHANNEL_NAMES: ' taobao=淘宝店|Taobao , live=直播间,' }).channelNames).toEqual({
+      taobao: { zh: '淘宝店', en: 'Taobao' },
+      live: { zh: '直播间', en: '直播间' },
+    });
+    expect(loadConfig({ PULSE_CHANNEL_NAMES: '{"a,b": "甲乙", "c": {"zh": "丙", "en": "C"}}' }).channelNames).toEqual({
+      'a,b': { zh: '甲乙', en: '甲乙' },
+      c: { zh: '丙', en: 'C' },
+    });
+    const dir = mkdtempSync(path.join(tmpdir(), 'pulse-cfg-'));
+    const file = path.join(dir, 'pulse.yaml');
+    writeFileSync(file, 'PULSE_CHANNEL_NAMES:\n  taobao: 淘宝店\n  live: { zh: 直播间, en: Live }\n');
+    expect(loadConfig({ PULSE_CONFIG_FILE: file }).channelNames).toEqual({
+      taobao: { zh: '淘宝店', en: '淘宝店' },
+      live: { zh: '直播间', en: 'Live' },
+    });
+  });
+
+  it('PULSE_CHANNEL_NAMES: a bad entry stops start-up naming the setting and the entry', () => {
+    const p = problems({ PULSE_CHANNEL_NAMES: 'taobao, =空, live=, x=a|b|c, y=' + '长'.repeat(30) + ', taobao=再次' });
+    expect(p).toEqual([
+      'PULSE_CHANNEL_NAMES: "taobao": write id=名称 or id=名称|English',
+      'PULSE_CHANNEL_NAMES: an empty channel id',
+      'PULSE_CHANNEL_NAMES: "live=": a name must not be empty',
+      'PULSE_CHANNEL_NAMES: "x=a|b|c": at most one | (中文名|English)',
+      `PULSE_CHANNEL_NAMES: "y=${'长'.repeat(30)}": a name may be at most 8 Chinese or 16 Latin characters wide (the wall's channel column)`,
+    ]);
+    expect(problems({ PULSE_CHANNEL_NAMES: 'a=八个汉字的名字啊, b=Sixteen letters!, c=Mixed名字 name' })).toEqual([]);
+    expect(problems({ PULSE_CHANNEL_NAMES: 'a=九个汉字的名字啊啊' })).toHaveLength(1);
+    expect(problems({ PULSE_CHANNEL_NAMES: '{"a": 3}' })[0]).toMatch(/^PULSE_CHANNEL_NAMES: "a": /);
+    expect(problems({ PULSE_CHANNEL_NAMES: '{oops' })[0]).toMatch(/^PULSE_CHANNEL_NAMES: not valid JSON/);
+    expect(problems({ PULSE_CHANNEL_NAMES: 'a\tb=x' })[0]).toMatch(/^PULSE_CHANNEL_NAMES: channel id "a\\tb": contains a control character/);
   });
 });

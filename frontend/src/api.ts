@@ -13,6 +13,8 @@ export interface KpiGroup {
 export interface KpiCatalogue {
   groups: KpiGroup[];
   kpis: KpiDef[];
+  /** Channel id → name (built-in and PULSE_CHANNEL_NAMES); absent from an older server. */
+  channels?: Record<string, Label>;
 }
 
 export function tokenFromUrl(search: string): string | undefined {

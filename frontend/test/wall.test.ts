@@ -3,7 +3,8 @@ import { createPinia, setActivePinia } from 'pinia';
 import type { AlertEvent } from '../../alerts/src/contract';
 import type { KpiWindowValue } from '../../backend/src/live/contract';
 import { BUILTIN_BOARDS, normalizeBoards, panelRows, pickBoard, tileRows } from '../src/wall/boards';
-import { channelRows } from '../src/wall/channels';
+import { applyChannelNames, channelLabel, channelRows } from '../src/wall/channels';
+import { channelLabel as catalogueChannelLabel } from '../../backend/src/catalogue/channels';
 import { computeFunnel, funnelWidth } from '../src/wall/funnel';
 import { dataAt, DEFAULT_STALE_AFTER_MS, linkStale, staleAfterFromUrl, staleReason, trackChanges } from '../src/wall/freshness';
 import { alertTone, FLASH_MS, MAX_ACTIVE, moreSevere, useAlertsStore } from '../src/stores/alerts';
@@ -74,19 +75,49 @@ describe('funnel', () => {
 });
 
 describe('channels', () => {
-  it('keeps known channels in a fixed order with Chinese labels, unknown ones after by GMV', () => {
+  it('ranks rows by the GMV bar the panel draws, built-in channels first only on a tie', () => {
     const t = channelRows({
       zeta: { gmv: 500, push_open_rate: null, active_members: 1 },
       sms: { gmv: 100, push_open_rate: 0.1, active_members: 5 },
       wecom: { gmv: 1000, push_open_rate: 0.3, active_members: 9 },
       alpha: { gmv: 50, push_open_rate: null, active_members: 2 },
+      beta: { gmv: 100, push_open_rate: null, active_members: 2 },
     });
-    expect(t.rows.map((r) => r.id)).toEqual(['wecom', 'sms', 'zeta', 'alpha']);
-    expect(t.rows.map((r) => r.label.zh)).toEqual(['企业微信', '短信', 'zeta', 'alpha']);
+    expect(t.rows.map((r) => r.id)).toEqual(['wecom', 'zeta', 'sms', 'beta', 'alpha']);
+    expect(t.rows.map((r) => r.label.zh)).toEqual(['企业微信', 'zeta', '短信', 'beta', 'alpha']);
     expect(t.rows[0]!.bar).toBe(1);
-    expect(t.rows[1]!.bar).toBe(0.1);
-    expect(t.rows[1]!.values).toEqual({ gmv: 100, push_open_rate: 0.1, active_members: 5 });
-    expect(channelRows({ a: {}, b: {}, c: {} }, 2).hidden).toBe(1);
+    expect(t.rows[2]!.bar).toBe(0.1);
+    expect(t.rows[2]!.values).toEqual({ gmv: 100, push_open_rate: 0.1, active_members: 5 });
+    // The note about hidden channels takes one row's place: 2 rows fit → 1 row + the note.
+    expect(channelRows({ a: {}, b: {} }, 2)).toMatchObject({ hidden: 0 });
+    expect(channelRows({ a: {}, b: {}, c: {} }, 2).hidden).toBe(2);
+    expect(channelRows({ a: {}, b: {}, c: {} }, 2).rows.map((r) => r.id)).toEqual(['a']);
+  });
+
+  it("never hides the team's own largest channel behind the seven simulator channels", () => {
+    const sim = ['wecom', 'wechat_group', 'miniprogram', 'douyin', 'sms', 'app_push', 'store_qr'];
+    const by: Record<string, Record<string, number | null>> = Object.fromEntries(sim.map((id, i) => [id, { gmv: 1000 + i }]));
+    by.taobao = { gmv: 9_000_000 };
+    const t = channelRows(by, 7);
+    expect(t.rows[0]!.id).toBe('taobao');
+    expect(t.hidden).toBe(2);
+    expect(t.rows.map((r) => r.id)).toEqual(['taobao', 'store_qr', 'app_push', 'sms', 'douyin', 'miniprogram']);
+  });
+
+  it('names channels as configured (served with the catalogue), raw id as the fallback', () => {
+    try {
+      applyChannelNames({ taobao: { zh: '淘宝店', en: 'Taobao' }, wecom: { zh: '企微', en: 'WeCom' } });
+      expect(channelLabel('taobao')).toEqual({ zh: '淘宝店', en: 'Taobao' });
+      expect(channelLabel('wecom').zh).toBe('企微');
+      expect(channelLabel('sms').zh).toBe('短信');
+      expect(channelLabel('jd')).toEqual({ zh: 'jd', en: 'jd' });
+      // The backend lookup (DingTalk, reports, the shared modules) sees the same names.
+      expect(catalogueChannelLabel('taobao').zh).toBe('淘宝店');
+      expect(channelRows({ taobao: { gmv: 1 } }).rows[0]!.label.zh).toBe('淘宝店');
+    } finally {
+      applyChannelNames({});
+    }
+    expect(channelLabel('taobao').zh).toBe('taobao');
   });
 });
 

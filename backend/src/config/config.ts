@@ -11,6 +11,8 @@ import { z } from 'zod';
 import { HASHED_TOKEN } from '../http/auth.js';
 import { MINIPROGRAM_APPID, trustProxyProblem } from '../ingest/publicScope.js';
 import { DEFAULT_WEEKLY_CRON, cronProblem } from '../reports/schedule.js';
+import type { Label } from '../catalogue/kpis.js';
+import { parseChannelNames } from './channelNames.js';
 
 const onOff = z.enum(['on', 'off']);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -59,6 +61,7 @@ const EnvSchema = z.object({
   PULSE_SALT: z.string().min(16, 'must be at least 16 characters').optional(),
   PULSE_TIMEZONE: z.string().refine(validTimezone, 'not an IANA time zone (e.g. Asia/Shanghai)').default('Asia/Shanghai'),
   PULSE_BUSINESS_NAME: z.string().min(1).max(40).default('私域运营中心'),
+  PULSE_CHANNEL_NAMES: z.string().optional(),
   PULSE_INGEST_RATE: int(1, 10_000_000).default(20_000),
   PULSE_INGEST_BURST: int(1, 100_000_000).default(100_000),
   PULSE_MAX_CHANNELS: int(1, 10_000).default(50),
@@ -152,6 +155,8 @@ export interface Config {
   salt: string | null;
   timezone: string;
   businessName: string;
+  /** PULSE_CHANNEL_NAMES: the team's names for its channel ids (wall, reports, DingTalk). */
+  channelNames: Record<string, Label>;
   ingestRate: { perSecond: number; burst: number };
   limits: { channel: number; community: number; campaign: number };
   /** Pushes a member may get per local day before push_over_cap_share counts them (触达频率上限). */
@@ -212,8 +217,9 @@ function readConfigFile(file: string): Record<string, unknown> {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError([`PULSE_CONFIG_FILE: ${file} must be a YAML mapping of setting names to values`]);
   }
-  // Numbers / booleans in YAML become strings so the same coercion rules apply as for env.
-  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : String(v)]));
+  // Numbers / booleans in YAML become strings so the same coercion rules apply as for env;
+  // a mapping (PULSE_CHANNEL_NAMES) becomes JSON, one of that setting's two spellings.
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v)]));
 }
 
 /** `PULSE_TRUST_PROXY`: off, a hop count, or proxy addresses / subnets (validated by trustProxyProblem). */
@@ -291,6 +297,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const reportCron = e.PULSE_WEEKLY_REPORT_CRON === 'off' ? null : e.PULSE_WEEKLY_REPORT_CRON;
   const cronIssue = reportCron === null ? null : cronProblem(reportCron, e.PULSE_TIMEZONE);
   if (cronIssue) problems.push(`PULSE_WEEKLY_REPORT_CRON: ${cronIssue}, or off for no schedule (got ${JSON.stringify(reportCron)})`);
+  const channelNames = parseChannelNames(e.PULSE_CHANNEL_NAMES ?? '');
+  for (const p of channelNames.problems) problems.push(`PULSE_CHANNEL_NAMES: ${p}`);
   if (problems.length) throw new ConfigError(problems);
 
   const generated = {
@@ -320,6 +328,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     salt: e.PULSE_SALT ?? null,
     timezone: e.PULSE_TIMEZONE,
     businessName: e.PULSE_BUSINESS_NAME,
+    channelNames: channelNames.names,
     ingestRate: { perSecond: e.PULSE_INGEST_RATE, burst: e.PULSE_INGEST_BURST },
     limits: { channel: e.PULSE_MAX_CHANNELS, community: e.PULSE_MAX_COMMUNITIES, campaign: e.PULSE_MAX_CAMPAIGNS },
     pushCapPerDay: e.PULSE_PUSH_CAP_PER_DAY,

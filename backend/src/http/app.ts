@@ -7,6 +7,7 @@ import path from 'node:path';
 import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
 import type { Logger } from 'pino';
 import { GROUPS } from '../catalogue/kpis.js';
+import { channelNames } from '../catalogue/channels.js';
 import type { TargetedKpi } from '../catalogue/targets.js';
 import { DIMENSIONS, type Dimension } from '../catalogue/events.js';
 import type { IngestService } from '../ingest/service.js';
@@ -95,7 +96,7 @@ export function createApp(d: AppDeps): Express {
 
   const read = requireScope(d.policy, 'read');
   app.get('/api/v1/kpis', read, (_req, res) => {
-    res.json({ groups: GROUPS, kpis: d.kpis, dimensions: DIMENSIONS });
+    res.json({ groups: GROUPS, kpis: d.kpis, dimensions: DIMENSIONS, channels: channelNames() });
   });
   app.get('/api/v1/snapshot', read, (_req, res) => {
     res.json(d.snapshots.snapshot());

@@ -7,6 +7,7 @@ import { defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
 import type { KpiDef } from '../../../backend/src/catalogue/kpis';
 import type { KpiCatalogue, KpiGroup } from '../api';
+import { applyChannelNames } from '../wall/channels';
 
 export const useCatalogueStore = defineStore('catalogue', () => {
   const kpis = shallowRef<KpiDef[]>([]);
@@ -17,6 +18,7 @@ export const useCatalogueStore = defineStore('catalogue', () => {
   function setCatalogue(c: KpiCatalogue): void {
     kpis.value = c.kpis;
     groups.value = c.groups;
+    applyChannelNames(c.channels);
   }
 
   function def(id: string): KpiDef | undefined {

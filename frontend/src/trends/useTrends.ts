@@ -18,6 +18,7 @@ import { buildModel, csvColumns, splitValueLabel, type KpiResult, type ModelText
 import { additiveValues, isAdditive, wholeWindowValues, type RangeValues, type SeriesAnswer } from './series';
 import { addKpi, allowedDims, sanitiseKpis, unitsOf } from './selection';
 import { compareShift, parseTrendsQuery, resolveRange, sameQuery, serialiseTrendsQuery, type Dim, type Query, type TrendsState } from './state';
+import { applyChannelNames } from '../wall/channels';
 
 
 const DEFAULT_KPI = 'messages';
@@ -242,6 +243,7 @@ export function useTrends() {
   onMounted(async () => {
     try {
       catalogue.value = await api.get<KpiCatalogue>('/api/v1/kpis');
+      applyChannelNames(catalogue.value.channels);
     } catch (err) {
       error.value = (err as Error).message;
       loading.value = false;
