@@ -24,6 +24,9 @@ import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { resolveSalt } from './config/salt.js';
 import { DisplayStore } from './displays/store.js';
 import { alertRouter } from './http/alertRoutes.js';
+import { feedbackRouter } from './http/feedbackRoutes.js';
+import { FeedbackStore } from './feedback/store.js';
+import { FiringIndex } from './feedback/firingIndex.js';
 import { reportRouter } from './http/reportRoutes.js';
 import { createApp, type SimulatorControl } from './http/app.js';
 import { answerClientErrors } from './http/security.js';
@@ -190,6 +193,9 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
     notify: reportTargets(config.reports.notify, notifiers.map((n) => n.id)),
     logger,
   });
+  // Feedback on firings (有效 / 误报): verdicts in the data dir, each open alert's firing event remembered.
+  const feedback = new FeedbackStore({ dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
+  const firings = new FiringIndex();
   // The wall's ticker: the engine's open alerts with the texts of their latest events.
   const liveAlerts = createLiveAlerts({ active: () => engine.active(), labelOf: (kpi) => KPI_BY_ID.get(kpi)?.label.zh ?? kpi });
   const engine = new AlertEngine({
@@ -198,6 +204,7 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
       store,
       broadcast: (events) => {
         liveAlerts.record(events);
+        firings.record(events);
         live.hub?.broadcast('alert', events);
       },
       logger,
@@ -248,7 +255,8 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
     },
     security: { https: config.alerts.publicUrl?.startsWith('https:') ?? false, corsOrigins: config.http.corsOrigins },
     routers: [
-      alertRouter({ policy, engine, dispatcher, store }),
+      alertRouter({ policy, engine, dispatcher, store, feedback: { forEvent: (id) => feedback.get(id), firingOf: (key) => firings.of(key) } }),
+      feedbackRouter({ policy, store, feedback, ruleIds: () => engine.status().rules.map((r) => r.rule.id) }),
       reportRouter({ policy, service: reportService, reports }),
       displayRouter({
         policy,

@@ -14,6 +14,12 @@ export interface AlertRouteOptions {
   engine: AlertEngine;
   dispatcher: Dispatcher;
   store: MetricStore;
+  /** Verdicts on firings (有效 / 误报), shown on the active list and in history. */
+  feedback?: {
+    forEvent(eventId: string): object | undefined;
+    /** The stored firing event of an open alert. */
+    firingOf(alertKey: string): { eventId: string } | undefined;
+  };
 }
 
 const who = z.string().trim().min(1, 'say who you are (by)').max(64);
@@ -54,7 +60,15 @@ export function alertRouter(o: AlertRouteOptions): Router {
   const json = express.json({ limit: '32kb' });
 
   r.get('/api/v1/alerts', read, (_req, res) => {
-    res.json({ alerts: o.engine.active() });
+    const fb = o.feedback;
+    if (!fb) return void res.json({ alerts: o.engine.active() });
+    res.json({
+      alerts: o.engine.active().map((a) => {
+        const eventId = fb.firingOf(a.alertKey)?.eventId;
+        const feedback = eventId ? fb.forEvent(eventId) : undefined;
+        return { ...a, ...(eventId ? { eventId } : {}), ...(feedback ? { feedback } : {}) };
+      }),
+    });
   });
   r.get('/api/v1/alerts/history', read, async (req: Request, res: Response) => {
     const q = HistoryQuery.safeParse(req.query);
@@ -63,7 +77,9 @@ export function alertRouter(o: AlertRouteOptions): Router {
     const from = q.data.from ?? to - 7 * 86_400_000;
     if (from >= to) return void res.status(400).json({ error: 'from must be before to' });
     const query: AlertQuery = { from, to, ruleId: q.data.rule, kpi: q.data.kpi, state: q.data.state, limit: q.data.limit ?? 500 };
-    res.json({ from, to, events: await o.store.queryAlertEvents(query) });
+    const events = await o.store.queryAlertEvents(query);
+    const fb = o.feedback;
+    res.json({ from, to, events: fb ? events.map((e) => ({ ...e, ...(fb.forEvent(e.id) ? { feedback: fb.forEvent(e.id) } : {}) })) : events });
   });
   r.get('/api/v1/rules', read, (_req, res) => {
     res.json(o.engine.status());

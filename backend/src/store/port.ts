@@ -98,6 +98,8 @@ export interface AlertQuery {
   ruleId?: string;
   kpi?: string;
   state?: string;
+  /** One event by its id (feedback on a firing). */
+  id?: string;
   /** Newest first, at most this many. */
   limit: number;
 }

@@ -277,7 +277,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       return serial('queryAlertEvents', async (c) => {
         const params: Record<string, DuckDBValue> = { from: BigInt(Math.trunc(q.from)), to: BigInt(Math.trunc(q.to)), limit: BigInt(Math.max(1, Math.min(10_000, Math.trunc(q.limit)))) };
         const where = ['ts >= $from', 'ts < $to'];
-        for (const [column, key] of [['rule_id', 'ruleId'], ['kpi', 'kpi'], ['state', 'state']] as const) {
+        for (const [column, key] of [['rule_id', 'ruleId'], ['kpi', 'kpi'], ['state', 'state'], ['id', 'id']] as const) {
           const value = q[key];
           if (value === undefined) continue;
           where.push(`${column} = $${key}`);

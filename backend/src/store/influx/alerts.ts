@@ -52,6 +52,8 @@ export function alertQuery(q: AlertQuery): string {
   if (q.ruleId !== undefined) where.push(`"rule" = ${quoteString(q.ruleId)}`);
   if (q.kpi !== undefined) where.push(`"kpi" = ${quoteString(q.kpi)}`);
   if (q.state !== undefined) where.push(`"state" = ${quoteString(q.state)}`);
+  // The event id is a string field, not a tag: a field filter scans the time range given.
+  if (q.id !== undefined) where.push(`"event_id" = ${quoteString(q.id)}`);
   if (!Number.isInteger(q.limit)) throw new StoreError(`limit must be an integer, got ${q.limit}`, false);
   const limit = Math.max(1, Math.min(10_000, q.limit));
   return `SELECT * FROM "${ALERTS_MEASUREMENT}" WHERE ${where.join(' AND ')} ORDER BY time DESC LIMIT ${limit}`;
