@@ -22,6 +22,7 @@ import { checkDataDir } from './durability/dataDir.js';
 import { openDurability } from './durability/durability.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { resolveSalt } from './config/salt.js';
+import { keepDemoSecrets } from './config/demoSecrets.js';
 import { DisplayStore } from './displays/store.js';
 import { alertRouter } from './http/alertRoutes.js';
 import { feedbackRouter } from './http/feedbackRoutes.js';
@@ -40,7 +41,7 @@ import { IngestService } from './ingest/service.js';
 import { TagGuard } from './ingest/tagGuard.js';
 import { LiveHub, type LiveGrant } from './live/hub.js';
 import { SnapshotService } from './live/snapshot.js';
-import { createLogger } from './observability/logger.js';
+import { HeldLogOutput, createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { SeriesService } from './query/series.js';
 import { ReportDelivery } from './reports/delivery.js';
@@ -96,10 +97,12 @@ async function historyStart(store: MetricStore, now: number): Promise<number> {
   return first ? first.ts : now;
 }
 
-export async function startPulse(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<PulseHandle> {
+export async function startPulse(configured: Config, logger: Logger = createLogger(configured.logLevel)): Promise<PulseHandle> {
   const startedAt = Date.now();
   // A read-only or full data dir stops start-up here, with the cause.
-  checkDataDir(config.dataDir, config.durability.minFreeBytes);
+  checkDataDir(configured.dataDir, configured.durability.minFreeBytes);
+  // Generated demo keys and tokens stay the same across restarts (kept in the data dir).
+  const config = keepDemoSecrets(configured);
   const salt = resolveSalt(config.salt, config.dataDir);
   const metrics = createMetrics();
   // Configuration files first: a bad one stops start-up before anything is opened.
@@ -324,6 +327,12 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
   publicUrl = url;
+  if (notifiers.length && !config.alerts.publicUrl) {
+    logger.warn(
+      { notifiers: notifiers.map((n) => n.id), links: url },
+      `PULSE_PUBLIC_URL is not set: links in DingTalk / WeCom messages will point at this server's own address (${url}), which phones in the group may not reach; set PULSE_PUBLIC_URL to the address people open the wall at`,
+    );
+  }
   let closed = false;
   return {
     url,
@@ -362,8 +371,10 @@ export async function startPulse(config: Config, logger: Logger = createLogger(c
   };
 }
 
-function printBanner(h: PulseHandle): void {
+/** The start-up banner: what the user needs to open the wall and send the first events. */
+export function bannerText(h: Pick<PulseHandle, 'config' | 'url' | 'dispatcher'>): string {
   const c = h.config;
+  const kept = path.join(c.dataDir, 'demo-secrets.json');
   // Configured tokens are never printed (stdout ends up in logs); generated ones must be, once.
   const wall = !c.readToken ? `${h.url}/` : c.generated.readToken ? `${h.url}/?token=${encodeURIComponent(c.readToken)}` : `${h.url}/?token=<read token>`;
   const lines = [
@@ -373,15 +384,24 @@ function printBanner(h: PulseHandle): void {
     `  Store:       ${c.store.kind === 'duckdb' ? `DuckDB ${c.store.file}` : `InfluxDB ${c.store.url} db=${c.store.db}`}`,
     `  Simulator:   ${c.simulator.enabled ? 'on' : 'off'}`,
   ];
-  if (c.generated.ingestKey) lines.push(`  Ingest key:  ${c.ingestKeys[0]}   (generated for this run; set PULSE_INGEST_KEYS to keep one)`);
-  if (c.generated.readToken && c.readToken) lines.push(`  Read token:  ${c.readToken}   (generated; set PULSE_READ_TOKEN)`);
-  if (c.generated.adminToken && c.adminToken) lines.push(`  Admin token: ${c.adminToken}   (generated; set PULSE_ADMIN_TOKEN)`);
+  // Generated secrets are kept in the data dir (config/demoSecrets.ts): the same on every start.
+  if (c.generated.ingestKey) lines.push(`  Ingest key:  ${c.ingestKeys[0]}   (generated once, kept in ${kept})`);
+  if (c.generated.readToken && c.readToken) lines.push(`  Read token:  ${c.readToken}   (generated once, kept in ${kept})`);
+  if (c.generated.adminToken && c.adminToken) lines.push(`  Admin token: ${c.adminToken}   (generated once, kept in ${kept})`);
+  if (c.demo && c.generated.ingestKey) {
+    // Advice that works when followed: production mode needs an ingest key AND a read token.
+    lines.push(`  Production:  PULSE_INGEST_KEYS=<key ≥16 chars> PULSE_READ_TOKEN=<token ≥16 chars> npm start   (demo off, simulator off; README: Configuration)`);
+  }
+  const notifierIds = h.dispatcher.status().map((n) => n.id);
+  if (notifierIds.length && !c.alerts.publicUrl) {
+    lines.push(`  Links:       messages to ${notifierIds.join(', ')} link to ${h.url}: set PULSE_PUBLIC_URL to the address people open the wall at`);
+  }
   lines.push(
     `  Send events: curl -X POST ${h.url}/api/v1/events -H 'Authorization: Bearer ${c.generated.ingestKey ? c.ingestKeys[0] : '<ingest key>'}' \\`,
     `                 -H 'Content-Type: application/json' -d '[{"type":"member.join","channel":"wecom","member":"u1"}]'`,
     '',
   );
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return `${lines.join('\n')}\n`;
 }
 
 export async function main(): Promise<void> {
@@ -395,16 +415,19 @@ export async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  // Log lines written while starting are held and printed before the banner, as one block.
+  const output = new HeldLogOutput();
+  const logger = createLogger(config.logLevel, output);
   let handle: PulseHandle;
   try {
     handle = await startPulse(config, logger);
   } catch (err) {
     logger.fatal({ err }, 'Siyu Pulse could not start');
+    output.release();
     process.stderr.write(`Siyu Pulse could not start: ${(err as Error).message}\n`);
     process.exit(1);
   }
-  printBanner(handle);
+  output.release(bannerText(handle));
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: flushing buckets to the store');
     const force = setTimeout(() => process.exit(1), 10_000);
