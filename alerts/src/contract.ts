@@ -101,6 +101,10 @@ export interface Notification {
   baselineKind: BaselineKind | 'deadman' | 'target' | null;
   change: number | null;
   threshold: number | null;
+  /** Which moves the rule watches (change rules): the threshold reads ±15% only for `both`. */
+  direction?: 'up' | 'down' | 'both';
+  /** A resolution not caused by the data: the rule was deleted or changed while the alert was open. */
+  reason?: 'rule_deleted' | 'rule_changed';
   windowMinutes: number;
   ts: number;
   /** Largest contributors when the swing is in the total (top 3). */

@@ -13,6 +13,7 @@ import { createKpiSource } from './alerting/kpiSource.js';
 import { createLiveAlerts } from './alerting/liveAlerts.js';
 import { createAlertSink } from './alerting/sink.js';
 import { loadBoards } from './boards/boards.js';
+import { channelLabel } from './catalogue/channels.js';
 import { COUNTERS, DIMENSIONS } from './catalogue/events.js';
 import { KPIS, KPI_BY_ID } from './catalogue/kpis.js';
 import { setChannelNames } from './catalogue/channels.js';
@@ -171,6 +172,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     outboxDir: path.join(config.dataDir, 'outbox'),
     notifiers,
     wallUrl: config.alerts.publicUrl ?? undefined,
+    // Messages name channels as the wall does (企业微信, not wecom) and say 演示数据 in the demo.
+    style: { splitName: (dim, value) => (dim === 'channel' ? channelLabel(value).zh : value), demo: config.demo },
     metrics: metrics.delivery,
     logger,
   });
@@ -220,7 +223,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     dataDir: config.dataDir,
     logger,
     linkFor: (kpi, split, from, to) => {
-      const q = new URLSearchParams({ kpi, from: String(from - (to - from) * 3), to: String(to) });
+      // The engine chooses the span (the hour around the swing); the link opens exactly that.
+      const q = new URLSearchParams({ kpi, from: String(from), to: String(to) });
       if (split) q.set(split.dim, split.value);
       return `${linkBase()}/trends?${q}`;
     },

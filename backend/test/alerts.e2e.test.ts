@@ -149,16 +149,23 @@ describe('alerts end to end: simulator swing → engine → DingTalk robot', () 
     const msg = robot.messages[0]!.body;
     expect(msg.msgtype).toBe('markdown');
     const [base, cur] = rates.wecom!;
-    expect(msg.markdown!.title).toBe(`【告警】推送打开率（渠道 wecom）环比下降 ${pct(-change('wecom'))}`);
+    // Channels are named as on the wall.
+    expect(msg.markdown!.title).toBe(`【告警】推送打开率（渠道 企业微信）环比下降 ${pct(-change('wecom'))}`);
     const text = msg.markdown!.text;
     expect(text).toContain(`当前值：${pct(cur)}`);
     expect(text).toContain(`基线：${pct(base)}`);
     expect(text).toContain(`变化：下降 ${pct(-change('wecom'))}（不利）`);
-    expect(text).toContain('阈值：±15%');
-    expect(text).toContain('范围：渠道 wecom');
-    expect(text).not.toContain('app_push');
-    expect(text).not.toContain('sms');
-    expect(text).toMatch(/\[查看趋势\]\(http:\/\/127\.0\.0\.1:\d+\/trends\?kpi=push_open_rate&.*channel=wecom\)/);
+    // The rule watches drops only: its threshold says so.
+    expect(text).toContain('阈值：-15%（下降超过即告警）');
+    expect(text).toContain('范围：渠道 企业微信');
+    expect(text).not.toContain('App推送');
+    expect(text).not.toContain('短信');
+    expect(text).not.toContain('演示数据'); // not the demo
+    // The link opens the hour around the swing (this 10-minute window and before), not 4 hours.
+    const link = /\[查看趋势\]\((http:\/\/127\.0\.0\.1:\d+\/trends\?[^)]+)\)/.exec(text)?.[1];
+    const q = new URL(link!).searchParams;
+    expect([q.get('kpi'), q.get('channel'), Number(q.get('to')) - Number(q.get('from'))]).toEqual(['push_open_rate', 'wecom', 3_600_000]);
+    expect(Number(q.get('to'))).toBe(T0 + 2 * W);
 
     const active = (await pulse.get('/api/v1/alerts')).json as { alerts: { alertKey: string; state: string }[] };
     expect(active.alerts.map((a) => [a.alertKey, a.state])).toEqual([['open_rate_e2e|channel=wecom', 'firing']]);
@@ -172,7 +179,7 @@ describe('alerts end to end: simulator swing → engine → DingTalk robot', () 
     await evaluateAt(3);
     await messagesSettled(2);
     expect(robot.messages).toHaveLength(2);
-    expect(robot.messages[1]!.body.markdown!.title).toMatch(/^【已恢复】推送打开率（渠道 wecom）/);
+    expect(robot.messages[1]!.body.markdown!.title).toMatch(/^【已恢复】推送打开率（渠道 企业微信）/);
     expect(((await pulse.get('/api/v1/alerts')).json as { alerts: unknown[] }).alerts).toEqual([]);
   });
 
@@ -181,7 +188,7 @@ describe('alerts end to end: simulator swing → engine → DingTalk robot', () 
     await evaluateAt(4);
     await messagesSettled(3);
     expect(robot.messages).toHaveLength(3);
-    expect(robot.messages[2]!.body.markdown!.title).toMatch(/^【波动频繁】推送打开率（渠道 wecom）/);
+    expect(robot.messages[2]!.body.markdown!.title).toMatch(/^【波动频繁】推送打开率（渠道 企业微信）/);
     await replay(plain, 4);
     await evaluateAt(5);
     await replay(swung, 5);
@@ -235,5 +242,28 @@ describe('alerts end to end: simulator swing → engine → DingTalk robot', () 
     expect(body.error).toMatch(/^errcode 310000 · .+ · .+/);
     expect(body.code).toBe('310000');
     expect(body.explanation.length).toBeGreaterThan(10);
+  });
+
+  it('deleting the rule of a flapping alert sends 规则已删除 and records the end in the history', async () => {
+    const before = robot.messages.length;
+    rmSync(path.join(rulesDir, 'e2e.yaml'));
+    const until = Date.now() + 15_000;
+    while (Date.now() < until) {
+      const rules = (await pulse.get('/api/v1/rules')).json as { rules: unknown[] };
+      if (rules.rules.length === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await evaluateAt(7);
+    await messagesSettled(before + 1);
+    expect(robot.messages).toHaveLength(before + 1);
+    const last = robot.messages.at(-1)!.body.markdown!;
+    expect(last.title).toBe('【规则已删除】推送打开率（渠道 企业微信）');
+    expect(last.text).toContain('告警规则已被删除');
+    const r = await pulse.get(`/api/v1/alerts/history?from=${T0}&to=${Date.now() + 1}&rule=open_rate_e2e`);
+    const events = (r.json as { events: { ts: number; state: string; from: string; summary: string }[] }).events;
+    const end = events.find((e) => e.ts === T0 + 7 * W);
+    expect(end).toMatchObject({ from: 'flapping', state: 'resolved' });
+    expect(end?.summary).toContain('规则已删除');
+    expect(((await pulse.get('/api/v1/alerts')).json as { alerts: unknown[] }).alerts).toEqual([]);
   });
 });

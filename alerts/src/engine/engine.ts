@@ -27,7 +27,7 @@ import { decide, emptyMemory, remember, type NotifyKind, type NotifyMemory } fro
 import { activeSilenceWindow } from './silenceWindows.js';
 import { SilenceStore, type Ack, type Silence, type SilenceInput } from './silences.js';
 import { initialMachine, step, type AlertMachine } from './stateMachine.js';
-import { summaryZh } from './summary.js';
+import { subjectZh, summaryZh } from './summary.js';
 import type {
   ActiveAlert,
   AlertEngineOptions,
@@ -151,10 +151,12 @@ export class AlertEngine {
     try {
       const t = evaluationTime(nowMs, false, this.alignMs);
       const rules = this.provider.rules();
-      this.forgetRemovedRules(rules);
-      this.lastRules = rules;
       const catalogue = new Map(this.source.catalogue().map((k) => [k.id, k]));
-      const runs = await Promise.all(
+      const retired = this.retireRules(rules, t, catalogue);
+      this.forgetRemovedRules(rules);
+      // A copy: the provider may hand back the same array, edited in place.
+      this.lastRules = [...rules];
+      const evaluated = await Promise.all(
         rules.map((rule) =>
           this.evaluateRule(rule, t, catalogue).catch((err: unknown): RuleRun => {
             this.log.error({ err, ruleId: rule.id }, 'alerts: rule evaluation failed');
@@ -167,6 +169,7 @@ export class AlertEngine {
           }),
         ),
       );
+      const runs = [...retired, ...evaluated];
       this.lastEvaluationAt = t;
       const events = runs.flatMap((r) => r.events);
       if (events.length) {
@@ -188,6 +191,59 @@ export class AlertEngine {
     } finally {
       this.busy = false;
     }
+  }
+
+  /**
+   * An alert whose rule was deleted, or changed, while it was open (pending, firing,
+   * flapping) ends here: a `resolved` event for the history and, when the group was told
+   * it fired, a message saying why (规则已删除 / 规则已修改), so the group's last word is not
+   * 【告警】 or 【波动频繁】 forever. A changed rule's alerts start over under the new rule.
+   */
+  private retireRules(rules: Rule[], t: number, catalogue: ReadonlyMap<string, KpiInfo>): RuleRun[] {
+    const before = new Map(this.lastRules.map((r) => [r.id, r]));
+    const now = new Map(rules.map((r) => [r.id, r]));
+    const runs = new Map<string, RuleRun>();
+    for (const [key, rec] of this.records) {
+      const old = before.get(rec.ruleId);
+      if (!old) continue;
+      const current = now.get(rec.ruleId);
+      const reason = !current ? 'rule_deleted' : sameRule(old, current) ? null : 'rule_changed';
+      if (!reason) continue;
+      const open = rec.machine.state === 'pending' || rec.machine.state === 'firing' || rec.machine.state === 'flapping';
+      if (!open) continue;
+      const kpi = catalogue.get(rec.kpi);
+      const label = kpi?.label.zh ?? DATA_ARRIVAL.label.zh;
+      const st = rec.status;
+      const run = runs.get(old.id) ?? { events: [], notifications: [] };
+      runs.set(old.id, run);
+      const words = reason === 'rule_deleted' ? '规则已删除' : '规则已修改';
+      run.events.push({
+        id: randomUUID(),
+        alertKey: key,
+        ruleId: old.id,
+        ruleName: old.name,
+        kpi: rec.kpi,
+        split: rec.split,
+        from: rec.machine.state,
+        state: 'resolved',
+        severity: null,
+        ts: t,
+        value: st?.value ?? null,
+        baseline: st?.baseline ?? null,
+        baselineKind: baselineKindOf(old),
+        change: st?.change ?? null,
+        threshold: null,
+        summary: `${subjectZh(label, rec.split)}：${words}，告警结束`,
+      });
+      if (rec.mem.told === 'firing' || rec.mem.told === 'flapping') {
+        const ev: Evaluation = { value: st?.value ?? null, baseline: st?.baseline ?? null, change: st?.change ?? null, notEnoughHistory: false, observation: null };
+        const n = this.notification(old, kpi, rec.split, key, 'resolved', rec.machine, ev, t);
+        run.notifications.push({ ...n, key: `${key}|${reason}|${t}`, reason, threshold: null });
+      }
+      this.store.clearAck(key);
+      this.records.delete(key);
+    }
+    return [...runs.values()];
   }
 
   private forgetRemovedRules(rules: Rule[]): void {
@@ -407,8 +463,9 @@ export class AlertEngine {
   ): Notification {
     const info = kpi ? { id: kpi.id, label: kpi.label, unit: kpi.unit, good: kpi.good } : DATA_ARRIVAL;
     const spanMs = rule.kind === 'deadman' ? rule.afterMs : rule.kind === 'target' ? rule.windowMs * rule.count : rule.windowMs;
-    // The trend page shows the swing with context: at least the last hour, or 4 windows.
-    const link = this.opts.linkFor(info.id, split, t - Math.max(4 * spanMs, 3_600_000), t);
+    // The trend page opens on the hour around the swing: the window and the one before it
+    // (the 环比 baseline), at least the last hour.
+    const link = this.opts.linkFor(info.id, split, t - Math.max(2 * spanMs, 3_600_000), t);
     return {
       key: `${key}|${kind}|${t}`,
       kind,
@@ -423,6 +480,7 @@ export class AlertEngine {
       baselineKind: baselineKindOf(rule),
       change: ev.change,
       threshold: this.thresholdOf(rule, kind === 'resolved' ? 'resolved' : 'firing', m.severity),
+      ...(rule.kind === 'change' ? { direction: rule.direction } : {}),
       windowMinutes: spanMs / 60_000,
       ts: t,
       link,
@@ -507,6 +565,13 @@ export class AlertEngine {
     const silencedBy = silence ? silenceInfo(silence) : last?.type === 'silence_window' ? last : undefined;
     return { ...rest, ...(silencedBy ? { silencedBy } : {}), ...(ack ? { ackedBy: ack } : {}) };
   }
+}
+
+/** The same rule, wherever its file is: anything else edited changes what its alerts mean. */
+function sameRule(a: Rule, b: Rule): boolean {
+  const { file: _a, ...x } = a;
+  const { file: _b, ...y } = b;
+  return JSON.stringify(x) === JSON.stringify(y);
 }
 
 function silenceInfo(s: Silence): SilencedBy {

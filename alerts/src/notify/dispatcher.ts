@@ -8,7 +8,7 @@
  * restart (at least once); a clean close() waits for sends in flight, so nothing repeats.
  */
 import type { Notification } from '../contract.js';
-import { formatDigest, formatNotification, formatTime } from './format.js';
+import { formatDigest, formatNotification, formatTime, type MessageStyle } from './format.js';
 import { DEFAULT_THROTTLE_MS, DEFAULT_WINDOW_MS, SlidingWindowLimiter, ThrottleCircuit } from './limiter.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { createSender } from './senders/index.js';
@@ -56,6 +56,8 @@ export interface DispatcherOptions {
   logSize?: number;
   /** Link put into test messages (the wall's URL). */
   wallUrl?: string;
+  /** Display names of split values and the demo label, for every message. */
+  style?: MessageStyle;
   metrics?: DeliveryMetrics;
   logger?: Logger;
 }
@@ -139,6 +141,7 @@ export class Dispatcher {
   private readonly metrics: DeliveryMetrics;
   private readonly logger: Logger;
   private readonly wallUrl: string;
+  private readonly style: MessageStyle;
   private readonly opts: Required<Pick<DispatcherOptions, 'tickMs' | 'backoffBaseMs' | 'backoffCapMs' | 'giveUpAfterMs' | 'logSize'>>;
   private timer: unknown = null;
   private closed = false;
@@ -158,6 +161,7 @@ export class Dispatcher {
       logSize: options.logSize ?? 50,
     };
     this.wallUrl = options.wallUrl ?? '';
+    this.style = options.style ?? {};
     this.outbox = new Outbox({ dir: options.outboxDir, now: this.now });
     const senders = options.senders ?? options.notifiers.map(createSender);
     for (const sender of senders) {
@@ -367,7 +371,7 @@ export class Dispatcher {
     const [first] = ns;
     const single = ns.length === 1 && first;
     const message: OutboundMessage = {
-      ...(single ? formatNotification(first) : formatDigest(ns)),
+      ...(single ? formatNotification(first, this.style) : formatDigest(ns, this.style)),
       kind: single ? first.kind : 'digest',
       notifications: ns,
     };

@@ -5,7 +5,7 @@
  * times are Asia/Shanghai.
  */
 import { DIM_ZH, baselineZh, subjectZh } from '../wording.js';
-import type { KpiInfo, Notification, Severity } from '../contract.js';
+import type { Dimension, KpiInfo, Notification, Severity } from '../contract.js';
 import type { FormattedMessage } from './types.js';
 
 export const TIME_ZONE = 'Asia/Shanghai';
@@ -93,9 +93,15 @@ export function formatChange(change: number): string {
   return formatPercent(Math.abs(change));
 }
 
-/** 0.15 → ±15%, 0.125 → ±12.5%. */
-export function formatThreshold(t: number): string {
-  return `±${round(t * 100, 1)}%`;
+/**
+ * 0.15 → ±15% when the rule watches both directions; a one-sided rule says its side:
+ * -15%（下降超过即告警） / +15%（上升超过即告警）.
+ */
+export function formatThreshold(t: number, direction: Notification['direction'] = 'both'): string {
+  const pct = round(t * 100, 1);
+  if (direction === 'down') return `-${pct}%（下降超过即告警）`;
+  if (direction === 'up') return `+${pct}%（上升超过即告警）`;
+  return `±${pct}%`;
 }
 
 const dateTime = new Intl.DateTimeFormat('en-CA', {
@@ -117,6 +123,7 @@ export function formatTime(ts: number): string {
 // ── words ──────────────────────────────────────────────────────────────────────────────
 
 const DIMENSION = DIM_ZH;
+const REASON: Record<NonNullable<Notification['reason']>, string> = { rule_deleted: '规则已删除', rule_changed: '规则已修改' };
 const SEVERITY: Record<Severity, string> = { critical: '严重', warning: '警告' };
 
 export function scopeText(n: Pick<Notification, 'split'>): string {
@@ -197,6 +204,7 @@ export function describe(n: Notification): string {
       return m ? `${s}${sep}${m}` : `${s}${sep}异常`;
     }
     case 'resolved':
+      if (n.reason) return `${s}${sep}${REASON[n.reason]}，告警结束`;
       return `${s}${sep}已恢复正常`;
     case 'flapping':
       return `${s}${sep}波动频繁，已暂停通知`;
@@ -227,7 +235,7 @@ export function titleOf(n: Notification): string {
     case 'firing':
       return `【告警】${describe(n)}`;
     case 'resolved':
-      return `【已恢复】${subject(n)}`;
+      return n.reason ? `【${REASON[n.reason]}】${subject(n)}` : `【已恢复】${subject(n)}`;
     case 'flapping':
       return `【波动频繁】${subject(n)}`;
     case 'test':
@@ -268,7 +276,7 @@ function firingLines(n: Notification): string[] {
       }
       if (c !== null) lines.push(line('变化', `${direction(c)}${c === 0 ? '' : ` ${formatChange(c)}`}${verdict(n.kpi.good, c)}`));
     }
-    if (n.threshold !== null) lines.push(line('阈值', formatThreshold(n.threshold)));
+    if (n.threshold !== null) lines.push(line('阈值', formatThreshold(n.threshold, n.direction)));
   }
   lines.push(line('时间', formatTime(n.ts)), line('窗口', `${n.windowMinutes} 分钟`), line('规则', n.ruleName));
   return lines;
@@ -290,6 +298,10 @@ function bodyLines(n: Notification): string[] {
     case 'firing':
       return [...firingLines(n), ...contributorLines(n)];
     case 'resolved':
+      if (n.reason) {
+        const why = n.reason === 'rule_deleted' ? '告警规则已被删除，该告警不再评估，视为结束。' : '告警规则已被修改，该告警按旧规则结束；新规则从现在起重新评估，如仍异常会再次告警。';
+        return [why, '', line('KPI', n.kpi.label.zh), line('范围', scopeText(n)), line('当前值', valueVsBaseline(n)), line('时间', formatTime(n.ts)), line('规则', n.ruleName)];
+      }
       return [
         line('KPI', n.kpi.label.zh),
         line('范围', scopeText(n)),
@@ -315,7 +327,43 @@ function bodyLines(n: Notification): string[] {
   }
 }
 
-export function formatNotification(n: Notification): FormattedMessage {
+/** How messages name things and what they must say of themselves (the dispatcher's settings). */
+export interface MessageStyle {
+  /** Display name of a split value, as on the wall (企业微信 for `wecom`); raw id when absent. */
+  splitName?: (dim: Dimension, value: string) => string;
+  /** Demo mode: every message says its numbers are simulated (演示数据). */
+  demo?: boolean;
+}
+
+const DEMO_NOTE = '> 演示数据：由内置模拟器生成，不是真实业务数据';
+
+/** The notification with split values (and contributors) under their display names. */
+function named(n: Notification, style: MessageStyle): Notification {
+  const name = style.splitName;
+  if (!name) return n;
+  return {
+    ...n,
+    split: n.split ? { dim: n.split.dim, value: name(n.split.dim, n.split.value) } : null,
+    ...(n.contributors ? { contributors: n.contributors.map((c) => ({ ...c, value: name(c.dim, c.value) })) } : {}),
+  };
+}
+
+/** Demo: 【演示数据】 in the title and heading, and a line saying so under the heading. */
+function marked(m: FormattedMessage, style: MessageStyle): FormattedMessage {
+  if (!style.demo) return m;
+  const title = `【演示数据】${m.title}`;
+  const heading = /^(#{1,6} )(.*)$/m.exec(m.text.split('\n', 1)[0] ?? '');
+  const text = heading
+    ? [`${heading[1]}【演示数据】${heading[2]}`, DEMO_NOTE, ...m.text.split('\n').slice(1)].join('\n')
+    : [`【演示数据】`, DEMO_NOTE, '', m.text].join('\n');
+  return { title, text };
+}
+
+export function formatNotification(n: Notification, style: MessageStyle = {}): FormattedMessage {
+  return marked(formatOne(named(n, style)), style);
+}
+
+function formatOne(n: Notification): FormattedMessage {
   // A report arrives rendered (and fitted to its notifier's limit): pass it through as is.
   if (n.kind === 'report' && n.markdown) return { title: n.markdown.title, text: n.markdown.text };
   const title = titleOf(n);
@@ -357,13 +405,14 @@ function digestLine(n: Notification, i: number): string {
 }
 
 /** One message for several notifications (a storm, or what piled up during a throttle). */
-export function formatDigest(ns: Notification[]): FormattedMessage {
+export function formatDigest(all: Notification[], style: MessageStyle = {}): FormattedMessage {
+  const ns = all.map((n) => named(n, style));
   const [only] = ns;
   if (!only) throw new Error('formatDigest: no notifications');
-  if (ns.length === 1) return formatNotification(only);
+  if (ns.length === 1) return marked(formatOne(only), style);
   const groups = [...new Set(ns.map((n) => n.group))].join('、');
   const title = `【告警汇总】${ns.length} 条告警（规则组 ${groups}）`;
   const sorted = [...ns].sort((a, b) => ORDER(a) - ORDER(b) || a.ts - b.ts);
   const text = [`### ${title}`, line('概况', counts(ns)), line('时间', timeRange(ns)), '', ...sorted.map(digestLine)].join('\n');
-  return { title, text };
+  return marked({ title, text }, style);
 }

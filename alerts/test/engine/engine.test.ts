@@ -279,6 +279,69 @@ describe('change rules', () => {
     expect(h.outlet.kinds()).toEqual(['firing:douyin']);
     expect(h.outlet.all[0]).toMatchObject({ value: 0, baseline: 600_000, change: -1 });
   });
+  it('a firing message carries the rule direction; its link opens the hour around the swing', async () => {
+    const src = new MemorySource(T - 2 * DAY);
+    // Baseline [T−2h, T−1h) and current [T−1h, T): the link spans both, not four windows.
+    src.put(T - 80 * MIN, 'wecom', { push_delivered: 2000, push_open: 600 });
+    src.put(T - 5 * MIN, 'wecom', { push_delivered: 2000, push_open: 504 });
+    const h = makeEngine(src, [openRule({ pending_for: 1, direction: 'down', window: '1h' })]);
+    await h.at(T);
+    const n = h.outlet.all.find((x) => x.kind === 'firing');
+    expect(n?.direction).toBe('down');
+    expect(n?.link).toBe(`https://pulse.example/trend/push_open_rate?channel=wecom&from=${T - 2 * HOURS(1)}&to=${T}`);
+  });
+});
+
+describe('rules deleted or changed while their alert is open', () => {
+  const firingRule = (over: Record<string, unknown> = {}) => openRule({ pending_for: 1, ...over });
+
+  it('deleting a firing rule sends one 规则已删除 resolution and records it', async () => {
+    const src = new MemorySource(T - 2 * DAY);
+    batches(src, 'wecom', [2000, 600], [2000, 504]);
+    const rules = [firingRule()];
+    const h = makeEngine(src, rules);
+    await h.at(T);
+    expect(h.outlet.kinds()).toEqual(['firing:wecom']);
+    rules.splice(0); // the file was deleted
+    await h.at(T + 10_000);
+    expect(h.outlet.kinds()).toEqual(['firing:wecom', 'resolved:wecom']);
+    const n = h.outlet.all[1]!;
+    expect(n).toMatchObject({ kind: 'resolved', reason: 'rule_deleted', ruleId: 'open_rate', group: 'push', targets: ['dingtalk'], value: 0.252, baseline: 0.3 });
+    const last = h.sink.events.at(-1)!;
+    expect(last).toMatchObject({ alertKey: 'open_rate|channel=wecom', from: 'firing', state: 'resolved', summary: '推送打开率（渠道 wecom）：规则已删除，告警结束' });
+    expect(h.engine.active()).toEqual([]);
+    await h.at(T + 20_000);
+    expect(h.outlet.all).toHaveLength(2); // said once
+  });
+
+  it('changing a firing rule sends 规则已修改 and starts over under the new rule', async () => {
+    const src = new MemorySource(T - 2 * DAY);
+    batches(src, 'wecom', [2000, 600], [2000, 504]);
+    const rules = [firingRule()];
+    const h = makeEngine(src, rules);
+    await h.at(T);
+    rules[0] = firingRule({ thresholds: { fire: 0.3, clear: 0.2 } }); // now a 16% drop is no alert
+    await h.at(T + 10_000);
+    expect(h.outlet.kinds()).toEqual(['firing:wecom', 'resolved:wecom']);
+    expect(h.outlet.all[1]?.reason).toBe('rule_changed');
+    expect(h.sink.events.at(-1)).toMatchObject({ from: 'firing', state: 'resolved', summary: '推送打开率（渠道 wecom）：规则已修改，告警结束' });
+    await h.at(T + 20_000);
+    expect(h.outlet.all).toHaveLength(2);
+  });
+
+  it('a flapping alert whose rule is deleted gets the last word too; an unchanged reload sends nothing', async () => {
+    const src = new MemorySource(T - 2 * DAY);
+    batches(src, 'wecom', [2000, 600], [2000, 504]);
+    const rules = [firingRule()];
+    const h = makeEngine(src, rules);
+    await h.at(T);
+    rules[0] = firingRule(); // the same rule, re-read from its file
+    await h.at(T + 10_000);
+    expect(h.outlet.kinds()).toEqual(['firing:wecom']);
+    rules.splice(0);
+    await h.at(T + 20_000);
+    expect(h.outlet.all.at(-1)).toMatchObject({ kind: 'resolved', reason: 'rule_deleted' });
+  });
 });
 
 function HOURS(n: number): number {

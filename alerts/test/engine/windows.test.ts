@@ -60,4 +60,19 @@ describe('contributors', () => {
       ['a', 100, -10 / 110],
     ]);
   });
+
+  it('a value that moved the other way is not a contributor to the swing', () => {
+    const kpi = CATALOGUE_MAP.get('gmv')!;
+    const s = (v: number) => ({ value: v, sample: v });
+    // The total fell 300; b rose 100 (it softened the fall), a and c fell.
+    const cur = { total: s(700), splits: { a: s(300), b: s(300), c: s(100) } };
+    const base = { total: s(1000), splits: { a: s(600), b: s(200), c: s(200) } };
+    expect(topContributors(kpi, 'channel', cur, base).map((c) => c.value)).toEqual(['a', 'c']);
+    const r = (num: number, den: number) => ({ value: num / den, num, den, sample: den });
+    const rate = CATALOGUE_MAP.get('push_open_rate')!;
+    // Open rate fell 30% → 20%; sms's own rate and share rose.
+    const cur2 = { total: r(200, 1000), splits: { wecom: r(100, 800), sms: r(100, 200) } };
+    const base2 = { total: r(300, 1000), splits: { wecom: r(270, 900), sms: r(30, 100) } };
+    expect(topContributors(rate, 'channel', cur2, base2).map((c) => c.value)).toEqual(['wecom']);
+  });
 });

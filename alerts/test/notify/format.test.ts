@@ -145,3 +145,52 @@ group('messages', () => {
     expect(formatDigest([ns[0]!])).toEqual(formatNotification(ns[0]!));
   });
 });
+
+group('names, directions, demo, rule retirement', () => {
+  const names = { splitName: (dim: string, value: string) => (dim === 'channel' ? ({ wecom: '企业微信', app_push: 'App推送' }[value] ?? value) : value) };
+
+  test('channels are named as on the wall, in the title, the scope and the contributors', () => {
+    const n = openRateDrop({
+      contributors: [{ dim: 'channel', value: 'app_push', current: 0.2, baseline: 0.3, change: -1 / 3 }],
+    });
+    const m = formatNotification(n, names);
+    expect(m.title).toBe('【告警】推送打开率（渠道 企业微信）环比下降 16.3%');
+    expect(m.text).toContain('- 范围：渠道 企业微信');
+    expect(m.text).toContain('1. 渠道 App推送：当前 20.0%');
+    // Only the link (a URL parameter) still carries the id.
+    expect(m.text.split('\n').filter((l) => !l.startsWith('[查看趋势]')).join('\n')).not.toMatch(/wecom|app_push/);
+    // An id nobody named is shown as is.
+    expect(formatNotification(openRateDrop({ split: { dim: 'channel', value: 'my_live' } }), names).title).toContain('（渠道 my_live）');
+    expect(formatDigest(storm(2, { split: { dim: 'channel', value: 'wecom' } }), names).text).toContain('推送打开率（渠道 企业微信）');
+  });
+
+  test('the threshold is ±15% only for a rule that watches both directions', () => {
+    expect(formatNotification(openRateDrop({ direction: 'both' })).text).toContain('- 阈值：±15%');
+    expect(formatNotification(openRateDrop({ direction: 'down' })).text).toContain('- 阈值：-15%（下降超过即告警）');
+    expect(formatNotification(openRateDrop({ direction: 'up', change: 0.2 })).text).toContain('- 阈值：+15%（上升超过即告警）');
+    expect(formatThreshold(0.15, 'down')).toBe('-15%（下降超过即告警）');
+  });
+
+  test('in demo mode every message says 演示数据: alerts, digests, tests, reports', () => {
+    const demo = { ...names, demo: true };
+    const one = formatNotification(openRateDrop(), demo);
+    expect(one.title).toBe('【演示数据】【告警】推送打开率（渠道 企业微信）环比下降 16.3%');
+    expect(one.text.split('\n').slice(0, 2)).toEqual(['### 【演示数据】【告警】推送打开率（渠道 企业微信）环比下降 16.3%', '> 演示数据：由内置模拟器生成，不是真实业务数据']);
+    expect(formatDigest(storm(3), demo).title).toMatch(/^【演示数据】【告警汇总】/);
+    expect(formatNotification(openRateDrop({ kind: 'test' }), demo).text).toContain('演示数据');
+    const report = formatNotification(openRateDrop({ kind: 'report', markdown: { title: '数据周报 2026-W47', text: '## 数据周报 2026-W47\n正文' } }), demo);
+    expect(report.title).toBe('【演示数据】数据周报 2026-W47');
+    expect(report.text).toContain('## 【演示数据】数据周报 2026-W47');
+    expect(formatNotification(openRateDrop(), names).text).not.toContain('演示数据');
+  });
+
+  test('a rule deleted or changed while firing ends the alert in words', () => {
+    const deleted = formatNotification(openRateDrop({ kind: 'resolved', reason: 'rule_deleted' }), names);
+    expect(deleted.title).toBe('【规则已删除】推送打开率（渠道 企业微信）');
+    expect(deleted.text).toContain('告警规则已被删除，该告警不再评估，视为结束。');
+    const changed = formatNotification(openRateDrop({ kind: 'resolved', reason: 'rule_changed' }), names);
+    expect(changed.title).toBe('【规则已修改】推送打开率（渠道 企业微信）');
+    expect(changed.text).toContain('新规则从现在起重新评估');
+    expect(describe(openRateDrop({ kind: 'resolved', reason: 'rule_deleted' }))).toBe('推送打开率（渠道 wecom）规则已删除，告警结束');
+  });
+});
