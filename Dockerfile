@@ -15,12 +15,15 @@ COPY package.json package-lock.json ./
 COPY alerts/package.json alerts/
 COPY backend/package.json backend/
 COPY frontend/package.json frontend/
+COPY sdk/package.json sdk/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json ./
 COPY alerts/ alerts/
 COPY backend/ backend/
 COPY frontend/ frontend/
-# alerts → backend → frontend (the backend compiles against the alerts package's types).
+COPY sdk/ sdk/
+# alerts → backend → frontend → sdk (the backend compiles against the alerts package's types;
+# the tracking SDK is built for its size check and is not part of the image).
 RUN npm run build
 # Swap the build tree for the server's production dependencies only. The wall is served as
 # static files from frontend/dist, so its runtime packages (Vue, ECharts, the socket

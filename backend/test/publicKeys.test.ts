@@ -46,7 +46,7 @@ describe('public key scope against a real server', () => {
   const started = Date.now() - 60_000;
   beforeAll(async () => {
     pulse = await startTestPulse({
-      env: { PULSE_PUBLIC_INGEST_KEYS: PUBLIC_KEY, PULSE_CORS_ORIGINS: `${SHOP},http://10.0.0.5:3000`, PULSE_MINIPROGRAM_APPIDS: APPID },
+      env: { PULSE_PUBLIC_INGEST_KEYS: PUBLIC_KEY, PULSE_CORS_ORIGINS: `${SHOP},http://10.0.0.5:3000`, PULSE_MINIPROGRAM_APPIDS: APPID, PULSE_PUBLIC_BURST_PER_IP: '1000' },
     });
   });
   afterAll(() => pulse?.stopAndClean());
@@ -129,7 +129,7 @@ describe('per-IP rate limit of public keys', () => {
   let pulse: TestPulse;
   beforeAll(async () => {
     pulse = await startTestPulse({
-      env: { PULSE_PUBLIC_INGEST_KEYS: PUBLIC_KEY, PULSE_CORS_ORIGINS: SHOP, PULSE_PUBLIC_RATE_PER_IP: '1', PULSE_PUBLIC_BURST_PER_IP: '10', PULSE_TRUST_PROXY: 'loopback' },
+      env: { PULSE_PUBLIC_INGEST_KEYS: PUBLIC_KEY, PULSE_CORS_ORIGINS: SHOP, PULSE_PUBLIC_RATE_PER_IP: '1', PULSE_PUBLIC_BURST_PER_IP: '100', PULSE_TRUST_PROXY: 'loopback' },
     });
   });
   afterAll(() => pulse?.stopAndClean());
@@ -138,17 +138,21 @@ describe('per-IP rate limit of public keys', () => {
 
   it('answers 429 with Retry-After once one address has sent its burst; other addresses and secret keys go on', async () => {
     const a = '203.0.113.7';
-    expect((await send(pulse, views(10), { header: PUBLIC_KEY, origin: SHOP, forwardedFor: a })).status).toBe(202);
+    expect((await send(pulse, views(100), { header: PUBLIC_KEY, origin: SHOP, forwardedFor: a })).status).toBe(202);
     // 5 more events need 5 tokens; at 1 event/s a refill that large takes 5 s.
     const over = await send(pulse, views(5), { header: PUBLIC_KEY, origin: SHOP, forwardedFor: a });
     expect(over.status).toBe(429);
     expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(over.json.error).toMatch(/per-IP rate of public keys \(PULSE_PUBLIC_RATE_PER_IP\)/);
     // Another client behind the same trusted proxy has its own bucket …
-    expect((await send(pulse, views(10), { header: PUBLIC_KEY, origin: SHOP, forwardedFor: '198.51.100.20' })).status).toBe(202);
+    expect((await send(pulse, views(100), { header: PUBLIC_KEY, origin: SHOP, forwardedFor: '198.51.100.20' })).status).toBe(202);
     // … an IPv6 client's whole /64 shares one …
-    expect((await send(pulse, views(10), { header: PUBLIC_KEY, origin: SHOP, forwardedFor: '2001:db8:1:2::1' })).status).toBe(202);
-    expect((await send(pulse, views(1), { header: PUBLIC_KEY, origin: SHOP, forwardedFor: '2001:db8:1:2:ffff::9' })).status).toBe(429);
+    expect((await send(pulse, views(100), { header: PUBLIC_KEY, origin: SHOP, forwardedFor: '2001:db8:1:2::1' })).status).toBe(202);
+    expect((await send(pulse, views(5), { header: PUBLIC_KEY, origin: SHOP, forwardedFor: '2001:db8:1:2:ffff::9' })).status).toBe(429);
+    // A batch above the burst could never be granted: 413, not an endless 429.
+    const big = await send(pulse, views(101), { header: PUBLIC_KEY, origin: SHOP, forwardedFor: '198.51.100.99' });
+    expect(big.status).toBe(413);
+    expect(big.json.error).toMatch(/the limit is 100 a request for a public key/);
     // … and a server's secret key from the limited address is not limited per IP.
     expect((await send(pulse, views(5), { header: INGEST_KEY, forwardedFor: a })).status).toBe(202);
   });
@@ -157,13 +161,13 @@ describe('per-IP rate limit of public keys', () => {
 describe('without trust proxy, X-Forwarded-For is not believed', () => {
   let pulse: TestPulse;
   beforeAll(async () => {
-    pulse = await startTestPulse({ env: { PULSE_PUBLIC_INGEST_KEYS: PUBLIC_KEY, PULSE_CORS_ORIGINS: SHOP, PULSE_PUBLIC_RATE_PER_IP: '1', PULSE_PUBLIC_BURST_PER_IP: '10' } });
+    pulse = await startTestPulse({ env: { PULSE_PUBLIC_INGEST_KEYS: PUBLIC_KEY, PULSE_CORS_ORIGINS: SHOP, PULSE_PUBLIC_RATE_PER_IP: '1', PULSE_PUBLIC_BURST_PER_IP: '100' } });
   });
   afterAll(() => pulse?.stopAndClean());
 
   it('a forged client address does not buy a fresh bucket', async () => {
     const ev = (n: number) => Array.from({ length: n }, () => ({ type: 'page.view', channel: 'h5-xff' }));
-    expect((await send(pulse, ev(10), { header: PUBLIC_KEY, origin: SHOP, forwardedFor: '203.0.113.1' })).status).toBe(202);
+    expect((await send(pulse, ev(100), { header: PUBLIC_KEY, origin: SHOP, forwardedFor: '203.0.113.1' })).status).toBe(202);
     expect((await send(pulse, ev(5), { header: PUBLIC_KEY, origin: SHOP, forwardedFor: '203.0.113.2' })).status).toBe(429);
   });
 });
@@ -194,7 +198,8 @@ describe('public key settings and helpers', () => {
     expect(problems({ ...base, PULSE_MINIPROGRAM_APPIDS: 'wx123' })[0]).toMatch(/^PULSE_MINIPROGRAM_APPIDS: must be a mini-program AppID/);
     expect(problems({ ...base, PULSE_TRUST_PROXY: 'true' })[0]).toMatch(/^PULSE_TRUST_PROXY: trusting every proxy/);
     expect(problems({ ...base, PULSE_TRUST_PROXY: '10.0.0.0/40' })[0]).toMatch(/^PULSE_TRUST_PROXY: not an address/);
-    expect(problems({ ...base, PULSE_PUBLIC_RATE_PER_IP: '50', PULSE_PUBLIC_BURST_PER_IP: '10' })[0]).toMatch(/^PULSE_PUBLIC_BURST_PER_IP: must be at least/);
+    expect(problems({ ...base, PULSE_PUBLIC_RATE_PER_IP: '500', PULSE_PUBLIC_BURST_PER_IP: '200' })[0]).toMatch(/^PULSE_PUBLIC_BURST_PER_IP: must be at least/);
+    expect(problems({ ...base, PULSE_PUBLIC_BURST_PER_IP: '50' })[0]).toMatch(/^PULSE_PUBLIC_BURST_PER_IP: .*100/);
   });
 
   it('clientKey: IPv4 as is, mapped IPv4 unwrapped, IPv6 by /64', () => {

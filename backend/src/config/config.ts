@@ -85,7 +85,8 @@ const EnvSchema = z.object({
   // Browser / mini-program keys (ingest/publicScope.ts): limited types, checked origin, per-IP rate.
   PULSE_PUBLIC_INGEST_KEYS: list.pipe(z.array(secret)).optional(),
   PULSE_PUBLIC_RATE_PER_IP: int(1, 1_000_000).default(20),
-  PULSE_PUBLIC_BURST_PER_IP: int(1, 10_000_000).default(200),
+  // ≥ 100: the tracking SDK sends up to 100 events a request, and a request above the burst is refused.
+  PULSE_PUBLIC_BURST_PER_IP: int(100, 10_000_000).default(200),
   PULSE_MINIPROGRAM_APPIDS: list.pipe(z.array(z.string().regex(MINIPROGRAM_APPID, 'must be a mini-program AppID: wx followed by 16 hex digits (小程序后台 → 开发管理 → 开发设置)'))).optional(),
   PULSE_TRUST_PROXY: z.string().trim().superRefine((v, ctx) => {
     const problem = trustProxyProblem(v);

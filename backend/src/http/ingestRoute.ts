@@ -85,7 +85,8 @@ export function ingestRouter(opts: IngestRouteOptions): Router {
         throw err;
       }
       const count = parsed.items.length;
-      const max = c.public ? MAX_PUBLIC_EVENTS_PER_REQUEST : MAX_EVENTS_PER_REQUEST;
+      // A public batch above the per-IP burst could never be granted: refuse it as too large.
+      const max = c.public ? Math.min(MAX_PUBLIC_EVENTS_PER_REQUEST, opts.publicKeys?.perIp.burst ?? MAX_PUBLIC_EVENTS_PER_REQUEST) : MAX_EVENTS_PER_REQUEST;
       if (count > max) {
         return refuse(res, 413, `batch has ${count} events; the limit is ${max} a request${c.public ? ' for a public key' : ''}: split it`);
       }

@@ -7,7 +7,8 @@ export class EventRateLimiter {
 
   constructor(
     private readonly perSecond: number,
-    private readonly burst: number,
+    /** The most events one request can ever be granted (a larger one waits forever). */
+    readonly burst: number,
   ) {}
 
   /** Takes `n` tokens for `key`; returns 0 when allowed, else the seconds to wait. */
