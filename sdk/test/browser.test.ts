@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../frontend/e2e/harness.js';
+import type { PulseClient } from '../src/types.js';
 import { built } from './built.js';
 import { INGEST_KEY, PUBLIC_KEY, kpi, sleep, startServer, until, type TestPulse } from './server.js';
 
@@ -28,7 +29,7 @@ window.ready = true;
 
 declare global {
   interface Window {
-    pulse: import('../src/types.js').PulseClient;
+    pulse: PulseClient;
     errors: { status: number; error: string; events: number }[];
     ready: boolean;
   }
