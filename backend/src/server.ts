@@ -8,7 +8,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
-import { AlertEngine, Dispatcher, RulesLoader, loadNotifiers } from '@siyu-pulse/alerts';
+import { AlertEngine, Calendar, Dispatcher, RulesLoader, loadNotifiers } from '@siyu-pulse/alerts';
+import { CampaignService } from './calendar/campaigns.js';
+import { campaignRouter } from './http/campaignRoutes.js';
 import { createKpiSource } from './alerting/kpiSource.js';
 import { createLiveAlerts } from './alerting/liveAlerts.js';
 import { createAlertSink } from './alerting/sink.js';
@@ -199,6 +201,10 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     notify: reportTargets(config.reports.notify, notifiers.map((n) => n.id)),
     logger,
   });
+  // The business calendar (holidays, 调休, campaigns from its YAML files) plus campaigns made
+  // through the admin API (kept in the data dir); one instance, so rules see API campaigns at once.
+  const calendar = Calendar.shipped();
+  const campaigns = new CampaignService({ calendar, dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
   // Feedback on firings (有效 / 误报): verdicts in the data dir, each open alert's firing event remembered.
   const feedback = new FeedbackStore({ dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
   const firings = new FiringIndex();
@@ -264,6 +270,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     routers: [
       alertRouter({ policy, engine, dispatcher, store, feedback: { forEvent: (id) => feedback.get(id), firingOf: (key) => firings.of(key) } }),
       feedbackRouter({ policy, store, feedback, ruleIds: () => engine.status().rules.map((r) => r.rule.id) }),
+      campaignRouter({ policy, campaigns }),
       reportRouter({ policy, service: reportService, reports }),
       displayRouter({
         policy,
