@@ -21,7 +21,7 @@ const time = z.union([z.number().int(), z.string().trim().min(1)]).transform((v,
   const local = LOCAL.exec(v);
   if (local) {
     // Checked here so a 13th month is named as such (the calendar takes the text as it is).
-    const [, y, mo, d, h = '0', mi = '0'] = local.map(Number);
+    const [, y, mo, d, h = 0, mi = 0] = local.map((x) => (x === undefined ? undefined : Number(x)));
     const day = new Date(Date.UTC(y!, mo! - 1, d!));
     if (day.getUTCMonth() !== mo! - 1 || day.getUTCDate() !== d || h! > 23 || mi! > 59) {
       ctx.addIssue({ code: 'custom', message: `not a time 'YYYY-MM-DD HH:MM' (Beijing time): ${JSON.stringify(v)}` });

@@ -13,6 +13,7 @@ import type {
   DataZoomComponentOption,
   GridComponentOption,
   LegendComponentOption,
+  MarkAreaComponentOption,
   MarkLineComponentOption,
   TooltipComponentOption,
 } from 'echarts/components';
@@ -20,8 +21,10 @@ import type { KpiUnit } from '../../../backend/src/catalogue/kpis';
 import { formatCount, formatDuration, formatKpi, formatMoney, type Lang } from '../format';
 import type { AlertMarker, TrendsModel } from './model';
 import { formatDateTime, tzOffsetMs } from './time';
+import { campaignSeries, visibleBands, type CampaignBand } from '../campaigns/bands';
+import { channelLabel } from '../wall/channels';
 
-export type TrendsOption = ComposeOption<LineSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption | DataZoomComponentOption | MarkLineComponentOption>;
+export type TrendsOption = ComposeOption<LineSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption | DataZoomComponentOption | MarkLineComponentOption | MarkAreaComponentOption>;
 
 export interface ChartTexts {
   lang: Lang;
@@ -76,7 +79,7 @@ interface TooltipParam {
   value?: unknown;
 }
 
-export function buildOption(model: TrendsModel, t: ChartTexts): TrendsOption {
+export function buildOption(model: TrendsModel, t: ChartTexts, campaigns: readonly CampaignBand[] = []): TrendsOption {
   const tz = t.timezone;
   const x = (ts: number) => ts + tzOffsetMs(tz, ts);
   const unitOfSeries = new Map<string, KpiUnit>();
@@ -170,6 +173,13 @@ export function buildOption(model: TrendsModel, t: ChartTexts): TrendsOption {
         data: model.alerts.map((a) => ({ xAxis: x(a.ts), lineStyle: { color: ALERT_COLOURS[a.state], width: 1.5, type: 'solid', opacity: 0.8 }, itemStyle: { color: ALERT_COLOURS[a.state] } })),
       },
     });
+  }
+
+  // Campaigns (大促 / 活动) as shaded bands named on the chart, behind the lines.
+  const bands = visibleBands(campaigns, model.from, lastTs);
+  if (bands.length) {
+    const name = (b: CampaignBand) => (b.channels?.length ? `${b.name}（${b.channels.map((c) => channelLabel(c)[t.lang]).join('、')}）` : b.name);
+    series.unshift(campaignSeries(bands, x, { fill: 'rgba(245, 158, 11, 0.10)', text: '#92400e', fontSize: 12, labelBackground: 'rgba(255, 255, 255, 0.85)' }, name, { from: model.from, to: lastTs }));
   }
 
   return {

@@ -19,6 +19,7 @@ import { additiveValues, isAdditive, wholeWindowValues, type RangeValues, type S
 import { addKpi, allowedDims, sanitiseKpis, unitsOf } from './selection';
 import { compareShift, parseTrendsQuery, resolveRange, sameQuery, serialiseTrendsQuery, type Dim, type Query, type TrendsState } from './state';
 import { applyChannelNames } from '../wall/channels';
+import type { CampaignBand } from '../campaigns/bands';
 
 
 const DEFAULT_KPI = 'messages';
@@ -47,6 +48,8 @@ export function useTrends() {
   /** The window last asked for (presets resolve against "now" at each load). */
   const requested = ref<{ from: number; to: number } | null>(null);
   const filterValues = ref<string[]>([]);
+  /** Campaigns overlapping the loaded range (on the filtered channel), drawn as bands. */
+  const campaigns = shallowRef<CampaignBand[]>([]);
 
   const texts = computed<ModelTexts>(() => ({ lang: lang.value, untagged: t('untagged'), compareSuffix: { prev: t('comparePrev'), wow: t('compareWow') } }));
   const model = computed<TrendsModel>(() => buildModel(results.value, loaded.value, texts.value));
@@ -184,10 +187,17 @@ export function useTrends() {
     loading.value = true;
     error.value = null;
     alertsProblem.value = null;
+    // Bands are context: a failed campaigns load draws none rather than failing the chart.
+    const channel = s.filter?.dim === 'channel' ? s.filter.value : undefined;
+    const campaignsP = api
+      .get<{ campaigns: CampaignBand[] }>('/api/v1/campaigns', { from: w.from, to: w.to, channel }, ctl.signal)
+      .then((r) => r.campaigns)
+      .catch(() => [] as CampaignBand[]);
     try {
-      const out = await Promise.all(defs.value.map((d) => loadKpi(d, s, w.from, w.to, ctl.signal)));
+      const [out, bands] = await Promise.all([Promise.all(defs.value.map((d) => loadKpi(d, s, w.from, w.to, ctl.signal))), campaignsP]);
       if (gen !== generation) return;
       results.value = out;
+      campaigns.value = bands;
       loaded.value = s;
     } catch (err) {
       if (gen !== generation || ctl.signal.aborted) return;
@@ -277,6 +287,7 @@ export function useTrends() {
     loading,
     error,
     alertsProblem,
+    campaigns,
     notices,
     requested,
     dims,
