@@ -37,7 +37,8 @@ export function createPulse(o: PulseOptions): PulseClient {
       }
     },
     send(body, done) {
-      fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit' }).then(
+      // A hung connection must not hold the queue: give up after 30 s and retry (ids dedupe).
+      fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', signal: AbortSignal.timeout?.(30_000) }).then(
         (res) => res.json().catch(() => null).then((json: unknown) => done(res.status, res.headers.get('retry-after') ?? undefined, json)),
         () => done(0, undefined, null),
       );

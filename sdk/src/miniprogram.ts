@@ -19,6 +19,7 @@ export interface WxLike {
     data: string;
     header: Record<string, string>;
     dataType: 'json';
+    timeout: number;
     success(res: { statusCode: number; data: unknown; header: Record<string, string> }): void;
     fail(err: { errMsg: string }): void;
   }): unknown;
@@ -54,6 +55,7 @@ export function createPulse(o: PulseOptions, api: WxLike = wx): PulseClient & { 
         data,
         header: { 'content-type': 'text/plain', authorization: `Bearer ${o.key}` },
         dataType: 'json',
+        timeout: 30_000,
         success(res) {
           const h = res.header ?? {};
           const ra = Object.keys(h).find((k) => k.toLowerCase() === 'retry-after');

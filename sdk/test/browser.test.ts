@@ -145,6 +145,32 @@ describe('browser SDK in Chromium against the real server', () => {
     await context.close();
   });
 
+  it('a hidden tab (visibilitychange → hidden) hands its 4 waiting events to sendBeacon and stays usable', async () => {
+    const context = await browser.newContext();
+    const channel = 'h5-hidden';
+    const page = await open(context, channel, 50, 3_600_000);
+    const before = modes.length;
+    // Headless Chromium never hides a tab, so the page is told it is hidden, as a switch to another tab or app would.
+    await page.evaluate(() => {
+      for (let i = 0; i < 4; i++) window.pulse.interaction();
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    expect(await pending(page)).toBe(0);
+    expect(await storedCount(page)).toBe(0);
+    await until(async () => (await kpi(pulse, 'interactions', channel, from)) === 4, 'the beaconed events to be counted');
+    expect(modes.slice(before)).toEqual(['no-cors']);
+    // Back from the other tab: tracking goes on by fetch.
+    await page.evaluate(() => {
+      window.pulse.interaction();
+      window.pulse.flush();
+    });
+    await until(async () => (await pending(page)) === 0, 'the next event to be sent');
+    expect(await kpi(pulse, 'interactions', channel, from)).toBe(5);
+    expect(modes.slice(before)).toEqual(['no-cors', 'cors']);
+    await context.close();
+  });
+
   it('a tab closed mid-batch: 25 events, two batches of 10 sent or in flight and ≥ 5 waiting an hour, all counted exactly once (the rest by sendBeacon)', async () => {
     const context = await browser.newContext();
     const channel = 'h5-close';
