@@ -116,6 +116,15 @@ describe('public key scope against a real server', () => {
     expect(await kpi(pulse, 'interactions', 'h5-beacon', started)).toBe(1);
   });
 
+  it('reads nothing and reaches no admin route', async () => {
+    for (const p of ['/api/v1/kpis', '/api/v1/snapshot', `/api/v1/series?kpi=gmv`, '/metrics', '/api/v1/session']) {
+      expect((await pulse.get(p, PUBLIC_KEY)).status, p).toBe(401);
+      expect((await pulse.get(`${p}${p.includes('?') ? '&' : '?'}token=${PUBLIC_KEY}`, null)).status, `${p} ?token=`).toBe(401);
+    }
+    const admin = await fetch(`${pulse.url}/api/v1/simulator/swings`, { method: 'DELETE', headers: { authorization: `Bearer ${PUBLIC_KEY}`, origin: SHOP } });
+    expect([401, 403]).toContain(admin.status);
+  });
+
   it('exposes Retry-After to the allowed page and caps a public batch at 500 events', async () => {
     const r = await send(pulse, [{ type: 'page.view', channel: 'h5-cap' }], { header: PUBLIC_KEY, origin: SHOP });
     expect(r.headers.get('access-control-expose-headers')).toBe('Retry-After');

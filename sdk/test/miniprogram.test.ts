@@ -78,6 +78,25 @@ describe('mini-program SDK against the real server', () => {
     expect(stored(shim)).toBe(0);
   });
 
+  it('the offline queue is capped: 8 tracked with maxQueue 5 keeps the newest 5, reports the 3 oldest, and sends 5', async () => {
+    const shim = createWxShim({ appId: APPID, networkType: 'none' });
+    const channel = 'mp-cap';
+    const { client, errors } = launch(shim, { endpoint: pulse.url, channel, maxQueue: 5, batchSize: 50 });
+    await sleep(20);
+    for (let i = 0; i < 8; i++) client.interaction({ source: `n${i}` });
+    await until(() => shim.pendingWrites() === 0, 'storage writes');
+    expect(client.pending()).toBe(5);
+    expect(stored(shim)).toBe(5);
+    expect(errors.map((e) => e.status)).toEqual([0, 0, 0]);
+    expect(errors.flatMap((e) => e.events.map((ev) => ev.source))).toEqual(['n0', 'n1', 'n2']);
+    expect(errors[0]!.error).toMatch(/offline queue full \(5\)/);
+    shim.setNetwork('wifi');
+    await until(() => client.pending() === 0, 'the capped queue to be sent');
+    const sent = shim.requests.flatMap((r) => (r.status === 202 ? (JSON.parse(r.body) as { source: string }[]).map((e) => e.source) : []));
+    expect(sent).toEqual(['n3', 'n4', 'n5', 'n6', 'n7']);
+    expect(await kpi(pulse, 'interactions', channel, from)).toBe(5);
+  });
+
   it('a mini-program killed while offline sends its 5 stored events at the next launch', async () => {
     const storage = new Map<string, string>();
     const channel = 'mp-relaunch';
