@@ -111,6 +111,8 @@ export interface Notification {
   contributors?: { dim: Dimension; value: string; current: number | null; baseline: number | null; change: number | null }[];
   /** Link to the KPI's trend page (absolute URL). */
   link: string;
+  /** Link to the alert's landing page (absolute URL, signed read-only): what a phone opens. */
+  landing?: string;
   /** Notifier ids to deliver to. */
   targets: string[];
   /** kind `report`: the finished message, sent as it is (already fitted to the notifier's size limit). */

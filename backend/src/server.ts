@@ -36,6 +36,8 @@ import { createApp, type SimulatorControl } from './http/app.js';
 import { answerClientErrors } from './http/security.js';
 import { REVOKED_MESSAGE, TokenSet, readAccess, type AccessPolicy } from './http/auth.js';
 import { displayRouter } from './http/displayRoutes.js';
+import { linkRouter } from './http/linkRoutes.js';
+import { LinkSigner, resolveLinkSecret } from './links/signedLinks.js';
 import { wallRouter } from './http/wallRoutes.js';
 import { IdDeduplicator } from './ingest/dedup.js';
 import { createMemberHasher } from './ingest/memberHash.js';
@@ -68,6 +70,7 @@ export interface PulseHandle {
   engine: AlertEngine;
   dispatcher: Dispatcher;
   displays: DisplayStore;
+  links: LinkSigner;
   hub: LiveHub;
   http: HttpServer;
   /** Flushes live buckets and waits until the spool has written them to the store. */
@@ -149,12 +152,16 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     metrics: metrics.ingest,
   });
 
+  // Signed read-only links carried by every message (alerts, reports, the morning brief).
+  const linkSecret = resolveLinkSecret(config.links.secret, config.dataDir);
+  const links = new LinkSigner({ secret: linkSecret.secret, ttlMs: config.links.ttlMs, ...(linkSecret.persist ? { persist: linkSecret.persist } : {}) });
   const policy: AccessPolicy = {
     ingest: new TokenSet(config.ingestKeys),
     ...(config.publicIngest.keys.length ? { publicIngest: new TokenSet(config.publicIngest.keys) } : {}),
     read: config.readToken === null ? null : new TokenSet([config.readToken]),
     admin: config.adminToken === null ? null : new TokenSet([config.adminToken]),
     displays,
+    links,
   };
   const simulator = config.simulator.enabled
     ? createSimulatorControl((events) => ingest.accept(events), { peakEventsPerSecond: config.simulator.peakEventsPerSecond, timezone: config.timezone, onError: (err) => logger.error({ err }, 'simulator sink failed') })
@@ -190,7 +197,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   // Weekly report: kept under the data dir, sent through the same dispatcher as alerts.
   const series = new SeriesService(store, config.bucketMs, config.timezone);
   const reports = new ReportStore(config.dataDir);
-  const reportDelivery = new ReportDelivery({ dispatcher, reports, businessName: config.businessName, reportUrl: (id) => `${linkBase()}/reports/${id}`, logger });
+  const reportDelivery = new ReportDelivery({ dispatcher, reports, businessName: config.businessName, reportUrl: (id) => links.withLink(`${linkBase()}/reports/${id}`), logger });
   const reportService = new ReportService({
     series,
     store,
@@ -232,8 +239,9 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       // The engine chooses the span (the hour around the swing); the link opens exactly that.
       const q = new URLSearchParams({ kpi, from: String(from), to: String(to) });
       if (split) q.set(split.dim, split.value);
-      return `${linkBase()}/trends?${q}`;
+      return links.withLink(`${linkBase()}/trends?${q}`);
     },
+    landingFor: (alertKey, ts) => links.withLink(`${linkBase()}/alert?${new URLSearchParams({ key: alertKey, at: String(ts) })}`),
   });
 
   const snapshots = new SnapshotService({
@@ -268,10 +276,11 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     },
     security: { https: config.alerts.publicUrl?.startsWith('https:') ?? false, corsOrigins: config.http.corsOrigins },
     routers: [
-      alertRouter({ policy, engine, dispatcher, store, feedback: { forEvent: (id) => feedback.get(id), firingOf: (key) => firings.of(key) } }),
+      alertRouter({ policy, engine, dispatcher, store, feedback: { forEvent: (id) => feedback.get(id), firingOf: (key) => firings.of(key) }, landing: { series, source: kpiSource, kpis: () => kpis } }),
       feedbackRouter({ policy, store, feedback, ruleIds: () => engine.status().rules.map((r) => r.rule.id) }),
       campaignRouter({ policy, campaigns }),
       reportRouter({ policy, service: reportService, reports }),
+      linkRouter({ policy, signer: links, rotatable: linkSecret.persist !== null, baseUrl: linkBase }),
       displayRouter({
         policy,
         displays,
@@ -356,6 +365,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     engine,
     dispatcher,
     displays,
+    links,
     hub,
     http,
     async flushToStore() {

@@ -484,6 +484,7 @@ export class AlertEngine {
       windowMinutes: spanMs / 60_000,
       ts: t,
       link,
+      ...(this.opts.landingFor ? { landing: this.opts.landingFor(key, t) } : {}),
       targets: [...rule.notify],
     };
   }

@@ -15,3 +15,4 @@ export type {
 export type { Ack, AlertIdentity, Silence, SilenceInput, SilenceMatchers } from './silences.js';
 export type { Hold } from './notifyPolicy.js';
 export { evaluateChange, normalCdf, relativeChange, twoProportionZTest, type Evaluation, type Observation } from './evaluate.js';
+export { topContributors, type Contributor } from './contributors.js';

@@ -41,6 +41,8 @@ export interface AlertEngineOptions {
   timezone?: string;
   /** Absolute link to the KPI's trend page around [from, to). */
   linkFor: (kpi: string, split: Split, from: number, to: number) => string;
+  /** Absolute link to the alert's phone landing page (signed, read-only); none: trend link only. */
+  landingFor?: (alertKey: string, ts: number) => string;
   /** Silences and acks persist in `<dataDir>/silences.json`. */
   dataDir: string;
   now?: () => number;

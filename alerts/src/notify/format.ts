@@ -367,7 +367,7 @@ function formatOne(n: Notification): FormattedMessage {
   // A report arrives rendered (and fitted to its notifier's limit): pass it through as is.
   if (n.kind === 'report' && n.markdown) return { title: n.markdown.title, text: n.markdown.text };
   const title = titleOf(n);
-  const link = n.link ? ['', `[查看趋势](${n.link})`] : [];
+  const link = n.landing ? ['', `[查看详情](${n.landing}) · [查看趋势](${n.link})`] : n.link ? ['', `[查看趋势](${n.link})`] : [];
   const text = [`### ${title}`, ...bodyLines(n), ...link].join('\n');
   return { title, text };
 }
@@ -400,7 +400,7 @@ function digestLine(n: Notification, i: number): string {
     details.push(`当前 ${formatValue(n.value, n.kpi.unit)}`);
     if (!isMissing(n.baseline)) details.push(`基线 ${formatValue(n.baseline, n.kpi.unit)}`);
   }
-  const link = n.link ? ` [趋势](${n.link})` : '';
+  const link = n.landing ? ` [详情](${n.landing})` : n.link ? ` [趋势](${n.link})` : '';
   return `${i + 1}. 【${tag(n)}】${describe(n)}${details.length ? `：${details.join('，')}` : ''}${link}`;
 }
 

@@ -104,6 +104,9 @@ const EnvSchema = z.object({
   PULSE_MIN_FREE_MB: int(0, 1_048_576).default(256),
   PULSE_WEEKLY_REPORT_CRON: z.string().trim().min(1).default(DEFAULT_WEEKLY_CRON),
   PULSE_WEEKLY_REPORT_NOTIFY: list.optional(),
+  // Signed read-only links in messages (links/signedLinks.ts); the secret is generated into the data dir when unset.
+  PULSE_LINK_SECRET: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional(),
+  PULSE_LINK_TTL_DAYS: int(1, 365).default(7),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 type Env = z.infer<typeof EnvSchema>;
@@ -193,6 +196,12 @@ export interface Config {
     cron: string | null;
     /** Notifier ids a report is sent to; null: `dingtalk` when configured; []: the page only. */
     notify: string[] | null;
+  };
+  /** Signed read-only links carried by messages. */
+  links: {
+    /** null: kept in (or generated into) `<data dir>/link-secret`. */
+    secret: string | null;
+    ttlMs: number;
   };
   logLevel: Env['LOG_LEVEL'];
 }
@@ -372,6 +381,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // An empty environment variable counts as unset, so "page only" is spelled `none`.
       notify: e.PULSE_WEEKLY_REPORT_NOTIFY === undefined ? null : e.PULSE_WEEKLY_REPORT_NOTIFY.filter((id) => id !== 'none'),
     },
+    links: { secret: e.PULSE_LINK_SECRET ?? null, ttlMs: e.PULSE_LINK_TTL_DAYS * 86_400_000 },
     logLevel: e.LOG_LEVEL,
   };
 }

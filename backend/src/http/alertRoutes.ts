@@ -6,6 +6,7 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AlertEngine, Dispatcher } from '@siyu-pulse/alerts';
+import { LandingError, buildLanding, type LandingDeps } from '../alerting/landing.js';
 import type { AlertQuery, MetricStore } from '../store/port.js';
 import { requireScope, type AccessPolicy } from './auth.js';
 
@@ -20,7 +21,14 @@ export interface AlertRouteOptions {
     /** The stored firing event of an open alert. */
     firingOf(alertKey: string): { eventId: string } | undefined;
   };
+  /** The phone landing's answer (GET /api/v1/alerts/landing); absent: route off. */
+  landing?: Omit<LandingDeps, 'engine' | 'store'>;
 }
+const LandingQuery = z.strictObject({
+  key: z.string().min(3).max(400),
+  at: z.coerce.number().int().positive().optional(),
+  token: z.string().optional(),
+});
 
 const who = z.string().trim().min(1, 'say who you are (by)').max(64);
 const why = z.string().trim().min(1, 'give a reason').max(500);
@@ -80,6 +88,17 @@ export function alertRouter(o: AlertRouteOptions): Router {
     const events = await o.store.queryAlertEvents(query);
     const fb = o.feedback;
     res.json({ from, to, events: fb ? events.map((e) => ({ ...e, ...(fb.forEvent(e.id) ? { feedback: fb.forEvent(e.id) } : {}) })) : events });
+  });
+  r.get('/api/v1/alerts/landing', read, async (req: Request, res: Response) => {
+    if (!o.landing) return void res.status(404).json({ error: 'no such API route' });
+    const q = LandingQuery.safeParse(req.query);
+    if (!q.success) return invalid(res, q.error);
+    try {
+      res.json(await buildLanding({ ...o.landing, engine: o.engine, store: o.store }, q.data.key, q.data.at));
+    } catch (err) {
+      if (err instanceof LandingError) return void res.status(err.status).json({ error: err.message });
+      throw err;
+    }
   });
   r.get('/api/v1/rules', read, (_req, res) => {
     res.json(o.engine.status());

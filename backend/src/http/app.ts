@@ -17,6 +17,7 @@ import type { PulseMetrics } from '../observability/metrics.js';
 import { QueryError, type SeriesService } from '../query/series.js';
 import type { MetricStore } from '../store/port.js';
 import { REVOKED_MESSAGE, bearerToken, requireScope, sessionInfo, type AccessPolicy } from './auth.js';
+import { LINK_REFUSALS } from '../links/signedLinks.js';
 import { ingestRouter, type IngestRouteOptions } from './ingestRoute.js';
 import { securityMiddleware, type SecurityOptions } from './security.js';
 
@@ -90,8 +91,9 @@ export function createApp(d: AppDeps): Express {
   app.get('/api/v1/session', (req, res) => {
     const info = sessionInfo(d.policy, bearerToken(req, false));
     if (!('error' in info)) return void res.json({ ...info, timezone: d.timezone });
-    const message = { invalid: 'token not recognised: use a read token or the admin token', revoked: REVOKED_MESSAGE, missing: 'sign in with a read token or the admin token' }[info.error];
-    res.status(401).json({ error: message, ...(info.error === 'revoked' ? { revoked: true } : {}) });
+    const message = { invalid: 'token not recognised: use a read token or the admin token', revoked: REVOKED_MESSAGE, missing: 'sign in with a read token or the admin token', ...LINK_REFUSALS }[info.error];
+    const detail = info.error === 'revoked' ? { revoked: true } : info.error === 'expired' || info.error === 'tampered' ? { link: info.error } : {};
+    res.status(401).json({ error: message, ...detail });
   });
 
   const read = requireScope(d.policy, 'read');

@@ -6,6 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { LINK_REFUSALS, isLinkToken, type LinkCheck } from '../links/signedLinks.js';
 
 export type Scope = 'ingest' | 'read' | 'admin';
 
@@ -53,11 +54,13 @@ export interface AccessPolicy {
   admin: TokenSet | null;
   /** Display tokens: read scope only. */
   displays?: DisplayTokens;
+  /** Signed links (`pl1.…`, links/signedLinks.ts): read scope only, until they expire. */
+  links?: { verify(token: string): LinkCheck };
 }
 
 export type ReadAccess =
   | { ok: true; /** Set when a display token was used. */ displayId: string | null }
-  | { ok: false; reason: 'missing' | 'invalid' | 'revoked' };
+  | { ok: false; reason: 'missing' | 'invalid' | 'revoked' | 'expired' | 'tampered' };
 
 export function bearerToken(req: Request, allowQuery: boolean): string | undefined {
   const header = req.get('authorization');
@@ -74,6 +77,11 @@ export function bearerToken(req: Request, allowQuery: boolean): string | undefin
  * even when reading is open, so the wall learns it was revoked instead of carrying on.
  */
 export function readAccess(policy: AccessPolicy, token: string | undefined): ReadAccess {
+  // A signed link is refused with its reason even when reading is open, so the phone says why.
+  if (isLinkToken(token) && policy.links) {
+    const link = policy.links.verify(token);
+    return link.ok ? { ok: true, displayId: null } : { ok: false, reason: link.reason };
+  }
   const display = token && policy.displays ? policy.displays.lookup(token) : null;
   if (display?.revoked) return { ok: false, reason: 'revoked' };
   if (display) return { ok: true, displayId: display.id };
@@ -90,6 +98,8 @@ export interface SessionInfo {
   readOpen: boolean;
   /** Whether an admin token is configured at all. */
   adminEnabled: boolean;
+  /** Signed in through a signed link: when it stops working. */
+  linkExpiresAt?: number;
 }
 
 /**
@@ -97,8 +107,12 @@ export interface SessionInfo {
  * not recognised is refused even when reading is open, so a mistyped admin token is
  * reported instead of silently signing in as a reader.
  */
-export function sessionInfo(policy: AccessPolicy, token: string | undefined): SessionInfo | { error: 'invalid' | 'revoked' | 'missing' } {
+export function sessionInfo(policy: AccessPolicy, token: string | undefined): SessionInfo | { error: 'invalid' | 'revoked' | 'missing' | 'expired' | 'tampered' } {
   const base = { readOpen: policy.read === null, adminEnabled: policy.admin !== null };
+  if (isLinkToken(token) && policy.links) {
+    const link = policy.links.verify(token);
+    return link.ok ? { ...base, scopes: ['read'], displayId: null, linkExpiresAt: link.expiresAt } : { error: link.reason };
+  }
   if (token && policy.admin?.has(token)) return { ...base, scopes: ['read', 'admin'], displayId: null };
   const display = token && policy.displays ? policy.displays.lookup(token) : null;
   if (display?.revoked) return { error: 'revoked' };
@@ -123,6 +137,10 @@ export function requireScope(policy: AccessPolicy, scope: Scope) {
       const access = readAccess(policy, token);
       if (!access.ok && access.reason === 'revoked') {
         res.status(401).json({ error: REVOKED_MESSAGE, revoked: true });
+        return;
+      }
+      if (!access.ok && (access.reason === 'expired' || access.reason === 'tampered')) {
+        res.status(401).json({ error: LINK_REFUSALS[access.reason], link: access.reason });
         return;
       }
       ok = access.ok;

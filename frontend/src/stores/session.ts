@@ -1,19 +1,41 @@
 /**
  * Who is signed in on the analyst pages. The token lives in sessionStorage (gone when the
  * tab closes, never in the URL, never logged); `/api/v1/session` says what it may do.
+ *
+ * A DingTalk / WeCom message carries a signed read-only link (`?link=pl1.…`): it signs the
+ * tab in as a reader until it expires, and is taken out of the address bar at once. A token
+ * the tab already holds (an admin who signed in before) is kept rather than downgraded.
  */
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 
 const STORAGE_KEY = 'siyu-pulse.token';
 
-export type SessionState = 'checking' | 'signed-in' | 'needs-sign-in';
+export type SessionState = 'checking' | 'signed-in' | 'needs-sign-in' | 'link-refused';
+export type LinkRefusal = 'expired' | 'tampered';
 
 interface SessionAnswer {
   scopes: ('read' | 'admin')[];
   readOpen: boolean;
   adminEnabled: boolean;
   timezone: string;
+  linkExpiresAt?: number;
+}
+
+const isLinkToken = (t: string | undefined) => t !== undefined && t.startsWith('pl1.');
+
+/** The signed link in the address bar, removed from it (and from history) once read. */
+function takeLinkFromUrl(): string | undefined {
+  try {
+    const url = new URL(window.location.href);
+    const link = url.searchParams.get('link');
+    if (!link) return undefined;
+    url.searchParams.delete('link');
+    window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+    return link;
+  } catch {
+    return undefined;
+  }
 }
 
 function stored(): string | undefined {
@@ -33,11 +55,11 @@ function store(token: string | undefined): void {
   }
 }
 
-async function ask(token: string | undefined): Promise<{ ok: true; answer: SessionAnswer } | { ok: false; error: string; status: number }> {
+async function ask(token: string | undefined): Promise<{ ok: true; answer: SessionAnswer } | { ok: false; error: string; status: number; link?: LinkRefusal }> {
   const res = await fetch('/api/v1/session', { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: 'no-store' });
-  const body = (await res.json().catch(() => ({}))) as Partial<SessionAnswer> & { error?: string };
+  const body = (await res.json().catch(() => ({}))) as Partial<SessionAnswer> & { error?: string; link?: LinkRefusal };
   if (res.ok) return { ok: true, answer: body as SessionAnswer };
-  return { ok: false, error: body.error ?? `HTTP ${res.status}`, status: res.status };
+  return { ok: false, error: body.error ?? `HTTP ${res.status}`, status: res.status, ...(body.link ? { link: body.link } : {}) };
 }
 
 export const useSessionStore = defineStore('session', () => {
@@ -50,6 +72,10 @@ export const useSessionStore = defineStore('session', () => {
   const timezone = ref('Asia/Shanghai');
   /** Why the last sign-in failed (shown on the form). */
   const problem = ref<string | null>(null);
+  /** Why the signed link this tab was opened with was refused. */
+  const linkRefusal = ref<LinkRefusal | null>(null);
+  /** Signed in through a signed link: when it stops working (epoch ms). */
+  const linkExpiresAt = ref<number | null>(null);
 
   const isAdmin = computed(() => scopes.value.includes('admin'));
   /** Signed in with a token of our own (not just open reading). */
@@ -60,15 +86,30 @@ export const useSessionStore = defineStore('session', () => {
     readOpen.value = answer.readOpen;
     adminEnabled.value = answer.adminEnabled;
     timezone.value = answer.timezone;
+    linkExpiresAt.value = answer.linkExpiresAt ?? null;
     state.value = 'signed-in';
   }
 
   /** Checks the stored token (or open reading) when a page opens. */
   async function check(): Promise<void> {
     state.value = 'checking';
+    const link = takeLinkFromUrl();
+    if (link && (token.value === undefined || isLinkToken(token.value))) {
+      token.value = link;
+      store(link);
+    }
     try {
       const r = await ask(token.value);
       if (r.ok) return apply(r.answer);
+      if (r.link && isLinkToken(token.value)) {
+        // Say why instead of a bare sign-in form: expired, or altered / revoked.
+        token.value = undefined;
+        store(undefined);
+        linkRefusal.value = r.link;
+        problem.value = null;
+        state.value = 'link-refused';
+        return;
+      }
       if (token.value) {
         // A stored token that stopped working (rotated, revoked): forget it and ask again.
         token.value = undefined;
@@ -98,6 +139,7 @@ export const useSessionStore = defineStore('session', () => {
       token.value = t;
       store(t);
       problem.value = null;
+      linkRefusal.value = null;
       apply(r.answer);
       return true;
     } catch (err) {
@@ -123,5 +165,5 @@ export const useSessionStore = defineStore('session', () => {
     void check(); // open reading (demo) carries on as a reader; otherwise the form shows
   }
 
-  return { token, state, scopes, readOpen, adminEnabled, timezone, problem, isAdmin, hasToken, check, signIn, signOut, lost };
+  return { token, state, scopes, readOpen, adminEnabled, timezone, problem, linkRefusal, linkExpiresAt, isAdmin, hasToken, check, signIn, signOut, lost };
 });
