@@ -23,6 +23,9 @@ export function createPulseRouter() {
       // `/reports/:id` is the link in the weekly DingTalk message (PULSE_PUBLIC_URL + path).
       { path: '/reports', name: 'reports', component: () => import('./views/ReportsView.vue'), meta: { analyst: true } },
       { path: '/reports/:id', name: 'report', component: () => import('./views/ReportsView.vue'), meta: { analyst: true } },
+      // The phone pages: `/alert?key=…&at=…` is what an alert message links to, `/m` the morning brief's link.
+      { path: '/alert', name: 'alert', component: () => import('./views/AlertLandingView.vue'), meta: { analyst: true } },
+      { path: '/m', name: 'phone', component: () => import('./views/PhoneOverviewView.vue'), meta: { analyst: true } },
       { path: '/:rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { analyst: true } },
     ],
   });

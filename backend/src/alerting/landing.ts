@@ -95,7 +95,7 @@ export async function buildLanding(d: LandingDeps, key: string, at: number | und
   // The KPI around the swing: a few windows before the firing and as long after (to now).
   const firedAt = firing?.ts ?? active?.since ?? anchor;
   const span = rule ? windowOf(rule) : HOUR;
-  const before = Math.max(3 * HOUR, 6 * span);
+  const before = Math.max(HOUR, 12 * span);
   const from = firedAt - before;
   const to = Math.min(now, Math.max(firedAt + before / 2, (resolved?.ts ?? firedAt) + HOUR));
   let chart: { from: number; to: number; step: number; points: [number, number | null][] } | null = null;

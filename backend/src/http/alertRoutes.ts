@@ -94,7 +94,8 @@ export function alertRouter(o: AlertRouteOptions): Router {
     const q = LandingQuery.safeParse(req.query);
     if (!q.success) return invalid(res, q.error);
     try {
-      res.json(await buildLanding({ ...o.landing, engine: o.engine, store: o.store }, q.data.key, q.data.at));
+      const landing = await buildLanding({ ...o.landing, engine: o.engine, store: o.store }, q.data.key, q.data.at);
+      res.json({ ...landing, feedback: landing.firing ? (o.feedback?.forEvent(landing.firing.id) ?? null) : null });
     } catch (err) {
       if (err instanceof LandingError) return void res.status(err.status).json({ error: err.message });
       throw err;
