@@ -16,6 +16,11 @@ export interface KpiInfo {
   ratio: boolean;
   /** Dimensions this KPI can be split by. */
   splits: Dimension[];
+  /**
+   * A distinct count (members do not add up across periods): answered only over the stored
+   * 1m / 1h / 1d periods. When absent the engine guesses from `splits` (older sources).
+   */
+  distinct?: boolean;
   /** Target in the KPI's unit (configured or the catalogue's), for `target` rules. */
   target?: number;
   /** Per-channel targets that replace `target` for that channel. */
@@ -51,7 +56,20 @@ export interface KpiSource {
 
 export type AlertState = 'ok' | 'pending' | 'firing' | 'resolved' | 'flapping';
 export type Severity = 'warning' | 'critical';
-export type BaselineKind = 'previous_window' | 'same_window_yesterday' | 'same_window_last_week' | 'trailing_mean';
+export type BaselineKind = 'previous_window' | 'same_window_yesterday' | 'same_window_last_week' | 'trailing_mean' | 'seasonal';
+
+/**
+ * The normal range of a noise-aware (seasonal) baseline: the robust expected value ± the
+ * KPI's own observed noise. `periods` comparable periods were used (近4周同一时段: 4, week).
+ */
+export interface Band {
+  low: number;
+  high: number;
+  periods: number;
+  period: 'day' | 'week';
+  /** Comparable days only (same day type / earlier days of the same holiday or campaign). */
+  comparable?: 'workday' | 'restday' | 'holiday' | 'campaign';
+}
 
 /** One state change of one rule for one split (or the total). Stored in `pulse_alerts` and streamed. */
 export interface AlertEvent {
@@ -76,6 +94,8 @@ export interface AlertEvent {
   threshold: number | null;
   /** Short human text (Chinese). */
   summary: string;
+  /** The normal range, for rules with a noise-aware baseline. */
+  band?: Band;
 }
 
 export interface AlertSink {
@@ -105,6 +125,8 @@ export interface Notification {
   direction?: 'up' | 'down' | 'both';
   /** A resolution not caused by the data: the rule was deleted or changed while the alert was open. */
   reason?: 'rule_deleted' | 'rule_changed';
+  /** The normal range, for rules with a noise-aware baseline (当前 … · 正常区间 …). */
+  band?: Band;
   windowMinutes: number;
   ts: number;
   /** Largest contributors when the swing is in the total (top 3). */

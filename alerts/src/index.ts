@@ -9,3 +9,4 @@ export * from './engine/index.js';
 export { formatDuration as formatRuleDuration, formatProblem, needsMinuteWindows, parseDuration, parseRuleDocument, RulesLoader } from './rules/index.js';
 export type { ChangeRule, DeadmanRule, Direction, LoaderLogger, MinuteAligned, Rule, RuleProblem, RuleProvider, RulesLoaderOptions, TimeOfDayWindow } from './rules/index.js';
 export * from './calendar/index.js';
+export * from './backtest/index.js';

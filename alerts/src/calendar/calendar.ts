@@ -293,11 +293,16 @@ export class Calendar {
    * `channel`: seasonal baselines leave such windows out.
    */
   isSpecial(from: number, to: number, channel?: string): boolean {
+    return this.touchesHoliday(from, to) || this.campaignsBetween(from, to, channel).length > 0;
+  }
+
+  /** Whether [from, to) touches a holiday day off or a 调休 workday. */
+  touchesHoliday(from: number, to: number): boolean {
     for (let d = shanghaiMidnight(shanghaiDate(from)); d < to; d += DAY_MS) {
       const date = shanghaiDate(d);
       if (this.off.has(date) || this.makeup.has(date)) return true;
     }
-    return this.campaignsBetween(from, to, channel).length > 0;
+    return false;
   }
 }
 

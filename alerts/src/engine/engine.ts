@@ -26,7 +26,9 @@ import { evaluateChange, evaluateDeadman, evaluateTarget, type Evaluation } from
 import { decide, emptyMemory, remember, type NotifyKind, type NotifyMemory } from './notifyPolicy.js';
 import { activeSilenceWindow } from './silenceWindows.js';
 import { SilenceStore, type Ack, type Silence, type SilenceInput } from './silences.js';
-import { initialMachine, step, type AlertMachine } from './stateMachine.js';
+import { adoptNewNormal, initialMachine, step, type AlertMachine, type Step } from './stateMachine.js';
+import { bandHalfWidth, emptyNoise, median, planCandidates, recordNoise, type NoiseMemory } from './seasonal.js';
+import type { Calendar } from '../calendar/calendar.js';
 import { subjectZh, summaryZh } from './summary.js';
 import type {
   ActiveAlert,
@@ -40,7 +42,7 @@ import type {
   Split,
   SplitStatus,
 } from './types.js';
-import { baselineWindows, currentWindow, DAY, evaluationTime, poolWindows } from './windows.js';
+import { baselineWindows, currentWindow, DAY, evaluationTime, poolWindows, type Span } from './windows.js';
 
 interface AlertRecord {
   key: string;
@@ -51,7 +53,17 @@ interface AlertRecord {
   mem: NotifyMemory;
   /** Set by the first evaluation. */
   status?: SplitStatus;
+  /** Closed firing episodes (current window included): baselines leave them out (no echo). */
+  firingSpans: (Span & { move: 'up' | 'down' | null })[];
+  /** Observed noise (seasonal rules with a band). */
+  noise: NoiseMemory;
+  /** A level adopted as the new normal (新常态): expected += offset until `until`. */
+  shift: { offset: number; until: number; since: number } | null;
+  /** An admin marked the current firing as the new normal. */
+  markNewNormal: { by: string; at: number } | null;
 }
+
+type WindowValueLike = { value: number; sample: number };
 
 interface RuleRun {
   events: AlertEvent[];
@@ -90,6 +102,7 @@ export class AlertEngine {
   private readonly log: EngineLogger;
   private readonly minuteAligned: MinuteAligned;
   private readonly deadmanLookbackMs: number;
+  private readonly calendar: Calendar | undefined;
   private readonly store: SilenceStore;
   private readonly records = new Map<string, AlertRecord>();
   private readonly ruleStatus = new Map<string, Omit<RuleStatus, 'rule' | 'splits'>>();
@@ -113,6 +126,7 @@ export class AlertEngine {
     this.log = opts.logger ?? consoleLogger;
     this.minuteAligned = opts.minuteAligned ?? needsMinuteWindows;
     this.deadmanLookbackMs = opts.deadmanLookbackMs ?? DAY;
+    this.calendar = opts.calendar;
     this.store = new SilenceStore(opts.dataDir, this.now, (err, msg) => this.log.error({ err }, msg));
   }
 
@@ -292,6 +306,7 @@ export class AlertEngine {
   private async evaluateChangeRule(rule: ChangeRule, tNow: number, catalogue: ReadonlyMap<string, KpiInfo>): Promise<RuleRun> {
     const kpi = catalogue.get(rule.kpi);
     if (!kpi) throw new Error(`KPI ${rule.kpi} is no longer in the catalogue`);
+    if (rule.baseline.seasonal) return this.evaluateSeasonalRule(rule, tNow, kpi);
     const t = evaluationTime(tNow, this.minuteAligned(kpi), this.alignMs);
     const cur = currentWindow(t, rule.windowMs);
     const spans = baselineWindows(rule.baseline.type, rule.baseline.windows, t, rule.windowMs);
@@ -308,13 +323,11 @@ export class AlertEngine {
         ...this.openValues(rule.id, dim),
       ]);
       for (const value of values) {
-        instances.push({
-          split: { dim, value },
-          evaluation: evaluateChange(rule, kpi, current?.splits[value], baseline?.splits[value]),
-        });
+        const split = { dim, value };
+        instances.push({ split, evaluation: this.echoGuard(rule, split, spans, evaluateChange(rule, kpi, current?.splits[value], baseline?.splits[value])) });
       }
     } else {
-      instances.push({ split: null, evaluation: evaluateChange(rule, kpi, current?.total, baseline?.total) });
+      instances.push({ split: null, evaluation: this.echoGuard(rule, null, spans, evaluateChange(rule, kpi, current?.total, baseline?.total)) });
     }
 
     this.ruleStatus.set(rule.id, { lastEvaluatedAt: t, notEnoughHistory: baseline === null });
@@ -336,6 +349,115 @@ export class AlertEngine {
       }
     }
     return run;
+  }
+
+  /**
+   * A baseline window that overlapped this alert's own last firing holds the spike itself:
+   * comparing with it would fire a second, opposite alert (an echo). No decision instead.
+   */
+  private echoGuard(rule: ChangeRule, split: Split, spans: readonly Span[], ev: Evaluation): Evaluation {
+    const rec = this.records.get(alertKeyOf(rule.id, split));
+    if (!rec || !ev.observation || rec.machine.inner === 'firing') return ev;
+    // Only the opposite move is an echo: the same move again is the KPI moving (or flapping).
+    const fire = ev.observation.fire;
+    if (!fire) return ev;
+    const hit = spans.some((b) => rec.firingSpans.some((f) => f.move !== fire && b.from < f.to && f.from < b.to));
+    return hit ? { ...ev, observation: { ...ev.observation, fire: null }, reason: 'baseline window holds this alert\'s last firing: an opposite move now is its echo' } : ev;
+  }
+
+  private recordFor(rule: Rule, kpiId: string, split: Split, t: number): AlertRecord {
+    const key = alertKeyOf(rule.id, split);
+    let rec = this.records.get(key);
+    if (!rec) {
+      rec = { key, ruleId: rule.id, kpi: kpiId, split, machine: initialMachine(t), mem: emptyMemory(), firingSpans: [], noise: emptyNoise(), shift: null, markNewNormal: null };
+      this.records.set(key, rec);
+    }
+    return rec;
+  }
+
+  /**
+   * Seasonal rules: expected = the median of the same window in the last N comparable
+   * periods (per split value, since channel campaigns differ), band = the instance's own
+   * observed noise. See seasonal.ts.
+   */
+  private async evaluateSeasonalRule(rule: ChangeRule, tNow: number, kpi: KpiInfo): Promise<RuleRun> {
+    const seasonal = rule.baseline.seasonal;
+    if (!seasonal) throw new Error('not a seasonal rule');
+    const t = evaluationTime(tNow, this.minuteAligned(kpi), this.alignMs);
+    const cur = currentWindow(t, rule.windowMs);
+    const cache = new Map<number, Promise<WindowResult | null>>();
+    const fetch = (s: Span): Promise<WindowResult | null> => {
+      let p = cache.get(s.from);
+      if (!p) cache.set(s.from, (p = this.source.window(kpi.id, s.from, s.to, rule.by)));
+      return p;
+    };
+    const current = await fetch(cur);
+    const period: 'day' | 'week' = seasonal.periodMs === DAY ? 'day' : 'week';
+
+    const evaluateOne = async (split: Split): Promise<Evaluation> => {
+      const channel = split?.dim === 'channel' ? split.value : undefined;
+      const plan = planCandidates(t, rule.windowMs, seasonal, rule.calendar, this.calendar, channel);
+      const curValue = current ? (split ? current.splits[split.value] : current.total) : undefined;
+      if (plan.mute) return { value: curValue?.value ?? null, baseline: null, change: null, notEnoughHistory: false, observation: null, reason: plan.mute };
+      const rec = this.records.get(alertKeyOf(rule.id, split));
+      const episode: Span[] = rec?.machine.inner === 'firing' && rec.machine.firingSince !== null ? [{ from: rec.machine.firingSince - rule.windowMs, to: t }] : [];
+      const blocked = [...(rec?.firingSpans ?? []), ...episode];
+      const spans = plan.spans.filter((b) => !blocked.some((f) => b.from < f.to && f.from < b.to));
+      const results = await Promise.all(spans.map(fetch));
+      const values: WindowValueLike[] = [];
+      for (const r of results) {
+        if (!r) continue;
+        const v = split ? (r.splits[split.value] ?? (kpi.ratio ? undefined : { value: 0, sample: 0 })) : r.total;
+        if (v && v.value !== null) values.push({ value: v.value, sample: v.sample });
+      }
+      if (values.length < seasonal.minPeriods) {
+        return {
+          value: curValue?.value ?? (kpi.ratio ? null : 0),
+          baseline: null,
+          change: null,
+          notEnoughHistory: true,
+          observation: null,
+          reason: `${values.length} comparable period(s) with data, min_periods ${seasonal.minPeriods}`,
+        };
+      }
+      const centre = median(values.map((v) => v.value)) ?? 0;
+      const offset = rec?.shift && t < rec.shift.until ? rec.shift.offset : 0;
+      const base = { value: centre + offset, sample: median(values.map((v) => v.sample)) ?? 0 };
+      const half = rule.band && rec ? bandHalfWidth(rec.noise, t, rule.band, rule.windowMs) : rule.band ? bandHalfWidth(emptyNoise(), t, rule.band, rule.windowMs) : undefined;
+      return evaluateChange(
+        rule,
+        kpi,
+        curValue,
+        base,
+        rule.band ? { halfWidth: half ?? null, periods: values.length, period, ...(plan.comparable ? { comparable: plan.comparable } : {}) } : undefined,
+      );
+    };
+
+    const instances: { split: Split; evaluation: Evaluation }[] = [];
+    if (rule.by) {
+      const dim = rule.by;
+      // Split values: those in the current window, in the last comparable window, and open alerts.
+      const last = await fetch({ from: cur.from - seasonal.periodMs, to: cur.to - seasonal.periodMs });
+      const values = new Set([...Object.keys(current?.splits ?? {}), ...Object.keys(last?.splits ?? {}), ...this.openValues(rule.id, dim)]);
+      for (const value of values) instances.push({ split: { dim, value }, evaluation: await evaluateOne({ dim, value }) });
+    } else {
+      instances.push({ split: null, evaluation: await evaluateOne(null) });
+    }
+    this.ruleStatus.set(rule.id, { lastEvaluatedAt: t, notEnoughHistory: instances.every((i) => i.evaluation.notEnoughHistory) });
+    return this.advance(rule, kpi, instances, t);
+  }
+
+  /**
+   * Mark the current firing of a seasonal rule as the new normal (新常态): it resolves at the
+   * next evaluation and its level becomes the baseline instead of firing again.
+   */
+  markNewNormal(alertKey: string, by: string): void {
+    const rec = this.records.get(alertKey);
+    const rule = this.lastRules.find((r) => r.id === rec?.ruleId);
+    if (!rec || !rule || rule.kind !== 'change' || !rule.baseline.seasonal) throw new Error(`alert ${alertKey} has no seasonal baseline to adopt a new normal into`);
+    if (rec.machine.inner !== 'firing') throw new Error(`alert ${alertKey} is not firing`);
+    rec.markNewNormal = { by, at: this.now() };
+    this.log.info({ alertKey, by }, 'alerts: marked as new normal');
   }
 
   private async evaluateDeadmanRule(rule: DeadmanRule, t: number): Promise<RuleRun> {
@@ -374,14 +496,38 @@ export class AlertEngine {
       if (only && split && !only.has(split.value)) continue;
       const key = alertKeyOf(rule.id, split);
       seen.add(key);
-      let rec = this.records.get(key);
-      if (!rec) {
-        rec = { key, ruleId: rule.id, kpi: kpiId, split, machine: initialMachine(t), mem: emptyMemory() };
-        this.records.set(key, rec);
+      const rec = this.recordFor(rule, kpiId, split, t);
+      const firingSince = rec.machine.firingSince;
+      const firingMove = rec.machine.move;
+      let s: Step = step(rec.machine, ev.observation, t, rule);
+      let adopted = false;
+      if (rule.kind === 'change' && rule.baseline.seasonal && s.machine.inner === 'firing' && s.machine.firingSince !== null && ev.value !== null && ev.baseline !== null) {
+        const due = rule.levelShift && t - s.machine.firingSince >= rule.levelShift.adoptAfterMs;
+        if (due || rec.markNewNormal) {
+          // 新常态: the level becomes the baseline until the comparable periods hold it themselves.
+          const oldOffset = rec.shift && t < rec.shift.until ? rec.shift.offset : 0;
+          const centre = ev.baseline - oldOffset;
+          const periods = rule.baseline.seasonal.periods;
+          rec.shift = { offset: ev.value - centre, since: s.machine.firingSince, until: s.machine.firingSince + Math.ceil((periods + 1) / 2) * rule.baseline.seasonal.periodMs };
+          const wasChanged = s.changed;
+          s = adoptNewNormal(s.machine, t);
+          s = { ...s, from: wasChanged ? s.from : s.from, changed: s.changed || wasChanged };
+          rec.markNewNormal = null;
+          adopted = true;
+        }
       }
-      const s = step(rec.machine, ev.observation, t, rule);
       rec.machine = s.machine;
       const m = s.machine;
+      if (rule.kind === 'change') {
+        // A closed episode: its windows must not teach the baseline (no echo).
+        if (firingSince !== null && m.inner !== 'firing') rec.firingSpans.push({ from: firingSince - rule.windowMs, to: t, move: firingMove });
+        const keep = rule.baseline.seasonal ? (rule.baseline.seasonal.periods * 5 + 12) * rule.baseline.seasonal.periodMs : 8 * DAY;
+        rec.firingSpans = rec.firingSpans.filter((f) => f.to > t - keep);
+        // Noise is learnt while the alert is at rest: the deviations a normal KPI shows.
+        if (rule.band && m.inner !== 'firing' && !adopted && ev.value !== null && ev.baseline !== null) {
+          recordNoise(rec.noise, t, ev.value - ev.baseline, rule.band, rule.windowMs);
+        }
+      }
 
       if (s.changed || s.escalated) {
         events.push({
@@ -400,7 +546,10 @@ export class AlertEngine {
           baselineKind: baselineKindOf(rule),
           change: ev.change,
           threshold: this.thresholdOf(rule, m.state, m.severity),
-          summary: summaryZh({ rule, kpiLabel: label, split, from: s.from, state: m.state, value: ev.value, change: ev.change, flips: m.flips.length }),
+          summary: adopted
+            ? `${summaryZh({ rule, kpiLabel: label, split, from: s.from, state: 'firing', value: ev.value, change: ev.change })}，已持续，按新常态处理（不再告警）`
+            : summaryZh({ rule, kpiLabel: label, split, from: s.from, state: m.state, value: ev.value, change: ev.change, flips: m.flips.length, ...(ev.band ? { band: ev.band } : {}) }),
+          ...(ev.band ? { band: ev.band } : {}),
         });
       }
       // An ack covers one firing episode.
@@ -427,6 +576,7 @@ export class AlertEngine {
         since: m.since,
         ...(ev.reason ? { reason: ev.reason } : {}),
         ...(ev.significance ? { significance: ev.significance } : {}),
+        ...(ev.band ? { band: ev.band } : {}),
         ...(silence ? { silencedBy: silenceInfo(silence) } : window ? { silencedBy: windowInfo(window) } : {}),
         ...(ack ? { ackedBy: ack } : {}),
         ...(d.heldBy ? { heldBy: d.heldBy } : {}),
@@ -481,6 +631,7 @@ export class AlertEngine {
       change: ev.change,
       threshold: this.thresholdOf(rule, kind === 'resolved' ? 'resolved' : 'firing', m.severity),
       ...(rule.kind === 'change' ? { direction: rule.direction } : {}),
+      ...(ev.band ? { band: ev.band } : {}),
       windowMinutes: spanMs / 60_000,
       ts: t,
       link,

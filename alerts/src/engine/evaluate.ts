@@ -11,7 +11,7 @@
  * raising, not whether a raised one is over: a dip in traffic (sample) or a wider
  * confidence interval would otherwise resolve and re-fire the same swing, i.e. flap.
  */
-import type { KpiInfo, Severity, WindowValue } from '../contract.js';
+import type { Band, KpiInfo, Severity, WindowValue } from '../contract.js';
 import type { ChangeRule, DeadmanRule, TargetRule } from '../rules/schema.js';
 
 export type Move = 'up' | 'down';
@@ -36,6 +36,16 @@ export interface Evaluation {
   /** Why no decision could be taken, or which guard held a crossed threshold back. */
   reason?: string;
   significance?: { z: number; p: number };
+  /** The normal range (noise-aware rules). */
+  band?: Band;
+}
+
+/** A noise band for one evaluation: its half-width around the baseline (null while still learning). */
+export interface BandInput {
+  halfWidth: number | null;
+  periods: number;
+  period: Band['period'];
+  comparable?: Band['comparable'];
 }
 
 /** Floating point: a change of exactly 15% must fire at 0.15 ((0.255 − 0.3) / 0.3 ≠ −0.15 in binary). */
@@ -103,30 +113,65 @@ const undecided = (v: Partial<Evaluation> & { reason: string }): Evaluation => (
  * `cur` undefined: the split sent nothing in the current window (0 for sums, undefined
  * for ratios). `base` undefined: not enough history for this split.
  */
-export function evaluateChange(rule: ChangeRule, kpi: KpiInfo, cur: WindowValue | undefined, base: WindowValue | undefined): Evaluation {
+export function evaluateChange(
+  rule: ChangeRule,
+  kpi: KpiInfo,
+  cur: WindowValue | undefined,
+  base: WindowValue | undefined,
+  bandIn?: BandInput,
+): Evaluation {
   const current: WindowValue | undefined = cur ?? (kpi.ratio ? undefined : { value: 0, sample: 0 });
   const value = current?.value ?? null;
   if (!base) return undecided({ value, notEnoughHistory: true, reason: 'not enough history for the baseline' });
   const baseline = base.value;
   if (baseline === null) return undecided({ value, notEnoughHistory: true, reason: 'no data in the baseline window' });
   if (value === null || !current) return undecided({ baseline, reason: 'no data in the current window' });
+  if (bandIn && bandIn.halfWidth === null) return undecided({ value, baseline, change: relativeChange(value, baseline), reason: 'learning the KPI\'s normal noise (band not ready)' });
+  const half = bandIn?.halfWidth ?? null;
+  const band: Band | undefined =
+    bandIn && half !== null
+      ? { low: baseline - half, high: baseline + half, periods: bandIn.periods, period: bandIn.period, ...(bandIn.comparable ? { comparable: bandIn.comparable } : {}) }
+      : undefined;
   const change = relativeChange(value, baseline);
-  if (change === null) return undecided({ value, baseline, reason: 'baseline is 0: relative change undefined' });
-
   const { fire, clear, critical } = rule.thresholds;
   const up = rule.direction !== 'down';
   const down = rule.direction !== 'up';
+  const delta = value - baseline;
+  // Outside the normal noise (always true without a band); the clear side keeps half the band.
+  const outside = half === null || Math.abs(delta) > half;
+  const outsideHold = half === null || Math.abs(delta) > half / 2;
+
+  if (change === null) {
+    // Baseline 0: no relative change exists, so the absolute floor decides (a count rising
+    // from zero fires once it reaches min_abs_change; without a floor nothing can fire).
+    if (rule.minAbsChange <= 0) return undecided({ value, baseline, ...(band ? { band } : {}), reason: 'baseline is 0: relative change undefined (set min_abs_change to fire on a rise from zero)' });
+    const size = Math.abs(delta);
+    const clearAbs = rule.minAbsChange * (clear / fire);
+    const observation: Observation = {
+      fire: null,
+      holdUp: up && delta >= clearAbs - EPS && outsideHold,
+      holdDown: down && delta <= -clearAbs + EPS && outsideHold,
+      severity: 'warning',
+    };
+    const result: Evaluation = { value, baseline, change: null, notEnoughHistory: false, observation, ...(band ? { band } : {}) };
+    const move: Move = delta > 0 ? 'up' : 'down';
+    if (delta === 0 || (move === 'up' ? !up : !down) || size < rule.minAbsChange - EPS || !outside) return result;
+    if (!sampleGuard(rule, kpi, current, base)) return { ...result, reason: `sample below min_sample ${rule.minSample}` };
+    return { ...result, observation: { ...observation, fire: move } };
+  }
+
   const size = Math.abs(change);
   const observation: Observation = {
     fire: null,
-    holdUp: up && change >= clear - EPS,
-    holdDown: down && change <= -clear + EPS,
+    holdUp: up && change >= clear - EPS && outsideHold,
+    holdDown: down && change <= -clear + EPS && outsideHold,
     severity: critical !== undefined && size >= critical - EPS ? 'critical' : 'warning',
   };
-  const result: Evaluation = { value, baseline, change, notEnoughHistory: false, observation };
+  const result: Evaluation = { value, baseline, change, notEnoughHistory: false, observation, ...(band ? { band } : {}) };
 
   const move: Move = change > 0 ? 'up' : 'down';
   if (change === 0 || (move === 'up' ? !up : !down) || size < fire - EPS) return result;
+  if (!outside) return { ...result, reason: 'within the normal range (noise band)' };
   if (!sampleGuard(rule, kpi, current, base)) {
     return { ...result, reason: `sample below min_sample ${rule.minSample} (current ${current.sample}, baseline ${base.sample})` };
   }

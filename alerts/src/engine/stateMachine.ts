@@ -20,6 +20,10 @@ export interface AlertMachine {
   /** Direction of the pending / firing episode. */
   move: Move | null;
   pendingCount: number;
+  /** When the pending episode started (pending_for as a duration). */
+  pendingSince: number | null;
+  /** When the current firing episode started (level shifts). */
+  firingSince: number | null;
   /** When the clear condition started to hold (keep_firing_for). */
   clearingSince: number | null;
   /** Highest severity of the current (or last) firing episode. */
@@ -32,6 +36,8 @@ export interface AlertMachine {
 
 export interface MachineConfig {
   pendingFor: number;
+  /** The condition must also have held this long (pending_for as a duration); default 0. */
+  pendingForMs?: number;
   keepFiringForMs: number;
   flapping: { maxFlips: number; withinMs: number };
 }
@@ -45,7 +51,7 @@ export interface Step {
 }
 
 export function initialMachine(now: number): AlertMachine {
-  return { state: 'ok', inner: 'ok', move: null, pendingCount: 0, clearingSince: null, severity: null, flips: [], since: now };
+  return { state: 'ok', inner: 'ok', move: null, pendingCount: 0, pendingSince: null, firingSince: null, clearingSince: null, severity: null, flips: [], since: now };
 }
 
 /** One evaluation. `obs` null = the data could not decide: nothing moves. */
@@ -56,11 +62,14 @@ export function step(prev: AlertMachine, obs: Observation | null, now: number, c
   const startEpisode = (move: Move, o: Observation): void => {
     m.move = move;
     m.pendingCount = 1;
+    m.pendingSince = now;
     m.inner = 'pending';
-    if (m.pendingCount >= cfg.pendingFor) enterFiring(o);
+    if (ripe()) enterFiring(o);
   };
+  const ripe = (): boolean => m.pendingCount >= cfg.pendingFor && now - (m.pendingSince ?? now) >= (cfg.pendingForMs ?? 0);
   const enterFiring = (o: Observation): void => {
     m.inner = 'firing';
+    m.firingSince = now;
     m.severity = o.severity;
     m.clearingSince = null;
     m.flips.push(now);
@@ -76,13 +85,14 @@ export function step(prev: AlertMachine, obs: Observation | null, now: number, c
       case 'pending':
         if (obs.fire && obs.fire === m.move) {
           m.pendingCount++;
-          if (m.pendingCount >= cfg.pendingFor) enterFiring(obs);
+          if (ripe()) enterFiring(obs);
         } else if (obs.fire) {
           startEpisode(obs.fire, obs);
         } else {
           m.inner = 'ok';
           m.move = null;
           m.pendingCount = 0;
+          m.pendingSince = null;
         }
         break;
       case 'firing': {
@@ -99,6 +109,8 @@ export function step(prev: AlertMachine, obs: Observation | null, now: number, c
             m.inner = 'resolved';
             m.move = null;
             m.pendingCount = 0;
+            m.pendingSince = null;
+            m.firingSince = null;
             m.clearingSince = null;
             m.flips.push(now);
           }
@@ -125,4 +137,17 @@ export function step(prev: AlertMachine, obs: Observation | null, now: number, c
   if (next !== prev.state) m.since = now;
   m.state = next;
   return { machine: m, from: prev.state, changed: next !== prev.state, escalated: escalated && next === 'firing' };
+}
+
+/**
+ * End a firing episode because its level became the new normal (新常态): the alert resolves
+ * now, whatever the data says, and counts no flip (it is not flapping).
+ */
+export function adoptNewNormal(prev: AlertMachine, now: number): Step {
+  if (prev.inner !== 'firing') return { machine: prev, from: prev.state, changed: false, escalated: false };
+  const m: AlertMachine = { ...prev, inner: 'resolved', move: null, pendingCount: 0, pendingSince: null, firingSince: null, clearingSince: null };
+  const next: AlertState = prev.state === 'flapping' ? 'flapping' : 'resolved';
+  if (next !== prev.state) m.since = now;
+  m.state = next;
+  return { machine: m, from: prev.state, changed: next !== prev.state, escalated: false };
 }

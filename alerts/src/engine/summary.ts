@@ -1,7 +1,7 @@
 /** Short Chinese texts for alert events (the dispatcher formats notifications itself). */
-import type { AlertState, BaselineKind, Dimension } from '../contract.js';
+import type { AlertState, Band, BaselineKind, Dimension } from '../contract.js';
 import type { Rule } from '../rules/schema.js';
-import { DIM_ZH, baselineZh as basisZh, subjectZh } from '../wording.js';
+import { DIM_ZH, bandLineZh, baselineZh as basisZh, subjectZh } from '../wording.js';
 
 export { DIM_ZH, subjectZh };
 
@@ -22,6 +22,7 @@ export interface SummaryInput {
   value: number | null;
   change: number | null;
   flips?: number;
+  band?: Band;
 }
 
 export function summaryZh(s: SummaryInput): string {
@@ -46,6 +47,8 @@ export function summaryZh(s: SummaryInput): string {
   const moved = changeZh(rule.baseline.type, rule.baseline.windows, s.change);
   switch (state) {
     case 'firing':
+      // Noise-aware rules say the normal range: 当前 1,234 · 正常区间 1,050–1,180（近4周同一时段）· 高出 15%
+      if (s.band && s.value !== null) return `${subject} ${bandLineZh(s.value, s.band, s.change)}`;
       return `${subject}${moved}`;
     case 'pending':
       return `${subject}${moved}（观察中）`;

@@ -1,4 +1,5 @@
 /** The engine's boundary types: its options, its outlet, and what status() / active() show. */
+import type { Calendar } from '../calendar/calendar.js';
 import type { AlertEvent, AlertSink, AlertState, Dimension, KpiSource, Notification, Severity } from '../contract.js';
 import type { RuleProvider } from '../rules/loader.js';
 import type { RuleProblem } from '../rules/parse.js';
@@ -51,6 +52,12 @@ export interface AlertEngineOptions {
   minuteAligned?: MinuteAligned;
   /** Deadman rules watch split values seen within this long (default 1 day). */
   deadmanLookbackMs?: number;
+  /**
+   * Holidays, 调休 and campaigns for seasonal baselines and calendar modes. Hand over the
+   * instance the admin API edits: campaigns added there apply at the next evaluation.
+   * Without one, weekends are the only rest days and nothing is muted.
+   */
+  calendar?: Calendar;
 }
 
 export type SilencedBy =
@@ -71,6 +78,8 @@ export interface SplitStatus {
   since: number;
   /** Why there was no decision, or which guard held a crossed threshold back. */
   reason?: string;
+  /** The normal range of a noise-aware rule at the last evaluation. */
+  band?: import('../contract.js').Band;
   /** Two-proportion test of the last evaluation, when configured. */
   significance?: { z: number; p: number };
   silencedBy?: SilencedBy;

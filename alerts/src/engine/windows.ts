@@ -38,6 +38,9 @@ export function baselineWindows(kind: BaselineKind, count: number, t: number, wi
     case 'trailing_mean':
       // The N windows just before the current one, newest first.
       return Array.from({ length: count }, (_, i) => ({ from: t - (i + 2) * windowMs, to: t - (i + 1) * windowMs }));
+    case 'seasonal':
+      // Chosen per instant with the calendar (seasonal.ts planCandidates).
+      return [];
   }
 }
 

@@ -14,7 +14,7 @@ import { LineCounter, parseDocument, isNode } from 'yaml';
 import type { KpiInfo } from '../contract.js';
 import type { Rule } from './schema.js';
 import type { MinuteAligned } from './validate.js';
-import { formatProblem, parseRuleDocument, type RuleProblem } from './parse.js';
+import { formatProblem, parseRuleDocument, templatesOf, type RuleProblem } from './parse.js';
 
 /** Structurally a subset of pino's logger. */
 export interface LoaderLogger {
@@ -176,10 +176,21 @@ export class RulesLoader implements RuleProvider {
       (typeof this.opts.catalogue === 'function' ? this.opts.catalogue() : this.opts.catalogue).map((k) => [k.id, k]),
     );
 
+    // Templates (generic.yaml's count_default / level_default) are shared by every file.
+    const templates = new Map<string, Record<string, unknown>>();
+    for (const file of files) {
+      try {
+        const doc = parseDocument(await readFile(join(dir, file), 'utf8'));
+        if (!doc.errors.length) for (const [id, t] of templatesOf(doc.toJS())) if (!templates.has(id)) templates.set(id, t);
+      } catch {
+        // Unreadable now: reported by the pass below.
+      }
+    }
+
     const problems: RuleProblem[] = [];
     const fresh = new Map<string, Rule[]>();
     for (const file of files) {
-      const parsed = await this.readFile(file, catalogue);
+      const parsed = await this.readFile(file, catalogue, templates);
       if (parsed.problems.length) problems.push(...parsed.problems);
       else fresh.set(file, parsed.rules);
     }
@@ -214,7 +225,11 @@ export class RulesLoader implements RuleProvider {
     }
   }
 
-  private async readFile(file: string, catalogue: ReadonlyMap<string, KpiInfo>): Promise<{ rules: Rule[]; problems: RuleProblem[] }> {
+  private async readFile(
+    file: string,
+    catalogue: ReadonlyMap<string, KpiInfo>,
+    templates: ReadonlyMap<string, Record<string, unknown>>,
+  ): Promise<{ rules: Rule[]; problems: RuleProblem[] }> {
     let text: string;
     try {
       text = await readFile(join(this.opts.dir, file), 'utf8');
@@ -243,6 +258,7 @@ export class RulesLoader implements RuleProvider {
     const parsed = parseRuleDocument(doc.toJS(), {
       file,
       catalogue,
+      templates,
       ...(minuteAligned ? { minuteAligned } : {}),
       ...(notifiers ? { notifiers: new Set(typeof notifiers === 'function' ? notifiers() : notifiers) } : {}),
     });

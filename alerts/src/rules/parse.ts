@@ -34,6 +34,33 @@ export interface ParseContext {
   minuteAligned?: MinuteAligned;
   /** Configured notifier ids; when given, `notify` entries are checked against them. */
   notifiers?: ReadonlySet<string>;
+  /** Templates (`templates:` of any rule file, e.g. generic.yaml) that rules name with `extends:`. */
+  templates?: ReadonlyMap<string, Record<string, unknown>>;
+}
+
+/** Nested rule fields a rule merges with its template's (the rule's keys win). */
+const MERGED = new Set(['baseline', 'band', 'thresholds', 'calendar', 'level_shift', 'flapping']);
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The templates a parsed document declares (`templates:`), by id; malformed entries are left to validation. */
+export function templatesOf(doc: unknown): Map<string, Record<string, unknown>> {
+  const out = new Map<string, Record<string, unknown>>();
+  if (!isObject(doc) || !Array.isArray(doc.templates)) return out;
+  for (const t of doc.templates) if (isObject(t) && typeof t.id === 'string') out.set(t.id, t);
+  return out;
+}
+
+/** A rule with `extends: <template>` → the template's fields overlaid with the rule's own. */
+export function applyTemplate(raw: Record<string, unknown>, template: Record<string, unknown>): Record<string, unknown> {
+  const { id: _id, name: _name, description: _d, ...fields } = template;
+  const out: Record<string, unknown> = { ...fields };
+  for (const [k, v] of Object.entries(raw)) {
+    if (k === 'extends') continue;
+    const t = out[k];
+    out[k] = MERGED.has(k) && isObject(t) && isObject(v) ? { ...t, ...v } : v;
+  }
+  return out;
 }
 
 type Path = (string | number)[];
@@ -60,9 +87,35 @@ export function parseRuleDocument(doc: unknown, ctx: ParseContext): { rules: Rul
     return { rules: [], problems };
   }
 
+  const templates = new Map([...(ctx.templates ?? []), ...templatesOf(doc)]);
+  // Templates are checked as rules of their own (on a placeholder KPI), so a bad default is found where it is written.
+  (top.data.templates ?? []).forEach((raw, index) => {
+    const path: Path = ['templates', index];
+    if (!isObject(raw) || typeof raw.id !== 'string') {
+      problems.push({ file: ctx.file, path, field: 'id', message: 'a template needs an id' });
+      return;
+    }
+    const { id, description: _d, ...fields } = raw;
+    const r = changeRuleSchema.safeParse({ ...fields, id, name: typeof raw.name === 'string' ? raw.name : id, kpi: '_template' });
+    const issues = r.success ? normaliseChange(r.data, ctx.file).issues : shapeIssues(r.error);
+    for (const i of issues) problems.push({ file: ctx.file, ruleId: id, ...(i.path.length ? { field: i.path.join('.') } : {}), path: [...path, ...i.path], message: i.message });
+  });
+
   const rules: Rule[] = [];
   const seen = new Map<string, number>();
-  top.data.rules.forEach((raw, index) => {
+  top.data.rules.forEach((given, index) => {
+    let raw: unknown = given;
+    if (isObject(given) && given.extends !== undefined) {
+      const name = given.extends;
+      const tpl = typeof name === 'string' ? templates.get(name) : undefined;
+      if (!tpl) {
+        const rid = typeof given.id === 'string' ? given.id : `#${index + 1}`;
+        const known = [...templates.keys()].join(', ') || 'none';
+        problems.push({ file: ctx.file, ruleId: rid, field: 'extends', path: ['rules', index, 'extends'], message: `unknown template ${JSON.stringify(name)} (known: ${known})` });
+        return;
+      }
+      raw = applyTemplate(given, tpl);
+    }
     const base: Path = ['rules', index];
     const rawId = typeof raw === 'object' && raw && 'id' in raw && typeof raw.id === 'string' ? raw.id : undefined;
     const report = (issues: ShapeIssue[]): void => {

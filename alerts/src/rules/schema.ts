@@ -13,7 +13,11 @@ export const BASELINE_KINDS = [
   'same_window_yesterday',
   'same_window_last_week',
   'trailing_mean',
+  'seasonal',
 ] as const satisfies readonly BaselineKind[];
+
+/** How a rule treats holidays and campaigns (the business calendar). */
+export type CalendarMode = 'normal' | 'mute' | 'comparable';
 
 export type Direction = 'up' | 'down' | 'both';
 
@@ -32,8 +36,10 @@ interface RuleCommon {
   /** Notifier ids (default `['dingtalk']`). */
   notify: string[];
   silenceWindows: TimeOfDayWindow[];
-  /** Consecutive evaluations the condition must hold before firing. */
+  /** Consecutive evaluations the condition must hold before firing (`pending_for: 3`). */
   pendingFor: number;
+  /** How long the condition must hold before firing (`pending_for: 10m`); 0 = count only. */
+  pendingForMs: number;
   /** How long a cleared condition must stay cleared before the alert resolves. */
   keepFiringForMs: number;
   /** Minimum time between two firing notifications of one alert. */
@@ -51,7 +57,13 @@ export interface ChangeRule extends RuleCommon {
   by?: Dimension;
   windowMs: number;
   /** `windows` is the number of pooled windows for trailing_mean (1 for the others). */
-  baseline: { type: BaselineKind; windows: number };
+  baseline: { type: BaselineKind; windows: number; seasonal?: SeasonalBaseline };
+  /** Noise band (seasonal baselines): an alert also needs a move outside normal noise. */
+  band?: NoiseBand;
+  /** A move persisting this long becomes the new baseline (新常态) instead of firing on. */
+  levelShift?: { adoptAfterMs: number };
+  /** Holidays and campaigns: ordinary days (normal), no decision (mute), or like with like (comparable). */
+  calendar: { holidays: CalendarMode; campaigns: CalendarMode };
   /** Fractions of the baseline: fire at |change| ≥ fire, clear below `clear`. */
   thresholds: { fire: number; clear: number; critical?: number };
   direction: Direction;
@@ -64,6 +76,31 @@ export interface ChangeRule extends RuleCommon {
   minAbsChange: number;
   /** Two-proportion z-test for percent ratio KPIs: fire only when p-value < p. */
   significance?: { p: number };
+}
+
+/**
+ * The expected value: the robust median of the same window in the last `periods` comparable
+ * periods (same hour of day, or same weekday and hour), leaving out windows that were firing
+ * or fell on holidays / campaigns. `days: comparable` (period 1d) uses only days of the same
+ * type (workdays incl. 调休 vs weekends / holidays).
+ */
+export interface SeasonalBaseline {
+  periodMs: number;
+  periods: number;
+  minPeriods: number;
+  days: 'comparable' | 'all';
+}
+
+/**
+ * The band: |value − expected| must exceed k × the `quantile` of the KPI's own recent
+ * deviations |value − expected| (measured at each evaluation outside alerts over `spanMs`).
+ * Until `minHistoryMs` of deviations are known the rule takes no decision.
+ */
+export interface NoiseBand {
+  quantile: number;
+  k: number;
+  spanMs: number;
+  minHistoryMs: number;
 }
 
 export interface DeadmanRule extends RuleCommon {
@@ -126,7 +163,13 @@ const common = {
   silence_windows: z
     .array(z.strictObject({ from: timeOfDay, to: timeOfDay }).refine((w) => w.from !== w.to, 'from and to must differ'))
     .default([]),
-  pending_for: z.number().int().min(1).max(1000).optional(),
+  // A count of evaluations (legacy) or a duration ('10m').
+  pending_for: z
+    .union([
+      z.number().int().min(1).max(1000),
+      z.string().refine((v) => (parseDuration(v) ?? 0) > 0, 'must be a count of evaluations (3) or a duration (10m)'),
+    ])
+    .optional(),
   keep_firing_for: durationMs.default(0),
   cooldown: durationMs.default(30 * 60_000),
   values: z.array(z.string().min(1)).min(1).optional(),
@@ -142,8 +185,30 @@ export const changeRuleSchema = z.strictObject({
   by: z.enum(DIMENSIONS).optional(),
   window: positiveDurationMs,
   baseline: z
-    .strictObject({ type: z.enum(BASELINE_KINDS), windows: z.number().int().min(1).max(96).optional() })
+    .strictObject({
+      type: z.enum(BASELINE_KINDS),
+      windows: z.number().int().min(1).max(96).optional(),
+      period: positiveDurationMs.optional(),
+      periods: z.number().int().min(1).max(12).optional(),
+      min_periods: z.number().int().min(1).max(12).optional(),
+      days: z.enum(['comparable', 'all']).optional(),
+    })
     .default({ type: 'previous_window' }),
+  band: z
+    .strictObject({
+      quantile: z.number().gt(0).max(1).default(0.99),
+      k: z.number().gt(0).max(20).default(1.5),
+      span: positiveDurationMs.default(7 * 86_400_000),
+      min_history: durationMs.default(86_400_000),
+    })
+    .optional(),
+  level_shift: z.strictObject({ adopt_after: positiveDurationMs }).optional(),
+  calendar: z
+    .strictObject({
+      holidays: z.enum(['normal', 'mute', 'comparable']).default('normal'),
+      campaigns: z.enum(['normal', 'mute', 'comparable']).default('normal'),
+    })
+    .default({ holidays: 'normal', campaigns: 'normal' }),
   thresholds: z
     .strictObject({ fire: fraction.optional(), clear: fraction.optional(), critical: fraction.optional() })
     .default({}),
@@ -179,7 +244,12 @@ export const targetRuleSchema = z.strictObject({
   min_sample: z.number().min(0).default(0),
 });
 
-export const ruleFileSchema = z.strictObject({ rules: z.array(z.unknown()) });
+/** `rules:` and, in a file such as generic.yaml, `templates:` that rules name with `extends:`. */
+export const ruleFileSchema = z.preprocess(
+  // A file of templates only (generic.yaml) needs no `rules:`.
+  (doc) => (typeof doc === 'object' && doc !== null && 'templates' in doc && !('rules' in doc) ? { ...doc, rules: [] } : doc),
+  z.strictObject({ rules: z.array(z.unknown()), templates: z.array(z.unknown()).optional() }),
+);
 
 /** A problem found in a rule, located by its path from the document root. */
 export interface ShapeIssue {
@@ -189,13 +259,15 @@ export interface ShapeIssue {
 
 /** The fields every rule kind shares, normalised; `pendingFor` defaults per kind. */
 function commonOf(r: z.output<z.ZodObject<typeof common>>, file: string, defaultPendingFor: number): RuleCommon {
+  const pendingMs = typeof r.pending_for === 'string' ? parseDuration(r.pending_for) : null;
   return {
     id: r.id,
     name: r.name,
     group: r.group ?? r.id,
     notify: r.notify,
     silenceWindows: r.silence_windows,
-    pendingFor: r.pending_for ?? defaultPendingFor,
+    pendingFor: typeof r.pending_for === 'number' ? r.pending_for : r.pending_for === undefined ? defaultPendingFor : 1,
+    pendingForMs: pendingMs ?? 0,
     keepFiringForMs: r.keep_firing_for,
     cooldownMs: r.cooldown,
     flapping: { maxFlips: r.flapping.max_flips, withinMs: r.flapping.within },
@@ -205,6 +277,7 @@ function commonOf(r: z.output<z.ZodObject<typeof common>>, file: string, default
 }
 
 const DEFAULT_FIRE = 0.15;
+const fmtPct = (f: number): string => `${Math.round(f * 1000) / 10}%`;
 const DEFAULT_CLEAR = 0.1;
 
 /**
@@ -225,13 +298,49 @@ export function normaliseChange(r: z.output<typeof changeRuleSchema>, file: stri
   if (r.baseline.windows !== undefined && r.baseline.type !== 'trailing_mean') {
     issues.push({ path: ['baseline', 'windows'], message: 'only trailing_mean takes `windows`' });
   }
+  const seasonal = r.baseline.type === 'seasonal';
+  for (const f of ['period', 'periods', 'min_periods', 'days'] as const) {
+    if (r.baseline[f] !== undefined && !seasonal) issues.push({ path: ['baseline', f], message: `only the seasonal baseline takes \`${f}\`` });
+  }
+  const periodMs = r.baseline.period ?? 7 * 86_400_000;
+  if (seasonal && periodMs !== 86_400_000 && periodMs !== 7 * 86_400_000) {
+    issues.push({ path: ['baseline', 'period'], message: 'period must be 1d (same hour of day) or 1w (same weekday and hour)' });
+  }
+  if (seasonal && r.window > periodMs) issues.push({ path: ['window'], message: 'the window must not be longer than the seasonal period' });
+  const periods = r.baseline.periods ?? 4;
+  const minPeriods = r.baseline.min_periods ?? Math.min(periods, 2);
+  if (minPeriods > periods) issues.push({ path: ['baseline', 'min_periods'], message: `min_periods (${minPeriods}) must not exceed periods (${periods})` });
+  if (r.band && !seasonal) issues.push({ path: ['band'], message: 'a noise band needs the seasonal baseline (baseline: { type: seasonal })' });
+  if (r.band && r.band.min_history > r.band.span) issues.push({ path: ['band', 'min_history'], message: 'min_history must not exceed span' });
+  if (r.level_shift && !seasonal) issues.push({ path: ['level_shift'], message: 'level_shift needs the seasonal baseline' });
+  if ((r.calendar.holidays === 'comparable' || r.calendar.campaigns === 'comparable') && !seasonal) {
+    issues.push({ path: ['calendar'], message: 'comparable-day baselines need the seasonal baseline' });
+  }
+  // A threshold that can never fire is a silent rule: say so instead of accepting it.
+  // Every KPI here is ≥ 0, so a drop is at most 100% of the baseline.
+  const downOnly = r.direction === 'down';
+  if (fire > 1 && downOnly) {
+    issues.push({ path: ['thresholds', 'fire'], message: `a drop of more than 100% is impossible: fire ${fmtPct(fire)} can never fire with direction: down (use at most 100%)` });
+  } else if (fire > 1 && r.direction === 'both') {
+    issues.push({ path: ['thresholds', 'fire'], message: `fire ${fmtPct(fire)} can never fire on a drop (a drop is at most 100%): write direction: up, or a threshold ≤ 100%` });
+  }
+  if (critical !== undefined && critical > 1 && downOnly) {
+    issues.push({ path: ['thresholds', 'critical'], message: `a drop of more than 100% is impossible: critical ${fmtPct(critical)} can never be reached with direction: down` });
+  }
   const rule: ChangeRule = {
     kind: 'change',
     ...commonOf(r, file, 2),
     kpi: r.kpi,
     ...(r.by ? { by: r.by } : {}),
     windowMs: r.window,
-    baseline: { type: r.baseline.type, windows: r.baseline.type === 'trailing_mean' ? (r.baseline.windows ?? 4) : 1 },
+    baseline: {
+      type: r.baseline.type,
+      windows: r.baseline.type === 'trailing_mean' ? (r.baseline.windows ?? 4) : 1,
+      ...(seasonal ? { seasonal: { periodMs, periods, minPeriods, days: r.baseline.days ?? (periodMs === 86_400_000 ? 'comparable' : 'all') } } : {}),
+    },
+    ...(r.band ? { band: { quantile: r.band.quantile, k: r.band.k, spanMs: r.band.span, minHistoryMs: r.band.min_history } } : {}),
+    ...(r.level_shift ? { levelShift: { adoptAfterMs: r.level_shift.adopt_after } } : {}),
+    calendar: { holidays: r.calendar.holidays, campaigns: r.calendar.campaigns },
     thresholds: { fire, clear, ...(critical !== undefined ? { critical } : {}) },
     direction: r.direction,
     minSample: r.min_sample,

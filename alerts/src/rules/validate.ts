@@ -13,6 +13,9 @@ import type { ChangeRule, ShapeIssue, TargetRule } from './schema.js';
  * plain KPI to the minute by mistake only delays it by < 1 min, so the guess fails safe.
  */
 export function needsMinuteWindows(kpi: KpiInfo): boolean {
+  // A source that says what the KPI is wins: a plain sum that simply cannot be split by
+  // community (a CSV series, a backtest KPI) is not a distinct count.
+  if (kpi.distinct !== undefined) return kpi.distinct;
   return !kpi.splits.includes('community');
 }
 

@@ -31,6 +31,8 @@ describe('rule schema', () => {
       notify: ['dingtalk'],
       silenceWindows: [],
       pendingFor: 2,
+      // issue 13: pending_for may be a duration; a count leaves it 0.
+      pendingForMs: 0,
       keepFiringForMs: 0,
       cooldownMs: 30 * 60_000,
       flapping: { maxFlips: 4, withinMs: 30 * 60_000 },
@@ -38,6 +40,8 @@ describe('rule schema', () => {
       kpi: 'push_open_rate',
       windowMs: 15 * 60_000,
       baseline: { type: 'previous_window', windows: 1 },
+      // issue 13: holidays and campaigns are ordinary days unless the rule says otherwise.
+      calendar: { holidays: 'normal', campaigns: 'normal' },
       thresholds: { fire: 0.15, clear: 0.1 },
       direction: 'both',
       minSample: 0,

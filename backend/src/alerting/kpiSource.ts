@@ -45,6 +45,7 @@ export function createKpiSource(o: KpiSourceOptions): KpiSource {
     good: k.good,
     ratio: k.formula.kind === 'ratio',
     splits: allowedSplits(k),
+    distinct: distinctSets(k).length > 0,
     ...(k.target !== undefined ? { target: k.target } : {}),
     ...(k.channelTargets ? { channelTargets: k.channelTargets } : {}),
   }));

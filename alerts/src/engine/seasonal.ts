@@ -1,0 +1,147 @@
+/**
+ * Noise-aware seasonal baselines, pure: which past windows are comparable with the current
+ * one, their robust centre, and the band of the KPI's own normal noise.
+ *
+ * Expected value: the median of the same window in the last N comparable periods (same hour
+ * of day, or same weekday and hour), leaving out windows that fell on holidays / campaigns or
+ * overlapped an alert of this instance. A median of N ≥ 3 ignores one bad period, so a spike
+ * never becomes the baseline it would be compared with later (no echo).
+ *
+ * Band: the KPI's own deviations |value − expected|, sampled while the alert is at rest over
+ * the last `span`, give its normal noise; the rule fires only beyond k × their `quantile`
+ * (and beyond the business threshold). Heavy-tailed KPIs (bursty counts) get a wide band,
+ * smooth ones a narrow one, with no per-KPI tuning.
+ */
+import type { Band } from '../contract.js';
+import type { Calendar } from '../calendar/calendar.js';
+import type { CalendarMode, NoiseBand, SeasonalBaseline } from '../rules/schema.js';
+import type { Span } from './windows.js';
+
+export const DAY_MS = 86_400_000;
+
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? (s[mid] ?? null) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+/** The q-quantile (nearest rank, from below) of unsorted values. */
+export function quantile(values: readonly number[], q: number): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? null;
+}
+
+export type DayClass = 'work' | 'rest';
+
+export interface CandidatePlan {
+  /** Candidate spans, newest first (at most `periods`, maybe fewer). */
+  spans: Span[];
+  /** What the spans were chosen as (for the message). */
+  comparable?: Band['comparable'];
+  /** No decision at all at this instant (muted by the calendar), and why. */
+  mute?: string;
+}
+
+/** How the current window's day and campaigns affect the candidate choice, for one rule. */
+export function planCandidates(
+  t: number,
+  windowMs: number,
+  s: SeasonalBaseline,
+  modes: { holidays: CalendarMode; campaigns: CalendarMode },
+  calendar: Calendar | undefined,
+  channel?: string,
+): CandidatePlan {
+  const cur: Span = { from: t - windowMs, to: t };
+  const probe = t - 1; // the instant the window ends in (its last millisecond)
+  const holiday = calendar?.isHoliday(probe) ?? false;
+  const campaigns = calendar?.campaignsAt(probe, channel) ?? [];
+  if (holiday && modes.holidays === 'mute') return { spans: [], mute: `节假日（${calendar?.holidayName(probe) ?? ''}）不判断` };
+  if (campaigns.length && modes.campaigns === 'mute') return { spans: [], mute: `活动期间（${campaigns.map((c) => c.name).join('、')}）不判断` };
+
+  const dayClass = (ts: number): DayClass => (calendar ? (calendar.isWorkingDay(ts) ? 'work' : 'rest') : weekendClass(ts));
+  const curClass = dayClass(probe);
+  const inCampaign = campaigns.length > 0 && modes.campaigns === 'comparable';
+  const campaign = inCampaign ? campaigns[0] : undefined;
+  const comparableHoliday = holiday && modes.holidays === 'comparable';
+  const byDayType = s.periodMs === DAY_MS && s.days === 'comparable';
+
+  const spans: Span[] = [];
+  // Look far enough back to find N rest days among workdays (2 in 7) or N holiday-free weeks.
+  const maxBack = s.periodMs === DAY_MS ? s.periods * 5 + 10 : s.periods + 4;
+  for (let k = 1; k <= maxBack && spans.length < s.periods; k++) {
+    const span = { from: cur.from - k * s.periodMs, to: cur.to - k * s.periodMs };
+    const p = span.to - 1;
+    if (campaign) {
+      // Like with like: earlier days of the same campaign only.
+      if (span.from < campaign.start) break;
+      spans.push(span);
+      continue;
+    }
+    if (calendar) {
+      // Campaign days and holidays never teach the baseline what a normal day looks like.
+      if (calendar.campaignsBetween(span.from, span.to, channel).length > 0) continue;
+      if (calendar.touchesHoliday(span.from, span.to) && !comparableHoliday) continue;
+    }
+    if ((byDayType || comparableHoliday) && dayClass(p) !== curClass) continue;
+    spans.push(span);
+  }
+  const comparable: Band['comparable'] | undefined = campaign
+    ? 'campaign'
+    : comparableHoliday
+      ? 'holiday'
+      : byDayType
+        ? curClass === 'work'
+          ? 'workday'
+          : 'restday'
+        : undefined;
+  return { spans, ...(comparable ? { comparable } : {}) };
+}
+
+/** Saturday / Sunday in Asia/Shanghai, when no calendar is configured. */
+function weekendClass(ts: number): DayClass {
+  const wd = new Date(ts + 8 * 3_600_000).getUTCDay();
+  return wd === 0 || wd === 6 ? 'rest' : 'work';
+}
+
+/** Deviations of one alert instance while at rest: its observed noise. */
+export interface NoiseMemory {
+  /** [time, |value − expected|], oldest first. */
+  samples: [number, number][];
+  lastAt: number | null;
+}
+
+export const emptyNoise = (): NoiseMemory => ({ samples: [], lastAt: null });
+
+/** One deviation every `window / 12` (at least a minute): evaluations every 10 s would add nothing but memory. */
+export function noiseSampleMs(windowMs: number): number {
+  return Math.max(60_000, Math.floor(windowMs / 12));
+}
+
+export function recordNoise(mem: NoiseMemory, t: number, deviation: number, band: NoiseBand, windowMs: number): void {
+  if (mem.lastAt !== null && t - mem.lastAt < noiseSampleMs(windowMs)) return;
+  mem.samples.push([t, Math.abs(deviation)]);
+  mem.lastAt = t;
+  const cut = t - band.spanMs;
+  let i = 0;
+  while (i < mem.samples.length && (mem.samples[i]?.[0] ?? 0) < cut) i++;
+  if (i) mem.samples.splice(0, i);
+}
+
+/**
+ * The band's half-width, or null while fewer than `minHistoryMs` of deviations are known
+ * (a fresh rule learns the KPI's noise before it judges).
+ */
+export function bandHalfWidth(mem: NoiseMemory, t: number, band: NoiseBand, windowMs: number): number | null {
+  const first = mem.samples[0];
+  if (!first) return band.minHistoryMs === 0 ? 0 : null;
+  const covered = t - first[0];
+  const enough = mem.samples.length >= Math.floor(band.minHistoryMs / noiseSampleMs(windowMs) / 2);
+  if (covered < band.minHistoryMs - noiseSampleMs(windowMs) || !enough) return null;
+  const q = quantile(
+    mem.samples.map((s) => s[1]),
+    band.quantile,
+  );
+  return q === null ? null : band.k * q;
+}
