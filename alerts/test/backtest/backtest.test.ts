@@ -63,7 +63,7 @@ describe('backtest (the engine over a series)', () => {
     expect(f.band).not.toBeNull();
     expect(f.value).toBeLessThan(f.band!.low);
     expect(f.summary).toMatch(/正常区间 .*（近5天同一时段）· 低了 \d+(\.\d)?%/);
-  });
+  }, 60_000);
 
   it('a series KPI is a plain sum, not a distinct count: any window length is allowed', () => {
     const source = seriesSource(series(1), 'sum');
@@ -97,5 +97,5 @@ describe('backtest CLI', () => {
     expect(lines[0]).toMatchObject({ state: 'firing', value: direct.firings[0]!.value, baseline: direct.firings[0]!.baseline });
     // The row whose arrival fired it: the evaluation instant minus one bucket.
     expect(Date.parse(`${lines[0]!.ts.replace(' ', 'T')}Z`)).toBe(direct.firings[0]!.ts - 5 * MIN);
-  });
+  }, 60_000);
 });
