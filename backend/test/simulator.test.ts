@@ -266,6 +266,20 @@ describe('simulator: a simulated day', () => {
     expect(perMember.length).toBeGreaterThan(15_000);
   });
 
+  it('runs at a fixed rate with levelAt: () => 1, the same at 04:00 as at 20:00 (tests do not depend on the hour)', () => {
+    const perHour = (hour: number, levelAt?: (ts: number) => number) => {
+      const sim = new Simulator(() => {}, { seed: 9, peakEventsPerSecond: 20, now: () => at(hour), ...(levelAt ? { levelAt } : {}) });
+      return generateAll(sim, at(hour), at(hour) + 10 * MINUTE, MINUTE).length;
+    };
+    const night = perHour(4, () => 1);
+    const evening = perHour(20, () => 1);
+    // 20/s for 600 s = 12,000 expected; the two hours agree within sampling noise.
+    for (const n of [night, evening]) expect(Math.abs(n - 12_000)).toBeLessThan(4 * Math.sqrt(12_000) * 3);
+    expect(Math.abs(night - evening) / evening).toBeLessThan(0.1);
+    // Without it the curve applies: 04:00 is ~4% of the peak.
+    expect(perHour(4) / perHour(20)).toBeLessThan(0.1);
+  });
+
   it('follows the configured time zone', () => {
     const sim = new Simulator(() => {}, { seed: 5, peakEventsPerSecond: 2, timezone: 'UTC', now: () => 0 });
     const dayUtc = Date.UTC(2026, 10, 23);

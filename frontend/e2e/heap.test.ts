@@ -2,7 +2,9 @@
  * Memory stays flat under churn. The wall runs in Chromium for PULSE_HEAP_TEST_SECONDS
  * (default 150 s; the whole test stays under 4 minutes) while:
  *  - the product's simulator posts events 10× a second (one POST every 100 ms), after an
- *    hour of backfill so every bounded buffer (60 trend minutes) is full from the start;
+ *    hour of backfill so every bounded buffer (60 trend minutes) is full from the start; at a
+ *    fixed 100 events/s (not its day curve, which at 04:00 Beijing is ~4 events/s and left
+ *    most 100 ms ticks empty), so the load is the same whatever hour the suite runs at;
  *  - the server ticks every second (its fastest rate) — each tick replaces every tile value,
  *    sparkline, the funnel, the channel table and the trend data;
  *  - an admin switches the board every 4 s (every chart and tile unmounted and re-created);
@@ -48,7 +50,7 @@ describe('wall: memory stays flat under fast updates', () => {
       PULSE_INGEST_RATE: '10000000',
       PULSE_INGEST_BURST: '100000000',
     });
-    feed = await SimFeed.create(backend, { rate: 100, tickMs: 100, seed: 5 });
+    feed = await SimFeed.create(backend, { rate: 100, fixedRate: true, tickMs: 100, seed: 5 });
     await feed.backfill(Date.now() - 60 * MINUTE, Date.now());
     feed.start();
     browser = await launchChromium();

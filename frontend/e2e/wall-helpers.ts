@@ -150,7 +150,7 @@ interface SimulatorLike {
 }
 type SimulatorCtor = new (
   sink: (events: SimEvent[]) => Promise<unknown>,
-  opts: { seed: number; peakEventsPerSecond: number; tickMs?: number; onError?: (err: unknown) => void },
+  opts: { seed: number; peakEventsPerSecond: number; tickMs?: number; levelAt?: (ts: number) => number; onError?: (err: unknown) => void },
 ) => SimulatorLike;
 
 /**
@@ -170,13 +170,19 @@ export class SimFeed {
     private readonly sim: SimulatorLike,
   ) {}
 
-  static async create(b: Backend, opts: { rate: number; seed?: number; tickMs?: number; swings?: SwingSpec[] }): Promise<SimFeed> {
+  /**
+   * `rate`: events per second at the simulator's daily peak. `fixedRate`: hold that rate at
+   * every hour instead of following the day curve (~4% of the peak at 04:00 Beijing), so a
+   * test that needs a known load passes whatever hour it runs at.
+   */
+  static async create(b: Backend, opts: { rate: number; fixedRate?: boolean; seed?: number; tickMs?: number; swings?: SwingSpec[] }): Promise<SimFeed> {
     const { Simulator } = (await import(pathToFileURL(join(REPO_ROOT, 'backend/dist/simulator/simulator.js')).href)) as { Simulator: SimulatorCtor };
     const self: { feed?: SimFeed } = {};
     const sim = new Simulator((events) => self.feed!.post(events), {
       seed: opts.seed ?? 11,
       peakEventsPerSecond: opts.rate,
       tickMs: opts.tickMs ?? 250,
+      ...(opts.fixedRate ? { levelAt: () => 1 } : {}),
       onError: () => self.feed!.failures++,
     });
     for (const s of opts.swings ?? []) sim.injectSwing(s);

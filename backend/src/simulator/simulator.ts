@@ -56,6 +56,11 @@ export interface SimulatorOptions {
   peakEventsPerSecond?: number;
   /** IANA zone for the diurnal curve. Default 'Asia/Shanghai'. */
   timezone?: string;
+  /**
+   * Traffic level (1 = the daily peak) at a time. Default: the diurnal curve in `timezone`.
+   * Tests that need a known load whatever the hour they run at pass `() => 1` (a fixed rate).
+   */
+  levelAt?: (ts: number) => number;
   /** Seed for the deterministic PRNG; random when omitted. */
   seed?: number;
   now?: () => number;
@@ -127,6 +132,7 @@ export class Simulator {
   readonly plan: TrafficPlan;
 
   private readonly now: () => number;
+  private readonly levelAt: (ts: number) => number;
   private readonly onError: (err: unknown) => void;
   private readonly rng: Rng;
   /** Flow PRNG, reseeded from each flow's stored state. */
@@ -158,6 +164,8 @@ export class Simulator {
     tzOffsetMs(this.timezone, 0); // throws RangeError for an unknown zone
     this.seed = (opts.seed ?? Math.floor(Math.random() * 4294967296)) >>> 0;
     this.now = opts.now ?? Date.now;
+    const tz = this.timezone;
+    this.levelAt = opts.levelAt ?? ((ts) => diurnalLevel(minuteOfDay(ts, tz)));
     this.onError = opts.onError ?? ((err) => console.error('[simulator] sink failed:', err));
     this.rng = mulberry32(this.seed);
     this.memberSalt = hash32(this.seed, 0x6d656d);
@@ -275,7 +283,7 @@ export class Simulator {
     for (let cell = Math.floor(from / CELL_MS) * CELL_MS; cell < to; cell += CELL_MS) {
       const a = Math.max(from, cell);
       const b = Math.min(to, cell + CELL_MS);
-      const level = diurnalLevel(minuteOfDay(cell + CELL_MS / 2, this.timezone));
+      const level = this.levelAt(cell + CELL_MS / 2);
       for (const stream of this.streams) this.arrivals(stream, a, b, level);
       this.spend(a, b);
       for (let flow = this.pending.popBefore(b); flow; flow = this.pending.popBefore(b)) this.step(flow, out);
@@ -380,7 +388,7 @@ export class Simulator {
    */
   private spend(a: number, b: number): void {
     for (let minute = Math.floor(a / MINUTE) * MINUTE; minute < b; minute += MINUTE) {
-      const level = diurnalLevel(minuteOfDay(minute + MINUTE / 2, this.timezone));
+      const level = this.levelAt(minute + MINUTE / 2);
       CHANNELS.forEach((channel, i) => {
         const ts = minute + SPEND_OFFSET_MS + i * SPEND_STAGGER_MS;
         if (ts < a || ts >= b) return;
