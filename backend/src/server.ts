@@ -268,6 +268,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     staticDir: config.staticDir ?? path.join(REPO_ROOT, 'frontend/dist'),
     timezone: config.timezone,
     kpis,
+    demo: config.demo,
     simulator,
     storeWriteProblem: () => durability.problem() ?? collector.lastError,
     backlog: () => {

@@ -103,8 +103,8 @@ describe('route access table', () => {
 
   it('the sign-in answer says what a token may do, and never echoes it', async () => {
     const session = async (token: string | null) => request(pulse.url, 'GET', '/api/v1/session', { token });
-    expect((await session(READ_TOKEN)).json).toEqual({ scopes: ['read'], displayId: null, readOpen: false, adminEnabled: true, timezone: 'Asia/Shanghai' });
-    expect((await session(ADMIN_TOKEN)).json).toEqual({ scopes: ['read', 'admin'], displayId: null, readOpen: false, adminEnabled: true, timezone: 'Asia/Shanghai' });
+    expect((await session(READ_TOKEN)).json).toEqual({ scopes: ['read'], displayId: null, readOpen: false, adminEnabled: true, timezone: 'Asia/Shanghai', demo: false });
+    expect((await session(ADMIN_TOKEN)).json).toEqual({ scopes: ['read', 'admin'], displayId: null, readOpen: false, adminEnabled: true, timezone: 'Asia/Shanghai', demo: false });
     expect((await session(tokens.display)).json).toMatchObject({ scopes: ['read'], displayId: expect.any(String) });
     const wrong = await session('not-a-token-0123456789');
     expect(wrong.status).toBe(401);

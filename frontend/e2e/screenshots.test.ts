@@ -1,9 +1,8 @@
 /**
  * The screenshots people look at (and the README shows): the overview board on realistic
- * data at 1920×1080 and 3840×2160. The product's simulator (a fixed 300 events/s, its evening
- * peak, whatever hour the test runs at: at night its day curve is too thin for the alert
- * rules' minimum samples and for every panel to have data) feeds the
- * backend: an hour of history first, then live, as one continuous stream (see SimFeed: the
+ * data at 1920×1080 and 3840×2160. The product's simulator, held at a fixed 150 events/s
+ * whatever hour the test runs at (at night its day curve is too thin for the alert rules'
+ * minimum samples and for every panel to have data), feeds the backend: an hour of history first, then live, as one continuous stream (see SimFeed: the
  * built-in PULSE_SIMULATOR=on would start fresh flows at server start, so its first minutes
  * would show payments missing after the backfill). A push-open-rate dip on WeCom over the
  * last 15 minutes is what the default alert rules turn into a live alert for the ticker.
@@ -15,7 +14,7 @@ import { eventually, launchChromium, screenshot, startBackend, type Backend } fr
 import { clippedPanels, openWall, overflowing, SimFeed, waitConnected } from './wall-helpers';
 
 const MINUTE = 60_000;
-const RATE = 300;
+const RATE = 150;
 const DIP = { kpi: 'push_open_rate', channel: 'wecom', factor: 0.55 };
 
 describe('wall: screenshots on simulated traffic', () => {

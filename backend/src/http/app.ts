@@ -44,6 +44,8 @@ export interface AppDeps {
   /** The business time zone (day boundaries, times shown on the pages). */
   timezone: string;
   simulator: SimulatorControl | null;
+  /** Embedded demo (simulated traffic): the session answer says so, and every page shows 演示数据. */
+  demo?: boolean;
   /** Last store write problem, surfaced by /readyz. */
   storeWriteProblem(): string | null;
   /** Spool and journal sizes, shown by /readyz. */
@@ -90,7 +92,7 @@ export function createApp(d: AppDeps): Express {
   // Sign-in: what the presented token may do. Never echoes the token.
   app.get('/api/v1/session', (req, res) => {
     const info = sessionInfo(d.policy, bearerToken(req, false));
-    if (!('error' in info)) return void res.json({ ...info, timezone: d.timezone });
+    if (!('error' in info)) return void res.json({ ...info, timezone: d.timezone, demo: d.demo ?? false });
     const message = { invalid: 'token not recognised: use a read token or the admin token', revoked: REVOKED_MESSAGE, missing: 'sign in with a read token or the admin token', ...LINK_REFUSALS }[info.error];
     const detail = info.error === 'revoked' ? { revoked: true } : info.error === 'expired' || info.error === 'tampered' ? { link: info.error } : {};
     res.status(401).json({ error: message, ...detail });

@@ -20,6 +20,8 @@ interface SessionAnswer {
   adminEnabled: boolean;
   timezone: string;
   linkExpiresAt?: number;
+  /** Embedded demo: the pages carry the 演示数据 label. */
+  demo?: boolean;
 }
 
 const isLinkToken = (t: string | undefined) => t !== undefined && t.startsWith('pl1.');
@@ -70,6 +72,8 @@ export const useSessionStore = defineStore('session', () => {
   const adminEnabled = ref(false);
   /** The business time zone from the server (Asia/Shanghai unless configured otherwise). */
   const timezone = ref('Asia/Shanghai');
+  /** The server runs the embedded demo (simulated traffic). */
+  const demo = ref(false);
   /** Why the last sign-in failed (shown on the form). */
   const problem = ref<string | null>(null);
   /** Why the signed link this tab was opened with was refused. */
@@ -87,6 +91,7 @@ export const useSessionStore = defineStore('session', () => {
     adminEnabled.value = answer.adminEnabled;
     timezone.value = answer.timezone;
     linkExpiresAt.value = answer.linkExpiresAt ?? null;
+    demo.value = answer.demo === true;
     state.value = 'signed-in';
   }
 
@@ -165,5 +170,5 @@ export const useSessionStore = defineStore('session', () => {
     void check(); // open reading (demo) carries on as a reader; otherwise the form shows
   }
 
-  return { token, state, scopes, readOpen, adminEnabled, timezone, problem, linkRefusal, linkExpiresAt, isAdmin, hasToken, check, signIn, signOut, lost };
+  return { token, state, scopes, readOpen, adminEnabled, timezone, demo, problem, linkRefusal, linkExpiresAt, isAdmin, hasToken, check, signIn, signOut, lost };
 });
