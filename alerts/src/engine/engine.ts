@@ -105,9 +105,12 @@ export class AlertEngine {
   private readonly calendar: Calendar | undefined;
   private readonly store: SilenceStore;
   private readonly records = new Map<string, AlertRecord>();
-  private readonly ruleStatus = new Map<string, Omit<RuleStatus, 'rule' | 'splits'>>();
+  private readonly ruleStatus = new Map<string, Omit<RuleStatus, 'rule' | 'splits' | 'lastRunAt'>>();
   private lastRules: Rule[] = [];
   private lastEvaluationAt: number | null = null;
+  private lastRunAt: number | null = null;
+  /** Rule id → when it last ran (the engine's clock, not the aligned data instant). */
+  private readonly ruleRanAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   /** Evaluations run one at a time, in call order. */
@@ -185,6 +188,8 @@ export class AlertEngine {
       );
       const runs = [...retired, ...evaluated];
       this.lastEvaluationAt = t;
+      this.lastRunAt = nowMs;
+      for (const rule of rules) this.ruleRanAt.set(rule.id, nowMs);
       const events = runs.flatMap((r) => r.events);
       if (events.length) {
         try {
@@ -266,6 +271,7 @@ export class AlertEngine {
       if (!ids.has(rec.ruleId)) this.records.delete(key);
     }
     for (const id of this.ruleStatus.keys()) if (!ids.has(id)) this.ruleStatus.delete(id);
+    for (const id of this.ruleRanAt.keys()) if (!ids.has(id)) this.ruleRanAt.delete(id);
   }
 
   // ---- evaluation ----------------------------------------------------------------------
@@ -680,11 +686,15 @@ export class AlertEngine {
     return {
       running: this.timer !== undefined,
       lastEvaluationAt: this.lastEvaluationAt,
+      lastRunAt: this.lastRunAt,
+      now: this.now(),
+      intervalMs: this.intervalMs,
       rules: this.provider.rules().map((rule) => {
         const st = this.ruleStatus.get(rule.id);
         return {
           rule,
           lastEvaluatedAt: st?.lastEvaluatedAt ?? null,
+          lastRunAt: this.ruleRanAt.get(rule.id) ?? null,
           ...(st?.error ? { error: st.error } : {}),
           notEnoughHistory: st?.notEnoughHistory ?? false,
           splits: [...this.records.values()]

@@ -90,7 +90,10 @@ export interface SplitStatus {
 
 export interface RuleStatus {
   rule: Rule;
+  /** The instant the data was read up to (aligned down to the bucket, or the minute). */
   lastEvaluatedAt: number | null;
+  /** When the engine last ran the rule, by its clock ("最近评估 … 前" is measured from this). */
+  lastRunAt: number | null;
   /** The rule's evaluation failed (logged); the others went on. */
   error?: string;
   /** Baseline unavailable for the whole rule (history shorter than the baseline). */
@@ -101,6 +104,12 @@ export interface RuleStatus {
 export interface EngineStatus {
   running: boolean;
   lastEvaluationAt: number | null;
+  /** When the last evaluation ran, by the engine's clock. */
+  lastRunAt: number | null;
+  /** The engine's clock when it answered: ages are measured on it, not the browser's clock. */
+  now: number;
+  /** The evaluation loop's period. */
+  intervalMs: number;
   rules: RuleStatus[];
   /** Rule-file problems (from the loader); those files' previous rules stay in force. */
   problems: RuleProblem[];

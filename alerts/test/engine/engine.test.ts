@@ -347,3 +347,23 @@ describe('rules deleted or changed while their alert is open', () => {
 function HOURS(n: number): number {
   return n * 3_600_000;
 }
+
+describe('status: when a rule last ran', () => {
+  it('dates the run by the engine clock, not by the aligned data instant ("最近评估 17–21 秒前" on a 10 s loop)', async () => {
+    const src = new MemorySource(T - 2 * DAY);
+    batches(src, 'wecom', [2000, 600], [2000, 600]);
+    // Bucket-aligned to 10 s, and the active-members KPI minute-aligned: the data instant
+    // trails the run by up to a minute, which the page showed as the evaluation's age.
+    const h = makeEngine(src, [openRule()], { alignMs: 10_000, intervalMs: 10_000, minuteAligned: () => true });
+    expect(h.engine.status()).toMatchObject({ lastRunAt: null, intervalMs: 10_000 });
+    const ran = T + 47_300;
+    await h.at(ran);
+    h.clock.t = ran + 2_000; // asked 2 s later
+    const st = h.engine.status();
+    expect(st.rules[0]?.lastEvaluatedAt).toBe(T); // the data instant (minute-aligned)
+    expect(st.rules[0]?.lastRunAt).toBe(ran);
+    expect(st.lastRunAt).toBe(ran);
+    expect(st.now).toBe(ran + 2_000);
+    expect(st.now - st.rules[0]!.lastRunAt!).toBe(2_000); // what the page shows: 2 秒前, not 49
+  });
+});
