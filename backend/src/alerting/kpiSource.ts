@@ -15,9 +15,40 @@ import { toSums } from '../collector/counters.js';
 import type { MetricStore } from '../store/port.js';
 import { alignmentOffset, floorTo } from '../time/zone.js';
 
+/** Counter sums and distinct counts of stored periods: the store itself, or a cache in front of it (backtests). */
+export interface WindowReader {
+  counters(from: number, to: number, by?: Dimension): Promise<{ total: Partial<CounterSums>; splits: Map<string, Partial<CounterSums>> }>;
+  distinct(set: MemberSetId, g: Granularity, start: number, byChannel: boolean): Promise<{ total: number; splits: Map<string, number> }>;
+}
+
+/** Reads every window straight from the store (one query per window and split). */
+export function storeReader(store: MetricStore): WindowReader {
+  return {
+    async counters(from, to, by) {
+      const step = to - from;
+      const query = { from, to, stepMs: step, offsetMs: ((from % step) + step) % step, counters: COUNTERS, filter: {} };
+      const [totalRows, splitRows] = await Promise.all([store.queryCounters({ ...query, by: [] }), by ? store.queryCounters({ ...query, by: [by] }) : Promise.resolve([])]);
+      const splits = new Map<string, Partial<CounterSums>>();
+      for (const s of splitRows) splits.set(s.tags[by!] ?? '', s.points[0]?.sums ?? {});
+      return { total: totalRows[0]?.points[0]?.sums ?? {}, splits };
+    },
+    async distinct(set, g, start, byChannel) {
+      const step = GRANULARITIES[g];
+      const [total, split] = await Promise.all([
+        store.queryDistinct({ from: start, to: start + step, granularity: g, set, byChannel: false }),
+        byChannel ? store.queryDistinct({ from: start, to: start + step, granularity: g, set, byChannel: true }) : Promise.resolve([]),
+      ]);
+      return { total: total[0]?.points[0]?.value ?? 0, splits: new Map(split.map((s) => [s.channel ?? '', s.points[0]?.value ?? 0])) };
+    },
+  };
+}
+
 export interface KpiSourceOptions {
-  collector: Collector;
+  /** Live state for windows still in memory; absent: everything from the reader (backtests). */
+  collector?: Collector;
   store: MetricStore;
+  /** Where stored windows are read (default: the store, one query per window). */
+  reader?: WindowReader;
   timezone: string;
   /** Oldest instant with data (store history or process start): earlier windows have no baseline. */
   historySince: () => number;
@@ -50,42 +81,29 @@ export function createKpiSource(o: KpiSourceOptions): KpiSource {
     ...(k.channelTargets ? { channelTargets: k.channelTargets } : {}),
   }));
 
+  const reader = o.reader ?? storeReader(o.store);
+  const collector = o.collector;
+
   async function counterWindow(from: number, to: number, by?: Dimension): Promise<{ total: Partial<CounterSums>; splits: Map<string, Partial<CounterSums>> }> {
-    const inMemory = from >= o.collector.liveHorizon() && (by === undefined || by === 'channel') && from % o.collector.bucketMs === 0 && to % o.collector.bucketMs === 0;
+    const inMemory = collector !== undefined && from >= collector.liveHorizon() && (by === undefined || by === 'channel') && from % collector.bucketMs === 0 && to % collector.bucketMs === 0;
     if (inMemory) {
-      const w = o.collector.windowSums(from, to);
+      const w = collector.windowSums(from, to);
       return { total: toSums(w.total), splits: new Map([...w.byChannel].map(([ch, v]) => [ch, toSums(v)])) };
     }
-    const step = to - from;
-    const query = { from, to, stepMs: step, offsetMs: ((from % step) + step) % step, counters: COUNTERS, filter: {} };
-    const [totalRows, splitRows] = await Promise.all([
-      o.store.queryCounters({ ...query, by: [] }),
-      by ? o.store.queryCounters({ ...query, by: [by] }) : Promise.resolve([]),
-    ]);
-    const splits = new Map<string, Partial<CounterSums>>();
-    for (const s of splitRows) splits.set(s.tags[by!] ?? '', s.points[0]?.sums ?? {});
-    return { total: totalRows[0]?.points[0]?.sums ?? {}, splits };
+    return reader.counters(from, to, by);
   }
 
   async function distinctWindow(set: MemberSetId, g: Granularity, start: number, byChannel: boolean) {
-    const mem = o.collector.distinctPeriod(set, g, start);
+    const mem = collector?.distinctPeriod(set, g, start);
     if (mem) return { total: mem.total, splits: mem.byChannel };
-    const step = GRANULARITIES[g];
-    const [total, split] = await Promise.all([
-      o.store.queryDistinct({ from: start, to: start + step, granularity: g, set, byChannel: false }),
-      byChannel ? o.store.queryDistinct({ from: start, to: start + step, granularity: g, set, byChannel: true }) : Promise.resolve([]),
-    ]);
-    return {
-      total: total[0]?.points[0]?.value ?? 0,
-      splits: new Map(split.map((s) => [s.channel ?? '', s.points[0]?.value ?? 0])),
-    };
+    return reader.distinct(set, g, start, byChannel);
   }
 
   return {
     catalogue: () => catalogue,
     lastSeen(by) {
       // The collector tracks arrival per channel; other dimensions are not tracked live.
-      return by === 'channel' ? o.collector.freshness().byChannel : {};
+      return by === 'channel' && collector ? collector.freshness().byChannel : {};
     },
     async window(kpi, from, to, by): Promise<WindowResult | null> {
       const def = KPI_BY_ID.get(kpi);

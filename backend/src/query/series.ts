@@ -61,7 +61,7 @@ function parseTime(name: string, text: string | undefined, fallback: number): nu
   throw new QueryError(`${name} must be epoch milliseconds or an ISO 8601 date-time (e.g. 2026-11-23T00:00:00+08:00), got ${JSON.stringify(text)}`);
 }
 
-function countersFor(def: KpiDef): string[] {
+export function countersFor(def: KpiDef): string[] {
   const f = def.formula;
   switch (f.kind) {
     case 'sum':
