@@ -21,6 +21,10 @@ import { KPIS, KPI_BY_ID } from './catalogue/kpis.js';
 import { setChannelNames } from './catalogue/channels.js';
 import { applyTargets, loadTargets } from './catalogue/targets.js';
 import { Collector } from './collector/collector.js';
+import { WeComApi } from './connectors/wecom/api.js';
+import { wecomCallbackRouter } from './connectors/wecom/callbackRoute.js';
+import { WeComDailyStats } from './connectors/wecom/dailyStats.js';
+import { WeComStatsSchedule } from './connectors/wecom/schedule.js';
 import { checkDataDir } from './durability/dataDir.js';
 import { openDurability } from './durability/durability.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
@@ -66,6 +70,8 @@ export interface PulseHandle {
   store: MetricStore;
   collector: Collector;
   ingest: IngestService;
+  /** The WeCom statistics pull (null when WECOM_CORP_SECRET is not set). */
+  wecomStats: WeComDailyStats | null;
   simulator: SimulatorControl | null;
   engine: AlertEngine;
   dispatcher: Dispatcher;
@@ -277,6 +283,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     },
     security: { https: config.alerts.publicUrl?.startsWith('https:') ?? false, corsOrigins: config.http.corsOrigins },
     routers: [
+      // WeCom 客户联系 callbacks into the same ingest path (no ingest key: WeCom signs them).
+      ...(config.wecom.callback ? [wecomCallbackRouter({ config: config.wecom.callback, ingest, logger, registry: metrics.registry })] : []),
       alertRouter({ policy, engine, dispatcher, store, feedback: { forEvent: (id) => feedback.get(id), firingOf: (key) => firings.of(key) }, landing: { series, source: kpiSource, kpis: () => kpis } }),
       feedbackRouter({ policy, store, feedback, ruleIds: () => engine.status().rules.map((r) => r.rule.id) }),
       campaignRouter({ policy, campaigns }),
@@ -338,6 +346,19 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   // Armed after start-up; a run missed while the server was down is made up in the background.
   const schedule = config.reports.cron ? new WeeklyReportSchedule({ cron: config.reports.cron, timezone: config.timezone, service: reportService, logger }) : null;
   schedule?.start().catch((err: unknown) => logger.error({ err }, 'weekly report schedule failed to start'));
+  const wecomStats = config.wecom.stats
+    ? new WeComDailyStats({
+        api: new WeComApi({ baseUrl: config.wecom.stats.apiBase, corpId: config.wecom.stats.corpId, secret: config.wecom.stats.secret }),
+        store,
+        dataDir: config.dataDir,
+        backfillDays: config.wecom.stats.backfillDays,
+        bucketMs: config.bucketMs,
+        latenessMs: config.latenessMs,
+        logger,
+      })
+    : null;
+  const wecomSchedule = wecomStats && config.wecom.stats ? new WeComStatsSchedule({ stats: wecomStats, cron: config.wecom.stats.cron, timezone: config.timezone, logger }) : null;
+  wecomSchedule?.start();
   const sweep = setInterval(() => {
     dedup.sweep(Date.now());
     perIp.sweep(Date.now());
@@ -362,6 +383,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     store,
     collector,
     ingest,
+    wecomStats,
     simulator,
     engine,
     dispatcher,
@@ -381,6 +403,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       await engine.stop();
       rulesLoader.close();
       schedule?.stop();
+      wecomSchedule?.stop();
+      await wecomStats?.idle();
       reportDelivery.close();
       await reportService.idle();
       await dispatcher.close();

@@ -23,6 +23,11 @@ export const EVENT_TYPES = [
   'service.reply',
   'service.resolve',
   'spend',
+  // WeCom 客户联系 (connectors/wecom): the customer deleted the staff member (del_follow_user,
+  // also counted as member.leave), and customer groups created / dismissed.
+  'contact.deleted_by_customer',
+  'group.create',
+  'group.dismiss',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -69,11 +74,40 @@ export function histogramCounters(id: HistogramId): string[] {
   return Array.from({ length: HISTOGRAMS[id].boundsMs.length + 1 }, (_, i) => histogramCounter(id, i));
 }
 
+/**
+ * Day totals pulled from WeCom's statistics APIs (connectors/wecom/dailyStats.ts), written
+ * once per local day at the day's start, channel `wecom`; no event type feeds them.
+ * Percentages and averages are kept as weighted numerator / denominator pairs (integers),
+ * so the KPIs stay ratios of sums over any range.
+ */
+export const WECOM_STAT_COUNTERS = [
+  // externalcontact/get_user_behavior_data (联系客户统计)
+  'wecom_chat_cnt',
+  'wecom_message_cnt',
+  'wecom_reply_num',
+  'wecom_reply_den',
+  'wecom_reply_time_num_ms',
+  'wecom_reply_time_den',
+  'wecom_negative_feedback_cnt',
+  'wecom_new_apply_cnt',
+  'wecom_new_contact_cnt',
+  // externalcontact/groupchat/statistic (群聊数据统计)
+  'wecom_group_new_chat_cnt',
+  'wecom_group_chat_total',
+  'wecom_group_chat_has_msg',
+  'wecom_group_new_member_cnt',
+  'wecom_group_member_total',
+  'wecom_group_member_has_msg',
+  'wecom_group_msg_total',
+] as const;
+export type WeComStatCounter = (typeof WECOM_STAT_COUNTERS)[number];
+
 /** Every counter field, in a stable order: the store's schema. */
 export const COUNTERS: readonly string[] = [
   ...EVENT_TYPES.map(countCounterOf),
   ...Object.values(AMOUNT_COUNTERS),
   ...(Object.keys(HISTOGRAMS) as HistogramId[]).flatMap(histogramCounters),
+  ...WECOM_STAT_COUNTERS,
 ];
 export type CounterName = string;
 export type CounterSums = Record<CounterName, number>;

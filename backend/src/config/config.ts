@@ -13,6 +13,7 @@ import { MINIPROGRAM_APPID, trustProxyProblem } from '../ingest/publicScope.js';
 import { DEFAULT_WEEKLY_CRON, cronProblem } from '../reports/schedule.js';
 import type { Label } from '../catalogue/kpis.js';
 import { parseChannelNames } from './channelNames.js';
+import { aesKeyProblem } from '../connectors/wecom/crypto.js';
 
 const onOff = z.enum(['on', 'off']);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -107,6 +108,18 @@ const EnvSchema = z.object({
   // Signed read-only links in messages (links/signedLinks.ts); the secret is generated into the data dir when unset.
   PULSE_LINK_SECRET: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional(),
   PULSE_LINK_TTL_DAYS: int(1, 365).default(7),
+  // WeCom 客户联系 connector (connectors/wecom): callbacks and the daily statistics pull.
+  WECOM_CORP_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be the 企业ID from 我的企业 → 企业信息 (letters and digits, e.g. ww1234567890abcdef)').optional(),
+  WECOM_CALLBACK_TOKEN: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'must be the callback Token: letters and digits, at most 32 (as set under 接收事件服务器)').optional(),
+  WECOM_CALLBACK_AES_KEY: z.string().superRefine((v, ctx) => {
+    const problem = aesKeyProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).optional(),
+  WECOM_CALLBACK_MAX_AGE_SECONDS: int(10, 86_400).default(300),
+  WECOM_CORP_SECRET: z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, 'must be the Secret of the 客户联系 / self-built app that may read customer-contact statistics').optional(),
+  WECOM_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL (default https://qyapi.weixin.qq.com)' }).default('https://qyapi.weixin.qq.com'),
+  WECOM_STATS_CRON: z.string().trim().min(1).default('30 8 * * *'),
+  WECOM_STATS_BACKFILL_DAYS: int(1, 180).default(180),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 type Env = z.infer<typeof EnvSchema>;
@@ -203,6 +216,11 @@ export interface Config {
     secret: string | null;
     ttlMs: number;
   };
+  /** WeCom 客户联系 connector; each part is null when not configured. */
+  wecom: {
+    callback: { corpId: string; token: string; aesKey: string; maxAgeMs: number } | null;
+    stats: { corpId: string; secret: string; apiBase: string; cron: string | null; backfillDays: number } | null;
+  };
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -257,7 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     for (const issue of result.error.issues) {
       const key = String(issue.path[0] ?? '?');
       const got = merged[key];
-      const shown = /TOKEN|KEYS|PASSWORD|SALT|SECRET|WEBHOOK/.test(key) ? '' : got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
+      const shown = /TOKEN|KEYS|AES_KEY|PASSWORD|SALT|SECRET|WEBHOOK/.test(key) ? '' : got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
       problems.push(`${key}: ${issue.message}${shown}`);
     }
     throw new ConfigError(problems);
@@ -309,6 +327,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (cronIssue) problems.push(`PULSE_WEEKLY_REPORT_CRON: ${cronIssue}, or off for no schedule (got ${JSON.stringify(reportCron)})`);
   const channelNames = parseChannelNames(e.PULSE_CHANNEL_NAMES ?? '');
   for (const p of channelNames.problems) problems.push(`PULSE_CHANNEL_NAMES: ${p}`);
+  const wecomCallbackParts = [e.WECOM_CALLBACK_TOKEN, e.WECOM_CALLBACK_AES_KEY];
+  if (wecomCallbackParts.some(Boolean) && !wecomCallbackParts.every(Boolean)) {
+    problems.push('WECOM_CALLBACK_TOKEN: WECOM_CALLBACK_TOKEN and WECOM_CALLBACK_AES_KEY go together (both from 客户联系 → API → 接收事件服务器)');
+  }
+  if ((e.WECOM_CALLBACK_TOKEN || e.WECOM_CORP_SECRET) && !e.WECOM_CORP_ID) {
+    problems.push('WECOM_CORP_ID: required with WECOM_CALLBACK_TOKEN / WECOM_CORP_SECRET (the 企业ID: callbacks must carry it as their receive id)');
+  }
+  const wecomCron = e.WECOM_STATS_CRON === 'off' ? null : e.WECOM_STATS_CRON;
+  const wecomCronIssue = wecomCron === null ? null : cronProblem(wecomCron, e.PULSE_TIMEZONE);
+  if (wecomCronIssue) problems.push(`WECOM_STATS_CRON: ${wecomCronIssue}, or off (got ${JSON.stringify(wecomCron)})`);
   if (problems.length) throw new ConfigError(problems);
 
   const generated = {
@@ -382,6 +410,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       notify: e.PULSE_WEEKLY_REPORT_NOTIFY === undefined ? null : e.PULSE_WEEKLY_REPORT_NOTIFY.filter((id) => id !== 'none'),
     },
     links: { secret: e.PULSE_LINK_SECRET ?? null, ttlMs: e.PULSE_LINK_TTL_DAYS * 86_400_000 },
+    wecom: {
+      callback: e.WECOM_CORP_ID && e.WECOM_CALLBACK_TOKEN && e.WECOM_CALLBACK_AES_KEY
+        ? { corpId: e.WECOM_CORP_ID, token: e.WECOM_CALLBACK_TOKEN, aesKey: e.WECOM_CALLBACK_AES_KEY, maxAgeMs: e.WECOM_CALLBACK_MAX_AGE_SECONDS * 1000 }
+        : null,
+      stats: e.WECOM_CORP_ID && e.WECOM_CORP_SECRET
+        ? { corpId: e.WECOM_CORP_ID, secret: e.WECOM_CORP_SECRET, apiBase: e.WECOM_API_BASE.replace(/\/+$/, ''), cron: wecomCron, backfillDays: e.WECOM_STATS_BACKFILL_DAYS }
+        : null,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

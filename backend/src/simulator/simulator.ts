@@ -419,6 +419,10 @@ export class Simulator {
       case 'interaction':
       case 'member.join':
       case 'member.leave':
+      // The WeCom connector's types; the simulator does not start flows of them.
+      case 'contact.deleted_by_customer':
+      case 'group.create':
+      case 'group.dismiss':
         this.emit(f, out);
         return;
       case 'spend':
