@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { histogramQuantile } from '../src/catalogue/evaluate.js';
-import type { HistogramId } from '../src/catalogue/events.js';
+import { WECOM_STAT_COUNTERS, type HistogramId } from '../src/catalogue/events.js';
 import { KPIS, KPI_BY_ID, type KpiDef } from '../src/catalogue/kpis.js';
 import { CHANNELS_UID, DATASOURCE_UID, EXCLUDED_KPIS, KPI_ID_MARKER, OVERVIEW_UID, dashboardFiles } from '../src/grafana/dashboards.js';
 import { DISTINCT_STEP } from '../src/grafana/queries.js';
@@ -209,9 +209,25 @@ function scenario(H: number): Ev[] {
       ev('service.reply', ch, t2, { duration_ms: durations[(s + c) % durations.length]! });
       if (s !== 1) ev('service.reply', ch, t2 + 10_000, { duration_ms: durations[(2 * s + c + 3) % durations.length]! });
       if (s % 2 === 0) ev('service.resolve', ch, t2);
+      // The WeCom connector's event types (callbacks take the ingest path).
+      if ((s + c) % 2 === 0) ev('contact.deleted_by_customer', ch, t2, { member: `gone-${c}-${s}` });
+      if (s % 3 === 0) ev('group.create', ch, t1);
+      if (s === 4) ev('group.dismiss', ch, t2);
     }
   });
   return out;
+}
+
+/**
+ * WeCom's daily statistics (connectors/wecom/dailyStats.ts) are written as one row per day at
+ * the day's start; two channels' rows with every statistics counter non-zero.
+ */
+function wecomStatRows(D: number): { ts: number; tags: { channel: string; community: string; campaign: string }; counters: Record<string, number> }[] {
+  return [WECOM, MINI].map((channel, c) => ({
+    ts: D,
+    tags: { channel, community: '', campaign: '' },
+    counters: Object.fromEntries(WECOM_STAT_COUNTERS.map((name, i) => [name, 10 + 3 * i + 7 * c])),
+  }));
 }
 
 interface InfluxSeries {
@@ -375,6 +391,7 @@ describe.skipIf(!runInflux)('Grafana dashboard queries on a real influxd', () =>
       const body = r.json as { accepted: number; rejected: unknown[] };
       expect(body.rejected, JSON.stringify(body.rejected)).toEqual([]);
     }
+    await pulse.store.writeCounters(wecomStatRows(D));
     const alert = (ts: number, state: string, split: [string, string] | null, from = 'pending'): AlertRow => ({
       id: `${ruleTag}-${state}-${ts}`,
       ts,

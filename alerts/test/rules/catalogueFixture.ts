@@ -43,6 +43,7 @@ export const CATALOGUE: KpiInfo[] = [
   k('aov', '客单价', 'Average order value', 'fen', 'up', true),
   k('spend', '投放花费', 'Spend', 'fen', 'neutral', false),
   k('roas', '投产比 ROAS', 'ROAS', 'multiple', 'up', true),
+  k('deleted_by_customer', '被客户删除', 'Deleted by customers', 'count', 'down', false),
 ];
 
 export const CATALOGUE_MAP: ReadonlyMap<string, KpiInfo> = new Map(CATALOGUE.map((x) => [x.id, x]));

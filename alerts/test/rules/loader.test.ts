@@ -190,12 +190,29 @@ describe('RulesLoader', () => {
 });
 
 describe('shipped rules', () => {
+  it('alerts/rules/wecom.yaml: 被客户删除 rises against last week, and a storm ceiling', async () => {
+    const dir = fileURLToPath(new URL('../../rules/', import.meta.url));
+    const l = loader(dir);
+    await l.reload();
+    expect(l.problems()).toEqual([]);
+    const rules = l.rules().filter((r) => r.file.endsWith('wecom.yaml'));
+    expect(rules.map((r) => [r.id, r.kind, 'kpi' in r ? r.kpi : null])).toEqual([
+      ['deleted_by_customer_rise', 'change', 'deleted_by_customer'],
+      ['deleted_by_customer_storm', 'target', 'deleted_by_customer'],
+    ]);
+    const rise = rules[0] as ChangeRule;
+    expect([rise.direction, rise.baseline.type, rise.thresholds.fire, rise.minSample, rise.minAbsChange]).toEqual(['up', 'same_window_last_week', 0.5, 5, 3]);
+    const storm = rules[1]!;
+    expect(storm.kind === 'target' && [storm.target, storm.direction, storm.windowMs, storm.count]).toEqual([10, 'above', 3_600_000, 1]);
+  });
+
   it('alerts/rules/default.yaml loads against the real catalogue ids', async () => {
     const dir = fileURLToPath(new URL('../../rules/', import.meta.url));
     const l = loader(dir);
     await l.reload();
     expect(l.problems()).toEqual([]);
-    const rules = l.rules();
+    // Other files in the directory (wecom.yaml) are checked below.
+    const rules = l.rules().filter((r) => r.file.endsWith('default.yaml'));
     const change = rules.filter((r): r is ChangeRule => r.kind === 'change');
     expect(change.map((r) => r.kpi)).toEqual([
       'push_open_rate',
