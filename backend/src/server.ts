@@ -185,6 +185,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const notifiers = loadNotifiers({ file: config.alerts.notifiersFile ?? undefined, env: config.alerts.notifierEnv });
   const dispatcher = new Dispatcher({
     outboxDir: path.join(config.dataDir, 'outbox'),
+    // The delivery log (alert center → 通知渠道) is kept across restarts.
+    logFile: path.join(config.dataDir, 'notifier-log.json'),
     notifiers,
     wallUrl: config.alerts.publicUrl ?? undefined,
     // Messages name channels as the wall does (企业微信, not wecom) and say 演示数据 in the demo.

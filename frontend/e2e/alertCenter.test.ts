@@ -165,6 +165,9 @@ describe('alert center (Chromium, real engine, fake DingTalk robot)', () => {
     await card.locator('[data-test="notifier-test"]').click();
     await expect.poll(() => card.locator('[data-test="notifier-test-result"]').innerText()).toMatch(/310000/);
     await expect.poll(() => card.locator('[data-test="notifier-last-error"]').innerText()).toMatch(/errcode 310000/);
+    // Each log row says what the message carried (here the firing alert of the earlier step, and the test).
+    await expect.poll(() => card.locator('[data-test="delivery-title"]').allInnerTexts()).toContain('【测试】私域脉搏告警通道');
+    expect((await card.locator('[data-test="delivery-title"]').allInnerTexts()).some((x) => x.startsWith('【'))).toBe(true);
     await screenshot(page, 'alert-center-notifiers');
     expect(errors).toEqual([]);
   });

@@ -7,6 +7,7 @@
  * A crash between the robot's answer and the outbox write can repeat that one message on
  * restart (at least once); a clean close() waits for sends in flight, so nothing repeats.
  */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Notification } from '../contract.js';
 import { formatDigest, formatNotification, formatTime, type MessageStyle } from './format.js';
 import { DEFAULT_THROTTLE_MS, DEFAULT_WINDOW_MS, SlidingWindowLimiter, ThrottleCircuit } from './limiter.js';
@@ -54,6 +55,11 @@ export interface DispatcherOptions {
   giveUpAfterMs?: number;
   /** Attempts kept per notifier for status(). */
   logSize?: number;
+  /**
+   * Where the delivery log is kept across restarts (JSON, rewritten after each attempt;
+   * at most `logSize` rows per notifier, so a few tens of KB). Absent: memory only.
+   */
+  logFile?: string;
   /** Link put into test messages (the wall's URL). */
   wallUrl?: string;
   /** Display names of split values and the demo label, for every message. */
@@ -62,9 +68,23 @@ export interface DispatcherOptions {
   logger?: Logger;
 }
 
+/** What one message carried: an alert's notification, a report, a test. */
+export interface CarriedItem {
+  key: string;
+  kind: Notification['kind'];
+  ruleId: string;
+  ruleName: string;
+  /** `rule|dim=value` for alerts (the alert center's alert key); absent for reports and tests. */
+  alertKey?: string;
+}
+
 export interface DeliveryAttempt {
   ts: number;
   keys: string[];
+  /** The message's title as the group saw it (【告警】推送打开率（渠道 企业微信）… / 数据周报 …). */
+  title?: string;
+  /** Which alerts or report the message carried. */
+  carried?: CarriedItem[];
   digest: boolean;
   test: boolean;
   ok: boolean;
@@ -146,6 +166,7 @@ export class Dispatcher {
   private timer: unknown = null;
   private closed = false;
   private readonly outcomeListeners = new Set<(o: DeliveryOutcome) => void>();
+  private readonly logFile: string | null;
 
   constructor(options: DispatcherOptions) {
     this.now = options.now ?? Date.now;
@@ -163,6 +184,8 @@ export class Dispatcher {
     this.wallUrl = options.wallUrl ?? '';
     this.style = options.style ?? {};
     this.outbox = new Outbox({ dir: options.outboxDir, now: this.now });
+    this.logFile = options.logFile ?? null;
+    const kept = this.readLog();
     const senders = options.senders ?? options.notifiers.map(createSender);
     for (const sender of senders) {
       if (this.runtimes.has(sender.id)) throw new Error(`duplicate notifier id "${sender.id}"`);
@@ -173,9 +196,34 @@ export class Dispatcher {
         inFlight: null,
         pausedUntil: 0,
         consecutiveFailures: 0,
-        log: [],
+        log: (kept[sender.id] ?? []).slice(0, this.opts.logSize),
         counters: { attempts: 0, messagesSent: 0, notificationsSent: 0, failedAttempts: 0, throttled: 0 },
       });
+    }
+  }
+
+  /** The log kept by an earlier run; an unreadable file is reported and starts an empty log. */
+  private readLog(): Record<string, DeliveryAttempt[]> {
+    if (!this.logFile || !existsSync(this.logFile)) return {};
+    try {
+      const parsed = JSON.parse(readFileSync(this.logFile, 'utf8')) as { notifiers?: Record<string, DeliveryAttempt[]> };
+      return parsed.notifiers && typeof parsed.notifiers === 'object' ? parsed.notifiers : {};
+    } catch (err) {
+      this.logger.warn({ err, file: this.logFile }, 'notify: delivery log unreadable, starting a new one');
+      return {};
+    }
+  }
+
+  private writeLog(): void {
+    if (!this.logFile) return;
+    const notifiers = Object.fromEntries([...this.runtimes.values()].map((r) => [r.sender.id, r.log]));
+    try {
+      // Write-then-rename: a crash mid-write leaves the previous log, never half a file.
+      const tmp = `${this.logFile}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ version: 1, notifiers }));
+      renameSync(tmp, this.logFile);
+    } catch (err) {
+      this.logger.warn({ err, file: this.logFile }, 'notify: delivery log not saved');
     }
   }
 
@@ -387,10 +435,11 @@ export class Dispatcher {
     }
     if (result.ok) r.counters.messagesSent++;
     if (!result.ok && result.retry === 'throttled') r.counters.throttled++;
-    const attempt: DeliveryAttempt = { ts: this.now(), keys: ns.map((n) => n.key), digest: ns.length > 1, test, ok: result.ok };
+    const attempt: DeliveryAttempt = { ts: this.now(), keys: ns.map((n) => n.key), title: message.title, carried: ns.map(carriedItem), digest: ns.length > 1, test, ok: result.ok };
     if (!result.ok) Object.assign(attempt, { retry: result.retry, code: result.code, message: result.message, explanation: result.explanation });
     r.log.unshift(attempt);
     if (r.log.length > this.opts.logSize) r.log.length = this.opts.logSize;
+    this.writeLog();
     return result;
   }
 
@@ -433,6 +482,14 @@ export class Dispatcher {
     const exp = Math.min(this.opts.backoffCapMs, this.opts.backoffBaseMs * 2 ** Math.min(failures - 1, 30));
     return Math.round(exp / 2 + (this.random() * exp) / 2);
   }
+}
+
+function carriedItem(n: Notification): CarriedItem {
+  const item: CarriedItem = { key: n.key, kind: n.kind, ruleId: n.ruleId, ruleName: n.ruleName };
+  if (n.kind === 'firing' || n.kind === 'resolved' || n.kind === 'flapping') {
+    item.alertKey = n.split ? `${n.ruleId}|${n.split.dim}=${n.split.value}` : `${n.ruleId}|total`;
+  }
+  return item;
 }
 
 function byGroup(entries: OutboxEntry[]): OutboxEntry[][] {

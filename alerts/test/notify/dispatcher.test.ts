@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { Notification } from '../../src/contract.js';
 import { Dispatcher, type DeliveryMetrics, type DispatcherOptions } from '../../src/notify/dispatcher.js';
@@ -43,6 +44,33 @@ const texts = (robot: FakeDingTalkRobot) => robot.messages.map((m) => m.body.mar
 const deliveries = (robot: FakeDingTalkRobot, n: Notification) => texts(robot).join('\n').split(describeNotification(n)).length - 1;
 
 describe('Dispatcher', () => {
+  test('the delivery log survives a restart, and each row says which alert or report it carried', async () => {
+    const { robot, d, dir, clock } = await rig();
+    const logFile = `${dir}/../${dir.split('/').pop()}-notifier-log.json`;
+    cleanups.push(() => rmSync(logFile, { force: true }));
+    const first = new Dispatcher({ outboxDir: `${dir}/a`, notifiers: [{ id: 'dingtalk', type: 'dingtalk', webhook: robot.webhook, secret: SECRET, timeoutMs: 200 }], now: clock.now, logFile });
+    await d.close();
+    const alert = openRateDrop({ ruleId: 'push_open_drop', split: { dim: 'channel', value: 'wecom' } });
+    const report = openRateDrop({ key: 'report|2026-W47', kind: 'report', ruleId: 'weekly_report', ruleName: '数据周报', group: 'report', split: null, markdown: { title: '数据周报 2026-W47', text: '## 数据周报 2026-W47' } });
+    first.enqueue([alert, report]);
+    await first.tick();
+    robot.failNext(310000);
+    await first.testSend('dingtalk');
+    await first.close();
+
+    const again = new Dispatcher({ outboxDir: `${dir}/a`, notifiers: [{ id: 'dingtalk', type: 'dingtalk', webhook: robot.webhook, secret: SECRET, timeoutMs: 200 }], now: clock.now, logFile });
+    cleanups.push(() => again.close());
+    const log = again.status()[0]!.log;
+    expect(log.map((a) => [a.ok, a.test, a.title])).toEqual([
+      [false, true, '【测试】私域脉搏告警通道'],
+      [true, false, '数据周报 2026-W47'],
+      [true, false, '【告警】推送打开率（渠道 wecom）环比下降 16.3%'],
+    ]);
+    expect(log[0]?.code).toBe('310000');
+    expect(log[1]?.carried).toEqual([{ key: 'report|2026-W47', kind: 'report', ruleId: 'weekly_report', ruleName: '数据周报' }]);
+    expect(log[2]?.carried).toEqual([{ key: alert.key, kind: 'firing', ruleId: 'push_open_drop', ruleName: '推送打开率下跌', alertKey: 'push_open_drop|channel=wecom' }]);
+  });
+
   test('delivers each notification once, singly, and counts it', async () => {
     const { robot, d, calls, status } = await rig();
     // Different rule groups: one message each (one group due together would be one message).

@@ -28,7 +28,7 @@ const GRID_LINE = '#e8edf4';
 const BAR = '#2563eb';
 const WEAK = '#d97706';
 /** The page's own font stack, so chart text matches the tables (and CJK glyphs are found). */
-const FONT = "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'Helvetica Neue', Arial, sans-serif";
+const FONT = "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'Source Han Sans CN', 'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', 'WenQuanYi Micro Hei', 'Helvetica Neue', Arial, sans-serif";
 
 /**
  * Height in CSS px for a chart: rankings and funnels grow with their rows. On paper
