@@ -2,7 +2,7 @@
  * Composition root: the only place that wires modules together. `startPulse(config)` is
  * what tests call; running this file starts the product from the environment.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -201,6 +201,17 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     logger,
   });
   await rulesLoader.start();
+  // Demo: a short-window rule the scheduled demo swing fires (see alerts/rules-demo/demo.yaml),
+  // kept apart from the shipped rules so production never loads it.
+  const demoRulesDir = path.join(REPO_ROOT, 'alerts/rules-demo');
+  const demoRules =
+    config.demoAlertAfterMs !== null && simulator && existsSync(demoRulesDir)
+      ? new RulesLoader({ dir: demoRulesDir, catalogue: kpiSource.catalogue(), notifiers: [...new Set([...notifiers.map((n) => n.id), ...WELL_KNOWN_NOTIFIERS])], logger })
+      : null;
+  await demoRules?.start();
+  const rules = demoRules
+    ? { rules: () => [...rulesLoader.rules(), ...demoRules.rules()], problems: () => [...rulesLoader.problems(), ...demoRules.problems()] }
+    : rulesLoader;
   const linkBase = () => config.alerts.publicUrl ?? publicUrl;
   // Weekly report: kept under the data dir, sent through the same dispatcher as alerts.
   const series = new SeriesService(store, config.bucketMs, config.timezone);
@@ -237,7 +248,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       logger,
     }),
     outlet: dispatcher,
-    rules: rulesLoader,
+    rules,
     intervalMs: config.alerts.intervalMs,
     alignMs: config.bucketMs,
     timezone: config.timezone,
@@ -343,6 +354,12 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   collector.start();
   hub.start();
   simulator?.start();
+  if (simulator && demoRules && config.demoAlertAfterMs !== null) {
+    // Messages drop to a fifth for 6 minutes: demo_messages_drop fires about 1.5 minutes in
+    // and resolves after the swing ends (firing and 已恢复, on the wall and in DingTalk).
+    const swing = simulator.injectSwing({ kpi: 'messages', factor: 0.2, startAt: Date.now() + config.demoAlertAfterMs, durationMs: 6 * MINUTE });
+    logger.info({ swing }, 'demo: a messages swing is scheduled so demo_messages_drop fires (PULSE_DEMO_ALERT=off to skip)');
+  }
   dispatcher.start();
   engine.start();
   // Armed after start-up; a run missed while the server was down is made up in the background.
@@ -404,6 +421,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       simulator?.stop();
       await engine.stop();
       rulesLoader.close();
+      demoRules?.close();
       schedule?.stop();
       wecomSchedule?.stop();
       await wecomStats?.idle();

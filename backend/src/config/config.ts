@@ -56,6 +56,7 @@ const EnvSchema = z.object({
   PULSE_ADMIN_TOKEN: secret.optional(),
   PULSE_SIMULATOR: onOff.optional(),
   PULSE_SIMULATOR_RATE: int(1, 100_000).default(60),
+  PULSE_DEMO_ALERT: z.union([z.literal('off'), int(0, 86_400)], { error: 'off, or the seconds after start-up at which the demo swing begins (0–86400)' }).default(180),
   PULSE_BUCKET_SECONDS: int(1, 60).refine((s) => 60 % s === 0, 'must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)').default(10),
   PULSE_LATENESS_SECONDS: int(0, 86_400).default(300),
   PULSE_FLUSH_MS: int(50, 60_000).default(1000),
@@ -165,6 +166,11 @@ export interface Config {
   /** Which secrets were generated at start-up (printed once so the user can use them). */
   generated: { ingestKey: boolean; readToken: boolean; adminToken: boolean };
   simulator: { enabled: boolean; peakEventsPerSecond: number };
+  /**
+   * Demo only: the demo rule (alerts/rules-demo) and a scheduled simulator swing this many
+   * ms after start-up, so a first run shows a real alert; null: off (or not the demo).
+   */
+  demoAlertAfterMs: number | null;
   bucketMs: number;
   latenessMs: number;
   flushMs: number;
@@ -360,6 +366,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: e.PULSE_ADMIN_TOKEN ?? (demo ? newSecret() : null),
     generated,
     simulator: { enabled: e.PULSE_SIMULATOR ? e.PULSE_SIMULATOR === 'on' : demo, peakEventsPerSecond: e.PULSE_SIMULATOR_RATE },
+    demoAlertAfterMs: demo && e.PULSE_DEMO_ALERT !== 'off' ? e.PULSE_DEMO_ALERT * 1000 : null,
     bucketMs: e.PULSE_BUCKET_SECONDS * 1000,
     latenessMs: e.PULSE_LATENESS_SECONDS * 1000,
     flushMs: e.PULSE_FLUSH_MS,

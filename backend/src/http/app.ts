@@ -22,7 +22,7 @@ import { ingestRouter, type IngestRouteOptions } from './ingestRoute.js';
 import { securityMiddleware, type SecurityOptions } from './security.js';
 
 export interface SimulatorControl {
-  injectSwing(s: { kpi: string; channel?: string; factor: number; durationMs?: number }): unknown;
+  injectSwing(s: { kpi: string; channel?: string; factor: number; durationMs?: number; startAt?: number }): unknown;
   clearSwings(): void;
   activeSwings(): unknown;
   /** Validates a swing request; returns a reason or null. */
