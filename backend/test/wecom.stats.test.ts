@@ -13,12 +13,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeComApi } from '../src/connectors/wecom/api.js';
 import { WeComDailyStats } from '../src/connectors/wecom/dailyStats.js';
 import { DAY } from '../src/time/zone.js';
+import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
 import { FakeWeCom, avgReplyMinutesOf, behaviorOf, cnDayStart, groupOf, replyPercentageOf } from './harness/fakeWecom.js';
 import { startTestPulse, type TestPulse } from './harness/pulse.js';
 
 const STAFF = 150;
+const runInflux = influxdOrSkip('WeCom statistics on InfluxDB');
 
-describe('WeCom daily statistics pull', () => {
+describe.each([
+  { store: 'duckdb' as const, runIt: true },
+  { store: 'influx' as const, runIt: runInflux },
+])('WeCom daily statistics pull on $store', ({ store, runIt }) => {
+  let influx: InfluxdHandle | null = null;
+  let influxDb: string | undefined;
   const fake = new FakeWeCom(STAFF);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'pulse-wecom-stats-'));
   let pulse: TestPulse;
@@ -31,15 +38,19 @@ describe('WeCom daily statistics pull', () => {
   const env = () => ({ WECOM_CORP_ID: fake.corpId, WECOM_CORP_SECRET: fake.secret, WECOM_API_BASE: fake.url, WECOM_STATS_CRON: 'off' });
 
   beforeAll(async () => {
+    if (!runIt) return;
+    if (store === 'influx') influx = await startInfluxd();
     await fake.start();
     // The token expires after 5 calls: the pull meets 42001 in its middle.
     fake.expireAfterCalls = 5;
-    pulse = await startTestPulse({ dataDir, env: env() });
+    pulse = await startTestPulse({ dataDir, influx: influx ?? undefined, env: env() });
+    influxDb = pulse.influxDb;
     await pulse.wecomStats!.idle();
   }, 120_000);
   afterAll(async () => {
     await pulse?.stopAndClean();
-    await fake.close();
+    if (runIt) await fake.close();
+    await influx?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -50,7 +61,7 @@ describe('WeCom daily statistics pull', () => {
     return new Map((series?.points ?? []).filter(([, v]) => v !== null));
   };
 
-  it('first run: backfills 179 complete days in calls of ≤ 100 staff and ≤ 30 days, through a 42001', async () => {
+  it.runIf(runIt)('first run: backfills 179 complete days in calls of ≤ 100 staff and ≤ 30 days, through a 42001', async () => {
     const behavior = fake.calls.filter((c) => c.api === 'externalcontact/get_user_behavior_data');
     const groups = fake.calls.filter((c) => c.api === 'externalcontact/groupchat/statistic');
     // 179 days in 30-day windows (6) × 2 staff chunks (100 + 50).
@@ -87,7 +98,7 @@ describe('WeCom daily statistics pull', () => {
     expect(sumAll).toBe(days.reduce((a, d) => a + total(d, (u) => groupOf(d, u).msg_total), 0));
   });
 
-  it('a re-pull replaces the last 3 days (WeCom revised one), never doubles, and keeps live counters of the same row', async () => {
+  it.runIf(runIt)('a re-pull replaces the last 3 days (WeCom revised one), never doubles, and keeps live counters of the same row', async () => {
     const before = await daily('wecom_new_contacts');
     // A live row at yesterday's start (channel wecom) with only event counters: the pull must keep them.
     await pulse.store.writeCounters([{ ts: yesterday, tags: { channel: 'wecom', community: '', campaign: '' }, counters: { member_join: 7 } }]);
@@ -111,18 +122,18 @@ describe('WeCom daily statistics pull', () => {
     expect(await daily('wecom_new_contacts')).toEqual(after);
   });
 
-  it('after a restart the start-up pull catches up without a second backfill', async () => {
+  it.runIf(runIt)('after a restart the start-up pull catches up without a second backfill', async () => {
     const expected = await daily('wecom_new_contacts');
     await pulse.close();
     const callsBefore = fake.calls.length;
-    pulse = await startTestPulse({ dataDir, env: env() });
+    pulse = await startTestPulse({ dataDir, influx: influx ?? undefined, influxDb, env: env() });
     await pulse.wecomStats!.idle();
     const calls = fake.calls.slice(callsBefore);
     expect(calls.filter((c) => c.api === 'externalcontact/get_user_behavior_data')).toHaveLength(2);
     expect(await daily('wecom_new_contacts')).toEqual(expected);
   });
 
-  it('a wrong secret fails with the errcode and the setting named, and writes nothing', async () => {
+  it.runIf(runIt)('a wrong secret fails with the errcode and the setting named, and writes nothing', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'pulse-wecom-bad-'));
     try {
       const stats = new WeComDailyStats({
