@@ -6,7 +6,7 @@
  * 2 of 4 over the cap. The 4-push member's 4th push goes out on another channel than the
  * first three, so the crossing is attributed to that channel. Checked through the wall
  * snapshot and /api/v1/series at step 1d, on DuckDB (temp file) and a real influxd; a
- * restart keeps the day's stored counts as floors; neither raw member ids nor their hashes
+ * restart merges the day's stored member sketches; neither raw member ids nor their hashes
  * reach any file; the cap comes from PULSE_PUSH_CAP_PER_DAY; the shipped alert rule reads
  * today so far and fires above 5% once 200 members were pushed.
  */
@@ -200,19 +200,19 @@ describe.each([
     }
   });
 
-  it.runIf(runIt)('a restart keeps the day’s stored counts as floors', async () => {
+  it.runIf(runIt)('a restart continues from the day’s stored member sketches', async () => {
     const { dataDir, influxDb } = pulse;
     await pulse.close();
     pulse = await startTestPulse({ influx: influx ?? undefined, influxDb, env, dataDir });
-    // The sets start empty (ids are never stored); the stored day counts are the floors.
+    // The day's sketches are merged back in (ids and hashes are never stored).
     const snap = await snapshot();
     expect(snap.windows.today.kpis[KPI]!.value).toBe(2 / 4);
     expect(snap.windows.today.byChannel[SMS]?.[KPI]).toBe(1 / 2);
-    // A member pushed once after the restart: the day's reach does not drop to 1 when written.
+    // A new member pushed once after the restart joins the stored four: 2 of 5 over the cap.
     const r = await pulse.post(JSON.stringify([{ id: `pf-${store}-after`, type: 'push.sent', member: `pf-${run}-after`, channel: WECOM }]));
     expect(r.json).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
     await pulse.flushToStore();
-    expect((await series(`from=${D}&to=${D + DAY}&step=1d`)).series[0]!.points).toEqual([[D, 2 / 4]]);
+    expect((await series(`from=${D}&to=${D + DAY}&step=1d`)).series[0]!.points).toEqual([[D, 2 / 5]]);
   });
 
   it.runIf(runIt)('nothing about members is persisted: neither raw ids nor their hashes are in any file', async () => {

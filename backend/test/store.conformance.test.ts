@@ -3,12 +3,14 @@
  * InfluxDB on a real influxd (test/harness/influxd.ts). Each test gets a fresh, empty store
  * (new file / new database) so every assertion can be exact.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { COUNTERS, DIMENSIONS, type Dimension, type Tags } from '../src/catalogue/events.js';
-import { StoreError, type AlertRow, type CounterQuery, type CounterRow, type DistinctRow, type MetricStore } from '../src/store/port.js';
+import { StoreError, type AlertRow, type CounterQuery, type CounterRow, type DistinctRow, type MetricStore, type SketchRow } from '../src/store/port.js';
+import { Hll } from '../src/sketch/hll.js';
 import { createDuckDbStore } from '../src/store/duckdb/adapter.js';
 import { createInfluxStore } from '../src/store/influx/adapter.js';
 import { InfluxClient } from '../src/store/influx/client.js';
@@ -453,6 +455,45 @@ function runConformance(target: Target): void {
         const one = await store.queryDistinct({ from: T0, to: T0 + MIN, granularity: 'minute', set: 'active', byChannel: true, channel });
         expect(one).toEqual([{ channel, points: [{ ts: T0, value: i + 1 }] }]);
       }
+    });
+
+    it('member sketches: write, replace per node, read every node and channel of a period, tricky channels, dense sketches', async () => {
+      const sk = (n: number, from = 0) => {
+        const h = new Hll();
+        for (let i = from; i < from + n; i++) h.add(((i * 2_654_435_761) % 2 ** 25) * 64 + 1 + (i % 7));
+        return h.toBase64();
+      };
+      const row = (ts: number, channel: string, node: string, sketch: string, granularity: SketchRow['granularity'] = 'day'): SketchRow => ({ ts, granularity, set: 'active', channel, node, sketch });
+      // The store keeps the text as given; 150,000 characters are split across fields in InfluxDB (64 KB limit per string).
+      const dense = randomBytes(112_500).toString('base64');
+      await store.writeSketches([row(T0, '', 'main', sk(3)), row(T0, 'wx', 'main', sk(2)), row(T0, '', 'node-b', sk(5, 100)), row(T0 + DAY, '', 'main', dense)]);
+      await store.writeSketches([row(T0, '', 'main', sk(4))]); // the period fills up: replaced in full
+      await store.writeSketches(TRICKY.map((channel) => row(T0, channel, 'main', sk(1), 'hour')));
+      const day = await store.querySketches({ from: T0, to: T0 + DAY, granularity: 'day', set: 'active' });
+      expect(day.map((r) => [r.ts, r.channel, r.node, Hll.fromBase64(r.sketch).estimate()])).toEqual([
+        [T0, '', 'main', 4],
+        [T0, '', 'node-b', 5],
+        [T0, 'wx', 'main', 2],
+      ]);
+      // Readers merge the nodes' rows: 4 ∪ 5 (disjoint) = 9.
+      const merged = new Hll();
+      for (const r of day.filter((x) => x.channel === '')) merged.merge(Hll.fromBase64(r.sketch));
+      expect(merged.estimate()).toBe(9);
+      const next = await store.querySketches({ from: T0 + DAY, to: T0 + 2 * DAY, granularity: 'day', set: 'active' });
+      expect(next).toHaveLength(1);
+      expect(next[0]!.sketch).toBe(dense);
+      expect(await store.querySketches({ from: T0, to: T0 + DAY, granularity: 'day', set: 'active', channel: 'wx' })).toHaveLength(1);
+      expect(await store.querySketches({ from: T0, to: T0 + DAY, granularity: 'day', set: 'push_reached' })).toEqual([]);
+      const hour = await store.querySketches({ from: T0, to: T0 + HOUR, granularity: 'hour', set: 'active' });
+      expect(hour.map((r) => r.channel).sort()).toEqual([...TRICKY].sort());
+      for (const channel of [...TRICKY, ...INJECTIONS]) {
+        const one = await store.querySketches({ from: T0, to: T0 + HOUR, granularity: 'hour', set: 'active', channel });
+        expect(one.map((r) => r.channel)).toEqual(TRICKY.includes(channel) ? [channel] : []);
+      }
+      await expectRefused(store.writeSketches([row(T0, '', 'main', 'not base64!')]));
+      await expectRefused(store.writeSketches([row(T0, '', '', sk(1))]));
+      // Sketches do not leak into counts.
+      expect(await store.queryDistinct({ from: T0, to: T0 + 2 * DAY, granularity: 'day', set: 'active', byChannel: false })).toEqual([]);
     });
 
     it('writes a batch larger than one request chunk (and reports throughput)', async () => {

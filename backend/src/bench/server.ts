@@ -20,6 +20,8 @@ export const freePort = () =>
 
 export interface BenchServer {
   base: string;
+  /** The server process id (RSS is read from /proc). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -45,7 +47,7 @@ export async function startBenchServer(env: Record<string, string>): Promise<Ben
   };
   for (let i = 0; ; i++) {
     try {
-      if ((await fetch(`${base}/healthz`)).ok) return { base, stop };
+      if ((await fetch(`${base}/healthz`)).ok) return { base, pid: server.pid!, stop };
     } catch {
       /* not up yet */
     }

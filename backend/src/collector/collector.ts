@@ -1,19 +1,21 @@
 /**
  * The collector: turns accepted events into 10 s counter buckets (per full tag set, for
- * the store), live rings (per channel, for windows) and exact distinct-member sets; every
+ * the store), live rings (per channel, for windows) and distinct-member sketches; every
  * flush interval it hands a snapshot of the dirty rows to the durable spool, which writes
  * them to the MetricStore (and keeps them through a store outage). A snapshot the spool
  * refuses (full, disk error) leaves the rows dirty for the next flush.
  */
 import type { Logger } from 'pino';
-import { COUNTERS, MEMBER_SET_IDS, type Dimension, type Granularity } from '../catalogue/events.js';
+import { COUNTERS, GRANULARITIES, MEMBER_SET_IDS, type Dimension, type Granularity } from '../catalogue/events.js';
 import type { MetricStore } from '../store/port.js';
 import type { Snapshot } from '../durability/spool.js';
 import type { JournalEvent } from '../durability/journal.js';
 import { DAY, HOUR, MINUTE, floorTo } from '../time/zone.js';
 import { CounterRing, emptyWindow, type WindowSums } from './counterRing.js';
 import { applyEvent, fromSums, type CountableEvent } from './counters.js';
-import { DistinctTracker, type DistinctCounts } from './distinct.js';
+import { sketchKeyOf } from '../sketch/hll.js';
+import type { SketchRow } from '../store/port.js';
+import { DistinctTracker, type DistinctCounts, type UnloadedPeriod } from './distinct.js';
 import { FlushBuckets } from './flushBuckets.js';
 import { PushCapCounter } from './pushCap.js';
 
@@ -26,6 +28,8 @@ export interface CollectorMetrics {
 /** Where flushed snapshots go (the spool). */
 export interface SnapshotSink {
   append(s: Snapshot): Promise<void>;
+  /** Sketch rows spooled but maybe not yet in the store (merged before a period is rewritten). */
+  pendingSketches?(set: string, granularity: Granularity, start: number): SketchRow[];
 }
 
 export interface CollectorOptions {
@@ -42,10 +46,14 @@ export interface CollectorOptions {
   logger: Logger;
   metrics: CollectorMetrics;
   now?: () => number;
+  /** This writer's id in the stored sketches (default 'main'; nodes sharing a store need distinct ids). */
+  node?: string;
 }
 
 /** Live rings cover this much history: "today" and "yesterday at this time" (26 h). */
 const MINUTE_RING_RETENTION = 26 * HOUR + 10 * MINUTE;
+/** Sketch rows are written at most this often (and at stop / flushToStore); counts every flush. */
+const SKETCH_FLUSH_MS = 10_000;
 /** Bucket-resolution history: the 5-minute window and the one before it, with margin. */
 const BUCKET_RING_RETENTION = 15 * MINUTE;
 
@@ -67,6 +75,9 @@ export class Collector {
   private earliestTs: number | null = null;
   /** Journal LSN of the last event added (events are added in LSN order). */
   private appliedLsn = 0;
+  /** LSN up to which every member's sketch key is in a spooled sketch (journal segments before it may go). */
+  private sketchLsn = 0;
+  private lastSketchFlushAt = 0;
 
   constructor(private readonly opts: CollectorOptions) {
     this.bucketMs = opts.bucketMs;
@@ -74,7 +85,7 @@ export class Collector {
     this.bucketRing = new CounterRing(opts.bucketMs, BUCKET_RING_RETENTION);
     this.minuteRing = new CounterRing(MINUTE, MINUTE_RING_RETENTION);
     this.flushBuckets = new FlushBuckets(opts.bucketMs);
-    this.distinct = new DistinctTracker(opts.bucketMs, BUCKET_RING_RETENTION, opts.latenessMs, opts.timezone);
+    this.distinct = new DistinctTracker(opts.bucketMs, BUCKET_RING_RETENTION, opts.latenessMs, opts.timezone, opts.node ?? 'main', this.now);
     this.pushCap = new PushCapCounter(opts.pushCapPerDay, opts.latenessMs, (ts) => this.distinct.periodStart('day', ts));
   }
 
@@ -83,9 +94,11 @@ export class Collector {
     applyEvent(this.flushBuckets.vectorFor(e.ts, e.tags), e);
     applyEvent(this.bucketRing.vectorAt(e.ts, e.tags.channel), e);
     applyEvent(this.minuteRing.vectorAt(e.ts, e.tags.channel), e);
-    if (e.member !== undefined) {
-      this.distinct.add(e.type, e.ts, e.tags.channel, e.member);
-      if (e.type === 'push.sent') this.countPush(e.ts, e.tags.channel, e.member);
+    const key = e.sketchKey ?? (e.member !== undefined ? sketchKeyOf(e.member) : undefined);
+    if (key !== undefined) {
+      this.distinct.add(e.type, e.ts, e.tags.channel, key);
+      // Push counts per member need the hash, which a journal replay does not have.
+      if (e.type === 'push.sent' && e.member !== undefined) this.countPush(e.ts, e.tags.channel, e.member, key);
     }
     this.lastEventAt = receivedAt;
     this.lastEventByChannel.set(e.tags.channel, receivedAt);
@@ -97,9 +110,9 @@ export class Collector {
    * cap, in that push's channel and period (pushes count per member across channels). The
    * channel's over-cap count is touched on every push so "nobody over the cap" is a stored 0.
    */
-  private countPush(ts: number, channel: string, member: string): void {
+  private countPush(ts: number, channel: string, member: string, key: number): void {
     this.distinct.touch('push_over_cap', ts, channel);
-    if (this.pushCap.count(ts, member)) this.distinct.addMember('push_over_cap', ts, channel, member);
+    if (this.pushCap.count(ts, member)) this.distinct.addMember('push_over_cap', ts, channel, key);
   }
 
   /** Adds events that the journal made durable, in journal order. */
@@ -109,12 +122,20 @@ export class Collector {
   }
 
   /**
-   * Replays journal events that no flushed snapshot holds (after a crash). Member ids are
-   * not journaled, so only counters are restored; distinct counts keep their stored floors.
+   * Replays journal events that no flushed snapshot holds (after a crash): counters, and
+   * members through their journaled sketch keys (merged into the stored sketches).
    */
   replay(events: readonly JournalEvent[]): void {
     for (const j of events) this.add(j.event, j.receivedAt);
     if (events.length) this.appliedLsn = Math.max(this.appliedLsn, events[events.length - 1]!.lsn);
+  }
+
+  /**
+   * Merges the sketch keys of journal events whose counters are already stored (the sketch
+   * rows are written less often than counters, so the last ones may not be). Idempotent.
+   */
+  replaySketchKeys(events: readonly JournalEvent[]): void {
+    for (const j of events) if (j.event.sketchKey !== undefined) this.distinct.add(j.event.type, j.event.ts, j.event.tags.channel, j.event.sketchKey);
   }
 
   /** Timestamp of the oldest event counted by this process (backfills extend history). */
@@ -180,7 +201,7 @@ export class Collector {
   // ---- flushing ---------------------------------------------------------------------
 
   start(): void {
-    this.timer = setInterval(() => void this.flush(), this.opts.flushMs);
+    this.timer = setInterval(() => void this.flushOnce(false), this.opts.flushMs);
     this.timer.unref();
   }
 
@@ -190,34 +211,49 @@ export class Collector {
     await this.flush();
   }
 
-  /** Writes every dirty bucket and distinct period. Concurrent calls share one flush. */
+  /** Writes every dirty bucket and distinct period, sketches included. Concurrent calls share one flush. */
   flush(): Promise<void> {
-    if (this.flushing) return this.flushing.then(() => this.flushOnce());
-    return this.flushOnce();
+    if (this.flushing) return this.flushing.then(() => this.flushOnce(true));
+    return this.flushOnce(true);
   }
 
-  private flushOnce(): Promise<void> {
+  private flushOnce(forceSketches = false): Promise<void> {
     if (this.flushing) return this.flushing;
-    this.flushing = this.doFlush().finally(() => {
+    this.flushing = this.doFlush(forceSketches).finally(() => {
       this.flushing = undefined;
     });
     return this.flushing;
   }
 
-  private async doFlush(): Promise<void> {
+  private async doFlush(forceSketches: boolean): Promise<void> {
     const started = performance.now();
     const now = this.now();
     const lsn = this.appliedLsn;
-    const counters = this.flushBuckets.takeDirty();
-    const distinct = this.distinct.takeDirty(now);
     let error: string | null = null;
+    // Periods touched before their stored sketches were read (late events, replay, a new
+    // period) merge them in first, so the write below never replaces a bigger sketch.
+    const heldBack = await this.loadStoredSketches().catch((err: unknown) => {
+      error = `reading stored sketches failed: ${(err as Error).message}`;
+      return -1;
+    });
+    // Sketches (tens of KB each when dense) go out every SKETCH_FLUSH_MS, counts every flush.
+    const withSketches = forceSketches || now - this.lastSketchFlushAt >= SKETCH_FLUSH_MS;
+    const counters = this.flushBuckets.takeDirty();
+    const distinct = this.distinct.takeDirty(now, withSketches);
     try {
-      await this.opts.sink.append({ lsn, counters: counters.rows, distinct: distinct.rows });
+      // `lsn` covers the counters (replayed only past it). Sketch keys are replayed from the
+      // whole retained journal (merging is idempotent), so the journal is released only up
+      // to the last flush that wrote every sketch — one with no period still unloaded.
+      await this.opts.sink.append({ lsn, counters: counters.rows, distinct: distinct.rows, sketches: distinct.sketches });
       counters.commit();
       distinct.commit();
       if (counters.rows.length) this.opts.metrics.rowsWritten('counters', counters.rows.length);
       if (distinct.rows.length) this.opts.metrics.rowsWritten('distinct', distinct.rows.length);
-      this.opts.onFlushed?.(lsn);
+      if (withSketches) {
+        this.lastSketchFlushAt = now;
+        if (heldBack === 0) this.sketchLsn = lsn;
+      }
+      this.opts.onFlushed?.(Math.min(lsn, this.sketchLsn));
     } catch (err) {
       error = `flush to the spool failed: ${(err as Error).message}`;
     }
@@ -234,12 +270,50 @@ export class Collector {
     this.opts.metrics.flushDuration((performance.now() - started) / 1000);
   }
 
+  /**
+   * Merges the stored sketches (store + rows still in the spool) into every period that
+   * has not seen them yet. Returns how many such periods remain (0 = all loaded).
+   */
+  private async loadStoredSketches(): Promise<number> {
+    const wanted = this.distinct.unloaded();
+    if (wanted.length === 0) return 0;
+    const groups = new Map<string, UnloadedPeriod[]>();
+    for (const w of wanted) {
+      const k = `${w.set}\u0000${w.granularity}`;
+      groups.set(k, [...(groups.get(k) ?? []), w]);
+    }
+    for (const list of groups.values()) await this.loadPeriods(list);
+    return this.distinct.unloaded().length;
+  }
+
+  /** Loads the stored sketches of periods of one set and granularity (one query per contiguous range). */
+  private async loadPeriods(list: readonly UnloadedPeriod[]): Promise<void> {
+    const { set, granularity } = list[0]!;
+    const step = GRANULARITIES[granularity];
+    const starts = [...new Set(list.map((w) => w.start))].sort((a, b) => a - b);
+    // Ranges of periods no more than a day's worth of steps apart share a query.
+    let i = 0;
+    while (i < starts.length) {
+      let j = i;
+      while (j + 1 < starts.length && starts[j + 1]! - starts[i]! <= Math.max(DAY, step * 48)) j++;
+      const rows = await this.opts.store.querySketches({ from: starts[i]!, to: starts[j]! + step, granularity, set });
+      const byStart = new Map<number, SketchRow[]>();
+      for (const r of rows) byStart.set(r.ts, [...(byStart.get(r.ts) ?? []), r]);
+      for (let k = i; k <= j; k++) {
+        const start = starts[k]!;
+        const spooled = this.opts.sink.pendingSketches?.(set, granularity, start) ?? [];
+        this.distinct.mergeStored(set, granularity, start, [...(byStart.get(start) ?? []), ...spooled]);
+      }
+      i = j + 1;
+    }
+  }
+
   // ---- restart ----------------------------------------------------------------------
 
   /**
    * Restores live state from the store after a restart: the rings (so "today" survives),
    * the buckets still inside the lateness window (so a late event rewrites the full row
-   * rather than replacing it with itself), and distinct floors for open periods.
+   * rather than replacing it with itself), and the stored sketches of open periods.
    * `replayFrom`: the oldest event time about to be replayed from the journal; its buckets
    * are seeded too even when older than the lateness window (a long downtime).
    */
@@ -265,19 +339,19 @@ export class Collector {
       const tags = { channel: s.tags.channel ?? '', community: s.tags.community ?? '', campaign: s.tags.campaign ?? '' };
       for (const p of s.points) this.flushBuckets.seed(p.ts, tags, fromSums(p.sums));
     }
+    // The open periods' sketches (and the minutes the wall's trend shows), merged into memory
+    // so "today" continues from the stored members rather than from zero.
     const spans: [Granularity, number][] = [
-      ['minute', now - this.opts.latenessMs - MINUTE],
+      ['minute', now - this.opts.latenessMs - 70 * MINUTE],
       ['hour', now - this.opts.latenessMs - HOUR],
       ['day', now - this.opts.latenessMs - DAY],
     ];
     for (const set of MEMBER_SET_IDS) {
       for (const [granularity, since] of spans) {
         const from = this.periodStart(granularity, since);
-        for (const byChannel of [false, true]) {
-          for (const s of await store.queryDistinct({ from, to: now + 1, granularity, set, byChannel })) {
-            for (const p of s.points) this.distinct.seedFloor(set, granularity, p.ts, s.channel ?? '', p.value);
-          }
-        }
+        const byStart = new Map<number, SketchRow[]>();
+        for (const r of await store.querySketches({ from, to: now + 1, granularity, set })) byStart.set(r.ts, [...(byStart.get(r.ts) ?? []), r]);
+        for (const [start, rows] of byStart) this.distinct.mergeStored(set, granularity, start, rows);
       }
     }
   }

@@ -34,8 +34,13 @@ export interface CountableEvent {
   type: EventType;
   ts: number;
   tags: Tags;
-  /** Hashed member id (never the raw id). */
+  /** Hashed member id (never the raw id); in memory only. */
   member?: string;
+  /**
+   * The member's sketch key (register index + rank, see sketch/hll.ts): what the journal
+   * keeps of a member so distinct counts survive a crash without persisting ids or hashes.
+   */
+  sketchKey?: number;
   amount?: number;
   durationMs?: number;
 }

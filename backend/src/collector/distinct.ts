@@ -1,48 +1,59 @@
 /**
- * Exact distinct members (hashed ids) per member set: per bucket for the live windows,
- * and per minute / hour / day for the store. Distinct counts do not add up, so each
- * granularity keeps its own sets and writes its own counts.
+ * Distinct members per member set as mergeable sketches (sketch/hll.ts): per 10 s bucket for
+ * the live windows, and per minute / hour / day for the store. Distinct counts do not add
+ * up, so each granularity keeps its own sketches; sketches merge, so nothing starts over.
  *
- * After a restart the sets start empty while the store already holds counts for the
- * current periods; those counts become a floor (we write max(floor, |set|)) so a stored
- * count never goes down. The union cannot be rebuilt without the ids, which we never keep.
+ * Every period's sketch is persisted (pulse_sketch) and, before it is written, merged with
+ * what the store (and the spool) already holds for it: at start-up for the open periods
+ * (`seed`), and lazily for any other period an event touches — a late event, a journal
+ * replay, a period evicted from memory. A stored sketch is therefore only ever merged into,
+ * never replaced by a smaller one and never floored. The count written to pulse_distinct is
+ * the estimate of that merged sketch.
+ *
+ * Members arrive as sketch keys (25-bit register index + rank), never as ids or hashes.
  */
 import { GRANULARITIES, MEMBER_SET_IDS, MEMBER_SETS, type EventType, type Granularity, type MemberSetId } from '../catalogue/events.js';
-import type { DistinctRow } from '../store/port.js';
+import { Hll } from '../sketch/hll.js';
+import type { DistinctRow, SketchRow } from '../store/port.js';
 import { MINUTE, alignmentOffset, floorTo } from '../time/zone.js';
 
-interface Sets {
-  total: Set<string>;
-  byChannel: Map<string, Set<string>>;
+interface Sketches {
+  total: Hll;
+  byChannel: Map<string, Hll>;
 }
-interface Period extends Sets {
-  floorTotal: number;
-  floorByChannel: Map<string, number>;
+interface Bucket extends Sketches {
+  /** Bumped when a member is added (live-window answers are cached until a bucket changes). */
+  changes: number;
+}
+interface Period extends Sketches {
   version: number;
+  /** Version whose count row was last written (pulse_distinct, every flush). */
   written: number;
+  /** Version whose sketch rows were last written (pulse_sketch, every sketch flush). */
+  sketchWritten: number;
+  /** The stored sketches of this period have been merged in (or there were none). */
+  loaded: boolean;
 }
 
-const newSets = (): Sets => ({ total: new Set(), byChannel: new Map() });
+const newSketches = (): Sketches => ({ total: new Hll(), byChannel: new Map() });
 
-function addTo(sets: Sets, channel: string, member: string): boolean {
-  const before = sets.total.size;
-  sets.total.add(member);
-  let c = sets.byChannel.get(channel);
+function addTo(s: Sketches, channel: string, key: number): boolean {
+  const a = s.total.add(key);
+  let c = s.byChannel.get(channel);
   if (!c) {
-    c = new Set();
-    sets.byChannel.set(channel, c);
+    c = new Hll();
+    s.byChannel.set(channel, c);
   }
-  const cBefore = c.size;
-  c.add(member);
-  return sets.total.size !== before || c.size !== cBefore;
+  return c.add(key) || a;
 }
 
 const SETS_BY_TYPE = new Map<EventType, MemberSetId[]>();
 for (const id of MEMBER_SET_IDS) {
   for (const type of MEMBER_SETS[id]) SETS_BY_TYPE.set(type, [...(SETS_BY_TYPE.get(type) ?? []), id]);
 }
+const GRANS = Object.keys(GRANULARITIES) as Granularity[];
 
-/** How long each granularity's periods stay in memory after they end (besides lateness). */
+/** How long each granularity's periods stay in memory after they end (besides lateness): minutes feed the wall's trend. */
 const KEEP_AFTER: Record<Granularity, number> = { minute: 70 * MINUTE, hour: 0, day: 0 };
 
 export interface DistinctCounts {
@@ -52,11 +63,21 @@ export interface DistinctCounts {
 
 export interface PendingDistinctWrite {
   rows: DistinctRow[];
+  sketches: SketchRow[];
   commit(): void;
 }
 
+/** A period whose stored sketches must be merged in before it is written. */
+export interface UnloadedPeriod {
+  set: MemberSetId;
+  granularity: Granularity;
+  start: number;
+}
+
 export class DistinctTracker {
-  private readonly buckets = new Map<MemberSetId, Map<number, Sets>>();
+  private readonly buckets = new Map<MemberSetId, Map<number, Bucket>>();
+  /** Last answer of window() per set and range, with the bucket changes it saw. */
+  private readonly windowCache = new Map<string, { changes: number; counts: DistinctCounts }>();
   private readonly periods = new Map<MemberSetId, Record<Granularity, Map<number, Period>>>();
   /** Size of the day set at the end of each minute (for "yesterday at this time"). */
   private readonly daySizeAt = new Map<MemberSetId, Map<number, number>>();
@@ -66,6 +87,9 @@ export class DistinctTracker {
     private readonly bucketRetentionMs: number,
     private readonly latenessMs: number,
     private readonly timezone: string,
+    /** This writer's id in pulse_sketch. */
+    private readonly node: string,
+    private readonly now: () => number = Date.now,
   ) {
     for (const id of MEMBER_SET_IDS) {
       this.buckets.set(id, new Map());
@@ -79,26 +103,29 @@ export class DistinctTracker {
     return floorTo(ts, step, alignmentOffset(step, this.timezone, ts));
   }
 
-  add(type: EventType, ts: number, channel: string, member: string): void {
+  add(type: EventType, ts: number, channel: string, key: number): void {
     const sets = SETS_BY_TYPE.get(type);
     if (!sets) return;
-    for (const id of sets) this.addMember(id, ts, channel, member);
+    for (const id of sets) this.addMember(id, ts, channel, key);
   }
 
-  /** Adds a member to one set directly (sets that no event type feeds, e.g. push_over_cap). */
-  addMember(id: MemberSetId, ts: number, channel: string, member: string): void {
+  /** Adds a member (by sketch key) to one set directly (sets no event type feeds, e.g. push_over_cap). */
+  addMember(id: MemberSetId, ts: number, channel: string, key: number): void {
     const bStart = Math.floor(ts / this.bucketMs) * this.bucketMs;
-    const buckets = this.buckets.get(id)!;
-    let b = buckets.get(bStart);
-    if (!b) {
-      b = newSets();
-      buckets.set(bStart, b);
+    // Live-window buckets only for recent events (an import of last month needs none).
+    if (bStart >= this.now() - this.bucketRetentionMs) {
+      const buckets = this.buckets.get(id)!;
+      let b = buckets.get(bStart);
+      if (!b) {
+        b = { ...newSketches(), changes: 0 };
+        buckets.set(bStart, b);
+      }
+      if (addTo(b, channel, key)) b.changes++;
     }
-    addTo(b, channel, member);
     const periods = this.periods.get(id)!;
-    for (const g of Object.keys(GRANULARITIES) as Granularity[]) {
-      const p = this.period(periods[g], this.periodStart(g, ts));
-      if (addTo(p, channel, member)) p.version++;
+    for (const g of GRANS) {
+      const p = this.period(periods[g], this.periodStart(g, ts), false);
+      if (addTo(p, channel, key)) p.version++;
     }
   }
 
@@ -109,48 +136,87 @@ export class DistinctTracker {
    */
   touch(id: MemberSetId, ts: number, channel: string): void {
     const periods = this.periods.get(id)!;
-    for (const g of Object.keys(GRANULARITIES) as Granularity[]) {
-      const p = this.period(periods[g], this.periodStart(g, ts));
+    for (const g of GRANS) {
+      const p = this.period(periods[g], this.periodStart(g, ts), false);
       if (p.byChannel.has(channel)) continue;
-      p.byChannel.set(channel, new Set());
+      p.byChannel.set(channel, new Hll());
       p.version++;
     }
   }
 
-  private period(map: Map<number, Period>, start: number): Period {
+  private period(map: Map<number, Period>, start: number, loaded: boolean): Period {
     let p = map.get(start);
     if (!p) {
-      p = { ...newSets(), floorTotal: 0, floorByChannel: new Map(), version: 0, written: 0 };
+      p = { ...newSketches(), version: 0, written: 0, sketchWritten: 0, loaded };
       map.set(start, p);
     }
     return p;
   }
 
-  /** Restores stored counts as floors after a restart. */
-  seedFloor(set: MemberSetId, g: Granularity, start: number, channel: string, value: number): void {
-    const p = this.period(this.periods.get(set)![g], start);
-    if (channel === '') p.floorTotal = Math.max(p.floorTotal, value);
-    else p.floorByChannel.set(channel, Math.max(p.floorByChannel.get(channel) ?? 0, value));
+  /**
+   * Merges stored sketch rows (any node) into the period and marks it loaded. `rows` must be
+   * every stored row of the period (an empty list = nothing stored yet).
+   */
+  mergeStored(set: MemberSetId, g: Granularity, start: number, rows: readonly SketchRow[]): void {
+    const map = this.periods.get(set)![g];
+    const existed = map.has(start);
+    const p = this.period(map, start, true);
+    let changed = false;
+    for (const r of rows) {
+      const h = Hll.fromBase64(r.sketch);
+      if (r.channel === '') changed = p.total.merge(h) || changed;
+      else {
+        let c = p.byChannel.get(r.channel);
+        if (!c) {
+          c = new Hll();
+          p.byChannel.set(r.channel, c);
+        }
+        changed = c.merge(h) || changed;
+      }
+    }
+    // A period counted here before its stored rows were read is dirty already (its new
+    // members); one created by this call holds exactly what is stored: nothing to write.
+    if (changed && existed) p.version++;
+    p.loaded = true;
+  }
+
+  /** Dirty periods whose stored sketches have not been merged in yet. */
+  unloaded(): UnloadedPeriod[] {
+    const out: UnloadedPeriod[] = [];
+    for (const set of MEMBER_SET_IDS) {
+      const periods = this.periods.get(set)!;
+      for (const g of GRANS) for (const [start, p] of periods[g]) if (!p.loaded) out.push({ set, granularity: g, start });
+    }
+    return out;
   }
 
   /** Distinct members over bucket-aligned [from, to) inside the bucket retention. */
   window(set: MemberSetId, from: number, to: number): DistinctCounts {
-    const union = newSets();
     const buckets = this.buckets.get(set)!;
+    // The wall asks every second for windows of closed buckets: merge only when one changed.
+    let changes = 0;
+    for (let t = from; t < to; t += this.bucketMs) changes += (buckets.get(t)?.changes ?? 0) + (buckets.has(t) ? 1 : 0);
+    const cacheKey = `${set}:${from}:${to}`;
+    const cached = this.windowCache.get(cacheKey);
+    if (cached && cached.changes === changes) return cached.counts;
+    const union = newSketches();
     for (let t = from; t < to; t += this.bucketMs) {
       const b = buckets.get(t);
       if (!b) continue;
-      for (const m of b.total) union.total.add(m);
+      union.total.merge(b.total);
       for (const [ch, s] of b.byChannel) {
         let u = union.byChannel.get(ch);
         if (!u) {
-          u = new Set();
+          u = new Hll();
           union.byChannel.set(ch, u);
         }
-        for (const m of s) u.add(m);
+        u.merge(s);
       }
     }
-    return { total: union.total.size, byChannel: new Map([...union.byChannel].map(([ch, s]) => [ch, s.size])) };
+    const counts = { total: union.total.estimate(), byChannel: new Map([...union.byChannel].map(([ch, s]) => [ch, s.estimate()])) };
+    if (this.windowCache.size > 64) this.windowCache.clear();
+    this.windowCache.set(cacheKey, { changes, counts });
+    return counts;
   }
 
   /** Distinct members of the period starting at `start`, or undefined when it is not in memory. */
@@ -158,9 +224,8 @@ export class DistinctTracker {
     const p = this.periods.get(set)![g].get(start);
     if (!p) return undefined;
     const byChannel = new Map<string, number>();
-    for (const [ch, s] of p.byChannel) byChannel.set(ch, Math.max(s.size, p.floorByChannel.get(ch) ?? 0));
-    for (const [ch, f] of p.floorByChannel) if (!byChannel.has(ch)) byChannel.set(ch, f);
-    return { total: Math.max(p.total.size, p.floorTotal), byChannel };
+    for (const [ch, s] of p.byChannel) byChannel.set(ch, s.estimate());
+    return { total: p.total.estimate(), byChannel };
   }
 
   /** The day count as it stood at the end of minute `minuteStart` (yesterday-at-this-time comparisons). */
@@ -168,30 +233,45 @@ export class DistinctTracker {
     return this.daySizeAt.get(set)!.get(minuteStart);
   }
 
-  /** Rows for every period whose count changed since its last successful write. */
-  takeDirty(now: number): PendingDistinctWrite {
+  /**
+   * Count rows for every loaded period that changed since its last successful write, and
+   * with `withSketches` its sketch rows too (sketches are tens of KB, so they are written
+   * less often than counts; the journal keeps their keys meanwhile).
+   */
+  takeDirty(now: number, withSketches = true): PendingDistinctWrite {
     const rows: DistinctRow[] = [];
-    const marks: [Period, number][] = [];
+    const sketches: SketchRow[] = [];
+    const marks: [Period, number, boolean][] = [];
     for (const set of MEMBER_SET_IDS) {
       const periods = this.periods.get(set)!;
       const today = periods.day.get(this.periodStart('day', now));
-      if (today) {
-        this.daySizeAt.get(set)!.set(floorTo(now, MINUTE), Math.max(today.total.size, today.floorTotal));
-      }
-      for (const g of Object.keys(GRANULARITIES) as Granularity[]) {
+      if (today) this.daySizeAt.get(set)!.set(floorTo(now, MINUTE), today.total.estimate());
+      for (const g of GRANS) {
         for (const [ts, p] of periods[g]) {
-          if (p.version === p.written) continue;
-          const counts = this.periodCounts(set, g, ts)!;
-          rows.push({ ts, granularity: g, set, channel: '', value: counts.total });
-          for (const [channel, value] of counts.byChannel) rows.push({ ts, granularity: g, set, channel, value });
-          marks.push([p, p.version]);
+          if (!p.loaded) continue;
+          const rowDirty = p.version !== p.written;
+          const sketchDirty = withSketches && p.version !== p.sketchWritten;
+          if (!rowDirty && !sketchDirty) continue;
+          if (rowDirty) {
+            rows.push({ ts, granularity: g, set, channel: '', value: p.total.estimate() });
+            for (const [channel, s] of p.byChannel) rows.push({ ts, granularity: g, set, channel, value: s.estimate() });
+          }
+          if (sketchDirty) {
+            sketches.push({ ts, granularity: g, set, channel: '', node: this.node, sketch: p.total.toBase64() });
+            for (const [channel, s] of p.byChannel) sketches.push({ ts, granularity: g, set, channel, node: this.node, sketch: s.toBase64() });
+          }
+          marks.push([p, p.version, sketchDirty]);
         }
       }
     }
     return {
       rows,
+      sketches,
       commit: () => {
-        for (const [p, v] of marks) p.written = Math.max(p.written, v);
+        for (const [p, v, sketch] of marks) {
+          p.written = Math.max(p.written, v);
+          if (sketch) p.sketchWritten = Math.max(p.sketchWritten, v);
+        }
       },
     };
   }
@@ -201,12 +281,12 @@ export class DistinctTracker {
       const buckets = this.buckets.get(set)!;
       for (const start of buckets.keys()) if (start < now - this.bucketRetentionMs) buckets.delete(start);
       const periods = this.periods.get(set)!;
-      for (const g of Object.keys(GRANULARITIES) as Granularity[]) {
+      for (const g of GRANS) {
         const step = GRANULARITIES[g];
         for (const [start, p] of periods[g]) {
           const end = start + step;
-          // Keep yesterday's day set while "yesterday" is still within lateness.
-          if (end + this.latenessMs + KEEP_AFTER[g] < now && p.version === p.written) periods[g].delete(start);
+          // Written periods past lateness leave memory; a later event for one reloads it from the store.
+          if (end + this.latenessMs + KEEP_AFTER[g] < now && p.version === p.written && p.version === p.sketchWritten && p.loaded) periods[g].delete(start);
         }
       }
       const sizes = this.daySizeAt.get(set)!;

@@ -65,6 +65,8 @@ export async function openDurability(o: DurabilityOptions, store: MetricStore, l
   let collector: Collector | undefined;
   let journal: Journal<Payload> | undefined;
   let pendingReplay: JournalEvent[] = [];
+  /** Events whose counters are stored but whose sketch keys may not be (see Collector.replaySketchKeys). */
+  let sketchReplay: JournalEvent[] = [];
   /** Ids seen within the lateness window (from the whole retained journal). */
   let recentIds: [string, number][] = [];
   if (o.journal) {
@@ -76,6 +78,7 @@ export async function openDurability(o: DurabilityOptions, store: MetricStore, l
     journal = opened.journal;
     if (opened.tornLines) logger.warn({ lines: opened.tornLines }, 'journal: ignored a torn tail (a write cut short by a crash; it was never acknowledged)');
     pendingReplay = opened.events.filter((e) => e.lsn > spool.lsn);
+    sketchReplay = opened.events.filter((e) => e.lsn <= spool.lsn && e.event.sketchKey !== undefined);
     const since = Date.now() - o.latenessMs;
     recentIds = opened.events.flatMap((e) => (e.id !== undefined && e.receivedAt >= since ? [[e.id, e.receivedAt] as [string, number]] : []));
     if (!o.fsync) logger.warn('PULSE_JOURNAL_FSYNC=off: acknowledged events can be lost on a power cut (a process crash is still covered)');
@@ -96,6 +99,8 @@ export async function openDurability(o: DurabilityOptions, store: MetricStore, l
     replayFrom: pendingReplay.reduce<number | null>((m, e) => (m === null || e.event.ts < m ? e.event.ts : m), null),
     attach(c, dedup) {
       collector = c;
+      c.replaySketchKeys(sketchReplay);
+      sketchReplay = [];
       c.replay(pendingReplay);
       // Ids seen within the lateness window stay known, so a producer retrying a batch
       // whose 202 it never saw is counted once (journal order is arrival order, which the

@@ -7,7 +7,9 @@
  *
  * Records carry a log sequence number (LSN). The spool remembers the LSN of the last
  * flushed snapshot; on start-up the events after it are replayed. Member ids are NOT
- * journaled (hashed ids are never persisted), so distinct counts are not replayed.
+ * journaled, nor their hashes: an event keeps only its member's sketch key (a 25-bit
+ * register index and a rank, see sketch/hll.ts), which is all a replay needs to bring the
+ * distinct-member sketches up to date.
  *
  * Segments (`<first lsn>.ndjson`) rotate at `segmentBytes` and are deleted once every
  * event in them is in a flushed snapshot and they are older than the lateness window (their
@@ -65,7 +67,7 @@ interface Pending<T> {
 }
 
 const encode = (lsn: number, receivedAt: number, id: string | undefined, e: CountableEvent): string =>
-  JSON.stringify([lsn, receivedAt, id ?? null, e.type, e.ts, e.tags.channel, e.tags.community, e.tags.campaign, e.amount ?? null, e.durationMs ?? null]);
+  JSON.stringify([lsn, receivedAt, id ?? null, e.type, e.ts, e.tags.channel, e.tags.community, e.tags.campaign, e.amount ?? null, e.durationMs ?? null, e.sketchKey ?? null]);
 
 function decode(line: string): JournalEvent | null {
   let a: unknown;
@@ -74,13 +76,17 @@ function decode(line: string): JournalEvent | null {
   } catch {
     return null;
   }
-  if (!Array.isArray(a) || a.length !== 10 || typeof a[0] !== 'number' || typeof a[4] !== 'number') return null;
-  const [lsn, receivedAt, id, type, ts, channel, community, campaign, amount, durationMs] = a as [number, number, string | null, EventType, number, string, string, string, number | null, number | null];
+  // 10 fields: written before sketch keys were journaled (no member part to replay).
+  if (!Array.isArray(a) || (a.length !== 10 && a.length !== 11) || typeof a[0] !== 'number' || typeof a[4] !== 'number') return null;
+  const [lsn, receivedAt, id, type, ts, channel, community, campaign, amount, durationMs, sketchKey] = a as [number, number, string | null, EventType, number, string, string, string, number | null, number | null, number | null | undefined];
   return {
     lsn,
     receivedAt,
     id: id ?? undefined,
-    event: { type, ts, tags: { channel, community, campaign }, amount: amount ?? undefined, durationMs: durationMs ?? undefined },
+    event: {
+      type, ts, tags: { channel, community, campaign }, amount: amount ?? undefined, durationMs: durationMs ?? undefined,
+      ...(typeof sketchKey === 'number' ? { sketchKey } : {}),
+    },
   };
 }
 

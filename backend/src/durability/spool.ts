@@ -15,12 +15,12 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { CounterName, Granularity, MemberSetId } from '../catalogue/events.js';
-import type { CounterRow, DistinctRow, MetricStore } from '../store/port.js';
+import type { CounterRow, DistinctRow, MetricStore, SketchRow } from '../store/port.js';
 import { syncDir } from './journal.js';
 
 export interface SpoolMetrics {
-  rowsWritten(kind: 'counters' | 'distinct', n: number): void;
-  writeError(kind: 'counters' | 'distinct'): void;
+  rowsWritten(kind: 'counters' | 'distinct' | 'sketches', n: number): void;
+  writeError(kind: 'counters' | 'distinct' | 'sketches'): void;
 }
 
 export interface SpoolOptions {
@@ -40,6 +40,8 @@ export interface Snapshot {
   lsn: number;
   counters: readonly CounterRow[];
   distinct: readonly DistinctRow[];
+  /** Member sketches (full rows, like the others: a later version replaces an earlier one). */
+  sketches?: readonly SketchRow[];
 }
 
 export class SpoolFullError extends Error {
@@ -56,9 +58,13 @@ interface Entry<R> {
 
 type EncodedCounter = [number, string, string, string, Record<string, number>];
 type EncodedDistinct = [number, string, string, string, number];
+type EncodedSketch = [number, string, string, string, string, string];
 
 const counterKey = (r: CounterRow) => `${r.ts}\u0000${r.tags.channel}\u0000${r.tags.community}\u0000${r.tags.campaign}`;
 const distinctKey = (r: DistinctRow) => `${r.ts}\u0000${r.granularity}\u0000${r.set}\u0000${r.channel}`;
+const sketchKey = (r: SketchRow) => `${r.ts}\u0000${r.granularity}\u0000${r.set}\u0000${r.channel}\u0000${r.node}`;
+const encodeSketch = (r: SketchRow): EncodedSketch => [r.ts, r.granularity, r.set, r.channel, r.node, r.sketch];
+const decodeSketch = (a: EncodedSketch): SketchRow => ({ ts: a[0], granularity: a[1] as Granularity, set: a[2] as MemberSetId, channel: a[3], node: a[4], sketch: a[5] });
 
 function encodeCounter(r: CounterRow): EncodedCounter {
   const nonZero: Record<string, number> = {};
@@ -84,6 +90,7 @@ export class Spool {
   private fileBytes = 0;
   private readonly counters = new Map<string, Entry<CounterRow>>();
   private readonly distinct = new Map<string, Entry<DistinctRow>>();
+  private readonly sketches = new Map<string, Entry<SketchRow>>();
   private seq = 0;
   private spooledLsn = 0;
   private oldestPendingAt: number | null = null;
@@ -116,13 +123,13 @@ export class Spool {
       spool.fileBytes = statSync(spool.file).size;
       for (const line of readFileSync(spool.file, 'utf8').split('\n')) {
         if (!line) continue;
-        let rec: { lsn: number; c: EncodedCounter[]; d: EncodedDistinct[] };
+        let rec: { lsn: number; c: EncodedCounter[]; d: EncodedDistinct[]; k?: EncodedSketch[] };
         try {
           rec = JSON.parse(line) as typeof rec;
         } catch {
           continue; // a torn tail: that snapshot was never confirmed, its events are still in the journal
         }
-        spool.merge(rec.c.map((a) => decodeCounter(a, counterNames)), rec.d.map(decodeDistinct), Date.now());
+        spool.merge(rec.c.map((a) => decodeCounter(a, counterNames)), rec.d.map(decodeDistinct), (rec.k ?? []).map(decodeSketch), Date.now());
         spool.spooledLsn = Math.max(spool.spooledLsn, rec.lsn);
       }
     }
@@ -135,30 +142,39 @@ export class Spool {
   }
 
   backlog(): { rows: number; bytes: number; oldestAt: number | null; lastError: string | null; drainedRows: number } {
-    return { rows: this.counters.size + this.distinct.size, bytes: this.fileBytes, oldestAt: this.oldestPendingAt, lastError: this.lastError, drainedRows: this.drainedRows };
+    return { rows: this.pendingRows(), bytes: this.fileBytes, oldestAt: this.oldestPendingAt, lastError: this.lastError, drainedRows: this.drainedRows };
   }
 
-  private merge(counters: readonly CounterRow[], distinct: readonly DistinctRow[], at: number): void {
+  private merge(counters: readonly CounterRow[], distinct: readonly DistinctRow[], sketches: readonly SketchRow[], at: number): void {
     for (const row of counters) this.counters.set(counterKey(row), { row, seq: ++this.seq });
     for (const row of distinct) this.distinct.set(distinctKey(row), { row, seq: ++this.seq });
-    if ((counters.length || distinct.length) && this.oldestPendingAt === null) this.oldestPendingAt = at;
+    for (const row of sketches) this.sketches.set(sketchKey(row), { row, seq: ++this.seq });
+    if ((counters.length || distinct.length || sketches.length) && this.oldestPendingAt === null) this.oldestPendingAt = at;
+  }
+
+  /** Sketch rows of one period still waiting for the store (every channel and node). */
+  pendingSketches(set: string, granularity: Granularity, start: number): SketchRow[] {
+    const out: SketchRow[] = [];
+    for (const { row } of this.sketches.values()) if (row.ts === start && row.set === set && row.granularity === granularity) out.push(row);
+    return out;
   }
 
   /** Appends a snapshot durably (write + fdatasync). Throws SpoolFullError or the I/O error. */
   append(s: Snapshot): Promise<void> {
     const run = this.appending.then(async () => {
-      if (s.counters.length === 0 && s.distinct.length === 0) {
+      const sketches = s.sketches ?? [];
+      if (s.counters.length === 0 && s.distinct.length === 0 && sketches.length === 0) {
         this.spooledLsn = Math.max(this.spooledLsn, s.lsn);
         return;
       }
-      const line = Buffer.from(`${JSON.stringify({ lsn: s.lsn, c: s.counters.map(encodeCounter), d: s.distinct.map(encodeDistinct) })}\n`, 'utf8');
+      const line = Buffer.from(`${JSON.stringify({ lsn: s.lsn, c: s.counters.map(encodeCounter), d: s.distinct.map(encodeDistinct), k: sketches.map(encodeSketch) })}\n`, 'utf8');
       if (this.fileBytes + line.length > this.opts.maxBytes / 2 && this.pendingRows() > 0) await this.compact();
       if (this.fileBytes + line.length > this.opts.maxBytes) throw new SpoolFullError(this.fileBytes + line.length, this.opts.maxBytes);
       const h = await this.fileHandle();
       await h.write(line);
       await h.datasync();
       this.fileBytes += line.length;
-      this.merge(s.counters, s.distinct, Date.now());
+      this.merge(s.counters, s.distinct, sketches, Date.now());
       this.spooledLsn = Math.max(this.spooledLsn, s.lsn);
       this.kick();
     });
@@ -167,7 +183,7 @@ export class Spool {
   }
 
   private pendingRows(): number {
-    return this.counters.size + this.distinct.size;
+    return this.counters.size + this.distinct.size + this.sketches.size;
   }
 
   private async fileHandle(): Promise<FileHandle> {
@@ -184,7 +200,8 @@ export class Spool {
     const tmp = `${this.file}.tmp`;
     const counters = [...this.counters.values()].map((e) => encodeCounter(e.row));
     const distinct = [...this.distinct.values()].map((e) => encodeDistinct(e.row));
-    const data = `${JSON.stringify({ lsn: this.spooledLsn, c: counters, d: distinct })}\n`;
+    const sketches = [...this.sketches.values()].map((e) => encodeSketch(e.row));
+    const data = `${JSON.stringify({ lsn: this.spooledLsn, c: counters, d: distinct, k: sketches })}\n`;
     const h = await open(tmp, 'w');
     try {
       await h.write(data);
@@ -241,6 +258,8 @@ export class Spool {
     const batch = this.opts.batchRows ?? 5_000;
     try {
       await this.drainMap(this.counters, 'counters', (rows) => store.writeCounters(rows), batch);
+      // Sketches before counts: a reader never sees a count whose sketch is not stored yet.
+      await this.drainMap(this.sketches, 'sketches', (rows) => store.writeSketches(rows), Math.min(batch, 200));
       await this.drainMap(this.distinct, 'distinct', (rows) => store.writeDistinct(rows), batch);
       if (this.lastError) this.opts.onRecovered?.();
       this.lastError = null;
@@ -252,7 +271,7 @@ export class Spool {
     }
   }
 
-  private async drainMap<R>(map: Map<string, Entry<R>>, kind: 'counters' | 'distinct', write: (rows: R[]) => Promise<void>, batch: number): Promise<void> {
+  private async drainMap<R>(map: Map<string, Entry<R>>, kind: 'counters' | 'distinct' | 'sketches', write: (rows: R[]) => Promise<void>, batch: number): Promise<void> {
     while (map.size > 0) {
       const chunk: [string, Entry<R>][] = [];
       for (const entry of map) {

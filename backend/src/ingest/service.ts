@@ -6,6 +6,7 @@
  * producers' path.
  */
 import type { CountableEvent } from '../collector/counters.js';
+import { sketchKeyOf } from '../sketch/hll.js';
 import type { MemberHasher } from './memberHash.js';
 import type { IdDeduplicator } from './dedup.js';
 import { EventSchema, describeIssues } from './schema.js';
@@ -60,6 +61,11 @@ export interface IngestOptions {
   futureSkewMs: number;
   metrics: IngestMetrics;
   now?: () => number;
+}
+
+/** The hashed id (memory only) and its sketch key (what the journal keeps). */
+function memberParts(hash: string | undefined): Pick<CountableEvent, 'member' | 'sketchKey'> {
+  return hash === undefined ? {} : { member: hash, sketchKey: sketchKeyOf(hash) };
 }
 
 export class IngestService {
@@ -121,7 +127,7 @@ export class IngestService {
           community: tagGuard.admit('community', e.community ?? ''),
           campaign: tagGuard.admit('campaign', e.campaign ?? ''),
         },
-        member: e.member === undefined ? undefined : hashMember(e.member),
+        ...memberParts(e.member === undefined ? undefined : hashMember(e.member)),
         amount: e.amount,
         durationMs: e.duration_ms,
       };

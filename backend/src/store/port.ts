@@ -2,7 +2,8 @@
  * MetricStore: the storage port. Two adapters implement it (InfluxDB via the v1 HTTP API,
  * DuckDB embedded) and one conformance suite (backend/test/store.conformance.test.ts)
  * runs against both. The store holds aggregates only: counter sums per bucket and tag set,
- * distinct counts at fixed granularities, and alert events. Never member ids.
+ * distinct counts and member sketches at fixed granularities, and alert events. Never
+ * member ids or their hashes (a sketch holds register maxima, from which no id can be read).
  *
  * Time is UTC epoch milliseconds everywhere. Tag value `''` means "no value" (InfluxDB
  * omits the tag; DuckDB stores the empty string).
@@ -25,6 +26,33 @@ export interface DistinctRow {
   /** '' = all channels. */
   channel: string;
   value: number;
+}
+
+/**
+ * A distinct-member sketch (HyperLogLog, see sketch/hll.ts) of one period, member set,
+ * channel ('' = all channels) and writing node. Rewritten in full as the period fills up;
+ * a node's row only ever grows (its sketch is the merge of what it loaded and what it
+ * counted). Readers merge the rows of every node, so several writers add up.
+ */
+export interface SketchRow {
+  ts: number;
+  granularity: Granularity;
+  set: MemberSetId;
+  channel: string;
+  /** Writer id ('main' for a single node). */
+  node: string;
+  /** base64 of the versioned binary sketch. */
+  sketch: string;
+}
+
+export interface SketchQuery {
+  /** Period starts in [from, to). */
+  from: number;
+  to: number;
+  granularity: Granularity;
+  set: MemberSetId;
+  /** Only this channel ('' = the all-channels sketch); every channel when absent. */
+  channel?: string;
 }
 
 export interface CounterQuery {
@@ -110,6 +138,10 @@ export interface MetricStore {
   init(): Promise<void>;
   writeCounters(rows: readonly CounterRow[]): Promise<void>;
   writeDistinct(rows: readonly DistinctRow[]): Promise<void>;
+  /** Replaces each (ts, granularity, set, channel, node) row in full. */
+  writeSketches(rows: readonly SketchRow[]): Promise<void>;
+  /** Every stored sketch row of the query's periods (all nodes), ascending by ts. */
+  querySketches(q: SketchQuery): Promise<SketchRow[]>;
   queryCounters(q: CounterQuery): Promise<CounterSeries[]>;
   queryDistinct(q: DistinctQuery): Promise<DistinctSeries[]>;
   writeAlertEvents(rows: readonly AlertRow[]): Promise<void>;

@@ -19,6 +19,8 @@ import {
   type CounterRow,
   type DistinctQuery,
   type DistinctRow,
+  type SketchQuery,
+  type SketchRow,
 } from './port.js';
 
 const COUNTER_SET = new Set(COUNTERS);
@@ -99,6 +101,39 @@ export function normalizeDistinctRows(rows: readonly DistinctRow[]): DistinctRow
     byKey.set(key, { ts, granularity: row.granularity, set: row.set, channel, value });
   });
   return [...byKey.values()];
+}
+
+/** Sketch text: base64 only, bounded (a dense sketch deflated is < 70 KB; its base64 < 96 KB). */
+const SKETCH_TEXT = /^[A-Za-z0-9+/]*={0,2}$/;
+export const MAX_SKETCH_CHARS = 200_000;
+
+export function normalizeSketchRows(rows: readonly SketchRow[]): SketchRow[] {
+  const byKey = new Map<string, SketchRow>();
+  rows.forEach((row, i) => {
+    const ts = checkInt(row.ts, `row ${i}: ts`);
+    if (!Object.hasOwn(GRANULARITIES, row.granularity)) fail(`row ${i}: unknown granularity ${JSON.stringify(row.granularity)}`);
+    if (!MEMBER_SET_IDS.includes(row.set)) fail(`row ${i}: unknown member set ${JSON.stringify(row.set)}`);
+    const channel = checkTag('channel', row.channel);
+    const node = checkTag('node', row.node);
+    if (node === '') fail(`row ${i}: node must not be empty`);
+    if (typeof row.sketch !== 'string' || row.sketch.length === 0 || row.sketch.length > MAX_SKETCH_CHARS || !SKETCH_TEXT.test(row.sketch)) {
+      fail(`row ${i}: sketch must be non-empty base64 of at most ${MAX_SKETCH_CHARS} characters`);
+    }
+    const key = JSON.stringify([ts, row.granularity, row.set, channel, node]);
+    byKey.delete(key);
+    byKey.set(key, { ts, granularity: row.granularity, set: row.set, channel, node, sketch: row.sketch });
+  });
+  return [...byKey.values()];
+}
+
+export function normalizeSketchQuery(q: SketchQuery): SketchQuery & { impossible: boolean } {
+  const from = checkInt(q.from, 'from');
+  const to = checkInt(q.to, 'to');
+  if (!Object.hasOwn(GRANULARITIES, q.granularity)) fail(`unknown granularity ${JSON.stringify(q.granularity)}`);
+  if (!MEMBER_SET_IDS.includes(q.set)) fail(`unknown member set ${JSON.stringify(q.set)}`);
+  if (q.channel !== undefined && typeof q.channel !== 'string') fail('channel must be a string');
+  const impossible = q.channel !== undefined && q.channel !== '' && tagValueProblem(q.channel) !== null;
+  return { from, to, granularity: q.granularity, set: q.set, ...(q.channel !== undefined ? { channel: q.channel } : {}), impossible };
 }
 
 export interface NormalizedCounterQuery {

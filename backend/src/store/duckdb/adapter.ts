@@ -3,6 +3,7 @@
  *
  * pulse_counts(ts, channel, community, campaign, <one BIGINT per counter>), PK (ts, tags)
  * pulse_distinct(ts, granularity, member_set, channel, value), PK (ts, granularity, member_set, channel)
+ * pulse_sketch(ts, granularity, member_set, channel, node, part, sketch), PK (…, node, part): sketch text in parts
  * Tag value '' = no value. Values are always bound (parameters or the appender); the only
  * identifiers in SQL text are allow-listed catalogue names.
  */
@@ -17,6 +18,8 @@ import {
   type DistinctRow,
   type DistinctSeries,
   type MetricStore,
+  type SketchQuery,
+  type SketchRow,
 } from '../port.js';
 import {
   checkCounterName,
@@ -28,7 +31,17 @@ import {
   normalizeCounterRows,
   normalizeDistinctQuery,
   normalizeDistinctRows,
+  normalizeSketchQuery,
+  normalizeSketchRows,
 } from '../validate.js';
+
+/** Characters per stored sketch part (see pulse_sketch). */
+const SKETCH_PART = 3_000;
+/**
+ * DuckDB's buffer pool defaults to 80 % of the machine's RAM; the embedded store shares the
+ * process with the server, so it is held to this (it spills to disk beyond it).
+ */
+const MEMORY_LIMIT = '256MB';
 
 export interface DuckDbStoreOptions {
   /** Database file (created if missing), or ':memory:'. */
@@ -83,7 +96,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
   async function open(): Promise<void> {
     let c: DuckDBConnection | null = null;
     try {
-      instance = await DuckDBInstance.create(opts.file);
+      instance = await DuckDBInstance.create(opts.file, { memory_limit: MEMORY_LIMIT });
       c = await instance.connect();
       await c.run(
         `CREATE TABLE IF NOT EXISTS pulse_counts (ts BIGINT NOT NULL, ${DIMENSIONS.map((d) => `${col(d)} VARCHAR NOT NULL`).join(', ')}, ` +
@@ -113,6 +126,14 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
           `kpi VARCHAR, split_dim VARCHAR, split_value VARCHAR, from_state VARCHAR, state VARCHAR, severity VARCHAR, value DOUBLE, ` +
           `baseline DOUBLE, baseline_kind VARCHAR, change DOUBLE, threshold DOUBLE, summary VARCHAR)`,
       );
+      // Member sketches (base64 of the versioned HLL form): per period, set, channel and node,
+      // in parts of ≤ 3,000 characters — DuckDB keeps longer strings in overflow blocks that a
+      // rewrite every second does not give back (measured: out of memory within minutes).
+      await c.run(
+        `CREATE TABLE IF NOT EXISTS pulse_sketch (ts BIGINT NOT NULL, granularity VARCHAR NOT NULL, member_set VARCHAR NOT NULL, ` +
+          `channel VARCHAR NOT NULL, node VARCHAR NOT NULL, part INTEGER NOT NULL, sketch VARCHAR NOT NULL, PRIMARY KEY (ts, granularity, member_set, channel, node, part))`,
+      );
+      await c.run(`CREATE TEMP TABLE IF NOT EXISTS stage_sketch (ts BIGINT, granularity VARCHAR, member_set VARCHAR, channel VARCHAR, node VARCHAR, part INTEGER, parts INTEGER, sketch VARCHAR)`);
       await c.run(`CREATE TEMP TABLE IF NOT EXISTS stage_distinct (ts BIGINT, granularity VARCHAR, member_set VARCHAR, channel VARCHAR, value BIGINT)`);
       conn = c;
     } catch (err) {
@@ -196,6 +217,76 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
           await c.run('DELETE FROM temp.main.stage_distinct');
         }
       });
+    },
+
+    async writeSketches(input: readonly SketchRow[]) {
+      const batch = normalizeSketchRows(input);
+      if (batch.length === 0) return;
+      await serial('writeSketches', async (c) => {
+        const appender = await c.createAppender('stage_sketch', 'main', 'temp');
+        try {
+          for (const row of batch) {
+            const parts = Math.ceil(row.sketch.length / SKETCH_PART);
+            for (let part = 0; part < parts; part++) {
+              appender.appendBigInt(BigInt(row.ts));
+              appender.appendVarchar(row.granularity);
+              appender.appendVarchar(row.set);
+              appender.appendVarchar(row.channel);
+              appender.appendVarchar(row.node);
+              appender.appendInteger(part);
+              appender.appendInteger(parts);
+              appender.appendVarchar(row.sketch.slice(part * SKETCH_PART, (part + 1) * SKETCH_PART));
+              appender.endRow();
+            }
+          }
+        } finally {
+          appender.closeSync();
+        }
+        await c.run('BEGIN TRANSACTION');
+        try {
+          await c.run(
+            `INSERT OR REPLACE INTO pulse_sketch (ts, granularity, member_set, channel, node, part, sketch) ` +
+              `SELECT ts, granularity, member_set, channel, node, part, sketch FROM temp.main.stage_sketch`,
+          );
+          // A sketch that got shorter (sparse → smaller) leaves no stale tail parts behind.
+          await c.run(
+            `DELETE FROM pulse_sketch USING (SELECT DISTINCT ts, granularity, member_set, channel, node, parts FROM temp.main.stage_sketch) s ` +
+              `WHERE pulse_sketch.ts = s.ts AND pulse_sketch.granularity = s.granularity AND pulse_sketch.member_set = s.member_set ` +
+              `AND pulse_sketch.channel = s.channel AND pulse_sketch.node = s.node AND pulse_sketch.part >= s.parts`,
+          );
+          await c.run('COMMIT');
+        } catch (err) {
+          await c.run('ROLLBACK');
+          throw err;
+        } finally {
+          await c.run('DELETE FROM temp.main.stage_sketch');
+        }
+      });
+    },
+
+    async querySketches(query: SketchQuery): Promise<SketchRow[]> {
+      const q = normalizeSketchQuery(query);
+      if (q.impossible || q.from >= q.to) return [];
+      const params: Record<string, DuckDBValue> = { from: q.from, to: q.to, g: q.granularity, s: q.set };
+      let channelCond = '';
+      if (q.channel !== undefined) {
+        channelCond = ' AND channel = $c';
+        params.c = q.channel;
+      }
+      const sql =
+        `SELECT ts, channel, node, sketch FROM pulse_sketch WHERE ts >= CAST($from AS BIGINT) AND ts < CAST($to AS BIGINT) ` +
+        `AND granularity = $g AND member_set = $s${channelCond} ORDER BY ts, channel, node, part`;
+      const result = await serial('querySketches', (c) => rows(c, sql, params));
+      const out: SketchRow[] = [];
+      for (const r of result) {
+        const ts = num(r.ts);
+        const channel = String(r.channel ?? '');
+        const node = String(r.node ?? '');
+        const last = out[out.length - 1];
+        if (last && last.ts === ts && last.channel === channel && last.node === node) last.sketch += String(r.sketch ?? '');
+        else out.push({ ts, granularity: q.granularity, set: q.set, channel, node, sketch: String(r.sketch ?? '') });
+      }
+      return out.sort((a, b) => a.ts - b.ts || compareStrings(a.channel, b.channel) || compareStrings(a.node, b.node));
     },
 
     async queryCounters(query: CounterQuery): Promise<CounterSeries[]> {

@@ -6,6 +6,8 @@
  *                rewrite of (ts, tags) replaces the row in full instead of leaving stale fields.
  * pulse_distinct tags granularity / member_set / channel ('' → omitted = all channels);
  *                integer field value. One point per period start and channel.
+ * pulse_sketch   tags granularity / member_set / channel / node; the base64 sketch split into
+ *                string fields s0, s1, … (1.x caps a string field at 64 KB) and `parts`.
  */
 import { COUNTERS, type Dimension } from '../../catalogue/events.js';
 import type {
@@ -16,6 +18,8 @@ import type {
   DistinctRow,
   DistinctSeries,
   MetricStore,
+  SketchQuery,
+  SketchRow,
 } from '../port.js';
 import { StoreError, tagValueProblem } from '../port.js';
 import { InfluxClient, type InfluxClientOptions } from './client.js';
@@ -31,7 +35,14 @@ import {
   normalizeCounterRows,
   normalizeDistinctQuery,
   normalizeDistinctRows,
+  normalizeSketchQuery,
+  normalizeSketchRows,
 } from '../validate.js';
+
+/** Characters per sketch string field (InfluxDB 1.x refuses string fields over 64 KB). */
+const SKETCH_PART = 60_000;
+/** Sketch lines per POST /write (each may be ~100 KB). */
+const SKETCH_CHUNK = 50;
 
 /** Lines per POST /write: the batch size InfluxData recommends for 1.x and 2.x. */
 const WRITE_CHUNK = 5000;
@@ -106,6 +117,47 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
         }),
       );
       await writeLines(lines);
+    },
+
+    async writeSketches(rows: readonly SketchRow[]) {
+      const lines = normalizeSketchRows(rows).map((row) => {
+        const fields: Record<string, number | string> = {};
+        let parts = 0;
+        for (let i = 0; i < row.sketch.length; i += SKETCH_PART) fields[`s${parts++}`] = row.sketch.slice(i, i + SKETCH_PART);
+        fields.parts = parts;
+        return encodePoint({
+          measurement: 'pulse_sketch',
+          tags: { granularity: row.granularity, member_set: row.set, channel: row.channel, node: row.node },
+          fields,
+          ts: row.ts,
+        });
+      });
+      for (let i = 0; i < lines.length; i += SKETCH_CHUNK) await writeLines(lines.slice(i, i + SKETCH_CHUNK));
+    },
+
+    async querySketches(query: SketchQuery): Promise<SketchRow[]> {
+      const q = normalizeSketchQuery(query);
+      if (q.impossible || q.from >= q.to) return [];
+      const where = [
+        timeRange(q.from, q.to),
+        `${ident('granularity')} = ${quoteString(q.granularity)}`,
+        `${ident('member_set')} = ${quoteString(q.set)}`,
+        ...(q.channel !== undefined ? [`${ident('channel')} = ${quoteString(q.channel)}`] : []),
+      ];
+      const series = await client.query(`SELECT * FROM ${ident('pulse_sketch')} WHERE ${where.join(' AND ')} GROUP BY ${ident('channel')}, ${ident('node')}`);
+      const out: SketchRow[] = [];
+      for (const s of series) {
+        const timeCol = s.columns.indexOf('time');
+        const partsCol = s.columns.indexOf('parts');
+        for (const row of s.values) {
+          const parts = Number(row[partsCol]);
+          if (!Number.isSafeInteger(parts) || parts < 1) continue;
+          let sketch = '';
+          for (let i = 0; i < parts; i++) sketch += String(row[s.columns.indexOf(`s${i}`)] ?? '');
+          out.push({ ts: Number(row[timeCol]), granularity: q.granularity, set: q.set, channel: s.tags?.channel ?? '', node: s.tags?.node ?? '', sketch });
+        }
+      }
+      return out.sort((a, b) => a.ts - b.ts || compareStrings(a.channel, b.channel) || compareStrings(a.node, b.node));
     },
 
     async queryCounters(query: CounterQuery): Promise<CounterSeries[]> {

@@ -17,9 +17,9 @@ export function quoteIdent(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
-export const MEASUREMENTS = ['pulse_counts', 'pulse_distinct'] as const;
-/** Tag and field names of pulse_distinct (fixed). */
-const DISTINCT_NAMES = ['granularity', 'member_set', 'channel', 'value'] as const;
+export const MEASUREMENTS = ['pulse_counts', 'pulse_distinct', 'pulse_sketch'] as const;
+/** Tag and field names of pulse_distinct and pulse_sketch (fixed). */
+const DISTINCT_NAMES = ['granularity', 'member_set', 'channel', 'value', 'node', 'parts'] as const;
 
 const ALLOWED = new Set<string>([...COUNTERS, ...DIMENSIONS, ...MEASUREMENTS, ...DISTINCT_NAMES]);
 

@@ -1,5 +1,5 @@
 /**
- * InfluxDB line protocol encoder (the subset Siyu Pulse writes: integer fields only,
+ * InfluxDB line protocol encoder (the subset Siyu Pulse writes: integer fields, base64 strings,
  * millisecond timestamps). Escaping per the line-protocol reference: measurement escapes
  * comma and space; tag keys, tag values and field keys escape comma, equals sign and space.
  * Backslashes are NOT escaped: 1.6.7 keeps `\\` as two characters while later versions
@@ -21,8 +21,8 @@ export interface Point {
   measurement: string;
   /** '' values are omitted (line protocol has no empty tag values). */
   tags: Readonly<Record<string, string>>;
-  /** Integer fields (written with the `i` suffix). */
-  fields: Readonly<Record<string, number>>;
+  /** Integer fields (written with the `i` suffix), or strings (only base64 sketch parts). */
+  fields: Readonly<Record<string, number | string>>;
   /** Epoch milliseconds (write with precision=ms). */
   ts: number;
 }
@@ -45,6 +45,12 @@ export function encodePoint(p: Point): string {
   }
   const fields: string[] = [];
   for (const [key, value] of Object.entries(p.fields)) {
+    if (typeof value === 'string') {
+      // Only base64 reaches here (validated sketches): nothing to escape, but refuse anything else.
+      if (!/^[A-Za-z0-9+/=]*$/.test(value)) throw new StoreError(`string field ${key} is not base64`, false);
+      fields.push(`${escapeKey(key)}="${value}"`);
+      continue;
+    }
     if (!Number.isSafeInteger(value)) throw new StoreError(`field ${key}=${value} is not an integer`, false);
     fields.push(`${escapeKey(key)}=${value}i`);
   }
