@@ -41,7 +41,7 @@ const SKETCH_PART = 3_000;
  * DuckDB's buffer pool defaults to 80 % of the machine's RAM; the embedded store shares the
  * process with the server, so it is held to this (it spills to disk beyond it).
  */
-const MEMORY_LIMIT = '256MB';
+const MEMORY_LIMIT = '128MB';
 
 export interface DuckDbStoreOptions {
   /** Database file (created if missing), or ':memory:'. */
