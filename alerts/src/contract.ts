@@ -103,12 +103,11 @@ export interface AlertSink {
   publish(events: AlertEvent[]): Promise<void>;
 }
 
-/** What the engine asks the dispatcher to deliver. Formatting belongs to notify/. */
-export interface Notification {
+/** What the engine asks the dispatcher to deliver about an alert. Formatting belongs to notify/. */
+export interface AlertNotification {
   /** Idempotency key: the same key is delivered at most once per notifier. */
   key: string;
-  /** `report`: a message rendered elsewhere (the weekly report), carried in `markdown`. */
-  kind: 'firing' | 'resolved' | 'flapping' | 'test' | 'report';
+  kind: 'firing' | 'resolved' | 'flapping';
   ruleId: string;
   ruleName: string;
   /** Rules in one group are digested together under a storm. */
@@ -137,6 +136,32 @@ export interface Notification {
   landing?: string;
   /** Notifier ids to deliver to. */
   targets: string[];
-  /** kind `report`: the finished message, sent as it is (already fitted to the notifier's size limit). */
-  markdown?: { title: string; text: string };
+}
+
+/**
+ * A message its sender rendered itself — the weekly report, the morning brief, a notifier
+ * test: title, markdown text, links and targets, delivered as it is through the same outbox,
+ * limiter, signing and retries as alerts. Never folded into an alert digest.
+ */
+export interface PlainMessage {
+  /** Idempotency key: the same key is delivered at most once per notifier. */
+  key: string;
+  kind: 'report' | 'brief' | 'test';
+  /** Digest group; a plain message is its own group (its key). */
+  group: string;
+  title: string;
+  /** Markdown, starting with the title as a heading, already fitted to the target's size limit. */
+  text: string;
+  /** The links in the text, for webhook receivers and tests. */
+  links: { label: string; url: string }[];
+  /** Notifier ids to deliver to. */
+  targets: string[];
+  ts: number;
+}
+
+/** Anything the dispatcher delivers. */
+export type Notification = AlertNotification | PlainMessage;
+
+export function isPlainMessage(n: Notification): n is PlainMessage {
+  return n.kind === 'report' || n.kind === 'brief' || n.kind === 'test';
 }

@@ -42,6 +42,8 @@ import { REVOKED_MESSAGE, TokenSet, readAccess, type AccessPolicy } from './http
 import { displayRouter } from './http/displayRoutes.js';
 import { linkRouter } from './http/linkRoutes.js';
 import { LinkSigner, resolveLinkSecret } from './links/signedLinks.js';
+import { MorningBrief, MorningBriefSchedule, parseSubscriptions } from './brief/morningBrief.js';
+import { briefRouter } from './http/briefRoutes.js';
 import { wallRouter } from './http/wallRoutes.js';
 import { IdDeduplicator } from './ingest/dedup.js';
 import { createMemberHasher } from './ingest/memberHash.js';
@@ -234,6 +236,22 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   // Feedback on firings (有效 / 误报): verdicts in the data dir, each open alert's firing event remembered.
   const feedback = new FeedbackStore({ dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
   const firings = new FiringIndex();
+  // Morning brief (日报): which KPIs go to which robot; default: the default board to dingtalk.
+  const briefSubs = parseSubscriptions(config.brief.subscriptions, new Set(kpis.map((k) => k.id)));
+  if (briefSubs.problems.length) throw new ConfigError(briefSubs.problems.map((p) => `PULSE_BRIEF_SUBSCRIPTIONS: ${p}`));
+  const defaultBoard = boards.boards.find((b) => b.id === boards.default) ?? boards.boards[0];
+  const morningBrief = new MorningBrief({
+    series,
+    store,
+    dispatcher,
+    kpis: () => kpis,
+    subscriptions: briefSubs.subs ?? (notifiers.some((n) => n.id === 'dingtalk') && defaultBoard ? [{ notifier: 'dingtalk', kpis: defaultBoard.tiles }] : []),
+    timezone: config.timezone,
+    businessName: config.businessName,
+    overviewUrl: () => links.withLink(`${linkBase()}/m`),
+    demo: config.demo,
+    logger,
+  });
   // The wall's ticker: the engine's open alerts with the texts of their latest events.
   const liveAlerts = createLiveAlerts({ active: () => engine.active(), labelOf: (kpi) => KPI_BY_ID.get(kpi)?.label.zh ?? kpi });
   const engine = new AlertEngine({
@@ -303,6 +321,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       campaignRouter({ policy, campaigns }),
       reportRouter({ policy, service: reportService, reports }),
       linkRouter({ policy, signer: links, rotatable: linkSecret.persist !== null, baseUrl: linkBase }),
+      briefRouter({ policy, brief: morningBrief }),
       displayRouter({
         policy,
         displays,
@@ -378,6 +397,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     : null;
   const wecomSchedule = wecomStats && config.wecom.stats ? new WeComStatsSchedule({ stats: wecomStats, cron: config.wecom.stats.cron, timezone: config.timezone, logger }) : null;
   wecomSchedule?.start();
+  const briefSchedule = config.brief.cron ? new MorningBriefSchedule({ cron: config.brief.cron, timezone: config.timezone, brief: morningBrief, logger }) : null;
+  briefSchedule?.start();
   const sweep = setInterval(() => {
     dedup.sweep(Date.now());
     perIp.sweep(Date.now());
@@ -425,6 +446,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       schedule?.stop();
       wecomSchedule?.stop();
       await wecomStats?.idle();
+      briefSchedule?.stop();
       reportDelivery.close();
       await reportService.idle();
       await dispatcher.close();

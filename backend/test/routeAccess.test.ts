@@ -43,6 +43,9 @@ const ROUTES: Row[] = [
   { method: 'GET', path: '/api/v1/alerts/landing?key=nope%7Ctotal', expect: [401, 401, 404, 404, 404, 401] },
   { method: 'POST', path: '/api/v1/links', body: { path: '/api/v1/kpis' }, expect: adminOnly(400) },
   { method: 'POST', path: '/api/v1/links/rotate', expect: adminOnly(200) },
+  { method: 'GET', path: '/api/v1/briefs/morning', expect: READ },
+  // No robot configured in the route table: an admin gets 409 with the reason.
+  { method: 'POST', path: '/api/v1/briefs/morning', expect: adminOnly(409) },
   { method: 'GET', path: '/api/v1/rules/precision', expect: READ },
   { method: 'POST', path: '/api/v1/alerts/00000000-0000-0000-0000-000000000000/feedback', body: { verdict: 'valid' }, expect: adminOnly(404) },
   { method: 'DELETE', path: '/api/v1/alerts/00000000-0000-0000-0000-000000000000/feedback', expect: adminOnly(404) },

@@ -232,7 +232,9 @@ describe.each([
     expect(msg.body.markdown!.title).toBe(title);
     const text = msg.body.markdown!.text;
     expect(text.startsWith(`### ${title}`)).toBe(true);
-    expect(text.trimEnd().endsWith(`](${PUBLIC_URL}/reports/${ID})`)).toBe(true);
+    // The link opens the report read-only on a phone: a signed link token, no read token.
+    expect(text.trimEnd()).toMatch(new RegExp(`\\]\\(${PUBLIC_URL.replace(/[.:/]/g, '\\$&')}/reports/${ID}\\?link=pl1\\.r\\.[0-9a-z]+\\.[A-Za-z0-9_-]{43}\\)$`));
+    expect(text).not.toContain(READ_TOKEN);
     for (const s of report.sections) expect(text).toContain(s.finding.zh);
     expect(report.delivery).toEqual([{ notifier: 'dingtalk', ok: true, at: expect.any(Number) }]);
 

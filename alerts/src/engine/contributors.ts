@@ -10,9 +10,9 @@
  * Only values that moved the same way as the total are listed: a channel that rose while
  * the total fell did not cause the fall (it softened it), so it is no 主要贡献.
  */
-import type { Dimension, KpiInfo, Notification, WindowResult } from '../contract.js';
+import type { Dimension, KpiInfo, AlertNotification, WindowResult } from '../contract.js';
 
-export type Contributor = NonNullable<Notification['contributors']>[number];
+export type Contributor = NonNullable<AlertNotification['contributors']>[number];
 
 export function topContributors(kpi: KpiInfo, dim: Dimension, cur: WindowResult, base: WindowResult, n = 3): Contributor[] {
   const curDen = cur.total.den ?? 0;

@@ -13,7 +13,7 @@ import type {
   Dimension,
   KpiInfo,
   KpiSource,
-  Notification,
+  AlertNotification,
   Severity,
   WindowResult,
 } from '../contract.js';
@@ -67,7 +67,7 @@ type WindowValueLike = { value: number; sample: number };
 
 interface RuleRun {
   events: AlertEvent[];
-  notifications: Notification[];
+  notifications: AlertNotification[];
 }
 
 /** The deadman "KPI": data arrival, value = silence in ms. */
@@ -84,7 +84,7 @@ const consoleLogger: EngineLogger = {
   error: (o, m) => console.error(m, o),
 };
 
-const baselineKindOf = (rule: Rule): Notification['baselineKind'] => (rule.kind === 'deadman' ? 'deadman' : rule.kind === 'target' ? 'target' : rule.baseline.type);
+const baselineKindOf = (rule: Rule): AlertNotification['baselineKind'] => (rule.kind === 'deadman' ? 'deadman' : rule.kind === 'target' ? 'target' : rule.baseline.type);
 
 export function alertKeyOf(ruleId: string, split: Split): string {
   return split ? `${ruleId}|${split.dim}=${split.value}` : `${ruleId}|total`;
@@ -493,7 +493,7 @@ export class AlertEngine {
     const kpiId = kpi?.id ?? DATA_ARRIVAL.id;
     const label = kpi?.label.zh ?? DATA_ARRIVAL.label.zh;
     const events: AlertEvent[] = [];
-    const notifications: Notification[] = [];
+    const notifications: AlertNotification[] = [];
     const seen = new Set<string>();
     const window = activeSilenceWindow(rule.silenceWindows, t, this.timezone);
 
@@ -616,7 +616,7 @@ export class AlertEngine {
     m: AlertMachine,
     ev: Evaluation,
     t: number,
-  ): Notification {
+  ): AlertNotification {
     const info = kpi ? { id: kpi.id, label: kpi.label, unit: kpi.unit, good: kpi.good } : DATA_ARRIVAL;
     const spanMs = rule.kind === 'deadman' ? rule.afterMs : rule.kind === 'target' ? rule.windowMs * rule.count : rule.windowMs;
     // The trend page opens on the hour around the swing: the window and the one before it

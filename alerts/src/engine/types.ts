@@ -1,6 +1,6 @@
 /** The engine's boundary types: its options, its outlet, and what status() / active() show. */
 import type { Calendar } from '../calendar/calendar.js';
-import type { AlertEvent, AlertSink, AlertState, Dimension, KpiSource, Notification, Severity } from '../contract.js';
+import type { AlertEvent, AlertNotification, AlertSink, AlertState, Dimension, KpiSource, Notification, Severity } from '../contract.js';
 import type { RuleProvider } from '../rules/loader.js';
 import type { RuleProblem } from '../rules/parse.js';
 import type { Rule } from '../rules/schema.js';
@@ -126,6 +126,6 @@ export interface EvaluationReport {
   ts: number;
   events: AlertEvent[];
   /** One batch per rule that produced notifications (as enqueued). */
-  notifications: Notification[][];
+  notifications: AlertNotification[][];
 }
 

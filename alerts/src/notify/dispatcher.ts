@@ -8,7 +8,7 @@
  * restart (at least once); a clean close() waits for sends in flight, so nothing repeats.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { Notification } from '../contract.js';
+import type { Notification, PlainMessage } from '../contract.js';
 import { formatDigest, formatNotification, formatTime, type MessageStyle } from './format.js';
 import { DEFAULT_THROTTLE_MS, DEFAULT_WINDOW_MS, SlidingWindowLimiter, ThrottleCircuit } from './limiter.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
@@ -509,24 +509,8 @@ function partition<T>(xs: T[], p: (x: T) => boolean): [T[], T[]] {
   return [yes, no];
 }
 
-function testNotification(notifierId: string, ts: number, link: string): Notification {
-  return {
-    key: `test|${notifierId}|${ts}`,
-    kind: 'test',
-    ruleId: 'test',
-    ruleName: '测试消息',
-    group: 'test',
-    severity: 'info',
-    kpi: { id: 'test', label: { zh: '测试', en: 'Test' }, unit: 'count', good: 'neutral' },
-    split: null,
-    value: null,
-    baseline: null,
-    baselineKind: null,
-    change: null,
-    threshold: null,
-    windowMinutes: 0,
-    ts,
-    link,
-    targets: [notifierId],
-  };
+function testNotification(notifierId: string, ts: number, link: string): PlainMessage {
+  const title = '【测试】私域脉搏告警通道';
+  const text = [`### ${title}`, '这是一条测试消息：收到即表示该通知渠道配置正确。', '', `- 时间：${formatTime(ts)}`, ...(link ? ['', `[打开大屏](${link})`] : [])].join('\n');
+  return { key: `test|${notifierId}|${ts}`, kind: 'test', group: 'test', title, text, links: link ? [{ label: '打开大屏', url: link }] : [], targets: [notifierId], ts };
 }

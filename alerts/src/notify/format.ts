@@ -1,11 +1,11 @@
 /**
- * Chinese markdown for managers' robot groups, from `Notification`s. Only the subset both
+ * Chinese markdown for managers' robot groups, from `AlertNotification`s. Only the subset both
  * DingTalk and WeCom render: headings, lists, links. Numbers follow the wall's conventions
  * (frontend/src/format.ts): percent values are fractions, money is fen shown as ¥ with 万/亿,
  * times are Asia/Shanghai.
  */
 import { DIM_ZH, baselineZh, subjectZh } from '../wording.js';
-import type { Dimension, KpiInfo, Notification, Severity } from '../contract.js';
+import { isPlainMessage, type AlertNotification, type Dimension, type KpiInfo, type Notification, type PlainMessage, type Severity } from '../contract.js';
 import type { FormattedMessage } from './types.js';
 
 export const TIME_ZONE = 'Asia/Shanghai';
@@ -97,7 +97,7 @@ export function formatChange(change: number): string {
  * 0.15 → ±15% when the rule watches both directions; a one-sided rule says its side:
  * -15%（下降超过即告警） / +15%（上升超过即告警）.
  */
-export function formatThreshold(t: number, direction: Notification['direction'] = 'both'): string {
+export function formatThreshold(t: number, direction: AlertNotification['direction'] = 'both'): string {
   const pct = round(t * 100, 1);
   if (direction === 'down') return `-${pct}%（下降超过即告警）`;
   if (direction === 'up') return `+${pct}%（上升超过即告警）`;
@@ -123,32 +123,32 @@ export function formatTime(ts: number): string {
 // ── words ──────────────────────────────────────────────────────────────────────────────
 
 const DIMENSION = DIM_ZH;
-const REASON: Record<NonNullable<Notification['reason']>, string> = { rule_deleted: '规则已删除', rule_changed: '规则已修改' };
+const REASON: Record<NonNullable<AlertNotification['reason']>, string> = { rule_deleted: '规则已删除', rule_changed: '规则已修改' };
 const SEVERITY: Record<Severity, string> = { critical: '严重', warning: '警告' };
 
-export function scopeText(n: Pick<Notification, 'split'>): string {
+export function scopeText(n: Pick<AlertNotification, 'split'>): string {
   return n.split ? `${DIMENSION[n.split.dim]} ${n.split.value}` : '全部渠道';
 }
 
 /** 推送打开率 or 推送打开率（渠道 wecom）. */
-function subject(n: Notification): string {
+function subject(n: AlertNotification): string {
   return subjectZh(n.kpi.label.zh, n.split);
 }
 
-function changeOf(n: Pick<Notification, 'change' | 'value' | 'baseline'>): number | null {
+function changeOf(n: Pick<AlertNotification, 'change' | 'value' | 'baseline'>): number | null {
   if (n.change !== null && Number.isFinite(n.change)) return n.change;
   if (isMissing(n.value) || isMissing(n.baseline) || n.baseline === 0) return null;
   return (n.value - n.baseline) / Math.abs(n.baseline);
 }
 
 /** How the baseline is named in a movement: 环比下降 / 较昨日同期上升 … */
-function comparison(n: Notification): string {
+function comparison(n: AlertNotification): string {
   // The contract does not carry the number of periods a trailing mean averages.
   return baselineZh(n.baselineKind);
 }
 
 /** Which baseline, in words, for the 基线 line: 上一个 60 分钟，环比. */
-function baselineName(n: Notification): string {
+function baselineName(n: AlertNotification): string {
   switch (n.baselineKind) {
     case 'previous_window':
       return `上一个 ${n.windowMinutes} 分钟，环比`;
@@ -166,7 +166,7 @@ function baselineName(n: Notification): string {
 }
 
 /** 连续 3 小时低于目标 (target rules: the window covers every missed period). */
-function targetMiss(n: Notification): string {
+function targetMiss(n: AlertNotification): string {
   const hours = n.windowMinutes / 60;
   const span = Number.isInteger(hours) ? `${hours} 小时` : `${n.windowMinutes} 分钟`;
   const c = changeOf(n);
@@ -178,22 +178,22 @@ function direction(change: number): string {
 }
 
 /** 环比下降 16.3% */
-function movement(n: Notification): string | null {
+function movement(n: AlertNotification): string | null {
   const c = changeOf(n);
   if (c === null) return null;
   return c === 0 ? `${comparison(n)}持平` : `${comparison(n)}${direction(c)} ${formatChange(c)}`;
 }
 
 /** Whether the move is good for the business, from the KPI's `good`. */
-function verdict(good: Notification['kpi']['good'], change: number): string {
+function verdict(good: AlertNotification['kpi']['good'], change: number): string {
   if (good === 'neutral' || change === 0) return '';
   return (change > 0) === (good === 'up') ? '（有利）' : '（不利）';
 }
 
-const isDeadman = (n: Notification) => n.baselineKind === 'deadman';
+const isDeadman = (n: AlertNotification) => n.baselineKind === 'deadman';
 
 /** One line for a notification, without tag: 推送打开率（渠道 wecom）环比下降 16.3% */
-export function describe(n: Notification): string {
+export function describe(n: AlertNotification): string {
   const s = subject(n);
   const sep = n.split ? '' : ' ';
   switch (n.kind) {
@@ -208,14 +208,10 @@ export function describe(n: Notification): string {
       return `${s}${sep}已恢复正常`;
     case 'flapping':
       return `${s}${sep}波动频繁，已暂停通知`;
-    case 'test':
-      return '告警通道测试';
-    case 'report':
-      return n.markdown?.title ?? n.ruleName;
   }
 }
 
-function tag(n: Notification): string {
+function tag(n: AlertNotification): string {
   switch (n.kind) {
     case 'firing':
       return n.severity === 'info' ? '提示' : SEVERITY[n.severity];
@@ -223,14 +219,10 @@ function tag(n: Notification): string {
       return '已恢复';
     case 'flapping':
       return '波动频繁';
-    case 'test':
-      return '测试';
-    case 'report':
-      return '周报';
   }
 }
 
-export function titleOf(n: Notification): string {
+export function titleOf(n: AlertNotification): string {
   switch (n.kind) {
     case 'firing':
       return `【告警】${describe(n)}`;
@@ -238,10 +230,6 @@ export function titleOf(n: Notification): string {
       return n.reason ? `【${REASON[n.reason]}】${subject(n)}` : `【已恢复】${subject(n)}`;
     case 'flapping':
       return `【波动频繁】${subject(n)}`;
-    case 'test':
-      return '【测试】私域脉搏告警通道';
-    case 'report':
-      return n.markdown?.title ?? n.ruleName;
   }
 }
 
@@ -250,7 +238,7 @@ export function titleOf(n: Notification): string {
 const line = (label: string, value: string) => `- ${label}：${value}`;
 
 /** 29.4%（基线 30.1%，环比下降 2.3%） */
-function valueVsBaseline(n: Notification): string {
+function valueVsBaseline(n: AlertNotification): string {
   const v = formatValue(n.value, n.kpi.unit);
   if (isMissing(n.baseline)) return v;
   const m = movement(n);
@@ -258,7 +246,7 @@ function valueVsBaseline(n: Notification): string {
   return `${v}（${what} ${formatValue(n.baseline, n.kpi.unit)}${m ? `，${m}` : ''}）`;
 }
 
-function firingLines(n: Notification): string[] {
+function firingLines(n: AlertNotification): string[] {
   const lines = [line('级别', tag(n)), line('KPI', n.kpi.label.zh), line('范围', scopeText(n))];
   if (isDeadman(n)) {
     lines.push(line('说明', `超过 ${n.windowMinutes} 分钟没有收到数据，请检查数据上报`));
@@ -282,7 +270,7 @@ function firingLines(n: Notification): string[] {
   return lines;
 }
 
-function contributorLines(n: Notification): string[] {
+function contributorLines(n: AlertNotification): string[] {
   if (!n.contributors?.length) return [];
   const rows = n.contributors.map((c, i) => {
     const parts = [`当前 ${formatValue(c.current, n.kpi.unit)}`];
@@ -293,7 +281,7 @@ function contributorLines(n: Notification): string[] {
   return ['', '主要贡献：', ...rows];
 }
 
-function bodyLines(n: Notification): string[] {
+function bodyLines(n: AlertNotification): string[] {
   switch (n.kind) {
     case 'firing':
       return [...firingLines(n), ...contributorLines(n)];
@@ -320,10 +308,6 @@ function bodyLines(n: Notification): string[] {
         line('时间', formatTime(n.ts)),
         line('规则', n.ruleName),
       ];
-    case 'test':
-      return ['这是一条测试消息：收到即表示该通知渠道配置正确。', '', line('时间', formatTime(n.ts))];
-    case 'report':
-      return n.markdown ? [n.markdown.text] : [];
   }
 }
 
@@ -338,7 +322,7 @@ export interface MessageStyle {
 const DEMO_NOTE = '> 演示数据：由内置模拟器生成，不是真实业务数据';
 
 /** The notification with split values (and contributors) under their display names. */
-function named(n: Notification, style: MessageStyle): Notification {
+function named(n: AlertNotification, style: MessageStyle): AlertNotification {
   const name = style.splitName;
   if (!name) return n;
   return {
@@ -360,22 +344,28 @@ function marked(m: FormattedMessage, style: MessageStyle): FormattedMessage {
 }
 
 export function formatNotification(n: Notification, style: MessageStyle = {}): FormattedMessage {
+  if (isPlainMessage(n)) return marked(plainText(n), style);
   return marked(formatOne(named(n, style)), style);
 }
 
-function formatOne(n: Notification): FormattedMessage {
-  // A report arrives rendered (and fitted to its notifier's limit): pass it through as is.
-  if (n.kind === 'report' && n.markdown) return { title: n.markdown.title, text: n.markdown.text };
+/** A plain message arrives rendered (and fitted to its notifier's limit): passed through as is. */
+function plainText(n: PlainMessage): FormattedMessage {
+  // Outbox entries written before plain messages existed carried the report in `markdown`.
+  const legacy = (n as Partial<PlainMessage> & { markdown?: FormattedMessage }).markdown;
+  return { title: n.title ?? legacy?.title ?? '', text: n.text ?? legacy?.text ?? '' };
+}
+
+function formatOne(n: AlertNotification): FormattedMessage {
   const title = titleOf(n);
   const link = n.landing ? ['', `[查看详情](${n.landing}) · [查看趋势](${n.link})`] : n.link ? ['', `[查看趋势](${n.link})`] : [];
   const text = [`### ${title}`, ...bodyLines(n), ...link].join('\n');
   return { title, text };
 }
 
-const ORDER = (n: Notification) =>
+const ORDER = (n: AlertNotification) =>
   n.kind === 'firing' ? (n.severity === 'critical' ? 0 : 1) : n.kind === 'flapping' ? 2 : n.kind === 'resolved' ? 3 : 4;
 
-function timeRange(ns: Notification[]): string {
+function timeRange(ns: AlertNotification[]): string {
   const tss = ns.map((n) => n.ts);
   const from = formatTime(Math.min(...tss));
   const to = formatTime(Math.max(...tss));
@@ -383,8 +373,8 @@ function timeRange(ns: Notification[]): string {
   return from.slice(0, 10) === to.slice(0, 10) ? `${from} 至 ${to.slice(11)}` : `${from} 至 ${to}`;
 }
 
-function counts(ns: Notification[]): string {
-  const c = (p: (n: Notification) => boolean) => ns.filter(p).length;
+function counts(ns: AlertNotification[]): string {
+  const c = (p: (n: AlertNotification) => boolean) => ns.filter(p).length;
   const parts: [string, number][] = [
     ['严重', c((n) => n.kind === 'firing' && n.severity === 'critical')],
     ['警告', c((n) => n.kind === 'firing' && n.severity !== 'critical')],
@@ -394,9 +384,9 @@ function counts(ns: Notification[]): string {
   return parts.filter(([, k]) => k > 0).map(([w, k]) => `${w} ${k} 条`).join('，');
 }
 
-function digestLine(n: Notification, i: number): string {
+function digestLine(n: AlertNotification, i: number): string {
   const details: string[] = [];
-  if (n.kind !== 'test' && !isDeadman(n)) {
+  if (!isDeadman(n)) {
     details.push(`当前 ${formatValue(n.value, n.kpi.unit)}`);
     if (!isMissing(n.baseline)) details.push(`基线 ${formatValue(n.baseline, n.kpi.unit)}`);
   }
@@ -406,10 +396,12 @@ function digestLine(n: Notification, i: number): string {
 
 /** One message for several notifications (a storm, or what piled up during a throttle). */
 export function formatDigest(all: Notification[], style: MessageStyle = {}): FormattedMessage {
-  const ns = all.map((n) => named(n, style));
+  if (all.length === 1) return formatNotification(all[0]!, style);
+  // A plain message is its own digest group, so it never reaches a digest of several.
+  if (all.some(isPlainMessage)) throw new Error('formatDigest: a plain message cannot be digested');
+  const ns = (all as AlertNotification[]).map((n) => named(n, style));
   const [only] = ns;
   if (!only) throw new Error('formatDigest: no notifications');
-  if (ns.length === 1) return marked(formatOne(only), style);
   const groups = [...new Set(ns.map((n) => n.group))].join('、');
   const title = `【告警汇总】${ns.length} 条告警（规则组 ${groups}）`;
   const sorted = [...ns].sort((a, b) => ORDER(a) - ORDER(b) || a.ts - b.ts);

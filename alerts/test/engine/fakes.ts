@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import type { AlertEvent, AlertSink, Dimension, KpiInfo, KpiSource, Notification, WindowResult, WindowValue } from '../../src/contract.js';
+import type { AlertEvent, AlertSink, Dimension, KpiInfo, KpiSource, AlertNotification as Notification, WindowResult, WindowValue } from '../../src/contract.js';
 import { AlertEngine } from '../../src/engine/engine.js';
 import type { AlertEngineOptions, EvaluationReport, NotificationOutlet } from '../../src/engine/types.js';
 import { parseRuleDocument } from '../../src/rules/parse.js';

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import type { Notification } from '../../src/contract.js';
+import type { AlertNotification as Notification } from '../../src/contract.js';
 import { Dispatcher, type DeliveryMetrics, type DispatcherOptions } from '../../src/notify/dispatcher.js';
 import { describe as describeNotification } from '../../src/notify/format.js';
 import type { DingTalkConfig, NotifierConfig } from '../../src/notify/types.js';

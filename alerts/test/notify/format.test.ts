@@ -177,8 +177,8 @@ group('names, directions, demo, rule retirement', () => {
     expect(one.title).toBe('【演示数据】【告警】推送打开率（渠道 企业微信）环比下降 16.3%');
     expect(one.text.split('\n').slice(0, 2)).toEqual(['### 【演示数据】【告警】推送打开率（渠道 企业微信）环比下降 16.3%', '> 演示数据：由内置模拟器生成，不是真实业务数据']);
     expect(formatDigest(storm(3), demo).title).toMatch(/^【演示数据】【告警汇总】/);
-    expect(formatNotification(openRateDrop({ kind: 'test' }), demo).text).toContain('演示数据');
-    const report = formatNotification(openRateDrop({ kind: 'report', markdown: { title: '数据周报 2026-W47', text: '## 数据周报 2026-W47\n正文' } }), demo);
+    expect(formatNotification({ key: 't', kind: 'test', group: 'test', title: '【测试】私域脉搏告警通道', text: '### 【测试】私域脉搏告警通道\n测试', links: [], targets: ['dingtalk'], ts: 1 }, demo).text).toContain('演示数据');
+    const report = formatNotification({ key: 'r', kind: 'report', group: 'r', title: '数据周报 2026-W47', text: '## 数据周报 2026-W47\n正文', links: [], targets: ['dingtalk'], ts: 1 }, demo);
     expect(report.title).toBe('【演示数据】数据周报 2026-W47');
     expect(report.text).toContain('## 【演示数据】数据周报 2026-W47');
     expect(formatNotification(openRateDrop(), names).text).not.toContain('演示数据');

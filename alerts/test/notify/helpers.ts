@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Notification } from '../../src/contract.js';
+import type { AlertNotification as Notification } from '../../src/contract.js';
 
 /** 2026-11-23 20:15 in Asia/Shanghai. */
 export const T0 = Date.UTC(2026, 10, 23, 12, 15);

@@ -4,7 +4,7 @@
  * outcome listeners (delivered, or given up with the robot's errcode).
  */
 import { afterEach, describe, expect, test } from 'vitest';
-import type { Notification } from '../../src/contract.js';
+import type { PlainMessage } from '../../src/contract.js';
 import { Dispatcher, type DeliveryOutcome } from '../../src/notify/dispatcher.js';
 import { formatDigest, formatNotification } from '../../src/notify/format.js';
 import { FakeDingTalkRobot } from '../fakes/dingtalkRobot.js';
@@ -16,22 +16,26 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const report = (over: Partial<Notification> = {}): Notification =>
-  openRateDrop({
-    key: 'report|2026-W47|1',
-    kind: 'report',
-    group: 'report|2026-W47|1',
-    severity: 'info',
-    split: null,
-    markdown: { title: '【数据周报】2026-11-16 – 11-22 私域运营中心', text: '### 【数据周报】2026-11-16 – 11-22 私域运营中心\n\n#### 用户规模\n新增成员 1,234。' },
-    ...over,
-  });
+const report = (over: Partial<PlainMessage> = {}): PlainMessage => ({
+  key: 'report|2026-W47|1',
+  kind: 'report',
+  group: 'report|2026-W47|1',
+  title: '【数据周报】2026-11-16 – 11-22 私域运营中心',
+  text: '### 【数据周报】2026-11-16 – 11-22 私域运营中心\n\n#### 用户规模\n新增成员 1,234。',
+  links: [],
+  targets: ['dingtalk'],
+  ts: 1,
+  ...over,
+});
 
 describe('report messages', () => {
   test('are passed through as rendered; alerts are formatted as before', () => {
     const n = report();
-    expect(formatNotification(n)).toEqual(n.markdown);
-    expect(formatDigest([n])).toEqual(n.markdown);
+    expect(formatNotification(n)).toEqual({ title: n.title, text: n.text });
+    expect(formatDigest([n])).toEqual({ title: n.title, text: n.text });
+    // An outbox entry written before plain messages (the report in `markdown`) still goes out as it was.
+    const legacy = { key: 'report|old', kind: 'report', group: 'report|old', targets: ['dingtalk'], ts: 1, markdown: { title: 'T', text: '### T' } } as unknown as PlainMessage;
+    expect(formatNotification(legacy)).toEqual({ title: 'T', text: '### T' });
     expect(formatNotification(openRateDrop()).title).toMatch(/^【告警】推送打开率/);
   });
 
@@ -48,7 +52,7 @@ describe('report messages', () => {
 
     d.enqueue([report()]);
     await d.tick();
-    expect(robot.messages.map((m) => m.body.markdown)).toEqual([report().markdown]);
+    expect(robot.messages.map((m) => m.body.markdown)).toEqual([{ title: report().title, text: report().text }]);
     expect(outcomes).toEqual([{ notifierId: 'dingtalk', key: 'report|2026-W47|1', kind: 'report', ok: true, at: clock.now() }]);
 
     robot.failNext(310000);

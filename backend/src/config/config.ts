@@ -121,6 +121,9 @@ const EnvSchema = z.object({
   WECOM_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL (default https://qyapi.weixin.qq.com)' }).default('https://qyapi.weixin.qq.com'),
   WECOM_STATS_CRON: z.string().trim().min(1).default('30 8 * * *'),
   WECOM_STATS_BACKFILL_DAYS: int(1, 180).default(180),
+  // Morning brief (brief/morningBrief.ts): cron in PULSE_TIMEZONE, `off` to stop; which KPIs go to which robot.
+  PULSE_BRIEF_CRON: z.string().trim().min(1).default('0 9 * * *'),
+  PULSE_BRIEF_SUBSCRIPTIONS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 type Env = z.infer<typeof EnvSchema>;
@@ -215,6 +218,13 @@ export interface Config {
     cron: string | null;
     /** Notifier ids a report is sent to; null: `dingtalk` when configured; []: the page only. */
     notify: string[] | null;
+  };
+  /** Morning brief (日报). */
+  brief: {
+    /** Cron in the business time zone; null: off. */
+    cron: string | null;
+    /** `robot:kpi,kpi;robot:kpi` (validated against the catalogue and notifiers at start-up); undefined: the default board to dingtalk. */
+    subscriptions: string | undefined;
   };
   /** Signed read-only links carried by messages. */
   links: {
@@ -331,6 +341,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const reportCron = e.PULSE_WEEKLY_REPORT_CRON === 'off' ? null : e.PULSE_WEEKLY_REPORT_CRON;
   const cronIssue = reportCron === null ? null : cronProblem(reportCron, e.PULSE_TIMEZONE);
   if (cronIssue) problems.push(`PULSE_WEEKLY_REPORT_CRON: ${cronIssue}, or off for no schedule (got ${JSON.stringify(reportCron)})`);
+  const briefCronIssue = e.PULSE_BRIEF_CRON === 'off' ? null : cronProblem(e.PULSE_BRIEF_CRON, e.PULSE_TIMEZONE);
+  if (briefCronIssue) problems.push(`PULSE_BRIEF_CRON: ${briefCronIssue}, or off for no morning brief (got ${JSON.stringify(e.PULSE_BRIEF_CRON)})`);
   const channelNames = parseChannelNames(e.PULSE_CHANNEL_NAMES ?? '');
   for (const p of channelNames.problems) problems.push(`PULSE_CHANNEL_NAMES: ${p}`);
   const wecomCallbackParts = [e.WECOM_CALLBACK_TOKEN, e.WECOM_CALLBACK_AES_KEY];
@@ -425,6 +437,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? { corpId: e.WECOM_CORP_ID, secret: e.WECOM_CORP_SECRET, apiBase: e.WECOM_API_BASE.replace(/\/+$/, ''), cron: wecomCron, backfillDays: e.WECOM_STATS_BACKFILL_DAYS }
         : null,
     },
+    brief: { cron: e.PULSE_BRIEF_CRON === 'off' ? null : e.PULSE_BRIEF_CRON, subscriptions: e.PULSE_BRIEF_SUBSCRIPTIONS },
     logLevel: e.LOG_LEVEL,
   };
 }

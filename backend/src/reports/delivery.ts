@@ -6,7 +6,7 @@
  * the dispatcher, possibly after a throttle or a restart, and go into the report's
  * delivery log.
  */
-import type { DeliveryOutcome, Dispatcher, Notification } from '@siyu-pulse/alerts';
+import type { DeliveryOutcome, Dispatcher, PlainMessage } from '@siyu-pulse/alerts';
 import type { Logger } from 'pino';
 import type { WeeklyReport } from './contract.js';
 import { DINGTALK_BUDGET, WECOM_BUDGET, renderReportMarkdown, type MarkdownBudget } from './markdown.js';
@@ -54,31 +54,22 @@ export class ReportDelivery {
       const at = Date.now();
       this.o.reports.addDelivery(report.id, unknown.map((notifier) => ({ notifier, ok: false, code: 'unknown_notifier', message: `no notifier "${notifier}" is configured`, at })));
     }
-    const notifications = known.map((target): Notification => {
+    const notifications = known.map((target): PlainMessage => {
       const budget = BUDGETS[types.get(target) ?? ''];
       const rendered = renderReportMarkdown(report, { businessName: this.o.businessName, reportUrl: url, ...(budget ? { budget } : {}) });
       if (rendered.omitted) this.o.logger.info({ report: report.id, notifier: target, omitted: rendered.omitted }, 'weekly report: sections left out to fit the notifier\'s size limit');
-      return {
+      const message: PlainMessage = {
         key,
         kind: 'report',
-        ruleId: 'weekly_report',
-        ruleName: '数据周报',
         // Its own group: never folded into an alert digest.
         group: key,
-        severity: 'info',
-        kpi: { id: 'weekly_report', label: { zh: '数据周报', en: 'Weekly report' }, unit: 'count', good: 'neutral' },
-        split: null,
-        value: null,
-        baseline: null,
-        baselineKind: null,
-        change: null,
-        threshold: null,
-        windowMinutes: 0,
-        ts: report.generatedAt,
-        link: url,
+        title: rendered.title,
+        text: rendered.text,
+        links: [{ label: '查看完整周报', url }],
         targets: [target],
-        markdown: { title: rendered.title, text: rendered.text },
+        ts: report.generatedAt,
       };
+      return message;
     });
     const settled = known.map((t) => new Promise<void>((resolve) => this.waiters.set(`${t}\u0000${key}`, resolve)));
     this.o.dispatcher.enqueue(notifications);
