@@ -8,7 +8,7 @@
  * restart (at least once); a clean close() waits for sends in flight, so nothing repeats.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { Notification, PlainMessage } from '../contract.js';
+import { isPlainMessage, type Notification, type PlainMessage } from '../contract.js';
 import { formatDigest, formatNotification, formatTime, type MessageStyle } from './format.js';
 import { DEFAULT_THROTTLE_MS, DEFAULT_WINDOW_MS, SlidingWindowLimiter, ThrottleCircuit } from './limiter.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
@@ -485,12 +485,12 @@ export class Dispatcher {
 }
 
 function carriedItem(n: Notification): CarriedItem {
-  const item: CarriedItem = { key: n.key, kind: n.kind, ruleId: n.ruleId, ruleName: n.ruleName };
-  if (n.kind === 'firing' || n.kind === 'resolved' || n.kind === 'flapping') {
-    item.alertKey = n.split ? `${n.ruleId}|${n.split.dim}=${n.split.value}` : `${n.ruleId}|total`;
-  }
-  return item;
+  // A plain message names itself by its title (数据周报 …, 日报 …).
+  if (isPlainMessage(n)) return { key: n.key, kind: n.kind, ruleId: PLAIN_IDS[n.kind], ruleName: n.title };
+  return { key: n.key, kind: n.kind, ruleId: n.ruleId, ruleName: n.ruleName, alertKey: n.split ? `${n.ruleId}|${n.split.dim}=${n.split.value}` : `${n.ruleId}|total` };
 }
+
+const PLAIN_IDS: Record<PlainMessage['kind'], string> = { report: 'weekly_report', brief: 'morning_brief', test: 'test' };
 
 function byGroup(entries: OutboxEntry[]): OutboxEntry[][] {
   const groups = new Map<string, OutboxEntry[]>();

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import type { AlertNotification as Notification } from '../../src/contract.js';
+import type { AlertNotification as Notification, PlainMessage } from '../../src/contract.js';
 import { Dispatcher, type DeliveryMetrics, type DispatcherOptions } from '../../src/notify/dispatcher.js';
 import { describe as describeNotification } from '../../src/notify/format.js';
 import type { DingTalkConfig, NotifierConfig } from '../../src/notify/types.js';
@@ -51,7 +51,7 @@ describe('Dispatcher', () => {
     const first = new Dispatcher({ outboxDir: `${dir}/a`, notifiers: [{ id: 'dingtalk', type: 'dingtalk', webhook: robot.webhook, secret: SECRET, timeoutMs: 200 }], now: clock.now, logFile });
     await d.close();
     const alert = openRateDrop({ ruleId: 'push_open_drop', split: { dim: 'channel', value: 'wecom' } });
-    const report = openRateDrop({ key: 'report|2026-W47', kind: 'report', ruleId: 'weekly_report', ruleName: '数据周报', group: 'report', split: null, markdown: { title: '数据周报 2026-W47', text: '## 数据周报 2026-W47' } });
+    const report: PlainMessage = { key: 'report|2026-W47', kind: 'report', group: 'report', title: '数据周报 2026-W47', text: '## 数据周报 2026-W47', links: [], targets: ['dingtalk'], ts: clock.now() };
     first.enqueue([alert, report]);
     await first.tick();
     robot.failNext(310000);
@@ -67,7 +67,7 @@ describe('Dispatcher', () => {
       [true, false, '【告警】推送打开率（渠道 wecom）环比下降 16.3%'],
     ]);
     expect(log[0]?.code).toBe('310000');
-    expect(log[1]?.carried).toEqual([{ key: 'report|2026-W47', kind: 'report', ruleId: 'weekly_report', ruleName: '数据周报' }]);
+    expect(log[1]?.carried).toEqual([{ key: 'report|2026-W47', kind: 'report', ruleId: 'weekly_report', ruleName: '数据周报 2026-W47' }]);
     expect(log[2]?.carried).toEqual([{ key: alert.key, kind: 'firing', ruleId: 'push_open_drop', ruleName: '推送打开率下跌', alertKey: 'push_open_drop|channel=wecom' }]);
   });
 
