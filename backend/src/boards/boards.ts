@@ -27,6 +27,14 @@ export const BUILT_IN_BOARDS: readonly Board[] = [
     tiles: ['push_open_rate', 'push_click_rate', 'push_over_cap_share', 'messages', 'interactions', 'lost_members'],
     panels: ['trend_open_rate', 'trend_messages', 'channels', 'alerts'],
   },
+  {
+    // Filled by the WeCom 客户联系 connector's callbacks (connectors/wecom): joins by 联系我 code,
+    // customers who deleted their staff member (the sharpest churn signal), customer groups.
+    id: 'wecom',
+    title: { zh: '企业微信客户联系', en: 'WeCom customer contact' },
+    tiles: ['new_members', 'lost_members', 'deleted_by_customer', 'net_growth', 'groups_created', 'active_members'],
+    panels: ['trend_messages', 'channels', 'alerts'],
+  },
 ];
 const BUILT_IN_DEFAULT = 'overview';
 
