@@ -9,7 +9,8 @@ import { createDecipheriv } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { msgSignature, openMessage, sealMessage } from '../src/connectors/wecom/crypto.js';
 import { mapCallback, parseWeComXml } from '../src/connectors/wecom/events.js';
-import { loadConfig, ConfigError } from '../src/config/config.js';
+import { loadConfig, type ConfigError } from '../src/config/config.js';
+import { FakeDingTalkRobot } from '../../alerts/test/fakes/dingtalkRobot.js';
 import { READ_TOKEN, startTestPulse, type TestPulse } from './harness/pulse.js';
 import { eventXml, sendCallback, wecomDecrypt, wecomEncrypt, wecomSign, type CallbackParty } from './harness/fakeWecom.js';
 
@@ -97,14 +98,19 @@ describe('WeCom crypto', () => {
 
 describe('WeCom callback receiver (real server)', () => {
   let pulse: TestPulse;
+  let robot: FakeDingTalkRobot;
+  const ROBOT_SECRET = 'SECwecomtest0123456789';
   const party: CallbackParty = { corpId: 'wwtestcorp000001', token: 'TestToken123', aesKey: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' };
   const t0 = Math.floor(Date.now() / 1000) - 60;
   let seq = 0;
   const ct = () => t0 + seq++;
 
   beforeAll(async () => {
+    robot = await FakeDingTalkRobot.start({ secret: ROBOT_SECRET });
     pulse = await startTestPulse({
       env: {
+        DINGTALK_WEBHOOK: robot.webhook,
+        DINGTALK_SECRET: ROBOT_SECRET,
         WECOM_CORP_ID: party.corpId,
         WECOM_CALLBACK_TOKEN: party.token,
         WECOM_CALLBACK_AES_KEY: party.aesKey,
@@ -114,7 +120,10 @@ describe('WeCom callback receiver (real server)', () => {
       },
     });
   });
-  afterAll(() => pulse?.stopAndClean());
+  afterAll(async () => {
+    await pulse?.stopAndClean();
+    await robot?.close();
+  });
 
   const sum = async (kpi: string, extra = ''): Promise<Record<string, number>> => {
     await pulse.flushToStore();
@@ -257,5 +266,13 @@ describe('WeCom callback receiver (real server)', () => {
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(storm).toMatchObject({ state: 'firing', value: 11 });
+    // The manager's DingTalk push names the KPI, the count and the ceiling.
+    const until = Date.now() + 20_000;
+    const pushed = () => robot.messages.find((m) => (m.body.markdown?.text ?? m.body.text?.content ?? '').includes('被客户删除'));
+    while (!pushed() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    const text = pushed()?.body.markdown?.text ?? '';
+    console.info(`[wecom storm] DingTalk markdown:\n${text}`);
+    expect(text).toContain('1 小时内被客户删除超过 10 人');
+    expect(text).toMatch(/\b11\b/);
   });
 });
