@@ -11,6 +11,9 @@ import type { Logger } from 'pino';
 import { AlertEngine, Calendar, Dispatcher, RulesLoader, loadNotifiers } from '@siyu-pulse/alerts';
 import { CampaignService } from './calendar/campaigns.js';
 import { campaignRouter } from './http/campaignRoutes.js';
+import { communityRouter } from './http/communityRoutes.js';
+import { CommunityNames } from './communities/names.js';
+import { GroupRanking } from './communities/ranking.js';
 import { createKpiSource } from './alerting/kpiSource.js';
 import { createLiveAlerts } from './alerting/liveAlerts.js';
 import { createAlertSink } from './alerting/sink.js';
@@ -145,7 +148,15 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   });
   await collector.seedFromStore(durability.replayFrom ?? undefined);
 
-  const tagGuard = new TagGuard(config.limits, (dim) => metrics.tagOverflow(dim));
+  const tagGuard = new TagGuard(config.limits, {
+    onOverflow: (dim) => metrics.tagOverflow(dim),
+    onCapReached: (dim, limit, value) =>
+      logger.warn(
+        { dimension: dim, limit, firstRefused: value.slice(0, 64), setting: `PULSE_MAX_${dim === 'community' ? 'COMMUNITIES' : dim.toUpperCase() + 'S'}` },
+        `${dim} cap reached: ${limit} distinct values admitted; later new values are stored as "(other)" (metric pulse_tag_overflow_total). If these are real ${dim} values, raise the setting; if a producer sends a random value per event, fix the producer`,
+      ),
+  });
+  metrics.watchTags((dim) => tagGuard.usage(dim));
   for (const dim of DIMENSIONS) tagGuard.seed(dim, await store.tagValues(dim, startedAt - 30 * DAY, startedAt + DAY));
   const dedup = new IdDeduplicator(config.latenessMs);
   const { replayed } = durability.attach(collector, dedup);
@@ -232,6 +243,9 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   // The business calendar (holidays, 调休, campaigns from its YAML files) plus campaigns made
   // through the admin API (kept in the data dir); one instance, so rules see API campaigns at once.
   const calendar = Calendar.shipped();
+  // 社群 names (mapping file + admin API) and per-group rankings over the stored counters.
+  const communityNames = new CommunityNames({ dataDir: config.dataDir, ...(config.communityNamesFile ? { file: config.communityNamesFile } : {}), onError: (err, msg) => logger.error({ err }, msg) });
+  const groupRanking = new GroupRanking(store, config.timezone);
   const campaigns = new CampaignService({ calendar, dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
   // Feedback on firings (有效 / 误报): verdicts in the data dir, each open alert's firing event remembered.
   const feedback = new FeedbackStore({ dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
@@ -319,6 +333,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       alertRouter({ policy, engine, dispatcher, store, feedback: { forEvent: (id) => feedback.get(id), firingOf: (key) => firings.of(key) }, landing: { series, source: kpiSource, kpis: () => kpis } }),
       feedbackRouter({ policy, store, feedback, ruleIds: () => engine.status().rules.map((r) => r.rule.id) }),
       campaignRouter({ policy, campaigns }),
+      communityRouter({ policy, names: communityNames, knownIds: () => tagGuard.values('community'), ranking: groupRanking, timezone: config.timezone }),
       reportRouter({ policy, service: reportService, reports }),
       linkRouter({ policy, signer: links, rotatable: linkSecret.persist !== null, baseUrl: linkBase }),
       briefRouter({ policy, brief: morningBrief }),

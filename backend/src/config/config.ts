@@ -67,11 +67,12 @@ const EnvSchema = z.object({
   PULSE_INGEST_RATE: int(1, 10_000_000).default(20_000),
   PULSE_INGEST_BURST: int(1, 100_000_000).default(100_000),
   PULSE_MAX_CHANNELS: int(1, 10_000).default(50),
-  PULSE_MAX_COMMUNITIES: int(1, 100_000).default(200),
+  PULSE_MAX_COMMUNITIES: int(1, 100_000).default(20_000),
   PULSE_MAX_CAMPAIGNS: int(1, 100_000).default(100),
   PULSE_PUSH_CAP_PER_DAY: int(1, 1000).default(3),
   PULSE_STATIC_DIR: z.string().min(1).optional(),
   PULSE_BOARDS_FILE: z.string().min(1).optional(),
+  PULSE_COMMUNITY_NAMES_FILE: z.string().min(1).optional(),
   PULSE_TARGETS_FILE: z.string().min(1).optional(),
   PULSE_RULES_DIR: z.string().min(1).optional(),
   PULSE_NOTIFIERS_FILE: z.string().min(1).optional(),
@@ -190,6 +191,8 @@ export interface Config {
   staticDir: string | null;
   /** YAML of wall boards (validated by the boards module at start-up); null: built-ins only. */
   boardsFile: string | null;
+  /** 社群 id → name mapping file (YAML or JSON), or null. */
+  communityNamesFile: string | null;
   /** YAML of KPI targets (validated at start-up); null: the seed's defaults. */
   targetsFile: string | null;
   alerts: {
@@ -391,6 +394,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pushCapPerDay: e.PULSE_PUSH_CAP_PER_DAY,
     staticDir: e.PULSE_STATIC_DIR ?? null,
     boardsFile: e.PULSE_BOARDS_FILE ?? null,
+    communityNamesFile: e.PULSE_COMMUNITY_NAMES_FILE ?? null,
     targetsFile: e.PULSE_TARGETS_FILE ?? null,
     alerts: {
       rulesDir: e.PULSE_RULES_DIR ?? null,

@@ -17,6 +17,8 @@ export interface PulseMetrics {
   watchDurability(read: () => DurabilityState): void;
   socketClients(n: number): void;
   tagOverflow(dimension: string): void;
+  /** Gauges read at scrape time: admitted values per dimension and the cap. */
+  watchTags(read: (dimension: 'channel' | 'community' | 'campaign') => { values: number; limit: number }): void;
   httpRejected(status: number): void;
   delivery: { sent(notifierId: string, n: number): void; failed(notifierId: string, code: string): void; throttled(notifierId: string): void };
 }
@@ -67,6 +69,22 @@ export function createMetrics(): PulseMetrics {
   gauge('pulse_journal_bytes', 'Size of the ingest journal on disk', (d) => d.journalBytes);
   gauge('pulse_journal_segments', 'Ingest journal segment files retained', (d) => d.journalSegments);
   const clients = new Gauge({ name: 'pulse_socket_clients', help: 'Connected live (wall) clients', registers: [registry] });
+  let tags: ((d: 'channel' | 'community' | 'campaign') => { values: number; limit: number }) | undefined;
+  for (const [name, help, pick] of [
+    ['pulse_tag_values', 'Distinct values admitted per dimension by the cardinality guard', (u: { values: number }) => u.values],
+    ['pulse_tag_limit', 'Cardinality cap per dimension (PULSE_MAX_CHANNELS / _COMMUNITIES / _CAMPAIGNS)', (u: { limit: number }) => u.limit],
+  ] as const) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['dimension'],
+      registers: [registry],
+      collect() {
+        if (!tags) return;
+        for (const d of ['channel', 'community', 'campaign'] as const) this.set({ dimension: d }, pick(tags(d)));
+      },
+    });
+  }
   const overflow = new Counter({ name: 'pulse_tag_overflow_total', help: 'Events whose tag value was folded into "(other)" by the cardinality guard', labelNames: ['dimension'], registers: [registry] });
   const notificationsSent = new Counter({ name: 'pulse_notifications_sent_total', help: 'Notifications confirmed delivered (errcode 0 / 2xx), by notifier', labelNames: ['notifier'], registers: [registry] });
   const deliveryFailures = new Counter({ name: 'pulse_notification_failures_total', help: 'Failed delivery attempts by notifier and DingTalk / WeCom errcode', labelNames: ['notifier', 'code'], registers: [registry] });
@@ -97,6 +115,9 @@ export function createMetrics(): PulseMetrics {
     },
     socketClients: (n) => clients.set(n),
     tagOverflow: (dimension) => overflow.inc({ dimension }),
+    watchTags: (read) => {
+      tags = read;
+    },
     httpRejected: (status) => requestsRejected.inc({ status: String(status) }),
     delivery: {
       sent: (notifier, n) => notificationsSent.inc({ notifier }, n),

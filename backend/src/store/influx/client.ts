@@ -79,7 +79,18 @@ export class InfluxClient {
   async query(q: string): Promise<InfluxSeries[]> {
     const params = new URLSearchParams({ db: this.opts.db, epoch: 'ms', q });
     const res = await this.request('query', `/query?${params}`, { method: 'GET' });
-    return firstResult('query', res);
+    try {
+      return await firstResult('query', res);
+    } catch (err) {
+      if (!(err instanceof TruncatedError)) throw err;
+    }
+    // 1.x answers at most 10,000 rows per series list without chunking (20,000 社群 split one
+    // way is 20,000 rows): ask again in chunks and join them. Only on truncation, so every
+    // other answer keeps the plain path that all versions serve.
+    params.set('chunked', 'true');
+    params.set('chunk_size', '10000');
+    const chunked = await this.request('query', `/query?${params}`, { method: 'GET' });
+    return chunkedResult('query', chunked);
   }
 
   /** A statement that needs POST on 1.x (DDL such as CREATE DATABASE). */
@@ -151,7 +162,45 @@ async function firstResult(what: string, res: Response): Promise<InfluxSeries[]>
   if (typeof result.error === 'string') throw new StoreError(`InfluxDB ${what} failed: ${result.error}`, false);
   // max-row-limit truncated the answer: refuse rather than show silently wrong KPIs.
   if (result.partial || result.series?.some((s) => (s as { partial?: boolean }).partial)) {
-    throw new StoreError(`InfluxDB ${what}: result truncated by the server (max-row-limit); narrow the query`, false);
+    throw new TruncatedError(`InfluxDB ${what}: result truncated by the server (max-row-limit); narrow the query`);
   }
   return result.series ?? [];
+}
+
+class TruncatedError extends StoreError {
+  constructor(message: string) {
+    super(message, false);
+  }
+}
+
+/**
+ * A chunked answer: one JSON document per line, each holding part of the statement's series;
+ * a series cut between chunks comes back as consecutive pieces with the same name and tags,
+ * which are joined here.
+ */
+async function chunkedResult(what: string, res: Response): Promise<InfluxSeries[]> {
+  if (res.status !== 200) throw await httpError(what, res);
+  const out: InfluxSeries[] = [];
+  let lastKey = '';
+  for (const line of (await res.text()).split('\n')) {
+    if (line.trim() === '') continue;
+    let body: V1Response;
+    try {
+      body = JSON.parse(line) as V1Response;
+    } catch (err) {
+      throw new StoreError(`InfluxDB ${what}: chunk is not JSON (${(err as Error).message})`, true);
+    }
+    if (typeof body.error === 'string') throw new StoreError(`InfluxDB ${what} failed: ${body.error}`, false);
+    for (const result of body.results ?? []) {
+      if (typeof result.error === 'string') throw new StoreError(`InfluxDB ${what} failed: ${result.error}`, false);
+      for (const s of result.series ?? []) {
+        const key = JSON.stringify([s.name, s.tags ?? null]);
+        const prev = out[out.length - 1];
+        if (prev && key === lastKey) prev.values.push(...s.values);
+        else out.push({ ...s, values: [...s.values] });
+        lastKey = key;
+      }
+    }
+  }
+  return out;
 }
