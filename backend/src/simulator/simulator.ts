@@ -419,8 +419,7 @@ export class Simulator {
       case 'interaction':
       case 'member.join':
       case 'member.leave':
-      // The WeCom connector's types; the simulator does not start flows of them.
-      case 'contact.deleted_by_customer':
+      case 'contact.deleted_by_customer': // the WeCom connector's types: the simulator starts no flows of them
       case 'group.create':
       case 'group.dismiss':
         this.emit(f, out);
