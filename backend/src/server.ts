@@ -34,6 +34,7 @@ import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { resolveSalt } from './config/salt.js';
 import { keepDemoSecrets } from './config/demoSecrets.js';
 import { DisplayStore } from './displays/store.js';
+import { PlaylistStore } from './displays/playlists.js';
 import { alertRouter } from './http/alertRoutes.js';
 import { feedbackRouter } from './http/feedbackRoutes.js';
 import { FeedbackStore } from './feedback/store.js';
@@ -347,6 +348,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       wallRouter({
         policy,
         boards,
+        playlists: new PlaylistStore(config.dataDir),
         displayActive: (id) => {
           const d = displays.get(id);
           return d !== undefined && d.revokedAt === undefined;

@@ -44,6 +44,10 @@ const ROUTES: Row[] = [
   { method: 'POST', path: '/api/v1/links', body: { path: '/api/v1/kpis' }, expect: adminOnly(400) },
   { method: 'POST', path: '/api/v1/links/rotate', expect: adminOnly(200) },
   { method: 'GET', path: '/api/v1/briefs/morning', expect: READ },
+  { method: 'GET', path: '/api/v1/playlist', expect: READ },
+  { method: 'GET', path: '/api/v1/playlists', expect: adminOnly(200) },
+  { method: 'PUT', path: '/api/v1/playlists/nope', body: { items: [] }, expect: adminOnly(404) },
+  { method: 'DELETE', path: '/api/v1/playlists/nope', expect: adminOnly(404) },
   // No robot configured in the route table: an admin gets 409 with the reason.
   { method: 'POST', path: '/api/v1/briefs/morning', expect: adminOnly(409) },
   { method: 'GET', path: '/api/v1/rules/precision', expect: READ },

@@ -95,7 +95,13 @@ export interface LiveAlert {
 }
 
 /** Payload of the `control` socket event. */
-export type WallControl = { action: 'reload' } | { action: 'board'; board: string } | { action: 'revoked' };
+export type WallControl = { action: 'reload' } | { action: 'board'; board: string } | { action: 'revoked' } | { action: 'playlist' };
+
+/** Boards a wall rotates through (`GET /api/v1/playlist`; the `playlist` control says: ask again). */
+export interface WallPlaylist {
+  items: { board: string; seconds: number }[];
+  updatedAt: number;
+}
 
 export type BoardPanel = 'trend_messages' | 'trend_open_rate' | 'trend_conversion' | 'funnel' | 'channels' | 'alerts';
 
