@@ -19,7 +19,12 @@ export type RatioSide = readonly Term[] | { distinct: MemberSetId };
 
 export type KpiFormula =
   | { kind: 'sum'; terms: readonly Term[] }
-  | { kind: 'ratio'; num: RatioSide; den: RatioSide }
+  /**
+   * `share`: the numerator counts a part of what the denominator counts (an open needs a
+   * delivery), so a value over 100% means the producer lost denominator events; it is
+   * shown flagged (catalogue/outrun.ts), never as a business figure.
+   */
+  | { kind: 'ratio'; num: RatioSide; den: RatioSide; share?: boolean }
   | { kind: 'distinct'; set: MemberSetId }
   | { kind: 'quantile'; histogram: HistogramId; q: number };
 
@@ -117,42 +122,42 @@ export const KPIS: readonly KpiDef[] = [
     label: { zh: '推送打开率', en: 'Push open rate' },
     description: { zh: '打开数 ÷ 送达数', en: 'Opens ÷ deliveries' },
     group: 'conversion', unit: 'percent', good: 'up',
-    formula: { kind: 'ratio', num: [c('push_open')], den: [c('push_delivered')] },
+    formula: { kind: 'ratio', num: [c('push_open')], den: [c('push_delivered')], share: true },
   },
   {
     id: 'push_click_rate',
     label: { zh: '推送点击率', en: 'Push click rate' },
     description: { zh: '点击数 ÷ 送达数', en: 'Clicks ÷ deliveries' },
     group: 'conversion', unit: 'percent', good: 'up',
-    formula: { kind: 'ratio', num: [c('push_click')], den: [c('push_delivered')] },
+    formula: { kind: 'ratio', num: [c('push_click')], den: [c('push_delivered')], share: true },
   },
   {
     id: 'view_to_cart_rate',
     label: { zh: '浏览→加购', en: 'View → cart' },
     description: { zh: '加购数 ÷ 浏览数', en: 'Cart adds ÷ page views' },
     group: 'conversion', unit: 'percent', good: 'up',
-    formula: { kind: 'ratio', num: [c('cart_add')], den: [c('page_view')] },
+    formula: { kind: 'ratio', num: [c('cart_add')], den: [c('page_view')], share: true },
   },
   {
     id: 'cart_to_order_rate',
     label: { zh: '加购→下单', en: 'Cart → order' },
     description: { zh: '下单数 ÷ 加购数', en: 'Orders ÷ cart adds' },
     group: 'conversion', unit: 'percent', good: 'up',
-    formula: { kind: 'ratio', num: [c('order_create')], den: [c('cart_add')] },
+    formula: { kind: 'ratio', num: [c('order_create')], den: [c('cart_add')], share: true },
   },
   {
     id: 'order_to_paid_rate',
     label: { zh: '下单→支付', en: 'Order → paid' },
     description: { zh: '支付订单数 ÷ 下单数', en: 'Paid orders ÷ orders' },
     group: 'conversion', unit: 'percent', good: 'up',
-    formula: { kind: 'ratio', num: [c('order_paid')], den: [c('order_create')] },
+    formula: { kind: 'ratio', num: [c('order_paid')], den: [c('order_create')], share: true },
   },
   {
     id: 'paid_conversion',
     label: { zh: '支付转化率', en: 'Paid conversion' },
     description: { zh: '支付订单数 ÷ 浏览数', en: 'Paid orders ÷ page views' },
     group: 'conversion', unit: 'percent', good: 'up', target: 0.052,
-    formula: { kind: 'ratio', num: [c('order_paid')], den: [c('page_view')] },
+    formula: { kind: 'ratio', num: [c('order_paid')], den: [c('page_view')], share: true },
   },
   // 留存质量
   {
@@ -174,7 +179,7 @@ export const KPIS: readonly KpiDef[] = [
     },
     // Target: at most 5% of the day's pushed members over the cap (the shipped alert's threshold).
     group: 'retention', unit: 'percent', good: 'down', target: 0.05,
-    formula: { kind: 'ratio', num: { distinct: 'push_over_cap' }, den: { distinct: 'push_reached' } },
+    formula: { kind: 'ratio', num: { distinct: 'push_over_cap' }, den: { distinct: 'push_reached' }, share: true },
     // A member crosses the cap once a day, so a minute's or an hour's share compares
     // crossings in that hour with members pushed in that hour: meaningless.
     granularities: ['day'],
@@ -184,7 +189,7 @@ export const KPIS: readonly KpiDef[] = [
     label: { zh: '活动参与率', en: 'Activity participation' },
     description: { zh: '参与人次 ÷ 触达人次', en: 'Joins ÷ reaches' },
     group: 'retention', unit: 'percent', good: 'up',
-    formula: { kind: 'ratio', num: [c('activity_join')], den: [c('activity_reach')] },
+    formula: { kind: 'ratio', num: [c('activity_join')], den: [c('activity_reach')], share: true },
   },
   {
     id: 'service_frt_p50',
@@ -205,7 +210,7 @@ export const KPIS: readonly KpiDef[] = [
     label: { zh: '客服解决率', en: 'Service resolution rate' },
     description: { zh: '已解决数 ÷ 咨询数', en: 'Resolved ÷ requests' },
     group: 'retention', unit: 'percent', good: 'up',
-    formula: { kind: 'ratio', num: [c('service_resolve')], den: [c('service_request')] },
+    formula: { kind: 'ratio', num: [c('service_resolve')], den: [c('service_request')], share: true },
   },
   // 价值贡献
   {

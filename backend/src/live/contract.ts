@@ -17,6 +17,9 @@
  * REST for walls: `GET /api/v1/boards` → BoardsResponse.
  */
 
+import type { Outrun } from '../catalogue/outrun.js';
+
+export type { Outrun };
 export type WindowId = 'last5m' | 'today';
 
 export interface KpiWindowValue {
@@ -26,6 +29,8 @@ export interface KpiWindowValue {
   previous: number | null;
   /** (value − previous) / |previous|; null when either side is null or previous is 0. */
   change: number | null;
+  /** A share over 100% (numerator outran its denominator): which counter is missing. */
+  outrun?: Outrun;
 }
 
 export interface LiveWindow {
@@ -37,6 +42,8 @@ export interface LiveWindow {
   kpis: Record<string, KpiWindowValue>;
   /** Per channel: KPI id → value for the current window. */
   byChannel: Record<string, Record<string, number | null>>;
+  /** Shares over 100% in this window, overall (channel null) and per channel; absent when none. */
+  outruns?: (Outrun & { channel: string | null })[];
 }
 
 export interface TrendPoint {

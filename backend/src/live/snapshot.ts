@@ -5,6 +5,7 @@
  */
 import type { Granularity, MemberSetId } from '../catalogue/events.js';
 import { evaluateKpi } from '../catalogue/evaluate.js';
+import { outrunOf } from '../catalogue/outrun.js';
 import { KPIS, distinctGranularities, distinctSets } from '../catalogue/kpis.js';
 import type { Collector } from '../collector/collector.js';
 import type { WindowSums } from '../collector/counterRing.js';
@@ -112,15 +113,24 @@ export class SnapshotService {
     const havePrevious = previousFrom >= this.opts.coverageSince;
     const previous = havePrevious ? kpiValues(c.windowSums(previousFrom, previousTo), previousDistinct, period) : null;
     const kpis: Record<string, KpiWindowValue> = {};
+    const outruns: NonNullable<LiveWindow['outruns']> = [];
     for (const def of KPIS) {
       const value = values[def.id] ?? null;
       const prev = previous?.[def.id] ?? null;
-      kpis[def.id] = { value, previous: prev, change: relativeChange(value, prev) };
+      const outrun = outrunOf(def, value);
+      kpis[def.id] = { value, previous: prev, change: relativeChange(value, prev), ...(outrun ? { outrun } : {}) };
+      if (outrun) outruns.push({ ...outrun, channel: null });
     }
     const channels = new Set([...sums.byChannel.keys(), ...current.seen().flatMap((d) => [...d.byChannel.keys()])]);
     const byChannel: LiveWindow['byChannel'] = {};
-    for (const ch of [...channels].sort()) byChannel[ch] = kpiValues(sums, current, period, ch);
-    return { id, from, to, previousFrom, previousTo, kpis, byChannel };
+    for (const ch of [...channels].sort()) {
+      byChannel[ch] = kpiValues(sums, current, period, ch);
+      for (const def of KPIS) {
+        const outrun = outrunOf(def, byChannel[ch][def.id]);
+        if (outrun) outruns.push({ ...outrun, channel: ch });
+      }
+    }
+    return { id, from, to, previousFrom, previousTo, kpis, byChannel, ...(outruns.length ? { outruns } : {}) };
   }
 
   private trendPoint(minute: number): TrendPoint {

@@ -5,7 +5,9 @@
  */
 import type { HISTOGRAMS} from '../catalogue/events.js';
 import { DIMENSIONS, GRANULARITIES, histogramCounters, type CounterSums, type Dimension, type Granularity, type MemberSetId, type Tags } from '../catalogue/events.js';
-import { evaluateKpi } from '../catalogue/evaluate.js';
+import { evaluateKpi, ratioParts } from '../catalogue/evaluate.js';
+import { sideIsMoney } from '../catalogue/counters.js';
+import { outrunOf, type Outrun } from '../catalogue/outrun.js';
 import { KPI_BY_ID, allowedSplits, distinctGranularities, distinctSets, usesDistinct, type KpiDef } from '../catalogue/kpis.js';
 import type { MetricStore } from '../store/port.js';
 import { DAY, HOUR, MINUTE, alignmentOffset, ceilTo, floorTo } from '../time/zone.js';
@@ -17,6 +19,13 @@ export const MAX_TOTAL_POINTS = 100_000;
 const MAX_RANGE_MS = 400 * DAY;
 /** Auto step: the smallest candidate that keeps a chart readable. */
 const AUTO_TARGET_POINTS = 720;
+/**
+ * Ratios get coarser auto steps (1 h → 1 min, 24 h → 15 min, 7 d → 1 h): a 10 s point holds
+ * a handful of deliveries and swings 0 / 100 / 200%.
+ */
+const AUTO_TARGET_POINTS_RATIO = 200;
+/** A ratio point whose denominator counts fewer events than this is marked thin. */
+export const THIN_SAMPLE = 30;
 
 export class QueryError extends Error {
   constructor(message: string) {
@@ -40,7 +49,18 @@ export interface SeriesResult {
   from: number;
   to: number;
   step: number;
-  series: { tags: Partial<Tags>; points: [number, number | null][] }[];
+  series: {
+    tags: Partial<Tags>;
+    points: [number, number | null][];
+    /** Ratios: timestamps of points whose denominator is under THIN_SAMPLE events (shown, but not to be read as a rate). */
+    thin?: number[];
+    /** Share KPIs: timestamps of points over 100% (numerator outran the denominator). */
+    outruns?: number[];
+  }[];
+  /** Ratios: the denominator size under which a point is listed in `thin`. */
+  thinBelow?: number;
+  /** Share KPIs with any point over 100%: which counter is missing. */
+  outrun?: Outrun;
 }
 
 const DURATION = /^(\d+)(s|m|h|d)$/;
@@ -137,7 +157,8 @@ export class SeriesService {
       if (!distinctSet && step % this.bucketMs !== 0) throw new QueryError(`step must be a multiple of the bucket size (${this.bucketMs / 1000}s)`);
     } else {
       const candidates = this.stepsFor(def);
-      step = candidates.find((s) => (to - from) / s <= AUTO_TARGET_POINTS) ?? candidates[candidates.length - 1]!;
+      const target = def.formula.kind === 'ratio' ? AUTO_TARGET_POINTS_RATIO : AUTO_TARGET_POINTS;
+      step = candidates.find((s) => (to - from) / s <= target) ?? candidates[candidates.length - 1]!;
     }
     const offset = wholeRange ? floorTo(from, this.bucketMs, 0) % step : alignmentOffset(step, this.timezone, from);
     const alignedFrom = floorTo(from, step, offset);
@@ -193,10 +214,16 @@ export class SeriesService {
       throw new QueryError(`this split gives ${groups.size} series × ${points} points; the limit is ${MAX_TOTAL_POINTS} points per answer. Use a larger step, a shorter range, fewer split dimensions or a filter`);
     }
 
+    // Thin points: a count denominator (money denominators have no "too few events").
+    const f = def.formula;
+    const checkThin = f.kind === 'ratio' && !sideIsMoney(f.den);
+    let outrun: Outrun | undefined;
     const series = [...groups.values()]
       .sort((a, b) => JSON.stringify(a.tags).localeCompare(JSON.stringify(b.tags)))
       .map((g) => {
         const pts: [number, number | null][] = [];
+        const thin: number[] = [];
+        const outruns: number[] = [];
         for (let ts = alignedFrom; ts < alignedTo; ts += step) {
           if (ts > now) {
             pts.push([ts, null]);
@@ -204,10 +231,22 @@ export class SeriesService {
           }
           // A period without a stored count had no member in the set: 0.
           const d = g.distinct.get(ts);
-          pts.push([ts, evaluateKpi(def, g.sums.get(ts) ?? {}, sets.length ? Object.fromEntries(sets.map((set) => [set, d?.[set] ?? 0])) : undefined)]);
+          const sums = g.sums.get(ts) ?? {};
+          const distinct = sets.length ? Object.fromEntries(sets.map((set) => [set, d?.[set] ?? 0])) : undefined;
+          const value = evaluateKpi(def, sums, distinct);
+          pts.push([ts, value]);
+          if (checkThin && value !== null) {
+            const den = ratioParts(def, sums, distinct)?.den ?? 0;
+            if (den < THIN_SAMPLE) thin.push(ts);
+          }
+          const o = outrunOf(def, value);
+          if (o) {
+            outrun ??= o;
+            outruns.push(ts);
+          }
         }
-        return { tags: g.tags, points: pts };
+        return { tags: g.tags, points: pts, ...(checkThin ? { thin } : {}), ...(outruns.length ? { outruns } : {}) };
       });
-    return { kpi: def.id, unit: def.unit, from: alignedFrom, to: alignedTo, step, series };
+    return { kpi: def.id, unit: def.unit, from: alignedFrom, to: alignedTo, step, series, ...(checkThin ? { thinBelow: THIN_SAMPLE } : {}), ...(outrun ? { outrun } : {}) };
   }
 }

@@ -23,6 +23,8 @@ export interface FunnelStep {
   rate: number | null;
   /** KPI id of `rate` (what the wall compares against the snapshot). */
   rateKpi: string | null;
+  /** What `rate` is, shown with it ("加购率"): a step's conversion, not a drop. */
+  rateLabel: Label | null;
   /** Share of page views reaching this step (1 for views), null when undefined. */
   share: number | null;
 }
@@ -43,6 +45,13 @@ const LABELS: Record<FunnelStep['id'], Label> = {
   cart: { zh: '加购', en: 'Cart adds' },
   order: { zh: '下单', en: 'Orders' },
   paid: { zh: '支付', en: 'Paid' },
+};
+
+/** Each step's conversion from the step above, as the funnel labels it. */
+export const RATE_LABELS: Record<'cart' | 'order' | 'paid', Label> = {
+  cart: { zh: '加购率', en: 'Cart rate' },
+  order: { zh: '下单率', en: 'Order rate' },
+  paid: { zh: '支付率', en: 'Pay rate' },
 };
 
 const num = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
@@ -71,10 +80,10 @@ export function computeFunnel(kpis: Record<string, KpiWindowValue> | undefined):
   const s3 = s2 !== null && r3 !== null ? s2 * r3 : overall;
 
   const steps: FunnelStep[] = [
-    { id: 'view', label: LABELS.view, count: views, rate: null, rateKpi: null, share: views === 0 ? null : 1 },
-    { id: 'cart', label: LABELS.cart, count: carts, rate: r1, rateKpi: 'view_to_cart_rate', share: s1 },
-    { id: 'order', label: LABELS.order, count: orders, rate: r2, rateKpi: 'cart_to_order_rate', share: s2 },
-    { id: 'paid', label: LABELS.paid, count: paid, rate: r3, rateKpi: 'order_to_paid_rate', share: s3 },
+    { id: 'view', label: LABELS.view, count: views, rate: null, rateKpi: null, rateLabel: null, share: views === 0 ? null : 1 },
+    { id: 'cart', label: LABELS.cart, count: carts, rate: r1, rateKpi: 'view_to_cart_rate', rateLabel: RATE_LABELS.cart, share: s1 },
+    { id: 'order', label: LABELS.order, count: orders, rate: r2, rateKpi: 'cart_to_order_rate', rateLabel: RATE_LABELS.order, share: s2 },
+    { id: 'paid', label: LABELS.paid, count: paid, rate: r3, rateKpi: 'order_to_paid_rate', rateLabel: RATE_LABELS.paid, share: s3 },
   ];
   // No page views at all: nothing to draw but empty bars.
   if (r1 === null && views === null) for (const s of steps) s.share = null;
