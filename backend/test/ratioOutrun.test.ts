@@ -12,6 +12,8 @@ import type { SeriesResult } from '../src/query/series.js';
 import { KPI_BY_ID } from '../src/catalogue/kpis.js';
 import { outrunOf } from '../src/catalogue/outrun.js';
 import { startTestPulse, type TestPulse } from './harness/pulse.js';
+import { sectionBlock } from '../src/reports/markdown.js';
+import type { ReportMetric } from '../src/reports/contract.js';
 
 describe('catalogue: share ratios over 100%', () => {
   it('names the missing counter of each share KPI, and leaves other ratios alone', () => {
@@ -75,5 +77,18 @@ describe('server: ratios over 100% are flagged, ratio steps have samples', () =>
     const m = (await pulse.get(`/api/v1/series?kpi=messages&from=${now - 3_600_000}&to=${now}`)).json as SeriesResult;
     expect(m.step).toBe(10_000);
     expect(m.thinBelow).toBeUndefined();
+  });
+});
+
+describe('weekly report: a share over 100% is not a target verdict', () => {
+  it('the robot text names the missing counter instead of 达成 / 未达成', () => {
+    const def = KPI_BY_ID.get('paid_conversion')!;
+    const outrun = outrunOf(def, 4.575)!;
+    const m: ReportMetric = { kpi: def.id, label: def.label, unit: 'percent', value: 4.575, previous: null, change: null, tone: 'neutral', target: 0.052, outrun };
+    const targets = sectionBlock({ id: 'targets', title: { zh: '目标达成', en: 'Targets' }, finding: { zh: '…', en: '…' }, metrics: [m] });
+    // The one metric line: the figure and the gap, no "目标 5.2%，达成 / 未达成" verdict.
+    expect(targets.split('\n').filter((l) => l.startsWith('- '))).toEqual(['- 支付转化率：457.5%，⚠ 支付数多于浏览数：缺少浏览事件（page.view）？']);
+    const funnel = sectionBlock({ id: 'funnel', title: { zh: '转化漏斗', en: 'Funnel' }, finding: { zh: '…', en: '…' }, metrics: [m] });
+    expect(funnel).toContain('⚠ 支付转化率 457.5%：支付数多于浏览数：缺少浏览事件（page.view）？');
   });
 });

@@ -166,3 +166,33 @@ describe('chart dots', () => {
     expect(needsSymbols(pts(T0, H, [1, 2, 3]))).toBe(true);
   });
 });
+
+describe('ratios over 100% and thin points on the trends page', () => {
+  it('flags a share over 100% with the missing counter and counts thin points', () => {
+    const r: KpiResult = {
+      def: def('push_open_rate'),
+      current: {
+        ...answer('push_open_rate', [
+          { tags: { channel: 'wecom' }, points: pts(T0, H, [3, 0.5, null]), thin: [T0, T0 + H], outruns: [T0] },
+          { tags: { channel: 'sms' }, points: pts(T0, H, [0.2, 0.25, null]), thin: [] },
+        ]),
+        thinBelow: 30,
+        outrun: { kpi: 'push_open_rate', missing: 'push.delivered', note: { zh: '打开数多于送达数：缺少送达事件（push.delivered）？', en: 'x' }, short: { zh: 'y', en: 'y' } },
+      },
+      comparison: null,
+      shift: 0,
+      range: { ok: true, values: new Map([[tagKey({ channel: 'wecom' }), 1.4], [tagKey({ channel: 'sms' }), 0.22]]) },
+      compareRange: null,
+      alerts: [],
+    };
+    const m = buildModel([r], { by: 'channel', filter: null, compare: null }, texts);
+    const wecom = m.series.find((s) => s.tags.channel === 'wecom')!;
+    const sms = m.series.find((s) => s.tags.channel === 'sms')!;
+    expect(wecom.outrun?.note.zh).toBe('打开数多于送达数：缺少送达事件（push.delivered）？');
+    expect(wecom.outrunPoints).toBe(1);
+    expect(wecom.thinPoints).toBe(2);
+    expect(wecom.thinBelow).toBe(30);
+    expect(sms.outrun).toBeNull();
+    expect(sms.thinPoints).toBe(0);
+  });
+});

@@ -7,6 +7,7 @@
  * of the API; formatting is the page's and the DingTalk formatter's job.
  */
 import type { KpiUnit, Label } from '../catalogue/kpis.js';
+import type { Outrun } from '../catalogue/outrun.js';
 
 export type ReportSectionId = 'scale' | 'interaction' | 'reach' | 'funnel' | 'value' | 'retention' | 'channels' | 'alerts' | 'targets';
 
@@ -25,6 +26,8 @@ export interface ReportMetric {
   /** Target in the KPI's unit, and whether the week met it. */
   target?: number;
   attained?: boolean;
+  /** A share over 100% (numerator outran its denominator): no attainment, the missing counter instead. */
+  outrun?: Outrun;
 }
 
 export interface ReportTable {

@@ -31,6 +31,7 @@ export function reportTitle(report: Pick<WeeklyReport, 'week'>, businessName: st
 /** Targets: one line each, value against target and whether it was met. */
 function targetLines(s: ReportSection): string[] {
   return s.metrics.map((m: ReportMetric) => {
+    if (m.outrun) return `- ${m.label.zh}：${formatValue(m.value, m.unit, 'zh')}，⚠ ${m.outrun.note.zh}`;
     if (m.target === undefined) return `- ${m.label.zh}：${formatValue(m.value, m.unit, 'zh')}`;
     const [value, target] = formatAgainst(m.value, m.target, m.unit, 'zh');
     const verdict = m.attained === undefined ? '无数据' : m.attained ? '达成' : '**未达成**';
@@ -66,6 +67,8 @@ function funnelLine(s: ReportSection): string[] {
  */
 export function sectionBlock(s: ReportSection): string {
   const extra = s.id === 'reach' ? openRateLine(s) : s.id === 'funnel' ? funnelLine(s) : s.id === 'channels' ? rankingLines(s) : s.id === 'targets' ? targetLines(s) : [];
+  // Shares over 100% anywhere else in the section: the producer gap, said once per KPI.
+  if (s.id !== 'targets') for (const m of s.metrics) if (m.outrun) extra.push(`⚠ ${m.label.zh} ${formatValue(m.value, m.unit, 'zh')}：${m.outrun.note.zh}`);
   return [`#### ${s.title.zh}`, s.finding.zh, ...(extra.length ? ['', ...extra] : [])].join('\n');
 }
 

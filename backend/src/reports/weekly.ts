@@ -20,6 +20,7 @@ import { HOUR, alignmentOffset } from '../time/zone.js';
 import type { ReportChart, ReportMetric, ReportSection, ReportTable, WeeklyReport } from './contract.js';
 import { formatAgainst, formatChange, formatPercent, formatSigned, formatValue, type Lang } from './format.js';
 import { addDays, localDate, previousWeek, weekId, weekLabel, type Week } from './week.js';
+import { outrunOf } from '../catalogue/outrun.js';
 
 /** One count per event type: any event shows in one of them (amounts and latencies come with a count). */
 const EVENT_COUNTS = EVENT_TYPES.map(countCounterOf);
@@ -225,9 +226,12 @@ class Reader {
 function kpiMetric(def: KpiDef, p: Pair, opts: { label?: Label; target?: number } = {}): ReportMetric {
   const change = relativeChange(p.value, p.previous);
   const m: ReportMetric = { kpi: def.id, label: opts.label ?? def.label, unit: def.unit, value: p.value, previous: p.previous, change, tone: toneOf(def.good, change) };
+  const outrun = outrunOf(def, p.value);
+  if (outrun) m.outrun = outrun;
   if (opts.target !== undefined) {
     m.target = opts.target;
-    const a = attains(def, p.value, opts.target);
+    // A share over 100% is a data gap: it neither meets nor misses a target.
+    const a = outrun ? undefined : attains(def, p.value, opts.target);
     if (a !== undefined) m.attained = a;
   }
   return m;

@@ -41,6 +41,8 @@ export interface MetricView {
   tone: 'good' | 'bad' | 'neutral';
   target: string | null;
   attained: boolean | null;
+  /** A share over 100%: which counter is missing (shown instead of attainment). */
+  outrun: string | null;
 }
 
 export function metricView(m: ReportMetric, lang: Lang): MetricView {
@@ -55,6 +57,8 @@ export function metricView(m: ReportMetric, lang: Lang): MetricView {
     target: m.target === undefined ? null : formatValue(m.target, m.unit, lang),
     // Attainment is only claimed when the week has a value to judge.
     attained: m.target === undefined || m.attained === undefined || m.value === null ? null : m.attained,
+    // A share over 100%: the counter the producer lost, instead of a verdict.
+    outrun: m.outrun ? `⚠ ${m.outrun.note[lang]}` : null,
   };
 }
 

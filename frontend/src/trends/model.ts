@@ -11,6 +11,7 @@ import { channelLabel } from '../wall/channels';
 import { UNIT_HEADER, type CsvColumn } from './csv';
 import { additiveValues, alignComparison, changeSummary, hasData, isAdditive, tagKey, topSeries, type Point, type RangeValues, type SeriesAnswer, type Tags } from './series';
 import type { CompareMode, Dim, TrendsState } from './state';
+import { outrunOf, type Outrun } from '../../../backend/src/catalogue/outrun';
 
 export const TOP_N = 8;
 
@@ -48,6 +49,13 @@ export interface ShownSeries {
   compareValue: number | null;
   change: { text: string; tone: ChangeTone; change: number | null } | null;
   additive: boolean;
+  /** Ratios: points with fewer than `thinBelow` denominator events (drawn, not to be read as rates). */
+  thinPoints: number;
+  thinBelow: number | null;
+  /** Share KPIs: points over 100% in the range. */
+  outrunPoints: number;
+  /** The range value is over 100% (or some points are): which counter is missing. */
+  outrun: Outrun | null;
 }
 
 export interface AlertMarker {
@@ -122,6 +130,7 @@ export function buildModel(results: readonly KpiResult[], state: Pick<TrendsStat
     const rangeOf = (rv: RangeValues | null, key: string) => (rv && rv.ok ? (rv.values.get(key) ?? null) : null);
     const { shown, hidden: rest } = topSeries(r.current, additive, TOP_N, (k) => rangeOf(range, k));
     const cmpByKey = new Map((r.comparison?.series ?? []).map((s) => [tagKey(s.tags), s.points]));
+    const rawByKey = new Map(r.current.series.map((s) => [tagKey(s.tags), s]));
     for (const s of shown) {
       const value = rangeOf(range, s.key);
       const compareValue = r.comparison ? rangeOf(cmpRange, s.key) : null;
@@ -143,6 +152,10 @@ export function buildModel(results: readonly KpiResult[], state: Pick<TrendsStat
         compareValue,
         change: r.comparison ? changeSummary(value, compareValue, r.def.good) : null,
         additive,
+        thinPoints: rawByKey.get(s.key)?.thin?.length ?? 0,
+        thinBelow: r.current.thinBelow ?? null,
+        outrunPoints: rawByKey.get(s.key)?.outruns?.length ?? 0,
+        outrun: outrunOf(r.def, value) ?? (rawByKey.get(s.key)?.outruns?.length ? (r.current.outrun ?? null) : null),
       });
     }
     for (const s of rest) hidden.push({ kpi: r.def.id, name: seriesName(r.def, s.tags, state, texts) });

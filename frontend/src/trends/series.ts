@@ -17,6 +17,7 @@
 import type { KpiDef, KpiUnit } from '../../../backend/src/catalogue/kpis';
 import { changeTone, type ChangeTone } from '../kpi';
 import type { Dim } from './state';
+import type { Outrun } from '../../../backend/src/catalogue/outrun';
 
 export type Tags = Partial<Record<Dim, string>>;
 export type Point = [number, number | null];
@@ -28,7 +29,10 @@ export interface SeriesAnswer {
   from: number;
   to: number;
   step: number;
-  series: { tags: Tags; points: Point[] }[];
+  /** Ratios: `thin` lists points with fewer than `thinBelow` denominator events; share KPIs: `outruns` those over 100%. */
+  series: { tags: Tags; points: Point[]; thin?: number[]; outruns?: number[] }[];
+  thinBelow?: number;
+  outrun?: Outrun;
 }
 
 export const tagKey = (tags: Tags): string => JSON.stringify([tags.channel ?? null, tags.community ?? null, tags.campaign ?? null]);
