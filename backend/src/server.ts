@@ -14,6 +14,8 @@ import { campaignRouter } from './http/campaignRoutes.js';
 import { communityRouter } from './http/communityRoutes.js';
 import { CommunityNames } from './communities/names.js';
 import { GroupRanking } from './communities/ranking.js';
+import { BacktestService } from './alerting/backtestService.js';
+import { backtestRouter } from './http/backtestRoutes.js';
 import { createKpiSource } from './alerting/kpiSource.js';
 import { createLiveAlerts } from './alerting/liveAlerts.js';
 import { createAlertSink } from './alerting/sink.js';
@@ -208,8 +210,9 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     metrics: metrics.delivery,
     logger,
   });
+  const rulesDir = config.alerts.rulesDir ?? path.join(REPO_ROOT, 'alerts/rules');
   const rulesLoader = new RulesLoader({
-    dir: config.alerts.rulesDir ?? path.join(REPO_ROOT, 'alerts/rules'),
+    dir: rulesDir,
     catalogue: kpiSource.catalogue(),
     notifiers: [...new Set([...notifiers.map((n) => n.id), ...WELL_KNOWN_NOTIFIERS])],
     logger,
@@ -285,6 +288,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     intervalMs: config.alerts.intervalMs,
     alignMs: config.bucketMs,
     timezone: config.timezone,
+    // The same calendar the campaigns API writes to: a new campaign counts at the next evaluation.
+    calendar,
     dataDir: config.dataDir,
     logger,
     linkFor: (kpi, split, from, to) => {
@@ -335,6 +340,12 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       feedbackRouter({ policy, store, feedback, ruleIds: () => engine.status().rules.map((r) => r.rule.id) }),
       campaignRouter({ policy, campaigns }),
       communityRouter({ policy, names: communityNames, knownIds: () => tagGuard.values('community'), ranking: groupRanking, timezone: config.timezone }),
+      backtestRouter({
+        policy,
+        service: new BacktestService({ store, catalogue: () => kpiSource.catalogue(), kpis, timezone: config.timezone, alignMs: config.bucketMs, historySince, calendar, rulesDir }),
+        rulesDir,
+        fileOf: (id) => rulesLoader.rules().find((r) => r.id === id)?.file,
+      }),
       reportRouter({ policy, service: reportService, reports }),
       linkRouter({ policy, signer: links, rotatable: linkSecret.persist !== null, baseUrl: linkBase }),
       briefRouter({ policy, brief: morningBrief }),

@@ -37,6 +37,9 @@ const ROUTES: Row[] = [
   { method: 'GET', path: '/api/v1/rules', expect: READ },
   { method: 'GET', path: '/api/v1/alerts/feedback', expect: READ },
   { method: 'GET', path: '/api/v1/campaigns', expect: READ },
+  { method: 'POST', path: '/api/v1/rules/backtest', body: {}, expect: adminOnly(400) },
+  // A rule not in force: readers get the 404.
+  { method: 'GET', path: '/api/v1/rules/nope/yaml', expect: [401, 401, 404, 404, 404, 401] },
   { method: 'POST', path: '/api/v1/campaigns', body: {}, expect: adminOnly(400) },
   { method: 'DELETE', path: '/api/v1/campaigns/nope', expect: adminOnly(404) },
   // No such alert: readers get the 404 with the reason, not a 401.
