@@ -97,14 +97,17 @@ export interface ModelTexts {
   /** A split value nobody tagged (''). */
   untagged: string;
   compareSuffix: Record<CompareMode, string>;
+  /** 社群 names by id (from /api/v1/communities/names); an id without one shows as itself. */
+  communityNames?: ReadonlyMap<string, string>;
 }
 
-export function splitValueLabel(dim: Dim, value: string, texts: Pick<ModelTexts, 'lang' | 'untagged'>): string {
+export function splitValueLabel(dim: Dim, value: string, texts: Pick<ModelTexts, 'lang' | 'untagged' | 'communityNames'>): string {
   if (value === '') return texts.untagged;
+  if (dim === 'community') return texts.communityNames?.get(value) ?? value;
   return dim === 'channel' ? channelLabel(value)[texts.lang] : value;
 }
 
-export function seriesName(def: KpiDef, tags: Tags, state: Pick<TrendsState, 'by' | 'filter'>, texts: Pick<ModelTexts, 'lang' | 'untagged'>): string {
+export function seriesName(def: KpiDef, tags: Tags, state: Pick<TrendsState, 'by' | 'filter'>, texts: Pick<ModelTexts, 'lang' | 'untagged' | 'communityNames'>): string {
   const base = def.label[texts.lang];
   if (state.by) return `${base} · ${splitValueLabel(state.by, tags[state.by] ?? '', texts)}`;
   if (state.filter) return `${base} · ${splitValueLabel(state.filter.dim, state.filter.value, texts)}`;

@@ -51,7 +51,9 @@ export function useTrends() {
   /** Campaigns overlapping the loaded range (on the filtered channel), drawn as bands. */
   const campaigns = shallowRef<CampaignBand[]>([]);
 
-  const texts = computed<ModelTexts>(() => ({ lang: lang.value, untagged: t('untagged'), compareSuffix: { prev: t('comparePrev'), wow: t('compareWow') } }));
+  /** 社群 names for the ids on show (split series, the filter), fetched for those ids only. */
+  const communityNames = shallowRef<ReadonlyMap<string, string>>(new Map());
+  const texts = computed<ModelTexts>(() => ({ lang: lang.value, untagged: t('untagged'), compareSuffix: { prev: t('comparePrev'), wow: t('compareWow') }, communityNames: communityNames.value }));
   const model = computed<TrendsModel>(() => buildModel(results.value, loaded.value, texts.value));
   const dims = computed(() => allowedDims(state.value.kpis, byId.value));
   const defs = computed(() => state.value.kpis.map((id) => byId.value.get(id)).filter((d): d is KpiDef => d !== undefined));
@@ -208,6 +210,29 @@ export function useTrends() {
       if (gen === generation) loading.value = false;
     }
     void loadFilterValues();
+    void loadCommunityNames();
+  }
+
+  const askedNames = new Set<string>();
+  async function loadCommunityNames(): Promise<void> {
+    const ids = new Set<string>();
+    for (const r of results.value) for (const s of r.current.series) if (s.tags.community) ids.add(s.tags.community);
+    if (state.value.filter?.dim === 'community') ids.add(state.value.filter.value);
+    const missing = [...ids].filter((id) => !askedNames.has(id)).slice(0, 200);
+    if (!missing.length) return;
+    for (const id of missing) askedNames.add(id);
+    try {
+      const r = await api.get<{ names: Record<string, string | null> }>('/api/v1/communities/names', { ids: missing.join(',') });
+      const next = new Map(communityNames.value);
+      for (const [id, name] of Object.entries(r.names)) if (name) next.set(id, name);
+      communityNames.value = next;
+    } catch {
+      for (const id of missing) askedNames.delete(id);
+    }
+  }
+  function nameCommunity(id: string, name: string | null): void {
+    if (!name || communityNames.value.get(id) === name) return;
+    communityNames.value = new Map(communityNames.value).set(id, name);
   }
 
   /** Values of the filter's dimension present in the window (from the data's own tags). */
@@ -216,7 +241,8 @@ export function useTrends() {
     const dim = filterDim.value;
     const kpi = state.value.kpis[0];
     const w = requested.value;
-    if (!dim || !kpi || !w) {
+    // 社群 may be 20,000 values: the picker searches the server instead of listing them.
+    if (!dim || !kpi || !w || dim === 'community') {
       filterValues.value = [];
       return;
     }
@@ -276,6 +302,7 @@ export function useTrends() {
 
   return {
     valueLabel,
+    nameCommunity,
     catalogue,
     byId,
     defs,
