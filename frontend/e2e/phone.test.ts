@@ -217,6 +217,18 @@ describe('phone landing, signed links and /m (Chromium)', () => {
     }
   });
 
+  it('the landing and /m at 360×740 (the narrowest phone) pass the layout checks', async () => {
+    const page = await newPage({ width: 360, height: 740 });
+    await page.goto(landingUrl);
+    await page.locator('[data-test="landing-head"]').waitFor({ timeout: 20_000 });
+    await expectLayoutFine(page, 'landing');
+    await screenshot(page, 'phone-landing-360');
+    await page.goto(`${backend.url}/m`);
+    await page.locator('[data-test="phone-kpi"]').first().waitFor({ timeout: 20_000 });
+    await expectLayoutFine(page, '/m');
+    await screenshot(page, 'phone-overview-360');
+  });
+
   it('the landing at 1920×1080 and the analyst pages at both sizes pass the layout checks', async () => {
     for (const viewport of [PHONE, DESKTOP]) {
       const page = await newPage(viewport);

@@ -38,7 +38,7 @@ export class PlaylistStore {
       const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as { playlists?: Record<string, Playlist> };
       this.lists = parsed.playlists ?? {};
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${this.file} is not a valid playlists file (${(err as Error).message}); fix or delete it`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${this.file} is not a valid playlists file (${(err as Error).message}); fix or delete it`, { cause: err });
     }
   }
 
