@@ -69,7 +69,8 @@ import { createSimulatorControl } from './simulator/control.js';
 import { createDuckDbStore } from './store/duckdb/adapter.js';
 import { createInfluxStore } from './store/influx/adapter.js';
 import type { MetricStore } from './store/port.js';
-import { DAY, MINUTE, floorTo } from './time/zone.js';
+import { DAY, HOUR, MINUTE, floorTo } from './time/zone.js';
+import { UptimeRecorder, overlaps, type Span } from './uptime/uptime.js';
 
 export interface PulseHandle {
   url: string;
@@ -134,6 +135,10 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
 
   const store = await openStore(config);
   await store.init();
+  // When the server was up (a heartbeat in the store): downtime reads as a gap, not as zero.
+  const uptime = new UptimeRecorder(store, logger, { startedAt });
+  await uptime.start();
+  const wallSpans = [...(await uptime.upSpans(startedAt - 2 * HOUR, startedAt)), [startedAt, Number.POSITIVE_INFINITY] as Span];
 
   const durability = await openDurability({ dataDir: config.dataDir, latenessMs: config.latenessMs, ...config.durability }, store, logger, metrics);
   metrics.watchDurability(durability.state);
@@ -231,7 +236,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     : rulesLoader;
   const linkBase = () => config.alerts.publicUrl ?? publicUrl;
   // Weekly report: kept under the data dir, sent through the same dispatcher as alerts.
-  const series = new SeriesService(store, config.bucketMs, config.timezone);
+  const series = new SeriesService(store, config.bucketMs, config.timezone, Date.now, uptime);
   const reports = new ReportStore(config.dataDir);
   const reportDelivery = new ReportDelivery({ dispatcher, reports, businessName: config.businessName, reportUrl: (id) => links.withLink(`${linkBase()}/reports/${id}`), logger });
   const reportService = new ReportService({
@@ -308,6 +313,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     businessName: config.businessName,
     coverageSince: Math.min(startedAt, collector.seededSince ?? startedAt),
     alerts: liveAlerts.list,
+    wasUp: (from, to) => overlaps(wallSpans, from, to),
   });
 
   const perIp = new EventRateLimiter(config.publicIngest.perIp.perSecond, config.publicIngest.perIp.burst);
@@ -482,6 +488,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       displays.close();
       await collector.stop();
       await durability.close(store);
+      await uptime.stop();
       await store.close();
     },
   };

@@ -397,6 +397,21 @@ function runConformance(target: Target): void {
       expect(await store.queryAlertEvents({ ...q, ruleId: 'members_drop', kpi: 'new_members', state: 'firing' })).toMatchObject([{ id: 'e1', alertKey: alert.alertKey }]);
     });
 
+    it('uptime: one span per run, a heartbeat moves it on, queried by overlap', async () => {
+      expect(await store.queryUptime(T0, T0 + DAY)).toEqual([]);
+      await store.writeUptime({ runId: 'run-a', startedAt: T0, lastSeenAt: T0 });
+      await store.writeUptime({ runId: 'run-a', startedAt: T0, lastSeenAt: T0 + 10 * MIN }); // heartbeat
+      await store.writeUptime({ runId: 'run-b', startedAt: T0 + HOUR, lastSeenAt: T0 + 2 * HOUR });
+      expect(await store.queryUptime(T0, T0 + DAY)).toEqual([
+        { runId: 'run-a', startedAt: T0, lastSeenAt: T0 + 10 * MIN },
+        { runId: 'run-b', startedAt: T0 + HOUR, lastSeenAt: T0 + 2 * HOUR },
+      ]);
+      // Overlap: run-a ended before, run-b starts at `to` (excluded), both sides exact.
+      expect((await store.queryUptime(T0 + 10 * MIN + 1, T0 + HOUR)).map((u) => u.runId)).toEqual([]);
+      expect((await store.queryUptime(T0 + 10 * MIN, T0 + HOUR + 1)).map((u) => u.runId)).toEqual(['run-a', 'run-b']);
+      expect((await store.queryUptime(T0 + 90 * MIN, T0 + 91 * MIN)).map((u) => u.runId)).toEqual(['run-b']);
+    });
+
     it('distinct counts: write, rewrite, total, by channel, one channel', async () => {
       const dr = (ts: number, channel: string, value: number, granularity: DistinctRow['granularity'] = 'minute'): DistinctRow => ({
         ts,

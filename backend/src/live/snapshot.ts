@@ -28,6 +28,8 @@ export interface SnapshotOptions {
   coverageSince: number;
   /** Open alerts for the wall's ticker (from the alert engine, wired by the composition root). */
   alerts?: () => LiveAlert[];
+  /** Whether the server was up in [from, to) (uptime/uptime.ts); a trend minute it was not, with no data, is a gap. */
+  wasUp?: (from: number, to: number) => boolean;
   now?: () => number;
 }
 
@@ -136,6 +138,10 @@ export class SnapshotService {
   private trendPoint(minute: number): TrendPoint {
     const c = this.opts.collector;
     const sums = c.windowSums(minute, minute + MINUTE);
+    // Nothing was running and nothing was stored: a gap in the wall's chart, not a drop to 0.
+    if (this.opts.wasUp && sums.byChannel.size === 0 && !this.opts.wasUp(minute, minute + MINUTE)) {
+      return { ts: minute, values: Object.fromEntries(KPIS.map((d) => [d.id, null])) };
+    }
     return { ts: minute, values: kpiValues(sums, lookupIn((set) => c.distinctPeriod(set, 'minute', minute)), 'minute') };
   }
 

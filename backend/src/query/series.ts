@@ -4,15 +4,18 @@
  * as a ratio of sums. A request that would exceed the point limit is refused, not run.
  */
 import type { HISTOGRAMS} from '../catalogue/events.js';
-import { DIMENSIONS, GRANULARITIES, histogramCounters, type CounterSums, type Dimension, type Granularity, type MemberSetId, type Tags } from '../catalogue/events.js';
+import { COUNTERS, DIMENSIONS, GRANULARITIES, histogramCounters, type CounterSums, type Dimension, type Granularity, type MemberSetId, type Tags } from '../catalogue/events.js';
 import { evaluateKpi, ratioParts } from '../catalogue/evaluate.js';
 import { sideIsMoney } from '../catalogue/counters.js';
 import { outrunOf, type Outrun } from '../catalogue/outrun.js';
 import { KPI_BY_ID, allowedSplits, distinctGranularities, distinctSets, usesDistinct, type KpiDef } from '../catalogue/kpis.js';
 import type { MetricStore } from '../store/port.js';
+import { overlaps, type UptimeSource } from '../uptime/uptime.js';
 import { DAY, HOUR, MINUTE, alignmentOffset, ceilTo, floorTo } from '../time/zone.js';
 
 export const MAX_POINTS = 2000;
+/** Every stored row carries every counter (zeros included), so one counter finds every row. */
+const ANY_COUNTER = COUNTERS[0]!;
 /** Across all series of one answer: a fine step split three ways must not build a huge answer. */
 export const MAX_TOTAL_POINTS = 100_000;
 /** Longest range one request may cover. */
@@ -119,6 +122,8 @@ export class SeriesService {
     private readonly bucketMs: number,
     private readonly timezone: string,
     private readonly now: () => number = Date.now,
+    /** When the server was up: buckets outside it with no stored data are gaps (null). */
+    private readonly uptime?: UptimeSource,
   ) {}
 
   /** Candidate steps for a KPI, smallest first. */
@@ -214,6 +219,7 @@ export class SeriesService {
       throw new QueryError(`this split gives ${groups.size} series × ${points} points; the limit is ${MAX_TOTAL_POINTS} points per answer. Use a larger step, a shorter range, fewer split dimensions or a filter`);
     }
 
+    const gaps = await this.gaps(alignedFrom, Math.min(alignedTo, now), step, offset);
     // Thin points: a count denominator (money denominators have no "too few events").
     const f = def.formula;
     const checkThin = f.kind === 'ratio' && !sideIsMoney(f.den);
@@ -225,7 +231,7 @@ export class SeriesService {
         const thin: number[] = [];
         const outruns: number[] = [];
         for (let ts = alignedFrom; ts < alignedTo; ts += step) {
-          if (ts > now) {
+          if (ts > now || gaps.has(ts)) {
             pts.push([ts, null]);
             continue;
           }
@@ -248,5 +254,22 @@ export class SeriesService {
         return { tags: g.tags, points: pts, ...(checkThin ? { thin } : {}), ...(outruns.length ? { outruns } : {}) };
       });
     return { kpi: def.id, unit: def.unit, from: alignedFrom, to: alignedTo, step, series, ...(checkThin ? { thinBelow: THIN_SAMPLE } : {}), ...(outrun ? { outrun } : {}) };
+  }
+
+  /**
+   * Buckets when nothing was running: outside every recorded run of the server AND without
+   * any stored row (of any counter, split or filter: imported or late data is never hidden).
+   */
+  private async gaps(from: number, to: number, step: number, offset: number): Promise<Set<number>> {
+    const gaps = new Set<number>();
+    if (!this.uptime || from >= to) return gaps;
+    const up = await this.uptime.upSpans(from, to);
+    const down: number[] = [];
+    for (let ts = from; ts < to; ts += step) if (!overlaps(up, ts, Math.min(ts + step, to))) down.push(ts);
+    if (!down.length) return gaps;
+    const [any] = await this.store.queryCounters({ from, to: from + Math.ceil((to - from) / step) * step, stepMs: step, offsetMs: offset, counters: [ANY_COUNTER], by: [], filter: {} });
+    const stored = new Set((any?.points ?? []).map((p) => p.ts));
+    for (const ts of down) if (!stored.has(ts)) gaps.add(ts);
+    return gaps;
   }
 }

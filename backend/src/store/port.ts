@@ -132,6 +132,16 @@ export interface AlertQuery {
   limit: number;
 }
 
+/**
+ * One run of the server, from start-up to its last heartbeat (uptime/uptime.ts). Buckets
+ * outside every run and without stored data read as gaps (null), not as zero activity.
+ */
+export interface UptimeSpan {
+  runId: string;
+  startedAt: number;
+  lastSeenAt: number;
+}
+
 export interface MetricStore {
   readonly kind: 'duckdb' | 'influx';
   /** Create database / tables as needed. Idempotent. */
@@ -147,6 +157,10 @@ export interface MetricStore {
   writeAlertEvents(rows: readonly AlertRow[]): Promise<void>;
   /** Newest first. */
   queryAlertEvents(q: AlertQuery): Promise<AlertRow[]>;
+  /** Records this run's span (an upsert by runId): at start-up and on every heartbeat. */
+  writeUptime(span: UptimeSpan): Promise<void>;
+  /** Runs that started before `to` and were last seen at or after `from`, oldest first. */
+  queryUptime(from: number, to: number): Promise<UptimeSpan[]>;
   /** Known values of a dimension in [from, to) (filters, cardinality guard). */
   tagValues(dim: Dimension, from: number, to: number): Promise<string[]>;
   /** Resolves when the store answers; rejects with a reason otherwise. */

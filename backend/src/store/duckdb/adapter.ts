@@ -134,6 +134,8 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
           `channel VARCHAR NOT NULL, node VARCHAR NOT NULL, part INTEGER NOT NULL, sketch VARCHAR NOT NULL, PRIMARY KEY (ts, granularity, member_set, channel, node, part))`,
       );
       await c.run(`CREATE TEMP TABLE IF NOT EXISTS stage_sketch (ts BIGINT, granularity VARCHAR, member_set VARCHAR, channel VARCHAR, node VARCHAR, part INTEGER, parts INTEGER, sketch VARCHAR)`);
+      // One row per server run (uptime/uptime.ts): when the server was up, so downtime reads as a gap.
+      await c.run(`CREATE TABLE IF NOT EXISTS pulse_uptime (run_id VARCHAR PRIMARY KEY, started_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL)`);
       await c.run(`CREATE TEMP TABLE IF NOT EXISTS stage_distinct (ts BIGINT, granularity VARCHAR, member_set VARCHAR, channel VARCHAR, value BIGINT)`);
       conn = c;
     } catch (err) {
@@ -383,6 +385,25 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
           value: n(r.value), baseline: n(r.baseline), baselineKind: s(r.baseline_kind), change: n(r.change), threshold: n(r.threshold), summary: s(r.summary),
         }));
       });
+    },
+
+    async writeUptime(span) {
+      checkRange(span.startedAt, span.lastSeenAt);
+      await serial('writeUptime', (c) =>
+        c.run('INSERT OR REPLACE INTO pulse_uptime VALUES ($runId, $startedAt, $lastSeenAt)', {
+          runId: span.runId,
+          startedAt: BigInt(Math.trunc(span.startedAt)),
+          lastSeenAt: BigInt(Math.trunc(span.lastSeenAt)),
+        }),
+      );
+    },
+
+    async queryUptime(from, to) {
+      checkRange(from, to);
+      const found = await serial('queryUptime', (c) =>
+        rows(c, 'SELECT run_id, started_at, last_seen_at FROM pulse_uptime WHERE started_at < CAST($to AS BIGINT) AND last_seen_at >= CAST($from AS BIGINT) ORDER BY started_at, run_id', { from, to }),
+      );
+      return found.map((r) => ({ runId: String(r.run_id), startedAt: Number(r.started_at), lastSeenAt: Number(r.last_seen_at) }));
     },
 
     async tagValues(dim, from, to) {

@@ -43,6 +43,8 @@ import {
 const SKETCH_PART = 60_000;
 /** Sketch lines per POST /write (each may be ~100 KB). */
 const SKETCH_CHUNK = 50;
+/** Server runs (uptime/uptime.ts): tag run, integer fields started_at and last_seen. */
+const UPTIME = 'pulse_uptime';
 
 /** Lines per POST /write: the batch size InfluxData recommends for 1.x and 2.x. */
 const WRITE_CHUNK = 5000;
@@ -235,6 +237,29 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
       // matches nothing; some of those characters (NUL) InfluxQL cannot carry at all.
       if ([q.ruleId, q.kpi, q.state].some((v) => v !== undefined && tagValueProblem(v) !== null)) return [];
       return decodeAlerts(await client.query(alertQuery(q)));
+    },
+
+    async writeUptime(span) {
+      checkRange(span.startedAt, span.lastSeenAt);
+      // One point per run at its start time: a heartbeat rewrites the same point (same
+      // series, same timestamp), so last_seen moves on and nothing accumulates.
+      await writeLines([encodePoint({ measurement: UPTIME, tags: { run: span.runId }, fields: { started_at: span.startedAt, last_seen: span.lastSeenAt }, ts: span.startedAt })]);
+    },
+
+    async queryUptime(from, to) {
+      checkRange(from, to);
+      // A handful of runs: read those started before `to`, keep those seen since `from`.
+      const series = await client.query(`SELECT ${quoteIdent('started_at')}, ${quoteIdent('last_seen')} FROM ${quoteIdent(UPTIME)} WHERE time < ${ms(to, 'to')} GROUP BY ${quoteIdent('run')}`);
+      const out: { runId: string; startedAt: number; lastSeenAt: number }[] = [];
+      for (const s of series) {
+        const iStart = s.columns.indexOf('started_at');
+        const iSeen = s.columns.indexOf('last_seen');
+        for (const v of s.values ?? []) {
+          const span = { runId: s.tags?.run ?? '', startedAt: Number(v[iStart]), lastSeenAt: Number(v[iSeen]) };
+          if (span.lastSeenAt >= from) out.push(span);
+        }
+      }
+      return out.sort((a, b) => a.startedAt - b.startedAt || compareStrings(a.runId, b.runId));
     },
 
     async tagValues(dim, from, to) {
