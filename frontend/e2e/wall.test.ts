@@ -20,9 +20,9 @@ const MINUTE = 60_000;
 const BUSINESS_NAME = '云朵母婴 · 私域运营中心';
 const ORDER_AMOUNTS_FEN = [8_800_000, 3_545_600]; // ¥88,000 + ¥35,456 = ¥123,456 → ¥12.3万
 
-/** Minutes since 00:00 in Asia/Shanghai (UTC+8, no DST): backfill must stay inside "today". */
-function minutesIntoShanghaiDay(now: number): number {
-  return Math.floor(((now + 8 * 3_600_000) % 86_400_000) / MINUTE);
+/** Milliseconds until the next 00:00 in Asia/Shanghai (UTC+8, no DST). */
+function msToShanghaiMidnight(now: number): number {
+  return 86_400_000 - ((now + 8 * 3_600_000) % 86_400_000);
 }
 
 function knownBatch(runId: string): PulseEvent[] {
@@ -40,9 +40,13 @@ function knownBatch(runId: string): PulseEvent[] {
   return ev;
 }
 
-/** Messages spread over the last hour (what a running wall would have seen), within today. */
+/**
+ * Messages spread over the last hour (what a running wall would have seen). At 00:10 Beijing
+ * part of it is yesterday's: the trend chart is a rolling hour, and no assertion reads it
+ * from "today" (the test used to clamp it to today and so drew no chart just after midnight).
+ */
 function backfill(runId: string, now: number): PulseEvent[] {
-  const minutes = Math.min(50, minutesIntoShanghaiDay(now) - 1);
+  const minutes = 50;
   const ev: PulseEvent[] = [];
   for (let m = minutes; m >= 1; m--) {
     const count = 6 + Math.round(5 * Math.sin(m / 6) + 3 * Math.cos(m / 2.3)) + (m % 7 === 0 ? 6 : 0);
@@ -92,6 +96,10 @@ describe('wall: overview board (Chromium, 1920×1080)', () => {
 
     // The wall is opened on a system that has been running: an hour of messages first
     // (reaches the page through the connect snapshot), then the known batch (through ticks).
+    // The known batch and the reads of "today" must fall on one Beijing day: a run that starts
+    // in the last minute before 00:00 waits for the new day instead of failing at night.
+    const toMidnight = msToShanghaiMidnight(Date.now());
+    if (toMidnight < 60_000) await sleep(toMidnight + 1_000);
     const runId = `e2e-${Date.now()}`;
     const older = backfill(runId, Date.now());
     if (older.length) await postEvents(b, older); // needs PULSE_LATENESS_SECONDS ≥ 1 h; not asserted
@@ -232,7 +240,7 @@ describe('wall: overview board (Chromium, 1920×1080)', () => {
     // Socket.IO upgraded to a same-origin websocket: connect-src 'self' admits ws:.
     expect(sockets.some((u) => u.startsWith(`${b.url.replace(/^http/, 'ws')}/socket.io/`))).toBe(true);
     await context.close();
-  });
+  }, 180_000);
 
   it('scales the 1920×1080 canvas to 4K, crisp, and speaks English with ?lang=en', async () => {
     const b = backend!;
