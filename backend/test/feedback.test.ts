@@ -164,6 +164,13 @@ describe.each([
     expect(p.rules[0]).toMatchObject({ valid: 1, falseAlarm: 1, marked: 2 });
   });
 
+  it.runIf(run)('新常态 is refused with the reason for an alert without a seasonal baseline', async () => {
+    const res = await request(pulse.url, 'POST', '/api/v1/alerts/new-normal', { token: ADMIN_TOKEN, body: { alertKey: 'joins_drop_fb|channel=wecom', by: '王运营' } });
+    expect(res.status).toBe(409);
+    expect((res.json as { error: string }).error).toMatch(/no seasonal baseline/);
+    expect((await request(pulse.url, 'POST', '/api/v1/alerts/new-normal', { token: ADMIN_TOKEN, body: { alertKey: 'x' } })).status).toBe(400);
+  });
+
   it.runIf(run)('verdicts survive a restart on the same data dir; DELETE takes one back', async () => {
     const db = pulse.influxDb;
     await pulse.close();

@@ -34,6 +34,7 @@ const ROUTES: Row[] = [
   { method: 'GET', path: '/api/v1/alerts', expect: READ },
   { method: 'GET', path: '/api/v1/alerts/history', expect: READ },
   { method: 'POST', path: '/api/v1/alerts/ack', body: {}, expect: adminOnly(400) },
+  { method: 'POST', path: '/api/v1/alerts/new-normal', body: {}, expect: adminOnly(400) },
   { method: 'GET', path: '/api/v1/rules', expect: READ },
   { method: 'GET', path: '/api/v1/alerts/feedback', expect: READ },
   { method: 'GET', path: '/api/v1/campaigns', expect: READ },

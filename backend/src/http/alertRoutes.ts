@@ -32,6 +32,7 @@ const LandingQuery = z.strictObject({
 
 const who = z.string().trim().min(1, 'say who you are (by)').max(64);
 const why = z.string().trim().min(1, 'give a reason').max(500);
+const NewNormalBody = z.strictObject({ alertKey: z.string().min(1).max(400), by: who });
 const SilenceBody = z.strictObject({
   matchers: z
     .strictObject({
@@ -125,6 +126,17 @@ export function alertRouter(o: AlertRouteOptions): Router {
     if (!b.success) return invalid(res, b.error);
     try {
       res.status(201).json({ ack: o.engine.ack(b.data.alertKey, b.data.by, b.data.reason) });
+    } catch (err) {
+      res.status(409).json({ error: (err as Error).message });
+    }
+  });
+  // 新常态: a seasonal rule's firing alert resolves at the next evaluation and its level becomes the baseline.
+  r.post('/api/v1/alerts/new-normal', admin, json, (req, res) => {
+    const b = NewNormalBody.safeParse(req.body);
+    if (!b.success) return invalid(res, b.error);
+    try {
+      o.engine.markNewNormal(b.data.alertKey, b.data.by);
+      res.status(202).json({ alertKey: b.data.alertKey, by: b.data.by });
     } catch (err) {
       res.status(409).json({ error: (err as Error).message });
     }

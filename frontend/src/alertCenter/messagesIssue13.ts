@@ -40,6 +40,10 @@ export const tFb = translator({
     days14: '近14天',
     days30: '近30天',
     campaigns: '活动',
+    newNormal: '设为新常态',
+    newNormalHelp: '当前水平是新的正常水平：告警在下次评估时恢复，并以当前水平作为基线',
+    newNormalConfirm: '把「{rule} · {split}」的当前水平设为新常态？告警将在下次评估时恢复，之后以当前水平为基线。',
+    newNormalFailed: '设为新常态失败：{error}',
   },
   en: {
     colFeedback: 'Feedback',
@@ -79,5 +83,9 @@ export const tFb = translator({
     days14: 'Last 14 days',
     days30: 'Last 30 days',
     campaigns: 'Campaigns',
+    newNormal: 'New normal',
+    newNormalHelp: 'The current level is the new normal: the alert resolves at the next evaluation and this level becomes the baseline',
+    newNormalConfirm: 'Make the current level of "{rule} · {split}" the new normal? The alert resolves at the next evaluation and this level becomes the baseline.',
+    newNormalFailed: 'Could not mark the new normal: {error}',
   },
 });
