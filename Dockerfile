@@ -61,4 +61,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/readyz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # server.js starts itself when run directly (its main() guard); npm is not PID 1, so SIGTERM
 # reaches the server and it flushes open buckets before exiting.
-CMD ["node", "backend/dist/server.js"]
+# Heap cap and malloc arenas as measured by `BENCH_ONLY=memory npm run bench` (backend/src/bench/server.ts).
+ENV MALLOC_ARENA_MAX=2
+CMD ["node", "--max-old-space-size=256", "backend/dist/server.js"]

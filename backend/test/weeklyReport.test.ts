@@ -24,6 +24,7 @@ import { FakeDingTalkRobot } from '../../alerts/test/fakes/dingtalkRobot.js';
 import { CHANNEL_LABELS, channelLabel } from '../src/catalogue/channels.js';
 import { KPI_BY_ID, usesDistinct, type KpiDef } from '../src/catalogue/kpis.js';
 import { Collector, type CollectorOptions } from '../src/collector/collector.js';
+import { createMemberHasher } from '../src/ingest/memberHash.js';
 import type { ReportMetric, ReportSection, ReportSummary, WeeklyReport } from '../src/reports/contract.js';
 import { WECOM_BUDGET, renderReportMarkdown } from '../src/reports/markdown.js';
 import { addDays, lastCompleteWeek, previousWeek, weekId, weekLabel, type Week } from '../src/reports/week.js';
@@ -73,7 +74,8 @@ function simulateTraffic(from: number, to: number): Promise<SimulatedRows> {
       flushMs: 60_000,
       timezone: TZ,
       pushCapPerDay: 3,
-      store: null,
+      // An empty store: periods and buckets the collector has not seeded are read from it before their first write.
+      store: { queryCounters: async () => [], querySketches: async () => [] },
       sink: {
         async append(snapshot: { counters: readonly CounterRow[]; distinct: readonly DistinctRow[] }) {
           for (const r of snapshot.counters) counters.set(`${r.ts}|${r.tags.channel}|${r.tags.community}|${r.tags.campaign}`, r);
@@ -84,11 +86,13 @@ function simulateTraffic(from: number, to: number): Promise<SimulatedRows> {
       metrics: { flushDuration: () => {}, rowsWritten: () => {} },
       now: () => clock,
     };
+    // Members are hashed as ingest does (the collector takes hashes, never raw ids).
+    const hashMember = createMemberHasher('weekly-report-test-salt');
     const collector = new Collector(options as unknown as CollectorOptions);
     let events = 0;
     for (let t = from; t < to; t += HOUR) {
       for (const e of sim.generate(t, t + HOUR)) {
-        collector.add({ type: e.type, ts: e.ts, tags: { channel: e.channel, community: e.community ?? '', campaign: e.campaign ?? '' }, member: e.member, amount: e.amount, durationMs: e.duration_ms }, e.ts);
+        collector.add({ type: e.type, ts: e.ts, tags: { channel: e.channel, community: e.community ?? '', campaign: e.campaign ?? '' }, member: e.member === undefined ? undefined : hashMember(e.member), amount: e.amount, durationMs: e.duration_ms }, e.ts);
         events++;
       }
       clock = t + HOUR + MINUTE;

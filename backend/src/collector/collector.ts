@@ -6,15 +6,15 @@
  * refuses (full, disk error) leaves the rows dirty for the next flush.
  */
 import type { Logger } from 'pino';
-import { COUNTERS, GRANULARITIES, MEMBER_SET_IDS, type Dimension, type Granularity } from '../catalogue/events.js';
+import { COUNTERS, DIMENSIONS, GRANULARITIES, MEMBER_SET_IDS, type Dimension, type Granularity, type Tags } from '../catalogue/events.js';
 import type { MetricStore } from '../store/port.js';
 import type { Snapshot } from '../durability/spool.js';
 import type { JournalEvent } from '../durability/journal.js';
 import { DAY, HOUR, MINUTE, floorTo } from '../time/zone.js';
 import { CounterRing, emptyWindow, type WindowSums } from './counterRing.js';
-import { applyEvent, fromSums, type CountableEvent } from './counters.js';
+import { applyEvent, fromSums, type CountableEvent, type CounterVector } from './counters.js';
 import { sketchKeyOf } from '../sketch/hll.js';
-import type { SketchRow } from '../store/port.js';
+import type { CounterRow, SketchRow } from '../store/port.js';
 import { DistinctTracker, type DistinctCounts, type UnloadedPeriod } from './distinct.js';
 import { FlushBuckets } from './flushBuckets.js';
 import { PushCapCounter } from './pushCap.js';
@@ -30,6 +30,8 @@ export interface SnapshotSink {
   append(s: Snapshot): Promise<void>;
   /** Sketch rows spooled but maybe not yet in the store (merged before a period is rewritten). */
   pendingSketches?(set: string, granularity: Granularity, start: number): SketchRow[];
+  /** The counter row spooled for this bucket and tag set, if it has not reached the store yet. */
+  pendingCounters?(ts: number, tags: Tags): CounterRow | undefined;
 }
 
 export interface CollectorOptions {
@@ -230,6 +232,18 @@ export class Collector {
     const now = this.now();
     const lsn = this.appliedLsn;
     let error: string | null = null;
+    // Rows of buckets that memory does not hold (late / historical events) get the stored
+    // counters added first. Without them nothing can be written consistently with the
+    // journal's LSN, so a failure here skips this flush (retried on the next).
+    try {
+      await this.loadStoredCounters();
+    } catch (err) {
+      const message = `reading stored buckets for late events failed: ${(err as Error).message}`;
+      if (message !== this.lastFlushError) this.opts.logger.error({ err: message }, 'flush postponed');
+      this.lastFlushError = message;
+      this.opts.metrics.flushDuration((performance.now() - started) / 1000);
+      return;
+    }
     // Periods touched before their stored sketches were read (late events, replay, a new
     // period) merge them in first, so the write below never replaces a bigger sketch.
     const heldBack = await this.loadStoredSketches().catch((err: unknown) => {
@@ -268,6 +282,30 @@ export class Collector {
     this.distinct.evict(now);
     this.pushCap.evict(now);
     this.opts.metrics.flushDuration((performance.now() - started) / 1000);
+  }
+
+  /** Adds the stored counters (the spool's pending row when newer) to rows of buckets not held in memory. */
+  private async loadStoredCounters(): Promise<void> {
+    const rows = this.flushBuckets.unloaded();
+    if (rows.length === 0) return;
+    const tagKey = (t: Partial<Tags>) => `${t.channel ?? ''}\u0000${t.community ?? ''}\u0000${t.campaign ?? ''}`;
+    const starts = [...new Set(rows.map((r) => r.ts))].sort((a, b) => a - b);
+    const stored = new Map<string, CounterVector>();
+    let i = 0;
+    while (i < starts.length) {
+      let j = i;
+      while (j + 1 < starts.length && starts[j + 1]! - starts[i]! < DAY) j++;
+      for (const series of await this.opts.store.queryCounters({ from: starts[i]!, to: starts[j]! + this.bucketMs, stepMs: this.bucketMs, offsetMs: 0, counters: COUNTERS, by: DIMENSIONS, filter: {} })) {
+        for (const p of series.points) stored.set(`${p.ts}\u0000${tagKey(series.tags)}`, fromSums(p.sums));
+      }
+      i = j + 1;
+    }
+    for (const r of rows) {
+      const spooled = this.opts.sink.pendingCounters?.(r.ts, r.tags);
+      const v = spooled ? fromSums(spooled.counters) : stored.get(`${r.ts}\u0000${tagKey(r.tags)}`);
+      if (v) r.addStored(v);
+      r.markLoaded();
+    }
   }
 
   /**
@@ -339,6 +377,7 @@ export class Collector {
       const tags = { channel: s.tags.channel ?? '', community: s.tags.community ?? '', campaign: s.tags.campaign ?? '' };
       for (const p of s.points) this.flushBuckets.seed(p.ts, tags, fromSums(p.sums));
     }
+    this.flushBuckets.seededFrom(lateFrom);
     // The open periods' sketches (and the minutes the wall's trend shows), merged into memory
     // so "today" continues from the stored members rather than from zero.
     const spans: [Granularity, number][] = [

@@ -2,6 +2,11 @@
  * Buckets keyed by full tag set, as written to the store. A bucket stays in memory for the
  * lateness window after it closes; a late event marks it dirty and the whole row is
  * written again (a rewrite replaces the stored row, so no double counting).
+ *
+ * A row for a bucket that memory does not hold completely (older than what was seeded at
+ * start-up or already evicted: a late or historical event, an import) starts as *unloaded*:
+ * the collector adds the stored row's counters to it before it is written, so the event is
+ * added to the stored bucket rather than replacing it.
  */
 import { COUNTERS, type Tags } from '../catalogue/events.js';
 import type { CounterRow } from '../store/port.js';
@@ -12,6 +17,16 @@ interface BucketRow {
   vector: CounterVector;
   version: number;
   written: number;
+  /** The stored row (if any) has been added in. */
+  loaded: boolean;
+}
+
+/** A row whose stored counters must be added before it is written. */
+export interface UnloadedRow {
+  ts: number;
+  tags: Tags;
+  addStored(v: CounterVector): void;
+  markLoaded(): void;
 }
 
 export interface PendingWrite {
@@ -24,8 +39,15 @@ const tagKey = (t: Tags) => `${t.channel}\u0000${t.community}\u0000${t.campaign}
 
 export class FlushBuckets {
   private readonly buckets = new Map<number, Map<string, BucketRow>>();
+  /** Buckets starting at or after this are complete in memory; older ones may be in the store. */
+  private completeFrom = Number.POSITIVE_INFINITY;
 
   constructor(readonly bucketMs: number) {}
+
+  /** Called once seeding from the store is done: buckets from `start` on are all in memory. */
+  seededFrom(start: number): void {
+    this.completeFrom = start;
+  }
 
   bucketStart(ts: number): number {
     return Math.floor(ts / this.bucketMs) * this.bucketMs;
@@ -42,6 +64,28 @@ export class FlushBuckets {
   seed(ts: number, tags: Tags, vector: CounterVector): void {
     const row = this.row(this.bucketStart(ts), tags);
     row.vector.set(vector);
+    row.loaded = true;
+  }
+
+  /** Dirty rows that still need their stored counters added. */
+  unloaded(): UnloadedRow[] {
+    const out: UnloadedRow[] = [];
+    for (const [ts, bucket] of this.buckets) {
+      for (const row of bucket.values()) {
+        if (row.loaded) continue;
+        out.push({
+          ts,
+          tags: row.tags,
+          addStored: (v) => {
+            for (let i = 0; i < v.length; i++) row.vector[i]! += v[i]!;
+          },
+          markLoaded: () => {
+            row.loaded = true;
+          },
+        });
+      }
+    }
+    return out;
   }
 
   private row(start: number, tags: Tags): BucketRow {
@@ -53,7 +97,7 @@ export class FlushBuckets {
     const key = tagKey(tags);
     let row = bucket.get(key);
     if (!row) {
-      row = { tags: { ...tags }, vector: newVector(), version: 0, written: 0 };
+      row = { tags: { ...tags }, vector: newVector(), version: 0, written: 0, loaded: start >= this.completeFrom };
       bucket.set(key, row);
     }
     return row;
@@ -66,6 +110,7 @@ export class FlushBuckets {
     for (const [ts, bucket] of this.buckets) {
       for (const row of bucket.values()) {
         if (row.version === row.written) continue;
+        if (!row.loaded) throw new Error('a bucket row was taken before its stored counters were added');
         const counters = toSums(row.vector);
         for (const c of COUNTERS) counters[c] = Math.round(counters[c]!);
         rows.push({ ts, tags: { ...row.tags }, counters });
@@ -90,6 +135,8 @@ export class FlushBuckets {
       if (dirty) keptDirty++;
       else this.buckets.delete(start);
     }
+    // Rows of evicted buckets are in the store only: a later event for one must load it.
+    this.completeFrom = Math.max(this.completeFrom === Number.POSITIVE_INFINITY ? 0 : this.completeFrom, Math.floor(horizon / this.bucketMs) * this.bucketMs);
     return keptDirty;
   }
 

@@ -152,6 +152,11 @@ export class Spool {
     if ((counters.length || distinct.length || sketches.length) && this.oldestPendingAt === null) this.oldestPendingAt = at;
   }
 
+  /** The counter row of one bucket and tag set still waiting for the store, if any. */
+  pendingCounters(ts: number, tags: { channel: string; community: string; campaign: string }): CounterRow | undefined {
+    return this.counters.get(`${ts}\u0000${tags.channel}\u0000${tags.community}\u0000${tags.campaign}`)?.row;
+  }
+
   /** Sketch rows of one period still waiting for the store (every channel and node). */
   pendingSketches(set: string, granularity: Granularity, start: number): SketchRow[] {
     const out: SketchRow[] = [];
