@@ -162,6 +162,9 @@ export function useTrends() {
         alertsProblem.value = t('alertsUnavailable', { detail: (err as Error).message });
         return [] as AlertRow[];
       });
+    // A superseded load aborts while the series is awaited: its alerts rejection is then
+    // never awaited below, which the page reported as an unhandled AbortError.
+    alertsP.catch(() => {});
     const current = await api.get<SeriesAnswer>('/api/v1/series', q, signal);
     let comparison: SeriesAnswer | null = null;
     let shift = 0;
