@@ -18,6 +18,11 @@ function events(run: string): PulseEvent[] {
   };
   add('push.delivered', 3, 'wecom');
   add('push.open', 9, 'wecom'); // 300%: push.delivered events missing
+  // The same a minute earlier: whichever minute is the last complete one when the page is
+  // read, the open-rate trend panel's 上一分钟 figure is 300% (the ratio today stays 300%).
+  const minuteAgo = Date.now() - 60_000;
+  add('push.delivered', 3, 'wecom', { ts: minuteAgo });
+  add('push.open', 9, 'wecom', { ts: minuteAgo });
   add('page.view', 2, 'miniprogram');
   add('cart.add', 10, 'miniprogram'); // 500%: page.view events missing
   add('order.create', 5, 'miniprogram');
@@ -67,6 +72,10 @@ describe('wall: ratios over 100% are flagged, not presented', () => {
       expect((await page.textContent('[data-panel="funnel"] [data-testid="funnel-note"]'))?.trim()).toBe(
         lang === 'zh' ? '⚠ 加购数多于浏览数：缺少浏览事件（page.view）？' : '⚠ More cart adds than page views: page.view events missing?',
       );
+
+      // The open-rate trend panel's last complete minute is flagged too.
+      expect(await page.locator('[data-panel="trend_open_rate"] [data-testid="trend-outrun"]').count()).toBe(1);
+      expect((await page.textContent('[data-panel="trend_open_rate"] [data-testid="trend-current"]'))?.trim()).toBe('300.0%');
 
       // Channel table: WeCom's open rate is flagged.
       const cell = page.locator('[data-panel="channels"] tr[data-channel="wecom"] [data-testid="channel-outrun"]');
