@@ -66,7 +66,8 @@ export interface Band {
   low: number;
   high: number;
   periods: number;
-  period: 'day' | 'week';
+  /** `recent`: a young KPI's last windows stand in until enough comparable periods exist. */
+  period: 'day' | 'week' | 'recent';
   /** Comparable days only (same day type / earlier days of the same holiday or campaign). */
   comparable?: 'workday' | 'restday' | 'holiday' | 'campaign';
 }

@@ -34,6 +34,7 @@ export function subjectZh(label: string, split: { dim: Dimension; value: string 
 /** Which periods a normal range was learnt from: 近4周同一时段 / 近5个工作日同一时段 … */
 export function bandBasisZh(b: Pick<Band, 'periods' | 'period' | 'comparable'>): string {
   if (b.period === 'week') return `近${b.periods}周同一时段`;
+  if (b.period === 'recent') return `前${b.periods}个窗口，历史不足`;
   switch (b.comparable) {
     case 'workday':
       return `近${b.periods}个工作日同一时段`;

@@ -57,13 +57,18 @@ interface AlertRecord {
   firingSpans: (Span & { move: 'up' | 'down' | null })[];
   /** Observed noise (seasonal rules with a band). */
   noise: NoiseMemory;
+  /** Observed noise against the recent-window stand-in baseline (young KPIs). */
+  noiseRecent: NoiseMemory;
   /** A level adopted as the new normal (新常态): expected += offset until `until`. */
   shift: { offset: number; until: number; since: number } | null;
   /** An admin marked the current firing as the new normal. */
   markNewNormal: { by: string; at: number } | null;
 }
 
-type WindowValueLike = { value: number; sample: number };
+type WindowValueLike = { value: number; sample: number; from?: number };
+
+/** Seasonal rules without enough comparable periods yet compare with this many recent windows. */
+const RECENT_WINDOWS = 12;
 
 interface RuleRun {
   events: AlertEvent[];
@@ -375,7 +380,7 @@ export class AlertEngine {
     const key = alertKeyOf(rule.id, split);
     let rec = this.records.get(key);
     if (!rec) {
-      rec = { key, ruleId: rule.id, kpi: kpiId, split, machine: initialMachine(t), mem: emptyMemory(), firingSpans: [], noise: emptyNoise(), shift: null, markNewNormal: null };
+      rec = { key, ruleId: rule.id, kpi: kpiId, split, machine: initialMachine(t), mem: emptyMemory(), firingSpans: [], noise: emptyNoise(), noiseRecent: emptyNoise(), shift: null, markNewNormal: null };
       this.records.set(key, rec);
     }
     return rec;
@@ -411,12 +416,33 @@ export class AlertEngine {
       const spans = plan.spans.filter((b) => !blocked.some((f) => b.from < f.to && f.from < b.to));
       const results = await Promise.all(spans.map(fetch));
       const values: WindowValueLike[] = [];
-      for (const r of results) {
-        if (!r) continue;
+      results.forEach((r, i) => {
+        if (!r) return;
         const v = split ? (r.splits[split.value] ?? (kpi.ratio ? undefined : { value: 0, sample: 0 })) : r.total;
-        if (v && v.value !== null) values.push({ value: v.value, sample: v.sample });
+        if (v && v.value !== null) values.push({ value: v.value, sample: v.sample, from: spans[i]?.from ?? 0 });
+      });
+      let periodsUsed = values.length;
+      let basis: 'day' | 'week' | 'recent' = period;
+      if (values.length < seasonal.minPeriods && !plan.comparable?.match(/^(holiday|campaign)$/)) {
+        // A KPI younger than min_periods comparable periods: the recent windows before this one
+        // (robust median of the last 12) stand in until the seasonal history exists.
+        const recent = Array.from({ length: RECENT_WINDOWS }, (_, j) => ({ from: cur.from - (j + 1) * rule.windowMs, to: cur.to - (j + 1) * rule.windowMs })).filter(
+          (b) => !blocked.some((f) => b.from < f.to && f.from < b.to),
+        );
+        const rs = await Promise.all(recent.map(fetch));
+        const rv: WindowValueLike[] = [];
+        rs.forEach((r, i) => {
+          if (!r) return;
+          const v = split ? (r.splits[split.value] ?? (kpi.ratio ? undefined : { value: 0, sample: 0 })) : r.total;
+          if (v && v.value !== null) rv.push({ value: v.value, sample: v.sample, from: recent[i]?.from ?? 0 });
+        });
+        if (rv.length * 2 >= RECENT_WINDOWS) {
+          values.splice(0, values.length, ...rv);
+          periodsUsed = rv.length;
+          basis = 'recent';
+        }
       }
-      if (values.length < seasonal.minPeriods) {
+      if (basis !== 'recent' && values.length < seasonal.minPeriods) {
         return {
           value: curValue?.value ?? (kpi.ratio ? null : 0),
           baseline: null,
@@ -426,17 +452,25 @@ export class AlertEngine {
           reason: `${values.length} comparable period(s) with data, min_periods ${seasonal.minPeriods}`,
         };
       }
-      const centre = median(values.map((v) => v.value)) ?? 0;
-      const offset = rec?.shift && t < rec.shift.until ? rec.shift.offset : 0;
-      const base = { value: centre + offset, sample: median(values.map((v) => v.sample)) ?? 0 };
-      const half = rule.band && rec ? bandHalfWidth(rec.noise, t, rule.band, rule.windowMs) : rule.band ? bandHalfWidth(emptyNoise(), t, rule.band, rule.windowMs) : undefined;
-      return evaluateChange(
+      // 新常态: windows from before an adopted shift are lifted by it; later ones already hold it.
+      const shift = rec?.shift;
+      const lifted = values.map((v) => (shift && v.from !== undefined && v.from < shift.since ? v.value + shift.offset : v.value));
+      if (shift && values.every((v) => v.from === undefined || v.from >= shift.since) && rec) rec.shift = null;
+      const base = { value: median(lifted) ?? 0, sample: median(values.map((v) => v.sample)) ?? 0 };
+      // A young KPI's recent-window baseline has its own noise (it does not know the day's
+      // shape): kept apart so it never widens the seasonal band learnt later.
+      const memory = rec ? (basis === 'recent' ? rec.noiseRecent : rec.noise) : emptyNoise();
+      const half = rule.band ? bandHalfWidth(memory, t, rule.band, rule.windowMs) : undefined;
+      const ev = evaluateChange(
         rule,
         kpi,
         curValue,
         base,
-        rule.band ? { halfWidth: half ?? null, periods: values.length, period, ...(plan.comparable ? { comparable: plan.comparable } : {}) } : undefined,
+        rule.band
+          ? { halfWidth: half ?? null, periods: periodsUsed, period: basis === 'recent' ? 'recent' : period, ...(plan.comparable && basis !== 'recent' ? { comparable: plan.comparable } : {}) }
+          : undefined,
       );
+      return basis === 'recent' ? { ...ev, basis: 'recent' } : ev;
     };
 
     const instances: { split: Split; evaluation: Evaluation }[] = [];
@@ -511,10 +545,8 @@ export class AlertEngine {
         const due = rule.levelShift && t - s.machine.firingSince >= rule.levelShift.adoptAfterMs;
         if (due || rec.markNewNormal) {
           // 新常态: the level becomes the baseline until the comparable periods hold it themselves.
-          const oldOffset = rec.shift && t < rec.shift.until ? rec.shift.offset : 0;
-          const centre = ev.baseline - oldOffset;
-          const periods = rule.baseline.seasonal.periods;
-          rec.shift = { offset: ev.value - centre, since: s.machine.firingSince, until: s.machine.firingSince + Math.ceil((periods + 1) / 2) * rule.baseline.seasonal.periodMs };
+          // Windows from before the shift are lifted by (level now − expected now) from here on.
+          rec.shift = { offset: ev.value - ev.baseline + (rec.shift?.offset ?? 0), since: s.machine.firingSince - rule.windowMs, until: Number.POSITIVE_INFINITY };
           const wasChanged = s.changed;
           s = adoptNewNormal(s.machine, t);
           s = { ...s, from: wasChanged ? s.from : s.from, changed: s.changed || wasChanged };
@@ -526,12 +558,13 @@ export class AlertEngine {
       const m = s.machine;
       if (rule.kind === 'change') {
         // A closed episode: its windows must not teach the baseline (no echo).
-        if (firingSince !== null && m.inner !== 'firing') rec.firingSpans.push({ from: firingSince - rule.windowMs, to: t, move: firingMove });
+        // An adopted shift is the new normal: it must teach the baseline, not be left out.
+        if (firingSince !== null && m.inner !== 'firing' && !adopted) rec.firingSpans.push({ from: firingSince - rule.windowMs, to: t, move: firingMove });
         const keep = rule.baseline.seasonal ? (rule.baseline.seasonal.periods * 5 + 12) * rule.baseline.seasonal.periodMs : 8 * DAY;
         rec.firingSpans = rec.firingSpans.filter((f) => f.to > t - keep);
         // Noise is learnt while the alert is at rest: the deviations a normal KPI shows.
         if (rule.band && m.inner !== 'firing' && !adopted && ev.value !== null && ev.baseline !== null) {
-          recordNoise(rec.noise, t, ev.value - ev.baseline, rule.band, rule.windowMs);
+          recordNoise(ev.basis === 'recent' ? rec.noiseRecent : rec.noise, t, ev.value - ev.baseline, rule.band, rule.windowMs);
         }
       }
 

@@ -38,6 +38,8 @@ export interface Evaluation {
   significance?: { z: number; p: number };
   /** The normal range (noise-aware rules). */
   band?: Band;
+  /** Seasonal rules: the recent windows stood in for missing comparable periods. */
+  basis?: 'recent';
 }
 
 /** A noise band for one evaluation: its half-width around the baseline (null while still learning). */

@@ -55,15 +55,19 @@ export function planCandidates(
 ): CandidatePlan {
   const cur: Span = { from: t - windowMs, to: t };
   const probe = t - 1; // the instant the window ends in (its last millisecond)
-  const holiday = calendar?.isHoliday(probe) ?? false;
-  const campaigns = calendar?.campaignsAt(probe, channel) ?? [];
+  // The whole current window counts: its first hour after a holiday still holds holiday data.
+  const holiday = calendar ? calendar.touchesHoliday(cur.from, cur.to) && !calendar.isMakeupWorkday(probe) && (calendar.isHoliday(probe) || calendar.isHoliday(cur.from)) : false;
+  const campaigns = calendar?.campaignsBetween(cur.from, cur.to, channel) ?? [];
   if (holiday && modes.holidays === 'mute') return { spans: [], mute: `节假日（${calendar?.holidayName(probe) ?? ''}）不判断` };
   if (campaigns.length && modes.campaigns === 'mute') return { spans: [], mute: `活动期间（${campaigns.map((c) => c.name).join('、')}）不判断` };
+  const running = calendar?.campaignsAt(probe, channel) ?? [];
+  // A window straddling a campaign's end is neither campaign nor ordinary: no like-with-like exists.
+  if (campaigns.length && !running.length && modes.campaigns === 'comparable') return { spans: [], mute: `活动刚结束（${campaigns.map((c) => c.name).join('、')}），本窗口不判断` };
 
   const dayClass = (ts: number): DayClass => (calendar ? (calendar.isWorkingDay(ts) ? 'work' : 'rest') : weekendClass(ts));
   const curClass = dayClass(probe);
-  const inCampaign = campaigns.length > 0 && modes.campaigns === 'comparable';
-  const campaign = inCampaign ? campaigns[0] : undefined;
+  const inCampaign = running.length > 0 && modes.campaigns === 'comparable';
+  const campaign = inCampaign ? running[0] : undefined;
   const comparableHoliday = holiday && modes.holidays === 'comparable';
   const byDayType = s.periodMs === DAY_MS && s.days === 'comparable';
 

@@ -4,7 +4,7 @@
  * (frontend/src/format.ts): percent values are fractions, money is fen shown as ¥ with 万/亿,
  * times are Asia/Shanghai.
  */
-import { DIM_ZH, baselineZh, subjectZh } from '../wording.js';
+import { DIM_ZH, bandLineZh, baselineZh, subjectZh } from '../wording.js';
 import { isPlainMessage, type AlertNotification, type Dimension, type KpiInfo, type Notification, type PlainMessage, type Severity } from '../contract.js';
 import type { FormattedMessage } from './types.js';
 
@@ -158,6 +158,8 @@ function baselineName(n: AlertNotification): string {
       return '上周同期，同比';
     case 'trailing_mean':
       return '近期均值';
+    case 'seasonal':
+      return '往期同一时段中位数';
     case 'target':
       return '目标';
     default:
@@ -263,6 +265,8 @@ function firingLines(n: AlertNotification): string[] {
         lines.push(line('基线', `${formatValue(n.baseline, n.kpi.unit)}${name ? `（${name}）` : ''}`));
       }
       if (c !== null) lines.push(line('变化', `${direction(c)}${c === 0 ? '' : ` ${formatChange(c)}`}${verdict(n.kpi.good, c)}`));
+      // Noise-aware rules (issue 13): the normal range in one line a manager reads on a phone.
+      if (n.band && !isMissing(n.value)) lines.push(line('正常区间', bandLineZh(n.value, n.band, c, (v) => formatValue(v, n.kpi.unit))));
     }
     if (n.threshold !== null) lines.push(line('阈值', formatThreshold(n.threshold, n.direction)));
   }

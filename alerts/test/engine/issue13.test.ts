@@ -1,0 +1,184 @@
+/**
+ * Issue 13 engine changes, each driven through the real engine (backtest over a series):
+ * echo guard, zero baselines, level shifts (新常态), pending_for as a duration, the calendar
+ * modes, impossible thresholds, and the distinct-count guess.
+ */
+import { describe, expect, it } from 'vitest';
+import { backtest, parseRuleYaml, seriesSource, type SeriesRow } from '../../src/backtest/index.js';
+import { Calendar, parseShanghaiTime } from '../../src/calendar/index.js';
+import type { KpiInfo } from '../../src/contract.js';
+import { formatNotification } from '../../src/notify/format.js';
+import { needsMinuteWindows } from '../../src/rules/validate.js';
+import { bandLineZh } from '../../src/wording.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+const STEP = 5 * MIN;
+/** Monday 2025-03-03 00:00 Asia/Shanghai. */
+const T0 = parseShanghaiTime('2025-03-03');
+
+function rows(from: number, days: number, f: (ts: number) => number): SeriesRow[] {
+  const out: SeriesRow[] = [];
+  let seed = 11;
+  const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  for (let ts = from; ts < from + days * DAY; ts += STEP) out.push({ ts, value: Math.max(0, f(ts) * (1 + 0.04 * (rand() - 0.5))) });
+  return out;
+}
+
+async function run(series: SeriesRow[], yaml: string, opts: { calendar?: Calendar; kind?: 'sum' | 'mean' } = {}) {
+  const source = seriesSource(series, opts.kind ?? 'sum');
+  const catalogue = new Map(source.catalogue().map((k) => [k.id, k]));
+  const { rules, problems } = parseRuleYaml(yaml, { catalogue });
+  expect(problems).toEqual([]);
+  return backtest({ rules, source, from: series[0]!.ts + STEP, to: series.at(-1)!.ts + STEP, stepMs: STEP, ...(opts.calendar ? { calendar: opts.calendar } : {}) });
+}
+
+const SEASONAL = (extra = '') => `
+rules:
+  - id: s
+    name: 季节基线
+    kpi: series
+    window: 1h
+    baseline: { type: seasonal, period: 1d, periods: 5, min_periods: 3, days: all }
+    band: { quantile: 0.99, k: 1.5, span: 7d, min_history: 12h }
+    thresholds: { fire: 0.15, clear: 0.10 }
+    pending_for: 10m
+${extra}`;
+
+describe('no echoes', () => {
+  it('a one-hour spike fires once; when it leaves a previous-window baseline no opposite alert follows', async () => {
+    const spike = T0 + 2 * DAY + 10 * HOUR;
+    const series = rows(T0, 3, (ts) => (ts >= spike && ts < spike + HOUR ? 200 : 100));
+    const r = await run(series, 'rules: [{ id: p, name: 环比, kpi: series, window: 1h, baseline: { type: previous_window }, thresholds: { fire: 0.15 }, pending_for: 1 }]');
+    const firings = r.firings.filter((f) => f.ts > T0 + 2 * HOUR);
+    expect(firings).toHaveLength(1);
+    expect(firings[0]!.change).toBeGreaterThan(0.15);
+    // The would-be echo was seen and held back (the evaluation still ran).
+    expect(r.events.some((e) => e.state === 'resolved')).toBe(true);
+  }, 60_000);
+
+  it('a seasonal baseline keeps a spike out of tomorrow’s expected value (median of 5 days)', async () => {
+    const spike = T0 + 5 * DAY + 10 * HOUR;
+    const series = rows(T0, 8, (ts) => (ts >= spike && ts < spike + 2 * HOUR ? 220 : 100));
+    const r = await run(series, SEASONAL());
+    expect(r.firings).toHaveLength(1);
+    expect(r.firings[0]!.ts).toBeGreaterThan(spike);
+    expect(r.firings[0]!.ts).toBeLessThan(spike + HOUR);
+  }, 60_000);
+});
+
+describe('zero baselines', () => {
+  it('a count rising from zero fires once it passes min_abs_change; without a floor it cannot', async () => {
+    const start = T0 + 2 * DAY;
+    const series = rows(T0, 3, (ts) => (ts >= start ? 20 : 0));
+    const rule = (floor: number) =>
+      `rules: [{ id: z, name: 从零, kpi: series, window: 1h, baseline: { type: same_window_yesterday }, thresholds: { fire: 0.15 }, min_abs_change: ${floor}, pending_for: 1 }]`;
+    const withFloor = await run(series, rule(50));
+    expect(withFloor.firings).toHaveLength(1);
+    expect(withFloor.firings[0]!).toMatchObject({ baseline: 0, change: null });
+    expect(withFloor.firings[0]!.value).toBeGreaterThanOrEqual(50);
+    const noFloor = await run(series, rule(0));
+    expect(noFloor.firings).toEqual([]);
+  }, 60_000);
+});
+
+describe('level shifts (新常态)', () => {
+  it('a lasting +50% shift fires once, becomes the baseline after level_shift.adopt_after, and does not fire again', async () => {
+    const shift = T0 + 5 * DAY + 9 * HOUR;
+    const series = rows(T0, 12, (ts) => (ts >= shift ? 150 : 100));
+    const r = await run(series, SEASONAL('    level_shift: { adopt_after: 6h }'));
+    expect(r.firings).toHaveLength(1);
+    const adopted = r.events.find((e) => e.state === 'resolved' && e.summary.includes('新常态'));
+    expect(adopted).toBeDefined();
+    expect(adopted!.ts - r.firings[0]!.ts).toBeGreaterThanOrEqual(6 * HOUR - STEP);
+    expect(adopted!.ts - r.firings[0]!.ts).toBeLessThanOrEqual(6 * HOUR + STEP);
+    // Without level_shift the same series stays firing (or re-fires) until the median moves.
+    const plain = await run(series, SEASONAL());
+    const open = plain.events.filter((e) => e.state === 'firing').length;
+    expect(open).toBeGreaterThanOrEqual(1);
+    expect(plain.events.some((e) => e.summary.includes('新常态'))).toBe(false);
+  }, 120_000);
+});
+
+describe('pending_for as a duration', () => {
+  it('10m at 5-minute steps fires on the third evaluation that sees the move, not the second', async () => {
+    const start = T0 + 2 * DAY;
+    const series = rows(T0, 3, (ts) => (ts >= start ? 300 : 100));
+    const yaml = (p: string) => `rules: [{ id: d, name: 时长, kpi: series, window: 5m, baseline: { type: same_window_yesterday }, thresholds: { fire: 0.15 }, pending_for: ${p} }]`;
+    const ten = await run(series, yaml('10m'));
+    expect(ten.firings[0]!.ts).toBe(start + STEP + 10 * MIN);
+    const one = await run(series, yaml('1'));
+    expect(one.firings[0]!.ts).toBe(start + STEP);
+  }, 60_000);
+});
+
+describe('calendar', () => {
+  const cal = Calendar.shipped();
+  // 2025 清明节: 4-04 (Fri) .. 4-06 (Sun). Traffic halves on the holiday.
+  const from = parseShanghaiTime('2025-03-24');
+  const holiday = (ts: number) => cal.isHoliday(ts);
+  const series = rows(from, 16, (ts) => (holiday(ts) ? 50 : 100));
+
+  it('holidays: mute → no decision on the holiday; the holiday never enters the baseline afterwards', async () => {
+    const muted = await run(series, SEASONAL('    calendar: { holidays: mute }'), { calendar: cal });
+    expect(muted.firings).toEqual([]);
+    const normal = await run(series, SEASONAL(), { calendar: cal });
+    // Compared with ordinary days the holiday is a 50% drop: it fires, on the holiday only.
+    expect(normal.firings.length).toBeGreaterThanOrEqual(1);
+    for (const f of normal.firings) expect(cal.isHoliday(f.ts - 1)).toBe(true);
+  }, 120_000);
+
+  it('campaigns: comparable days are earlier days of the same campaign', async () => {
+    const c = new Calendar();
+    c.addCampaign({ id: 'big', name: '大促', start: '2025-03-30', end: '2025-04-03' });
+    const s = rows(from, 12, (ts) => (c.campaignsAt(ts).length ? 300 : 100));
+    const normal = await run(s, SEASONAL(), { calendar: c });
+    expect(normal.firings.length).toBeGreaterThanOrEqual(1);
+    const comparable = await run(s, SEASONAL('    calendar: { campaigns: comparable }'), { calendar: c });
+    expect(comparable.firings).toEqual([]);
+  }, 120_000);
+});
+
+describe('rule schema refuses what can never fire', () => {
+  const catalogue = new Map(seriesSource(rows(T0, 1, () => 1), 'sum').catalogue().map((k) => [k.id, k]));
+  const problems = (extra: string) => parseRuleYaml(`rules: [{ id: x, name: x, kpi: series, window: 1h, ${extra} }]`, { catalogue }).problems.map((p) => p.message);
+  it('a drop of more than 100%', () => {
+    expect(problems("direction: down, thresholds: { fire: '150%' }")[0]).toMatch(/drop of more than 100% is impossible.*150%/);
+    expect(problems("thresholds: { fire: 1.5 }")[0]).toMatch(/never fire on a drop/);
+    expect(problems("direction: up, thresholds: { fire: 1.5 }")).toEqual([]);
+  });
+  it('seasonal-only options on other baselines, and pending_for that is neither a count nor a duration', () => {
+    expect(problems('band: { k: 2 }')[0]).toMatch(/noise band needs the seasonal baseline/);
+    expect(problems("pending_for: 'soon'")[0]).toMatch(/count of evaluations .* or a duration/);
+    expect(problems('baseline: { type: seasonal, period: 2d }')[0]).toMatch(/1d .* or 1w/);
+  });
+});
+
+describe('distinct counts', () => {
+  const kpi = (o: Partial<KpiInfo>): KpiInfo => ({ id: 'k', label: { zh: 'k', en: 'k' }, unit: 'count', good: 'up', ratio: false, splits: ['channel'], ...o });
+  it('a KPI that says it is not a distinct count is not minute-aligned, whatever its splits', () => {
+    expect(needsMinuteWindows(kpi({ distinct: false }))).toBe(false);
+    expect(needsMinuteWindows(kpi({ distinct: true, splits: ['channel', 'community'] }))).toBe(true);
+    // Older sources without the flag keep the guess.
+    expect(needsMinuteWindows(kpi({}))).toBe(true);
+  });
+});
+
+describe('the DingTalk line', () => {
+  it('当前 · 正常区间 · basis · 高出 N%', () => {
+    expect(bandLineZh(1234, { low: 1050, high: 1180, periods: 4, period: 'week' }, 0.15)).toBe('当前 1,234 · 正常区间 1,050–1,180（近4周同一时段）· 高出 15%');
+    expect(bandLineZh(80, { low: 90, high: 110, periods: 5, period: 'day', comparable: 'workday' }, -0.2)).toBe('当前 80 · 正常区间 90–110（近5个工作日同一时段）· 低了 20%');
+  });
+
+  it('a firing message carries the band line', () => {
+    const msg = formatNotification(
+      {
+        key: 'k', kind: 'firing', ruleId: 'r', ruleName: '新增成员', group: 'g', severity: 'warning',
+        kpi: { id: 'new_members', label: { zh: '新增成员', en: 'New members' }, unit: 'count', good: 'up' },
+        split: null, value: 1234, baseline: 1073, baselineKind: 'seasonal', change: 0.15, threshold: 0.15,
+        band: { low: 1050, high: 1180, periods: 4, period: 'week' }, windowMinutes: 60, ts: T0, link: 'https://pulse.example/t', targets: ['dingtalk'],
+      });
+    expect(JSON.stringify(msg)).toMatch(/正常区间 1,050(\.0)?–1,180(\.0)?（近4周同一时段）· 高出 15%/);
+  });
+});
