@@ -1,0 +1,152 @@
+/**
+ * `npm run bench:communities`: storage and query budgets for 社群 at scale. Writes a skewed
+ * population of BENCH_GROUPS groups (20,000) × BENCH_DAYS days (30) of 10 s counter rows
+ * (messages, interactions, joins, leaves; the top group sends BENCH_PEAK messages a day,
+ * activity ∝ 1/rank^0.8, every group at least one a day) straight into the store, as the
+ * collector would have, then prints: rows and write time, disk, RSS (this process; influxd
+ * when BENCH_INFLUX_PID is given), and the time of one group's series (30 days by day, one day
+ * by hour) and of the top-10 ranking (today, 7 days, 30 days; median of 3).
+ * DuckDB on a temp file by default; BENCH_INFLUX_URL + BENCH_INFLUX_DB (+ BENCH_INFLUX_DIR for
+ * disk) measure an InfluxDB instead.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { CounterRow, MetricStore } from '../store/port.js';
+import { createDuckDbStore } from '../store/duckdb/adapter.js';
+import { createInfluxStore } from '../store/influx/adapter.js';
+import { groupPopulation } from '../communities/population.js';
+import { GroupRanking } from '../communities/ranking.js';
+import { CommunityNames } from '../communities/names.js';
+import { TagGuard } from '../ingest/tagGuard.js';
+import { mulberry32 } from '../simulator/random.js';
+import { DAY, HOUR, dayStart } from '../time/zone.js';
+
+const TZ = 'Asia/Shanghai';
+const num = (name: string, d: number) => (process.env[name] ? Number(process.env[name]) : d);
+
+function rssMiB(pid: number | 'self'): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+function duMiB(p: string): number {
+  return Number(execFileSync('du', ['-sk', p], { encoding: 'utf8' }).split('\t')[0]) / 1024;
+}
+async function timed<T>(fn: () => Promise<T>, runs = 3): Promise<{ ms: number; value: T }> {
+  const t: number[] = [];
+  let value!: T;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    value = await fn();
+    t.push(performance.now() - t0);
+  }
+  t.sort((a, b) => a - b);
+  return { ms: t[Math.floor(runs / 2)]!, value };
+}
+
+async function main(): Promise<void> {
+  const groups = num('BENCH_GROUPS', 20_000);
+  const days = num('BENCH_DAYS', 30);
+  const peak = num('BENCH_PEAK', 2000);
+  const influxUrl = process.env.BENCH_INFLUX_URL;
+  let dir: string | null = null;
+  let store: MetricStore;
+  let diskPath: string | null;
+  if (influxUrl) {
+    store = createInfluxStore({ url: influxUrl, db: process.env.BENCH_INFLUX_DB ?? 'pulse_bench', timeoutMs: 120_000 });
+    diskPath = process.env.BENCH_INFLUX_DIR ?? null;
+  } else {
+    dir = mkdtempSync(path.join(tmpdir(), 'pulse-bench-communities-'));
+    diskPath = path.join(dir, 'pulse.duckdb');
+    store = createDuckDbStore({ file: diskPath });
+  }
+  await store.init();
+  const rssStart = rssMiB('self');
+
+  const pop = groupPopulation(groups, 17, peak);
+  const now = Date.now();
+  const today = dayStart(now, TZ);
+  const first = today - (days - 1) * DAY;
+  const rnd = mulberry32(4242);
+  const out: [string, string][] = [];
+  let rows = 0;
+  let events = 0;
+  const writeStart = performance.now();
+  for (let d = 0; d < days; d++) {
+    const start = first + d * DAY;
+    const end = Math.min(start + DAY, now);
+    const buckets = new Map<string, CounterRow>();
+    const add = (g: string, counter: string, n: number) => {
+      for (let i = 0; i < n; i++) {
+        // Daytime-heavy: three quarters of the activity between 08:00 and 23:00 Beijing time.
+        const span = end - start;
+        const off = rnd() < 0.75 ? Math.min(span - 1, 8 * HOUR + rnd() * 15 * HOUR) : rnd() * span;
+        const ts = Math.floor((start + off) / 10_000) * 10_000;
+        const key = `${ts}|${g}`;
+        let row = buckets.get(key);
+        if (!row) buckets.set(key, (row = { ts, tags: { channel: 'wechat_group', community: g, campaign: '' }, counters: {} }));
+        row.counters[counter] = (row.counters[counter] ?? 0) + 1;
+        events++;
+      }
+    };
+    for (const g of pop) {
+      add(g.id, 'message', g.messages);
+      add(g.id, 'interaction', g.interactions);
+      add(g.id, 'member_join', g.joins);
+      add(g.id, 'member_leave', g.leaves);
+    }
+    const batch = [...buckets.values()];
+    for (let i = 0; i < batch.length; i += 20_000) await store.writeCounters(batch.slice(i, i + 20_000));
+    rows += batch.length;
+  }
+  const writeMs = performance.now() - writeStart;
+  out.push(['store', influxUrl ? `InfluxDB ${influxUrl}` : `DuckDB ${diskPath}`]);
+  out.push(['population', `${groups} groups × ${days} days, top group ${pop[0]!.messages} messages/day, median ${pop[Math.floor(groups / 2)]!.messages}`]);
+  out.push(['written', `${events.toLocaleString('en')} events in ${rows.toLocaleString('en')} 10 s rows, ${(writeMs / 1000).toFixed(1)} s (${Math.round(rows / (writeMs / 1000)).toLocaleString('en')} rows/s)`]);
+
+  const ranking = new GroupRanking(store, TZ);
+  const one = pop[0]!.id;
+  const tail = pop[groups - 1]!.id;
+  for (const [label, g] of [['lively group', one], ['quiet group', tail]] as const) {
+    const byDay = await timed(() => store.queryCounters({ from: first, to: today + DAY, stepMs: DAY, offsetMs: first % DAY, counters: ['message', 'member_join', 'member_leave', 'interaction'], by: [], filter: { community: g } }));
+    const byHour = await timed(() => store.queryCounters({ from: today - DAY, to: today, stepMs: HOUR, offsetMs: 0, counters: ['message', 'member_join', 'member_leave', 'interaction'], by: [], filter: { community: g } }));
+    const total = byDay.value[0]?.points.reduce((a, p) => a + (p.sums.message ?? 0), 0) ?? 0;
+    out.push([`series, ${label} (${g}), ${days} d by day`, `${byDay.ms.toFixed(0)} ms (${total} messages; ${days} days × ${pop.find((x) => x.id === g)!.messages} sent)`]);
+    out.push([`series, ${label}, yesterday by hour`, `${byHour.ms.toFixed(0)} ms`]);
+  }
+  for (const [label, from] of [['today', today], ['7 days', today - 6 * DAY], [`${days} days`, first]] as const) {
+    const r = await timed(() => ranking.rank({ from, to: now, by: 'messages', order: 'desc', limit: 10 }));
+    out.push([`top-10 by messages, ${label}`, `${r.ms.toFixed(0)} ms (${r.value.groups} groups ranked; #1 ${r.value.rows[0]?.community} ${r.value.rows[0]?.messages})`]);
+  }
+  const net = await timed(() => ranking.rank({ from: today - 6 * DAY, to: now, by: 'net', order: 'asc', limit: 10 }));
+  out.push(['top-10 losing members, 7 days', `${net.ms.toFixed(0)} ms`]);
+
+  // What the server keeps per group in memory: the admitted id and its name.
+  const heap0 = process.memoryUsage().heapUsed;
+  const guard = new TagGuard({ channel: 50, community: groups, campaign: 100 });
+  for (const g of pop) guard.admit('community', g.id);
+  const namesDir = mkdtempSync(path.join(tmpdir(), 'pulse-bench-names-'));
+  const names = new CommunityNames({ dataDir: namesDir });
+  names.setMany(pop.map((g) => ({ id: g.id, name: g.name })));
+  const search = await timed(async () => names.search('望京', guard.values('community'), 20), 5);
+  const heap1 = process.memoryUsage().heapUsed;
+  rmSync(namesDir, { recursive: true, force: true });
+  out.push(['server heap for ids + names', `${((heap1 - heap0) / 1024 / 1024).toFixed(1)} MiB for ${groups} groups`]);
+  out.push(['name search (type-ahead)', `${search.ms.toFixed(1)} ms over ${groups} groups`]);
+  out.push(['RSS, bench process', `${rssMiB('self').toFixed(0)} MiB (${rssStart.toFixed(0)} after store open)`]);
+  if (process.env.BENCH_INFLUX_PID) out.push(['RSS, influxd', `${rssMiB(Number(process.env.BENCH_INFLUX_PID)).toFixed(0)} MiB`]);
+  await store.close();
+  if (diskPath) out.push(['disk', `${duMiB(influxUrl ? diskPath : dir!).toFixed(0)} MiB`]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+
+  const w = Math.max(...out.map(([k]) => k.length));
+  console.log('\nSiyu Pulse 社群 benchmark\n');
+  for (const [k, v] of out) console.log(`  ${k.padEnd(w)}  ${v}`);
+  console.log('');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
