@@ -14,6 +14,7 @@ import { campaignRouter } from './http/campaignRoutes.js';
 import { communityRouter } from './http/communityRoutes.js';
 import { CommunityNames } from './communities/names.js';
 import { GroupRanking } from './communities/ranking.js';
+import { CommunityBoardService } from './communities/board.js';
 import { BacktestService } from './alerting/backtestService.js';
 import { backtestRouter } from './http/backtestRoutes.js';
 import { createKpiSource } from './alerting/kpiSource.js';
@@ -255,6 +256,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   // 社群 names (mapping file + admin API) and per-group rankings over the stored counters.
   const communityNames = new CommunityNames({ dataDir: config.dataDir, ...(config.communityNamesFile ? { file: config.communityNamesFile } : {}), onError: (err, msg) => logger.error({ err }, msg) });
   const groupRanking = new GroupRanking(store, config.timezone);
+  const communityBoard = new CommunityBoardService({ store, ranking: groupRanking, names: communityNames, timezone: config.timezone, silentDays: config.silentGroupDays });
   const campaigns = new CampaignService({ calendar, dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
   // Feedback on firings (有效 / 误报): verdicts in the data dir, each open alert's firing event remembered.
   const feedback = new FeedbackStore({ dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
@@ -345,7 +347,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       alertRouter({ policy, engine, dispatcher, store, feedback: { forEvent: (id) => feedback.get(id), firingOf: (key) => firings.of(key) }, landing: { series, source: kpiSource, kpis: () => kpis } }),
       feedbackRouter({ policy, store, feedback, ruleIds: () => engine.status().rules.map((r) => r.rule.id) }),
       campaignRouter({ policy, campaigns }),
-      communityRouter({ policy, names: communityNames, knownIds: () => tagGuard.values('community'), ranking: groupRanking, timezone: config.timezone }),
+      communityRouter({ policy, names: communityNames, knownIds: () => tagGuard.values('community'), ranking: groupRanking, board: communityBoard, timezone: config.timezone }),
       backtestRouter({
         policy,
         service: new BacktestService({ store, catalogue: () => kpiSource.catalogue(), kpis, timezone: config.timezone, alignMs: config.bucketMs, historySince, calendar, rulesDir }),

@@ -97,8 +97,16 @@ async function main(): Promise<void> {
       add(g.id, 'member_leave', g.leaves);
     }
     const batch = [...buckets.values()];
-    for (let i = 0; i < batch.length; i += 20_000) await store.writeCounters(batch.slice(i, i + 20_000));
+    try {
+      for (let i = 0; i < batch.length; i += 5_000) await store.writeCounters(batch.slice(i, i + 5_000));
+    } catch (err) {
+      // A store that cannot hold the volume is a budget figure too: say where it stopped.
+      console.log(`\n  write FAILED on day ${d + 1} of ${days} after ${rows.toLocaleString('en')} rows (${((performance.now() - writeStart) / 1000).toFixed(0)} s, RSS ${rssMiB('self').toFixed(0)} MiB): ${(err as Error).message.split('\n')[0]}`);
+      if (diskPath) console.log(`  disk at that point: ${duMiB(influxUrl ? diskPath : dir!).toFixed(0)} MiB`);
+      process.exit(2);
+    }
     rows += batch.length;
+    console.error(`  day ${d + 1}/${days}: ${rows.toLocaleString('en')} rows, ${((performance.now() - writeStart) / 1000).toFixed(0)} s, RSS ${rssMiB('self').toFixed(0)} MiB`);
   }
   const writeMs = performance.now() - writeStart;
   out.push(['store', influxUrl ? `InfluxDB ${influxUrl}` : `DuckDB ${diskPath}`]);

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { KPI_BY_ID } from '../catalogue/kpis.js';
 import type { Board, BoardPanel, BoardsResponse } from '../live/contract.js';
 
-export const PANELS = ['trend_messages', 'trend_open_rate', 'trend_conversion', 'funnel', 'channels', 'alerts'] as const satisfies readonly BoardPanel[];
+export const PANELS = ['trend_messages', 'trend_open_rate', 'trend_conversion', 'funnel', 'channels', 'alerts', 'communities'] as const satisfies readonly BoardPanel[];
 
 export const BUILT_IN_BOARDS: readonly Board[] = [
   {
@@ -34,6 +34,13 @@ export const BUILT_IN_BOARDS: readonly Board[] = [
     title: { zh: '企业微信客户联系', en: 'WeCom customer contact' },
     tiles: ['new_members', 'lost_members', 'deleted_by_customer', 'net_growth', 'groups_created', 'active_members'],
     panels: ['trend_messages', 'channels', 'alerts'],
+  },
+  {
+    // 社群: the morning look at thousands of groups (most active, growing, losing, silent).
+    id: 'communities',
+    title: { zh: '社群运营', en: 'Communities' },
+    tiles: ['messages', 'interactions', 'new_members', 'lost_members', 'net_growth', 'active_members'],
+    panels: ['communities'],
   },
 ];
 const BUILT_IN_DEFAULT = 'overview';

@@ -73,6 +73,7 @@ const EnvSchema = z.object({
   PULSE_STATIC_DIR: z.string().min(1).optional(),
   PULSE_BOARDS_FILE: z.string().min(1).optional(),
   PULSE_COMMUNITY_NAMES_FILE: z.string().min(1).optional(),
+  PULSE_SILENT_GROUP_DAYS: int(1, 30).default(3),
   PULSE_TARGETS_FILE: z.string().min(1).optional(),
   PULSE_RULES_DIR: z.string().min(1).optional(),
   PULSE_NOTIFIERS_FILE: z.string().min(1).optional(),
@@ -193,6 +194,8 @@ export interface Config {
   boardsFile: string | null;
   /** 社群 id → name mapping file (YAML or JSON), or null. */
   communityNamesFile: string | null;
+  /** 沉默群: a group that sent no message for this many local days (today included). */
+  silentGroupDays: number;
   /** YAML of KPI targets (validated at start-up); null: the seed's defaults. */
   targetsFile: string | null;
   alerts: {
@@ -395,6 +398,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     staticDir: e.PULSE_STATIC_DIR ?? null,
     boardsFile: e.PULSE_BOARDS_FILE ?? null,
     communityNamesFile: e.PULSE_COMMUNITY_NAMES_FILE ?? null,
+    silentGroupDays: e.PULSE_SILENT_GROUP_DAYS,
     targetsFile: e.PULSE_TARGETS_FILE ?? null,
     alerts: {
       rulesDir: e.PULSE_RULES_DIR ?? null,

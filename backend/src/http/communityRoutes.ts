@@ -7,12 +7,15 @@
  *    an empty name removes it. Fed by a person or a connector (WeCom group names).
  *  - GET /api/v1/communities/top?by=messages&range=today|24h|7d|30d&order=desc&limit=10 (read):
  *    per-group totals ranked on one measure, with names and the number of groups.
+ *  - GET /api/v1/communities/board?limit=15 (read): the wall's 社群 board (most active today,
+ *    fastest growing, losing members, 沉默群), each entry with a 14-day sparkline.
  */
 import express, { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { CommunityNames } from '../communities/names.js';
 import { CommunityNameError } from '../communities/names.js';
 import { GROUP_MEASURES, type GroupRanking } from '../communities/ranking.js';
+import type { CommunityBoardService } from '../communities/board.js';
 import { DAY, HOUR, dayStart } from '../time/zone.js';
 import { requireScope, type AccessPolicy } from './auth.js';
 
@@ -22,6 +25,7 @@ export interface CommunityRouteOptions {
   /** Admitted community values (the cardinality guard's set). */
   knownIds(): Iterable<string>;
   ranking: GroupRanking;
+  board: CommunityBoardService;
   timezone: string;
   now?: () => number;
 }
@@ -104,6 +108,11 @@ export function communityRouter(o: CommunityRouteOptions): Router {
     const { from, to } = rangeBounds(q.data.range, now(), o.timezone);
     const result = await o.ranking.rank({ from, to, by: q.data.by, order: q.data.order, limit: q.data.limit, ...(q.data.channel ? { channel: q.data.channel } : {}) });
     res.json({ ...result, range: q.data.range, rows: result.rows.map((row) => ({ ...row, name: o.names.name(row.community) })) });
+  });
+  r.get('/api/v1/communities/board', read, async (req, res) => {
+    const q = z.object({ limit: limit(30, 15), token: z.string().optional() }).strict().safeParse(req.query);
+    if (!q.success) return invalid(res, q.error);
+    res.json(await o.board.board(q.data.limit));
   });
   return r;
 }

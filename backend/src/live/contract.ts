@@ -110,7 +110,7 @@ export interface WallPlaylist {
   updatedAt: number;
 }
 
-export type BoardPanel = 'trend_messages' | 'trend_open_rate' | 'trend_conversion' | 'funnel' | 'channels' | 'alerts';
+export type BoardPanel = 'trend_messages' | 'trend_open_rate' | 'trend_conversion' | 'funnel' | 'channels' | 'alerts' | 'communities';
 
 /** One wall layout: which headline tiles and panels a wall shows. */
 export interface Board {

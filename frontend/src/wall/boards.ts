@@ -12,7 +12,7 @@ import type { Board, BoardPanel, BoardsResponse } from '../../../backend/src/liv
 
 export type { Board, BoardsResponse };
 export type PanelId = BoardPanel;
-export const PANEL_IDS = ['trend_messages', 'trend_open_rate', 'trend_conversion', 'funnel', 'channels', 'alerts'] as const satisfies readonly PanelId[];
+export const PANEL_IDS = ['trend_messages', 'trend_open_rate', 'trend_conversion', 'funnel', 'channels', 'alerts', 'communities'] as const satisfies readonly PanelId[];
 
 export const BUILTIN_BOARDS: BoardsResponse = {
   default: 'overview',

@@ -1,0 +1,100 @@
+/**
+ * The wall's 社群 board: most active groups today, fastest growing, losing members, and
+ * 沉默群 (groups that talked in the week before the last N days and sent nothing since).
+ * Each entry carries its daily trend (14 days) for a sparkline. Built from the ranking's
+ * counter totals; cached for a minute so several walls polling do not each scan 20,000 groups.
+ */
+import { DAY, dayStart } from '../time/zone.js';
+import type { GroupMeasure, GroupRanking, GroupRow } from './ranking.js';
+import type { CommunityNames } from './names.js';
+import type { MetricStore } from '../store/port.js';
+
+export const BOARD_LISTS = ['active', 'growing', 'losing', 'silent'] as const;
+export type BoardList = (typeof BOARD_LISTS)[number];
+
+export interface BoardEntry {
+  community: string;
+  name: string | null;
+  /** The list's measure: messages today, net joins today, net today (negative), messages in the week before the silence. */
+  value: number;
+  /** That measure per local day, oldest first, 14 days ending today. */
+  spark: number[];
+}
+
+export interface CommunityBoard {
+  generatedAt: number;
+  silentDays: number;
+  /** Groups with any event in the last 30 days. */
+  groups: number;
+  lists: Record<BoardList, BoardEntry[]>;
+}
+
+const SPARK_DAYS = 14;
+const CACHE_MS = 60_000;
+
+export class CommunityBoardService {
+  private cache: { at: number; limit: number; board: Promise<CommunityBoard> } | null = null;
+
+  constructor(
+    private readonly o: { store: MetricStore; ranking: GroupRanking; names: CommunityNames; timezone: string; silentDays: number; now?: () => number },
+  ) {}
+
+  board(limit: number): Promise<CommunityBoard> {
+    const now = (this.o.now ?? Date.now)();
+    if (this.cache && this.cache.limit >= limit && now - this.cache.at < CACHE_MS) return this.cache.board.then((b) => trim(b, limit));
+    const board = this.build(now, limit);
+    this.cache = { at: now, limit, board };
+    board.catch(() => {
+      if (this.cache?.board === board) this.cache = null;
+    });
+    return board;
+  }
+
+  private async build(now: number, limit: number): Promise<CommunityBoard> {
+    const { ranking, timezone: tz, silentDays } = this.o;
+    const today = dayStart(now, tz);
+    const quietFrom = today - (silentDays - 1) * DAY;
+    const [active, growing, losing, before, recent, month] = await Promise.all([
+      ranking.rank({ from: today, to: now, by: 'messages', order: 'desc', limit }),
+      ranking.rank({ from: today, to: now, by: 'net', order: 'desc', limit }),
+      ranking.rank({ from: today, to: now, by: 'net', order: 'asc', limit }),
+      ranking.totals(quietFrom - 7 * DAY, quietFrom, ['message']),
+      ranking.totals(quietFrom, now, ['message']),
+      ranking.totals(today - 29 * DAY, now, ['message']),
+    ]);
+    const spoke = new Set(recent.rows.filter((r) => r.messages > 0).map((r) => r.community));
+    const silent = before.rows
+      .filter((r) => r.messages > 0 && !spoke.has(r.community))
+      .sort((a, b) => b.messages - a.messages || (a.community < b.community ? -1 : 1))
+      .slice(0, limit);
+    const entries = (rows: GroupRow[], measure: GroupMeasure, keep: (r: GroupRow) => boolean) =>
+      Promise.all(rows.filter(keep).map(async (r) => ({ community: r.community, name: this.o.names.name(r.community), value: r[measure], spark: await this.spark(r.community, measure, today) })));
+    return {
+      generatedAt: now,
+      silentDays,
+      groups: month.rows.length,
+      lists: {
+        active: await entries(active.rows, 'messages', (r) => r.messages > 0),
+        growing: await entries(growing.rows, 'net', (r) => r.net > 0),
+        losing: await entries(losing.rows, 'net', (r) => r.net < 0),
+        silent: await entries(silent, 'messages', () => true),
+      },
+    };
+  }
+
+  /** The measure per local day over the last 14 days for one group (one small query). */
+  private async spark(community: string, measure: GroupMeasure, today: number): Promise<number[]> {
+    const from = today - (SPARK_DAYS - 1) * DAY;
+    const counters = measure === 'net' ? ['member_join', 'member_leave'] : ['message'];
+    const [s] = await this.o.store.queryCounters({ from, to: today + DAY, stepMs: DAY, offsetMs: from % DAY, counters, by: [], filter: { community } });
+    const byTs = new Map((s?.points ?? []).map((p) => [p.ts, p.sums]));
+    return Array.from({ length: SPARK_DAYS }, (_, i) => {
+      const sums = byTs.get(from + i * DAY) ?? {};
+      return measure === 'net' ? (sums.member_join ?? 0) - (sums.member_leave ?? 0) : (sums.message ?? 0);
+    });
+  }
+}
+
+function trim(b: CommunityBoard, limit: number): CommunityBoard {
+  return { ...b, lists: Object.fromEntries(Object.entries(b.lists).map(([k, v]) => [k, v.slice(0, limit)])) as CommunityBoard['lists'] };
+}
