@@ -62,5 +62,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 # server.js starts itself when run directly (its main() guard); npm is not PID 1, so SIGTERM
 # reaches the server and it flushes open buckets before exiting.
 # Heap cap and malloc arenas as measured by `BENCH_ONLY=memory npm run bench` (backend/src/bench/server.ts).
-ENV MALLOC_ARENA_MAX=2
-CMD ["node", "--max-old-space-size=256", "backend/dist/server.js"]
+ENV MALLOC_ARENA_MAX=2 NODE_OPTIONS=--max-old-space-size=256
+CMD ["node", "backend/dist/server.js"]

@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: measures this machine and prints a table. The server runs as its own
  * process (as in production) on the embedded DuckDB store, or on InfluxDB when
- * BENCH_INFLUX_URL / BENCH_INFLUX_DB are set. BENCH_ONLY=pipeline|alerts|memory runs one part
+ * BENCH_INFLUX_URL / BENCH_INFLUX_DB are set. BENCH_ONLY=pipeline|alerts|accuracy|memory runs one part
  * (memory: BENCH_MEMBERS distinct members in a day, RSS and the rate of each million);
  * the pipeline part also measures the ingest journal's cost (fsync off, journal off).
  */
 import { benchAlertLatency } from './alertLatency.js';
+import { benchAccuracy } from './accuracy.js';
 import { benchMemory } from './memory.js';
 import { benchJournalCost, benchPipeline } from './pipeline.js';
 
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   const rows: [string, string][] = [];
   if (only === undefined || only === 'pipeline') rows.push(...(await benchPipeline()), ...(await benchJournalCost()));
   if (only === undefined || only === 'alerts') rows.push(...(await benchAlertLatency()));
+  if (only === undefined || only === 'accuracy') rows.push(...benchAccuracy());
   if (only === undefined || only === 'memory') rows.push(...(await benchMemory()));
   const w = Math.max(...rows.map(([k]) => k.length));
   console.log('\nSiyu Pulse benchmark\n');
