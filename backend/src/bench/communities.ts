@@ -72,6 +72,7 @@ async function main(): Promise<void> {
   const out: [string, string][] = [];
   let rows = 0;
   let events = 0;
+  let retries = 0;
   const writeStart = performance.now();
   for (let d = 0; d < days; d++) {
     const start = first + d * DAY;
@@ -98,7 +99,19 @@ async function main(): Promise<void> {
     }
     const batch = [...buckets.values()];
     try {
-      for (let i = 0; i < batch.length; i += 5_000) await store.writeCounters(batch.slice(i, i + 5_000));
+      for (let i = 0; i < batch.length; i += 5_000) {
+        // As the spool does: retry what the store calls retryable (influxd's write timeout).
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await store.writeCounters(batch.slice(i, i + 5_000));
+            break;
+          } catch (err) {
+            if (!(err as { retryable?: boolean }).retryable || attempt >= 20) throw err;
+            retries++;
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        }
+      }
     } catch (err) {
       // A store that cannot hold the volume is a budget figure too: say where it stopped.
       console.log(`\n  write FAILED on day ${d + 1} of ${days} after ${rows.toLocaleString('en')} rows (${((performance.now() - writeStart) / 1000).toFixed(0)} s, RSS ${rssMiB('self').toFixed(0)} MiB): ${(err as Error).message.split('\n')[0]}`);
@@ -111,7 +124,7 @@ async function main(): Promise<void> {
   const writeMs = performance.now() - writeStart;
   out.push(['store', influxUrl ? `InfluxDB ${influxUrl}` : `DuckDB ${diskPath}`]);
   out.push(['population', `${groups} groups × ${days} days, top group ${pop[0]!.messages} messages/day, median ${pop[Math.floor(groups / 2)]!.messages}`]);
-  out.push(['written', `${events.toLocaleString('en')} events in ${rows.toLocaleString('en')} 10 s rows, ${(writeMs / 1000).toFixed(1)} s (${Math.round(rows / (writeMs / 1000)).toLocaleString('en')} rows/s)`]);
+  out.push(['written', `${events.toLocaleString('en')} events in ${rows.toLocaleString('en')} 10 s rows, ${(writeMs / 1000).toFixed(1)} s (${Math.round(rows / (writeMs / 1000)).toLocaleString('en')} rows/s, ${retries} retried writes)`]);
 
   const ranking = new GroupRanking(store, TZ);
   const one = pop[0]!.id;
