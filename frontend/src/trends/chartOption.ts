@@ -15,6 +15,7 @@ import type {
   LegendComponentOption,
   MarkAreaComponentOption,
   MarkLineComponentOption,
+  MarkPointComponentOption,
   TooltipComponentOption,
 } from 'echarts/components';
 import type { KpiUnit } from '../../../backend/src/catalogue/kpis';
@@ -23,8 +24,11 @@ import type { AlertMarker, TrendsModel } from './model';
 import { formatDateTime, tzOffsetMs } from './time';
 import { campaignSeries, visibleBands, type CampaignBand } from '../campaigns/bands';
 import { channelLabel } from '../wall/channels';
+import { tTrends } from './messages';
 
-export type TrendsOption = ComposeOption<LineSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption | DataZoomComponentOption | MarkLineComponentOption | MarkAreaComponentOption>;
+export type TrendsOption = ComposeOption<LineSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption | DataZoomComponentOption | MarkLineComponentOption | MarkPointComponentOption | MarkAreaComponentOption>;
+
+type MarkPointData = NonNullable<MarkPointComponentOption['data']>[number];
 
 export interface ChartTexts {
   lang: Lang;
@@ -36,11 +40,17 @@ export interface ChartTexts {
   alertsSeries: string;
   rule: string;
   value: string;
+  /** Tooltip of a point with too few denominator events, `{below}` the threshold: 分母不足 {below}，仅供参考. */
+  thinPoint?: string;
+  /** Tooltip of a point over 100% when the answer names no missing counter. */
+  outrunPoint?: string;
 }
 
 const AXIS_TEXT = '#475569';
 const GRID_LINE = '#e8edf4';
 const TARGET = '#b45309';
+/** Points over 100% (numerator outran denominator): a warning, not a business figure. */
+export const OUTRUN_COLOUR = '#ea580c';
 export const ALERT_COLOURS: Record<AlertMarker['state'], string> = { firing: '#dc2626', resolved: '#059669', flapping: '#7c3aed' };
 
 /** Axis labels: short forms (12%, ¥1.2万, 3.4 秒). */
@@ -88,11 +98,32 @@ export function buildOption(model: TrendsModel, t: ChartTexts, campaigns: readon
   // Sub-minute steps need seconds in the tooltip, or neighbouring steps read the same.
   const seconds = model.series.some((s) => s.points.some(([ts]) => ts % 60_000 !== 0));
 
+  // Per series, the tooltip warnings of flagged points by ts (outrun first: it is the louder one).
+  const flagsOf = new Map<string, Map<number, string[]>>();
+  const thinText = (below: number | null) => (t.thinPoint ?? tTrends('thinPoint')).replaceAll('{below}', String(below ?? ''));
+
   const series: LineSeriesOption[] = [];
   for (const s of model.series) {
     unitOfSeries.set(s.id, s.unit);
     const target = model.targets.find((g) => g.seriesId === s.id);
     const few = needsSymbols(s.points);
+    const outruns = new Set(s.outrunTs);
+    const thin = new Set(s.thinTs);
+    const flags = new Map<number, string[]>();
+    const outrunNote = `⚠ ${s.outrun?.note[t.lang] ?? t.outrunPoint ?? tTrends('outrunPoint')}`;
+    for (const ts of outruns) flags.set(ts, [outrunNote]);
+    for (const ts of thin) flags.set(ts, [...(flags.get(ts) ?? []), thinText(s.thinBelow)]);
+    flagsOf.set(s.id, flags);
+    // Flagged points keep their value on the line (the data is counted as it came) but are
+    // drawn apart: a warning triangle for an outrun, a faded hollow dot for a thin point.
+    // markPoint too, so they show even when the line hides its symbols (dense series).
+    const marks = s.points.flatMap(([ts, v]): MarkPointData[] => {
+      if (v === null || !flags.has(ts)) return [];
+      const coord = [x(ts), v];
+      return outruns.has(ts)
+        ? [{ name: 'outrun', coord, value: ts, symbol: 'triangle', symbolSize: 12, itemStyle: { color: OUTRUN_COLOUR, borderColor: '#fff', borderWidth: 1 }, label: { show: true, position: 'top' as const, formatter: '⚠', color: OUTRUN_COLOUR, fontSize: 12 } }]
+        : [{ name: 'thin', coord, value: ts, symbol: 'emptyCircle', symbolSize: 8, itemStyle: { color: s.color, borderColor: s.color, opacity: 0.5 }, label: { show: false } }];
+    });
     series.push({
       type: 'line',
       id: s.id,
@@ -105,7 +136,30 @@ export function buildOption(model: TrendsModel, t: ChartTexts, campaigns: readon
       lineStyle: { width: 2, color: s.color },
       itemStyle: { color: s.color },
       emphasis: { focus: 'series' },
-      data: s.points.map(([ts, v]) => [x(ts), v, ts]),
+      data: s.points.map(([ts, v]) => {
+        const value = [x(ts), v, ts];
+        if (outruns.has(ts)) return { value, symbol: 'triangle', symbolSize: 10, itemStyle: { color: OUTRUN_COLOUR } };
+        if (thin.has(ts)) return { value, symbol: 'emptyCircle', itemStyle: { opacity: 0.5 } };
+        return value;
+      }),
+      ...(marks.length
+        ? {
+            markPoint: {
+              data: marks,
+              tooltip: {
+                trigger: 'item' as const,
+                formatter: (p: unknown) => {
+                  const ts = (p as { value?: number }).value;
+                  const point = s.points.find(([pt]) => pt === ts);
+                  if (ts === undefined || !point) return '';
+                  const lines = [`<b>${esc(formatDateTime(ts, tz, seconds))}</b>`, `${esc(s.name)}：<b>${esc(formatKpi(point[1], s.unit, t.lang))}</b>`];
+                  for (const f of flags.get(ts) ?? []) lines.push(`<span style="color:${f.startsWith('⚠') ? OUTRUN_COLOUR : '#64748b'}">${esc(f)}</span>`);
+                  return lines.join('<br>');
+                },
+              },
+            },
+          }
+        : {}),
       ...(target
         ? {
             markLine: {
@@ -204,6 +258,9 @@ export function buildOption(model: TrendsModel, t: ChartTexts, campaigns: readon
           const isCmp = (p.seriesId ?? '').endsWith('|cmp');
           const when = isCmp ? ` <span style="color:#64748b">· ${esc(t.compareSuffix)} ${esc(formatDateTime(v[2], tz, seconds))}</span>` : '';
           lines.push(`${p.marker ?? ''}${esc(p.seriesName ?? '')}${when}：<b>${esc(formatKpi(v[1], unit, t.lang))}</b>`);
+          for (const f of isCmp ? [] : (flagsOf.get(p.seriesId ?? '')?.get(v[2]) ?? [])) {
+            lines.push(`<span style="color:${f.startsWith('⚠') ? OUTRUN_COLOUR : '#64748b'}">&nbsp;&nbsp;${esc(f)}</span>`);
+          }
         }
         return lines.join('<br>');
       },

@@ -52,8 +52,12 @@ export interface ShownSeries {
   /** Ratios: points with fewer than `thinBelow` denominator events (drawn, not to be read as rates). */
   thinPoints: number;
   thinBelow: number | null;
+  /** Their timestamps, so the chart can draw them hollow and say so in the tooltip. */
+  thinTs: number[];
   /** Share KPIs: points over 100% in the range. */
   outrunPoints: number;
+  /** Their timestamps: drawn as warnings on the chart, never as plain business figures. */
+  outrunTs: number[];
   /** The range value is over 100% (or some points are): which counter is missing. */
   outrun: Outrun | null;
 }
@@ -157,7 +161,9 @@ export function buildModel(results: readonly KpiResult[], state: Pick<TrendsStat
         additive,
         thinPoints: rawByKey.get(s.key)?.thin?.length ?? 0,
         thinBelow: r.current.thinBelow ?? null,
+        thinTs: rawByKey.get(s.key)?.thin ?? [],
         outrunPoints: rawByKey.get(s.key)?.outruns?.length ?? 0,
+        outrunTs: rawByKey.get(s.key)?.outruns ?? [],
         outrun: outrunOf(r.def, value) ?? (rawByKey.get(s.key)?.outruns?.length ? (r.current.outrun ?? null) : null),
       });
     }
