@@ -25,6 +25,7 @@ const BASELINE: Record<string, Label> = {
   same_window_yesterday: { zh: '昨日同期', en: 'same window yesterday' },
   same_window_last_week: { zh: '上周同期', en: 'same window last week' },
   trailing_mean: { zh: '近期均值', en: 'trailing mean' },
+  seasonal: { zh: '往期同一时段（噪声区间）', en: 'seasonal (noise band)' },
   deadman: { zh: '无数据检测', en: 'deadman' },
 };
 
