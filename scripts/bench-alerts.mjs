@@ -14,6 +14,8 @@
  *
  * Prints per rule: incidents caught (all, and ≥ 20%), false alerts per week (also on holiday
  * and campaign weeks), median detection delay. Deterministic (seeded).
+ * BENCH_ONLY=count_default|level_default runs one rule; BENCH_DEBUG=1 lists incidents and
+ * firings (Shanghai time) on stderr.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -95,7 +97,13 @@ for (const [a, b, label] of periods) {
   const from = parseShanghaiTime(a), to = parseShanghaiTime(b);
   const sim = simulate(from, to);
   for (const [rule, rows, kind] of [['count_default', sim.counts, 'sum'], ['level_default', sim.rates, 'mean']]) {
+    if (process.env.BENCH_ONLY && process.env.BENCH_ONLY !== rule) continue;
     const firings = await runRule(rule, rows, kind);
+    if (process.env.BENCH_DEBUG) {
+      const fmt = (x) => new Date(x + 8 * HOUR).toISOString().slice(5, 16);
+      for (const i of sim.incidents) console.error('incident', fmt(i.start), ((i.end - i.start) / HOUR).toFixed(2) + 'h', (i.sign * i.size).toFixed(2), calendar.dayType(i.start));
+      for (const f of firings) console.error('firing', fmt(f.ts), f.value?.toFixed(1), f.baseline?.toFixed(1), f.band ? `[${f.band.low.toFixed(0)},${f.band.high.toFixed(0)}]` : '', f.summary);
+    }
     const s = score(firings, sim.incidents.filter((i) => i.start >= from + 8 * DAY), from, to, HOUR);
     const incs = sim.incidents.filter((i) => i.start >= from + 8 * DAY);
     const tot = (totals[rule] ??= { n: 0, c: 0, n20: 0, c20: 0, fa: 0, faSpecial: 0, weeks: 0, delays: [], periods: [] });
