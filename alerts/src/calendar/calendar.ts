@@ -167,7 +167,7 @@ export class Calendar {
       try {
         this.addHolidays({ ...h, off: h.off.flatMap(expandDates), workdays: h.workdays.flatMap(expandDates) });
       } catch (err) {
-        throw new Error(`${source}: ${h.year} ${h.name}: ${(err as Error).message}`);
+        throw new Error(`${source}: ${h.year} ${h.name}: ${(err as Error).message}`, { cause: err });
       }
     }
   }
@@ -193,7 +193,7 @@ export class Calendar {
       try {
         this.addCampaign(c, source);
       } catch (err) {
-        throw new Error(`${source}: campaign ${c.id}: ${(err as Error).message}`);
+        throw new Error(`${source}: campaign ${c.id}: ${(err as Error).message}`, { cause: err });
       }
     }
   }

@@ -1,6 +1,6 @@
 /** The engine's boundary types: its options, its outlet, and what status() / active() show. */
 import type { Calendar } from '../calendar/calendar.js';
-import type { AlertEvent, AlertNotification, AlertSink, AlertState, Dimension, KpiSource, Notification, Severity } from '../contract.js';
+import type { AlertEvent, AlertNotification, Band, AlertSink, AlertState, Dimension, KpiSource, Notification, Severity } from '../contract.js';
 import type { RuleProvider } from '../rules/loader.js';
 import type { RuleProblem } from '../rules/parse.js';
 import type { Rule } from '../rules/schema.js';
@@ -79,7 +79,7 @@ export interface SplitStatus {
   /** Why there was no decision, or which guard held a crossed threshold back. */
   reason?: string;
   /** The normal range of a noise-aware rule at the last evaluation. */
-  band?: import('../contract.js').Band;
+  band?: Band;
   /** Two-proportion test of the last evaluation, when configured. */
   significance?: { z: number; p: number };
   silencedBy?: SilencedBy;

@@ -123,7 +123,7 @@ export class BacktestService {
   /** `templates:` of every rule file, first definition wins (as the loader merges them). */
   private templates(): Map<string, Record<string, unknown>> {
     const out = new Map<string, Record<string, unknown>>();
-    let files: string[] = [];
+    let files: string[];
     try {
       files = readdirSync(this.o.rulesDir).filter((f) => /^[^.].*\.ya?ml$/i.test(f)).sort();
     } catch {

@@ -53,7 +53,6 @@ export class HistoryReader implements WindowReader {
     const add = (into: Partial<CounterSums>, p: Prefix, a: number, b: number) => {
       for (const [c, arr] of p) into[c] = (into[c] ?? 0) + (arr[b]! - arr[a]!);
     };
-    const rows = new Map<string, number>();
     for (let t = from; t < to; ) {
       const dayStart = this.dayStart(t);
       const dayEnd = Math.min(to, dayStart + DAY);
