@@ -103,7 +103,7 @@ async function openStore(config: Config): Promise<MetricStore> {
     return createInfluxStore({ url, db, token, user, password, timeoutMs });
   }
   mkdirSync(path.dirname(config.store.file), { recursive: true });
-  return createDuckDbStore({ file: config.store.file });
+  return createDuckDbStore({ file: config.store.file, memoryLimit: config.store.memoryLimit });
 }
 
 // backend/dist/server.js (or backend/src/server.ts under tests) → the repository root

@@ -20,11 +20,16 @@ describe('configuration', () => {
     expect(c.demo).toBe(true);
     expect(c.host).toBe('127.0.0.1');
     expect(c.port).toBe(8080);
-    expect(c.store).toEqual({ kind: 'duckdb', file: 'data/pulse.duckdb' });
+    expect(c.store).toEqual({ kind: 'duckdb', file: 'data/pulse.duckdb', memoryLimit: '1GB' });
     expect(c.simulator.enabled).toBe(true);
     expect(c.readToken).toBeNull();
     expect(c.ingestKeys).toHaveLength(1);
     expect(c.generated).toEqual({ ingestKey: true, readToken: false, adminToken: true });
+  });
+
+  it('PULSE_DUCKDB_MEMORY_LIMIT takes a size and names itself when it is not one', () => {
+    expect(loadConfig({ PULSE_DUCKDB_MEMORY_LIMIT: '512MB' }).store).toMatchObject({ kind: 'duckdb', memoryLimit: '512MB' });
+    expect(problems({ PULSE_DUCKDB_MEMORY_LIMIT: 'lots' }).join('\n')).toMatch(/PULSE_DUCKDB_MEMORY_LIMIT.*512MB/);
   });
 
   it('a demo bound beyond loopback gets a read token', () => {

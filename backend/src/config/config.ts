@@ -44,6 +44,10 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).optional(),
   PULSE_DATA_DIR: z.string().min(1).default('./data'),
   PULSE_STORE: z.enum(['duckdb', 'influx']).default('duckdb'),
+  PULSE_DUCKDB_MEMORY_LIMIT: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "a size such as '512MB' or '2GB'")
+    .default('1GB'),
   INFLUX_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:8086' }).optional(),
   INFLUX_DB: z.string().regex(/^[A-Za-z0-9_\-/]{1,64}$/, 'letters, digits, _ - / only, at most 64').optional(),
   INFLUX_TOKEN: z.string().min(1).optional(),
@@ -151,7 +155,7 @@ export interface Config {
   /** Embedded demo: simulator on, keys generated, wall labelled 演示数据. */
   demo: boolean;
   store:
-    | { kind: 'duckdb'; file: string }
+    | { kind: 'duckdb'; file: string; memoryLimit: string }
     | { kind: 'influx'; url: string; db: string; token?: string; user?: string; password?: string; timeoutMs: number };
   ingestKeys: string[];
   /**
@@ -326,7 +330,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.INFLUX_TIMEOUT_MS,
     };
   } else {
-    store = { kind: 'duckdb', file: path.join(e.PULSE_DATA_DIR, 'pulse.duckdb') };
+    store = { kind: 'duckdb', file: path.join(e.PULSE_DATA_DIR, 'pulse.duckdb'), memoryLimit: e.PULSE_DUCKDB_MEMORY_LIMIT };
   }
 
   if (!demo) {

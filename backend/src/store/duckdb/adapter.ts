@@ -39,13 +39,17 @@ import {
 const SKETCH_PART = 3_000;
 /**
  * DuckDB's buffer pool defaults to 80 % of the machine's RAM; the embedded store shares the
- * process with the server, so it is held to this (it spills to disk beyond it).
+ * process with the server, so it is held to a limit (it spills to disk beyond it). Not lower:
+ * the primary-key index of pulse_counts does not spill, and at 128 MB a store of 20,000
+ * communities ran out of memory on its 7th day (measured, bench:communities).
  */
-const MEMORY_LIMIT = '128MB';
+export const DEFAULT_DUCKDB_MEMORY_LIMIT = '1GB';
 
 export interface DuckDbStoreOptions {
   /** Database file (created if missing), or ':memory:'. */
   file: string;
+  /** DuckDB memory_limit, e.g. '512MB' (PULSE_DUCKDB_MEMORY_LIMIT). */
+  memoryLimit?: string;
 }
 
 /** Double-quoted SQL identifier; only catalogue names (counters, dimensions) get here. */
@@ -96,7 +100,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
   async function open(): Promise<void> {
     let c: DuckDBConnection | null = null;
     try {
-      instance = await DuckDBInstance.create(opts.file, { memory_limit: MEMORY_LIMIT });
+      instance = await DuckDBInstance.create(opts.file, { memory_limit: opts.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT });
       c = await instance.connect();
       await c.run(
         `CREATE TABLE IF NOT EXISTS pulse_counts (ts BIGINT NOT NULL, ${DIMENSIONS.map((d) => `${col(d)} VARCHAR NOT NULL`).join(', ')}, ` +
