@@ -79,8 +79,9 @@ describe.each([
     expect(fake.tokenFetches).toBe(2);
 
     const contacts = await daily('wecom_new_contacts');
-    // Nothing before the 180-day window (the series answers 0 for those two days).
-    expect([contacts.get(first - 2 * DAY), contacts.get(first - DAY)]).toEqual([0, 0]);
+    // Nothing before the 180-day window: no run of the server covered those two days and nothing
+    // was stored for them, so the series answers null (a gap, not 0) and they are not in the map.
+    expect([contacts.get(first - 2 * DAY), contacts.get(first - DAY)]).toEqual([undefined, undefined]);
     expect([...contacts.keys()].filter((d) => contacts.get(d) !== 0)).toEqual(days);
     for (const day of days) expect(contacts.get(day), new Date(day).toISOString()).toBe(total(day, (u) => behaviorOf(day, u).new_contact_cnt));
     const messages = await daily('wecom_staff_messages');
