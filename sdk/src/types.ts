@@ -5,6 +5,8 @@
 export const EVENT_TYPES = [
   'member.join', 'member.leave', 'message', 'interaction', 'push.sent', 'push.delivered', 'push.open', 'push.click', 'page.view',
   'cart.add', 'order.create', 'order.paid', 'activity.reach', 'activity.join', 'service.request', 'service.reply', 'service.resolve', 'spend',
+  // The WeCom connector's types: a server-side producer (an SCRM bridge) may send them with a secret key.
+  'contact.deleted_by_customer', 'group.create', 'group.dismiss',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
