@@ -14,22 +14,22 @@ import type {
   KpiInfo,
   KpiSource,
   AlertNotification,
-  Severity,
-  WindowResult,
 } from '../contract.js';
 import type { RuleProvider } from '../rules/loader.js';
 import { formatProblem } from '../rules/parse.js';
-import type { ChangeRule, DeadmanRule, Rule, TargetRule, TimeOfDayWindow } from '../rules/schema.js';
+import type { Rule, TimeOfDayWindow } from '../rules/schema.js';
 import { needsMinuteWindows, type MinuteAligned } from '../rules/validate.js';
-import { topContributors } from './contributors.js';
-import { evaluateChange, evaluateDeadman, evaluateTarget, type Evaluation } from './evaluate.js';
-import { decide, emptyMemory, remember, type NotifyKind, type NotifyMemory } from './notifyPolicy.js';
+import { alertKeyOf } from '../kinds/common/keys.js';
+import { kindOf } from '../kinds/registry.js';
+import { emptyNoise } from '../kinds/seasonal/baseline.js';
+import type { AlertRecord, Instance, KindHost, RuleRun } from '../kinds/types.js';
+import type { Evaluation } from './evaluate.js';
+import { decide, emptyMemory, remember, type NotifyKind } from './notifyPolicy.js';
 import { activeSilenceWindow } from './silenceWindows.js';
 import { SilenceStore, type Ack, type Silence, type SilenceInput } from './silences.js';
-import { adoptNewNormal, initialMachine, step, type AlertMachine, type Step } from './stateMachine.js';
-import { bandHalfWidth, emptyNoise, median, planCandidates, recordNoise, type NoiseMemory } from './seasonal.js';
+import { initialMachine, step, type AlertMachine, type Step } from './stateMachine.js';
 import type { Calendar } from '../calendar/calendar.js';
-import { subjectZh, summaryZh } from './summary.js';
+import { subjectZh } from '../wording.js';
 import type {
   ActiveAlert,
   AlertEngineOptions,
@@ -42,38 +42,7 @@ import type {
   Split,
   SplitStatus,
 } from './types.js';
-import { baselineWindows, currentWindow, DAY, evaluationTime, poolWindows, type Span } from './windows.js';
-
-interface AlertRecord {
-  key: string;
-  ruleId: string;
-  kpi: string;
-  split: Split;
-  machine: AlertMachine;
-  mem: NotifyMemory;
-  /** Set by the first evaluation. */
-  status?: SplitStatus;
-  /** Closed firing episodes (current window included): baselines leave them out (no echo). */
-  firingSpans: (Span & { move: 'up' | 'down' | null })[];
-  /** Observed noise (seasonal rules with a band). */
-  noise: NoiseMemory;
-  /** Observed noise against the recent-window stand-in baseline (young KPIs). */
-  noiseRecent: NoiseMemory;
-  /** A level adopted as the new normal (新常态): expected += offset until `until`. */
-  shift: { offset: number; until: number; since: number } | null;
-  /** An admin marked the current firing as the new normal. */
-  markNewNormal: { by: string; at: number } | null;
-}
-
-type WindowValueLike = { value: number; sample: number; from?: number };
-
-/** Seasonal rules without enough comparable periods yet compare with this many recent windows. */
-const RECENT_WINDOWS = 12;
-
-interface RuleRun {
-  events: AlertEvent[];
-  notifications: AlertNotification[];
-}
+import { DAY, evaluationTime } from './windows.js';
 
 /** The deadman "KPI": data arrival, value = silence in ms. */
 const DATA_ARRIVAL: Pick<KpiInfo, 'id' | 'label' | 'unit' | 'good'> = {
@@ -89,11 +58,7 @@ const consoleLogger: EngineLogger = {
   error: (o, m) => console.error(m, o),
 };
 
-const baselineKindOf = (rule: Rule): AlertNotification['baselineKind'] => (rule.kind === 'deadman' ? 'deadman' : rule.kind === 'target' ? 'target' : rule.baseline.type);
-
-export function alertKeyOf(ruleId: string, split: Split): string {
-  return split ? `${ruleId}|${split.dim}=${split.value}` : `${ruleId}|total`;
-}
+export { alertKeyOf };
 
 export class AlertEngine {
   private readonly source: KpiSource;
@@ -136,6 +101,17 @@ export class AlertEngine {
     this.deadmanLookbackMs = opts.deadmanLookbackMs ?? DAY;
     this.calendar = opts.calendar;
     this.store = new SilenceStore(opts.dataDir, this.now, (err, msg) => this.log.error({ err }, msg));
+    this.host = {
+      source: this.source,
+      calendar: this.calendar,
+      deadmanLookbackMs: this.deadmanLookbackMs,
+      evaluationTime: (tNow, kpi) => evaluationTime(tNow, this.minuteAligned(kpi), this.alignMs),
+      record: (key) => this.records.get(key),
+      openValues: (ruleId, dim) => this.openValues(ruleId, dim),
+      setRuleStatus: (ruleId, st) => this.ruleStatus.set(ruleId, st),
+      advance: (rule, kpi, instances, t) => this.advance(rule as Rule, kpi, instances, t),
+      warn: (obj, msg) => this.log.warn(obj, msg),
+    };
   }
 
   // ---- loop ----------------------------------------------------------------------------
@@ -254,7 +230,7 @@ export class AlertEngine {
         ts: t,
         value: st?.value ?? null,
         baseline: st?.baseline ?? null,
-        baselineKind: baselineKindOf(old),
+        baselineKind: kindOf(old).baselineKind(old),
         change: st?.change ?? null,
         threshold: null,
         summary: `${subjectZh(label, rec.split)}：${words}，告警结束`,
@@ -281,100 +257,13 @@ export class AlertEngine {
 
   // ---- evaluation ----------------------------------------------------------------------
 
-  private async evaluateRule(rule: Rule, t: number, catalogue: ReadonlyMap<string, KpiInfo>): Promise<RuleRun> {
-    if (rule.kind === 'deadman') return this.evaluateDeadmanRule(rule, t);
-    if (rule.kind === 'target') return this.evaluateTargetRule(rule, t, catalogue);
-    return this.evaluateChangeRule(rule, t, catalogue);
+  private evaluateRule(rule: Rule, t: number, catalogue: ReadonlyMap<string, KpiInfo>): Promise<RuleRun> {
+    return kindOf(rule).evaluate(this.host, rule, t, catalogue);
   }
 
-  private async evaluateTargetRule(rule: TargetRule, tNow: number, catalogue: ReadonlyMap<string, KpiInfo>): Promise<RuleRun> {
-    const kpi = catalogue.get(rule.kpi);
-    if (!kpi) throw new Error(`KPI ${rule.kpi} is no longer in the catalogue`);
-    const t = evaluationTime(tNow, this.minuteAligned(kpi), this.alignMs);
-    // Newest first: [t − W, t), [t − 2W, t − W), …
-    const spans = Array.from({ length: rule.count }, (_, k) => ({ from: t - (k + 1) * rule.windowMs, to: t - k * rule.windowMs }));
-    const results = await Promise.all(spans.map((s) => this.source.window(kpi.id, s.from, s.to, rule.by)));
-    const notEnoughHistory = results.some((r) => r === null);
-    const targetFor = (value: string | null): number | undefined =>
-      rule.target ?? (value !== null && rule.by === 'channel' ? (kpi.channelTargets?.[value] ?? kpi.target) : kpi.target);
-    // A window before history is passed as null so the evaluation says why.
-    const pick = (r: WindowResult | null, value: string | null) => (r === null ? null : value === null ? r.total : r.splits[value]);
+  /** What a rule kind's module may use of the engine while it evaluates (kinds/types.ts). */
+  private readonly host: KindHost;
 
-    const instances: { split: Split; evaluation: Evaluation }[] = [];
-    if (rule.by) {
-      const dim = rule.by;
-      const values = new Set([...results.flatMap((r) => Object.keys(r?.splits ?? {})), ...this.openValues(rule.id, dim)]);
-      for (const value of values) {
-        instances.push({ split: { dim, value }, evaluation: evaluateTarget(rule, kpi, results.map((r) => pick(r, value)), targetFor(value)) });
-      }
-    } else {
-      instances.push({ split: null, evaluation: evaluateTarget(rule, kpi, results.map((r) => pick(r, null)), targetFor(null)) });
-    }
-    this.ruleStatus.set(rule.id, { lastEvaluatedAt: t, notEnoughHistory });
-    return this.advance(rule, kpi, instances, t);
-  }
-
-  private async evaluateChangeRule(rule: ChangeRule, tNow: number, catalogue: ReadonlyMap<string, KpiInfo>): Promise<RuleRun> {
-    const kpi = catalogue.get(rule.kpi);
-    if (!kpi) throw new Error(`KPI ${rule.kpi} is no longer in the catalogue`);
-    if (rule.baseline.seasonal) return this.evaluateSeasonalRule(rule, tNow, kpi);
-    const t = evaluationTime(tNow, this.minuteAligned(kpi), this.alignMs);
-    const cur = currentWindow(t, rule.windowMs);
-    const spans = baselineWindows(rule.baseline.type, rule.baseline.windows, t, rule.windowMs);
-    const [current, ...bases] = await Promise.all([cur, ...spans].map((s) => this.source.window(kpi.id, s.from, s.to, rule.by)));
-    // Any baseline window before the start of history = not enough history (never an alert).
-    const baseline = current && bases.every((b): b is WindowResult => b !== null) ? poolWindows(bases) : null;
-
-    const instances: { split: Split; evaluation: Evaluation }[] = [];
-    if (rule.by) {
-      const dim = rule.by;
-      const values = new Set([
-        ...Object.keys(current?.splits ?? {}),
-        ...Object.keys(baseline?.splits ?? {}),
-        ...this.openValues(rule.id, dim),
-      ]);
-      for (const value of values) {
-        const split = { dim, value };
-        instances.push({ split, evaluation: this.echoGuard(rule, split, spans, evaluateChange(rule, kpi, current?.splits[value], baseline?.splits[value])) });
-      }
-    } else {
-      instances.push({ split: null, evaluation: this.echoGuard(rule, null, spans, evaluateChange(rule, kpi, current?.total, baseline?.total)) });
-    }
-
-    this.ruleStatus.set(rule.id, { lastEvaluatedAt: t, notEnoughHistory: baseline === null });
-    const run = this.advance(rule, kpi, instances, t);
-
-    // Root cause for a swing in the total: the channels that moved it most.
-    if (!rule.by && kpi.splits.includes('channel')) {
-      const firing = run.notifications.filter((n) => n.kind === 'firing');
-      if (firing.length) {
-        try {
-          const [c, ...b] = await Promise.all([cur, ...spans].map((s) => this.source.window(kpi.id, s.from, s.to, 'channel')));
-          if (c && b.every((x): x is WindowResult => x !== null)) {
-            const contributors = topContributors(kpi, 'channel', c, poolWindows(b));
-            for (const n of firing) n.contributors = contributors;
-          }
-        } catch (err) {
-          this.log.warn({ err, ruleId: rule.id }, 'alerts: contributors query failed');
-        }
-      }
-    }
-    return run;
-  }
-
-  /**
-   * A baseline window that overlapped this alert's own last firing holds the spike itself:
-   * comparing with it would fire a second, opposite alert (an echo). No decision instead.
-   */
-  private echoGuard(rule: ChangeRule, split: Split, spans: readonly Span[], ev: Evaluation): Evaluation {
-    const rec = this.records.get(alertKeyOf(rule.id, split));
-    if (!rec || !ev.observation || rec.machine.inner === 'firing') return ev;
-    // Only the opposite move is an echo: the same move again is the KPI moving (or flapping).
-    const fire = ev.observation.fire;
-    if (!fire) return ev;
-    const hit = spans.some((b) => rec.firingSpans.some((f) => f.move !== fire && b.from < f.to && f.from < b.to));
-    return hit ? { ...ev, observation: { ...ev.observation, fire: null }, reason: 'baseline window holds this alert\'s last firing: an opposite move now is its echo' } : ev;
-  }
 
   private recordFor(rule: Rule, kpiId: string, split: Split, t: number): AlertRecord {
     const key = alertKeyOf(rule.id, split);
@@ -387,130 +276,16 @@ export class AlertEngine {
   }
 
   /**
-   * Seasonal rules: expected = the median of the same window in the last N comparable
-   * periods (per split value, since channel campaigns differ), band = the instance's own
-   * observed noise. See seasonal.ts.
-   */
-  private async evaluateSeasonalRule(rule: ChangeRule, tNow: number, kpi: KpiInfo): Promise<RuleRun> {
-    const seasonal = rule.baseline.seasonal;
-    if (!seasonal) throw new Error('not a seasonal rule');
-    const t = evaluationTime(tNow, this.minuteAligned(kpi), this.alignMs);
-    const cur = currentWindow(t, rule.windowMs);
-    const cache = new Map<number, Promise<WindowResult | null>>();
-    const fetch = (s: Span): Promise<WindowResult | null> => {
-      let p = cache.get(s.from);
-      if (!p) cache.set(s.from, (p = this.source.window(kpi.id, s.from, s.to, rule.by)));
-      return p;
-    };
-    const current = await fetch(cur);
-    const period: 'day' | 'week' = seasonal.periodMs === DAY ? 'day' : 'week';
-
-    const evaluateOne = async (split: Split): Promise<Evaluation> => {
-      const channel = split?.dim === 'channel' ? split.value : undefined;
-      const plan = planCandidates(t, rule.windowMs, seasonal, rule.calendar, this.calendar, channel);
-      const curValue = current ? (split ? current.splits[split.value] : current.total) : undefined;
-      if (plan.mute) return { value: curValue?.value ?? null, baseline: null, change: null, notEnoughHistory: false, observation: null, reason: plan.mute };
-      const rec = this.records.get(alertKeyOf(rule.id, split));
-      const episode: Span[] = rec?.machine.inner === 'firing' && rec.machine.firingSince !== null ? [{ from: rec.machine.firingSince - rule.windowMs, to: t }] : [];
-      const blocked = [...(rec?.firingSpans ?? []), ...episode];
-      const spans = plan.spans.filter((b) => !blocked.some((f) => b.from < f.to && f.from < b.to));
-      const results = await Promise.all(spans.map(fetch));
-      const values: WindowValueLike[] = [];
-      results.forEach((r, i) => {
-        if (!r) return;
-        const v = split ? (r.splits[split.value] ?? (kpi.ratio ? undefined : { value: 0, sample: 0 })) : r.total;
-        if (v && v.value !== null) values.push({ value: v.value, sample: v.sample, from: spans[i]?.from ?? 0 });
-      });
-      let periodsUsed = values.length;
-      let basis: 'day' | 'week' | 'recent' = period;
-      if (values.length < seasonal.minPeriods && !plan.comparable?.match(/^(holiday|campaign)$/)) {
-        // A KPI younger than min_periods comparable periods: the recent windows before this one
-        // (robust median of the last 12) stand in until the seasonal history exists.
-        const recent = Array.from({ length: RECENT_WINDOWS }, (_, j) => ({ from: cur.from - (j + 1) * rule.windowMs, to: cur.to - (j + 1) * rule.windowMs })).filter(
-          (b) => !blocked.some((f) => b.from < f.to && f.from < b.to),
-        );
-        const rs = await Promise.all(recent.map(fetch));
-        const rv: WindowValueLike[] = [];
-        rs.forEach((r, i) => {
-          if (!r) return;
-          const v = split ? (r.splits[split.value] ?? (kpi.ratio ? undefined : { value: 0, sample: 0 })) : r.total;
-          if (v && v.value !== null) rv.push({ value: v.value, sample: v.sample, from: recent[i]?.from ?? 0 });
-        });
-        if (rv.length * 2 >= RECENT_WINDOWS) {
-          values.splice(0, values.length, ...rv);
-          periodsUsed = rv.length;
-          basis = 'recent';
-        }
-      }
-      if (basis !== 'recent' && values.length < seasonal.minPeriods) {
-        return {
-          value: curValue?.value ?? (kpi.ratio ? null : 0),
-          baseline: null,
-          change: null,
-          notEnoughHistory: true,
-          observation: null,
-          reason: `${values.length} comparable period(s) with data, min_periods ${seasonal.minPeriods}`,
-        };
-      }
-      // 新常态: windows from before an adopted shift are lifted by it; later ones already hold it.
-      const shift = rec?.shift;
-      const lifted = values.map((v) => (shift && v.from !== undefined && v.from < shift.since ? v.value + shift.offset : v.value));
-      if (shift && values.every((v) => v.from === undefined || v.from >= shift.since) && rec) rec.shift = null;
-      const base = { value: median(lifted) ?? 0, sample: median(values.map((v) => v.sample)) ?? 0 };
-      // A young KPI's recent-window baseline has its own noise (it does not know the day's
-      // shape): kept apart so it never widens the seasonal band learnt later.
-      const memory = rec ? (basis === 'recent' ? rec.noiseRecent : rec.noise) : emptyNoise();
-      const half = rule.band ? bandHalfWidth(memory, t, rule.band, rule.windowMs) : undefined;
-      const ev = evaluateChange(
-        rule,
-        kpi,
-        curValue,
-        base,
-        rule.band
-          ? { halfWidth: half ?? null, periods: periodsUsed, period: basis === 'recent' ? 'recent' : period, ...(plan.comparable && basis !== 'recent' ? { comparable: plan.comparable } : {}) }
-          : undefined,
-      );
-      return basis === 'recent' ? { ...ev, basis: 'recent' } : ev;
-    };
-
-    const instances: { split: Split; evaluation: Evaluation }[] = [];
-    if (rule.by) {
-      const dim = rule.by;
-      // Split values: those in the current window, in the last comparable window, and open alerts.
-      const last = await fetch({ from: cur.from - seasonal.periodMs, to: cur.to - seasonal.periodMs });
-      const values = new Set([...Object.keys(current?.splits ?? {}), ...Object.keys(last?.splits ?? {}), ...this.openValues(rule.id, dim)]);
-      for (const value of values) instances.push({ split: { dim, value }, evaluation: await evaluateOne({ dim, value }) });
-    } else {
-      instances.push({ split: null, evaluation: await evaluateOne(null) });
-    }
-    this.ruleStatus.set(rule.id, { lastEvaluatedAt: t, notEnoughHistory: instances.every((i) => i.evaluation.notEnoughHistory) });
-    return this.advance(rule, kpi, instances, t);
-  }
-
-  /**
    * Mark the current firing of a seasonal rule as the new normal (新常态): it resolves at the
    * next evaluation and its level becomes the baseline instead of firing again.
    */
   markNewNormal(alertKey: string, by: string): void {
     const rec = this.records.get(alertKey);
     const rule = this.lastRules.find((r) => r.id === rec?.ruleId);
-    if (!rec || !rule || rule.kind !== 'change' || !rule.baseline.seasonal) throw new Error(`alert ${alertKey} has no seasonal baseline to adopt a new normal into`);
+    if (!rec || !rule || kindOf(rule).id !== 'seasonal') throw new Error(`alert ${alertKey} has no seasonal baseline to adopt a new normal into`);
     if (rec.machine.inner !== 'firing') throw new Error(`alert ${alertKey} is not firing`);
     rec.markNewNormal = { by, at: this.now() };
     this.log.info({ alertKey, by }, 'alerts: marked as new normal');
-  }
-
-  private async evaluateDeadmanRule(rule: DeadmanRule, t: number): Promise<RuleRun> {
-    const seen = this.source.lastSeen(rule.by);
-    const values = new Set(Object.keys(seen).filter((v) => t - (seen[v] ?? 0) <= this.deadmanLookbackMs));
-    // A value still alerting stays watched even past the lookback: it is still silent.
-    for (const v of this.openValues(rule.id, rule.by)) values.add(v);
-    const instances = [...values].map((value) => ({
-      split: { dim: rule.by, value },
-      evaluation: evaluateDeadman(rule, seen[value], t),
-    }));
-    this.ruleStatus.set(rule.id, { lastEvaluatedAt: t, notEnoughHistory: false });
-    return this.advance(rule, undefined, instances, t);
   }
 
   /** Split values of a rule whose alert is not at rest. */
@@ -523,7 +298,7 @@ export class AlertEngine {
   }
 
   /** Step every instance's state, collect events and this rule's notifications. */
-  private advance(rule: Rule, kpi: KpiInfo | undefined, instances: { split: Split; evaluation: Evaluation }[], t: number): RuleRun {
+  private advance(rule: Rule, kpi: KpiInfo | undefined, instances: Instance[], t: number): RuleRun {
     const kpiId = kpi?.id ?? DATA_ARRIVAL.id;
     const label = kpi?.label.zh ?? DATA_ARRIVAL.label.zh;
     const events: AlertEvent[] = [];
@@ -531,42 +306,20 @@ export class AlertEngine {
     const seen = new Set<string>();
     const window = activeSilenceWindow(rule.silenceWindows, t, this.timezone);
 
+    const mod = kindOf(rule);
     const only = rule.values ? new Set(rule.values) : undefined;
     for (const { split, evaluation: ev } of instances) {
       if (only && split && !only.has(split.value)) continue;
       const key = alertKeyOf(rule.id, split);
       seen.add(key);
       const rec = this.recordFor(rule, kpiId, split, t);
-      const firingSince = rec.machine.firingSince;
-      const firingMove = rec.machine.move;
+      const prev = rec.machine;
       let s: Step = step(rec.machine, ev.observation, t, rule);
       let adopted = false;
-      if (rule.kind === 'change' && rule.baseline.seasonal && s.machine.inner === 'firing' && s.machine.firingSince !== null && ev.value !== null && ev.baseline !== null) {
-        const due = rule.levelShift && t - s.machine.firingSince >= rule.levelShift.adoptAfterMs;
-        if (due || rec.markNewNormal) {
-          // 新常态: the level becomes the baseline until the comparable periods hold it themselves.
-          // Windows from before the shift are lifted by (level now − expected now) from here on.
-          rec.shift = { offset: ev.value - ev.baseline + (rec.shift?.offset ?? 0), since: s.machine.firingSince - rule.windowMs, until: Number.POSITIVE_INFINITY };
-          const wasChanged = s.changed;
-          s = adoptNewNormal(s.machine, t);
-          s = { ...s, from: wasChanged ? s.from : s.from, changed: s.changed || wasChanged };
-          rec.markNewNormal = null;
-          adopted = true;
-        }
-      }
+      if (mod.adjustStep) ({ step: s, adopted } = mod.adjustStep({ rule, rec, step: s, evaluation: ev, t, prev }));
       rec.machine = s.machine;
       const m = s.machine;
-      if (rule.kind === 'change') {
-        // A closed episode: its windows must not teach the baseline (no echo).
-        // An adopted shift is the new normal: it must teach the baseline, not be left out.
-        if (firingSince !== null && m.inner !== 'firing' && !adopted) rec.firingSpans.push({ from: firingSince - rule.windowMs, to: t, move: firingMove });
-        const keep = rule.baseline.seasonal ? (rule.baseline.seasonal.periods * 5 + 12) * rule.baseline.seasonal.periodMs : 8 * DAY;
-        rec.firingSpans = rec.firingSpans.filter((f) => f.to > t - keep);
-        // Noise is learnt while the alert is at rest: the deviations a normal KPI shows.
-        if (rule.band && m.inner !== 'firing' && !adopted && ev.value !== null && ev.baseline !== null) {
-          recordNoise(ev.basis === 'recent' ? rec.noiseRecent : rec.noise, t, ev.value - ev.baseline, rule.band, rule.windowMs);
-        }
-      }
+      mod.afterStep?.({ rule, rec, step: s, evaluation: ev, t, prev, adopted });
 
       if (s.changed || s.escalated) {
         events.push({
@@ -582,12 +335,10 @@ export class AlertEngine {
           ts: t,
           value: ev.value,
           baseline: ev.baseline,
-          baselineKind: baselineKindOf(rule),
+          baselineKind: mod.baselineKind(rule),
           change: ev.change,
-          threshold: this.thresholdOf(rule, m.state, m.severity),
-          summary: adopted
-            ? `${summaryZh({ rule, kpiLabel: label, split, from: s.from, state: 'firing', value: ev.value, change: ev.change })}，已持续，按新常态处理（不再告警）`
-            : summaryZh({ rule, kpiLabel: label, split, from: s.from, state: m.state, value: ev.value, change: ev.change, flips: m.flips.length, ...(ev.band ? { band: ev.band } : {}) }),
+          threshold: mod.threshold(rule, m.state, m.severity),
+          summary: mod.summary({ rule, kpiLabel: label, split, from: s.from, state: m.state, value: ev.value, change: ev.change, flips: m.flips.length, ...(ev.band ? { band: ev.band } : {}) }, adopted),
           ...(ev.band ? { band: ev.band } : {}),
         });
       }
@@ -634,12 +385,6 @@ export class AlertEngine {
     return { events, notifications };
   }
 
-  private thresholdOf(rule: Rule, state: AlertState, severity: Severity | null): number | null {
-    if (rule.kind !== 'change') return null;
-    if (state === 'resolved' || state === 'ok') return rule.thresholds.clear;
-    return severity === 'critical' && rule.thresholds.critical !== undefined ? rule.thresholds.critical : rule.thresholds.fire;
-  }
-
   private notification(
     rule: Rule,
     kpi: KpiInfo | undefined,
@@ -651,7 +396,8 @@ export class AlertEngine {
     t: number,
   ): AlertNotification {
     const info = kpi ? { id: kpi.id, label: kpi.label, unit: kpi.unit, good: kpi.good } : DATA_ARRIVAL;
-    const spanMs = rule.kind === 'deadman' ? rule.afterMs : rule.kind === 'target' ? rule.windowMs * rule.count : rule.windowMs;
+    const mod = kindOf(rule);
+    const spanMs = mod.spanMs(rule);
     // The trend page opens on the hour around the swing: the window and the one before it
     // (the 环比 baseline), at least the last hour.
     const link = this.opts.linkFor(info.id, split, t - Math.max(2 * spanMs, 3_600_000), t);
@@ -666,10 +412,10 @@ export class AlertEngine {
       split,
       value: ev.value,
       baseline: ev.baseline,
-      baselineKind: baselineKindOf(rule),
+      baselineKind: mod.baselineKind(rule),
       change: ev.change,
-      threshold: this.thresholdOf(rule, kind === 'resolved' ? 'resolved' : 'firing', m.severity),
-      ...(rule.kind === 'change' ? { direction: rule.direction } : {}),
+      threshold: mod.threshold(rule, kind === 'resolved' ? 'resolved' : 'firing', m.severity),
+      ...(mod.notificationExtras?.(rule) ?? {}),
       ...(ev.band ? { band: ev.band } : {}),
       windowMinutes: spanMs / 60_000,
       ts: t,

@@ -7,7 +7,9 @@ import type { KpiInfo } from '../contract.js';
 import type { MinuteAligned } from './validate.js';
 import { checkAgainstCatalogue } from './validate.js';
 import type { Rule, ShapeIssue } from './schema.js';
-import { changeRuleSchema, deadmanRuleSchema, normaliseChange, normaliseDeadman, normaliseTarget, ruleFileSchema, targetRuleSchema } from './schema.js';
+import { parserFor, yamlKinds } from '../kinds/registry.js';
+import type { AnyRule } from '../kinds/types.js';
+import { changeRuleSchema, normaliseChange, ruleFileSchema } from './schema.js';
 
 export interface RuleProblem {
   file: string;
@@ -130,30 +132,21 @@ export function parseRuleDocument(doc: unknown, ctx: ParseContext): { rules: Rul
       }
     };
     const kind = typeof raw === 'object' && raw && 'kind' in raw ? raw.kind : undefined;
-    if (kind !== undefined && kind !== 'change' && kind !== 'deadman' && kind !== 'target') {
-      report([{ path: ['kind'], message: `kind must be change, deadman or target, got ${JSON.stringify(kind)}` }]);
+    const mod = typeof kind === 'string' || kind === undefined ? parserFor(kind ?? 'change') : undefined;
+    if (!mod?.schema || !mod.normalise) {
+      const names = yamlKinds();
+      const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join('');
+      report([{ path: ['kind'], message: `kind must be ${list}, got ${JSON.stringify(kind)}` }]);
       return;
     }
-    let rule: Rule;
-    if (kind === 'deadman') {
-      const r = deadmanRuleSchema.safeParse(raw);
-      if (!r.success) return report(shapeIssues(r.error));
-      rule = normaliseDeadman(r.data, ctx.file);
-    } else if (kind === 'target') {
-      const r = targetRuleSchema.safeParse(raw);
-      if (!r.success) return report(shapeIssues(r.error));
-      const n = normaliseTarget(r.data, ctx.file);
-      const issues = [...n.issues, ...checkAgainstCatalogue(n.rule, ctx.catalogue, ctx.minuteAligned)];
-      if (issues.length) return report(issues);
-      rule = n.rule;
-    } else {
-      const r = changeRuleSchema.safeParse(raw);
-      if (!r.success) return report(shapeIssues(r.error));
-      const n = normaliseChange(r.data, ctx.file);
-      const issues = [...n.issues, ...checkAgainstCatalogue(n.rule, ctx.catalogue, ctx.minuteAligned)];
-      if (issues.length) return report(issues);
-      rule = n.rule;
-    }
+    const r = mod.schema.safeParse(raw);
+    if (!r.success) return report(shapeIssues(r.error));
+    const n = mod.normalise(r.data, ctx.file);
+    // A kind whose rules name a KPI is checked against the catalogue (deadman watches data arrival).
+    const named = n.rule as AnyRule;
+    const issues = [...n.issues, ...(named.kpi !== undefined && named.windowMs !== undefined ? checkAgainstCatalogue({ ...named, kpi: named.kpi, windowMs: named.windowMs }, ctx.catalogue, ctx.minuteAligned) : [])];
+    if (issues.length) return report(issues);
+    const rule = n.rule as Rule;
     if (ctx.notifiers) {
       const known = ctx.notifiers;
       const list = [...known].join(', ') || 'none';

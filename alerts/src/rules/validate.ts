@@ -4,7 +4,9 @@
  * over 1m / 1h / 1d windows (the store keeps their distinct counts per minute / hour / day).
  */
 import type { KpiInfo } from '../contract.js';
-import type { ChangeRule, ShapeIssue, TargetRule } from './schema.js';
+import { kindOf } from '../kinds/registry.js';
+import type { AnyRule } from '../kinds/types.js';
+import type { ShapeIssue } from './schema.js';
 
 /**
  * Whether a KPI is answered only over minute-aligned windows. KpiInfo does not say which
@@ -28,7 +30,7 @@ export type MinuteAligned = (kpi: KpiInfo) => boolean;
 export const DISTINCT_WINDOWS: readonly number[] = [60_000, 3_600_000, 86_400_000];
 
 export function checkAgainstCatalogue(
-  rule: ChangeRule | TargetRule,
+  rule: AnyRule & { kpi: string; windowMs: number },
   catalogue: ReadonlyMap<string, KpiInfo>,
   minuteAligned: MinuteAligned = needsMinuteWindows,
 ): ShapeIssue[] {
@@ -41,12 +43,9 @@ export function checkAgainstCatalogue(
   if (rule.by && !kpi.splits.includes(rule.by)) {
     issues.push({ path: ['by'], message: `KPI ${kpi.id} cannot be split by ${rule.by} (allowed: ${kpi.splits.join(', ') || 'none'})` });
   }
-  if (rule.kind === 'target' && rule.target === null && kpi.target === undefined && !kpi.channelTargets) {
-    issues.push({ path: ['target'], message: `KPI ${kpi.id} has no target: configure one (PULSE_TARGETS_FILE) or give \`target:\` in the rule` });
-  }
-  if (rule.kind === 'change' && rule.significance && !(kpi.ratio && kpi.unit === 'percent')) {
-    issues.push({ path: ['significance'], message: `the two-proportion test needs a percent ratio KPI; ${kpi.id} is not one` });
-  }
+  // What only this kind checks (target: a target exists; change: significance on proportions).
+  const mod = kindOf(rule);
+  if (mod.checkKpi) issues.push(...mod.checkKpi(rule, kpi));
   if (minuteAligned(kpi) && !DISTINCT_WINDOWS.includes(rule.windowMs)) {
     issues.push({ path: ['window'], message: `${kpi.id} counts distinct members: the window must be 1m, 1h or 1d (the stored periods)` });
   }

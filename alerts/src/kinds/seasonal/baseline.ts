@@ -12,10 +12,10 @@
  * (and beyond the business threshold). Heavy-tailed KPIs (bursty counts) get a wide band,
  * smooth ones a narrow one, with no per-KPI tuning.
  */
-import type { Band } from '../contract.js';
-import type { Calendar } from '../calendar/calendar.js';
-import type { CalendarMode, NoiseBand, SeasonalBaseline } from '../rules/schema.js';
-import type { Span } from './windows.js';
+import type { Band } from '../../contract.js';
+import type { Calendar } from '../../calendar/calendar.js';
+import type { CalendarMode, NoiseBand, SeasonalBaseline } from './schema.js';
+import type { Span } from '../../engine/windows.js';
 
 export const DAY_MS = 86_400_000;
 

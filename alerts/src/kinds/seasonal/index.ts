@@ -1,0 +1,165 @@
+/**
+ * The seasonal kind: a change rule with `baseline: { type: seasonal }` — the expected value
+ * from the same window over the last N comparable periods, a band from the KPI's own noise,
+ * the calendar, and 新常态 (see baseline.ts). Same YAML kind as change; listed before it in
+ * the registry, so it owns the change rules whose baseline is seasonal.
+ */
+import type { WindowResult } from '../../contract.js';
+import { adoptNewNormal } from '../../engine/stateMachine.js';
+import { currentWindow, DAY, type Span } from '../../engine/windows.js';
+import { trackFiringSpans } from '../change/baseline.js';
+import { evaluateChange } from '../change/evaluate.js';
+import { checkChangeKpi, type ChangeRule } from '../change/schema.js';
+import { changeSummaryZh } from '../change/summary.js';
+import type { Evaluation } from '../common/evaluation.js';
+import { alertKeyOf } from '../common/keys.js';
+import type { Instance, RuleKind, Split } from '../types.js';
+import { bandHalfWidth, emptyNoise, median, planCandidates, recordNoise } from './baseline.js';
+
+type WindowValueLike = { value: number; sample: number; from?: number };
+
+/** Seasonal rules without enough comparable periods yet compare with this many recent windows. */
+const RECENT_WINDOWS = 12;
+
+export const seasonalKind: RuleKind<ChangeRule> = {
+  id: 'seasonal',
+  yamlKind: 'change',
+  owns: (rule) => rule.kind === 'change' && !!(rule as ChangeRule).baseline.seasonal,
+  checkKpi: checkChangeKpi,
+  /**
+   * Expected = the median of the same window in the last N comparable periods (per split
+   * value, since channel campaigns differ), band = the instance's own observed noise.
+   */
+  async evaluate(host, rule, tNow, catalogue) {
+    const kpi = catalogue.get(rule.kpi);
+    if (!kpi) throw new Error(`KPI ${rule.kpi} is no longer in the catalogue`);
+    const seasonal = rule.baseline.seasonal;
+    if (!seasonal) throw new Error('not a seasonal rule');
+    const t = host.evaluationTime(tNow, kpi);
+    const cur = currentWindow(t, rule.windowMs);
+    const cache = new Map<number, Promise<WindowResult | null>>();
+    const fetch = (s: Span): Promise<WindowResult | null> => {
+      let p = cache.get(s.from);
+      if (!p) cache.set(s.from, (p = host.source.window(kpi.id, s.from, s.to, rule.by)));
+      return p;
+    };
+    const current = await fetch(cur);
+    const period: 'day' | 'week' = seasonal.periodMs === DAY ? 'day' : 'week';
+
+    const evaluateOne = async (split: Split): Promise<Evaluation> => {
+      const channel = split?.dim === 'channel' ? split.value : undefined;
+      const plan = planCandidates(t, rule.windowMs, seasonal, rule.calendar, host.calendar, channel);
+      const curValue = current ? (split ? current.splits[split.value] : current.total) : undefined;
+      if (plan.mute) return { value: curValue?.value ?? null, baseline: null, change: null, notEnoughHistory: false, observation: null, reason: plan.mute };
+      const rec = host.record(alertKeyOf(rule.id, split));
+      const episode: Span[] = rec?.machine.inner === 'firing' && rec.machine.firingSince !== null ? [{ from: rec.machine.firingSince - rule.windowMs, to: t }] : [];
+      const blocked = [...(rec?.firingSpans ?? []), ...episode];
+      const spans = plan.spans.filter((b) => !blocked.some((f) => b.from < f.to && f.from < b.to));
+      const results = await Promise.all(spans.map(fetch));
+      const values: WindowValueLike[] = [];
+      results.forEach((r, i) => {
+        if (!r) return;
+        const v = split ? (r.splits[split.value] ?? (kpi.ratio ? undefined : { value: 0, sample: 0 })) : r.total;
+        if (v && v.value !== null) values.push({ value: v.value, sample: v.sample, from: spans[i]?.from ?? 0 });
+      });
+      let periodsUsed = values.length;
+      let basis: 'day' | 'week' | 'recent' = period;
+      if (values.length < seasonal.minPeriods && !plan.comparable?.match(/^(holiday|campaign)$/)) {
+        // A KPI younger than min_periods comparable periods: the recent windows before this one
+        // (robust median of the last 12) stand in until the seasonal history exists.
+        const recent = Array.from({ length: RECENT_WINDOWS }, (_, j) => ({ from: cur.from - (j + 1) * rule.windowMs, to: cur.to - (j + 1) * rule.windowMs })).filter(
+          (b) => !blocked.some((f) => b.from < f.to && f.from < b.to),
+        );
+        const rs = await Promise.all(recent.map(fetch));
+        const rv: WindowValueLike[] = [];
+        rs.forEach((r, i) => {
+          if (!r) return;
+          const v = split ? (r.splits[split.value] ?? (kpi.ratio ? undefined : { value: 0, sample: 0 })) : r.total;
+          if (v && v.value !== null) rv.push({ value: v.value, sample: v.sample, from: recent[i]?.from ?? 0 });
+        });
+        if (rv.length * 2 >= RECENT_WINDOWS) {
+          values.splice(0, values.length, ...rv);
+          periodsUsed = rv.length;
+          basis = 'recent';
+        }
+      }
+      if (basis !== 'recent' && values.length < seasonal.minPeriods) {
+        return {
+          value: curValue?.value ?? (kpi.ratio ? null : 0),
+          baseline: null,
+          change: null,
+          notEnoughHistory: true,
+          observation: null,
+          reason: `${values.length} comparable period(s) with data, min_periods ${seasonal.minPeriods}`,
+        };
+      }
+      // 新常态: windows from before an adopted shift are lifted by it; later ones already hold it.
+      const shift = rec?.shift;
+      const lifted = values.map((v) => (shift && v.from !== undefined && v.from < shift.since ? v.value + shift.offset : v.value));
+      if (shift && values.every((v) => v.from === undefined || v.from >= shift.since) && rec) rec.shift = null;
+      const base = { value: median(lifted) ?? 0, sample: median(values.map((v) => v.sample)) ?? 0 };
+      // A young KPI's recent-window baseline has its own noise (it does not know the day's
+      // shape): kept apart so it never widens the seasonal band learnt later.
+      const memory = rec ? (basis === 'recent' ? rec.noiseRecent : rec.noise) : emptyNoise();
+      const half = rule.band ? bandHalfWidth(memory, t, rule.band, rule.windowMs) : undefined;
+      const ev = evaluateChange(
+        rule,
+        kpi,
+        curValue,
+        base,
+        rule.band
+          ? { halfWidth: half ?? null, periods: periodsUsed, period: basis === 'recent' ? 'recent' : period, ...(plan.comparable && basis !== 'recent' ? { comparable: plan.comparable } : {}) }
+          : undefined,
+      );
+      return basis === 'recent' ? { ...ev, basis: 'recent' } : ev;
+    };
+
+    const instances: Instance[] = [];
+    if (rule.by) {
+      const dim = rule.by;
+      // Split values: those in the current window, in the last comparable window, and open alerts.
+      const last = await fetch({ from: cur.from - seasonal.periodMs, to: cur.to - seasonal.periodMs });
+      const values = new Set([...Object.keys(current?.splits ?? {}), ...Object.keys(last?.splits ?? {}), ...host.openValues(rule.id, dim)]);
+      for (const value of values) instances.push({ split: { dim, value }, evaluation: await evaluateOne({ dim, value }) });
+    } else {
+      instances.push({ split: null, evaluation: await evaluateOne(null) });
+    }
+    host.setRuleStatus(rule.id, { lastEvaluatedAt: t, notEnoughHistory: instances.every((i) => i.evaluation.notEnoughHistory) });
+    return host.advance(rule, kpi, instances, t);
+  },
+  adjustStep({ rule, rec, step: s, evaluation: ev, t }) {
+    if (s.machine.inner !== 'firing' || s.machine.firingSince === null || ev.value === null || ev.baseline === null) return { step: s, adopted: false };
+    const due = rule.levelShift && t - s.machine.firingSince >= rule.levelShift.adoptAfterMs;
+    if (!due && !rec.markNewNormal) return { step: s, adopted: false };
+    // 新常态: the level becomes the baseline until the comparable periods hold it themselves.
+    // Windows from before the shift are lifted by (level now − expected now) from here on.
+    rec.shift = { offset: ev.value - ev.baseline + (rec.shift?.offset ?? 0), since: s.machine.firingSince - rule.windowMs, until: Number.POSITIVE_INFINITY };
+    const wasChanged = s.changed;
+    const adopted = adoptNewNormal(s.machine, t);
+    rec.markNewNormal = null;
+    return { step: { ...adopted, changed: adopted.changed || wasChanged }, adopted: true };
+  },
+  afterStep({ rule, rec, prev, evaluation: ev, t, adopted }) {
+    const seasonal = rule.baseline.seasonal;
+    const keep = seasonal ? (seasonal.periods * 5 + 12) * seasonal.periodMs : 8 * DAY;
+    trackFiringSpans(rec, prev, rule.windowMs, t, keep, adopted);
+    // Noise is learnt while the alert is at rest: the deviations a normal KPI shows.
+    if (rule.band && rec.machine.inner !== 'firing' && !adopted && ev.value !== null && ev.baseline !== null) {
+      recordNoise(ev.basis === 'recent' ? rec.noiseRecent : rec.noise, t, ev.value - ev.baseline, rule.band, rule.windowMs);
+    }
+  },
+  summary(s, adopted) {
+    if (adopted) {
+      const { band: _band, flips: _flips, ...plain } = s;
+      return `${changeSummaryZh({ ...plain, state: 'firing' })}，已持续，按新常态处理（不再告警）`;
+    }
+    return changeSummaryZh(s);
+  },
+  baselineKind: (rule) => rule.baseline.type,
+  spanMs: (rule) => rule.windowMs,
+  threshold(rule, state, severity) {
+    if (state === 'resolved' || state === 'ok') return rule.thresholds.clear;
+    return severity === 'critical' && rule.thresholds.critical !== undefined ? rule.thresholds.critical : rule.thresholds.fire;
+  },
+  notificationExtras: (rule) => ({ direction: rule.direction }),
+};
