@@ -228,7 +228,13 @@ describe('shipped rules', () => {
       expect(r.thresholds.fire).toBe(0.15);
       expect(r.thresholds.clear).toBe(0.1);
       expect(r.minSample).toBeGreaterThan(0);
+      // Issue 13: every swing rule is on the noise-aware method (generic.yaml), ±30% critical where set.
+      expect(r.baseline.seasonal).toMatchObject({ periodMs: 86_400_000, periods: 7, days: 'comparable' });
+      expect(r.band).toBeDefined();
+      expect(r.pendingForMs).toBe(10 * 60_000);
+      expect(r.calendar).toEqual({ holidays: 'comparable', campaigns: 'comparable' });
     }
+    expect(change.filter((r) => r.thresholds.critical === 0.3).map((r) => r.kpi)).toEqual(['push_open_rate', 'push_click_rate', 'paid_conversion', 'gmv', 'active_members', 'churn_rate']);
     // The target rules: paid conversion three whole hours below its (catalogue) target;
     // push fatigue above 5% of the day's pushed members.
     expect(rules.filter((r) => r.kind === 'target').map((r) => [r.id, r.kind === 'target' && r.windowMs * r.count])).toEqual([
