@@ -52,7 +52,7 @@ import { LinkSigner, resolveLinkSecret } from './links/signedLinks.js';
 import { MorningBrief, MorningBriefSchedule, parseSubscriptions } from './brief/morningBrief.js';
 import { briefRouter } from './http/briefRoutes.js';
 import { wallRouter } from './http/wallRoutes.js';
-import { IdDeduplicator } from './ingest/dedup.js';
+import { LmdbIdLedger } from './ingest/idLedger.js';
 import { createMemberHasher } from './ingest/memberHash.js';
 import { EventRateLimiter } from './ingest/rateLimit.js';
 import { IngestService } from './ingest/service.js';
@@ -167,15 +167,15 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   });
   metrics.watchTags((dim) => tagGuard.usage(dim));
   for (const dim of DIMENSIONS) tagGuard.seed(dim, await store.tagValues(dim, startedAt - 30 * DAY, startedAt + DAY));
-  const dedup = new IdDeduplicator(config.latenessMs);
-  const { replayed } = durability.attach(collector, dedup);
+  const ledger = LmdbIdLedger.open({ dir: path.join(config.dataDir, 'ids'), windowMs: config.dedupWindowMs, fsync: config.durability.fsync });
+  const { replayed } = await durability.attach(collector, ledger);
   if (replayed) logger.warn({ events: replayed }, 'replayed acknowledged events from the journal that had not reached the store (the last run ended abruptly)');
   const ingest = new IngestService({
     log: durability.log,
     hashMember: createMemberHasher(salt),
-    dedup,
+    ledger,
     tagGuard,
-    latenessMs: config.latenessMs,
+    historyMs: config.historyMs,
     futureSkewMs: FUTURE_SKEW_MS,
     metrics: metrics.ingest,
   });
@@ -436,7 +436,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const briefSchedule = config.brief.cron ? new MorningBriefSchedule({ cron: config.brief.cron, timezone: config.timezone, brief: morningBrief, logger }) : null;
   briefSchedule?.start();
   const sweep = setInterval(() => {
-    dedup.sweep(Date.now());
+    ledger.sweep(Date.now()).catch((err: unknown) => logger.error({ err }, 'id ledger sweep failed'));
     perIp.sweep(Date.now());
   }, 10_000);
   sweep.unref();
@@ -490,6 +490,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       displays.close();
       await collector.stop();
       await durability.close(store);
+      await ledger.close();
       await uptime.stop();
       await store.close();
     },

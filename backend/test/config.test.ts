@@ -32,6 +32,16 @@ describe('configuration', () => {
     expect(problems({ PULSE_DUCKDB_MEMORY_LIMIT: 'lots' }).join('\n')).toMatch(/PULSE_DUCKDB_MEMORY_LIMIT.*512MB/);
   });
 
+  it('PULSE_HISTORY_DAYS and PULSE_DEDUP_HOURS default to 400 days and 48 h and name themselves when out of range', () => {
+    const c = loadConfig({});
+    expect(c.historyMs).toBe(400 * 86_400_000);
+    expect(c.dedupWindowMs).toBe(48 * 3_600_000);
+    expect(loadConfig({ PULSE_HISTORY_DAYS: '30', PULSE_DEDUP_HOURS: '72' })).toMatchObject({ historyMs: 30 * 86_400_000, dedupWindowMs: 72 * 3_600_000 });
+    expect(problems({ PULSE_HISTORY_DAYS: '0' }).join('\n')).toMatch(/PULSE_HISTORY_DAYS.*at least 1 day/);
+    expect(problems({ PULSE_HISTORY_DAYS: 'a year' }).join('\n')).toMatch(/PULSE_HISTORY_DAYS.*whole number of days/);
+    expect(problems({ PULSE_DEDUP_HOURS: '12' }).join('\n')).toMatch(/PULSE_DEDUP_HOURS.*at least 24 hours/);
+  });
+
   it('a demo bound beyond loopback gets a read token', () => {
     const c = loadConfig({ HOST: '0.0.0.0' });
     expect(c.readToken).not.toBeNull();

@@ -38,6 +38,8 @@ const INFLUX_CASES = Number(process.env.PULSE_FUZZ_INFLUX_CASES ?? 2_500);
 const CHUNK = 100;
 const CHECKPOINT_EVERY = 500;
 const LATENESS_MS = 3_600_000;
+/** PULSE_HISTORY_DAYS=1: older events are refused (too_late); anything younger is accepted and added to its stored bucket. */
+const HISTORY_MS = 86_400_000;
 /** The shipped cardinality guard: later values are stored as OVERFLOW_TAG, and the model knows it. */
 const MAX_TAGS = { channel: 50, community: 200, campaign: 100 } as const;
 const DIMS: Dimension[] = ['channel', 'community', 'campaign'];
@@ -112,6 +114,8 @@ const ID_POOL = Array.from({ length: 20 }, (_, i) => `dup-${i}`);
 
 const validTs = fc.oneof(
   fc.integer({ min: 2_000, max: 50 * 60_000 }).map((off) => String(clock.now - off)),
+  // Past the lateness window, inside the history limit: the collector adds them to the stored buckets.
+  fc.integer({ min: LATENESS_MS + 60_000, max: HISTORY_MS - 30 * 60_000 }).map((off) => String(clock.now - off)),
   fc.integer({ min: 2_000, max: 50 * 60_000 }).map((off) => JSON.stringify(new Date(clock.now - off).toISOString())),
   fc.integer({ min: 2_000, max: 50 * 60_000 }).map((off) => {
     // The same instant written in Beijing time with its offset.
@@ -121,7 +125,7 @@ const validTs = fc.oneof(
 );
 const badTs = fc.oneof(
   fc.constantFrom('-1', '0', '1.5', '1e308', '8640000000000001', '"NaN"', '"Infinity"', '"yesterday"', '"2026-13-45T00:00:00Z"', '"2026-01-01"', '"2026-01-01T00:00:00"', 'null'),
-  fc.constant(null).map(() => String(clock.now - 2 * LATENESS_MS)), // too late
+  fc.constant(null).map(() => String(clock.now - HISTORY_MS - 10 * 60_000)), // older than the history limit
   fc.constant(null).map(() => String(clock.now + 10 * 60_000)), // too far ahead
 );
 
@@ -183,7 +187,7 @@ function safeParse(text: string): unknown {
 /**
  * What the ingest contract (DESIGN.md, "Ingest contract v1") says about one parsed item:
  * 'accept' when every field is plainly valid, 'reject' when one plainly is not, 'either'
- * near the lateness / skew edges. Written from the contract, not from the server's schema.
+ * near the history / skew edges. Written from the contract, not from the server's schema.
  */
 function verdict(v: unknown, now: number): 'accept' | 'reject' | 'either' {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'reject';
@@ -212,8 +216,8 @@ function verdict(v: unknown, now: number): 'accept' | 'reject' | 'either' {
       if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(e.ts)) return 'either';
     } else return 'reject';
     const margin = 60_000;
-    if (t < now - LATENESS_MS - margin || t > now + 60_000 + margin) return 'reject';
-    if (t < now - LATENESS_MS + margin || t > now + 60_000 - margin) return 'either';
+    if (t < now - HISTORY_MS - margin || t > now + 60_000 + margin) return 'reject';
+    if (t < now - HISTORY_MS + margin || t > now + 60_000 - margin) return 'either';
   }
   return 'accept';
 }
@@ -597,7 +601,7 @@ function prototypeClean(): string[] {
 async function fuzz(pulse: TestPulse, total: number, seed: number, store: string): Promise<RunStats> {
   const started = Date.now();
   const model = new Model();
-  const from = Math.floor((started - 2 * LATENESS_MS) / 3_600_000) * 3_600_000;
+  const from = Math.floor((started - HISTORY_MS - 2 * 3_600_000) / 3_600_000) * 3_600_000;
   const stats: RunStats = { cases: 0, requests: 0, ingestCases: 0, eventsSent: 0, eventsAccepted: 0, statuses: {}, ms: 0 };
   const failures: string[] = [];
   const fail = (n: number, c: FuzzCase, why: string, got?: string) => {
@@ -761,6 +765,7 @@ const ENV = {
   PULSE_INGEST_RATE: '10000000',
   PULSE_INGEST_BURST: '100000000',
   PULSE_LATENESS_SECONDS: String(LATENESS_MS / 1000),
+  PULSE_HISTORY_DAYS: String(HISTORY_MS / 86_400_000),
   PULSE_MAX_CHANNELS: String(MAX_TAGS.channel),
   PULSE_MAX_COMMUNITIES: String(MAX_TAGS.community),
   PULSE_MAX_CAMPAIGNS: String(MAX_TAGS.campaign),

@@ -37,7 +37,8 @@ function scenario(now: number) {
   ];
   // The same batch again carries the first 30 ids: counted once.
   const retried = first.slice(0, 30);
-  const late = { id: 'late-1', type: 'push.delivered', channel: A, ts: now - 4 * HOUR };
+  // Older than the history limit (PULSE_HISTORY_DAYS, 400 days).
+  const late = { id: 'late-1', type: 'push.delivered', channel: A, ts: now - 401 * DAY };
   const future = { id: 'future-1', type: 'push.delivered', channel: A, ts: now + 10 * MINUTE };
   // Live events stamped by the server (no ts).
   const live = [...Array.from({ length: 20 }, () => ({ type: 'push.delivered', channel: A })), ...Array.from({ length: 5 }, () => ({ type: 'push.open', channel: A }))];
@@ -75,14 +76,14 @@ describe.each([
     await influx?.stop();
   });
 
-  it.runIf(run)('accepts the batch, counts duplicates once and rejects late and future events with reasons', async () => {
+  it.runIf(run)('accepts the batch, counts duplicates once and rejects events older than the history limit and future events with reasons', async () => {
     const r1 = await pulse.post(JSON.stringify([...s.first, s.first[0], s.late, s.future]));
     expect(r1.status).toBe(202);
     const body1 = r1.json as { accepted: number; duplicates: number; rejected: { index: number; error: string }[] };
     expect(body1.accepted).toBe(s.first.length);
     expect(body1.duplicates).toBe(1);
     expect(body1.rejected.map((r) => r.index)).toEqual([s.first.length + 1, s.first.length + 2]);
-    expect(body1.rejected[0]!.error).toMatch(/older than the lateness window/);
+    expect(body1.rejected[0]!.error).toMatch(/older than the history limit \(400 days, PULSE_HISTORY_DAYS\)/);
     expect(body1.rejected[1]!.error).toMatch(/in the future/);
 
     const r2 = await pulse.post(s.retried.map((e) => JSON.stringify(e)).join('\n'), { contentType: 'application/x-ndjson' });

@@ -80,6 +80,8 @@ export class Collector {
   /** LSN up to which every member's sketch key is in a spooled sketch (journal segments before it may go). */
   private sketchLsn = 0;
   private lastSketchFlushAt = 0;
+  /** Oldest instant the live rings hold (refreshed every flush; older events skip them). */
+  private ringHorizon = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: CollectorOptions) {
     this.bucketMs = opts.bucketMs;
@@ -91,11 +93,15 @@ export class Collector {
     this.pushCap = new PushCapCounter(opts.pushCapPerDay, opts.latenessMs, (ts) => this.distinct.periodStart('day', ts));
   }
 
-  /** Counts one accepted event (already validated, deduplicated, hashed, inside lateness). */
+  /** Counts one accepted event (already validated, deduplicated, hashed, inside the history limit). */
   add(e: CountableEvent, receivedAt: number): void {
     applyEvent(this.flushBuckets.vectorFor(e.ts, e.tags), e);
-    applyEvent(this.bucketRing.vectorAt(e.ts, e.tags.channel), e);
-    applyEvent(this.minuteRing.vectorAt(e.ts, e.tags.channel), e);
+    // The live rings answer for the last 26 h only: an older (historical) event goes to the
+    // store alone, and allocates no ring slot that the next flush would have to evict.
+    if (e.ts >= this.ringHorizon) {
+      applyEvent(this.bucketRing.vectorAt(e.ts, e.tags.channel), e);
+      applyEvent(this.minuteRing.vectorAt(e.ts, e.tags.channel), e);
+    }
     const key = e.sketchKey ?? (e.member !== undefined ? sketchKeyOf(e.member) : undefined);
     if (key !== undefined) {
       this.distinct.add(e.type, e.ts, e.tags.channel, key);
@@ -279,6 +285,7 @@ export class Collector {
     if (keptDirty > 0 && !error) this.opts.logger.warn({ keptDirty }, 'dirty buckets past the lateness window kept for retry');
     this.bucketRing.evict(now);
     this.minuteRing.evict(now);
+    this.ringHorizon = this.minuteRing.horizon(now);
     this.distinct.evict(now);
     this.pushCap.evict(now);
     this.opts.metrics.flushDuration((performance.now() - started) / 1000);

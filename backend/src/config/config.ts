@@ -62,7 +62,12 @@ const EnvSchema = z.object({
   PULSE_SIMULATOR_RATE: int(1, 100_000).default(60),
   PULSE_DEMO_ALERT: z.union([z.literal('off'), int(0, 86_400)], { error: 'off, or the seconds after start-up at which the demo swing begins (0–86400)' }).default(180),
   PULSE_BUCKET_SECONDS: int(1, 60).refine((s) => 60 % s === 0, 'must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)').default(10),
+  /** How long a closed bucket stays open in memory (rewritten without a store read); older events are still accepted. */
   PULSE_LATENESS_SECONDS: int(0, 86_400).default(300),
+  /** Oldest event accepted (days before now): late SDK queues, producer outages, imports of last year. */
+  PULSE_HISTORY_DAYS: z.coerce.number({ error: 'must be a whole number of days (1–3650), e.g. 400' }).int('must be a whole number of days (1–3650), e.g. 400').min(1, 'must be at least 1 day').max(3_650, 'must be at most 3650 days (10 years)').default(400),
+  /** A duplicate event id is counted once within this window (disk ledger, so it costs no memory per id). */
+  PULSE_DEDUP_HOURS: z.coerce.number({ error: 'must be a whole number of hours (24–8760), e.g. 48' }).int('must be a whole number of hours (24–8760), e.g. 48').min(24, 'must be at least 24 hours (a producer retrying the next day must still be caught)').max(8_760, 'must be at most 8760 hours (one year)').default(48),
   PULSE_FLUSH_MS: int(50, 60_000).default(1000),
   PULSE_SALT: z.string().min(16, 'must be at least 16 characters').optional(),
   PULSE_TIMEZONE: z.string().refine(validTimezone, 'not an IANA time zone (e.g. Asia/Shanghai)').default('Asia/Shanghai'),
@@ -182,6 +187,10 @@ export interface Config {
   demoAlertAfterMs: number | null;
   bucketMs: number;
   latenessMs: number;
+  /** PULSE_HISTORY_DAYS in ms: events older than this are refused as too_late. */
+  historyMs: number;
+  /** PULSE_DEDUP_HOURS in ms: the id ledger's window. */
+  dedupWindowMs: number;
   flushMs: number;
   /** null: read from / created in the data dir by the salt module. */
   salt: string | null;
@@ -391,6 +400,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoAlertAfterMs: demo && e.PULSE_DEMO_ALERT !== 'off' ? e.PULSE_DEMO_ALERT * 1000 : null,
     bucketMs: e.PULSE_BUCKET_SECONDS * 1000,
     latenessMs: e.PULSE_LATENESS_SECONDS * 1000,
+    historyMs: e.PULSE_HISTORY_DAYS * 86_400_000,
+    dedupWindowMs: e.PULSE_DEDUP_HOURS * 3_600_000,
     flushMs: e.PULSE_FLUSH_MS,
     salt: e.PULSE_SALT ?? null,
     timezone: e.PULSE_TIMEZONE,

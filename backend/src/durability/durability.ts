@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { COUNTERS } from '../catalogue/events.js';
 import type { Collector } from '../collector/collector.js';
 import type { CountableEvent } from '../collector/counters.js';
-import type { IdDeduplicator } from '../ingest/dedup.js';
+import type { IdLedger } from '../ingest/idLedger.js';
 import type { DurableLog } from '../ingest/service.js';
 import type { DurabilityState, PulseMetrics } from '../observability/metrics.js';
 import type { MetricStore } from '../store/port.js';
@@ -34,8 +34,8 @@ export interface Durability {
   log: DurableLog;
   /** Oldest event time about to be replayed (the collector seeds its buckets), or null. */
   replayFrom: number | null;
-  /** Binds the collector: journal events are applied to it once durable. */
-  attach(collector: Collector, dedup: IdDeduplicator): { replayed: number };
+  /** Binds the collector: journal events are applied to it once durable; the journal's ids are re-marked in the ledger. */
+  attach(collector: Collector, ledger: IdLedger): Promise<{ replayed: number }>;
   /** Called by the collector after a snapshot reached the spool. */
   onFlushed(lsn: number): void;
   state(): DurabilityState;
@@ -67,8 +67,8 @@ export async function openDurability(o: DurabilityOptions, store: MetricStore, l
   let pendingReplay: JournalEvent[] = [];
   /** Events whose counters are stored but whose sketch keys may not be (see Collector.replaySketchKeys). */
   let sketchReplay: JournalEvent[] = [];
-  /** Ids seen within the lateness window (from the whole retained journal). */
-  let recentIds: [string, number][] = [];
+  /** Ids of the whole retained journal (re-marked in the id ledger: its last commits may not have reached the disk). */
+  let journalIds: [string, number][] = [];
   if (o.journal) {
     const opened = Journal.open<Payload>(
       { dir: path.join(o.dataDir, 'journal'), fsync: o.fsync, fsyncMs: o.fsyncMs, segmentBytes: o.segmentBytes, maxBytes: o.journalMaxBytes },
@@ -79,8 +79,7 @@ export async function openDurability(o: DurabilityOptions, store: MetricStore, l
     if (opened.tornLines) logger.warn({ lines: opened.tornLines }, 'journal: ignored a torn tail (a write cut short by a crash; it was never acknowledged)');
     pendingReplay = opened.events.filter((e) => e.lsn > spool.lsn);
     sketchReplay = opened.events.filter((e) => e.lsn <= spool.lsn && e.event.sketchKey !== undefined);
-    const since = Date.now() - o.latenessMs;
-    recentIds = opened.events.flatMap((e) => (e.id !== undefined && e.receivedAt >= since ? [[e.id, e.receivedAt] as [string, number]] : []));
+    journalIds = opened.events.flatMap((e) => (e.id !== undefined ? [[e.id, e.receivedAt] as [string, number]] : []));
     if (!o.fsync) logger.warn('PULSE_JOURNAL_FSYNC=off: acknowledged events can be lost on a power cut (a process crash is still covered)');
   } else {
     logger.warn('PULSE_JOURNAL=off: events acknowledged in the last flush interval are lost if the process is killed');
@@ -97,16 +96,17 @@ export async function openDurability(o: DurabilityOptions, store: MetricStore, l
     spool,
     log: journal ?? direct,
     replayFrom: pendingReplay.reduce<number | null>((m, e) => (m === null || e.event.ts < m ? e.event.ts : m), null),
-    attach(c, dedup) {
+    async attach(c, ledger) {
       collector = c;
       c.replaySketchKeys(sketchReplay);
       sketchReplay = [];
       c.replay(pendingReplay);
-      // Ids seen within the lateness window stay known, so a producer retrying a batch
-      // whose 202 it never saw is counted once (journal order is arrival order, which the
-      // deduplicator's sweep relies on).
-      for (const [id, at] of recentIds) dedup.remember(id, at);
-      recentIds = [];
+      // The ledger is on disk, but without fsync its last commits may be lost on a power cut:
+      // the journal's ids are marked again, so a producer retrying a batch whose 202 it never
+      // saw is still counted once. Idempotent.
+      const since = Date.now() - ledger.windowMs;
+      await ledger.remember(journalIds.filter(([, at]) => at >= since));
+      journalIds = [];
       const replayed = pendingReplay.length;
       pendingReplay = [];
       spool.startDraining(store);

@@ -1,6 +1,6 @@
 /**
- * Ingest: validates each event, applies the lateness and future-skew rules, drops
- * duplicate ids, hashes member ids and appends the accepted events to the journal, which
+ * Ingest: validates each event, applies the history and future-skew rules, drops
+ * duplicate ids (the disk id ledger), hashes member ids and appends the accepted events to the journal, which
  * hands them to the collector once they are on disk. The answer (and so the 202) comes
  * after that. Used by the HTTP route and by the simulator, so demo data takes exactly the
  * producers' path.
@@ -8,8 +8,10 @@
 import type { CountableEvent } from '../collector/counters.js';
 import { sketchKeyOf } from '../sketch/hll.js';
 import type { MemberHasher } from './memberHash.js';
-import type { IdDeduplicator } from './dedup.js';
-import { EventSchema, describeIssues } from './schema.js';
+import type { IdLedger } from './idLedger.js';
+import { EventSchema, describeIssues, type ValidEvent } from './schema.js';
+
+const DAY_MS = 86_400_000;
 import type { TagGuard } from './tagGuard.js';
 import type { EventType } from '../catalogue/events.js';
 
@@ -54,9 +56,11 @@ export class IngestUnavailableError extends Error {
 export interface IngestOptions {
   log: DurableLog;
   hashMember: MemberHasher;
-  dedup: IdDeduplicator;
+  /** Ids already counted (PULSE_DEDUP_HOURS). */
+  ledger: IdLedger;
   tagGuard: TagGuard;
-  latenessMs: number;
+  /** Oldest accepted event (PULSE_HISTORY_DAYS): older is refused as too_late. */
+  historyMs: number;
   /** Producers' clocks drift; events up to this far in the future are accepted. */
   futureSkewMs: number;
   metrics: IngestMetrics;
@@ -87,8 +91,8 @@ export class IngestService {
       result.rejected.push({ index, error });
       this.opts.metrics.rejected(reason, 1);
     };
-    const { log, dedup, tagGuard, latenessMs, futureSkewMs, hashMember } = this.opts;
-    const durable: Parameters<DurableLog['append']>[0][number][] = [];
+    const { log, ledger, tagGuard, historyMs, futureSkewMs, hashMember } = this.opts;
+    const valid: { e: ValidEvent; ts: number }[] = [];
     for (let index = 0; index < items.length; index++) {
       const parseError = parseErrors.get(index);
       if (parseError !== undefined) {
@@ -107,17 +111,34 @@ export class IngestService {
         continue;
       }
       const ts = e.ts === undefined ? now : typeof e.ts === 'number' ? e.ts : Date.parse(e.ts);
-      if (ts < now - latenessMs) {
-        reject(index, 'too_late', `ts ${new Date(ts).toISOString()} is older than the lateness window (${latenessMs / 1000} s); events this late are not counted`);
+      if (ts < now - historyMs) {
+        reject(index, 'too_late', `ts ${new Date(ts).toISOString()} is older than the history limit (${historyMs / DAY_MS} days, PULSE_HISTORY_DAYS); events this old are not counted`);
         continue;
       }
       if (ts > now + futureSkewMs) {
         reject(index, 'future', `ts ${new Date(ts).toISOString()} is more than ${futureSkewMs / 1000} s in the future (check the producer's clock)`);
         continue;
       }
-      if (e.id !== undefined && dedup.seenBefore(e.id, now)) {
-        result.duplicates++;
-        continue;
+      valid.push({ e, ts });
+    }
+    // One ledger round trip per batch (one disk commit; one pipeline for a shared ledger).
+    const ids = valid.flatMap((v) => (v.e.id === undefined ? [] : [v.e.id]));
+    let seen: boolean[];
+    try {
+      seen = ids.length ? await ledger.claim(ids, now) : [];
+    } catch (err) {
+      throw new IngestUnavailableError(err as Error);
+    }
+    const durable: Parameters<DurableLog['append']>[0][number][] = [];
+    const claimed: string[] = [];
+    let k = 0;
+    for (const { e, ts } of valid) {
+      if (e.id !== undefined) {
+        if (seen[k++]) {
+          result.duplicates++;
+          continue;
+        }
+        claimed.push(e.id);
       }
       const event: CountableEvent = {
         type: e.type,
@@ -138,7 +159,7 @@ export class IngestService {
       await log.append(durable);
     } catch (err) {
       // Not acknowledged, so a retry must not be taken for a duplicate.
-      for (const d of durable) if (d.id !== undefined) dedup.forget(d.id);
+      if (claimed.length) await ledger.release(claimed, now).catch(() => undefined);
       throw new IngestUnavailableError(err as Error);
     }
     this.opts.metrics.accepted(result.accepted);

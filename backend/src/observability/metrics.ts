@@ -41,7 +41,7 @@ export function createMetrics(): PulseMetrics {
     registry.removeSingleMetric(name);
   }
   const accepted = new Counter({ name: 'pulse_events_accepted_total', help: 'Events accepted by ingest', registers: [registry] });
-  const duplicates = new Counter({ name: 'pulse_events_duplicate_total', help: 'Events skipped because their id was seen within the lateness window', registers: [registry] });
+  const duplicates = new Counter({ name: 'pulse_events_duplicate_total', help: 'Events skipped because their id was seen within the dedup window (PULSE_DEDUP_HOURS)', registers: [registry] });
   const rejected = new Counter({ name: 'pulse_events_rejected_total', help: 'Events rejected by ingest, by reason', labelNames: ['reason'], registers: [registry] });
   const requestsRejected = new Counter({ name: 'pulse_ingest_requests_rejected_total', help: 'Ingest requests refused whole, by HTTP status', labelNames: ['status'], registers: [registry] });
   const flush = new Histogram({

@@ -1,0 +1,63 @@
+/**
+ * The disk id ledger (LmdbIdLedger): duplicates inside one call and across calls, the window
+ * edge, release, remember, and that process memory does not grow with the number of ids
+ * (only commits in flight are held) while expired partitions are dropped whole.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LmdbIdLedger } from '../src/ingest/idLedger.js';
+
+const HOUR = 3_600_000;
+
+describe('LmdbIdLedger', () => {
+  let dir = '';
+  let ledger: LmdbIdLedger;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'pulse-ids-'));
+    ledger = LmdbIdLedger.open({ dir, windowMs: 48 * HOUR, fsync: false });
+  });
+  afterEach(async () => {
+    await ledger.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers per id: repeated inside a call, seen before, the window edge', async () => {
+    const t = 1_800_000_000_000;
+    expect(await ledger.claim(['a', 'b', 'a'], t)).toEqual([false, false, true]);
+    expect(await ledger.claim(['b', 'c'], t + 48 * HOUR)).toEqual([true, false]);
+    expect(await ledger.claim(['a'], t + 48 * HOUR + 1)).toEqual([false]);
+  });
+
+  it('release unmarks a claim; remember marks without answering', async () => {
+    const t = 1_800_000_000_000;
+    await ledger.claim(['x', 'y'], t);
+    await ledger.release(['x'], t);
+    expect(await ledger.claim(['x', 'y'], t + 1)).toEqual([false, true]);
+    await ledger.remember([['z', t - HOUR]]);
+    expect(await ledger.claim(['z'], t)).toEqual([true]);
+  });
+
+  it('holds no id in memory after its commit, and drops expired partitions: 300,000 ids over 6 days', async () => {
+    const t0 = 1_800_000_000_000;
+    const heapBefore = process.memoryUsage().heapUsed;
+    let n = 0;
+    for (let day = 0; day < 6; day++) {
+      for (let b = 0; b < 10; b++) {
+        const at = t0 + day * 24 * HOUR + b * HOUR;
+        const ids = Array.from({ length: 5_000 }, () => `order-${(n++).toString(36)}-some-producer-prefix`);
+        expect((await ledger.claim(ids, at)).some(Boolean)).toBe(false);
+        expect(ledger.inMemoryIds).toBe(0);
+      }
+      await ledger.sweep(t0 + day * 24 * HOUR + 10 * HOUR);
+      // A window of 48 h in partitions of 24 h: never more than three are kept.
+      expect(ledger.partitionCount).toBeLessThanOrEqual(3);
+    }
+    const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+    const fileBytes = statSync(path.join(dir, 'data.mdb')).size;
+    console.info(`[idLedger] ${n} ids: heap growth ${(heapGrowth / 1048576).toFixed(1)} MiB (garbage included), file ${(fileBytes / 1048576).toFixed(1)} MiB`);
+    // The last day's ids are still duplicates; the first day's fell out of the window.
+    expect(await ledger.claim([`order-${(n - 1).toString(36)}-some-producer-prefix`, 'order-0-some-producer-prefix'], t0 + 5 * 24 * HOUR + 11 * HOUR)).toEqual([true, false]);
+  }, 60_000);
+});
