@@ -84,7 +84,7 @@ for (const kind of ['duckdb', 'influx'] as const) {
       expect(a2.accepted).toBe(5);
       expect(a2.rejected).toHaveLength(1);
       expect(a2.rejected[0]!.index).toBe(3);
-      expect(a2.rejected[0]!.error).toMatch(/older than the history limit \(400 days, PULSE_HISTORY_DAYS\)/);
+      expect(a2.rejected[0]!.error).toMatch(/older than the history limit of 400 days \(PULSE_HISTORY_DAYS\)/);
       await pulse!.flushToStore();
       expect(await bucket('messages', at.h2)).toEqual([[at.h2, 4]]);
       expect(await bucket('messages', at.d3)).toEqual([[at.d3, 4]]);

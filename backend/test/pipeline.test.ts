@@ -83,7 +83,7 @@ describe.each([
     expect(body1.accepted).toBe(s.first.length);
     expect(body1.duplicates).toBe(1);
     expect(body1.rejected.map((r) => r.index)).toEqual([s.first.length + 1, s.first.length + 2]);
-    expect(body1.rejected[0]!.error).toMatch(/older than the history limit \(400 days, PULSE_HISTORY_DAYS\)/);
+    expect(body1.rejected[0]!.error).toMatch(/older than the history limit of 400 days \(PULSE_HISTORY_DAYS\)/);
     expect(body1.rejected[1]!.error).toMatch(/in the future/);
 
     const r2 = await pulse.post(s.retried.map((e) => JSON.stringify(e)).join('\n'), { contentType: 'application/x-ndjson' });

@@ -112,7 +112,7 @@ export class IngestService {
       }
       const ts = e.ts === undefined ? now : typeof e.ts === 'number' ? e.ts : Date.parse(e.ts);
       if (ts < now - historyMs) {
-        reject(index, 'too_late', `ts ${new Date(ts).toISOString()} is older than the history limit (${historyMs / DAY_MS} days, PULSE_HISTORY_DAYS); events this old are not counted`);
+        reject(index, 'too_late', `ts ${new Date(ts).toISOString()} is older than the history limit of ${historyMs / DAY_MS} days (PULSE_HISTORY_DAYS); events this old are not counted`);
         continue;
       }
       if (ts > now + futureSkewMs) {
