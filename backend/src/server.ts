@@ -91,6 +91,8 @@ export interface PulseHandle {
   http: HttpServer;
   /** Flushes live buckets and waits until the spool has written them to the store. */
   flushToStore(): Promise<void>;
+  /** Rows spooled but not yet in the store (back-pressure for bulk feeding: ingest/bulk.ts). */
+  storeBacklog(): number;
   close(): Promise<void>;
 }
 
@@ -471,6 +473,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       await collector.flush();
       await durability.spool.drainNow(store);
     },
+    storeBacklog: () => durability.spool.backlog().rows,
     async close() {
       if (closed) return;
       closed = true;

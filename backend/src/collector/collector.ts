@@ -146,6 +146,15 @@ export class Collector {
     for (const j of events) if (j.event.sketchKey !== undefined) this.distinct.add(j.event.type, j.event.ts, j.event.tags.channel, j.event.sketchKey);
   }
 
+  /**
+   * What memory holds for the store: bucket rows plus distinct periods. Live traffic keeps
+   * it small (the lateness window); a burst of history grows it until the next flush writes
+   * and evicts them. Bulk feeders (ingest/bulk.ts) flush when it passes their bound.
+   */
+  heldRows(): number {
+    return this.flushBuckets.rowCount + this.distinct.periodCount;
+  }
+
   /** Timestamp of the oldest event counted by this process (backfills extend history). */
   get earliestEventTs(): number | null {
     return this.earliestTs;
@@ -236,26 +245,38 @@ export class Collector {
   private async doFlush(forceSketches: boolean): Promise<void> {
     const started = performance.now();
     const now = this.now();
-    const lsn = this.appliedLsn;
     let error: string | null = null;
     // Rows of buckets that memory does not hold (late / historical events) get the stored
-    // counters added first. Without them nothing can be written consistently with the
-    // journal's LSN, so a failure here skips this flush (retried on the next).
-    try {
-      await this.loadStoredCounters();
-    } catch (err) {
-      const message = `reading stored buckets for late events failed: ${(err as Error).message}`;
-      if (message !== this.lastFlushError) this.opts.logger.error({ err: message }, 'flush postponed');
-      this.lastFlushError = message;
-      this.opts.metrics.flushDuration((performance.now() - started) / 1000);
-      return;
+    // counters added first, and periods touched before their stored sketches were read get
+    // them merged in, so the write below never replaces a bigger row or sketch. Without the
+    // counters nothing can be written consistently with the journal's LSN, so a failure here
+    // skips this flush (retried on the next). Events keep arriving during these reads (a bulk
+    // import): the loads repeat until every dirty row is loaded, and the LSN is taken only
+    // then, in the same synchronous step as the snapshot.
+    let heldBack = 0;
+    for (let round = 0; ; round++) {
+      try {
+        await this.loadStoredCounters();
+      } catch (err) {
+        const message = `reading stored buckets for late events failed: ${(err as Error).message}`;
+        if (message !== this.lastFlushError) this.opts.logger.error({ err: message }, 'flush postponed');
+        this.lastFlushError = message;
+        this.opts.metrics.flushDuration((performance.now() - started) / 1000);
+        return;
+      }
+      heldBack = await this.loadStoredSketches().catch((err: unknown) => {
+        error = `reading stored sketches failed: ${(err as Error).message}`;
+        return -1;
+      });
+      if (!this.flushBuckets.hasUnloaded()) break;
+      // Still behind after a few rounds: the next flush continues (rows stay in memory, dirty).
+      if (round >= 4) {
+        this.opts.metrics.flushDuration((performance.now() - started) / 1000);
+        return;
+      }
     }
-    // Periods touched before their stored sketches were read (late events, replay, a new
-    // period) merge them in first, so the write below never replaces a bigger sketch.
-    const heldBack = await this.loadStoredSketches().catch((err: unknown) => {
-      error = `reading stored sketches failed: ${(err as Error).message}`;
-      return -1;
-    });
+    const lsn = this.appliedLsn;
+    if (heldBack === 0 && this.distinct.hasUnloaded()) heldBack = 1;
     // Sketches (tens of KB each when dense) go out every SKETCH_FLUSH_MS, counts every flush.
     const withSketches = forceSketches || now - this.lastSketchFlushAt >= SKETCH_FLUSH_MS;
     const counters = this.flushBuckets.takeDirty();
@@ -295,6 +316,9 @@ export class Collector {
   private async loadStoredCounters(): Promise<void> {
     const rows = this.flushBuckets.unloaded();
     if (rows.length === 0) return;
+    // The spool's pending rows are read BEFORE the store: a row the drainer writes (and drops
+    // from its pending set) while the store is read would otherwise be missed by both.
+    const spooled = rows.map((r) => this.opts.sink.pendingCounters?.(r.ts, r.tags));
     const tagKey = (t: Partial<Tags>) => `${t.channel ?? ''}\u0000${t.community ?? ''}\u0000${t.campaign ?? ''}`;
     const starts = [...new Set(rows.map((r) => r.ts))].sort((a, b) => a - b);
     const stored = new Map<string, CounterVector>();
@@ -307,12 +331,12 @@ export class Collector {
       }
       i = j + 1;
     }
-    for (const r of rows) {
-      const spooled = this.opts.sink.pendingCounters?.(r.ts, r.tags);
-      const v = spooled ? fromSums(spooled.counters) : stored.get(`${r.ts}\u0000${tagKey(r.tags)}`);
+    rows.forEach((r, i) => {
+      const pending = spooled[i];
+      const v = pending ? fromSums(pending.counters) : stored.get(`${r.ts}\u0000${tagKey(r.tags)}`);
       if (v) r.addStored(v);
       r.markLoaded();
-    }
+    });
   }
 
   /**
@@ -341,13 +365,15 @@ export class Collector {
     while (i < starts.length) {
       let j = i;
       while (j + 1 < starts.length && starts[j + 1]! - starts[i]! <= Math.max(DAY, step * 48)) j++;
+      // Pending before stored, as for counters (merging both is idempotent).
+      const spooledByStart = new Map<number, SketchRow[]>();
+      for (let k = i; k <= j; k++) spooledByStart.set(starts[k]!, this.opts.sink.pendingSketches?.(set, granularity, starts[k]!) ?? []);
       const rows = await this.opts.store.querySketches({ from: starts[i]!, to: starts[j]! + step, granularity, set });
       const byStart = new Map<number, SketchRow[]>();
       for (const r of rows) byStart.set(r.ts, [...(byStart.get(r.ts) ?? []), r]);
       for (let k = i; k <= j; k++) {
         const start = starts[k]!;
-        const spooled = this.opts.sink.pendingSketches?.(set, granularity, start) ?? [];
-        this.distinct.mergeStored(set, granularity, start, [...(byStart.get(start) ?? []), ...spooled]);
+        this.distinct.mergeStored(set, granularity, start, [...(byStart.get(start) ?? []), ...spooledByStart.get(start)!]);
       }
       i = j + 1;
     }

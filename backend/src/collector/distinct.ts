@@ -180,6 +180,14 @@ export class DistinctTracker {
     p.loaded = true;
   }
 
+  hasUnloaded(): boolean {
+    for (const set of MEMBER_SET_IDS) {
+      const periods = this.periods.get(set)!;
+      for (const g of GRANS) for (const p of periods[g].values()) if (!p.loaded) return true;
+    }
+    return false;
+  }
+
   /** Dirty periods whose stored sketches have not been merged in yet. */
   unloaded(): UnloadedPeriod[] {
     const out: UnloadedPeriod[] = [];
@@ -274,6 +282,13 @@ export class DistinctTracker {
         }
       },
     };
+  }
+
+  /** Periods (set × granularity × start) held in memory, each with a sketch per channel. */
+  get periodCount(): number {
+    let n = 0;
+    for (const set of MEMBER_SET_IDS) for (const g of GRANS) n += this.periods.get(set)![g].size;
+    return n;
   }
 
   evict(now: number): void {

@@ -41,6 +41,7 @@ export class FlushBuckets {
   private readonly buckets = new Map<number, Map<string, BucketRow>>();
   /** Buckets starting at or after this are complete in memory; older ones may be in the store. */
   private completeFrom = Number.POSITIVE_INFINITY;
+  private rows = 0;
 
   constructor(readonly bucketMs: number) {}
 
@@ -65,6 +66,12 @@ export class FlushBuckets {
     const row = this.row(this.bucketStart(ts), tags);
     row.vector.set(vector);
     row.loaded = true;
+  }
+
+  /** Whether any row still needs its stored counters added. */
+  hasUnloaded(): boolean {
+    for (const bucket of this.buckets.values()) for (const row of bucket.values()) if (!row.loaded) return true;
+    return false;
   }
 
   /** Dirty rows that still need their stored counters added. */
@@ -99,6 +106,7 @@ export class FlushBuckets {
     if (!row) {
       row = { tags: { ...tags }, vector: newVector(), version: 0, written: 0, loaded: start >= this.completeFrom };
       bucket.set(key, row);
+      this.rows++;
     }
     return row;
   }
@@ -133,11 +141,19 @@ export class FlushBuckets {
       let dirty = false;
       for (const row of bucket.values()) if (row.version !== row.written) dirty = true;
       if (dirty) keptDirty++;
-      else this.buckets.delete(start);
+      else {
+        this.rows -= bucket.size;
+        this.buckets.delete(start);
+      }
     }
     // Rows of evicted buckets are in the store only: a later event for one must load it.
     this.completeFrom = Math.max(this.completeFrom === Number.POSITIVE_INFINITY ? 0 : this.completeFrom, Math.floor(horizon / this.bucketMs) * this.bucketMs);
     return keptDirty;
+  }
+
+  /** Rows (bucket × tag set) held in memory. */
+  get rowCount(): number {
+    return this.rows;
   }
 
   get bucketCount(): number {
