@@ -13,11 +13,12 @@ const PROBES = Number(process.env.BENCH_PROBES ?? 40);
 const CHANNELS = ['wecom', 'wechat_group', 'miniprogram', 'douyin', 'sms', 'app_push', 'store_qr'];
 const TYPES = ['message', 'interaction', 'page.view', 'push.delivered', 'push.open', 'cart.add'];
 
-function batch(seq: number): string {
+/** `ts`: an event's time from its number (none: stamped on arrival, i.e. live); `idPrefix` keeps runs apart (ids are deduplicated). */
+function batch(seq: number, ts?: (n: number) => number, idPrefix = 'b'): string {
   const events = [];
   for (let i = 0; i < BATCH; i++) {
     const n = seq * BATCH + i;
-    events.push({ id: `b-${n}`, type: TYPES[n % TYPES.length], channel: CHANNELS[n % CHANNELS.length], community: `群${n % 50}`, member: `m${n % 20_000}` });
+    events.push({ id: `${idPrefix}-${n}`, type: TYPES[n % TYPES.length], channel: CHANNELS[n % CHANNELS.length], community: `群${n % 50}`, member: `m${n % 20_000}`, ...(ts ? { ts: ts(n) } : {}) });
   }
   return JSON.stringify(events);
 }
@@ -30,9 +31,9 @@ async function postBatch(base: string, body: string): Promise<number> {
 }
 
 /** Warm-up, then BATCHES batches from CONCURRENCY senders (bodies prepared up front so the client costs less). */
-async function throughput(base: string): Promise<{ accepted: number; rate: number }> {
-  await postBatch(base, batch(1_000_000));
-  const bodies = Array.from({ length: BATCHES }, (_, i) => batch(i));
+async function throughput(base: string, ts?: (n: number) => number, idPrefix?: string): Promise<{ accepted: number; rate: number }> {
+  await postBatch(base, batch(1_000_000, ts, idPrefix));
+  const bodies = Array.from({ length: BATCHES }, (_, i) => batch(i, ts, idPrefix));
   let next = 0;
   let accepted = 0;
   const started = performance.now();
@@ -50,6 +51,30 @@ async function throughput(base: string): Promise<{ accepted: number; rate: numbe
 }
 
 const perSecond = (rate: number) => `${Math.round(rate).toLocaleString('en-US')} events/s`;
+
+/**
+ * Late events vs live ones, same method (BATCHES × 500 events, CONCURRENCY senders, one
+ * server): live (no ts) and one day old (ts = a day ago + n / 20 ms, i.e. the density of
+ * 20,000 events/s), alternated twice so the machine's load hits both alike. One-day-old
+ * buckets are not in memory: the collector reads each stored row / sketch before adding.
+ */
+export async function benchHistory(): Promise<[string, string][]> {
+  const server = await startBenchServer({});
+  const rows: [string, string][] = [];
+  try {
+    const t0 = Date.now();
+    const rates: Record<string, number[]> = { live: [], day: [] };
+    for (let round = 0; round < 2; round++) {
+      rates.live!.push((await throughput(server.base, undefined, `live${round}`)).rate);
+      rates.day!.push((await throughput(server.base, (n) => t0 - 86_400_000 + Math.floor(n / 20) + round * 3_600_000, `day${round}`)).rate);
+    }
+    rows.push(['ingest: live events (2 runs)', rates.live!.map(perSecond).join(', ')]);
+    rows.push(['ingest: events 1 day old (2 runs)', rates.day!.map(perSecond).join(', ')]);
+  } finally {
+    await server.stop();
+  }
+  return rows;
+}
 
 /** The journal's cost: the same throughput run with fsync off and with the journal off. */
 export async function benchJournalCost(): Promise<[string, string][]> {

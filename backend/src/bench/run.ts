@@ -1,14 +1,16 @@
 /**
  * `npm run bench`: measures this machine and prints a table. The server runs as its own
  * process (as in production) on the embedded DuckDB store, or on InfluxDB when
- * BENCH_INFLUX_URL / BENCH_INFLUX_DB are set. BENCH_ONLY=pipeline|alerts|accuracy|memory runs one part
+ * BENCH_INFLUX_URL / BENCH_INFLUX_DB are set. BENCH_ONLY=pipeline|alerts|accuracy|memory|history|ledger runs one part
+ * (history: ingest of live events vs events one day old, same method; ledger: the id ledger's rate and disk size)
  * (memory: BENCH_MEMBERS distinct members in a day, RSS and the rate of each million);
  * the pipeline part also measures the ingest journal's cost (fsync off, journal off).
  */
 import { benchAlertLatency } from './alertLatency.js';
 import { benchAccuracy } from './accuracy.js';
+import { benchLedger } from './ledger.js';
 import { benchMemory } from './memory.js';
-import { benchJournalCost, benchPipeline } from './pipeline.js';
+import { benchHistory, benchJournalCost, benchPipeline } from './pipeline.js';
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
@@ -17,6 +19,8 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'alerts') rows.push(...(await benchAlertLatency()));
   if (only === undefined || only === 'accuracy') rows.push(...benchAccuracy());
   if (only === undefined || only === 'memory') rows.push(...(await benchMemory()));
+  if (only === undefined || only === 'history') rows.push(...(await benchHistory()));
+  if (only === undefined || only === 'ledger') rows.push(...(await benchLedger()));
   const w = Math.max(...rows.map(([k]) => k.length));
   console.log('\nSiyu Pulse benchmark\n');
   for (const [k, v] of rows) console.log(`  ${k.padEnd(w)}  ${v}`);

@@ -349,7 +349,9 @@ export class Collector {
     const groups = new Map<string, UnloadedPeriod[]>();
     for (const w of wanted) {
       const k = `${w.set}\u0000${w.granularity}`;
-      groups.set(k, [...(groups.get(k) ?? []), w]);
+      const list = groups.get(k);
+      if (list) list.push(w);
+      else groups.set(k, [w]);
     }
     for (const list of groups.values()) await this.loadPeriods(list);
     return this.distinct.unloaded().length;
@@ -370,7 +372,11 @@ export class Collector {
       for (let k = i; k <= j; k++) spooledByStart.set(starts[k]!, this.opts.sink.pendingSketches?.(set, granularity, starts[k]!) ?? []);
       const rows = await this.opts.store.querySketches({ from: starts[i]!, to: starts[j]! + step, granularity, set });
       const byStart = new Map<number, SketchRow[]>();
-      for (const r of rows) byStart.set(r.ts, [...(byStart.get(r.ts) ?? []), r]);
+      for (const r of rows) {
+        const list = byStart.get(r.ts);
+        if (list) list.push(r);
+        else byStart.set(r.ts, [r]);
+      }
       for (let k = i; k <= j; k++) {
         const start = starts[k]!;
         this.distinct.mergeStored(set, granularity, start, [...(byStart.get(start) ?? []), ...spooledByStart.get(start)!]);

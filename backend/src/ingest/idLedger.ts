@@ -96,35 +96,46 @@ export class LmdbIdLedger implements IdLedger {
     return undefined;
   }
 
-  private mark(id: string, at: number): Promise<boolean> {
-    this.pending.set(id, at);
-    const written = this.partitionFor(at).put(id, at);
-    return written.finally(() => {
-      if (this.pending.get(id) === at) this.pending.delete(id);
-    });
+  /** Writes `entries` in one transaction (one commit, one promise: per-put promises cost more than the puts). */
+  private async mark(entries: readonly (readonly [string, number])[]): Promise<void> {
+    if (entries.length === 0) return;
+    for (const [id, at] of entries) this.pending.set(id, at);
+    const targets = entries.map(([id, at]) => [this.partitionFor(at), id, at] as const);
+    try {
+      await this.root.transaction(() => {
+        for (const [db, id, at] of targets) void db.put(id, at);
+      });
+    } finally {
+      for (const [id, at] of entries) if (this.pending.get(id) === at) this.pending.delete(id);
+    }
   }
 
   async claim(ids: readonly string[], at: number): Promise<boolean[]> {
     const seen: boolean[] = new Array<boolean>(ids.length);
-    const writes: Promise<boolean>[] = [];
-    // Checked and marked in one synchronous pass: two concurrent batches cannot both claim an id.
+    const fresh: [string, number][] = [];
+    // Checked and marked (pending) in one synchronous pass: two concurrent batches cannot both claim an id.
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       seen[i] = this.seenAt(id, at) !== undefined;
-      if (!seen[i]) writes.push(this.mark(id, at));
+      if (!seen[i]) {
+        fresh.push([id, at]);
+        this.pending.set(id, at);
+      }
     }
-    await Promise.all(writes);
+    await this.mark(fresh);
     return seen;
   }
 
   async release(ids: readonly string[], at: number): Promise<void> {
     const db = this.partitionFor(at);
     for (const id of ids) this.pending.delete(id);
-    await Promise.all(ids.map((id) => db.remove(id)));
+    await this.root.transaction(() => {
+      for (const id of ids) void db.remove(id);
+    });
   }
 
   async remember(entries: readonly (readonly [string, number])[]): Promise<void> {
-    await Promise.all(entries.map(([id, at]) => this.mark(id, at)));
+    await this.mark(entries);
   }
 
   async sweep(now: number): Promise<void> {

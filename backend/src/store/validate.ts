@@ -30,8 +30,9 @@ function fail(message: string): never {
   throw new StoreError(message, false);
 }
 
-function checkInt(n: unknown, what: string, min = Number.MIN_SAFE_INTEGER): number {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) fail(`${what} must be an integer${min === 0 ? ' ≥ 0' : ''}, got ${String(n)}`);
+/** `what` may be a function: row labels are built only for a refusal (bulk writes check millions of values). */
+function checkInt(n: unknown, what: string | (() => string), min = Number.MIN_SAFE_INTEGER): number {
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) fail(`${typeof what === 'function' ? what() : what} must be an integer${min === 0 ? ' ≥ 0' : ''}, got ${String(n)}`);
   return n;
 }
 
@@ -74,11 +75,11 @@ export interface NormalizedCounterRow {
 export function normalizeCounterRows(rows: readonly CounterRow[]): NormalizedCounterRow[] {
   const byKey = new Map<string, NormalizedCounterRow>();
   rows.forEach((row, i) => {
-    const ts = checkInt(row.ts, `row ${i}: ts`);
+    const ts = checkInt(row.ts, () => `row ${i}: ts`);
     const tags = normalizeTags(row.tags);
     for (const [name, value] of Object.entries(row.counters)) {
       checkCounterName(name);
-      checkInt(value, `row ${i}: counter ${name}`, 0);
+      checkInt(value, () => `row ${i}: counter ${name}`, 0);
     }
     const values = COUNTERS.map((c) => row.counters[c] ?? 0);
     const key = JSON.stringify([ts, tags.channel, tags.community, tags.campaign]);
@@ -91,11 +92,11 @@ export function normalizeCounterRows(rows: readonly CounterRow[]): NormalizedCou
 export function normalizeDistinctRows(rows: readonly DistinctRow[]): DistinctRow[] {
   const byKey = new Map<string, DistinctRow>();
   rows.forEach((row, i) => {
-    const ts = checkInt(row.ts, `row ${i}: ts`);
+    const ts = checkInt(row.ts, () => `row ${i}: ts`);
     if (!Object.hasOwn(GRANULARITIES, row.granularity)) fail(`row ${i}: unknown granularity ${JSON.stringify(row.granularity)}`);
     if (!MEMBER_SET_IDS.includes(row.set)) fail(`row ${i}: unknown member set ${JSON.stringify(row.set)}`);
     const channel = checkTag('channel', row.channel);
-    const value = checkInt(row.value, `row ${i}: value`, 0);
+    const value = checkInt(row.value, () => `row ${i}: value`, 0);
     const key = JSON.stringify([ts, row.granularity, row.set, channel]);
     byKey.delete(key);
     byKey.set(key, { ts, granularity: row.granularity, set: row.set, channel, value });
@@ -110,7 +111,7 @@ export const MAX_SKETCH_CHARS = 200_000;
 export function normalizeSketchRows(rows: readonly SketchRow[]): SketchRow[] {
   const byKey = new Map<string, SketchRow>();
   rows.forEach((row, i) => {
-    const ts = checkInt(row.ts, `row ${i}: ts`);
+    const ts = checkInt(row.ts, () => `row ${i}: ts`);
     if (!Object.hasOwn(GRANULARITIES, row.granularity)) fail(`row ${i}: unknown granularity ${JSON.stringify(row.granularity)}`);
     if (!MEMBER_SET_IDS.includes(row.set)) fail(`row ${i}: unknown member set ${JSON.stringify(row.set)}`);
     const channel = checkTag('channel', row.channel);
