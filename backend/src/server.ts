@@ -96,6 +96,13 @@ export interface PulseHandle {
   close(): Promise<void>;
 }
 
+/**
+ * Bucket rows + distinct periods the collector may hold before ingest answers 503 (~600 B a
+ * row: ~90 MB). Live traffic holds the lateness window (1,400 tag sets × 31 buckets ≈ 43,000
+ * at 200 communities × 7 channels); history is written and evicted every flush.
+ */
+const MAX_HELD_ROWS = 150_000;
+
 /** Events may be stamped this far ahead of the server clock (producer clock drift). */
 const FUTURE_SKEW_MS = 60_000;
 
@@ -180,6 +187,10 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     historyMs: config.historyMs,
     futureSkewMs: FUTURE_SKEW_MS,
     metrics: metrics.ingest,
+    busy: () => {
+      const held = collector.heldRows();
+      return held > MAX_HELD_ROWS ? `the collector holds ${held} rows not yet written (a burst of history faster than the store takes it); retry in a few seconds` : null;
+    },
   });
 
   // Signed read-only links carried by every message (alerts, reports, the morning brief).

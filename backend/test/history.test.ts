@@ -125,7 +125,7 @@ for (const kind of ['duckdb', 'influx'] as const) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('a duplicate 23 h later counts once, 49 h later again; a refused batch marks nothing; a reopened ledger remembers', async () => {
+    it('a duplicate 23 h later counts once, 49 h later again; a refused or busy batch marks nothing; a reopened ledger remembers', async () => {
       const t0 = floorTo(Date.now() - 3 * DAY, HOUR);
       const clock = { now: t0 };
       const collector = new Collector({
@@ -147,6 +147,7 @@ for (const kind of ['duckdb', 'influx'] as const) {
         now: () => clock.now,
       });
       let failNext = false;
+      let busy: string | null = null;
       const log: DurableLog = {
         append(items) {
           if (failNext) {
@@ -167,6 +168,7 @@ for (const kind of ['duckdb', 'influx'] as const) {
           historyMs: 400 * DAY,
           futureSkewMs: 60_000,
           metrics: { accepted: () => {}, duplicate: () => {}, rejected: () => {} },
+          busy: () => busy,
           now: () => clock.now,
         });
       // Each event is stamped in the hour it was sent (so every send lands in its own bucket).
@@ -183,6 +185,10 @@ for (const kind of ['duckdb', 'influx'] as const) {
         // A batch the journal refused: not acknowledged, so its id is not marked.
         failNext = true;
         await expect(send('order-2')).rejects.toBeInstanceOf(IngestUnavailableError);
+        // A collector too busy with history refuses the batch whole: nothing counted, nothing marked.
+        busy = 'the collector holds 150001 rows not yet written';
+        await expect(send('order-2')).rejects.toThrow(/150001 rows/);
+        busy = null;
         expect(await send('order-2')).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
         // Past the 48 h window the first id counts again.
         clock.now = t0 + 49 * HOUR;

@@ -64,6 +64,12 @@ export interface IngestOptions {
   /** Producers' clocks drift; events up to this far in the future are accepted. */
   futureSkewMs: number;
   metrics: IngestMetrics;
+  /**
+   * Why the collector cannot take a batch now, or null: a burst of history faster than the
+   * store can take it is refused with 503 + Retry-After (nothing counted, nothing marked)
+   * rather than held in memory without bound.
+   */
+  busy?: () => string | null;
   now?: () => number;
 }
 
@@ -92,6 +98,8 @@ export class IngestService {
       this.opts.metrics.rejected(reason, 1);
     };
     const { log, ledger, tagGuard, historyMs, futureSkewMs, hashMember } = this.opts;
+    const busy = this.opts.busy?.();
+    if (busy) throw new IngestUnavailableError(new Error(busy));
     const valid: { e: ValidEvent; ts: number }[] = [];
     for (let index = 0; index < items.length; index++) {
       const parseError = parseErrors.get(index);
