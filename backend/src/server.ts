@@ -187,6 +187,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     historyMs: config.historyMs,
     futureSkewMs: FUTURE_SKEW_MS,
     metrics: metrics.ingest,
+    onLedgerError: (err) => logger.error({ err: err.message }, 'id ledger write failed: these ids stay known until restart, when the journal re-marks them'),
     busy: () => {
       const held = collector.heldRows();
       return held > MAX_HELD_ROWS ? `the collector holds ${held} rows not yet written (a burst of history faster than the store takes it); retry in a few seconds` : null;

@@ -26,15 +26,25 @@ describe('LmdbIdLedger', () => {
   it('answers per id: repeated inside a call, seen before, the window edge', async () => {
     const t = 1_800_000_000_000;
     expect(await ledger.claim(['a', 'b', 'a'], t)).toEqual([false, false, true]);
+    await ledger.confirm(['a', 'b'], t);
+    expect(ledger.inMemoryIds).toBe(0);
     expect(await ledger.claim(['b', 'c'], t + 48 * HOUR)).toEqual([true, false]);
     expect(await ledger.claim(['a'], t + 48 * HOUR + 1)).toEqual([false]);
   });
 
-  it('release unmarks a claim; remember marks without answering', async () => {
+  it('a claim reserves until confirmed or released; a reopened ledger knows the confirmed ids only; remember marks without answering', async () => {
     const t = 1_800_000_000_000;
-    await ledger.claim(['x', 'y'], t);
+    await ledger.claim(['x', 'y', 'w'], t);
+    // Reserved: a concurrent claim sees them.
+    expect(await ledger.claim(['x', 'y'], t + 1)).toEqual([true, true]);
     await ledger.release(['x'], t);
+    await ledger.confirm(['y'], t);
     expect(await ledger.claim(['x', 'y'], t + 1)).toEqual([false, true]);
+    await ledger.confirm(['x'], t + 1);
+    // 'w' was claimed but never confirmed (the process died before its journal write): not on disk.
+    await ledger.close();
+    ledger = LmdbIdLedger.open({ dir, windowMs: 48 * HOUR, fsync: false });
+    expect(await ledger.claim(['x', 'y', 'w'], t + 2)).toEqual([true, true, false]);
     await ledger.remember([['z', t - HOUR]]);
     expect(await ledger.claim(['z'], t)).toEqual([true]);
   });
@@ -48,6 +58,7 @@ describe('LmdbIdLedger', () => {
         const at = t0 + day * 24 * HOUR + b * HOUR;
         const ids = Array.from({ length: 5_000 }, () => `order-${(n++).toString(36)}-some-producer-prefix`);
         expect((await ledger.claim(ids, at)).some(Boolean)).toBe(false);
+        await ledger.confirm(ids, at);
         expect(ledger.inMemoryIds).toBe(0);
       }
       await ledger.sweep(t0 + day * 24 * HOUR + 10 * HOUR);

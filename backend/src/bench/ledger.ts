@@ -18,6 +18,7 @@ export async function benchLedger(): Promise<[string, string][]> {
     for (let i = 0; i < total; i += 5_000) {
       const ids = Array.from({ length: Math.min(5_000, total - i) }, (_, k) => `order-${(i + k).toString().padStart(12, '0')}-shop-000123456789`);
       await ledger.claim(ids, t0 + i);
+      await ledger.confirm(ids, t0 + i);
     }
     const seconds = (performance.now() - started) / 1000;
     // Lookups of ids seen (duplicates) and not seen.

@@ -13,12 +13,19 @@ export interface IdLedger {
   /** A duplicate is an id claimed less than this long before (arrival time). */
   readonly windowMs: number;
   /**
-   * Marks each id as seen at `at` and answers, per id, whether it had been seen within the
-   * window (then it is not marked again). An id repeated inside `ids` is a duplicate the
-   * second time. Resolves once the marks are durable.
+   * Answers, per id, whether it was seen within the window before `at`, and reserves the
+   * others: a later claim sees them as seen. An id repeated inside `ids` is a duplicate the
+   * second time. Then exactly one of confirm() or release() for the reserved ids.
    */
   claim(ids: readonly string[], at: number): Promise<boolean[]>;
-  /** Unmarks ids claimed at `at` whose batch was then not acknowledged (a retry is not a duplicate). */
+  /**
+   * The reserved ids' batch is durable (journaled): their marks are made durable too. Only
+   * after the journal: a crash between the two leaves the ids in the journal, which re-marks
+   * them at start-up; the other order would leave ids marked whose events were never kept,
+   * and the producer's retry would be taken for a duplicate (lost).
+   */
+  confirm(ids: readonly string[], at: number): Promise<void>;
+  /** Drops the reservations of a batch that was not acknowledged (a retry is not a duplicate). */
   release(ids: readonly string[], at: number): Promise<void>;
   /** Marks ids at their arrival time without answering (journal replay after a restart). */
   remember(entries: readonly (readonly [string, number])[]): Promise<void>;
@@ -52,7 +59,7 @@ export class LmdbIdLedger implements IdLedger {
   private readonly root: RootDatabase;
   private readonly meta: Database<number[], string>;
   private readonly partitions = new Map<number, Database<number, string>>();
-  /** Ids whose commit is in flight (LMDB shows a write to readers once committed). */
+  /** Ids reserved by a claim or whose commit is in flight (LMDB shows a write to readers once committed). */
   private readonly pending = new Map<string, number>();
 
   private constructor(o: LmdbIdLedgerOptions) {
@@ -101,37 +108,32 @@ export class LmdbIdLedger implements IdLedger {
     if (entries.length === 0) return;
     for (const [id, at] of entries) this.pending.set(id, at);
     const targets = entries.map(([id, at]) => [this.partitionFor(at), id, at] as const);
-    try {
-      await this.root.transaction(() => {
-        for (const [db, id, at] of targets) void db.put(id, at);
-      });
-    } finally {
-      for (const [id, at] of entries) if (this.pending.get(id) === at) this.pending.delete(id);
-    }
+    await this.root.transaction(() => {
+      for (const [db, id, at] of targets) void db.put(id, at);
+    });
+    // Committed: readers see the marks on disk. (A failed commit leaves them reserved in
+    // memory: this process still dedups them, and the journal re-marks them at start-up.)
+    for (const [id, at] of entries) if (this.pending.get(id) === at) this.pending.delete(id);
   }
 
-  async claim(ids: readonly string[], at: number): Promise<boolean[]> {
+  claim(ids: readonly string[], at: number): Promise<boolean[]> {
     const seen: boolean[] = new Array<boolean>(ids.length);
-    const fresh: [string, number][] = [];
-    // Checked and marked (pending) in one synchronous pass: two concurrent batches cannot both claim an id.
+    // Checked and reserved in one synchronous pass: two concurrent batches cannot both claim an id.
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       seen[i] = this.seenAt(id, at) !== undefined;
-      if (!seen[i]) {
-        fresh.push([id, at]);
-        this.pending.set(id, at);
-      }
+      if (!seen[i]) this.pending.set(id, at);
     }
-    await this.mark(fresh);
-    return seen;
+    return Promise.resolve(seen);
   }
 
-  async release(ids: readonly string[], at: number): Promise<void> {
-    const db = this.partitionFor(at);
-    for (const id of ids) this.pending.delete(id);
-    await this.root.transaction(() => {
-      for (const id of ids) void db.remove(id);
-    });
+  confirm(ids: readonly string[], at: number): Promise<void> {
+    return this.mark(ids.map((id) => [id, at] as const));
+  }
+
+  release(ids: readonly string[], at: number): Promise<void> {
+    for (const id of ids) if (this.pending.get(id) === at) this.pending.delete(id);
+    return Promise.resolve();
   }
 
   async remember(entries: readonly (readonly [string, number])[]): Promise<void> {

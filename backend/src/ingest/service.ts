@@ -70,6 +70,8 @@ export interface IngestOptions {
    * rather than held in memory without bound.
    */
   busy?: () => string | null;
+  /** A confirmed batch's ids could not be written to the ledger (they stay reserved in memory). */
+  onLedgerError?: (err: Error) => void;
   now?: () => number;
 }
 
@@ -167,9 +169,13 @@ export class IngestService {
       await log.append(durable);
     } catch (err) {
       // Not acknowledged, so a retry must not be taken for a duplicate.
-      if (claimed.length) await ledger.release(claimed, now).catch(() => undefined);
+      if (claimed.length) await ledger.release(claimed, now);
       throw new IngestUnavailableError(err as Error);
     }
+    // Journaled: now the marks are made durable (a crash before this re-marks them from the
+    // journal at start-up). Not awaited: the 202 does not depend on it, and a failed commit
+    // leaves the ids reserved in memory.
+    if (claimed.length) ledger.confirm(claimed, now).catch((err: unknown) => this.opts.onLedgerError?.(err as Error));
     this.opts.metrics.accepted(result.accepted);
     if (result.duplicates) this.opts.metrics.duplicate(result.duplicates);
     return result;
