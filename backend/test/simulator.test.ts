@@ -4,6 +4,8 @@
  * fake timers. Statistical bounds are 4σ of the sampling distribution, computed from the
  * sample itself, so a correct model fails them with probability < 1e-4 per check (and the
  * seeds are fixed, so the outcome does not change between runs).
+ *
+ * @tier soak (a simulated day and its statistics: tens of seconds)
  */
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EVENT_TYPES, MEMBER_SETS } from '../src/catalogue/events.js';

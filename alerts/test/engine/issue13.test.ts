@@ -2,6 +2,8 @@
  * Issue 13 engine changes, each driven through the real engine (backtest over a series):
  * echo guard, zero baselines, level shifts (新常态), pending_for as a duration, the calendar
  * modes, impossible thresholds, and the distinct-count guess.
+ *
+ * @tier soak (weeks of simulated time: tens of seconds)
  */
 import { describe, expect, it } from 'vitest';
 import { backtest, parseRuleYaml, seriesSource, type SeriesRow } from '../../src/backtest/index.js';
