@@ -6,63 +6,24 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { z } from 'zod';
-import type { NotifierConfig } from './types.js';
+import { ANY_KINDS, kindOf, type NotifierConfig } from './senders/index.js';
 
 export class NotifierConfigError extends Error {
   override name = 'NotifierConfigError';
 }
 
-const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'use letters, digits, "-", "_" or "." (at most 64)');
 const required = (iss: { input?: unknown }) => (iss.input === undefined ? 'required' : undefined);
-const httpUrl = z.url({ protocol: /^https?$/, error: (iss) => required(iss) ?? 'must be an http(s) URL' });
-const mobile = z.string().regex(/^\+?[0-9][0-9-]{4,19}$/, 'must be a phone number');
-const timeoutMs = z.number().int().min(100).max(120_000).optional();
-
-const schemas = {
-  dingtalk: z.strictObject({
-    id,
-    type: z.literal('dingtalk'),
-    webhook: httpUrl,
-    secret: z.string().min(1).optional(),
-    keyword: z.string().min(1).optional(),
-    atMobiles: z.array(mobile).optional(),
-    atUserIds: z.array(z.string().min(1)).optional(),
-    isAtAll: z.boolean().optional(),
-    // DingTalk blocks a robot for 10 minutes above 20 a minute.
-    maxPerMinute: z.number().int().min(1).max(20).optional(),
-    timeoutMs,
-  }),
-  wecom: z.strictObject({
-    id,
-    type: z.literal('wecom'),
-    webhook: httpUrl,
-    mentionedMobiles: z.array(mobile).optional(),
-    mentionedUserIds: z.array(z.string().min(1)).optional(),
-    maxPerMinute: z.number().int().min(1).max(20).optional(),
-    timeoutMs,
-  }),
-  webhook: z.strictObject({
-    id,
-    type: z.literal('webhook'),
-    url: httpUrl,
-    secret: z.string().min(1).optional(),
-    headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a header name'), z.string()).optional(),
-    maxPerMinute: z.number().int().min(1).max(10_000).optional(),
-    timeoutMs,
-  }),
-};
-const TYPES = Object.keys(schemas) as (keyof typeof schemas)[];
+const TYPES = ANY_KINDS.map((k) => k.type);
 
 /** Validates one notifier; `where` prefixes errors, `field` maps a field to how the user wrote it. */
 function validate(raw: unknown, where: string, field: (path: string) => string = (p) => `field "${p}"`): NotifierConfig {
   const obj = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const type = obj.type;
-  if (typeof type !== 'string' || !TYPES.includes(type as keyof typeof schemas)) {
-    throw new NotifierConfigError(`${where}: ${field('type')}: must be one of ${TYPES.join(', ')}`);
-  }
-  const result = schemas[type as keyof typeof schemas].safeParse(obj, { error: required });
-  if (result.success) return result.data;
+  const kind = typeof type === 'string' ? kindOf(type) : undefined;
+  if (!kind) throw new NotifierConfigError(`${where}: ${field('type')}: must be one of ${TYPES.join(', ')}`);
+  const result = kind.schema.safeParse(obj, { error: required });
+  // The kind's schema checked `type`, so the result is that kind's config.
+  if (result.success) return result.data as NotifierConfig;
   const lines = result.error.issues.map((i) =>
     // An unknown key is usually a typo ("secrte"): name it.
     i.code === 'unrecognized_keys'
@@ -118,40 +79,25 @@ function fromFile(file: string, env: Record<string, string | undefined>): Notifi
 const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const opt = (v: string | undefined) => (v && v.trim() ? v.trim() : undefined);
 
-/** The common one-robot setup from the environment. */
+/** The common one-robot setup from the environment: each kind with an environment form. */
 function fromEnv(env: Record<string, string | undefined>): NotifierConfig[] {
   const out: NotifierConfig[] = [];
-  const ding = {
-    webhook: 'DINGTALK_WEBHOOK',
-    secret: 'DINGTALK_SECRET',
-    keyword: 'DINGTALK_KEYWORD',
-    atMobiles: 'DINGTALK_AT_MOBILES',
-  } as const;
-  const dingUrl = opt(env[ding.webhook]);
-  if (dingUrl) {
-    const raw = {
-      id: 'dingtalk',
-      type: 'dingtalk',
-      webhook: dingUrl,
-      secret: opt(env[ding.secret]),
-      keyword: opt(env[ding.keyword]),
-      atMobiles: env[ding.atMobiles] ? list(env[ding.atMobiles]) : undefined,
-    };
-    out.push(validate(raw, 'environment', (p) => envName(ding, p)));
-  } else {
-    const stray = [ding.secret, ding.keyword, ding.atMobiles].filter((k) => opt(env[k]));
-    if (stray.length) throw new NotifierConfigError(`environment: ${stray.join(', ')} set but ${ding.webhook} is not`);
-  }
-  const wecom = { webhook: 'WECOM_WEBHOOK', mentionedMobiles: 'WECOM_MENTIONED_MOBILES' } as const;
-  const wecomUrl = opt(env[wecom.webhook]);
-  if (wecomUrl) {
-    const raw = {
-      id: 'wecom',
-      type: 'wecom',
-      webhook: wecomUrl,
-      mentionedMobiles: env[wecom.mentionedMobiles] ? list(env[wecom.mentionedMobiles]) : undefined,
-    };
-    out.push(validate(raw, 'environment', (p) => envName(wecom, p)));
+  for (const kind of ANY_KINDS) {
+    const form = kind.env;
+    if (!form) continue;
+    const vars = form.vars as Record<string, string>;
+    const triggerVar = vars[form.trigger]!;
+    if (!opt(env[triggerVar])) {
+      const stray = Object.values(vars).filter((name) => name !== triggerVar && opt(env[name]));
+      if (stray.length) throw new NotifierConfigError(`environment: ${stray.join(', ')} set but ${triggerVar} is not`);
+      continue;
+    }
+    const raw: Record<string, unknown> = { id: kind.type, type: kind.type };
+    for (const [fieldName, name] of Object.entries(vars)) {
+      const value = env[name];
+      raw[fieldName] = (form.lists as string[] | undefined)?.includes(fieldName) ? (value ? list(value) : undefined) : opt(value);
+    }
+    out.push(validate(raw, 'environment', (p) => envName(vars, p)));
   }
   return out;
 }

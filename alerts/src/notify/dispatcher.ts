@@ -12,8 +12,8 @@ import { isPlainMessage, type Notification, type PlainMessage } from '../contrac
 import { formatDigest, formatNotification, formatTime, type MessageStyle } from './format.js';
 import { DEFAULT_THROTTLE_MS, DEFAULT_WINDOW_MS, SlidingWindowLimiter, ThrottleCircuit } from './limiter.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
-import { createSender } from './senders/index.js';
-import type { NotifierConfig, NotifierType, OutboundMessage, RetryClass, SendFailure, SendResult, Sender } from './types.js';
+import { createSender, type NotifierConfig } from './senders/index.js';
+import type { OutboundMessage, RetryClass, SendFailure, SendResult, Sender } from './types.js';
 
 /** The backend maps these to prom-client counters. */
 export interface DeliveryMetrics {
@@ -96,7 +96,8 @@ export interface DeliveryAttempt {
 
 export interface NotifierStatus {
   id: string;
-  type: NotifierType;
+  /** The notifier kind (a `KINDS` type). */
+  type: string;
   /** Endpoint without credentials. */
   target: string;
   maxPerMinute: number;

@@ -125,3 +125,28 @@ notifiers:
     expect(errorOf(() => loadNotifiers({ env: { DINGTALK_SECRET: 'SEC1' } }))).toBe('environment: DINGTALK_SECRET set but DINGTALK_WEBHOOK is not');
   });
 });
+
+describe('notifier kinds: one file and one registry line each', () => {
+  test('every kind in the registry is loadable by its type, and an unknown type names them all', async () => {
+    const { KINDS, createSender } = await import('../../src/notify/senders/index.js');
+    expect(KINDS.map((k) => k.type)).toEqual(['dingtalk', 'wecom', 'webhook']);
+    const file = yamlFile(`
+notifiers:
+  - { id: a, type: dingtalk, webhook: "https://oapi.dingtalk.com/robot/send?access_token=t" }
+  - { id: b, type: wecom, webhook: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k" }
+  - { id: c, type: webhook, url: "https://example.invalid/hook" }
+`);
+    const configs = loadNotifiers({ file, env: {} });
+    // The sender built for each config is the kind its type names.
+    expect(configs.map((c) => createSender(c).type)).toEqual(['dingtalk', 'wecom', 'webhook']);
+    const bad = yamlFile('notifiers:\n  - { id: x, type: feishu, url: "https://x.invalid" }\n');
+    expect(errorOf(() => loadNotifiers({ file: bad, env: {} }))).toMatch(/must be one of dingtalk, wecom, webhook/);
+  });
+
+  test('an environment form: a stray variable without its webhook is an error for every kind', () => {
+    expect(errorOf(() => loadNotifiers({ env: { WECOM_MENTIONED_MOBILES: '13800000000' } }))).toBe(
+      'environment: WECOM_MENTIONED_MOBILES set but WECOM_WEBHOOK is not',
+    );
+    expect(errorOf(() => loadNotifiers({ env: { DINGTALK_SECRET: 'SEC1' } }))).toBe('environment: DINGTALK_SECRET set but DINGTALK_WEBHOOK is not');
+  });
+});

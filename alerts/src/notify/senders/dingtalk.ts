@@ -3,13 +3,44 @@
  * body ≤ 20,000 bytes. Success is `errcode === 0` only: failures also arrive as HTTP 200.
  */
 import { createHmac } from 'node:crypto';
+import { z } from 'zod';
 import { fitJson } from '../bytes.js';
-import type { DingTalkConfig, OutboundMessage, SendFailure, SendResult, Sender } from '../types.js';
+import type { OutboundMessage, SendFailure, SendResult, Sender } from '../types.js';
 import { DEFAULT_TIMEOUT_MS, postJson, readRobotAnswer, redactUrl } from './http.js';
+import { defineKind, httpUrl, mobile, notifierId, timeoutMs } from './kind.js';
 
 export const DINGTALK_MAX_BODY_BYTES = 20_000;
 /** DingTalk allows 20 a minute, then blocks the robot for 10 minutes: keep a margin. */
 export const DINGTALK_MAX_PER_MINUTE = 18;
+
+export const dingtalkConfigSchema = z.strictObject({
+  id: notifierId,
+  type: z.literal('dingtalk'),
+  /** https://oapi.dingtalk.com/robot/send?access_token=… (contains the token: never log it). */
+  webhook: httpUrl,
+  /** 加签 secret (SEC…). */
+  secret: z.string().min(1).optional(),
+  /** A custom keyword the robot requires in every message. */
+  keyword: z.string().min(1).optional(),
+  atMobiles: z.array(mobile).optional(),
+  atUserIds: z.array(z.string().min(1)).optional(),
+  isAtAll: z.boolean().optional(),
+  /** Own rate limit: DingTalk blocks a robot for 10 minutes above 20 a minute. */
+  maxPerMinute: z.number().int().min(1).max(20).optional(),
+  timeoutMs,
+});
+export type DingTalkConfig = z.infer<typeof dingtalkConfigSchema>;
+
+export const dingtalkKind = defineKind({
+  type: 'dingtalk',
+  schema: dingtalkConfigSchema,
+  env: {
+    trigger: 'webhook',
+    vars: { webhook: 'DINGTALK_WEBHOOK', secret: 'DINGTALK_SECRET', keyword: 'DINGTALK_KEYWORD', atMobiles: 'DINGTALK_AT_MOBILES' },
+    lists: ['atMobiles'],
+  },
+  create: (config) => createDingTalkSender(config),
+});
 
 /** A signed COPY of the webhook URL (appending to the stored URL each send makes it grow). */
 export function signDingTalkUrl(webhook: string, secret: string, timestamp: number): string {

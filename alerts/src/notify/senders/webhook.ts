@@ -6,10 +6,26 @@
  * The timestamp is inside the MAC so a captured request cannot be replayed with a new one.
  */
 import { createHmac } from 'node:crypto';
-import type { OutboundMessage, SendFailure, SendResult, Sender, WebhookConfig } from '../types.js';
+import { z } from 'zod';
+import type { OutboundMessage, SendFailure, SendResult, Sender } from '../types.js';
 import { DEFAULT_TIMEOUT_MS, postJson, redactUrl, statusFailure } from './http.js';
+import { defineKind, httpUrl, notifierId, timeoutMs } from './kind.js';
 
 export const WEBHOOK_MAX_PER_MINUTE = 60;
+
+export const webhookConfigSchema = z.strictObject({
+  id: notifierId,
+  type: z.literal('webhook'),
+  url: httpUrl,
+  /** HMAC-SHA256 key for X-Pulse-Signature. */
+  secret: z.string().min(1).optional(),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a header name'), z.string()).optional(),
+  maxPerMinute: z.number().int().min(1).max(10_000).optional(),
+  timeoutMs,
+});
+export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
+
+export const webhookKind = defineKind({ type: 'webhook', schema: webhookConfigSchema, create: (config) => createWebhookSender(config) });
 
 export function signWebhook(secret: string, timestamp: number, rawBody: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`, 'utf8').digest('hex')}`;

@@ -2,13 +2,36 @@
  * WeCom (企业微信) group robot: the `key` in the URL is the only credential; markdown
  * content ≤ 4096 bytes, text content ≤ 2048 bytes, 20 messages a minute.
  */
+import { z } from 'zod';
 import { truncateBytes } from '../bytes.js';
-import type { OutboundMessage, SendFailure, SendResult, Sender, WeComConfig } from '../types.js';
+import type { OutboundMessage, SendFailure, SendResult, Sender } from '../types.js';
 import { DEFAULT_TIMEOUT_MS, postJson, readRobotAnswer, redactUrl } from './http.js';
+import { defineKind, httpUrl, mobile, notifierId, timeoutMs } from './kind.js';
 
 export const WECOM_MAX_MARKDOWN_BYTES = 4096;
 export const WECOM_MAX_TEXT_BYTES = 2048;
 export const WECOM_MAX_PER_MINUTE = 18;
+
+export const wecomConfigSchema = z.strictObject({
+  id: notifierId,
+  type: z.literal('wecom'),
+  /** https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=… (the key is the credential). */
+  webhook: httpUrl,
+  /** WeCom markdown cannot mention by mobile, so these switch the message to `text`. */
+  mentionedMobiles: z.array(mobile).optional(),
+  /** `<@userid>` works inside markdown. */
+  mentionedUserIds: z.array(z.string().min(1)).optional(),
+  maxPerMinute: z.number().int().min(1).max(20).optional(),
+  timeoutMs,
+});
+export type WeComConfig = z.infer<typeof wecomConfigSchema>;
+
+export const wecomKind = defineKind({
+  type: 'wecom',
+  schema: wecomConfigSchema,
+  env: { trigger: 'webhook', vars: { webhook: 'WECOM_WEBHOOK', mentionedMobiles: 'WECOM_MENTIONED_MOBILES' }, lists: ['mentionedMobiles'] },
+  create: (config) => createWeComSender(config),
+});
 
 /** Markdown → plain text for the `text` message type (which has no markup). */
 export function markdownToPlain(md: string): string {
