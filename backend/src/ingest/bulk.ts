@@ -30,7 +30,10 @@ export interface BulkFeederOptions {
   flushToStore?: () => Promise<void>;
   /** Flush when the collector holds more than this (default 50,000; ~25 MB of rows and sparse sketches). */
   maxHeldRows?: number;
-  /** Wait while more rows than this are on their way to the store (default 100,000). */
+  /**
+   * Wait while more rows than this are on their way to the store (default 10,000: a spooled
+   * row waits in memory, ~2 KB each, and the store is slower than ingest in bulk).
+   */
   maxBacklogRows?: number;
 }
 
@@ -42,7 +45,7 @@ export class BulkFeeder {
 
   constructor(private readonly o: BulkFeederOptions) {
     this.maxHeld = o.maxHeldRows ?? 50_000;
-    this.maxBacklog = o.maxBacklogRows ?? 100_000;
+    this.maxBacklog = o.maxBacklogRows ?? 10_000;
   }
 
   /** Accepts one batch (any mix of valid and invalid items; the answer says which) and applies back-pressure. */
