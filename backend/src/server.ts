@@ -56,6 +56,10 @@ import { LmdbIdLedger } from './ingest/idLedger.js';
 import { createMemberHasher } from './ingest/memberHash.js';
 import { EventRateLimiter } from './ingest/rateLimit.js';
 import { IngestService } from './ingest/service.js';
+import { ImportLedger } from './import/ledger.js';
+import { ImportService } from './import/service.js';
+import { BulkFeeder } from './ingest/bulk.js';
+import { importRouter } from './http/importRoutes.js';
 import { TagGuard } from './ingest/tagGuard.js';
 import { LiveHub, type LiveGrant } from './live/hub.js';
 import { SnapshotService } from './live/snapshot.js';
@@ -193,6 +197,11 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       return held > MAX_HELD_ROWS ? `the collector holds ${held} rows not yet written (a burst of history faster than the store takes it); retry in a few seconds` : null;
     },
   });
+  // Imports (npm run import, the demo's history): each batch counted once (import/ledger.ts).
+  const imports = new ImportService(
+    new BulkFeeder({ ingest, collector, backlog: () => durability.spool.backlog().rows, flushToStore: () => flushToStore() }),
+    ImportLedger.open(config.dataDir, durability.importedBatches),
+  );
 
   // Signed read-only links carried by every message (alerts, reports, the morning brief).
   const linkSecret = resolveLinkSecret(config.links.secret, config.dataDir);
@@ -369,6 +378,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
         fileOf: (id) => rulesLoader.rules().find((r) => r.id === id)?.file,
       }),
       reportRouter({ policy, service: reportService, reports }),
+      importRouter({ policy, imports, storeKind: config.store.kind }),
       linkRouter({ policy, signer: links, rotatable: linkSecret.persist !== null, baseUrl: linkBase }),
       briefRouter({ policy, brief: morningBrief }),
       displayRouter({
@@ -466,6 +476,10 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     );
   }
   let closed = false;
+  const flushToStore = async () => {
+    await collector.flush();
+    await durability.spool.drainNow(store);
+  };
   return {
     url,
     port,
@@ -481,10 +495,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     links,
     hub,
     http,
-    async flushToStore() {
-      await collector.flush();
-      await durability.spool.drainNow(store);
-    },
+    flushToStore,
     storeBacklog: () => durability.spool.backlog().rows,
     async close() {
       if (closed) return;
@@ -506,6 +517,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       await collector.stop();
       await durability.close(store);
       await ledger.close();
+      imports.ledger.close();
       await uptime.stop();
       await store.close();
     },

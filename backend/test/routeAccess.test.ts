@@ -57,6 +57,10 @@ const ROUTES: Row[] = [
   { method: 'GET', path: '/api/v1/rules/precision', expect: READ },
   { method: 'POST', path: '/api/v1/alerts/00000000-0000-0000-0000-000000000000/feedback', body: { verdict: 'valid' }, expect: adminOnly(404) },
   { method: 'DELETE', path: '/api/v1/alerts/00000000-0000-0000-0000-000000000000/feedback', expect: adminOnly(404) },
+  // Imports (npm run import): admin only; a malformed import id is the admin's 400.
+  { method: 'GET', path: '/api/v1/imports/0123456789abcdef', expect: adminOnly(200) },
+  { method: 'POST', path: '/api/v1/imports/nope/batches/0?lines=10', body: EVENT, expect: adminOnly(400) },
+  { method: 'POST', path: '/api/v1/imports/0123456789abcdef/finish', expect: adminOnly(200) },
   { method: 'GET', path: '/api/v1/silences', expect: READ },
   { method: 'POST', path: '/api/v1/silences', body: {}, expect: adminOnly(400) },
   { method: 'DELETE', path: '/api/v1/silences/nope', expect: adminOnly(404) },

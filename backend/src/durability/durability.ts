@@ -34,6 +34,8 @@ export interface Durability {
   log: DurableLog;
   /** Oldest event time about to be replayed (the collector seeds its buckets), or null. */
   replayFrom: number | null;
+  /** Import batches (`<importId>/<seq>`) found complete in the journal (for the import ledger). */
+  importedBatches: string[];
   /** Binds the collector: journal events are applied to it once durable; the journal's ids are re-marked in the ledger. */
   attach(collector: Collector, ledger: IdLedger): Promise<{ replayed: number }>;
   /** Called by the collector after a snapshot reached the spool. */
@@ -69,6 +71,7 @@ export async function openDurability(o: DurabilityOptions, store: MetricStore, l
   let sketchReplay: JournalEvent[] = [];
   /** Ids of the whole retained journal (re-marked in the id ledger: its last commits may not have reached the disk). */
   let journalIds: [string, number][] = [];
+  let importedBatches: string[] = [];
   if (o.journal) {
     const opened = Journal.open<Payload>(
       { dir: path.join(o.dataDir, 'journal'), fsync: o.fsync, fsyncMs: o.fsyncMs, segmentBytes: o.segmentBytes, maxBytes: o.journalMaxBytes },
@@ -76,6 +79,7 @@ export async function openDurability(o: DurabilityOptions, store: MetricStore, l
       spool.lsn,
     );
     journal = opened.journal;
+    importedBatches = opened.importedBatches;
     if (opened.tornLines) logger.warn({ lines: opened.tornLines }, 'journal: ignored a torn tail (a write cut short by a crash; it was never acknowledged)');
     pendingReplay = opened.events.filter((e) => e.lsn > spool.lsn);
     sketchReplay = opened.events.filter((e) => e.lsn <= spool.lsn && e.event.sketchKey !== undefined);
@@ -95,6 +99,7 @@ export async function openDurability(o: DurabilityOptions, store: MetricStore, l
   return {
     spool,
     log: journal ?? direct,
+    importedBatches,
     replayFrom: pendingReplay.reduce<number | null>((m, e) => (m === null || e.event.ts < m ? e.event.ts : m), null),
     async attach(c, ledger) {
       collector = c;

@@ -31,6 +31,8 @@ export interface JournalEvent {
   receivedAt: number;
   id: string | undefined;
   event: Omit<CountableEvent, 'member'>;
+  /** Import batch this event came in (`<importId>/<seq>/<events in the batch>`), see import/ledger.ts. */
+  mark?: string;
 }
 
 export interface JournalOptions {
@@ -66,8 +68,12 @@ interface Pending<T> {
   waiters: { resolve: () => void; reject: (err: Error) => void }[];
 }
 
-const encode = (lsn: number, receivedAt: number, id: string | undefined, e: CountableEvent): string =>
-  JSON.stringify([lsn, receivedAt, id ?? null, e.type, e.ts, e.tags.channel, e.tags.community, e.tags.campaign, e.amount ?? null, e.durationMs ?? null, e.sketchKey ?? null]);
+const encode = (lsn: number, receivedAt: number, id: string | undefined, e: CountableEvent, mark?: string): string =>
+  JSON.stringify(
+    mark === undefined
+      ? [lsn, receivedAt, id ?? null, e.type, e.ts, e.tags.channel, e.tags.community, e.tags.campaign, e.amount ?? null, e.durationMs ?? null, e.sketchKey ?? null]
+      : [lsn, receivedAt, id ?? null, e.type, e.ts, e.tags.channel, e.tags.community, e.tags.campaign, e.amount ?? null, e.durationMs ?? null, e.sketchKey ?? null, mark],
+  );
 
 function decode(line: string): JournalEvent | null {
   let a: unknown;
@@ -77,9 +83,11 @@ function decode(line: string): JournalEvent | null {
     return null;
   }
   // 10 fields: written before sketch keys were journaled (no member part to replay).
-  if (!Array.isArray(a) || (a.length !== 10 && a.length !== 11) || typeof a[0] !== 'number' || typeof a[4] !== 'number') return null;
-  const [lsn, receivedAt, id, type, ts, channel, community, campaign, amount, durationMs, sketchKey] = a as [number, number, string | null, EventType, number, string, string, string, number | null, number | null, number | null | undefined];
+  // 12 fields: an imported event, with its batch mark.
+  if (!Array.isArray(a) || a.length < 10 || a.length > 12 || typeof a[0] !== 'number' || typeof a[4] !== 'number') return null;
+  const [lsn, receivedAt, id, type, ts, channel, community, campaign, amount, durationMs, sketchKey, mark] = a as [number, number, string | null, EventType, number, string, string, string, number | null, number | null, number | null | undefined, string | undefined];
   return {
+    ...(typeof mark === 'string' ? { mark } : {}),
     lsn,
     receivedAt,
     id: id ?? undefined,
@@ -96,6 +104,26 @@ export interface OpenedJournal<T> {
   events: JournalEvent[];
   /** Lines that did not parse (a torn write at the tail of the last segment). */
   tornLines: number;
+  /** Import batches (`<importId>/<seq>`) whose every event is in the journal. */
+  importedBatches: string[];
+}
+
+/**
+ * Import batches are all-or-nothing: every line of one carries its mark with the batch's
+ * event count. A batch cut short by a crash (a torn group) was never acknowledged, so its
+ * surviving lines are dropped rather than replayed; complete ones are reported so the
+ * import ledger knows them even if the crash came before the ledger's own write.
+ */
+function completeImports(events: JournalEvent[]): { events: JournalEvent[]; batches: string[] } {
+  const seen = new Map<string, number>();
+  for (const e of events) if (e.mark !== undefined) seen.set(e.mark, (seen.get(e.mark) ?? 0) + 1);
+  if (seen.size === 0) return { events, batches: [] };
+  const complete = new Set<string>();
+  for (const [mark, n] of seen) if (Number(mark.slice(mark.lastIndexOf('/') + 1)) === n) complete.add(mark);
+  return {
+    events: events.filter((e) => e.mark === undefined || complete.has(e.mark)),
+    batches: [...complete].map((m) => m.slice(0, m.lastIndexOf('/'))),
+  };
 }
 
 /**
@@ -153,7 +181,8 @@ export class Journal<T> {
     const journal = new Journal<T>(opts, apply, Math.max(last, minLsn) + 1);
     journal.segments = segments;
     journal.totalBytes = segments.reduce((s, x) => s + x.bytes, 0);
-    return { journal, events, tornLines };
+    const imports = completeImports(events);
+    return { journal, events: imports.events, tornLines, importedBatches: imports.batches };
   }
 
   /** Bytes on disk (all retained segments). */
@@ -174,14 +203,14 @@ export class Journal<T> {
    * Queues events for the next group commit. Resolves once they are on disk and applied;
    * rejects (and applies nothing) when the write or fsync fails or the journal is full.
    */
-  append(items: readonly { receivedAt: number; id: string | undefined; event: CountableEvent; payload: T }[]): Promise<void> {
+  append(items: readonly { receivedAt: number; id: string | undefined; event: CountableEvent; payload: T; mark?: string }[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('journal closed'));
     if (items.length === 0) return Promise.resolve();
     if (this.totalBytes >= this.opts.maxBytes) return Promise.reject(new JournalFullError(this.totalBytes, this.opts.maxBytes));
     const group = (this.pending ??= { lines: [], payloads: [], lastLsn: 0, waiters: [] });
     for (const it of items) {
       const lsn = this.nextLsn++;
-      group.lines.push(encode(lsn, it.receivedAt, it.id, it.event));
+      group.lines.push(encode(lsn, it.receivedAt, it.id, it.event, it.mark));
       group.payloads.push(it.payload);
       group.lastLsn = lsn;
     }

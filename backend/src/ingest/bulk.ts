@@ -21,7 +21,7 @@ import type { IngestResult } from './service.js';
 
 export interface BulkFeederOptions {
   /** Usually the server's IngestService (`PulseHandle.ingest`). */
-  ingest: { accept(items: readonly unknown[]): Promise<IngestResult> };
+  ingest: { accept(items: readonly unknown[], parseErrors?: ReadonlyMap<number, string>, scope?: undefined, batchMark?: string): Promise<IngestResult> };
   /** Usually the server's Collector (`PulseHandle.collector`). */
   collector: { heldRows(): number; flush(): Promise<void> };
   /** Rows waiting for the store (`PulseHandle.storeBacklog`); none: the store is not waited for. */
@@ -48,9 +48,12 @@ export class BulkFeeder {
     this.maxBacklog = o.maxBacklogRows ?? 10_000;
   }
 
-  /** Accepts one batch (any mix of valid and invalid items; the answer says which) and applies back-pressure. */
-  async feed(items: readonly unknown[]): Promise<IngestResult> {
-    const result = await this.o.ingest.accept(items);
+  /**
+   * Accepts one batch (any mix of valid and invalid items; the answer says which) and applies back-pressure.
+   * `batchMark`: an import batch, journaled as one unit (import/ledger.ts).
+   */
+  async feed(items: readonly unknown[], parseErrors?: ReadonlyMap<number, string>, batchMark?: string): Promise<IngestResult> {
+    const result = await this.o.ingest.accept(items, parseErrors, undefined, batchMark);
     const held = this.o.collector.heldRows();
     if (held > this.peak) this.peak = held;
     if (held > this.maxHeld) {

@@ -9,7 +9,7 @@ import type { CountableEvent } from '../collector/counters.js';
 import { sketchKeyOf } from '../sketch/hll.js';
 import type { MemberHasher } from './memberHash.js';
 import type { IdLedger } from './idLedger.js';
-import { EventSchema, describeIssues, type ValidEvent } from './schema.js';
+import { describeIssues, validateEvent, type ValidEvent } from './schema.js';
 
 const DAY_MS = 86_400_000;
 import type { TagGuard } from './tagGuard.js';
@@ -42,7 +42,7 @@ export interface IngestMetrics {
 
 /** The ingest journal as ingest sees it: durable, then applied to the collector, in order. */
 export interface DurableLog {
-  append(items: readonly { receivedAt: number; id: string | undefined; event: CountableEvent; payload: { event: CountableEvent; receivedAt: number } }[]): Promise<void>;
+  append(items: readonly { receivedAt: number; id: string | undefined; event: CountableEvent; payload: { event: CountableEvent; receivedAt: number }; mark?: string }[]): Promise<void>;
 }
 
 /** The accepted events could not be made durable: nothing of the batch was counted. */
@@ -91,8 +91,10 @@ export class IngestService {
    * @param items parsed JSON values, `undefined` at positions that did not parse
    * @param parseErrors index → reason for those positions
    * @param scope limits of the presenting key (public keys); none: every type
+   * @param batchMark an import batch (`<importId>/<seq>`): its accepted events are journaled
+   *   as one all-or-nothing unit carrying the mark (see import/ledger.ts)
    */
-  async accept(items: readonly unknown[], parseErrors: ReadonlyMap<number, string> = new Map(), scope?: IngestScope): Promise<IngestResult> {
+  async accept(items: readonly unknown[], parseErrors: ReadonlyMap<number, string> = new Map(), scope?: IngestScope, batchMark?: string): Promise<IngestResult> {
     const now = this.now();
     const result: IngestResult = { accepted: 0, duplicates: 0, rejected: [] };
     const reject = (index: number, reason: RejectReason, error: string) => {
@@ -109,7 +111,7 @@ export class IngestService {
         reject(index, 'parse', parseError);
         continue;
       }
-      const parsed = EventSchema.safeParse(items[index]);
+      const parsed = validateEvent(items[index]);
       if (!parsed.success) {
         reject(index, 'invalid', describeIssues(parsed.error));
         continue;
@@ -141,6 +143,14 @@ export class IngestService {
     }
     const durable: Parameters<DurableLog['append']>[0][number][] = [];
     const claimed: string[] = [];
+    // A member recurs within a batch (an import's 20,000 events): one HMAC each. The map
+    // lives for this call only, so ids are held no longer than the batch itself.
+    const hashes = new Map<string, string>();
+    const hashOnce = (member: string) => {
+      let h = hashes.get(member);
+      if (h === undefined) hashes.set(member, (h = hashMember(member)));
+      return h;
+    };
     let k = 0;
     for (const { e, ts } of valid) {
       if (e.id !== undefined) {
@@ -158,13 +168,14 @@ export class IngestService {
           community: tagGuard.admit('community', e.community ?? ''),
           campaign: tagGuard.admit('campaign', e.campaign ?? ''),
         },
-        ...memberParts(e.member === undefined ? undefined : hashMember(e.member)),
+        ...memberParts(e.member === undefined ? undefined : hashOnce(e.member)),
         amount: e.amount,
         durationMs: e.duration_ms,
       };
       durable.push({ receivedAt: now, id: e.id, event, payload: { event, receivedAt: now } });
       result.accepted++;
     }
+    if (batchMark !== undefined) for (const d of durable) d.mark = `${batchMark}/${durable.length}`;
     try {
       await log.append(durable);
     } catch (err) {
