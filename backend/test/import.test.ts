@@ -84,7 +84,7 @@ interface CliRun {
 /** `whenBatchesDone`: called once the server's ledger holds at least 3 batches of the file. */
 function runCli(b: Backend, args: string[], whenBatchesDone?: (child: ReturnType<typeof spawn>) => void): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args, '--url', b.url, '--token', b.adminToken], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args, `--url=${b.url}`, `--token=${b.adminToken}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let poll: NodeJS.Timeout | undefined;
     if (whenBatchesDone) {
       const importId = createHash('sha256').update(readFileSync(args[0]!)).digest('hex').slice(0, 32);
