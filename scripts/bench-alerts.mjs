@@ -14,7 +14,7 @@
  *
  * Prints per rule: incidents caught (all, and ≥ 20%), false alerts per week (also on holiday
  * and campaign weeks), median detection delay. Deterministic (seeded).
- * BENCH_ONLY=count_default|level_default runs one rule; BENCH_DEBUG=1 lists incidents and
+ * BENCH_ONLY=count_default|level_default runs one rule; BENCH_RULES=<file> another templates file; BENCH_DEBUG=1 lists incidents and
  * firings (Shanghai time) on stderr.
  */
 import { readFileSync } from 'node:fs';
@@ -32,7 +32,8 @@ const gauss = () => { let u = 0; while (u === 0) u = rand(); return Math.sqrt(-2
 
 const calendar = Calendar.shipped();
 calendar.addCampaign({ id: 'double11-day-2025', name: '双11 当天', start: '2025-11-10 20:00', end: '2025-11-12 00:00' });
-const templates = templatesOf(parse(readFileSync(join(root, 'alerts/rules/generic.yaml'), 'utf8')));
+// BENCH_RULES=<file> runs another templates file (count_default / level_default) for comparison.
+const templates = templatesOf(parse(readFileSync(process.env.BENCH_RULES ?? join(root, 'alerts/rules/generic.yaml'), 'utf8')));
 
 /** Expected level at ts (Shanghai local hour): daily × weekly × calendar. */
 function shape(ts) {

@@ -321,6 +321,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     // The same calendar the campaigns API writes to: a new campaign counts at the next evaluation.
     calendar,
     dataDir: config.dataDir,
+    // Noise bands learnt by seasonal rules survive a restart (else 12 h of silence while re-learning).
+    memoryFile: path.join(config.dataDir, 'alert-memory.json'),
     logger,
     linkFor: (kpi, split, from, to) => {
       // The engine chooses the span (the hour around the swing); the link opens exactly that.

@@ -26,6 +26,7 @@ import type { AlertRecord, Instance, KindHost, RuleRun } from '../kinds/types.js
 import type { Evaluation } from './evaluate.js';
 import { decide, emptyMemory, remember, type NotifyKind } from './notifyPolicy.js';
 import { activeSilenceWindow } from './silenceWindows.js';
+import { MemoryStore } from './memoryStore.js';
 import { SilenceStore, type Ack, type Silence, type SilenceInput } from './silences.js';
 import { initialMachine, step, type AlertMachine, type Step } from './stateMachine.js';
 import type { Calendar } from '../calendar/calendar.js';
@@ -74,6 +75,7 @@ export class AlertEngine {
   private readonly deadmanLookbackMs: number;
   private readonly calendar: Calendar | undefined;
   private readonly store: SilenceStore;
+  private readonly memory: MemoryStore | undefined;
   private readonly records = new Map<string, AlertRecord>();
   private readonly ruleStatus = new Map<string, Omit<RuleStatus, 'rule' | 'splits' | 'lastRunAt'>>();
   private lastRules: Rule[] = [];
@@ -101,6 +103,7 @@ export class AlertEngine {
     this.deadmanLookbackMs = opts.deadmanLookbackMs ?? DAY;
     this.calendar = opts.calendar;
     this.store = new SilenceStore(opts.dataDir, this.now, (err, msg) => this.log.error({ err }, msg));
+    this.memory = opts.memoryFile ? new MemoryStore(opts.memoryFile, opts.memorySaveEveryMs ?? 5 * 60_000, (err, msg) => this.log.error({ err }, msg)) : undefined;
     this.host = {
       source: this.source,
       calendar: this.calendar,
@@ -126,6 +129,11 @@ export class AlertEngine {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.chain.catch(() => {});
+    this.saveMemory(true);
+  }
+
+  private saveMemory(force = false): void {
+    this.memory?.maybeSave(this.records.values(), new Map(this.lastRules.map((r) => [r.id, r])), this.now(), force);
   }
 
   private tick(): void {
@@ -151,6 +159,11 @@ export class AlertEngine {
       const rules = this.provider.rules();
       const catalogue = new Map(this.source.catalogue().map((k) => [k.id, k]));
       const retired = this.retireRules(rules, t, catalogue);
+      // What each instance learnt before a restart (its band, its firing episodes, a 新常态).
+      for (const [key, kept] of this.memory?.take(rules) ?? []) {
+        if (this.records.has(key)) continue;
+        this.records.set(key, { key, ruleId: kept.ruleId, kpi: kept.kpi, split: kept.split, machine: initialMachine(t), mem: emptyMemory(), firingSpans: kept.firingSpans, noise: kept.noise, noiseRecent: kept.noiseRecent, shift: kept.shift, markNewNormal: null });
+      }
       this.forgetRemovedRules(rules);
       // A copy: the provider may hand back the same array, edited in place.
       this.lastRules = [...rules];
@@ -187,6 +200,7 @@ export class AlertEngine {
           this.log.error({ err, ruleId: batch[0]?.ruleId }, 'alerts: outlet.enqueue failed');
         }
       }
+      this.saveMemory();
       return { ts: t, events, notifications: batches };
     } finally {
       this.busy = false;

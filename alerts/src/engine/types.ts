@@ -58,6 +58,13 @@ export interface AlertEngineOptions {
    * Without one, weekends are the only rest days and nothing is muted.
    */
   calendar?: Calendar;
+  /**
+   * Keep what noise-aware rules learnt (noise bands, firing episodes, 新常态) in this file
+   * across restarts (e.g. `<dataDir>/alert-memory.json`); without it a restart re-learns for
+   * `min_history`. Saved every `memorySaveEveryMs` (default 5 min) and on stop.
+   */
+  memoryFile?: string;
+  memorySaveEveryMs?: number;
 }
 
 export type SilencedBy =
