@@ -37,7 +37,15 @@ export interface AlertRecord {
   /** Observed noise against the recent-window stand-in baseline (young KPIs). */
   noiseRecent: NoiseMemory;
   /** A level adopted as the new normal (新常态): expected += offset until `until`. */
-  shift: { offset: number; until: number; since: number } | null;
+  shift: {
+    offset: number;
+    /** Multiplicative form (value ÷ expected at adoption) for KPIs ≥ 0: a +50% day is +50% at night too. */
+    ratio?: number | null;
+    until: number;
+    since: number;
+    /** Since when the KPI matches its old normal again (the shift ends after a window of it). */
+    backSince?: number | null;
+  } | null;
   /** An admin marked the current firing as the new normal. */
   markNewNormal: { by: string; at: number } | null;
 }

@@ -101,6 +101,16 @@ describe('level shifts (新常态)', () => {
     expect(open).toBeGreaterThanOrEqual(1);
     expect(plain.events.some((e) => e.summary.includes('新常态'))).toBe(false);
   }, 120_000);
+
+  it('a new normal ends when the KPI is back at its old normal: no alert for the return, none the next days', async () => {
+    // +50% for 8 hours: fires, is adopted after 6 h, then the KPI returns to its old level.
+    const start = T0 + 5 * DAY + 10 * HOUR;
+    const series = rows(T0, 10, (ts) => (ts >= start && ts < start + 8 * HOUR ? 150 : 100));
+    const r = await run(series, SEASONAL('    level_shift: { adopt_after: 6h }'));
+    expect(r.firings).toHaveLength(1);
+    expect(r.firings[0]!.ts).toBeLessThan(start + 2 * HOUR);
+    expect(r.events.filter((e) => e.summary.includes('新常态'))).toHaveLength(1);
+  }, 120_000);
 });
 
 describe('pending_for as a duration', () => {

@@ -94,10 +94,25 @@ export const seasonalKind: RuleKind<ChangeRule> = {
         };
       }
       // 新常态: windows from before an adopted shift are lifted by it; later ones already hold it.
+      // A ratio for KPIs that cannot go negative (counts, rates): the shift scales with the
+      // hour's level instead of adding the adoption hour's difference to every hour.
       const shift = rec?.shift;
-      const lifted = values.map((v) => (shift && v.from !== undefined && v.from < shift.since ? v.value + shift.offset : v.value));
+      const lift = (v: WindowValueLike): number =>
+        shift && v.from !== undefined && v.from < shift.since ? (shift.ratio != null ? v.value * shift.ratio : v.value + shift.offset) : v.value;
+      const lifted = values.map(lift);
       if (shift && values.every((v) => v.from === undefined || v.from >= shift.since) && rec) rec.shift = null;
-      const base = { value: median(lifted) ?? 0, sample: median(values.map((v) => v.sample)) ?? 0 };
+      let expected = median(lifted) ?? 0;
+      if (rec?.shift && curValue && curValue.value !== null) {
+        // A new normal may end: a KPI back at its old normal is normal (no alert against the
+        // shifted baseline), and once it has stayed there for a window the shift is dropped.
+        const plain = median(values.map((v) => v.value)) ?? 0;
+        if (Math.abs(curValue.value - plain) < Math.abs(curValue.value - expected)) {
+          expected = plain;
+          rec.shift.backSince ??= t;
+          if (t - rec.shift.backSince >= rule.windowMs) rec.shift = null;
+        } else rec.shift.backSince = null;
+      }
+      const base = { value: expected, sample: median(values.map((v) => v.sample)) ?? 0 };
       // A young KPI's recent-window baseline has its own noise (it does not know the day's
       // shape): kept apart so it never widens the seasonal band learnt later.
       const memory = rec ? (basis === 'recent' ? rec.noiseRecent : rec.noise) : emptyNoise();
@@ -133,7 +148,8 @@ export const seasonalKind: RuleKind<ChangeRule> = {
     if (!due && !rec.markNewNormal) return { step: s, adopted: false };
     // 新常态: the level becomes the baseline until the comparable periods hold it themselves.
     // Windows from before the shift are lifted by (level now − expected now) from here on.
-    rec.shift = { offset: ev.value - ev.baseline + (rec.shift?.offset ?? 0), since: s.machine.firingSince - rule.windowMs, until: Number.POSITIVE_INFINITY };
+    const ratio = ev.baseline > 0 && ev.value >= 0 && (rec.shift === null || rec.shift.ratio != null) ? (ev.value / ev.baseline) * (rec.shift?.ratio ?? 1) : null;
+    rec.shift = { offset: ev.value - ev.baseline + (rec.shift?.offset ?? 0), ratio, since: s.machine.firingSince - rule.windowMs, until: Number.POSITIVE_INFINITY, backSince: null };
     const wasChanged = s.changed;
     const adopted = adoptNewNormal(s.machine, t);
     rec.markNewNormal = null;
@@ -144,8 +160,16 @@ export const seasonalKind: RuleKind<ChangeRule> = {
     const keep = seasonal ? (seasonal.periods * 5 + 12) * seasonal.periodMs : 8 * DAY;
     trackFiringSpans(rec, prev, rule.windowMs, t, keep, adopted);
     // Noise is learnt while the alert is at rest: the deviations a normal KPI shows.
-    if (rule.band && rec.machine.inner !== 'firing' && !adopted && ev.value !== null && ev.baseline !== null) {
-      recordNoise(ev.basis === 'recent' ? rec.noiseRecent : rec.noise, t, ev.value - ev.baseline, rule.band, rule.windowMs);
+    const band = rule.band;
+    if (band && rec.machine.inner !== 'firing' && !adopted && ev.value !== null && ev.baseline !== null) {
+      // Holidays and campaigns compared like with like still differ more than ordinary days:
+      // with learn_on_calendar_days false they never widen the ordinary band.
+      const special = ev.band?.comparable === 'holiday' || ev.band?.comparable === 'campaign';
+      if (special && !band.learnOnCalendarDays) return;
+      let deviation = Math.abs(ev.value - ev.baseline);
+      const half = ev.band ? (ev.band.high - ev.band.low) / 2 : null;
+      if (band.clip !== undefined && half !== null && half > 0) deviation = Math.min(deviation, band.clip * half);
+      recordNoise(ev.basis === 'recent' ? rec.noiseRecent : rec.noise, t, deviation, band, rule.windowMs);
     }
   },
   summary(s, adopted) {

@@ -33,6 +33,15 @@ export interface NoiseBand {
   k: number;
   spanMs: number;
   minHistoryMs: number;
+  /**
+   * A deviation is learnt as at most `clip` × the current band's half-width (Huber-style):
+   * an incident the rule did not catch, or a one-off, cannot blow the band up for a whole
+   * `span` and hide the next incident; a lasting change of noise still widens it, by up to
+   * `clip` each turn. Absent: learnt as seen.
+   */
+  clip?: number;
+  /** Learn noise on holidays and campaign days too (default). false: those days never widen the ordinary band. */
+  learnOnCalendarDays: boolean;
 }
 
 /** The seasonal fields of the `baseline:` object. */
@@ -51,6 +60,8 @@ export const seasonalRuleFields = {
       k: z.number().gt(0).max(20).default(1.5),
       span: positiveDurationMs.default(7 * 86_400_000),
       min_history: durationMs.default(86_400_000),
+      clip: z.number().gt(1).max(100).optional(),
+      learn_on_calendar_days: z.boolean().default(true),
     })
     .optional(),
   level_shift: z.strictObject({ adopt_after: positiveDurationMs }).optional(),
@@ -65,7 +76,7 @@ export const seasonalRuleFields = {
 type SeasonalInput = {
   window: number;
   baseline: { type: string; period?: number | undefined; periods?: number | undefined; min_periods?: number | undefined; days?: 'comparable' | 'all' | undefined };
-  band?: { quantile: number; k: number; span: number; min_history: number } | undefined;
+  band?: { quantile: number; k: number; span: number; min_history: number; clip?: number | undefined; learn_on_calendar_days: boolean } | undefined;
   level_shift?: { adopt_after: number } | undefined;
   calendar: { holidays: CalendarMode; campaigns: CalendarMode };
 };
@@ -100,7 +111,9 @@ export function normaliseSeasonal(r: SeasonalInput): { part: SeasonalPart; issue
   }
   const part: SeasonalPart = {
     ...(seasonal ? { seasonal: { periodMs, periods, minPeriods, days: r.baseline.days ?? (periodMs === 86_400_000 ? 'comparable' : 'all') } } : {}),
-    ...(r.band ? { band: { quantile: r.band.quantile, k: r.band.k, spanMs: r.band.span, minHistoryMs: r.band.min_history } } : {}),
+    ...(r.band
+      ? { band: { quantile: r.band.quantile, k: r.band.k, spanMs: r.band.span, minHistoryMs: r.band.min_history, ...(r.band.clip !== undefined ? { clip: r.band.clip } : {}), learnOnCalendarDays: r.band.learn_on_calendar_days } }
+      : {}),
     ...(r.level_shift ? { levelShift: { adoptAfterMs: r.level_shift.adopt_after } } : {}),
     calendar: { holidays: r.calendar.holidays, campaigns: r.calendar.campaigns },
   };
