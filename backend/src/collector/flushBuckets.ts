@@ -10,7 +10,7 @@
  */
 import { COUNTERS, type Tags } from '../catalogue/events.js';
 import type { CounterRow } from '../store/port.js';
-import { newVector, toSums, type CounterVector } from './counters.js';
+import { newVector, type CounterVector } from './counters.js';
 
 interface BucketRow {
   tags: Tags;
@@ -119,8 +119,14 @@ export class FlushBuckets {
       for (const row of bucket.values()) {
         if (row.version === row.written) continue;
         if (!row.loaded) throw new Error('a bucket row was taken before its stored counters were added');
-        const counters = toSums(row.vector);
-        for (const c of COUNTERS) counters[c] = Math.round(counters[c]!);
+        // Non-zero counters only (absent = 0 for the stores and the spool): a row of history
+        // has a few of the 54 set, and a 54-key object per row made bulk flushes GC-bound.
+        const counters: CounterRow['counters'] = {};
+        const v = row.vector;
+        for (let i = 0; i < v.length; i++) {
+          const n = Math.round(v[i]!);
+          if (n !== 0) counters[COUNTERS[i]!] = n;
+        }
         rows.push({ ts, tags: { ...row.tags }, counters });
         marks.push([row, row.version]);
       }
