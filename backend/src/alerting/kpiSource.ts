@@ -8,7 +8,8 @@
 import type { Dimension, KpiInfo, KpiSource, WindowResult, WindowValue } from '@siyu-pulse/alerts';
 import { COUNTERS, GRANULARITIES, type CounterSums, type Granularity, type MemberSetId } from '../catalogue/events.js';
 import { evaluateKpi, ratioParts, type DistinctValues } from '../catalogue/evaluate.js';
-import { KPIS, KPI_BY_ID, allowedSplits, distinctGranularities, distinctSets, type KpiDef } from '../catalogue/kpis.js';
+import { KPIS, KPI_BY_ID, allowedSplits, distinctGranularities, distinctSets, isSpan, type KpiDef } from '../catalogue/kpis.js';
+import { SpanReader, type SpanPoint } from '../query/span.js';
 import type { TargetedKpi } from '../catalogue/targets.js';
 import type { Collector } from '../collector/collector.js';
 import { toSums } from '../collector/counters.js';
@@ -74,7 +75,8 @@ export function createKpiSource(o: KpiSourceOptions): KpiSource {
     label: k.label,
     unit: k.unit,
     good: k.good,
-    ratio: k.formula.kind === 'ratio',
+    // Month-level ratios (留存率, 复购率, 人均互动频次（月）) answer num / den like any ratio.
+    ratio: k.formula.kind === 'ratio' || (k.formula.kind === 'span' && k.formula.measure !== 'distinct'),
     splits: allowedSplits(k),
     distinct: distinctSets(k).length > 0,
     ...(k.target !== undefined ? { target: k.target } : {}),
@@ -83,6 +85,20 @@ export function createKpiSource(o: KpiSourceOptions): KpiSource {
 
   const reader = o.reader ?? storeReader(o.store);
   const collector = o.collector;
+  const spans = new SpanReader(o.store, o.timezone);
+
+  /** A month-level KPI's value for the local day starting at `day` (its window ends with that day). */
+  async function spanWindow(def: KpiDef, day: number, by?: Dimension): Promise<WindowResult> {
+    const asValue = (p: SpanPoint | undefined): WindowValue =>
+      !p ? { value: null, sample: 0 } : p.den === null ? { value: p.value, sample: Math.abs(p.value ?? 0) } : { value: p.value, num: p.num, den: p.den, sample: p.den };
+    const [total, split] = await Promise.all([
+      spans.series(def, { from: day, to: day + GRANULARITIES.day }),
+      by === 'channel' ? spans.series(def, { from: day, to: day + GRANULARITIES.day, byChannel: true }) : Promise.resolve([]),
+    ]);
+    const splits: Record<string, WindowValue> = {};
+    for (const s of split) splits[s.channel] = asValue(s.points[0]);
+    return { total: asValue(total[0]?.points[0]), splits };
+  }
 
   async function counterWindow(from: number, to: number, by?: Dimension): Promise<{ total: Partial<CounterSums>; splits: Map<string, Partial<CounterSums>> }> {
     const inMemory = collector !== undefined && from >= collector.liveHorizon() && (by === undefined || by === 'channel') && from % collector.bucketMs === 0 && to % collector.bucketMs === 0;
@@ -116,7 +132,7 @@ export function createKpiSource(o: KpiSourceOptions): KpiSource {
         if (!g || !allowed.includes(g)) throw new Error(`${kpi} counts distinct members: its window must be ${allowed.map((x) => ({ minute: '1m', hour: '1h', day: '1d' })[x]).join(', ')}`);
         const step = GRANULARITIES[g];
         if (allowed.every((x) => x === 'day')) {
-          // A KPI defined per day only (push_over_cap_share) would always be a day late as a
+          // A KPI defined per day only (push_over_cap_share, the month-level KPIs) would always be a day late as a
           // last complete period: read the local day holding the window's last instant, so the
           // newest window is today so far (a threshold alert fires the same day) and earlier
           // ones are whole days. A change rule would then compare a partial day with a whole
@@ -132,6 +148,8 @@ export function createKpiSource(o: KpiSourceOptions): KpiSource {
         }
       }
       if (from < o.historySince()) return null;
+      // Month-level KPIs: the days ending with the window's day, from the stored day sketches.
+      if (isSpan(def)) return spanWindow(def, from, by);
       const counters = await counterWindow(from, to, by);
       const g = granularityOfLength(to - from);
       const distinct = sets.length ? await Promise.all(sets.map((set) => distinctWindow(set, g!, from, by === 'channel'))) : undefined;

@@ -35,6 +35,7 @@ const SET_LABELS: Readonly<Record<MemberSetId, Label>> = {
   active: { zh: '活跃成员', en: 'active members' },
   push_reached: { zh: '触达成员', en: 'members reached' },
   push_over_cap: { zh: '超频成员', en: 'members over the cap' },
+  buyers: { zh: '付款成员', en: 'buyers' },
 };
 
 /** The ingest event type a count counter comes from (`push_delivered` → `push.delivered`). */

@@ -48,6 +48,10 @@ export function evaluateKpi(def: KpiDef, sums: Partial<CounterSums>, distinct?: 
     }
     case 'quantile':
       return histogramQuantile(f.histogram, f.q, sums);
+    case 'span':
+      // A union of day sketches over 30 days: not a function of one window's sums and counts
+      // (query/span.ts computes it).
+      return null;
   }
 }
 

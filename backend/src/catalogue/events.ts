@@ -138,6 +138,11 @@ export const MEMBER_SETS = {
    * member on the push that crosses the cap, in that push's period and channel.
    */
   push_over_cap: [] as EventType[],
+  /**
+   * Members who paid an order (`order.paid`): the buyers behind 复购率 (buyers of a period who
+   * also bought in the 30 days before, from day sketches; query/span.ts).
+   */
+  buyers: ['order.paid'] as EventType[],
 } as const;
 export type MemberSetId = keyof typeof MEMBER_SETS;
 export const MEMBER_SET_IDS = Object.keys(MEMBER_SETS) as MemberSetId[];

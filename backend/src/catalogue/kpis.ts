@@ -6,7 +6,7 @@
  */
 import type { CounterName, Dimension, Granularity, HistogramId, MemberSetId } from './events.js';
 
-export type KpiKind = 'sum' | 'ratio' | 'distinct' | 'quantile';
+export type KpiKind = 'sum' | 'ratio' | 'distinct' | 'quantile' | 'span';
 export type KpiUnit = 'count' | 'percent' | 'fen' | 'ms' | 'multiple' | 'per_member';
 export type GoodDirection = 'up' | 'down' | 'neutral';
 export type Label = { zh: string; en: string };
@@ -26,7 +26,20 @@ export type KpiFormula =
    */
   | { kind: 'ratio'; num: RatioSide; den: RatioSide; share?: boolean }
   | { kind: 'distinct'; set: MemberSetId }
-  | { kind: 'quantile'; histogram: HistogramId; q: number };
+  | { kind: 'quantile'; histogram: HistogramId; q: number }
+  /**
+   * Month-level KPIs over the `days` local days ending with the point's day, from the stored
+   * day sketches of `set` (query/span.ts): a union of day sketches (no distinct count adds up
+   * across days, but sketches merge). Only per day (step 1d).
+   * - `distinct`: |U| over the days (月活);
+   * - `per_member`: Σterms over the days ÷ |U| (人均互动频次（月）);
+   * - `retention`: |prev ∩ cur| ÷ |prev|, prev = the `days` days before (留存率);
+   * - `repeat`: |prev ∩ cur| ÷ |cur| (复购率).
+   * |prev ∩ cur| = |prev| + |cur| − |prev ∪ cur| (inclusion–exclusion on merged sketches).
+   */
+  | { kind: 'span'; measure: SpanMeasure; set: MemberSetId; days: number; terms?: readonly Term[] };
+
+export type SpanMeasure = 'distinct' | 'per_member' | 'retention' | 'repeat';
 
 export interface KpiDef {
   id: string;
@@ -92,6 +105,17 @@ export const KPIS: readonly KpiDef[] = [
     group: 'scale', unit: 'count', good: 'up',
     formula: { kind: 'distinct', set: 'active' },
   },
+  {
+    id: 'active_members_30d',
+    label: { zh: '月活（30 天活跃成员）', en: '30-day active members' },
+    description: {
+      zh: '截至当天的 30 个自然日内有任一活跃行为的去重成员数：30 个日草图（HyperLogLog）的并集（仅按天）。误差：并集 ≤ 1,500 人时为稀疏模式，基本精确；更大时相对标准误差 1.04/√65536 = 0.41%，相对误差 ≤ 1%',
+      en: 'Distinct members active in the 30 local days ending with the day: the union of the 30 day sketches (HyperLogLog; day only). Error: exact in practice up to 1,500 members (sparse mode); above, 0.41 % relative standard error (1.04/√65536), within ±1 %',
+    },
+    group: 'scale', unit: 'count', good: 'up',
+    formula: { kind: 'span', measure: 'distinct', set: 'active', days: 30 },
+    granularities: ['day'],
+  },
   // 互动深度
   {
     id: 'messages',
@@ -109,12 +133,23 @@ export const KPIS: readonly KpiDef[] = [
   },
   {
     id: 'interactions_per_active',
-    label: { zh: '人均互动', en: 'Interactions per active member' },
-    description: { zh: '互动次数 ÷ 活跃成员数（目标 0.4/天 ≈ 每人每月 12 次）', en: 'Interactions ÷ active members (target 0.4 a day ≈ 12 a month)' },
-    // The seed's "12 interactions per member a month", applied per day (12 ÷ 30): distinct
-    // members are stored per minute / hour / day, so a monthly per-member figure cannot be read.
-    group: 'interaction', unit: 'per_member', good: 'up', target: 0.4,
+    label: { zh: '人均互动（日）', en: 'Interactions per active member (day)' },
+    description: { zh: '互动次数 ÷ 同一时段活跃成员数（按分钟 / 小时 / 天）；每月目标见人均互动频次（月）', en: 'Interactions ÷ active members of the same period (minute / hour / day); the monthly target is on interactions per member (month)' },
+    // No target: the seed's 12 a month is a monthly figure (interactions_per_member_month).
+    group: 'interaction', unit: 'per_member', good: 'up',
     formula: { kind: 'ratio', num: [c('interaction')], den: { distinct: 'active' } },
+  },
+  {
+    id: 'interactions_per_member_month',
+    label: { zh: '人均互动频次（月）', en: 'Interactions per member (month)' },
+    description: {
+      zh: '截至当天 30 天的互动次数 ÷ 同 30 天的月活（仅按天）。互动次数是精确计数，误差只来自月活：相对误差 ≤ 1%（并集 ≤ 1,500 人时基本精确）',
+      en: 'Interactions in the 30 days ending with the day ÷ 30-day active members (day only). The count is exact, so the error is that of the 30-day active members: within ±1 % relative (exact in practice up to 1,500 members)',
+    },
+    // The seed's 人均互动频次 ≥ 12 次/月.
+    group: 'interaction', unit: 'per_member', good: 'up', target: 12,
+    formula: { kind: 'span', measure: 'per_member', set: 'active', days: 30, terms: [c('interaction')] },
+    granularities: ['day'],
   },
   // 转化效率
   {
@@ -167,6 +202,30 @@ export const KPIS: readonly KpiDef[] = [
     // The seed's retention target (≥ 85%) as the churn it allows.
     group: 'retention', unit: 'percent', good: 'down', target: 0.15,
     formula: { kind: 'ratio', num: [c('member_leave')], den: { distinct: 'active' } },
+  },
+  {
+    id: 'retention_7d',
+    label: { zh: '7 日留存率', en: '7-day retention' },
+    description: {
+      zh: '前 7 天（A）活跃且截至当天的 7 天（B）仍活跃的成员 ÷ A（仅按天）。|A∩B| = |A| + |B| − |A∪B|，由合并的日草图（HyperLogLog）按容斥原理求得。误差：三个草图都是稀疏模式（A∪B ≤ 1,500 人）时基本精确；否则每个估计相对误差 ≤ 1%，留存率的绝对误差最坏 ≤ 1% ×（|A|+|B|+|A∪B|）÷|A| + 1% × 留存率，两期人数相当、留存 85% 时约 ±4 个百分点（典型约 ±1 个百分点）；交集相对并集越小，误差越大',
+      en: 'Members active in the 7 days before (A) who are also active in the 7 days ending with the day (B), ÷ A (day only). |A∩B| = |A| + |B| − |A∪B| by inclusion–exclusion on merged day sketches (HyperLogLog). Error: exact in practice while all three sketches are sparse (A∪B ≤ 1,500 members); otherwise each estimate is within ±1 % relative, so the absolute error on the rate is at most 1 % × (|A|+|B|+|A∪B|) ÷ |A| + 1 % × rate: about ±4 points for equal periods at 85 % (typically about ±1 point); it grows as the intersection shrinks relative to the union',
+    },
+    // The seed's 留存率 ≥ 85%.
+    group: 'retention', unit: 'percent', good: 'up', target: 0.85,
+    formula: { kind: 'span', measure: 'retention', set: 'active', days: 7 },
+    granularities: ['day'],
+  },
+  {
+    id: 'retention_30d',
+    label: { zh: '30 日留存率', en: '30-day retention' },
+    description: {
+      zh: '前 30 天（A）活跃且截至当天的 30 天（B）仍活跃的成员 ÷ A（仅按天）。|A∩B| = |A| + |B| − |A∪B|，由合并的日草图（HyperLogLog）按容斥原理求得。误差：三个草图都是稀疏模式（A∪B ≤ 1,500 人）时基本精确；否则每个估计相对误差 ≤ 1%，留存率的绝对误差最坏 ≤ 1% ×（|A|+|B|+|A∪B|）÷|A| + 1% × 留存率，两期人数相当、留存 85% 时约 ±4 个百分点（典型约 ±1 个百分点）；交集相对并集越小，误差越大',
+      en: 'Members active in the 30 days before (A) who are also active in the 30 days ending with the day (B), ÷ A (day only). |A∩B| = |A| + |B| − |A∪B| by inclusion–exclusion on merged day sketches (HyperLogLog). Error: exact in practice while all three sketches are sparse (A∪B ≤ 1,500 members); otherwise each estimate is within ±1 % relative, so the absolute error on the rate is at most 1 % × (|A|+|B|+|A∪B|) ÷ |A| + 1 % × rate: about ±4 points for equal periods at 85 % (typically about ±1 point); it grows as the intersection shrinks relative to the union',
+    },
+    // The seed's 留存率 ≥ 85%.
+    group: 'retention', unit: 'percent', good: 'up', target: 0.85,
+    formula: { kind: 'span', measure: 'retention', set: 'active', days: 30 },
+    granularities: ['day'],
   },
   {
     // 留存质量, not 互动深度: pushing a member more often than the cap is over-marketing,
@@ -233,6 +292,17 @@ export const KPIS: readonly KpiDef[] = [
     description: { zh: '成交额 ÷ 支付订单数', en: 'GMV ÷ paid orders' },
     group: 'value', unit: 'fen', good: 'up',
     formula: { kind: 'ratio', num: [c('order_paid_fen')], den: [c('order_paid')] },
+  },
+  {
+    id: 'repeat_purchase_rate',
+    label: { zh: '复购率', en: 'Repeat purchase rate' },
+    description: {
+      zh: '截至当天 30 天内（B）付款、且在之前 30 天（A）也付过款的成员 ÷ B（仅按天）。|A∩B| = |A| + |B| − |A∪B|，由付款成员（buyers）的日草图按容斥原理求得。误差：A∪B ≤ 1,500 人时基本精确；否则绝对误差最坏 ≤ 1% ×（|A|+|B|+|A∪B|）÷|B| + 1% × 复购率（两期人数相当、复购率 20% 时约 ±4 个百分点）',
+      en: 'Members who paid in the 30 days ending with the day (B) and also paid in the 30 days before (A), ÷ B (day only). |A∩B| = |A| + |B| − |A∪B| by inclusion–exclusion on the buyers\' day sketches. Error: exact in practice while A∪B ≤ 1,500 members; otherwise the absolute error is at most 1 % × (|A|+|B|+|A∪B|) ÷ |B| + 1 % × rate (about ±4 points for equal periods at 20 %)',
+    },
+    group: 'value', unit: 'percent', good: 'up',
+    formula: { kind: 'span', measure: 'repeat', set: 'buyers', days: 30 },
+    granularities: ['day'],
   },
   {
     id: 'spend',
@@ -364,7 +434,7 @@ export function usesDistinct(def: KpiDef): MemberSetId | undefined {
 /** Every member set whose distinct count the KPI needs (numerator first). */
 export function distinctSets(def: KpiDef): MemberSetId[] {
   const f = def.formula;
-  if (f.kind === 'distinct') return [f.set];
+  if (f.kind === 'distinct' || f.kind === 'span') return [f.set];
   if (f.kind !== 'ratio') return [];
   return [f.num, f.den].flatMap((side) => ('distinct' in side ? [side.distinct] : []));
 }
@@ -378,4 +448,9 @@ export function distinctGranularities(def: KpiDef): readonly Granularity[] {
 /** Distinct sets are kept per channel only (community / campaign splits would multiply memory). */
 export function allowedSplits(def: KpiDef): Dimension[] {
   return usesDistinct(def) ? ['channel'] : ['channel', 'community', 'campaign'];
+}
+
+/** Month-level KPIs (unions of day sketches over several days, query/span.ts). */
+export function isSpan(def: KpiDef): def is KpiDef & { formula: Extract<KpiFormula, { kind: 'span' }> } {
+  return def.formula.kind === 'span';
 }

@@ -8,7 +8,8 @@ import { COUNTERS, DIMENSIONS, GRANULARITIES, histogramCounters, type CounterSum
 import { evaluateKpi, ratioParts } from '../catalogue/evaluate.js';
 import { sideIsMoney } from '../catalogue/counters.js';
 import { outrunOf, type Outrun } from '../catalogue/outrun.js';
-import { KPI_BY_ID, allowedSplits, distinctGranularities, distinctSets, usesDistinct, type KpiDef } from '../catalogue/kpis.js';
+import { KPI_BY_ID, allowedSplits, distinctGranularities, distinctSets, isSpan, usesDistinct, type KpiDef } from '../catalogue/kpis.js';
+import { SpanReader } from './span.js';
 import type { MetricStore } from '../store/port.js';
 import { overlaps, type UptimeSource } from '../uptime/uptime.js';
 import { DAY, HOUR, MINUTE, alignmentOffset, ceilTo, floorTo } from '../time/zone.js';
@@ -59,6 +60,11 @@ export interface SeriesResult {
     thin?: number[];
     /** Share KPIs: timestamps of points over 100% (numerator outran the denominator). */
     outruns?: number[];
+    /**
+     * Month-level KPIs (unions of day sketches): [ts, worst-case ± absolute error of the point]
+     * from the sketches' error (query/span.ts).
+     */
+    bounds?: [number, number][];
   }[];
   /** Ratios: the denominator size under which a point is listed in `thin`. */
   thinBelow?: number;
@@ -95,6 +101,8 @@ export function countersFor(def: KpiDef): string[] {
       return histogramCounters(f.histogram as keyof typeof HISTOGRAMS);
     case 'distinct':
       return [];
+    case 'span':
+      return (f.terms ?? []).map(([c]) => c);
   }
 }
 
@@ -117,6 +125,8 @@ function distinctStepReason(def: KpiDef): string {
 }
 
 export class SeriesService {
+  private readonly spans: SpanReader;
+
   constructor(
     private readonly store: MetricStore,
     private readonly bucketMs: number,
@@ -124,7 +134,9 @@ export class SeriesService {
     private readonly now: () => number = Date.now,
     /** When the server was up: buckets outside it with no stored data are gaps (null). */
     private readonly uptime?: UptimeSource,
-  ) {}
+  ) {
+    this.spans = new SpanReader(store, timezone);
+  }
 
   /** Candidate steps for a KPI, smallest first. */
   stepsFor(def: KpiDef): number[] {
@@ -183,6 +195,7 @@ export class SeriesService {
       if (!allowed.includes(d)) throw new QueryError(`${def.id} can only be filtered by ${allowed.join(', ')}`);
     }
     const dims = [...new Set(by)] as Dimension[];
+    if (isSpan(def)) return this.spanSeries(def, { from: alignedFrom, to: alignedTo, step, offset, now, dims, filter: req.filter });
 
     // Group key → bucket ts → sums / distinct
     const groups = new Map<string, { tags: Partial<Tags>; sums: Map<number, CounterSums>; distinct: Map<number, Partial<Record<MemberSetId, number>>> }>();
@@ -254,6 +267,38 @@ export class SeriesService {
         return { tags: g.tags, points: pts, ...(checkThin ? { thin } : {}), ...(outruns.length ? { outruns } : {}) };
       });
     return { kpi: def.id, unit: def.unit, from: alignedFrom, to: alignedTo, step, series, ...(checkThin ? { thinBelow: THIN_SAMPLE } : {}), ...(outrun ? { outrun } : {}) };
+  }
+
+  /** Month-level KPIs: one point per local day, each over the days ending with it (query/span.ts). */
+  private async spanSeries(
+    def: KpiDef,
+    o: { from: number; to: number; step: number; offset: number; now: number; dims: Dimension[]; filter: SeriesRequest['filter'] },
+  ): Promise<SeriesResult> {
+    const channel = o.filter.channel;
+    const result = await this.spans.series(def, { from: o.from, to: o.to, byChannel: o.dims.includes('channel'), ...(channel !== undefined ? { channel } : {}) });
+    const points = Math.round((o.to - o.from) / o.step);
+    if (result.length * points > MAX_TOTAL_POINTS) {
+      throw new QueryError(`this split gives ${result.length} series × ${points} points; the limit is ${MAX_TOTAL_POINTS} points per answer. Use a shorter range or a filter`);
+    }
+    const gaps = await this.gaps(o.from, Math.min(o.to, o.now), o.step, o.offset);
+    const checkThin = def.formula.kind === 'span' && def.formula.measure !== 'distinct';
+    const series = result.map((s) => {
+      const pts: [number, number | null][] = [];
+      const thin: number[] = [];
+      const bounds: [number, number][] = [];
+      for (const p of s.points) {
+        if (p.ts > o.now || gaps.has(p.ts)) {
+          pts.push([p.ts, null]);
+          continue;
+        }
+        pts.push([p.ts, p.value]);
+        if (p.value !== null) bounds.push([p.ts, p.bound]);
+        if (checkThin && p.value !== null && (p.den ?? 0) < THIN_SAMPLE) thin.push(p.ts);
+      }
+      const tags: Partial<Tags> = o.dims.includes('channel') ? { channel: s.channel } : {};
+      return { tags, points: pts, bounds, ...(checkThin ? { thin } : {}) };
+    });
+    return { kpi: def.id, unit: def.unit, from: o.from, to: o.to, step: o.step, series, ...(checkThin ? { thinBelow: THIN_SAMPLE } : {}) };
   }
 
   /**
