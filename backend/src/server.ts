@@ -73,6 +73,8 @@ import { ReportStore } from './reports/store.js';
 import { createSimulatorControl } from './simulator/control.js';
 import { createDuckDbStore } from './store/duckdb/adapter.js';
 import { createInfluxStore } from './store/influx/adapter.js';
+import { InfluxClient } from './store/influx/client.js';
+import { MonthValuesWriter } from './grafana/monthValues.js';
 import type { MetricStore } from './store/port.js';
 import { DAY, HOUR, MINUTE, floorTo } from './time/zone.js';
 import { UptimeRecorder, overlaps, type Span } from './uptime/uptime.js';
@@ -110,11 +112,13 @@ const MAX_HELD_ROWS = 150_000;
 /** Events may be stamped this far ahead of the server clock (producer clock drift). */
 const FUTURE_SKEW_MS = 60_000;
 
+function influxOptions(s: Extract<Config['store'], { kind: 'influx' }>) {
+  const { url, db, token, user, password, timeoutMs } = s;
+  return { url, db, token, user, password, timeoutMs };
+}
+
 async function openStore(config: Config): Promise<MetricStore> {
-  if (config.store.kind === 'influx') {
-    const { url, db, token, user, password, timeoutMs } = config.store;
-    return createInfluxStore({ url, db, token, user, password, timeoutMs });
-  }
+  if (config.store.kind === 'influx') return createInfluxStore(influxOptions(config.store));
   mkdirSync(path.dirname(config.store.file), { recursive: true });
   return createDuckDbStore({ file: config.store.file, memoryLimit: config.store.memoryLimit });
 }
@@ -459,6 +463,14 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     : null;
   const wecomSchedule = wecomStats && config.wecom.stats ? new WeComStatsSchedule({ stats: wecomStats, cron: config.wecom.stats.cron, timezone: config.timezone, logger }) : null;
   wecomSchedule?.start();
+  // Grafana reads InfluxDB with InfluxQL, which cannot merge sketches: month-level KPI values
+  // are written per day to pulse_month (grafana/monthValues.ts).
+  let monthValues: MonthValuesWriter | null = null;
+  if (config.store.kind === 'influx') {
+    const client = new InfluxClient(influxOptions(config.store));
+    monthValues = new MonthValuesWriter({ store, write: (lines) => client.write(lines), timezone: config.timezone, onError: (err) => logger.warn({ err }, 'month KPI values for Grafana not written') });
+    monthValues.start();
+  }
   const briefSchedule = config.brief.cron ? new MorningBriefSchedule({ cron: config.brief.cron, timezone: config.timezone, brief: morningBrief, logger }) : null;
   briefSchedule?.start();
   const sweep = setInterval(() => {
@@ -497,7 +509,12 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     links,
     hub,
     http,
-    flushToStore,
+    async flushToStore() {
+      await flushToStore();
+      // Derived from what was just stored: Grafana's month-level values of today and yesterday
+      // (not in the import's back-pressure flushes above: an import would pay for them per batch).
+      await monthValues?.pass(2);
+    },
     storeBacklog: () => durability.spool.backlog().rows,
     async close() {
       if (closed) return;
@@ -511,6 +528,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       wecomSchedule?.stop();
       await wecomStats?.idle();
       briefSchedule?.stop();
+      await monthValues?.stop();
       reportDelivery.close();
       await reportService.idle();
       await dispatcher.close();

@@ -16,7 +16,9 @@ import { KPIS, KPI_BY_ID, type KpiDef } from '../src/catalogue/kpis.js';
 import { CHANNELS_UID, DATASOURCE_UID, EXCLUDED_KPIS, KPI_ID_MARKER, OVERVIEW_UID, dashboardFiles } from '../src/grafana/dashboards.js';
 import { DISTINCT_STEP } from '../src/grafana/queries.js';
 import { DASHBOARDS_DIR } from '../src/grafana/write.js';
-import type { AlertRow } from '../src/store/port.js';
+import type { AlertRow, SketchRow } from '../src/store/port.js';
+import { createMemberHasher } from '../src/ingest/memberHash.js';
+import { Hll, sketchKeyOf } from '../src/sketch/hll.js';
 import { DAY, HOUR, MINUTE, dayStart, floorTo } from '../src/time/zone.js';
 import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
 import { startTestPulse, type TestPulse } from './harness/pulse.js';
@@ -230,6 +232,24 @@ function wecomStatRows(D: number): { ts: number; tags: { channel: string; commun
   }));
 }
 
+const SALT = 'grafana-test-salt-0123456789abcdef';
+
+/**
+ * All-channel day sketches of earlier days: active m0…m3 and one other member 8 days before
+ * the scenario's day (7-day retention 4 of 5), m0, m1 and another 31 days before (30-day
+ * retention 2 of 3), and m0 buying 31 days before (a repeat buyer on the scenario's day).
+ */
+function historySketches(D: number): SketchRow[] {
+  const hash = createMemberHasher(SALT);
+  const sketch = (members: string[]) => {
+    const h = new Hll();
+    for (const m of members) h.add(sketchKeyOf(hash(m)));
+    return h.toBase64();
+  };
+  const row = (days: number, set: SketchRow['set'], members: string[]): SketchRow => ({ ts: D - days * DAY, granularity: 'day', set, channel: '', node: 'history', sketch: sketch(members) });
+  return [row(8, 'active', ['m0', 'm1', 'm2', 'm3', 'old-a']), row(31, 'active', ['m0', 'm1', 'old-b']), row(31, 'buyers', ['m0'])];
+}
+
 interface InfluxSeries {
   name: string;
   tags?: Record<string, string>;
@@ -274,6 +294,8 @@ type Points = Map<string, Map<number, number | null>>;
 
 /** The stored period a distinct panel reads (its `granularity` condition) as a series step. */
 function fixedStepOf(p: Panel): string {
+  // Month-level KPIs: one value per local day in pulse_month.
+  if (p.targets?.some((t) => t.query?.includes('FROM "pulse_month"'))) return '1d';
   const g = p.targets?.map((t) => /"granularity" = '(minute|hour|day)'/.exec(t.query ?? '')?.[1]).find(Boolean);
   return g ? { minute: '1m', hour: '1h', day: '1d' }[g]! : DISTINCT_STEP;
 }
@@ -384,7 +406,10 @@ describe.skipIf(!runInflux)('Grafana dashboard queries on a real influxd', () =>
 
   beforeAll(async () => {
     influx = (await startInfluxd())!;
-    pulse = await startTestPulse({ influx, env: { PULSE_LATENESS_SECONDS: '86400' } });
+    pulse = await startTestPulse({ influx, env: { PULSE_LATENESS_SECONDS: '86400', PULSE_SALT: SALT } });
+    // Earlier days for the month-level KPIs (7 / 30-day retention and repeat purchases need a
+    // period before the scenario's day): their stored day sketches, as a server would have kept them.
+    await pulse.store.writeSketches(historySketches(D));
     db = pulse.influxDb!;
     // The scenario stands for a day the server was running: recorded as one run, so quiet
     // buckets are 0 in the API as in Grafana (outside any run they would be gaps, null).
@@ -491,10 +516,10 @@ describe.skipIf(!runInflux)('Grafana dashboard queries on a real influxd', () =>
       step = fixedStepOf(p);
     } else {
       actual = toPoints(results.get('A')!, 'value');
-      if (def.formula.kind === 'distinct') step = fixedStepOf(p);
+      if (def.formula.kind === 'distinct' || def.formula.kind === 'span') step = fixedStepOf(p);
     }
     const fromApi = await api(def.id, m.from, m.end, step, splitByChannel);
-    compare(where, def.id, actual, apiPoints(fromApi, m.to, splitByChannel ? channels : undefined, scale), def.formula.kind !== 'ratio');
+    compare(where, def.id, actual, apiPoints(fromApi, m.to, splitByChannel ? channels : undefined, scale), def.formula.kind !== 'ratio' && def.formula.kind !== 'span');
     return targets.length;
   }
 

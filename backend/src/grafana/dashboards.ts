@@ -56,6 +56,11 @@ function method(def: KpiDef, q: PanelQuery): string {
       'P50 / P90 要在累计分桶内插值计算（与大屏和 /api/v1/series 同一算法）；InfluxQL 无法由求和后的分桶算分位数，各时段分位数取平均又是错的。' +
         '因此这里显示分桶计数热力图：每格为该时段内首次响应时长落在该区间（上界，毫秒）的回复数。精确的 P50 / P90 请看大屏或 /api/v1/series。',
     );
+  } else if (f.kind === 'span') {
+    parts.push(
+      `${f.days} 天的去重人数是 ${f.days} 个日草图（HyperLogLog）的并集，InfluxQL 无法合并草图：服务端按天计算（与 /api/v1/series 同一算法）并写入 pulse_month，` +
+        `每天一个点（北京时间 00:00 起），不随 Grafana 时间粒度变化；pulse_month 的 bound 字段是该点的最坏误差（±）。默认 24 小时视图只有一两个点，请选 30 天或更长。`,
+    );
   } else if (f.kind === 'distinct') {
     parts.push(
       `去重人数不能跨时间相加，因此固定读取按小时写入的去重数（每小时一个点，不随 Grafana 时间粒度变化）：分钟粒度在 24 小时视图里点太密，天粒度只有一两个点。`,
@@ -74,7 +79,7 @@ function method(def: KpiDef, q: PanelQuery): string {
   } else {
     parts.push('按 Grafana 时间粒度求和；没有事件的时间桶为 0。');
   }
-  const storedPeriods = f.kind === 'distinct' || (f.kind === 'ratio' && 'distinct' in f.num);
+  const storedPeriods = f.kind === 'distinct' || f.kind === 'span' || (f.kind === 'ratio' && 'distinct' in f.num);
   if (q.shape !== 'histogram' && !storedPeriods) parts.push('时间桶按北京时间对齐（GROUP BY time 带时区偏移）。');
   if (def.unit === 'fen') parts.push('金额以分存储，查询中 ÷100 显示为元。');
   if (def.target !== undefined) parts.push(`虚线为目标值。`);

@@ -44,6 +44,7 @@ export function distinctGranularityOf(def: KpiDef): Granularity {
 const COUNTS = quoteIdent('pulse_counts');
 const DISTINCT = quoteIdent('pulse_distinct');
 const ALERTS = quoteIdent('pulse_alerts');
+const MONTH = quoteIdent('pulse_month');
 const CHANNEL = quoteIdent('channel');
 
 /** Where a query looks: the all-channel total (overview) or one series per selected channel. */
@@ -149,6 +150,15 @@ export function kpiQuery(def: KpiDef, scope: Scope, tz = DASHBOARD_TIMEZONE): Pa
       };
     case 'quantile':
       return histogramQuery(f.histogram, scope, tz);
+    case 'span': {
+      // Unions of day sketches cannot be computed in InfluxQL: the server writes each day's
+      // value to pulse_month (grafana/monthValues.ts); one point per local day.
+      const channel = scope === 'byChannel' ? `${CHANNEL} =~ /^$${CHANNEL_VARIABLE}$/` : `${CHANNEL} = ''`;
+      return {
+        shape: 'single',
+        query: `SELECT last("value") AS "value" FROM ${MONTH} WHERE ${quoteIdent('kpi')} = ${quoteString(def.id)} AND ${channel} AND $timeFilter GROUP BY time(1d, ${off})${byChannel(scope)} fill(none)`,
+      };
+    }
   }
 }
 
