@@ -25,8 +25,10 @@ describe('targets', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('defaults to the seed: paid conversion 5.2%, churn ≤ 15% (retention ≥ 85%), 0.4 interactions a day per active member; push fatigue ≤ 5%', () => {
-    expect(Object.fromEntries([...defaultTargets()].map(([k, v]) => [k, v.total]))).toEqual({ paid_conversion: 0.052, churn_rate: 0.15, interactions_per_active: 0.4, push_over_cap_share: 0.05 });
+  it('defaults to the seed: paid conversion 5.2%, churn ≤ 15%, 7 / 30-day retention ≥ 85%, 12 interactions per member a month; push fatigue ≤ 5%', () => {
+    expect(Object.fromEntries([...defaultTargets()].map(([k, v]) => [k, v.total]))).toEqual({
+      paid_conversion: 0.052, churn_rate: 0.15, interactions_per_member_month: 12, retention_7d: 0.85, retention_30d: 0.85, push_over_cap_share: 0.05,
+    });
   });
 
   it('reads a file: percentages, per-channel targets, and a KPI that had none', () => {

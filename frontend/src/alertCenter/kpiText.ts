@@ -37,6 +37,8 @@ export function sampleText(def: KpiDef | undefined, n: number, lang: Lang): stri
     return `${sideIsMoney(f.den) ? formatMoney(n, lang) : formatCount(n, lang)} ${what}`;
   }
   if (f.kind === 'distinct') return `${formatCount(n, lang)} ${lang === 'zh' ? '人' : 'members'}`;
+  // Month-level rates: the denominator is members (active or buyers in a period).
+  if (f.kind === 'span' && f.measure !== 'distinct') return `${formatCount(n, lang)} ${lang === 'zh' ? '人' : 'members'}`;
   return formatKpi(n, def.unit, lang);
 }
 

@@ -40,10 +40,10 @@ export const tagKey = (tags: Tags): string => JSON.stringify([tags.channel ?? nu
 /** Sum-kind KPIs add up across steps; nothing else does. */
 export const isAdditive = (def: Pick<KpiDef, 'formula'>): boolean => def.formula.kind === 'sum';
 
-/** Member-set KPIs exist only at 1m / 1h / 1d and split by channel only. */
+/** Member-set KPIs exist only at 1m / 1h / 1d (month-level ones at 1d) and split by channel only. */
 export function usesDistinct(def: Pick<KpiDef, 'formula'>): boolean {
   const f = def.formula;
-  return f.kind === 'distinct' || (f.kind === 'ratio' && 'distinct' in f.den);
+  return f.kind === 'distinct' || f.kind === 'span' || (f.kind === 'ratio' && 'distinct' in f.den);
 }
 
 export const total = (points: readonly Point[]): number | null => {
