@@ -63,6 +63,7 @@ import { importRouter } from './http/importRoutes.js';
 import { TagGuard } from './ingest/tagGuard.js';
 import { LiveHub, type LiveGrant } from './live/hub.js';
 import { SnapshotService } from './live/snapshot.js';
+import { MonthLive } from './live/monthLive.js';
 import { HeldLogOutput, createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { SeriesService } from './query/series.js';
@@ -337,7 +338,10 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     landingFor: (alertKey, ts) => links.withLink(`${linkBase()}/alert?${new URLSearchParams({ key: alertKey, at: String(ts) })}`),
   });
 
+  // The wall's month-level tiles (月活, 留存率, …): recomputed every few minutes from the store.
+  const monthLive = new MonthLive(store, config.timezone, (err) => logger.warn({ err }, 'month-level KPIs for the wall not computed'));
   const snapshots = new SnapshotService({
+    month: () => monthLive.current(),
     collector,
     timezone: config.timezone,
     demo: config.demo,
@@ -437,6 +441,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     });
   });
   collector.start();
+  monthLive.start();
   hub.start();
   simulator?.start();
   if (simulator && demoRules && config.demoAlertAfterMs !== null) {
@@ -512,8 +517,10 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     async flushToStore() {
       await flushToStore();
       // Derived from what was just stored: Grafana's month-level values of today and yesterday
-      // (not in the import's back-pressure flushes above: an import would pay for them per batch).
+      // and the wall's month tiles (not in the import's back-pressure flushes above: an import
+      // would pay for them per batch).
       await monthValues?.pass(2);
+      await monthLive.refresh();
     },
     storeBacklog: () => durability.spool.backlog().rows,
     async close() {
@@ -529,6 +536,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       await wecomStats?.idle();
       briefSchedule?.stop();
       await monthValues?.stop();
+      await monthLive.stop();
       reportDelivery.close();
       await reportService.idle();
       await dispatcher.close();

@@ -50,13 +50,14 @@ boards:
 
 const WECOM = BUILT_IN_BOARDS.find((b) => b.id === 'wecom');
 const COMMUNITIES = BUILT_IN_BOARDS.find((b) => b.id === 'communities');
+const RETENTION = BUILT_IN_BOARDS.find((b) => b.id === 'retention');
 
 describe('boards', () => {
-  it('serves the built-in overview, push, wecom and 社群 boards by default (read scope)', async () => {
+  it('serves the built-in overview, push, wecom, 社群 and 月活与留存 boards by default (read scope)', async () => {
     const pulse = await startTestPulse();
     try {
       const r = await request(pulse.url, 'GET', '/api/v1/boards', { token: READ_TOKEN });
-      expect(r).toEqual({ status: 200, json: { default: 'overview', boards: [OVERVIEW, PUSH, WECOM, COMMUNITIES] } });
+      expect(r).toEqual({ status: 200, json: { default: 'overview', boards: [OVERVIEW, PUSH, WECOM, COMMUNITIES, RETENTION] } });
       expect((await request(pulse.url, 'GET', '/api/v1/boards')).status).toBe(401);
     } finally {
       await pulse.stopAndClean();
@@ -80,6 +81,7 @@ describe('boards', () => {
           { id: 'push', title: { zh: '推送', en: 'Push' }, tiles: ['push_open_rate'], panels: [] },
           WECOM,
           COMMUNITIES,
+          RETENTION,
           { id: 'store', title: { zh: '门店引流', en: 'Store traffic' }, tiles: ['gmv', 'paid_orders', 'new_members'], panels: ['funnel', 'channels'] },
         ],
       });
@@ -102,7 +104,7 @@ describe('boards', () => {
     ['no tiles', CUSTOM.replace('[gmv, paid_orders, new_members]', '[]'), /boards\.0\.tiles: at least one tile/],
     ['a bad id', CUSTOM.replace('id: store', 'id: Store Wall'), /boards\.0\.id: lower-case letters/],
     ['a missing title', CUSTOM.replace('{ zh: 推送, en: Push }', '{ zh: 推送 }'), /boards\.1\.title\.en: /],
-    ['an unknown default', CUSTOM.replace('default: store', 'default: lobby'), /default: no board "lobby" \(boards: overview, push, wecom, communities, store\)/],
+    ['an unknown default', CUSTOM.replace('default: store', 'default: lobby'), /default: no board "lobby" \(boards: overview, push, wecom, communities, retention, store\)/],
     ['a board listed twice', CUSTOM.replace('id: push', 'id: store'), /boards\.1\.id: board "store" is listed twice/],
     ['no boards', 'default: overview\n', /boards: /],
     ['not YAML', 'boards: [', /not valid YAML/],

@@ -19,9 +19,11 @@ import { KPI_BY_ID } from '../src/catalogue/kpis.js';
 import { Collector } from '../src/collector/collector.js';
 import { createMemberHasher } from '../src/ingest/memberHash.js';
 import { SeriesService } from '../src/query/series.js';
+import { MonthLive } from '../src/live/monthLive.js';
+import { Hll } from '../src/sketch/hll.js';
 import { createDuckDbStore } from '../src/store/duckdb/adapter.js';
 import { createInfluxStore } from '../src/store/influx/adapter.js';
-import type { MetricStore } from '../src/store/port.js';
+import type { MetricStore, SketchRow } from '../src/store/port.js';
 import { DAY, HOUR, MINUTE, dayStart } from '../src/time/zone.js';
 import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
 
@@ -212,6 +214,62 @@ for (const kind of ['duckdb', 'influx'] as const) {
       expect(split.series.find((s) => s.tags.channel === 'wecom')!.points).toEqual(one.series[0]!.points);
     }, 60_000);
 
+    it('the wall\'s month values (live/monthLive.ts) are the series values of today and yesterday', async () => {
+      const live = new MonthLive(store, TZ, (err) => {
+        throw err;
+      }, () => now);
+      await live.refresh();
+      const v = live.current()!;
+      const series = new SeriesService(store, 10_000, TZ, () => now);
+      for (const kpi of MONTH_KPIS) {
+        const res = await series.series({ kpi, from: String(dayTs(DAYS - 1)), to: String(now), step: '1d', filter: {} });
+        const [[, yesterday], [, today]] = res.series[0]!.points as [[number, number | null], [number, number | null]];
+        expect(v.yesterday[kpi], kpi).toBe(yesterday);
+        expect(v.today[kpi], kpi).toBe(today);
+      }
+      // Today's 30 days hold 29 days of the set: 月活 today is the union of days 11 … 39.
+      const set = new Set(events.filter((e) => e.day >= DAYS - 29).map((e) => e.member));
+      expect(Math.abs(v.today.active_members_30d! - set.size)).toBeLessThanOrEqual(set.size * 0.01);
+      expect(v.todayByChannel.store_qr!.active_members_30d).toBe(new Set(events.filter((e) => e.day >= DAYS - 29 && e.channel === 'store_qr').map((e) => e.member)).size);
+    }, 60_000);
+
+    it('月活 at step=1d over 30 days equals merging each point\'s 30 day sketches naively (prints both times)', async () => {
+      const series = new SeriesService(store, 10_000, TZ, () => now);
+      const from = dayTs(DAYS - 30);
+      const to = dayTs(DAYS);
+      const times: number[] = [];
+      let res;
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        res = await series.series({ kpi: 'active_members_30d', from: String(from), to: String(to), step: '1d', filter: {} });
+        times.push(performance.now() - t0);
+      }
+      expect(res!.series[0]!.points).toHaveLength(30);
+      // The naive way: every point merges its 30 day sketches (read once).
+      const t0 = performance.now();
+      const rows = await store.querySketches({ from: from - 29 * DAY, to, granularity: 'day', set: 'active', channel: '' });
+      const read = performance.now() - t0;
+      const days = new Map(rows.map((r) => [r.ts, Hll.fromBase64(r.sketch)]));
+      const dense = [...days.values()].filter((h) => h.isDense).length;
+      const t1 = performance.now();
+      const naive: number[] = [];
+      for (let p = 0; p < 30; p++) {
+        const u = new Hll();
+        for (let d = 0; d < 30; d++) {
+          const h = days.get(from + (p - d) * DAY);
+          if (h) u.merge(h);
+        }
+        naive.push(u.estimate());
+      }
+      const naiveMs = performance.now() - t1;
+      expect(res!.series[0]!.points.map(([, v]) => v)).toEqual(naive);
+      times.sort((a, b) => a - b);
+      console.log(
+        `[${kind}] 月活 step=1d × 30 points: median ${times[2]!.toFixed(0)} ms (min ${times[0]!.toFixed(0)}, max ${times[4]!.toFixed(0)}) over 5 runs; ` +
+          `${rows.length} day sketches read (${dense} dense) in ${read.toFixed(0)} ms; naive 900 merges ${naiveMs.toFixed(0)} ms on top of the read`,
+      );
+    }, 60_000);
+
     it('steps other than 1d are refused with the reason', async () => {
       const series = new SeriesService(store, 10_000, TZ, () => now);
       await expect(series.series({ kpi: 'active_members_30d', from: String(dayTs(30)), to: String(dayTs(DAYS)), step: '1h', filter: {} })).rejects.toThrow(/step must be 1d/);
@@ -230,5 +288,90 @@ for (const kind of ['duckdb', 'influx'] as const) {
       expect(Math.abs(mau!.total.value! - exact(events, e).active_members_30d) / exact(events, e).active_members_30d).toBeLessThanOrEqual(0.01);
       expect(KPI_BY_ID.get('interactions_per_member_month')!.target).toBe(12);
     }, 60_000);
+  });
+}
+
+/**
+ * The query time of 月活 at step=1d over 30 points with realistic (dense) day sketches: 60
+ * stored days of ~40,000 active members each, all channels and 7 channels, written through
+ * the store port. Prints figures; asserts only that the answer equals the naive merge.
+ */
+for (const kind of ['duckdb', 'influx'] as const) {
+  const runIt = kind === 'duckdb' || influxdOrSkip('month KPI timing (influx)');
+  describe.runIf(runIt)(`月活 over 30 days with dense day sketches: query time (${kind})`, () => {
+    let influx: InfluxdHandle | null = null;
+    let dir = '';
+    let store: MetricStore;
+    const now = Date.now();
+    const today = dayStart(now, TZ);
+    const channels = ['wecom', 'miniprogram', 'wechat_group', 'douyin', 'app_push', 'sms', 'store_qr'];
+
+    beforeAll(async () => {
+      if (kind === 'influx') influx = await startInfluxd();
+      dir = mkdtempSync(path.join(tmpdir(), 'pulse-month-dense-'));
+      store = kind === 'duckdb' ? createDuckDbStore({ file: path.join(dir, 'p.duckdb') }) : createInfluxStore({ url: influx!.url, db: influx!.newDb(), timeoutMs: 60_000 });
+      await store.init();
+      const r = rng(7);
+      const key = () => Math.floor(r() * 2 ** 25) * 64 + 1 + Math.min(39, Math.floor(-Math.log2(r() || 1e-12)));
+      for (let d = 1; d <= 60; d++) {
+        const total = new Hll();
+        const rows: SketchRow[] = [];
+        for (const channel of channels) {
+          const h = new Hll();
+          for (let i = 0; i < 6_000; i++) h.add(key());
+          total.merge(h);
+          rows.push({ ts: today - d * DAY, granularity: 'day', set: 'active', channel, node: 'main', sketch: h.toBase64() });
+        }
+        rows.push({ ts: today - d * DAY, granularity: 'day', set: 'active', channel: '', node: 'main', sketch: total.toBase64() });
+        await store.writeSketches(rows);
+      }
+    }, 300_000);
+    afterAll(async () => {
+      await store?.close();
+      await influx?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('prints the series time for 30 points (total and by channel) and equals the naive 900-merge answer', async () => {
+      const series = new SeriesService(store, 10_000, TZ, () => now);
+      const from = today - 30 * DAY;
+      const q = { kpi: 'active_members_30d', from: String(from), to: String(today), step: '1d', filter: {} };
+      const time = async (extra: object) => {
+        const times: number[] = [];
+        let res;
+        for (let i = 0; i < 5; i++) {
+          const t0 = performance.now();
+          res = await series.series({ ...q, ...extra });
+          times.push(performance.now() - t0);
+        }
+        times.sort((a, b) => a - b);
+        return { res: res!, median: times[2]!, min: times[0]!, max: times[4]! };
+      };
+      const total = await time({});
+      const split = await time({ by: 'channel' });
+      expect(split.res.series).toHaveLength(channels.length);
+      const t0 = performance.now();
+      const rows = await store.querySketches({ from: from - 29 * DAY, to: today, granularity: 'day', set: 'active', channel: '' });
+      const read = performance.now() - t0;
+      const days = new Map(rows.map((x) => [x.ts, Hll.fromBase64(x.sketch)]));
+      expect([...days.values()].every((h) => h.isDense)).toBe(true);
+      const t1 = performance.now();
+      const naive: number[] = [];
+      for (let p = 0; p < 30; p++) {
+        const u = new Hll();
+        for (let d = 0; d < 30; d++) {
+          const h = days.get(from + (p - d) * DAY);
+          if (h) u.merge(h);
+        }
+        naive.push(u.estimate());
+      }
+      const naiveMs = performance.now() - t1;
+      expect(total.res.series[0]!.points.map(([, v]) => v)).toEqual(naive);
+      const f = (x: { median: number; min: number; max: number }) => `median ${x.median.toFixed(0)} ms (min ${x.min.toFixed(0)}, max ${x.max.toFixed(0)})`;
+      console.log(
+        `[${kind}] 月活 step=1d × 30 points, dense day sketches (~${naive[29]} members in 30 days): total ${f(total)}; by channel (7 series) ${f(split)}; ` +
+          `reading the ${rows.length} all-channel day sketches alone ${read.toFixed(0)} ms; naive 900 merges ${naiveMs.toFixed(0)} ms after that read`,
+      );
+    }, 300_000);
   });
 }

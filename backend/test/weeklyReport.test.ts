@@ -29,7 +29,7 @@ import type { ReportMetric, ReportSection, ReportSummary, WeeklyReport } from '.
 import { WECOM_BUDGET, renderReportMarkdown } from '../src/reports/markdown.js';
 import { addDays, lastCompleteWeek, previousWeek, weekId, weekLabel, type Week } from '../src/reports/week.js';
 import { Simulator } from '../src/simulator/simulator.js';
-import type { AlertRow, CounterRow, DistinctRow, MetricStore } from '../src/store/port.js';
+import type { AlertRow, CounterRow, DistinctRow, MetricStore, SketchRow } from '../src/store/port.js';
 import { HOUR, MINUTE } from '../src/time/zone.js';
 import { request } from './harness/http.js';
 import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
@@ -53,6 +53,8 @@ interface SimulatedRows {
   events: number;
   counters: CounterRow[];
   distinct: DistinctRow[];
+  /** Day sketches (the month-level KPIs read them; minute and hour ones are not needed here). */
+  sketches: SketchRow[];
 }
 
 let simulated: Promise<SimulatedRows> | undefined;
@@ -67,6 +69,7 @@ function simulateTraffic(from: number, to: number): Promise<SimulatedRows> {
     const sim = new Simulator(() => {}, { seed: SEED, peakEventsPerSecond: PEAK_RATE, timezone: TZ, now: () => from });
     const counters = new Map<string, CounterRow>();
     const distinct = new Map<string, DistinctRow>();
+    const sketches = new Map<string, SketchRow>();
     let clock = from;
     const options = {
       bucketMs: HOUR,
@@ -77,7 +80,8 @@ function simulateTraffic(from: number, to: number): Promise<SimulatedRows> {
       // An empty store: periods and buckets the collector has not seeded are read from it before their first write.
       store: { queryCounters: async () => [], querySketches: async () => [] },
       sink: {
-        async append(snapshot: { counters: readonly CounterRow[]; distinct: readonly DistinctRow[] }) {
+        async append(snapshot: { counters: readonly CounterRow[]; distinct: readonly DistinctRow[]; sketches?: readonly SketchRow[] }) {
+          for (const r of snapshot.sketches ?? []) if (r.granularity === 'day') sketches.set(`${r.ts}|${r.set}|${r.channel}|${r.node}`, r);
           for (const r of snapshot.counters) counters.set(`${r.ts}|${r.tags.channel}|${r.tags.community}|${r.tags.campaign}`, r);
           for (const r of snapshot.distinct) if (r.granularity !== 'minute') distinct.set(`${r.ts}|${r.granularity}|${r.set}|${r.channel}`, r);
         },
@@ -100,7 +104,7 @@ function simulateTraffic(from: number, to: number): Promise<SimulatedRows> {
     }
     clock = to + 3 * HOUR;
     await collector.flush();
-    return { events, counters: [...counters.values()], distinct: [...distinct.values()] };
+    return { events, counters: [...counters.values()], distinct: [...distinct.values()], sketches: [...sketches.values()] };
   })();
   return simulated;
 }
@@ -108,6 +112,7 @@ function simulateTraffic(from: number, to: number): Promise<SimulatedRows> {
 async function writeRows(store: MetricStore, rows: SimulatedRows): Promise<void> {
   for (let i = 0; i < rows.counters.length; i += 10_000) await store.writeCounters(rows.counters.slice(i, i + 10_000));
   for (let i = 0; i < rows.distinct.length; i += 10_000) await store.writeDistinct(rows.distinct.slice(i, i + 10_000));
+  for (let i = 0; i < rows.sketches.length; i += 50) await store.writeSketches(rows.sketches.slice(i, i + 50));
 }
 
 /** Alert state changes in the report's week (and one the week before), as the engine stores them. */
@@ -174,6 +179,8 @@ describe.each([
 
   /** What the history API says the metric's week value is (see reports/weekly.ts for the rules). */
   async function expected(def: KpiDef, w: Week, sectionId: string): Promise<number | null> {
+    // Month-level KPIs: the value of the week's last day with data (it covers the 30 days to it).
+    if (def.formula.kind === 'span') return (await daily(def.id, w)).filter((v): v is number => v !== null).pop() ?? null;
     if (usesDistinct(def)) {
       const days = (await daily(def.id, w)).filter((v): v is number => v !== null && (def.formula.kind !== 'distinct' || v > 0));
       return mean(days);
@@ -266,11 +273,21 @@ describe.each([
         const target = catalogue.get(m.kpi)!.target;
         expect(m.target, `${what} target`).toBe(target);
         if (target !== undefined && value !== null) expect(m.attained, `${what} attained`).toBe(def.good === 'down' ? value <= target : value >= target);
-        if (usesDistinct(def) || (s.id === 'targets' && def.formula.kind === 'sum')) expect(m.label.zh, what).toContain('日均');
+        if (def.formula.kind === 'span') expect(m.label.zh, what).toContain('截至周末');
+        else if (usesDistinct(def) || (s.id === 'targets' && def.formula.kind === 'sum')) expect(m.label.zh, what).toContain('日均');
         checked++;
       }
     }
     expect(checked).toBeGreaterThanOrEqual(20);
+    // Month-level KPIs have real values from the two simulated weeks (30-day retention has no
+    // period before them: null), shown with their targets.
+    const metric = (sec: ReportSection['id'], kpi: string) => section(sec).metrics.find((m) => m.kpi === kpi);
+    expect(metric('scale', 'active_members_30d')?.value).toBeGreaterThan(0);
+    expect(metric('interaction', 'interactions_per_member_month')).toMatchObject({ target: 12, value: expect.any(Number) });
+    expect(metric('retention', 'retention_7d')).toMatchObject({ target: 0.85, value: expect.any(Number) });
+    expect(metric('retention', 'retention_7d')!.value).toBeGreaterThan(0);
+    expect(metric('value', 'repeat_purchase_rate')?.value).not.toBeUndefined();
+    expect(section('retention').finding.zh).toContain('7 日留存率');
 
     // Every KPI with a target is in the targets section.
     const withTarget = [...catalogue.values()].filter((k) => k.target !== undefined).map((k) => k.id).sort();

@@ -42,6 +42,14 @@ export const BUILT_IN_BOARDS: readonly Board[] = [
     tiles: ['messages', 'interactions', 'new_members', 'lost_members', 'net_growth', 'active_members'],
     panels: ['communities'],
   },
+  {
+    // Month-level KPIs (unions of stored day sketches, live/monthLive.ts): the seed's 月活,
+    // 人均互动频次 ≥ 12 次/月, 留存率 ≥ 85% and 复购率, beside today's active members.
+    id: 'retention',
+    title: { zh: '月活与留存', en: 'Monthly activity and retention' },
+    tiles: ['active_members_30d', 'interactions_per_member_month', 'retention_7d', 'retention_30d', 'repeat_purchase_rate', 'active_members'],
+    panels: ['trend_messages', 'channels', 'alerts'],
+  },
 ];
 const BUILT_IN_DEFAULT = 'overview';
 

@@ -107,7 +107,7 @@ export const KPIS: readonly KpiDef[] = [
   },
   {
     id: 'active_members_30d',
-    label: { zh: '月活（30 天活跃成员）', en: '30-day active members' },
+    label: { zh: '月活跃成员', en: '30-day active members' },
     description: {
       zh: '截至当天的 30 个自然日内有任一活跃行为的去重成员数：30 个日草图（HyperLogLog）的并集（仅按天）。误差：并集 ≤ 1,500 人时为稀疏模式，基本精确；更大时相对标准误差 1.04/√65536 = 0.41%，相对误差 ≤ 1%',
       en: 'Distinct members active in the 30 local days ending with the day: the union of the 30 day sketches (HyperLogLog; day only). Error: exact in practice up to 1,500 members (sparse mode); above, 0.41 % relative standard error (1.04/√65536), within ±1 %',

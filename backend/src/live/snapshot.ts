@@ -6,7 +6,8 @@
 import type { Granularity, MemberSetId } from '../catalogue/events.js';
 import { evaluateKpi } from '../catalogue/evaluate.js';
 import { outrunOf } from '../catalogue/outrun.js';
-import { KPIS, distinctGranularities, distinctSets } from '../catalogue/kpis.js';
+import { KPIS, distinctGranularities, distinctSets, isSpan } from '../catalogue/kpis.js';
+import type { MonthLiveValues } from './monthLive.js';
 import type { Collector } from '../collector/collector.js';
 import type { WindowSums } from '../collector/counterRing.js';
 import { toSums } from '../collector/counters.js';
@@ -28,6 +29,11 @@ export interface SnapshotOptions {
   coverageSince: number;
   /** Open alerts for the wall's ticker (from the alert engine, wired by the composition root). */
   alerts?: () => LiveAlert[];
+  /**
+   * Month-level KPIs (月活, 留存率, …) for the "today" window: computed every few minutes from
+   * the stored day sketches (live/monthLive.ts); absent or not yet computed: null.
+   */
+  month?: () => MonthLiveValues | undefined;
   /** Whether the server was up in [from, to) (uptime/uptime.ts); a trend minute it was not, with no data, is a gap. */
   wasUp?: (from: number, to: number) => boolean;
   now?: () => number;
@@ -114,6 +120,15 @@ export class SnapshotService {
     const values = kpiValues(sums, current, period);
     const havePrevious = previousFrom >= this.opts.coverageSince;
     const previous = havePrevious ? kpiValues(c.windowSums(previousFrom, previousTo), previousDistinct, period) : null;
+    // Month-level KPIs: the windows ending today vs ending yesterday (from the stored sketches).
+    const month = id === 'today' ? this.opts.month?.() : undefined;
+    if (month) {
+      for (const def of KPIS) {
+        if (!isSpan(def)) continue;
+        values[def.id] = month.today[def.id] ?? null;
+        if (previous) previous[def.id] = month.yesterday[def.id] ?? null;
+      }
+    }
     const kpis: Record<string, KpiWindowValue> = {};
     const outruns: NonNullable<LiveWindow['outruns']> = [];
     for (const def of KPIS) {
@@ -127,6 +142,7 @@ export class SnapshotService {
     const byChannel: LiveWindow['byChannel'] = {};
     for (const ch of [...channels].sort()) {
       byChannel[ch] = kpiValues(sums, current, period, ch);
+      if (month) for (const def of KPIS) if (isSpan(def)) byChannel[ch][def.id] = month.todayByChannel[ch]?.[def.id] ?? null;
       for (const def of KPIS) {
         const outrun = outrunOf(def, byChannel[ch][def.id]);
         if (outrun) outruns.push({ ...outrun, channel: ch });

@@ -7,13 +7,16 @@
  * - ratios and quantiles: `step=all`, one Σ÷Σ over the whole week;
  * - KPIs with a distinct count (active members, churn rate, interactions per active member,
  *   …) cannot be added up across days, so their weekly figure is the mean of the daily
- *   values (`step=1d`) over the days that have data, labelled 日均 / daily average.
+ *   values (`step=1d`) over the days that have data, labelled 日均 / daily average;
+ * - month-level KPIs (月活, 人均互动频次（月）, 留存率, 复购率: each day's value already covers
+ *   the 7 or 30 days ending with it) are read as of the week's last day with data
+ *   (`step=1d`, the last point), labelled 截至周末 / as of the week's end.
  * Alerts come from the store's alert events (what `/api/v1/alerts/history` serves).
  * Findings are sentences built from these numbers only.
  */
 import { channelLabel } from '../catalogue/channels.js';
 import { EVENT_TYPES, countCounterOf } from '../catalogue/events.js';
-import { KPIS, usesDistinct, type KpiDef, type KpiUnit, type Label } from '../catalogue/kpis.js';
+import { KPIS, isSpan, usesDistinct, type KpiDef, type KpiUnit, type Label } from '../catalogue/kpis.js';
 import type { SeriesService } from '../query/series.js';
 import type { AlertRow, MetricStore } from '../store/port.js';
 import { HOUR, alignmentOffset } from '../time/zone.js';
@@ -76,6 +79,10 @@ export function attains(def: Pick<KpiDef, 'good'>, value: Value, target: number)
 
 /** Label of a figure computed from daily values. */
 const dailyLabel = (l: Label): Label => lbl(`${l.zh}（日均）`, `${l.en} (daily average)`);
+/** Label of a month-level KPI read on the week's last day. */
+const asOfLabel = (l: Label): Label => lbl(`${l.zh}（截至周末）`, `${l.en} (as of the week's end)`);
+/** The label a KPI's week figure gets (see the header: how each kind is read). */
+const weekLabelOf = (def: KpiDef): Label | undefined => (isSpan(def) ? asOfLabel(def.label) : usesDistinct(def) ? dailyLabel(def.label) : undefined);
 
 export async function generateWeeklyReport(input: WeeklyReportInput): Promise<WeeklyReport> {
   const tz = input.timezone;
@@ -175,6 +182,11 @@ class Reader {
    */
   async weekValue(def: KpiDef, w: Week): Promise<{ value: Value; days?: number }> {
     if (!usesDistinct(def)) return { value: await this.whole(def.id, w) };
+    if (isSpan(def)) {
+      // Each day's value covers the days ending with it: the week's is its last day with data.
+      const last = (await this.daily(def.id, w)).filter((v): v is number => v !== null).pop();
+      return { value: last ?? null };
+    }
     const days = (await this.daily(def.id, w)).filter((v): v is number => v !== null && (def.formula.kind !== 'distinct' || v > 0));
     return { value: days.length ? days.reduce((a, b) => a + b, 0) / days.length : null, days: days.length };
   }
@@ -243,7 +255,8 @@ async function metricOf(r: Reader, id: string): Promise<{ def: KpiDef; metric: R
   if (!def) return null;
   const p = await r.pair(def);
   const target = r.targetOf(def);
-  const metric = kpiMetric(def, p, { ...(usesDistinct(def) ? { label: dailyLabel(def.label) } : {}), ...(target !== undefined ? { target } : {}) });
+  const label = weekLabelOf(def);
+  const metric = kpiMetric(def, p, { ...(label ? { label } : {}), ...(target !== undefined ? { target } : {}) });
   return { def, metric, ...(p.days !== undefined ? { days: p.days } : {}) };
 }
 
@@ -304,12 +317,13 @@ const sentence = (parts: string[], lang: Lang) => (lang === 'zh' ? parts.join(''
 // ── sections ───────────────────────────────────────────────────────────────────────────
 
 async function scale(r: Reader, c: { partial: boolean; coverage: Coverage; previousPartial: boolean }): Promise<ReportSection> {
-  const ms = await metricsOf(r, ['new_members', 'lost_members', 'net_growth', 'active_members']);
+  const ms = await metricsOf(r, ['new_members', 'lost_members', 'net_growth', 'active_members', 'active_members_30d']);
   const [joins, leaves, net] = await Promise.all(['new_members', 'lost_members', 'net_growth'].map((id) => (r.kpi(id) ? r.daily(id, r.week) : Promise.resolve([]))));
   const n = ms.get('new_members')?.metric;
   const l = ms.get('lost_members')?.metric;
   const g = ms.get('net_growth')?.metric;
   const a = ms.get('active_members');
+  const mau = ms.get('active_members_30d')?.metric;
   const gap = c.coverage.hours - c.coverage.hoursWithData;
   const netZh = g?.value === null || g === undefined ? '' : g.value < 0 ? `；净减少 ${formatValue(-g.value, 'count', 'zh')}` : `；净增 ${v(g, 'zh')}`;
   const activeDays = (lang: Lang) => (a?.days !== undefined && a.days < 7 ? (lang === 'zh' ? `（${a.days} 天平均）` : ` (over ${a.days} days)`) : '');
@@ -320,12 +334,14 @@ async function scale(r: Reader, c: { partial: boolean; coverage: Coverage; previ
             c.partial ? `注意：本周有 ${gap} 小时没有任何数据（如系统刚上线或采集中断），以下数字只覆盖有数据的时段。` : '',
             `新增成员 ${v(n, 'zh')}${wow(n, 'zh')}；流失 ${v(l, 'zh')}${wow(l, 'zh')}${netZh}。`,
             a ? `日均活跃成员 ${v(a.metric, 'zh')}${activeDays('zh')}${wow(a.metric, 'zh')}。` : '',
+            mau && mau.value !== null ? `月活（截至周末的 30 天）${v(mau, 'zh')}${wow(mau, 'zh')}。` : '',
             c.previousPartial && !c.partial ? '上周数据不完整，环比仅供参考。' : '',
           ]
         : [
             c.partial ? `Note: ${gap} hours of this week have no data at all (a new install or a collection gap); the figures cover only the time with data.` : '',
             `New members ${v(n, 'en')}${wow(n, 'en')}; lost ${v(l, 'en')}${wow(l, 'en')}; net ${formatSigned(g?.value, 'count', 'en')}.`,
             a ? `Daily active members averaged ${v(a.metric, 'en')}${activeDays('en')}${wow(a.metric, 'en')}.` : '',
+            mau && mau.value !== null ? `30-day active members ${v(mau, 'en')} as of the week's end${wow(mau, 'en')}.` : '',
             c.previousPartial && !c.partial ? 'The week before is incomplete: treat the comparison with care.' : '',
           ],
       lang,
@@ -345,17 +361,20 @@ async function scale(r: Reader, c: { partial: boolean; coverage: Coverage; previ
 }
 
 async function interaction(r: Reader): Promise<ReportSection> {
-  const ms = await metricsOf(r, ['messages', 'interactions', 'interactions_per_active']);
+  const ms = await metricsOf(r, ['messages', 'interactions', 'interactions_per_active', 'interactions_per_member_month']);
   const [messages, interactions] = await Promise.all(['messages', 'interactions'].map((id) => (r.kpi(id) ? r.daily(id, r.week) : Promise.resolve([]))));
   const m = ms.get('messages')?.metric;
   const i = ms.get('interactions')?.metric;
   const per = ms.get('interactions_per_active');
+  const month = ms.get('interactions_per_member_month');
   const finding = (lang: Lang) =>
     lang === 'zh'
       ? `消息 ${v(m, 'zh')}${wow(m, 'zh')}；互动 ${v(i, 'zh')}${wow(i, 'zh')}。` +
-        (per ? `人均互动日均 ${vt(per.metric, 'zh')}${dailyHow('互动', 'interactions', per.days, 'zh')}${wow(per.metric, 'zh')}${vsTarget(per.def, per.metric, 'zh')}。` : '')
+        (per ? `人均互动日均 ${vt(per.metric, 'zh')}${dailyHow('互动', 'interactions', per.days, 'zh')}${wow(per.metric, 'zh')}${vsTarget(per.def, per.metric, 'zh')}。` : '') +
+        (month && month.metric.value !== null ? `人均互动频次（月）${vt(month.metric, 'zh')}（截至周末的 30 天互动 ÷ 月活）${wow(month.metric, 'zh')}${vsTarget(month.def, month.metric, 'zh')}。` : '')
       : `Messages ${v(m, 'en')}${wow(m, 'en')}; interactions ${v(i, 'en')}${wow(i, 'en')}.` +
-        (per ? ` Interactions per active member averaged ${vt(per.metric, 'en')} a day${dailyHow('interactions', 'interactions', per.days, 'en')}${wow(per.metric, 'en')}${vsTarget(per.def, per.metric, 'en')}.` : '');
+        (per ? ` Interactions per active member averaged ${vt(per.metric, 'en')} a day${dailyHow('interactions', 'interactions', per.days, 'en')}${wow(per.metric, 'en')}${vsTarget(per.def, per.metric, 'en')}.` : '') +
+        (month && month.metric.value !== null ? ` Interactions per member over the 30 days to the week's end: ${vt(month.metric, 'en')} (÷ 30-day active members)${wow(month.metric, 'en')}${vsTarget(month.def, month.metric, 'en')}.` : '');
   return {
     id: 'interaction',
     title: lbl('互动深度', 'Interaction depth'),
@@ -365,7 +384,7 @@ async function interaction(r: Reader): Promise<ReportSection> {
       { name: lbl('消息', 'Messages'), values: messages ?? [] },
       { name: lbl('互动', 'Interactions'), values: interactions ?? [] },
     ]),
-    link: r.link(['messages', 'interactions', 'interactions_per_active'], { step: '1d' }),
+    link: r.link(['messages', 'interactions', 'interactions_per_active', 'interactions_per_member_month'], { step: '1d' }),
   };
 }
 
@@ -438,7 +457,7 @@ async function funnel(r: Reader): Promise<ReportSection | null> {
 }
 
 async function value(r: Reader): Promise<ReportSection | null> {
-  const ms = await metricsOf(r, ['gmv', 'paid_orders', 'aov', 'spend', 'roas']);
+  const ms = await metricsOf(r, ['gmv', 'paid_orders', 'aov', 'spend', 'roas', 'repeat_purchase_rate']);
   if (!ms.size) return null;
   const gmvDaily = r.kpi('gmv') ? await r.daily('gmv', r.week) : [];
   const g = ms.get('gmv')?.metric;
@@ -446,12 +465,15 @@ async function value(r: Reader): Promise<ReportSection | null> {
   const a = ms.get('aov')?.metric;
   const s = ms.get('spend')?.metric;
   const roas = ms.get('roas')?.metric;
+  const repeat = ms.get('repeat_purchase_rate')?.metric;
+  const repeatZh = repeat && repeat.value !== null ? `复购率 ${v(repeat, 'zh')}（截至周末 30 天的付款成员中此前 30 天也付过款的占比）${wow(repeat, 'zh')}。` : '';
+  const repeatEn = repeat && repeat.value !== null ? ` Repeat purchase rate ${v(repeat, 'en')} (buyers of the 30 days to the week's end who also paid in the 30 days before)${wow(repeat, 'en')}.` : '';
   return {
     id: 'value',
     title: lbl('价值贡献', 'Value'),
     finding: lbl(
-      `成交额 GMV ${v(g, 'zh')}${wow(g, 'zh')}；支付订单 ${v(o, 'zh')} 笔，客单价 ${v(a, 'zh')}${wow(a, 'zh')}。投放花费 ${v(s, 'zh')}，ROAS ${v(roas, 'zh')}${wow(roas, 'zh')}。`,
-      `GMV ${v(g, 'en')}${wow(g, 'en')}; ${v(o, 'en')} paid orders, average order value ${v(a, 'en')}${wow(a, 'en')}. Spend ${v(s, 'en')}, ROAS ${v(roas, 'en')}${wow(roas, 'en')}.`,
+      `成交额 GMV ${v(g, 'zh')}${wow(g, 'zh')}；支付订单 ${v(o, 'zh')} 笔，客单价 ${v(a, 'zh')}${wow(a, 'zh')}。投放花费 ${v(s, 'zh')}，ROAS ${v(roas, 'zh')}${wow(roas, 'zh')}。${repeatZh}`,
+      `GMV ${v(g, 'en')}${wow(g, 'en')}; ${v(o, 'en')} paid orders, average order value ${v(a, 'en')}${wow(a, 'en')}. Spend ${v(s, 'en')}, ROAS ${v(roas, 'en')}${wow(roas, 'en')}.${repeatEn}`,
     ),
     metrics: [...ms.values()].map((f) => f.metric),
     chart: dailyChart(r, 'fen', lbl('每日成交额', 'Daily GMV'), [{ name: lbl('成交额', 'GMV'), values: gmvDaily }]),
@@ -460,11 +482,18 @@ async function value(r: Reader): Promise<ReportSection | null> {
 }
 
 async function retention(r: Reader): Promise<ReportSection | null> {
-  const ids = ['churn_rate', 'push_over_cap_share', 'activity_participation_rate', 'service_resolution_rate', 'service_frt_p50'];
+  const ids = ['churn_rate', 'retention_7d', 'retention_30d', 'push_over_cap_share', 'activity_participation_rate', 'service_resolution_rate', 'service_frt_p50'];
   const ms = await metricsOf(r, ids);
   if (!ms.size) return null;
   const churnDaily = r.kpi('churn_rate') ? await r.daily('churn_rate', r.week) : [];
   const churn = ms.get('churn_rate');
+  const kept = [ms.get('retention_7d'), ms.get('retention_30d')].filter((x): x is Found => x !== undefined && x.metric.value !== null);
+  const keptText = (lang: Lang) =>
+    kept.length
+      ? lang === 'zh'
+        ? `截至周末：${kept.map((x) => `${x.def.label.zh} ${vt(x.metric, 'zh')}${wow(x.metric, 'zh')}${vsTarget(x.def, x.metric, 'zh')}`).join('；')}（上一期活跃且本期仍活跃的成员 ÷ 上一期活跃成员）。`
+        : `As of the week's end: ${kept.map((x) => `${x.def.label.en} ${vt(x.metric, 'en')}${wow(x.metric, 'en')}${vsTarget(x.def, x.metric, 'en')}`).join('; ')} (members active in the period before who are active again ÷ members active in the period before).`
+      : '';
   const cap = ms.get('push_over_cap_share');
   const act = ms.get('activity_participation_rate')?.metric;
   const res = ms.get('service_resolution_rate')?.metric;
@@ -474,12 +503,14 @@ async function retention(r: Reader): Promise<ReportSection | null> {
       lang === 'zh'
         ? [
             churn ? `流失率日均 ${vt(churn.metric, 'zh')}${dailyHow('流失', 'leavers', churn.days, 'zh')}${wow(churn.metric, 'zh')}${vsTarget(churn.def, churn.metric, 'zh')}。` : '',
+            keptText('zh'),
             cap ? `超频触达占比日均 ${vt(cap.metric, 'zh')}${wow(cap.metric, 'zh')}${vsTarget(cap.def, cap.metric, 'zh')}。` : '',
             act ? `活动参与率 ${v(act, 'zh')}${wow(act, 'zh')}。` : '',
             res ? `客服解决率 ${v(res, 'zh')}${wow(res, 'zh')}${frt ? `；首次响应中位数 ${v(frt, 'zh')}` : ''}。` : '',
           ]
         : [
             churn ? `Churn rate averaged ${vt(churn.metric, 'en')} a day${dailyHow('leavers', 'leavers', churn.days, 'en')}${wow(churn.metric, 'en')}${vsTarget(churn.def, churn.metric, 'en')}.` : '',
+            keptText('en'),
             cap ? `Over-cap push share averaged ${vt(cap.metric, 'en')} a day${wow(cap.metric, 'en')}${vsTarget(cap.def, cap.metric, 'en')}.` : '',
             act ? `Activity participation ${v(act, 'en')}${wow(act, 'en')}.` : '',
             res ? `Service resolution ${v(res, 'en')}${wow(res, 'en')}${frt ? `; median first response ${v(frt, 'en')}` : ''}.` : '',
@@ -492,7 +523,7 @@ async function retention(r: Reader): Promise<ReportSection | null> {
     finding: lbl(finding('zh'), finding('en')),
     metrics: [...ms.values()].map((f) => f.metric),
     chart: dailyChart(r, 'percent', lbl('每日流失率', 'Daily churn rate'), [{ name: lbl('流失率', 'Churn rate'), values: churnDaily }]),
-    link: r.link(['churn_rate', 'activity_participation_rate'], { step: '1d' }),
+    link: r.link(['churn_rate', 'retention_7d', 'retention_30d', 'activity_participation_rate'], { step: '1d' }),
   };
 }
 
@@ -664,7 +695,8 @@ async function targets(r: Reader): Promise<ReportSection | null> {
         const perDay = (x: Value, w: Week) => (x === null ? null : x / Math.round((w.to - w.from) / (24 * HOUR)));
         return kpiMetric(def, { value: perDay(p.value, r.week), previous: perDay(p.previous, r.prev) }, { label: dailyLabel(def.label), target });
       }
-      return kpiMetric(def, p, { target, ...(usesDistinct(def) ? { label: dailyLabel(def.label) } : {}) });
+      const label = weekLabelOf(def);
+      return kpiMetric(def, p, { target, ...(label ? { label } : {}) });
     }),
   );
   const missed = metrics.filter((m) => m.attained === false);

@@ -1,0 +1,85 @@
+/**
+ * Month-level KPI values for the wall's "today" tiles. They are unions of up to 60 stored day
+ * sketches (query/span.ts), too heavy to compute on every 1 s tick, and a 30-day figure
+ * hardly moves within a minute: recomputed every MONTH_REFRESH_MS (and at start) from the
+ * store, which the collector rewrites every few seconds, and served from memory in between.
+ */
+import { KPIS, isSpan } from '../catalogue/kpis.js';
+import { SpanReader } from '../query/span.js';
+import type { MetricStore } from '../store/port.js';
+import { DAY, dayStart } from '../time/zone.js';
+
+/** Today's sketch is rewritten every ~10 s; a minute keeps the tiles current at a few hundred ms of work. */
+export const MONTH_REFRESH_MS = 60_000;
+
+type Values = Record<string, number | null>;
+
+export interface MonthLiveValues {
+  /** When computed (epoch ms). */
+  at: number;
+  /** The windows ending with today (so far). */
+  today: Values;
+  /** The windows ending with yesterday: the comparison. */
+  yesterday: Values;
+  /** Today per channel. */
+  todayByChannel: Record<string, Values>;
+}
+
+export class MonthLive {
+  private readonly spans: SpanReader;
+  private values: MonthLiveValues | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    store: MetricStore,
+    private readonly timezone: string,
+    private readonly onError: (err: unknown) => void = () => {},
+    private readonly now: () => number = Date.now,
+  ) {
+    this.spans = new SpanReader(store, timezone);
+  }
+
+  current(): MonthLiveValues | undefined {
+    return this.values;
+  }
+
+  refresh(): Promise<void> {
+    this.running ??= this.compute()
+      .then((v) => {
+        this.values = v;
+      }, this.onError)
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  private async compute(): Promise<MonthLiveValues> {
+    const at = this.now();
+    const today = dayStart(at, this.timezone);
+    const out: MonthLiveValues = { at, today: {}, yesterday: {}, todayByChannel: {} };
+    // One KPI at a time: the store is shared with ingest.
+    for (const def of KPIS.filter(isSpan)) {
+      const [total] = await this.spans.series(def, { from: today - DAY, to: today + DAY });
+      out.yesterday[def.id] = total?.points[0]?.value ?? null;
+      out.today[def.id] = total?.points[1]?.value ?? null;
+      for (const s of await this.spans.series(def, { from: today, to: today + DAY, byChannel: true })) {
+        (out.todayByChannel[s.channel] ??= {})[def.id] = s.points[0]?.value ?? null;
+      }
+    }
+    return out;
+  }
+
+  start(): void {
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), MONTH_REFRESH_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+}
