@@ -339,7 +339,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   });
 
   // The wall's month-level tiles (月活, 留存率, …): recomputed every few minutes from the store.
-  const monthLive = new MonthLive(store, config.timezone, (err) => logger.warn({ err }, 'month-level KPIs for the wall not computed'));
+  const monthLive = new MonthLive(store, config.timezone, (err) => logger.warn({ err }, 'month-level KPIs for the wall not computed'), Date.now, () => collector.freshness().lastEventAt);
   const snapshots = new SnapshotService({
     month: () => monthLive.current(),
     collector,

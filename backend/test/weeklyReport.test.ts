@@ -53,7 +53,7 @@ interface SimulatedRows {
   events: number;
   counters: CounterRow[];
   distinct: DistinctRow[];
-  /** Day sketches (the month-level KPIs read them; minute and hour ones are not needed here). */
+  /** All-channel day sketches of `active` and `buyers` (the month-level KPIs read them). */
   sketches: SketchRow[];
 }
 
@@ -81,7 +81,8 @@ function simulateTraffic(from: number, to: number): Promise<SimulatedRows> {
       store: { queryCounters: async () => [], querySketches: async () => [] },
       sink: {
         async append(snapshot: { counters: readonly CounterRow[]; distinct: readonly DistinctRow[]; sketches?: readonly SketchRow[] }) {
-          for (const r of snapshot.sketches ?? []) if (r.granularity === 'day') sketches.set(`${r.ts}|${r.set}|${r.channel}|${r.node}`, r);
+          // Only what the report reads: all-channel day sketches of the sets month-level KPIs use.
+          for (const r of snapshot.sketches ?? []) if (r.granularity === 'day' && r.channel === '' && (r.set === 'active' || r.set === 'buyers')) sketches.set(`${r.ts}|${r.set}|${r.node}`, r);
           for (const r of snapshot.counters) counters.set(`${r.ts}|${r.tags.channel}|${r.tags.community}|${r.tags.campaign}`, r);
           for (const r of snapshot.distinct) if (r.granularity !== 'minute') distinct.set(`${r.ts}|${r.granularity}|${r.set}|${r.channel}`, r);
         },

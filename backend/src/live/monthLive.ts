@@ -11,6 +11,8 @@ import { DAY, dayStart } from '../time/zone.js';
 
 /** Today's sketch is rewritten every ~10 s; a minute keeps the tiles current at a few hundred ms of work. */
 export const MONTH_REFRESH_MS = 60_000;
+/** Recomputed at least this often even without new events (late rows of other writers, a new day). */
+export const MONTH_FORCE_MS = 15 * 60_000;
 
 type Values = Record<string, number | null>;
 
@@ -30,12 +32,18 @@ export class MonthLive {
   private values: MonthLiveValues | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private computedFor: { version: unknown; day: number; at: number } | undefined;
 
   constructor(
     store: MetricStore,
     private readonly timezone: string,
     private readonly onError: (err: unknown) => void = () => {},
     private readonly now: () => number = Date.now,
+    /**
+     * Changes when new data may be stored (the collector's last event time): a minute without
+     * events skips the recomputation, so an idle server does not read 60 days of sketches a minute.
+     */
+    private readonly version: () => unknown = () => undefined,
   ) {
     this.spans = new SpanReader(store, timezone);
   }
@@ -44,8 +52,17 @@ export class MonthLive {
     return this.values;
   }
 
-  refresh(): Promise<void> {
+  /** Recomputes when data may have changed since the last computation (or `force`). */
+  refresh(force = true): Promise<void> {
+    const at = this.now();
+    const key = { version: this.version(), day: dayStart(at, this.timezone), at };
+    const last = this.computedFor;
+    if (!force && last && last.version === key.version && last.day === key.day && at - last.at < MONTH_FORCE_MS) return Promise.resolve();
     this.running ??= this.compute()
+      .then((v) => {
+        this.computedFor = key;
+        return v;
+      })
       .then((v) => {
         this.values = v;
       }, this.onError)
@@ -73,7 +90,7 @@ export class MonthLive {
 
   start(): void {
     void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), MONTH_REFRESH_MS);
+    this.timer = setInterval(() => void this.refresh(false), MONTH_REFRESH_MS);
     this.timer.unref();
   }
 
