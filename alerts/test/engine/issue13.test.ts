@@ -150,6 +150,25 @@ describe('calendar', () => {
     const comparable = await run(s, SEASONAL('    calendar: { campaigns: comparable }'), { calendar: c });
     expect(comparable.firings).toEqual([]);
   }, 120_000);
+
+  it('campaigns: on a campaign\'s first days ordinary days scaled by its uplift stand in, so a drop on day 2 fires', async () => {
+    const c = new Calendar();
+    c.addCampaign({ id: 'big', name: '大促', start: '2025-03-30', end: '2025-04-05' });
+    const campaignStart = parseShanghaiTime('2025-03-30');
+    const drop = campaignStart + DAY + 14 * HOUR;
+    const shape = (ts: number) => 100 + 40 * Math.sin((((ts - T0) % DAY) / DAY - 0.3) * 2 * Math.PI);
+    const lift = (ts: number) => (c.campaignsAt(ts).length ? 1.5 : 1);
+    const quiet = rows(from, 12, (ts) => shape(ts) * lift(ts));
+    const yaml = SEASONAL('    calendar: { campaigns: comparable }');
+    expect((await run(quiet, yaml, { calendar: c })).firings).toEqual([]);
+    const s = rows(from, 12, (ts) => shape(ts) * lift(ts) * (ts >= drop && ts < drop + 3 * HOUR ? 0.6 : 1));
+    const r = await run(s, yaml, { calendar: c });
+    expect(r.firings).toHaveLength(1);
+    const f = r.firings[0]!;
+    expect(f.ts).toBeGreaterThan(drop);
+    expect(f.ts).toBeLessThan(drop + HOUR);
+    expect(f.band?.comparable).toBe('campaign');
+  }, 120_000);
 });
 
 describe('rule schema refuses what can never fire', () => {

@@ -74,11 +74,12 @@ export function planCandidates(
   const spans: Span[] = [];
   // Look far enough back to find N rest days among workdays (2 in 7) or N holiday-free weeks.
   const maxBack = s.periodMs === DAY_MS ? s.periods * 5 + 10 : s.periods + 4;
-  for (let k = 1; k <= maxBack && spans.length < s.periods; k++) {
+  for (let k = 1; k <= maxBack && (campaign !== undefined || spans.length < s.periods); k++) {
     const span = { from: cur.from - k * s.periodMs, to: cur.to - k * s.periodMs };
     const p = span.to - 1;
     if (campaign) {
-      // Like with like: earlier days of the same campaign only.
+      // Like with like: earlier days of the same campaign only (of the same day type when
+      // enough of them exist: a campaign Saturday is not a campaign Tuesday).
       if (span.from < campaign.start) break;
       spans.push(span);
       continue;
@@ -91,6 +92,11 @@ export function planCandidates(
     if ((byDayType || comparableHoliday) && dayClass(p) !== curClass) continue;
     spans.push(span);
   }
+  if (campaign && byDayType) {
+    const same = spans.filter((sp) => dayClass(sp.to - 1) === curClass);
+    if (same.length >= s.minPeriods) spans.splice(0, spans.length, ...same);
+  }
+  spans.splice(s.periods);
   const comparable: Band['comparable'] | undefined = campaign
     ? 'campaign'
     : comparableHoliday

@@ -64,6 +64,35 @@ export const seasonalKind: RuleKind<ChangeRule> = {
       });
       let periodsUsed = values.length;
       let basis: 'day' | 'week' | 'recent' = period;
+      const pick = (r: WindowResult | null) => (r ? (split ? (r.splits[split.value] ?? (kpi.ratio ? undefined : { value: 0, sample: 0 })) : r.total) : undefined);
+      // The first days of a campaign have no earlier campaign days to compare with. Ordinary
+      // comparable days stand in, scaled by how far the campaign's own last windows ran from
+      // them (the median ratio of its last 6 windows): a campaign's uplift is not news, a drop
+      // within it is.
+      let campaignBase: { value: number; sample: number } | null = null;
+      const running = plan.comparable === 'campaign' ? host.calendar?.campaignsAt(t - 1, channel)[0] : undefined;
+      if (values.length < seasonal.minPeriods && running) {
+        const ordinary = planCandidates(t, rule.windowMs, seasonal, { ...rule.calendar, campaigns: 'normal' }, host.calendar, channel).spans;
+        const ordinaryAt = async (back: number): Promise<{ value: number; sample: number } | null> => {
+          const rs = await Promise.all(ordinary.map((sp) => fetch({ from: sp.from - back, to: sp.to - back })));
+          const vs = rs.map(pick).filter((v): v is { value: number; sample: number } => !!v && v.value !== null);
+          return vs.length >= seasonal.minPeriods ? { value: median(vs.map((v) => v.value)) ?? 0, sample: median(vs.map((v) => v.sample)) ?? 0 } : null;
+        };
+        const ratios: number[] = [];
+        for (let j = 1; j <= 6; j++) {
+          const span = { from: cur.from - j * rule.windowMs, to: cur.to - j * rule.windowMs };
+          if (span.from < running.start) break;
+          if (blocked.some((f) => span.from < f.to && f.from < span.to)) continue;
+          const [r, exp] = await Promise.all([fetch(span), ordinaryAt(j * rule.windowMs)]);
+          const v = pick(r);
+          if (v && v.value !== null && exp && exp.value > 0) ratios.push(v.value / exp.value);
+        }
+        const here = await ordinaryAt(0);
+        if (ratios.length >= 2 && here) {
+          campaignBase = { value: here.value * (median(ratios) ?? 1), sample: here.sample };
+          periodsUsed = ordinary.length;
+        }
+      }
       if (values.length < seasonal.minPeriods && !plan.comparable?.match(/^(holiday|campaign)$/)) {
         // A KPI younger than min_periods comparable periods: the recent windows before this one
         // (robust median of the last 12) stand in until the seasonal history exists.
@@ -83,7 +112,7 @@ export const seasonalKind: RuleKind<ChangeRule> = {
           basis = 'recent';
         }
       }
-      if (basis !== 'recent' && values.length < seasonal.minPeriods) {
+      if (basis !== 'recent' && values.length < seasonal.minPeriods && !campaignBase) {
         return {
           value: curValue?.value ?? (kpi.ratio ? null : 0),
           baseline: null,
@@ -112,7 +141,7 @@ export const seasonalKind: RuleKind<ChangeRule> = {
           if (t - rec.shift.backSince >= rule.windowMs) rec.shift = null;
         } else rec.shift.backSince = null;
       }
-      const base = { value: expected, sample: median(values.map((v) => v.sample)) ?? 0 };
+      const base = campaignBase ?? { value: expected, sample: median(values.map((v) => v.sample)) ?? 0 };
       // A young KPI's recent-window baseline has its own noise (it does not know the day's
       // shape): kept apart so it never widens the seasonal band learnt later.
       const memory = rec ? (basis === 'recent' ? rec.noiseRecent : rec.noise) : emptyNoise();
