@@ -141,7 +141,8 @@ export const KPIS: readonly KpiDef[] = [
   },
   {
     id: 'interactions_per_member_month',
-    label: { zh: '人均互动频次（月）', en: 'Interactions per member (month)' },
+    // 人均互动频次（月） in the seed's words; shorter so it fits a wall tile.
+    label: { zh: '人均互动（月）', en: 'Interactions per member (month)' },
     description: {
       zh: '截至当天 30 天的互动次数 ÷ 同 30 天的月活（仅按天）。互动次数是精确计数，误差只来自月活：相对误差 ≤ 1%（并集 ≤ 1,500 人时基本精确）',
       en: 'Interactions in the 30 days ending with the day ÷ 30-day active members (day only). The count is exact, so the error is that of the 30-day active members: within ±1 % relative (exact in practice up to 1,500 members)',
