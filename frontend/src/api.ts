@@ -4,6 +4,7 @@
  */
 import type { LiveSnapshot } from '../../backend/src/live/contract';
 import type { KpiDef, Label } from '../../backend/src/catalogue/kpis';
+import { request } from './http';
 
 export interface KpiGroup {
   id: string;
@@ -22,23 +23,7 @@ export function tokenFromUrl(search: string): string | undefined {
   return t ? t : undefined;
 }
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    path: string,
-  ) {
-    super(`HTTP ${status} for ${path}`);
-    this.name = 'HttpError';
-  }
-}
-
-export async function getJson<T>(path: string, token: string | undefined, signal?: AbortSignal): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(path, { headers, cache: 'no-store', ...(signal ? { signal } : {}) });
-  if (!res.ok) throw new HttpError(res.status, path);
-  return (await res.json()) as T;
-}
+export const getJson = <T>(path: string, token: string | undefined, signal?: AbortSignal): Promise<T> => request<T>('GET', path, { token, ...(signal ? { signal } : {}) });
 
 /** `GET /api/v1/boards`: unknown JSON, validated by `normalizeBoards`. */
 export const fetchBoards = (token: string | undefined, signal?: AbortSignal) => getJson<unknown>('/api/v1/boards', token, signal);

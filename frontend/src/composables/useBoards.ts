@@ -4,7 +4,8 @@
  * naming a board this wall has not heard of yet). A backend without the boards API (404)
  * leaves the built-in boards in place and is asked again only on reconnect.
  */
-import { fetchBoards, HttpError } from '../api';
+import { fetchBoards } from '../api';
+import { ApiError } from '../http';
 import { useBoardsStore } from '../stores/boards';
 import { normalizeBoards } from '../wall/boards';
 import { useRetryingLoad } from './useRetryingLoad';
@@ -16,7 +17,7 @@ export function useBoards(token: string | undefined) {
       const c = normalizeBoards(await fetchBoards(token, signal));
       if (c) boards.setConfig(c);
     },
-    retry: (err) => !(err instanceof HttpError && err.status === 404),
+    retry: (err) => !(err instanceof ApiError && err.status === 404),
     reloadOn: (state, old) => state === 'connected' && old !== 'connected' && old !== 'connecting',
   });
 

@@ -6,7 +6,8 @@
  */
 import { computed, onBeforeUnmount, ref, shallowRef } from 'vue';
 import type { WallPlaylist } from '../../../backend/src/live/contract';
-import { getJson, HttpError } from '../api';
+import { getJson } from '../api';
+import { ApiError } from '../http';
 import { useRetryingLoad } from './useRetryingLoad';
 
 export function usePlaylist(token: string | undefined, switchTo: (board: string) => Promise<void>, currentBoard: () => string) {
@@ -42,7 +43,7 @@ export function usePlaylist(token: string | undefined, switchTo: (board: string)
 
   const reload = useRetryingLoad({
     load: async (signal) => apply((await getJson<{ playlist: WallPlaylist | null }>('/api/v1/playlist', token, signal)).playlist),
-    retry: (err) => !(err instanceof HttpError && err.status === 404),
+    retry: (err) => !(err instanceof ApiError && err.status === 404),
     reloadOn: (state, old) => state === 'connected' && old !== 'connected' && old !== 'connecting',
   });
   onBeforeUnmount(() => clearTimeout(timer));

@@ -8,6 +8,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
+import { ApiError, request } from '../http';
 
 const STORAGE_KEY = 'siyu-pulse.token';
 
@@ -58,10 +59,13 @@ function store(token: string | undefined): void {
 }
 
 async function ask(token: string | undefined): Promise<{ ok: true; answer: SessionAnswer } | { ok: false; error: string; status: number; link?: LinkRefusal }> {
-  const res = await fetch('/api/v1/session', { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: 'no-store' });
-  const body = (await res.json().catch(() => ({}))) as Partial<SessionAnswer> & { error?: string; link?: LinkRefusal };
-  if (res.ok) return { ok: true, answer: body as SessionAnswer };
-  return { ok: false, error: body.error ?? `HTTP ${res.status}`, status: res.status, ...(body.link ? { link: body.link } : {}) };
+  try {
+    return { ok: true, answer: await request<SessionAnswer>('GET', '/api/v1/session', { token }) };
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    const link = (err.body as { link?: LinkRefusal } | null)?.link;
+    return { ok: false, error: err.message, status: err.status, ...(link ? { link } : {}) };
+  }
 }
 
 export const useSessionStore = defineStore('session', () => {
