@@ -32,7 +32,9 @@ async function rig(opts: { fake?: FakeDingTalkOptions; notifier?: Partial<DingTa
   const { dir, cleanup } = tempDir();
   cleanups.push(cleanup);
   const { calls, metrics } = recordingMetrics();
-  const notifier: NotifierConfig = { id: 'dingtalk', type: 'dingtalk', webhook: robot.webhook, secret: SECRET, timeoutMs: 200, ...opts.notifier };
+  // 2 s: a loopback answer on a loaded CI box can take longer than 200 ms, and a timeout would
+  // be retried and change what the test sees. The hang test sets its own short timeout.
+  const notifier: NotifierConfig = { id: 'dingtalk', type: 'dingtalk', webhook: robot.webhook, secret: SECRET, timeoutMs: 2_000, ...opts.notifier };
   const d = new Dispatcher({ outboxDir: dir, notifiers: [notifier], now: clock.now, random: () => 0.5, backoffBaseMs: 1000, metrics, ...opts.dispatcher });
   cleanups.push(() => d.close());
   const status = () => d.status()[0]!;
@@ -48,7 +50,7 @@ describe('Dispatcher', () => {
     const { robot, d, dir, clock } = await rig();
     const logFile = `${dir}/../${dir.split('/').pop()}-notifier-log.json`;
     cleanups.push(() => rmSync(logFile, { force: true }));
-    const first = new Dispatcher({ outboxDir: `${dir}/a`, notifiers: [{ id: 'dingtalk', type: 'dingtalk', webhook: robot.webhook, secret: SECRET, timeoutMs: 200 }], now: clock.now, logFile });
+    const first = new Dispatcher({ outboxDir: `${dir}/a`, notifiers: [{ id: 'dingtalk', type: 'dingtalk', webhook: robot.webhook, secret: SECRET, timeoutMs: 2_000 }], now: clock.now, logFile });
     await d.close();
     const alert = openRateDrop({ ruleId: 'push_open_drop', split: { dim: 'channel', value: 'wecom' } });
     const report: PlainMessage = { key: 'report|2026-W47', kind: 'report', group: 'report', title: '数据周报 2026-W47', text: '## 数据周报 2026-W47', links: [], targets: ['dingtalk'], ts: clock.now() };
@@ -58,7 +60,7 @@ describe('Dispatcher', () => {
     await first.testSend('dingtalk');
     await first.close();
 
-    const again = new Dispatcher({ outboxDir: `${dir}/a`, notifiers: [{ id: 'dingtalk', type: 'dingtalk', webhook: robot.webhook, secret: SECRET, timeoutMs: 200 }], now: clock.now, logFile });
+    const again = new Dispatcher({ outboxDir: `${dir}/a`, notifiers: [{ id: 'dingtalk', type: 'dingtalk', webhook: robot.webhook, secret: SECRET, timeoutMs: 2_000 }], now: clock.now, logFile });
     cleanups.push(() => again.close());
     const log = again.status()[0]!.log;
     expect(log.map((a) => [a.ok, a.test, a.title])).toEqual([
@@ -183,7 +185,7 @@ describe('Dispatcher', () => {
   });
 
   test('-1, HTTP 500 and a hang are retried with growing backoff and finally delivered', async () => {
-    const { clock, robot, d, status } = await rig();
+    const { clock, robot, d, status } = await rig({ notifier: { timeoutMs: 300 } });
     robot.failNext(-1);
     robot.failNext(500);
     robot.failNext('hang');
