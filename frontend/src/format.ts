@@ -1,7 +1,7 @@
 /**
  * Display formatting for the wall. Pure functions (no Vue), unit-tested in test/format.test.ts.
  *
- * Conventions (DESIGN.md): money is integer fen and shows as ¥ with 万 / 亿; `percent`
+ * Conventions (README, "KPIs"): money is integer fen and shows as ¥ with 万 / 亿; `percent`
  * values are fractions (0.052 → 5.2%); `ms` shows as 毫秒 / 秒 / 分钟 / 小时. English uses
  * K / M / B and ms / s / min / h instead. A missing value (null, NaN) shows as an em dash.
  */

@@ -1,5 +1,5 @@
 /**
- * The ingest vocabulary (DESIGN.md, "Ingest contract v1") and the counters each event
+ * The ingest vocabulary (README, "Sending events": ingest contract v1) and the counters each event
  * type feeds. Counters are what the store holds; every KPI is computed from them at read
  * time, so adding a KPI never changes what is stored unless it needs a new counter.
  */

@@ -5,7 +5,7 @@
  * - Pushes count per member across all channels: the cap protects the member, whichever
  *   channel touches them. The push that crosses it (the cap + 1-th that arrived) decides the
  *   channel and the period the member is counted in (see Collector.add).
- * - Only hashed member ids, only in memory (DESIGN.md, privacy): nothing here is written or
+ * - Only hashed member ids, only in memory (SECURITY.md, privacy): nothing here is written or
  *   journaled. After a restart the counts start again at 0, so a member pushed before and
  *   after it may cross unseen; the day's stored over-cap count stays as a floor (distinct.ts).
  * - A push counts in the local day of its timestamp. "The crossing push" is the cap + 1-th

@@ -4,7 +4,7 @@
  * `$timeFilter`, `$__interval` and `$channel` (a multi-value / All variable, which Grafana
  * interpolates as a regex alternation `(a|b)`, so it is always used with `=~ /^…$/`).
  *
- * Semantics kept from DESIGN.md:
+ * Semantics kept from the README ("Reading data", "KPIs"):
  * - ratios are Σnum / Σden per time bucket (math between aggregates, which InfluxQL has
  *   supported since 0.13 / verified on 1.6.7), never a mean of 10 s ratios;
  * - a bucket whose denominator is 0 shows nothing (InfluxQL answers 0 for 0/0, so the ratio
@@ -19,7 +19,7 @@ import { distinctGranularities, type KpiDef, type RatioSide, type Term } from '.
 import { quoteIdent, quoteString } from '../store/influx/influxql.js';
 import { HOUR, tzOffsetMs } from '../time/zone.js';
 
-/** The dashboards are drawn for this zone (the product default; DESIGN.md "Time"). */
+/** The dashboards are drawn for this zone (the product default, PULSE_TIMEZONE). */
 export const DASHBOARD_TIMEZONE = 'Asia/Shanghai';
 export const CHANNEL_VARIABLE = 'channel';
 

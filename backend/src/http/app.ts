@@ -1,6 +1,6 @@
 /**
  * The Express application: every HTTP route, each behind the scope it needs, plus the
- * built wall (frontend/dist) as static files. Wiring of the services happens in pulse.ts.
+ * built wall (frontend/dist) as static files. Wiring of the services happens in server.ts.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
