@@ -71,7 +71,9 @@ import { ReportDelivery } from './reports/delivery.js';
 import { WeeklyReportSchedule } from './reports/schedule.js';
 import { ReportService, reportTargets } from './reports/service.js';
 import { ReportStore } from './reports/store.js';
+import { lastCompleteWeek } from './reports/week.js';
 import { createSimulatorControl } from './simulator/control.js';
+import { demoHistoryPlan, fillDemoHistory, type FillResult } from './simulator/history.js';
 import { createDuckDbStore } from './store/duckdb/adapter.js';
 import { createInfluxStore } from './store/influx/adapter.js';
 import { InfluxClient } from './store/influx/client.js';
@@ -96,6 +98,8 @@ export interface PulseHandle {
   links: LinkSigner;
   hub: LiveHub;
   http: HttpServer;
+  /** Demo: the history fill (simulator/history.ts); resolves when done (null: none or it failed). */
+  demoHistory: Promise<FillResult | null>;
   /** Flushes live buckets and waits until the spool has written them to the store. */
   flushToStore(): Promise<void>;
   /** Rows spooled but not yet in the store (back-pressure for bulk feeding: ingest/bulk.ts). */
@@ -219,8 +223,10 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     displays,
     links,
   };
+  // Demo history (simulator/history.ts): its plan's seed is the live simulator's too, so both share one member pool.
+  const historyPlan = config.demoHistory && config.simulator.enabled ? demoHistoryPlan(config.dataDir, startedAt, config.timezone, config.demoHistory.days, config.demoHistory.peakEventsPerSecond) : null;
   const simulator = config.simulator.enabled
-    ? createSimulatorControl((events) => ingest.accept(events), { peakEventsPerSecond: config.simulator.peakEventsPerSecond, timezone: config.timezone, onError: (err) => logger.error({ err }, 'simulator sink failed') })
+    ? createSimulatorControl((events) => ingest.accept(events), { peakEventsPerSecond: config.simulator.peakEventsPerSecond, timezone: config.timezone, ...(historyPlan ? { seed: historyPlan.seed } : {}), onError: (err) => logger.error({ err }, 'simulator sink failed') })
     : null;
 
   // Set once the HTTP server is up (links in messages, the live hub for alert events).
@@ -450,6 +456,26 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     const swing = simulator.injectSwing({ kpi: 'messages', factor: 0.2, startAt: Date.now() + config.demoAlertAfterMs, durationMs: 6 * MINUTE });
     logger.info({ swing }, 'demo: a messages swing is scheduled so demo_messages_drop fires (PULSE_DEMO_ALERT=off to skip)');
   }
+  // The wall is live now; the history fills behind it (not awaited).
+  let historyStopped = false;
+  const historyFill: Promise<FillResult | null> = historyPlan
+    ? fillDemoHistory({ imports, dataDir: config.dataDir, plan: historyPlan, timezone: config.timezone, logger, stopped: () => historyStopped }).then(
+        (r) => {
+          if (r.batches) {
+            logger.info({ events: r.events, batches: r.batches, seconds: Math.round(r.seconds * 10) / 10, eventsPerSecond: Math.round(r.events / Math.max(r.seconds, 0.001)) }, 'demo: history filled (演示数据)');
+            // Last week's report, made (or made up at start) before the history was there, now has it.
+            if (!historyStopped) {
+              void reportService.generate(lastCompleteWeek(Date.now(), config.timezone), { trigger: 'manual', notify: false }).catch((err: unknown) => logger.error({ err }, 'demo: weekly report after the history fill failed'));
+            }
+          }
+          return r;
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'demo: history fill failed (the next start resumes it)');
+          return null;
+        },
+      )
+    : Promise.resolve(null);
   dispatcher.start();
   engine.start();
   // Armed after start-up; a run missed while the server was down is made up in the background.
@@ -522,11 +548,14 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       await monthValues?.pass(2);
       await monthLive.refresh();
     },
+    demoHistory: historyFill,
     storeBacklog: () => durability.spool.backlog().rows,
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(sweep);
+      historyStopped = true;
+      await historyFill;
       simulator?.stop();
       await engine.stop();
       rulesLoader.close();

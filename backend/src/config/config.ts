@@ -60,6 +60,8 @@ const EnvSchema = z.object({
   PULSE_ADMIN_TOKEN: secret.optional(),
   PULSE_SIMULATOR: onOff.optional(),
   PULSE_SIMULATOR_RATE: int(1, 100_000).default(60),
+  PULSE_DEMO_HISTORY_DAYS: int(0, 60).default(30),
+  PULSE_DEMO_HISTORY_RATE: z.coerce.number({ error: 'PULSE_DEMO_HISTORY_RATE must be a number (events/s at the daily peak)' }).positive().max(1_000).default(0.1),
   PULSE_DEMO_ALERT: z.union([z.literal('off'), int(0, 86_400)], { error: 'off, or the seconds after start-up at which the demo swing begins (0–86400)' }).default(180),
   PULSE_BUCKET_SECONDS: int(1, 60).refine((s) => 60 % s === 0, 'must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)').default(10),
   /** How long a closed bucket stays open in memory (rewritten without a store read); older events are still accepted. */
@@ -185,6 +187,8 @@ export interface Config {
    * ms after start-up, so a first run shows a real alert; null: off (or not the demo).
    */
   demoAlertAfterMs: number | null;
+  /** Demo only: days of simulated history filled through the import path on the first start (0: none), at this peak rate. */
+  demoHistory: { days: number; peakEventsPerSecond: number } | null;
   bucketMs: number;
   latenessMs: number;
   /** PULSE_HISTORY_DAYS in ms: events older than this are refused as too_late. */
@@ -398,6 +402,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     generated,
     simulator: { enabled: e.PULSE_SIMULATOR ? e.PULSE_SIMULATOR === 'on' : demo, peakEventsPerSecond: e.PULSE_SIMULATOR_RATE },
     demoAlertAfterMs: demo && e.PULSE_DEMO_ALERT !== 'off' ? e.PULSE_DEMO_ALERT * 1000 : null,
+    demoHistory: demo && e.PULSE_DEMO_HISTORY_DAYS > 0 ? { days: e.PULSE_DEMO_HISTORY_DAYS, peakEventsPerSecond: e.PULSE_DEMO_HISTORY_RATE } : null,
     bucketMs: e.PULSE_BUCKET_SECONDS * 1000,
     latenessMs: e.PULSE_LATENESS_SECONDS * 1000,
     historyMs: e.PULSE_HISTORY_DAYS * 86_400_000,

@@ -9,9 +9,9 @@ const MAX_SWING_MS = 24 * 3_600_000;
 
 export function createSimulatorControl(
   sink: (events: RawEvent[]) => void,
-  opts: { peakEventsPerSecond: number; timezone: string; onError(err: unknown): void },
+  opts: { peakEventsPerSecond: number; timezone: string; seed?: number; onError(err: unknown): void },
 ): SimulatorControl & { start(): void; stop(): void } {
-  const sim = new Simulator(sink, { peakEventsPerSecond: opts.peakEventsPerSecond, timezone: opts.timezone, onError: opts.onError });
+  const sim = new Simulator(sink, { peakEventsPerSecond: opts.peakEventsPerSecond, timezone: opts.timezone, ...(opts.seed !== undefined ? { seed: opts.seed } : {}), onError: opts.onError });
   return {
     start: () => sim.start(),
     stop: () => sim.stop(),
