@@ -113,6 +113,8 @@ export async function startBackend(env: Record<string, string | undefined> = {},
     PULSE_INGEST_KEYS: ingestKey,
     PULSE_READ_TOKEN: readToken,
     PULSE_ADMIN_TOKEN: adminToken,
+    // Demo-mode suites: no 30-day history fill in the background unless asked for.
+    PULSE_DEMO_HISTORY_DAYS: '0',
   };
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) delete childEnv[k];

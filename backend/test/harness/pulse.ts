@@ -37,6 +37,8 @@ export async function startTestPulse(opts: { influx?: InfluxdHandle; influxDb?: 
     LOG_LEVEL: 'silent',
     // No weekly report on start (catch-up) unless a suite asks for the schedule.
     PULSE_WEEKLY_REPORT_CRON: 'off',
+    // No 30-day demo history fill behind a demo-mode suite unless it asks (demoHistory.test.ts).
+    PULSE_DEMO_HISTORY_DAYS: '0',
     // A week-long query on a loaded 2-core CI box (suites run in parallel) can outlast the 10 s
     // production default; suites check results, and durability.faults sets a short one itself.
     ...(opts.influx ? { PULSE_STORE: 'influx', INFLUX_URL: opts.influx.url, INFLUX_DB: influxDb!, INFLUX_TIMEOUT_MS: '60000' } : {}),
