@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRuleDocument } from '@siyu-pulse/alerts';
 import { createKpiSource } from '../src/alerting/kpiSource.js';
 import type { EventType } from '../src/catalogue/events.js';
 import { KPI_BY_ID } from '../src/catalogue/kpis.js';
@@ -253,6 +254,27 @@ for (const kind of ['duckdb', 'influx'] as const) {
         `[${kind}] 月活 step=1d × 30 points: median ${times[2]!.toFixed(0)} ms (min ${times[0]!.toFixed(0)}, max ${times[4]!.toFixed(0)}) over 5 runs; ` +
           `${rows.length} day sketches read (${dense} dense) in ${read.toFixed(0)} ms; naive 900 merges ${naiveMs.toFixed(0)} ms on top of the read`,
       );
+    }, 60_000);
+
+    it('alert rules accept the month KPIs over a 1d window, and the alert source answers it as the series API does', async () => {
+      const source = createKpiSource({ store, timezone: TZ, historySince: () => 0, now: () => now });
+      const catalogue = new Map(source.catalogue().map((k) => [k.id, k]));
+      const doc = (window: string) => ({
+        rules: [
+          { id: 'retention_low', name: '7 日留存率低于目标', kind: 'target', kpi: 'retention_7d', window, for: window },
+          { id: 'repeat_drop', name: '复购率下跌', kpi: 'repeat_purchase_rate', by: 'channel', window, baseline: { type: 'previous_window' }, thresholds: { fire: 0.2, clear: 0.1 }, direction: 'down' },
+        ],
+      });
+      const ok = parseRuleDocument(doc('1d'), { file: 'month.yaml', catalogue });
+      expect(ok.problems).toEqual([]);
+      expect(ok.rules.map((r) => r.kpi)).toEqual(['retention_7d', 'repeat_purchase_rate']);
+      // A window that is not a stored period is refused.
+      expect(parseRuleDocument(doc('7d'), { file: 'month.yaml', catalogue }).problems.length).toBeGreaterThan(0);
+      // The source answers the rule's window (the day holding its end) like the series API.
+      const e = DAYS - 1;
+      const w = await source.window('retention_7d', dayTs(e), dayTs(e + 1));
+      const api = (await pulse.get(`/api/v1/series?kpi=retention_7d&from=${dayTs(e)}&to=${dayTs(e + 1)}&step=1d`)).json as SeriesResult;
+      expect(w!.total.value).toBe(api.series[0]!.points[0]![1]);
     }, 60_000);
 
     it('steps other than 1d are refused with the reason', async () => {
