@@ -253,7 +253,7 @@ export class Collector {
     // skips this flush (retried on the next). Events keep arriving during these reads (a bulk
     // import): the loads repeat until every dirty row is loaded, and the LSN is taken only
     // then, in the same synchronous step as the snapshot.
-    let heldBack = 0;
+    let heldBack: number;
     for (let round = 0; ; round++) {
       try {
         await this.loadStoredCounters();

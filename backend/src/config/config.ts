@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { HASHED_TOKEN } from '../http/auth.js';
+import { HASHED_TOKEN } from './tokens.js';
 import { MINIPROGRAM_APPID, trustProxyProblem } from '../ingest/publicScope.js';
 import { DEFAULT_WEEKLY_CRON, cronProblem } from '../reports/schedule.js';
 import type { Label } from '../catalogue/kpis.js';

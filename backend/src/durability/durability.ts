@@ -10,7 +10,7 @@ import type { Collector } from '../collector/collector.js';
 import type { CountableEvent } from '../collector/counters.js';
 import type { IdLedger } from '../ingest/idLedger.js';
 import type { DurableLog } from '../ingest/service.js';
-import type { DurabilityState, PulseMetrics } from '../observability/metrics.js';
+import type { SpoolMetrics } from './spool.js';
 import type { MetricStore } from '../store/port.js';
 import { Journal, type JournalEvent } from './journal.js';
 import { Spool } from './spool.js';
@@ -46,7 +46,16 @@ export interface Durability {
   close(store: MetricStore): Promise<void>;
 }
 
-export async function openDurability(o: DurabilityOptions, store: MetricStore, logger: Logger, metrics: PulseMetrics): Promise<Durability> {
+/** The journal and spool figures /metrics reads at scrape time. */
+export interface DurabilityState {
+  spoolRows: number;
+  spoolBytes: number;
+  spoolOldestAt: number | null;
+  journalBytes: number;
+  journalSegments: number;
+}
+
+export async function openDurability(o: DurabilityOptions, store: MetricStore, logger: Logger, metrics: { spool: SpoolMetrics }): Promise<Durability> {
   const spool = Spool.open(
     {
       dir: path.join(o.dataDir, 'spool'),

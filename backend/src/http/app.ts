@@ -21,13 +21,8 @@ import { LINK_REFUSALS } from '../links/signedLinks.js';
 import { ingestRouter, type IngestRouteOptions } from './ingestRoute.js';
 import { securityMiddleware, type SecurityOptions } from './security.js';
 
-export interface SimulatorControl {
-  injectSwing(s: { kpi: string; channel?: string; factor: number; durationMs?: number; startAt?: number }): unknown;
-  clearSwings(): void;
-  activeSwings(): unknown;
-  /** Validates a swing request; returns a reason or null. */
-  swingProblem(s: { kpi: unknown; channel?: unknown; factor: unknown; durationMs?: unknown }): string | null;
-}
+import type { SimulatorControl } from '../simulator/control.js';
+export type { SimulatorControl } from '../simulator/control.js';
 
 export interface AppDeps {
   policy: AccessPolicy;

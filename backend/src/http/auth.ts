@@ -6,7 +6,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { HASHED_TOKEN } from '../config/tokens.js';
 import { LINK_REFUSALS, isLinkToken, type LinkCheck } from '../links/signedLinks.js';
+
 
 export type Scope = 'ingest' | 'read' | 'admin';
 
@@ -16,7 +18,6 @@ const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
  * A token given hashed in configuration: `sha256:` + the hex SHA-256 of the token's UTF-8
  * bytes. The config then holds nothing that works as a credential if it leaks.
  */
-export const HASHED_TOKEN = /^sha256:[0-9a-f]{64}$/i;
 
 /** The hashed form of a token, for configuration (`npm run hash-token -w backend`). */
 export function hashToken(token: string): string {

@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CollectorMetrics } from '../collector/collector.js';
+import type { DurabilityState } from '../durability/durability.js';
 import type { SpoolMetrics } from '../durability/spool.js';
 import type { IngestMetrics, RejectReason } from '../ingest/service.js';
 
@@ -21,14 +22,6 @@ export interface PulseMetrics {
   watchTags(read: (dimension: 'channel' | 'community' | 'campaign') => { values: number; limit: number }): void;
   httpRejected(status: number): void;
   delivery: { sent(notifierId: string, n: number): void; failed(notifierId: string, code: string): void; throttled(notifierId: string): void };
-}
-
-export interface DurabilityState {
-  spoolRows: number;
-  spoolBytes: number;
-  spoolOldestAt: number | null;
-  journalBytes: number;
-  journalSegments: number;
 }
 
 export function createMetrics(): PulseMetrics {

@@ -2,10 +2,18 @@
  * Wires the simulator into the product: its events go through the same ingest service as
  * producers' events, and the admin API can inject a swing in one KPI and channel.
  */
-import type { SimulatorControl } from '../http/app.js';
 import { CHANNELS, SWING_KPIS, Simulator, type RawEvent } from './simulator.js';
 
 const MAX_SWING_MS = 24 * 3_600_000;
+
+/** What the HTTP layer may ask of the running simulator (swings for demos and tests). */
+export interface SimulatorControl {
+  injectSwing(s: { kpi: string; channel?: string; factor: number; durationMs?: number; startAt?: number }): unknown;
+  clearSwings(): void;
+  activeSwings(): unknown;
+  /** Validates a swing request; returns a reason or null. */
+  swingProblem(s: { kpi: unknown; channel?: unknown; factor: unknown; durationMs?: unknown }): string | null;
+}
 
 export function createSimulatorControl(
   sink: (events: RawEvent[]) => void,
