@@ -61,6 +61,25 @@ describe('journal', () => {
     })();
   });
 
+  it('reads a segment larger than its 1 MiB read chunk: Chinese names cut across chunks come back whole', async () => {
+    const dir = tmp('journal-chunks');
+    const { journal } = Journal.open<number>(opts(dir, { segmentBytes: 64 << 20 }), () => undefined, 0);
+    // ~3 MiB of lines whose community names are 3-byte characters: some cut lands inside one.
+    const names = ['南京西路会员群', '上海静安咖啡社群', '杭州滨江宝妈群'];
+    const items = Array.from({ length: 20_000 }, (_, i) => ({
+      receivedAt: 1_700_000_000_000 + i,
+      id: `id-${i}`,
+      event: { type: 'message' as const, ts: 1_700_000_000_000 + i, tags: { channel: 'wecom', community: `${names[i % 3]}${'群'.repeat(i % 40)}`, campaign: '' } },
+      payload: i,
+    }));
+    for (let i = 0; i < items.length; i += 1000) await journal.append(items.slice(i, i + 1000));
+    const [segment] = readdirSync(dir);
+    expect(statSync(path.join(dir, segment!)).size).toBeGreaterThan(2 << 20);
+    const reopened = Journal.open<number>(opts(dir), () => undefined, 0);
+    expect(reopened.tornLines).toBe(0);
+    expect(reopened.events.map((e) => e.event.tags.community)).toEqual(items.map((it) => it.event.tags.community));
+  });
+
   it('refuses appends beyond its size limit, and releases only flushed, old segments', async () => {
     const dir = tmp('journal-full');
     const { journal } = Journal.open<number>(opts(dir, { segmentBytes: 200, maxBytes: 1070 }), () => undefined, 0);

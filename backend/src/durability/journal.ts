@@ -19,7 +19,7 @@
  * and what matters (group commit, torn-tail tolerance, ordering with the collector) is the
  * part a generic library would not know.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { CountableEvent } from '../collector/counters.js';
@@ -161,9 +161,8 @@ export class Journal<T> {
     let tornLines = 0;
     for (const f of files) {
       const file = path.join(opts.dir, f);
-      const text = readFileSync(file, 'utf8');
       const seg: Segment = { file, firstLsn: Number(f.slice(0, 16)), lastLsn: 0, maxReceivedAt: 0, bytes: statSync(file).size };
-      for (const line of text.split('\n')) {
+      for (const line of linesOf(file)) {
         if (!line) continue;
         const e = decode(line);
         if (!e) {
@@ -317,5 +316,36 @@ export function syncDir(dir: string): void {
     // Some file systems refuse fsync on directories; the file's own fsync still holds.
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * The lines of a segment, read in 1 MiB chunks: a whole 64 MiB segment read as one string
+ * and split held two copies of it at once, which a 256 MiB heap cannot afford at start-up
+ * after a large import. A line is the text between newlines, the last one possibly torn.
+ */
+function* linesOf(file: string): Generator<string> {
+  const fd = openSync(file, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    // Bytes after the last newline so far, kept as bytes: a cut inside a multi-byte
+    // character (community names are Chinese) must not be decoded until it is whole.
+    let carry: Buffer = Buffer.alloc(0);
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      const bytes = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      const lastNl = bytes.lastIndexOf(0x0a);
+      if (lastNl < 0) {
+        carry = Buffer.from(bytes);
+        continue;
+      }
+      const text = bytes.toString('utf8', 0, lastNl);
+      carry = Buffer.from(bytes.subarray(lastNl + 1));
+      yield* text.split('\n');
+    }
+    if (carry.length) yield carry.toString('utf8');
+  } finally {
+    closeSync(fd);
   }
 }
