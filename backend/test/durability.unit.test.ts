@@ -80,6 +80,19 @@ describe('journal', () => {
     expect(reopened.events.map((e) => e.event.tags.community)).toEqual(items.map((it) => it.event.tags.community));
   });
 
+  it('keeps only the unflushed events in memory at open; the flushed ones come back in chunks, in LSN order', async () => {
+    const dir = tmp('journal-chunked-replay');
+    const { journal } = Journal.open<number>(opts(dir, { segmentBytes: 4096 }), () => undefined, 0);
+    for (let i = 1; i <= 2500; i += 100) await journal.append(Array.from({ length: 100 }, (_, k) => item(i + k)));
+    // The spool's snapshot holds everything up to LSN 2400: only 100 events are pending.
+    const reopened = Journal.open<number>(opts(dir, { segmentBytes: 4096 }), () => undefined, 2400);
+    expect(reopened.pending.map((e) => e.lsn)).toEqual(Array.from({ length: 100 }, (_, k) => 2401 + k));
+    const chunks = [...reopened.flushedChunks(1000)];
+    expect(chunks.map((c) => c.length)).toEqual([1000, 1000, 400]);
+    expect(chunks.flat().map((e) => e.lsn)).toEqual(Array.from({ length: 2400 }, (_, k) => k + 1));
+    expect(reopened.events.map((e) => e.lsn)).toEqual(Array.from({ length: 2500 }, (_, k) => k + 1));
+  });
+
   it('refuses appends beyond its size limit, and releases only flushed, old segments', async () => {
     const dir = tmp('journal-full');
     const { journal } = Journal.open<number>(opts(dir, { segmentBytes: 200, maxBytes: 1070 }), () => undefined, 0);

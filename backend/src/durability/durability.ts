@@ -55,6 +55,9 @@ export interface DurabilityState {
   journalSegments: number;
 }
 
+/** Journal events read into memory at a time when replaying what the store already holds. */
+const REPLAY_CHUNK = 20_000;
+
 export async function openDurability(o: DurabilityOptions, store: MetricStore, logger: Logger, metrics: { spool: SpoolMetrics }): Promise<Durability> {
   const spool = Spool.open(
     {
@@ -76,10 +79,12 @@ export async function openDurability(o: DurabilityOptions, store: MetricStore, l
   let collector: Collector | undefined;
   let journal: Journal<Payload> | undefined;
   let pendingReplay: JournalEvent[] = [];
-  /** Events whose counters are stored but whose sketch keys may not be (see Collector.replaySketchKeys). */
-  let sketchReplay: JournalEvent[] = [];
-  /** Ids of the whole retained journal (re-marked in the id ledger: its last commits may not have reached the disk). */
-  let journalIds: [string, number][] = [];
+  /**
+   * The retained events whose counters are stored, read in chunks at attach: their sketch keys
+   * may not be stored yet (see Collector.replaySketchKeys), and their ids are marked again in
+   * the id ledger (its last commits may not have reached the disk).
+   */
+  let flushedChunks: ((size: number) => Iterable<JournalEvent[]>) | undefined;
   let importedBatches: string[] = [];
   if (o.journal) {
     const opened = Journal.open<Payload>(
@@ -90,9 +95,8 @@ export async function openDurability(o: DurabilityOptions, store: MetricStore, l
     journal = opened.journal;
     importedBatches = opened.importedBatches;
     if (opened.tornLines) logger.warn({ lines: opened.tornLines }, 'journal: ignored a torn tail (a write cut short by a crash; it was never acknowledged)');
-    pendingReplay = opened.events.filter((e) => e.lsn > spool.lsn);
-    sketchReplay = opened.events.filter((e) => e.lsn <= spool.lsn && e.event.sketchKey !== undefined);
-    journalIds = opened.events.flatMap((e) => (e.id !== undefined ? [[e.id, e.receivedAt] as [string, number]] : []));
+    pendingReplay = opened.pending;
+    flushedChunks = opened.flushedChunks;
     if (!o.fsync) logger.warn('PULSE_JOURNAL_FSYNC=off: acknowledged events can be lost on a power cut (a process crash is still covered)');
   } else {
     logger.warn('PULSE_JOURNAL=off: events acknowledged in the last flush interval are lost if the process is killed');
@@ -112,15 +116,18 @@ export async function openDurability(o: DurabilityOptions, store: MetricStore, l
     replayFrom: pendingReplay.reduce<number | null>((m, e) => (m === null || e.event.ts < m ? e.event.ts : m), null),
     async attach(c, ledger) {
       collector = c;
-      c.replaySketchKeys(sketchReplay);
-      sketchReplay = [];
-      c.replay(pendingReplay);
       // The ledger is on disk, but without fsync its last commits may be lost on a power cut:
       // the journal's ids are marked again, so a producer retrying a batch whose 202 it never
       // saw is still counted once. Idempotent.
       const since = Date.now() - ledger.windowMs;
-      await ledger.remember(journalIds.filter(([, at]) => at >= since));
-      journalIds = [];
+      const idsOf = (events: readonly JournalEvent[]) => events.flatMap((e) => (e.id !== undefined && e.receivedAt >= since ? [[e.id, e.receivedAt] as [string, number]] : []));
+      for (const chunk of flushedChunks?.(REPLAY_CHUNK) ?? []) {
+        c.replaySketchKeys(chunk);
+        await ledger.remember(idsOf(chunk));
+      }
+      flushedChunks = undefined;
+      c.replay(pendingReplay);
+      await ledger.remember(idsOf(pendingReplay));
       const replayed = pendingReplay.length;
       pendingReplay = [];
       spool.startDraining(store);

@@ -100,8 +100,16 @@ function decode(line: string): JournalEvent | null {
 
 export interface OpenedJournal<T> {
   journal: Journal<T>;
-  /** Every event in the retained segments, in LSN order. */
-  events: JournalEvent[];
+  /** Events past `minLsn` (no flushed snapshot holds them), in LSN order: replayed into the collector. */
+  pending: JournalEvent[];
+  /**
+   * The retained events at or below `minLsn` (their counters are stored), read again from
+   * disk in chunks of `size`, in LSN order. Never all in memory at once: a journal can retain
+   * millions of events (a big import, a busy hour) and a 256 MiB heap cannot hold them decoded.
+   */
+  flushedChunks(size: number): Generator<JournalEvent[]>;
+  /** Every retained event in LSN order, all in memory: for tests and small journals. */
+  readonly events: JournalEvent[];
   /** Lines that did not parse (a torn write at the tail of the last segment). */
   tornLines: number;
   /** Import batches (`<importId>/<seq>`) whose every event is in the journal. */
@@ -114,16 +122,18 @@ export interface OpenedJournal<T> {
  * surviving lines are dropped rather than replayed; complete ones are reported so the
  * import ledger knows them even if the crash came before the ledger's own write.
  */
-function completeImports(events: JournalEvent[]): { events: JournalEvent[]; batches: string[] } {
-  const seen = new Map<string, number>();
-  for (const e of events) if (e.mark !== undefined) seen.set(e.mark, (seen.get(e.mark) ?? 0) + 1);
-  if (seen.size === 0) return { events, batches: [] };
+/** Marks whose every event is in the journal (`<importId>/<seq>/<count>` seen `count` times). */
+function completeMarks(seen: ReadonlyMap<string, number>): Set<string> {
   const complete = new Set<string>();
   for (const [mark, n] of seen) if (Number(mark.slice(mark.lastIndexOf('/') + 1)) === n) complete.add(mark);
-  return {
-    events: events.filter((e) => e.mark === undefined || complete.has(e.mark)),
-    batches: [...complete].map((m) => m.slice(0, m.lastIndexOf('/'))),
-  };
+  return complete;
+}
+
+/** The decoded events of segment files, in file order; `undefined` for a line that did not parse. */
+function* eventsOf(files: readonly string[]): Generator<JournalEvent | undefined> {
+  for (const file of files) {
+    for (const line of linesOf(file)) if (line) yield decode(line) ?? undefined;
+  }
 }
 
 /**
@@ -156,32 +166,58 @@ export class Journal<T> {
     const files = readdirSync(opts.dir)
       .filter((f) => /^\d{16}\.ndjson$/.test(f))
       .sort();
-    const events: JournalEvent[] = [];
+    // One pass keeps only what is small: segment bounds, import marks, and the events no
+    // flushed snapshot holds (a flush interval's worth). The rest is read again on demand.
+    const pending: JournalEvent[] = [];
     const segments: Segment[] = [];
+    const marks = new Map<string, number>();
     let tornLines = 0;
+    let last = 0;
     for (const f of files) {
       const file = path.join(opts.dir, f);
       const seg: Segment = { file, firstLsn: Number(f.slice(0, 16)), lastLsn: 0, maxReceivedAt: 0, bytes: statSync(file).size };
-      for (const line of linesOf(file)) {
-        if (!line) continue;
-        const e = decode(line);
+      for (const e of eventsOf([file])) {
         if (!e) {
           tornLines++;
           continue;
         }
-        events.push(e);
+        if (e.mark !== undefined) marks.set(e.mark, (marks.get(e.mark) ?? 0) + 1);
+        if (e.lsn > minLsn) pending.push(e);
         seg.lastLsn = Math.max(seg.lastLsn, e.lsn);
         seg.maxReceivedAt = Math.max(seg.maxReceivedAt, e.receivedAt);
+        last = Math.max(last, e.lsn);
       }
       segments.push(seg);
     }
-    events.sort((a, b) => a.lsn - b.lsn);
-    const last = events.length ? events[events.length - 1]!.lsn : 0;
     const journal = new Journal<T>(opts, apply, Math.max(last, minLsn) + 1);
     journal.segments = segments;
     journal.totalBytes = segments.reduce((s, x) => s + x.bytes, 0);
-    const imports = completeImports(events);
-    return { journal, events: imports.events, tornLines, importedBatches: imports.batches };
+    const complete = completeMarks(marks);
+    const kept = (e: JournalEvent) => e.mark === undefined || complete.has(e.mark);
+    const paths = segments.map((x) => x.file);
+    function* flushedChunks(size: number): Generator<JournalEvent[]> {
+      let chunk: JournalEvent[] = [];
+      for (const e of eventsOf(paths)) {
+        if (!e || e.lsn > minLsn || !kept(e)) continue;
+        chunk.push(e);
+        if (chunk.length >= size) {
+          yield chunk.sort((a, b) => a.lsn - b.lsn);
+          chunk = [];
+        }
+      }
+      if (chunk.length) yield chunk.sort((a, b) => a.lsn - b.lsn);
+    }
+    const replay = pending.filter(kept).sort((a, b) => a.lsn - b.lsn);
+    return {
+      journal,
+      pending: replay,
+      flushedChunks,
+      get events() {
+        return [...[...flushedChunks(10_000)].flat(), ...replay];
+      },
+      tornLines,
+      importedBatches: [...complete].map((m) => m.slice(0, m.lastIndexOf('/'))),
+    };
   }
 
   /** Bytes on disk (all retained segments). */
@@ -325,7 +361,14 @@ export function syncDir(dir: string): void {
  * after a large import. A line is the text between newlines, the last one possibly torn.
  */
 function* linesOf(file: string): Generator<string> {
-  const fd = openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    // Released since it was listed: every event in it was flushed and is no longer needed.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
   try {
     const chunk = Buffer.allocUnsafe(1 << 20);
     // Bytes after the last newline so far, kept as bytes: a cut inside a multi-byte
