@@ -1,6 +1,6 @@
 /**
- * The demo's history (演示数据): on the first demo start, 30 days of simulated traffic up to
- * the start are fed through the import path (ImportService: ledger, ingest, journal,
+ * The demo's history (演示数据): on the first demo start, the 30 days of simulated traffic
+ * before today are fed through the import path (ImportService: ledger, ingest, journal,
  * collector with back-pressure), in the background while the wall is already live, so the
  * trends page, 上周同期 baselines, month KPIs and last week's report have real shapes
  * within about a minute.
@@ -49,7 +49,9 @@ export function demoHistoryPlan(dataDir: string, now: number, timezone: string, 
       // unreadable: a new plan (the ledger still holds whatever the old one imported)
     }
   }
-  return { version: 1, from: dayStart(now - days * DAY, timezone), to: now, seed: (now % 4_294_967_296) >>> 0, peakEventsPerSecond };
+  // Up to the start of today: today is the live simulator's alone, so the wall's 今日 tiles and
+  // last-hour charts are not a mix of the two scales (thin history made 100% spikes there).
+  return { version: 1, from: dayStart(now - days * DAY, timezone), to: dayStart(now, timezone), seed: (now % 4_294_967_296) >>> 0, peakEventsPerSecond };
 }
 
 /**
