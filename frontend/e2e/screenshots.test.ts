@@ -5,9 +5,14 @@
  * minimum samples and for every panel to have data), feeds the backend: an hour of history first, then live, as one continuous stream (see SimFeed: the
  * built-in PULSE_SIMULATOR=on would start fresh flows at server start, so its first minutes
  * would show payments missing after the backfill). A push-open-rate dip on WeCom over the
- * last 15 minutes is what the default alert rules turn into a live alert for the ticker.
+ * last 15 minutes is what an alert rule turns into a live alert for the ticker. The rule is
+ * the test's own (15 minutes against the 15 before): the shipped default rules compare with
+ * the same hour on earlier comparable days and need days of history this hour does not have.
  * The shots must have nothing clipped, overflowing, empty or stale.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { eventually, launchChromium, screenshot, startBackend, type Backend } from './harness';
@@ -16,14 +21,35 @@ import { clippedPanels, openWall, overflowing, SimFeed, waitConnected } from './
 const MINUTE = 60_000;
 const RATE = 150;
 const DIP = { kpi: 'push_open_rate', channel: 'wecom', factor: 0.55 };
+const RULES = `
+rules:
+  - id: push_open_rate_swing
+    name: 推送打开率波动（分渠道）
+    group: push
+    kpi: push_open_rate
+    by: channel
+    window: 15m
+    baseline: { type: previous_window }
+    thresholds: { fire: 0.15, clear: 0.10, critical: 0.30 }
+    direction: both
+    min_sample: 200
+    min_abs_change: 0.01
+    pending_for: 3
+    cooldown: 30m
+    notify: [dingtalk]
+`;
 
 describe('wall: screenshots on simulated traffic', () => {
   let backend: Backend | undefined;
   let browser: Browser | undefined;
   let feed: SimFeed | undefined;
+  let rulesDir = '';
 
   beforeAll(async () => {
+    rulesDir = mkdtempSync(join(tmpdir(), 'pulse-shots-rules-'));
+    writeFileSync(join(rulesDir, 'shots.yaml'), RULES);
     backend = await startBackend({
+      PULSE_RULES_DIR: rulesDir,
       PULSE_BUSINESS_NAME: '云朵母婴 · 私域运营中心',
       PULSE_LATENESS_SECONDS: '4200',
       PULSE_ALERT_INTERVAL_SECONDS: '2',
@@ -42,6 +68,7 @@ describe('wall: screenshots on simulated traffic', () => {
     feed?.stop();
     await browser?.close();
     await backend?.stop();
+    if (rulesDir) rmSync(rulesDir, { recursive: true, force: true });
   });
 
   it('1920×1080 and 3840×2160, overview board, nothing clipped', async () => {
