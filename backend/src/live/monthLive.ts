@@ -80,7 +80,9 @@ export class MonthLive {
   private async compute(channels: boolean): Promise<MonthLiveValues> {
     const at = this.now();
     const today = dayStart(at, this.timezone);
-    const out: MonthLiveValues = { at: channels ? at : this.values!.at, today: {}, yesterday: {}, todayByChannel: channels ? {} : this.values!.todayByChannel };
+    // Keyed by channel ids that come from producers: objects without a prototype, so a channel
+    // called `__proto__` is a key like any other and cannot reach Object.prototype.
+    const out: MonthLiveValues = { at: channels ? at : this.values!.at, today: {}, yesterday: {}, todayByChannel: channels ? Object.create(null) : this.values!.todayByChannel };
     // One KPI at a time: the store is shared with ingest.
     for (const def of KPIS.filter(isSpan)) {
       const [total] = await this.spans.series(def, { from: today - DAY, to: today + DAY });
@@ -88,7 +90,7 @@ export class MonthLive {
       out.today[def.id] = total?.points[1]?.value ?? null;
       if (!channels) continue;
       for (const s of await this.spans.series(def, { from: today, to: today + DAY, byChannel: true })) {
-        (out.todayByChannel[s.channel] ??= {})[def.id] = s.points[0]?.value ?? null;
+        (out.todayByChannel[s.channel] ??= Object.create(null) as Values)[def.id] = s.points[0]?.value ?? null;
       }
     }
     return out;

@@ -139,7 +139,8 @@ export class SnapshotService {
       if (outrun) outruns.push({ ...outrun, channel: null });
     }
     const channels = new Set([...sums.byChannel.keys(), ...current.seen().flatMap((d) => [...d.byChannel.keys()])]);
-    const byChannel: LiveWindow['byChannel'] = {};
+    // Channel ids come from producers: no prototype, so `__proto__` is an ordinary key.
+    const byChannel: LiveWindow['byChannel'] = Object.create(null);
     for (const ch of [...channels].sort()) {
       byChannel[ch] = kpiValues(sums, current, period, ch);
       if (month) for (const def of KPIS) if (isSpan(def)) byChannel[ch][def.id] = month.todayByChannel[ch]?.[def.id] ?? null;
