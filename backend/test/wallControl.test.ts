@@ -49,7 +49,7 @@ describe('remote control of walls', () => {
   });
 
   it('refuses unknown boards, actions and displays with a reason; admin only', async () => {
-    expect(await control({ action: 'board', board: 'lobby' })).toEqual({ status: 400, json: { error: 'no board "lobby" (boards: overview, push, wecom, communities)' } });
+    expect(await control({ action: 'board', board: 'lobby' })).toEqual({ status: 400, json: { error: 'no board "lobby" (boards: overview, push, wecom, communities, retention)' } });
     expect((await control({ action: 'board' })).status).toBe(400);
     expect((await control({ action: 'dance' })).json).toEqual({ error: expect.stringMatching(/send \{"action":"reload"\}/) });
     expect((await control({ action: 'reload', extra: 1 })).status).toBe(400);
