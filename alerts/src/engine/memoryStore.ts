@@ -8,8 +8,7 @@
  * at most every `everyMs` and on stop. Entries carry the rule's shape: an instance whose rule
  * changed what it measures (KPI, split, window, baseline, band) starts over, as in memory.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readJsonFile, writeJsonFile } from './jsonFile.js';
 import type { AlertRecord } from '../kinds/types.js';
 import type { NoiseMemory } from '../kinds/seasonal/baseline.js';
 import type { Rule } from '../rules/schema.js';
@@ -84,42 +83,30 @@ export class MemoryStore {
       instances[rec.key] = { ruleId: rec.ruleId, kpi: rec.kpi, split: rec.split, shape: shapeOf(rule), noise: rec.noise, noiseRecent: rec.noiseRecent, firingSpans: rec.firingSpans, shift: rec.shift };
     }
     const data: FileShape = { version: 1, savedAt: now, instances };
-    const tmp = `${this.file}.${process.pid}.tmp`;
     try {
-      mkdirSync(dirname(this.file), { recursive: true });
       // Infinity (an open-ended 新常态) is not JSON: written as null, read back as Infinity.
-      writeFileSync(tmp, JSON.stringify(data));
-      renameSync(tmp, this.file);
+      writeJsonFile(this.file, data);
     } catch (err) {
       this.onError(err, `could not persist ${this.file}: the noise bands will be learnt again after a restart`);
     }
   }
 
   private load(): void {
-    let text: string;
-    try {
-      text = readFileSync(this.file, 'utf8');
-    } catch {
-      return; // first run
-    }
-    try {
-      const data = JSON.parse(text) as Partial<FileShape>;
-      if (data.version !== 1 || typeof data.instances !== 'object' || data.instances === null) throw new Error('not a version 1 alert memory file');
-      for (const [key, v] of Object.entries(data.instances)) {
-        if (typeof v?.shape !== 'string' || typeof v.ruleId !== 'string' || typeof v.kpi !== 'string' || !isNoise(v.noise) || !isNoise(v.noiseRecent) || !Array.isArray(v.firingSpans)) continue;
-        const shift = v.shift ? { ...v.shift, until: v.shift.until ?? Number.POSITIVE_INFINITY } : null;
-        const split = v.split && typeof v.split.dim === 'string' && typeof v.split.value === 'string' ? { dim: v.split.dim, value: v.split.value } : null;
-        this.remembered.set(key, { ruleId: v.ruleId, kpi: v.kpi, split, shape: v.shape, noise: v.noise, noiseRecent: v.noiseRecent, firingSpans: v.firingSpans, shift });
-      }
-    } catch (err) {
-      // Keep the unreadable file for a human; learn again rather than refuse to alert.
-      const aside = `${this.file}.corrupt-${Date.now()}`;
-      try {
-        renameSync(this.file, aside);
-      } catch {
-        /* nothing more to do */
-      }
-      this.onError(err, `${this.file} unreadable, moved to ${aside}; the noise bands will be learnt again`);
-    }
+    readJsonFile(
+      this.file,
+      (raw) => {
+        const data = raw as Partial<FileShape>;
+        if (data.version !== 1 || typeof data.instances !== 'object' || data.instances === null) throw new Error('not a version 1 alert memory file');
+        for (const [key, v] of Object.entries(data.instances)) {
+          if (typeof v?.shape !== 'string' || typeof v.ruleId !== 'string' || typeof v.kpi !== 'string' || !isNoise(v.noise) || !isNoise(v.noiseRecent) || !Array.isArray(v.firingSpans)) continue;
+          const shift = v.shift ? { ...v.shift, until: v.shift.until ?? Number.POSITIVE_INFINITY } : null;
+          const split = v.split && typeof v.split.dim === 'string' && typeof v.split.value === 'string' ? { dim: v.split.dim, value: v.split.value } : null;
+          this.remembered.set(key, { ruleId: v.ruleId, kpi: v.kpi, split, shape: v.shape, noise: v.noise, noiseRecent: v.noiseRecent, firingSpans: v.firingSpans, shift });
+        }
+      },
+      // Learn again rather than refuse to alert.
+      (err, aside) => this.onError(err, `${this.file} unreadable, moved to ${aside}; the noise bands will be learnt again`),
+      Date.now(),
+    );
   }
 }

@@ -6,9 +6,10 @@
  * Ended and expired silences and old acks are kept for a week as an audit trail.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dimension } from '../contract.js';
+import { readJsonFile, writeJsonFile } from './jsonFile.js';
 
 export interface SilenceMatchers {
   ruleId?: string;
@@ -144,26 +145,17 @@ export class SilenceStore {
   }
 
   private load(): void {
-    let text: string;
-    try {
-      text = readFileSync(this.file, 'utf8');
-    } catch {
-      return; // first run
-    }
-    try {
-      const data = JSON.parse(text) as Partial<FileShape>;
-      this.silences = Array.isArray(data.silences) ? data.silences : [];
-      this.ackMap = new Map((Array.isArray(data.acks) ? data.acks : []).map((a) => [a.alertKey, a]));
-    } catch (err) {
-      // Keep the unreadable file for a human; start empty rather than refuse to alert.
-      const aside = `${this.file}.corrupt-${this.now()}`;
-      try {
-        renameSync(this.file, aside);
-      } catch {
-        /* nothing more to do */
-      }
-      this.onError(err, `silences.json unreadable, moved to ${aside}`);
-    }
+    readJsonFile(
+      this.file,
+      (raw) => {
+        const data = raw as Partial<FileShape>;
+        this.silences = Array.isArray(data.silences) ? data.silences : [];
+        this.ackMap = new Map((Array.isArray(data.acks) ? data.acks : []).map((a) => [a.alertKey, a]));
+      },
+      // Start empty rather than refuse to alert.
+      (err, aside) => this.onError(err, `silences.json unreadable, moved to ${aside}`),
+      this.now(),
+    );
   }
 
   private save(): void {
@@ -172,10 +164,8 @@ export class SilenceStore {
     // Acks end with their episode; only orphans (the alert never came back after a restart) age out.
     for (const [k, a] of this.ackMap) if (a.at <= this.now() - ORPHAN_ACK_MS) this.ackMap.delete(k);
     const data: FileShape = { version: 1, silences: this.silences, acks: [...this.ackMap.values()] };
-    const tmp = `${this.file}.${process.pid}.tmp`;
     try {
-      writeFileSync(tmp, JSON.stringify(data, null, 2));
-      renameSync(tmp, this.file);
+      writeJsonFile(this.file, data, 2);
     } catch (err) {
       // The change holds in memory; say it will not survive a restart.
       this.onError(err, 'could not persist silences.json');
