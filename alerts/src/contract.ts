@@ -166,3 +166,11 @@ export type Notification = AlertNotification | PlainMessage;
 export function isPlainMessage(n: Notification): n is PlainMessage {
   return n.kind === 'report' || n.kind === 'brief' || n.kind === 'test';
 }
+
+/**
+ * `rec[key]` for the record's own keys only. Keys such as channel ids are chosen by
+ * producers: `rec['constructor']` on a plain object would read Object's constructor.
+ */
+export function ownValue<T>(rec: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return rec !== undefined && Object.hasOwn(rec, key) ? rec[key] : undefined;
+}

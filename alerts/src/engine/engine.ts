@@ -43,7 +43,7 @@ import type {
   Split,
   SplitStatus,
 } from './types.js';
-import { DAY, evaluationTime } from './windows.js';
+import { DAY, evaluationTime, withOwnSplits } from './windows.js';
 
 /** The deadman "KPI": data arrival, value = silence in ms. */
 const DATA_ARRIVAL: Pick<KpiInfo, 'id' | 'label' | 'unit' | 'good'> = {
@@ -89,7 +89,7 @@ export class AlertEngine {
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: AlertEngineOptions) {
-    this.source = opts.source;
+    this.source = withOwnSplits(opts.source);
     this.sink = opts.sink;
     this.outlet = opts.outlet;
     const rules = opts.rules;

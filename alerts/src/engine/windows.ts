@@ -2,7 +2,7 @@
  * Window arithmetic for one evaluation: the current window, the baseline window(s) and
  * the pooling of trailing windows. Pure.
  */
-import type { BaselineKind, WindowResult, WindowValue } from '../contract.js';
+import type { BaselineKind, KpiSource, WindowResult, WindowValue } from '../contract.js';
 
 export const SECOND = 1_000;
 export const MINUTE = 60_000;
@@ -53,7 +53,7 @@ export function baselineWindows(kind: BaselineKind, count: number, t: number, wi
 export function poolWindows(results: readonly WindowResult[]): WindowResult {
   if (results.length === 1 && results[0]) return results[0];
   const keys = new Set(results.flatMap((r) => Object.keys(r.splits)));
-  const splits: Record<string, WindowValue> = {};
+  const splits = splitRecord();
   for (const k of keys) {
     const present = results.map((r) => r.splits[k]).filter((v): v is WindowValue => v !== undefined);
     splits[k] = poolValues(present, results.length);
@@ -73,4 +73,29 @@ function poolValues(values: readonly WindowValue[], n: number): WindowValue {
   const known = values.filter((v) => v.value !== null);
   if (known.length === 0) return { value: null, sample };
   return { value: known.reduce((s, v) => s + (v.value ?? 0), 0) / n, sample };
+}
+
+/**
+ * An empty per-split record without a prototype. Split values are chosen by producers (a
+ * channel may be called `__proto__` or `constructor`): on a plain object the first would
+ * be swallowed by the prototype setter and the second read back as Object's constructor.
+ */
+export function splitRecord(): Record<string, WindowValue> {
+  return Object.create(null) as Record<string, WindowValue>;
+}
+
+/** A source whose windows' splits are prototype-less records, whatever the source built. */
+export function withOwnSplits(source: KpiSource): KpiSource {
+  return {
+    catalogue: () => source.catalogue(),
+    lastSeen: (by) => Object.assign(Object.create(null) as Record<string, number>, source.lastSeen(by)),
+    async window(kpi, from, to, by) {
+      const r = await source.window(kpi, from, to, by);
+      if (r === null) return null;
+      // Object.entries sees an own `__proto__` key; assigning into a prototype-less record keeps it.
+      const splits = splitRecord();
+      for (const [k, v] of Object.entries(r.splits)) splits[k] = v;
+      return { total: r.total, splits };
+    },
+  };
 }

@@ -95,7 +95,8 @@ export function createKpiSource(o: KpiSourceOptions): KpiSource {
       spans.series(def, { from: day, to: day + GRANULARITIES.day }),
       by === 'channel' ? spans.series(def, { from: day, to: day + GRANULARITIES.day, byChannel: true }) : Promise.resolve([]),
     ]);
-    const splits: Record<string, WindowValue> = {};
+    // Prototype-less: split values are producers' channel ids (`__proto__` is a valid one).
+    const splits = Object.create(null) as Record<string, WindowValue>;
     for (const s of split) splits[s.channel] = asValue(s.points[0]);
     return { total: asValue(total[0]?.points[0]), splits };
   }
@@ -155,7 +156,7 @@ export function createKpiSource(o: KpiSourceOptions): KpiSource {
       const distinct = sets.length ? await Promise.all(sets.map((set) => distinctWindow(set, g!, from, by === 'channel'))) : undefined;
       const pick = (key?: string): DistinctValues | undefined =>
         distinct && Object.fromEntries(sets.map((set, i) => [set, key === undefined ? distinct[i]!.total : (distinct[i]!.splits.get(key) ?? 0)]));
-      const splits: Record<string, WindowValue> = {};
+      const splits = Object.create(null) as Record<string, WindowValue>;
       if (by) {
         const keys = new Set([...counters.splits.keys(), ...(distinct?.flatMap((d) => [...d.splits.keys()]) ?? [])]);
         for (const key of keys) splits[key] = valueOf(def, counters.splits.get(key) ?? {}, pick(key));

@@ -5,7 +5,7 @@
  * silences). Built from the engine's status, the stored alert events and the series query,
  * so the phone shows exactly what the alert center and the trends page show.
  */
-import { topContributors, type AlertEngine, type Dimension, type KpiInfo, type KpiSource, type Rule } from '@siyu-pulse/alerts';
+import { ownValue, topContributors, type AlertEngine, type Dimension, type KpiInfo, type KpiSource, type Rule } from '@siyu-pulse/alerts';
 import type { TargetedKpi } from '../catalogue/targets.js';
 import type { SeriesService } from '../query/series.js';
 import type { AlertRow, MetricStore } from '../store/port.js';
@@ -89,7 +89,7 @@ export async function buildLanding(d: LandingDeps, key: string, at: number | und
   const kpiId = rule && rule.kind !== 'deadman' ? rule.kpi : (firing?.kpi ?? rows[0]?.kpi ?? null);
   const def = kpiId ? d.kpis().find((k) => k.id === kpiId) : undefined;
   const kpi = def
-    ? { id: def.id, label: def.label, unit: def.unit, good: def.good, target: (split?.dim === 'channel' ? def.channelTargets?.[split.value] : undefined) ?? def.target ?? null }
+    ? { id: def.id, label: def.label, unit: def.unit, good: def.good, target: (split?.dim === 'channel' ? ownValue(def.channelTargets, split.value) : undefined) ?? def.target ?? null }
     : null;
 
   // The KPI around the swing: a few windows before the firing and as long after (to now).

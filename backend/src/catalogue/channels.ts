@@ -43,5 +43,8 @@ export function channelNames(): Record<string, Label> {
 }
 
 export function channelLabel(id: string): Label {
-  return configured[id] ?? CHANNEL_LABELS[id] ?? { zh: id, en: id };
+  // Own keys only: a producer's channel may be called `constructor` or `toString`.
+  if (Object.hasOwn(configured, id)) return configured[id]!;
+  if (Object.hasOwn(CHANNEL_LABELS, id)) return CHANNEL_LABELS[id]!;
+  return { zh: id, en: id };
 }

@@ -28,12 +28,12 @@ function checkId(id: string): string | null {
 
 /** Parses the setting; the problems name the entry at fault. */
 export function parseChannelNames(text: string): { names: Record<string, Label>; problems: string[] } {
-  const names: Record<string, Label> = {};
+  const names = Object.create(null) as Record<string, Label>;
   const problems: string[] = [];
   const add = (id: string, zh: string, en: string | undefined) => {
     const bad = checkId(id);
     if (bad) return void problems.push(bad);
-    if (names[id]) return void problems.push(`channel id ${JSON.stringify(id)} is named twice`);
+    if (Object.hasOwn(names, id)) return void problems.push(`channel id ${JSON.stringify(id)} is named twice`);
     names[id] = { zh, en: en ?? zh };
   };
   const trimmed = text.trim();

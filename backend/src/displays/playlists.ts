@@ -44,7 +44,8 @@ export class PlaylistStore {
 
   /** The playlist a display plays: its own, else the one for all walls, else none. */
   forDisplay(displayId: string | null): Playlist | null {
-    return (displayId !== null ? this.lists[displayId] : undefined) ?? this.lists[ALL_WALLS] ?? null;
+    const own = (id: string) => (Object.hasOwn(this.lists, id) ? this.lists[id] : undefined);
+    return (displayId !== null ? own(displayId) : undefined) ?? own(ALL_WALLS) ?? null;
   }
 
   all(): Record<string, Playlist> {
@@ -59,7 +60,7 @@ export class PlaylistStore {
   }
 
   clear(target: string): boolean {
-    if (!this.lists[target]) return false;
+    if (!Object.hasOwn(this.lists, target)) return false;
     const next = { ...this.lists };
     delete next[target];
     this.write(next);

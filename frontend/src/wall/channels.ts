@@ -24,7 +24,8 @@ export function applyChannelNames(names: Readonly<Record<string, Label>> | undef
 }
 
 export function channelLabel(id: string): Label {
-  return configured.value[id] ?? catalogueLabel(id);
+  // Own keys only: a producer's channel may be called `constructor`.
+  return (Object.hasOwn(configured.value, id) ? configured.value[id] : undefined) ?? catalogueLabel(id);
 }
 
 const ORDER = Object.keys(CHANNEL_LABELS);

@@ -1,5 +1,5 @@
 /** The target kind: the KPI misses its target in every one of the last N windows. */
-import type { WindowResult } from '../../contract.js';
+import { ownValue, type WindowResult } from '../../contract.js';
 import type { Split } from '../types.js';
 import type { RuleKind, Instance } from '../types.js';
 import { evaluateTarget } from './evaluate.js';
@@ -22,7 +22,7 @@ export const targetKind: RuleKind<TargetRule> = {
     const results = await Promise.all(spans.map((s) => host.source.window(kpi.id, s.from, s.to, rule.by)));
     const notEnoughHistory = results.some((r) => r === null);
     const targetFor = (value: string | null): number | undefined =>
-      rule.target ?? (value !== null && rule.by === 'channel' ? (kpi.channelTargets?.[value] ?? kpi.target) : kpi.target);
+      rule.target ?? (value !== null && rule.by === 'channel' ? (ownValue(kpi.channelTargets, value) ?? kpi.target) : kpi.target);
     // A window before history is passed as null so the evaluation says why.
     const pick = (r: WindowResult | null, value: string | null) => (r === null ? null : value === null ? r.total : r.splits[value]);
 
