@@ -52,7 +52,8 @@ import { LinkSigner, resolveLinkSecret } from './links/signedLinks.js';
 import { MorningBrief, MorningBriefSchedule, parseSubscriptions } from './brief/morningBrief.js';
 import { briefRouter } from './http/briefRoutes.js';
 import { wallRouter } from './http/wallRoutes.js';
-import { LmdbIdLedger } from './ingest/idLedger.js';
+import { LmdbIdLedger, type IdLedger } from './ingest/idLedger.js';
+import { openCluster } from './cluster/cluster.js';
 import { createMemberHasher } from './ingest/memberHash.js';
 import { EventRateLimiter } from './ingest/rateLimit.js';
 import { IngestService } from './ingest/service.js';
@@ -123,7 +124,8 @@ function influxOptions(s: Extract<Config['store'], { kind: 'influx' }>) {
 }
 
 async function openStore(config: Config): Promise<MetricStore> {
-  if (config.store.kind === 'influx') return createInfluxStore(influxOptions(config.store));
+  // A cluster node tags its counter rows with its id so the nodes' rows add up (store/influx/adapter.ts).
+  if (config.store.kind === 'influx') return createInfluxStore({ ...influxOptions(config.store), writerNode: config.cluster ? config.nodeId : undefined });
   mkdirSync(path.dirname(config.store.file), { recursive: true });
   return createDuckDbStore({ file: config.store.file, memoryLimit: config.store.memoryLimit });
 }
@@ -166,6 +168,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const durability = await openDurability({ dataDir: config.dataDir, latenessMs: config.latenessMs, ...config.durability }, store, logger, metrics);
   metrics.watchDurability(durability.state);
   const collector = new Collector({
+    node: config.nodeId,
     bucketMs: config.bucketMs,
     latenessMs: config.latenessMs,
     flushMs: config.flushMs,
@@ -189,7 +192,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   });
   metrics.watchTags((dim) => tagGuard.usage(dim));
   for (const dim of DIMENSIONS) tagGuard.seed(dim, await store.tagValues(dim, startedAt - 30 * DAY, startedAt + DAY));
-  const ledger = LmdbIdLedger.open({ dir: path.join(config.dataDir, 'ids'), windowMs: config.dedupWindowMs, fsync: config.durability.fsync });
+  const cluster = config.cluster ? await openCluster({ ...config.cluster, nodeId: config.nodeId, dedupWindowMs: config.dedupWindowMs }, logger) : null;
+  const ledger: IdLedger = cluster?.ledger ?? LmdbIdLedger.open({ dir: path.join(config.dataDir, 'ids'), windowMs: config.dedupWindowMs, fsync: config.durability.fsync });
   const { replayed } = await durability.attach(collector, ledger);
   if (replayed) logger.warn({ events: replayed }, 'replayed acknowledged events from the journal that had not reached the store (the last run ended abruptly)');
   const ingest = new IngestService({
@@ -412,7 +416,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
           const d = displays.get(id);
           return d !== undefined && d.revokedAt === undefined;
         },
-        send: (message, target) => live.hub?.control(message, target) ?? 0,
+        send: async (message, target) => (await live.hub?.control(message, target)) ?? 0,
       }),
     ],
   });
@@ -436,6 +440,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     },
     onClientCount: (n) => metrics.socketClients(n),
     onDisplaySeen: (id) => displays.touch(id),
+    adapter: cluster?.socketAdapter,
   });
   live.hub = hub;
 
@@ -570,6 +575,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       await reportService.idle();
       await dispatcher.close();
       await hub.close();
+      await cluster?.close();
       displays.close();
       await collector.stop();
       await durability.close(store);

@@ -326,7 +326,8 @@ export class Collector {
     while (i < starts.length) {
       let j = i;
       while (j + 1 < starts.length && starts[j + 1]! - starts[i]! < DAY) j++;
-      for (const series of await this.opts.store.queryCounters({ from: starts[i]!, to: starts[j]! + this.bucketMs, stepMs: this.bucketMs, offsetMs: 0, counters: COUNTERS, by: DIMENSIONS, filter: {} })) {
+      // Own rows only: in a cluster each node rewrites its own rows (the others' add up at read time).
+      for (const series of await this.opts.store.queryCounters({ from: starts[i]!, to: starts[j]! + this.bucketMs, stepMs: this.bucketMs, offsetMs: 0, counters: COUNTERS, by: DIMENSIONS, filter: {}, ownRowsOnly: true })) {
         for (const p of series.points) stored.set(`${p.ts}\u0000${tagKey(series.tags)}`, fromSums(p.sums));
       }
       i = j + 1;
@@ -412,7 +413,7 @@ export class Collector {
       for (const p of s.points) this.bucketRing.vectorAt(p.ts, s.tags.channel ?? '').set(fromSums(p.sums));
     }
     const lateFrom = floorTo(Math.min(now - this.opts.latenessMs, replayFrom ?? Infinity), this.bucketMs) - this.bucketMs;
-    for (const s of await store.queryCounters({ from: lateFrom, to: bucketTo, stepMs: this.bucketMs, offsetMs: 0, counters: COUNTERS, by: ['channel', 'community', 'campaign'], filter: {} })) {
+    for (const s of await store.queryCounters({ from: lateFrom, to: bucketTo, stepMs: this.bucketMs, offsetMs: 0, counters: COUNTERS, by: ['channel', 'community', 'campaign'], filter: {}, ownRowsOnly: true })) {
       const tags = { channel: s.tags.channel ?? '', community: s.tags.community ?? '', campaign: s.tags.campaign ?? '' };
       for (const p of s.points) this.flushBuckets.seed(p.ts, tags, fromSums(p.sums));
     }

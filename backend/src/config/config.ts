@@ -4,6 +4,7 @@
  * start-up with zod; a bad value stops the process with a message naming the setting.
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -44,6 +45,11 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).optional(),
   PULSE_DATA_DIR: z.string().min(1).default('./data'),
   PULSE_STORE: z.enum(['duckdb', 'influx']).default('duckdb'),
+  /** Cluster mode: the Redis every node shares (ids, Socket.IO fan-out). */
+  PULSE_CLUSTER_REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379' }).optional(),
+  PULSE_CLUSTER_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only (at most 64), e.g. pulse:').default('pulse:'),
+  /** This node's name in a cluster (stored sketch rows, logs); unique per node. Default: the host name. */
+  PULSE_NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits and _ . - only (at most 64), e.g. node-1').optional(),
   PULSE_DUCKDB_MEMORY_LIMIT: z
     .string()
     .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "a size such as '512MB' or '2GB'")
@@ -164,6 +170,10 @@ export interface Config {
   store:
     | { kind: 'duckdb'; file: string; memoryLimit: string }
     | { kind: 'influx'; url: string; db: string; token?: string; user?: string; password?: string; timeoutMs: number };
+  /** PULSE_CLUSTER_REDIS_URL: several nodes share Redis + InfluxDB; null on a single node. */
+  cluster: { redisUrl: string; prefix: string } | null;
+  /** This writer's name in the stored sketch rows: 'main' on a single node. */
+  nodeId: string;
   ingestKeys: string[];
   /**
    * Public (browser / mini-program) ingest keys: they sit in page source, so they may send
@@ -346,6 +356,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     store = { kind: 'duckdb', file: path.join(e.PULSE_DATA_DIR, 'pulse.duckdb'), memoryLimit: e.PULSE_DUCKDB_MEMORY_LIMIT };
   }
 
+  if (e.PULSE_CLUSTER_REDIS_URL && e.PULSE_STORE !== 'influx') {
+    problems.push('PULSE_CLUSTER_REDIS_URL: a cluster needs PULSE_STORE=influx (several nodes cannot share the embedded DuckDB file); unset PULSE_CLUSTER_REDIS_URL to run one node on DuckDB');
+  }
   if (!demo) {
     if (!e.PULSE_INGEST_KEYS?.length) problems.push('PULSE_INGEST_KEYS: required outside the embedded demo (comma-separated keys, ≥16 characters each)');
     if (!e.PULSE_READ_TOKEN) problems.push('PULSE_READ_TOKEN: required outside the embedded demo (≥16 characters)');
@@ -406,6 +419,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bucketMs: e.PULSE_BUCKET_SECONDS * 1000,
     latenessMs: e.PULSE_LATENESS_SECONDS * 1000,
     historyMs: e.PULSE_HISTORY_DAYS * 86_400_000,
+    cluster: e.PULSE_CLUSTER_REDIS_URL ? { redisUrl: e.PULSE_CLUSTER_REDIS_URL, prefix: e.PULSE_CLUSTER_PREFIX } : null,
+    nodeId: e.PULSE_NODE_ID ?? (e.PULSE_CLUSTER_REDIS_URL ? hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'node' : 'main'),
     dedupWindowMs: e.PULSE_DEDUP_HOURS * 3_600_000,
     flushMs: e.PULSE_FLUSH_MS,
     salt: e.PULSE_SALT ?? null,

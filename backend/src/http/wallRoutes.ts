@@ -14,7 +14,8 @@ export interface WallRouteOptions {
   /** Whether a display exists and is not revoked. */
   displayActive(displayId: string): boolean;
   /** Sends to every wall (no target) or one display's sockets; returns how many sockets. */
-  send(message: WallControl, targetDisplayId?: string): number;
+  /** Resolves with how many wall sockets (every node) it went to. */
+  send(message: WallControl, targetDisplayId?: string): Promise<number>;
   /** Playlists per display (absent: playlists off). */
   playlists?: PlaylistStore;
 }
@@ -34,7 +35,7 @@ export function wallRouter(o: WallRouteOptions): Router {
   r.get('/api/v1/boards', requireScope(o.policy, 'read'), (_req, res) => {
     res.json(o.boards);
   });
-  r.post('/api/v1/walls/control', requireScope(o.policy, 'admin'), express.json({ limit: '4kb' }), (req, res) => {
+  r.post('/api/v1/walls/control', requireScope(o.policy, 'admin'), express.json({ limit: '4kb' }), async (req, res) => {
     const b = ControlBody.safeParse(req.body ?? {});
     if (!b.success) {
       const problems = b.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
@@ -44,17 +45,17 @@ export function wallRouter(o: WallRouteOptions): Router {
     if (message.action === 'playlist') {
       if (!o.playlists) return void res.status(409).json({ error: 'playlists are off' });
       if (to !== undefined && !o.displayActive(to)) return void res.status(404).json({ error: `no active display ${JSON.stringify(to)}` });
-      return void setPlaylist(res, to ?? ALL_WALLS, message.items);
+      return void (await setPlaylist(res, to ?? ALL_WALLS, message.items));
     }
     if (message.action === 'board' && !boardIds.has(message.board)) {
       return void res.status(400).json({ error: `no board ${JSON.stringify(message.board)} (boards: ${[...boardIds].join(', ')})` });
     }
     if (to !== undefined && !o.displayActive(to)) return void res.status(404).json({ error: `no active display ${JSON.stringify(to)}` });
-    res.json({ sent: o.send(message, to) });
+    res.json({ sent: await o.send(message, to) });
   });
 
   /** Sets (or clears) a playlist and tells the walls it concerns at once. */
-  function setPlaylist(res: express.Response, target: string, items: { board: string; seconds: number }[] | null): void {
+  async function setPlaylist(res: express.Response, target: string, items: { board: string; seconds: number }[] | null): Promise<void> {
     const store = o.playlists!;
     const unknown = (items ?? []).map((i) => i.board).filter((id) => !boardIds.has(id));
     if (unknown.length) return void res.status(400).json({ error: `no board ${unknown.map((u) => JSON.stringify(u)).join(', ')} (boards: ${[...boardIds].join(', ')})` });
@@ -62,7 +63,7 @@ export function wallRouter(o: WallRouteOptions): Router {
     else store.set(target, items);
     // The walls concerned (one display's sockets, or every wall) ask for the playlist that
     // applies to them: a display with its own keeps it when the all-walls one changes.
-    const sent = target === ALL_WALLS ? o.send({ action: 'playlist' }) : o.send({ action: 'playlist' }, target);
+    const sent = await (target === ALL_WALLS ? o.send({ action: 'playlist' }) : o.send({ action: 'playlist' }, target));
     res.json({ target, playlist: items === null ? null : store.forDisplay(target === ALL_WALLS ? null : target), sent });
   }
 
@@ -76,19 +77,19 @@ export function wallRouter(o: WallRouteOptions): Router {
     res.json({ playlists: o.playlists?.all() ?? {} });
   });
   const PutBody = z.strictObject({ items: PlaylistItems });
-  r.put('/api/v1/playlists/:target', requireScope(o.policy, 'admin'), express.json({ limit: '8kb' }), (req, res) => {
+  r.put('/api/v1/playlists/:target', requireScope(o.policy, 'admin'), express.json({ limit: '8kb' }), async (req, res) => {
     if (!o.playlists) return void res.status(409).json({ error: 'playlists are off' });
     const target = req.params.target as string;
     if (target !== ALL_WALLS && !o.displayActive(target)) return void res.status(404).json({ error: `no active display ${JSON.stringify(target)} (or * for every wall without its own)` });
     const b = PutBody.safeParse(req.body ?? {});
     if (!b.success) return void res.status(400).json({ error: `${b.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')} — send {"items":[{"board":"overview","seconds":60},{"board":"push","seconds":30}]}` });
-    setPlaylist(res, target, b.data.items);
+    await setPlaylist(res, target, b.data.items);
   });
-  r.delete('/api/v1/playlists/:target', requireScope(o.policy, 'admin'), (req, res) => {
+  r.delete('/api/v1/playlists/:target', requireScope(o.policy, 'admin'), async (req, res) => {
     if (!o.playlists) return void res.status(409).json({ error: 'playlists are off' });
     const target = req.params.target as string;
     if (!o.playlists.all()[target]) return void res.status(404).json({ error: `no playlist for ${JSON.stringify(target)}` });
-    setPlaylist(res, target, null);
+    await setPlaylist(res, target, null);
   });
   return r;
 }

@@ -6,7 +6,7 @@
  * one display and a revoked token's sockets can be dropped at once.
  */
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import type { WallControl } from './contract.js';
 import type { SnapshotService } from './snapshot.js';
 
@@ -20,6 +20,12 @@ export interface LiveHubOptions {
   /** A display's socket connected or disconnected (its lastSeenAt). */
   onDisplaySeen?(displayId: string): void;
   tickMs?: number;
+  /**
+   * Cluster mode: the Socket.IO adapter shared by every node (Redis Streams). Control
+   * messages, revocations and alert events then reach the walls of every node; each node
+   * still sends its own ticks and snapshots to its own sockets only.
+   */
+  adapter?: ServerOptions['adapter'];
 }
 
 const displayRoom = (id: string) => `display:${id}`;
@@ -41,6 +47,7 @@ export class LiveHub {
       // Brief network blips replay missed ticks instead of forcing a full snapshot.
       connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: true },
       cors: { origin: false },
+      ...(opts.adapter ? { adapter: opts.adapter } : {}),
     });
     const live = this.io.of('/live');
     live.use((socket, next) => {
@@ -78,26 +85,26 @@ export class LiveHub {
   }
 
   /**
-   * Sends a control message to every live client, or to one display's sockets. Returns
-   * how many sockets it was sent to.
+   * Sends a control message to every live client, or to one display's sockets, on every
+   * node of a cluster. Resolves with how many sockets it was sent to (all nodes).
    */
-  control(message: WallControl, targetDisplayId?: string): number {
+  async control(message: WallControl, targetDisplayId?: string): Promise<number> {
     const live = this.io.of('/live');
-    if (targetDisplayId === undefined) {
-      live.emit('control', message);
-      return live.sockets.size;
-    }
-    const n = this.displayClients(targetDisplayId);
-    live.to(displayRoom(targetDisplayId)).emit('control', message);
+    const to = targetDisplayId === undefined ? live : live.to(displayRoom(targetDisplayId));
+    const n = (await to.fetchSockets()).length;
+    to.emit('control', message);
     return n;
   }
 
   /**
-   * Tells a revoked display's sockets why, then disconnects them. A server-side
-   * disconnect is final for the client (no automatic reconnect). Returns how many.
+   * Tells a revoked display's sockets why, then disconnects them (on every node). A
+   * server-side disconnect is final for the client (no automatic reconnect). Returns how
+   * many of this node's sockets were dropped.
    */
   revokeDisplay(displayId: string): number {
-    const n = this.control({ action: 'revoked' }, displayId);
+    const n = this.displayClients(displayId);
+    const room = this.io.of('/live').to(displayRoom(displayId));
+    room.emit('control', { action: 'revoked' } satisfies WallControl);
     this.io.of('/live').in(displayRoom(displayId)).disconnectSockets();
     return n;
   }
@@ -108,7 +115,8 @@ export class LiveHub {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.io.of('/live').emit('tick', this.opts.snapshots.tick()), this.opts.tickMs ?? 1000);
+    // `local`: in a cluster every node ticks its own sockets (a wall must get one tick a second, not one per node).
+    this.timer = setInterval(() => this.io.of('/live').local.emit('tick', this.opts.snapshots.tick()), this.opts.tickMs ?? 1000);
     this.timer.unref();
   }
 

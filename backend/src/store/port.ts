@@ -69,6 +69,12 @@ export interface CounterQuery {
   by: readonly Dimension[];
   /** Equality filters. */
   filter: Partial<Tags>;
+  /**
+   * Only the rows this writer wrote (cluster: each node writes its own rows, which readers
+   * add up). Used where a node rewrites what it read (late buckets); a store with a single
+   * writer ignores it.
+   */
+  ownRowsOnly?: boolean;
 }
 
 export interface CounterSeries {

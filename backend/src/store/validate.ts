@@ -151,6 +151,7 @@ export interface NormalizedCounterQuery {
   filter: [Dimension, string][];
   /** A filter value that no stored row can have (refused by tagValueProblem): the answer is []. */
   impossible: boolean;
+  ownRowsOnly: boolean;
 }
 
 export function normalizeCounterQuery(q: CounterQuery): NormalizedCounterQuery {
@@ -173,7 +174,7 @@ export function normalizeCounterQuery(q: CounterQuery): NormalizedCounterQuery {
     if (value !== '' && tagValueProblem(value)) impossible = true;
     filter.push([dim, value]);
   }
-  return { from, to, stepMs, offsetMs, counters, by, filter, impossible };
+  return { from, to, stepMs, offsetMs, counters, by, filter, impossible, ownRowsOnly: q.ownRowsOnly === true };
 }
 
 export interface NormalizedDistinctQuery {

@@ -1,7 +1,9 @@
 /**
  * MetricStore on InfluxDB through the v1 HTTP API (1.x, 2.x compat, 3 Core).
  *
- * pulse_counts   tags channel / community / campaign ('' → tag omitted);
+ * pulse_counts   tags channel / community / campaign ('' → tag omitted), and in a cluster
+ *                `node` (the writing node: each node rewrites only its own rows and every
+ *                query sums over nodes, so nodes add up instead of overwriting each other);
  *                one integer field per counter of COUNTERS, ALL written on every row so a
  *                rewrite of (ts, tags) replaces the row in full instead of leaving stale fields.
  * pulse_distinct tags granularity / member_set / channel ('' → omitted = all channels);
@@ -49,7 +51,10 @@ const UPTIME = 'pulse_uptime';
 /** Lines per POST /write: the batch size InfluxData recommends for 1.x and 2.x. */
 const WRITE_CHUNK = 5000;
 
-export type InfluxStoreOptions = InfluxClientOptions;
+export interface InfluxStoreOptions extends InfluxClientOptions {
+  /** Cluster mode: this node's id, written as the `node` tag of its counter rows. */
+  writerNode?: string;
+}
 
 export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
   const client = new InfluxClient(opts);
@@ -101,7 +106,7 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
       const lines = normalizeCounterRows(rows).map((row) =>
         encodePoint({
           measurement: 'pulse_counts',
-          tags: row.tags,
+          tags: opts.writerNode === undefined ? row.tags : { ...row.tags, node: opts.writerNode },
           fields: Object.fromEntries(COUNTERS.map((c, i) => [c, row.values[i] ?? 0])),
           ts: row.ts,
         }),
@@ -167,6 +172,7 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
       if (q.impossible || q.from >= q.to) return [];
       const select = q.counters.map((c) => `sum(${ident(c)}) AS ${ident(c)}`).join(', ');
       const where = [timeRange(q.from, q.to), ...q.filter.map(([dim, v]) => `${ident(dim)} = ${quoteString(v)}`)];
+      if (q.ownRowsOnly && opts.writerNode !== undefined) where.push(`${ident('node')} = ${quoteString(opts.writerNode)}`);
       const groupBy = [`time(${ms(q.stepMs, 'stepMs')}, ${ms(q.offsetMs, 'offsetMs')})`, ...q.by.map((d) => ident(d))];
       const series = await client.query(
         `SELECT ${select} FROM ${ident('pulse_counts')} WHERE ${where.join(' AND ')} GROUP BY ${groupBy.join(', ')} fill(none)`,

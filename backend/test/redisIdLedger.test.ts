@@ -1,0 +1,79 @@
+/**
+ * The cluster's id ledger on a real redis-server (Debian's, started by the harness on a free
+ * loopback port): two ledgers stand for two nodes behind a load balancer. An id claimed on
+ * one node is a duplicate on the other; a released claim frees the id; a claim whose node
+ * died (never confirmed nor released) frees the id after its lease; confirmed ids last the
+ * window and survive a Redis restart (AOF); journal replay re-marks only ids still inside
+ * the window.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisIdLedger } from '../src/cluster/redisIdLedger.js';
+import { redisOrSkip, startRedis, type RedisHandle } from './harness/redis.js';
+
+const run = redisOrSkip('cluster id ledger (Redis)');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.runIf(run)('RedisIdLedger (two nodes, one Redis)', () => {
+  let redis: RedisHandle;
+  const open: RedisIdLedger[] = [];
+  const ledger = async (o: { windowMs?: number; leaseMs?: number; prefix?: string } = {}) => {
+    const l = await RedisIdLedger.open({ url: redis.url, windowMs: o.windowMs ?? 3_600_000, leaseMs: o.leaseMs, prefix: o.prefix ?? 'pulse:test:' });
+    open.push(l);
+    return l;
+  };
+  beforeAll(async () => {
+    redis = (await startRedis())!;
+  }, 30_000);
+  afterAll(async () => {
+    for (const l of open) await l.close().catch(() => undefined);
+    await redis?.stop();
+  });
+
+  it('an id claimed on one node is a duplicate on the other; a released claim frees it', async () => {
+    const [a, b] = [await ledger({ prefix: 'p1:' }), await ledger({ prefix: 'p1:' })];
+    const now = Date.now();
+    expect(await a.claim(['e1', 'e2', 'e1'], now)).toEqual([false, false, true]);
+    expect(await b.claim(['e1', 'e3'], now)).toEqual([true, false]);
+    await a.confirm(['e1', 'e2'], now);
+    await b.release(['e3'], now);
+    expect(await a.claim(['e3'], now)).toEqual([false]);
+    // Releasing an id this node never reserved changes nothing (e1 is A's, confirmed).
+    await b.release(['e1'], now);
+    expect(await b.claim(['e1', 'e2'], now)).toEqual([true, true]);
+    // A different prefix is a different cluster.
+    const other = await ledger({ prefix: 'p2:' });
+    expect(await other.claim(['e1'], now)).toEqual([false]);
+  });
+
+  it("a node that died between claim and journal does not make the producer's retry a duplicate after the lease", async () => {
+    const [dead, alive] = [await ledger({ prefix: 'p3:', leaseMs: 300 }), await ledger({ prefix: 'p3:', leaseMs: 300 })];
+    const now = Date.now();
+    expect(await dead.claim(['x1'], now)).toEqual([false]);
+    expect(await alive.claim(['x1'], now)).toEqual([true]);
+    await sleep(450);
+    expect(await alive.claim(['x1'], Date.now())).toEqual([false]);
+  });
+
+  it('confirmed ids last the window, survive a Redis restart, and replay re-marks only ids inside the window', async () => {
+    const a = await ledger({ prefix: 'p4:', windowMs: 5_000 });
+    const now = Date.now();
+    expect(await a.claim(['k1', 'k2'], now)).toEqual([false, false]);
+    await a.confirm(['k1', 'k2'], now);
+    await a.remember([
+      ['old', now - 6_000],
+      ['recent', now - 1_000],
+    ]);
+    await redis.restart();
+    const b = await ledger({ prefix: 'p4:', windowMs: 5_000 });
+    expect(await b.claim(['k1', 'k2', 'old', 'recent'], Date.now())).toEqual([true, true, false, true]);
+    await b.release(['old'], Date.now());
+    // A short window: the key expires with it.
+    const c = await ledger({ prefix: 'p5:', windowMs: 400 });
+    const t = Date.now();
+    await c.claim(['w1'], t);
+    await c.confirm(['w1'], t);
+    expect(await c.claim(['w1'], Date.now())).toEqual([true]);
+    await sleep(550);
+    expect(await c.claim(['w1'], Date.now())).toEqual([false]);
+  }, 30_000);
+});
