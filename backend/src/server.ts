@@ -54,6 +54,7 @@ import { briefRouter } from './http/briefRoutes.js';
 import { wallRouter } from './http/wallRoutes.js';
 import { LmdbIdLedger, type IdLedger } from './ingest/idLedger.js';
 import { openCluster } from './cluster/cluster.js';
+import { RedisLease } from './cluster/lease.js';
 import { createMemberHasher } from './ingest/memberHash.js';
 import { EventRateLimiter } from './ingest/rateLimit.js';
 import { IngestService } from './ingest/service.js';
@@ -364,6 +365,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const perIp = new EventRateLimiter(config.publicIngest.perIp.perSecond, config.publicIngest.perIp.burst);
   const app = createApp({
     policy,
+    cluster: () => (lease ? { node: config.nodeId, leader: lease.leader } : null),
     publicKeys: { corsOrigins: config.http.corsOrigins, miniProgramAppIds: config.publicIngest.miniProgramAppIds, perIp },
     trustProxy: config.http.trustProxy,
     ingest,
@@ -482,10 +484,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       )
     : Promise.resolve(null);
   dispatcher.start();
-  engine.start();
   // Armed after start-up; a run missed while the server was down is made up in the background.
   const schedule = config.reports.cron ? new WeeklyReportSchedule({ cron: config.reports.cron, timezone: config.timezone, service: reportService, logger }) : null;
-  schedule?.start().catch((err: unknown) => logger.error({ err }, 'weekly report schedule failed to start'));
   const wecomStats = config.wecom.stats
     ? new WeComDailyStats({
         api: new WeComApi({ baseUrl: config.wecom.stats.apiBase, corpId: config.wecom.stats.corpId, secret: config.wecom.stats.secret }),
@@ -498,17 +498,46 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       })
     : null;
   const wecomSchedule = wecomStats && config.wecom.stats ? new WeComStatsSchedule({ stats: wecomStats, cron: config.wecom.stats.cron, timezone: config.timezone, logger }) : null;
-  wecomSchedule?.start();
   // Grafana reads InfluxDB with InfluxQL, which cannot merge sketches: month-level KPI values
   // are written per day to pulse_month (grafana/monthValues.ts).
   let monthValues: MonthValuesWriter | null = null;
   if (config.store.kind === 'influx') {
     const client = new InfluxClient(influxOptions(config.store));
     monthValues = new MonthValuesWriter({ store, write: (lines) => client.write(lines), timezone: config.timezone, onError: (err) => logger.warn({ err }, 'month KPI values for Grafana not written') });
-    monthValues.start();
   }
   const briefSchedule = config.brief.cron ? new MorningBriefSchedule({ cron: config.brief.cron, timezone: config.timezone, brief: morningBrief, logger }) : null;
-  briefSchedule?.start();
+  // Duties one node does for all (a cluster elects it through a Redis lease): alert rules
+  // (a firing is pushed once, not once per node), the weekly report and morning brief, the
+  // WeCom statistics pull, the Grafana month values. A single node simply does them.
+  const singletons = {
+    start() {
+      engine.start();
+      schedule?.start().catch((err: unknown) => logger.error({ err }, 'weekly report schedule failed to start'));
+      wecomSchedule?.start();
+      monthValues?.start();
+      briefSchedule?.start();
+    },
+    async stop() {
+      await engine.stop();
+      schedule?.stop();
+      wecomSchedule?.stop();
+      briefSchedule?.stop();
+      await monthValues?.stop();
+    },
+  };
+  const lease =
+    cluster && config.cluster
+      ? new RedisLease({
+          url: config.cluster.redisUrl,
+          key: `${config.cluster.prefix}lease:singletons`,
+          node: config.nodeId,
+          ttlMs: config.cluster.leaseMs,
+          logger,
+          onChange: (leader) => (leader ? singletons.start() : singletons.stop()),
+        })
+      : null;
+  if (lease) await lease.start();
+  else singletons.start();
   const sweep = setInterval(() => {
     ledger.sweep(Date.now()).catch((err: unknown) => logger.error({ err }, 'id ledger sweep failed'));
     perIp.sweep(Date.now());
@@ -561,6 +590,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       clearInterval(sweep);
       historyStopped = true;
       await historyFill;
+      // Handing the lease over first lets a standby take the alert rules at once.
+      await lease?.stop();
       simulator?.stop();
       await engine.stop();
       rulesLoader.close();

@@ -11,6 +11,9 @@
  * silences / display tokens / outbox, SIGKILL of a node under load.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { createClient } from 'redis';
+import { RedisLease } from '../src/cluster/lease.js';
 import { loadConfig } from '../src/config/config.js';
 import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
 import { request } from './harness/http.js';
@@ -28,7 +31,7 @@ describe('cluster configuration', () => {
     expect(() => loadConfig({ ...base, PULSE_STORE: 'influx', INFLUX_URL: 'http://127.0.0.1:8086', INFLUX_DB: 'p', PULSE_CLUSTER_REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(/PULSE_CLUSTER_REDIS_URL.*redis:\/\//);
     expect(() => loadConfig({ ...base, PULSE_STORE: 'influx', INFLUX_URL: 'http://127.0.0.1:8086', INFLUX_DB: 'p', PULSE_CLUSTER_REDIS_URL: 'redis://127.0.0.1:6379', PULSE_NODE_ID: 'node 1' })).toThrow(/PULSE_NODE_ID/);
     const ok = loadConfig({ ...base, PULSE_STORE: 'influx', INFLUX_URL: 'http://127.0.0.1:8086', INFLUX_DB: 'p', PULSE_CLUSTER_REDIS_URL: 'redis://127.0.0.1:6379', PULSE_NODE_ID: 'node-1' });
-    expect(ok.cluster).toEqual({ redisUrl: 'redis://127.0.0.1:6379', prefix: 'pulse:' });
+    expect(ok.cluster).toEqual({ redisUrl: 'redis://127.0.0.1:6379', prefix: 'pulse:', leaseMs: 15_000 });
     expect(ok.nodeId).toBe('node-1');
     expect(loadConfig(base).cluster).toBeNull();
     expect(loadConfig(base).nodeId).toBe('main');
@@ -40,13 +43,19 @@ describe.runIf(run)('two nodes on one Redis and one InfluxDB', () => {
   let redis: RedisHandle;
   let a: TestPulse;
   let b: TestPulse;
+  let dbName = '';
+  let envOf: (node: string) => Record<string, string> = () => ({});
+  const readyz = async (p: TestPulse) => (await p.get('/readyz')).json as { cluster?: { node: string; leader: boolean } };
+  const lastEvaluation = async (p: TestPulse) => ((await p.get('/api/v1/rules')).json as { lastEvaluationAt: number | null }).lastEvaluationAt;
   beforeAll(async () => {
     influx = (await startInfluxd())!;
     redis = (await startRedis())!;
     const db = influx.newDb();
-    const env = (node: string) => ({ PULSE_CLUSTER_REDIS_URL: redis.url, PULSE_NODE_ID: node, PULSE_CLUSTER_PREFIX: 'pulse:clustertest:' });
+    const env = (node: string) => ({ PULSE_CLUSTER_REDIS_URL: redis.url, PULSE_NODE_ID: node, PULSE_CLUSTER_PREFIX: 'pulse:clustertest:', PULSE_CLUSTER_LEASE_SECONDS: '2', PULSE_ALERT_INTERVAL_SECONDS: '1' });
     a = await startTestPulse({ influx, influxDb: db, env: env('node-a') });
     b = await startTestPulse({ influx, influxDb: db, env: env('node-b') });
+    dbName = db;
+    envOf = env;
   }, 60_000);
   afterAll(async () => {
     await a?.stopAndClean();
@@ -115,4 +124,77 @@ describe.runIf(run)('two nodes on one Redis and one InfluxDB', () => {
       onB.close();
     }
   });
+
+  it('one node evaluates the alert rules; when it shuts down another takes over', async () => {
+    const [ra, rb] = [await readyz(a), await readyz(b)];
+    expect(ra.cluster!.node).toBe('node-a');
+    expect(rb.cluster!.node).toBe('node-b');
+    // node-a started first and took the lease; node-b stands by and evaluates nothing.
+    expect([ra.cluster!.leader, rb.cluster!.leader]).toEqual([true, false]);
+    await sleep(1_500);
+    expect(await lastEvaluation(a)).not.toBeNull();
+    expect(await lastEvaluation(b)).toBeNull();
+    // A clean shutdown hands the lease over: node-b leads within a renewal period.
+    await a.stopAndClean();
+    const until = Date.now() + 5_000;
+    while (!(await readyz(b)).cluster!.leader && Date.now() < until) await sleep(100);
+    expect((await readyz(b)).cluster!.leader).toBe(true);
+    await sleep(1_500);
+    expect(await lastEvaluation(b)).not.toBeNull();
+    // A node joining now stands by.
+    a = await startTestPulse({ influx, influxDb: dbName, env: envOf('node-c') });
+    expect((await readyz(a)).cluster).toEqual({ node: 'node-c', leader: false });
+  }, 30_000);
+});
+
+describe.runIf(redisOrSkip('cluster lease (Redis)'))('RedisLease', () => {
+  let redis: RedisHandle;
+  beforeAll(async () => {
+    redis = (await startRedis())!;
+  }, 30_000);
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('one holder at a time; a holder that dies without releasing is replaced after its lease expires, with a larger fencing token', async () => {
+    const changes: string[] = [];
+    const lease = (node: string) =>
+      new RedisLease({ url: redis.url, key: 'pulse:leasetest', node, ttlMs: 1_000, logger: pino({ level: 'silent' }), onChange: (leader) => void changes.push(`${node}:${leader}`) });
+    const peek = createClient({ url: redis.url });
+    await peek.connect();
+    try {
+      const first = lease('n1');
+      const second = lease('n2');
+      await first.start();
+      await second.start();
+      expect([first.leader, second.leader]).toEqual([true, false]);
+      const firstEpoch = first.epoch;
+      await sleep(1_500);
+      // Renewals keep it: still the same holder after longer than the ttl.
+      expect([first.leader, second.leader]).toEqual([true, false]);
+      // A crash: renewals stop, nothing is released; the standby waits for the key to expire.
+      await first.stop(false);
+      expect(await peek.get('pulse:leasetest')).toMatch(/^n1:/);
+      expect(second.leader).toBe(false);
+      const crashedAt = Date.now();
+      while (!second.leader && Date.now() - crashedAt < 5_000) await sleep(20);
+      expect(second.leader).toBe(true);
+      // The key's ttl (1 s) plus one standby attempt period (333 ms), with room for a loaded machine.
+      expect(Date.now() - crashedAt).toBeLessThanOrEqual(3_500);
+      expect(second.epoch).toBeGreaterThan(firstEpoch);
+      // A clean shutdown deletes its key at once, so the next node need not wait for an expiry.
+      const third = lease('n3');
+      await third.start();
+      expect(third.leader).toBe(false);
+      await second.stop(true);
+      expect(await peek.get('pulse:leasetest')).toBeNull();
+      const releasedAt = Date.now();
+      while (!third.leader && Date.now() - releasedAt < 5_000) await sleep(20);
+      expect(third.leader).toBe(true);
+      await third.stop();
+      expect(changes).toEqual(['n1:true', 'n1:false', 'n2:true', 'n2:false', 'n3:true', 'n3:false']);
+    } finally {
+      await peek.close();
+    }
+  }, 20_000);
 });

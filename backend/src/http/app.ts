@@ -45,6 +45,8 @@ export interface AppDeps {
   storeWriteProblem(): string | null;
   /** Spool and journal sizes, shown by /readyz. */
   backlog?(): { spoolRows: number; spoolBytes: number; spoolOldestAgeSeconds: number; journalBytes: number; journalSegments: number };
+  /** Cluster mode: this node and whether it holds the lease for the one-node duties (alerts). */
+  cluster?(): { node: string; leader: boolean } | null;
   /** Further API routers (alerts), mounted before the API 404. */
   routers?: Router[];
   /** Headers, CORS and URL bound; default: plain http, CORS off. */
@@ -70,10 +72,11 @@ export function createApp(d: AppDeps): Express {
   app.get('/readyz', async (_req, res) => {
     // The backlog is shown either way: rows waiting in the spool for the store, and the journal's size.
     const backlog = d.backlog?.();
+    const cluster = d.cluster?.() ?? undefined;
     try {
       await d.store.ping();
       const writeProblem = d.storeWriteProblem();
-      res.status(writeProblem ? 503 : 200).json({ status: writeProblem ? 'degraded' : 'ready', store: d.store.kind, ...(writeProblem ? { error: writeProblem } : {}), ...(backlog ? { backlog } : {}) });
+      res.status(writeProblem ? 503 : 200).json({ status: writeProblem ? 'degraded' : 'ready', store: d.store.kind, ...(writeProblem ? { error: writeProblem } : {}), ...(backlog ? { backlog } : {}), ...(cluster ? { cluster } : {}) });
     } catch (err) {
       res.status(503).json({ status: 'unavailable', store: d.store.kind, error: (err as Error).message, ...(backlog ? { backlog } : {}) });
     }
