@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
@@ -55,6 +56,7 @@ import { wallRouter } from './http/wallRoutes.js';
 import { LmdbIdLedger, type IdLedger } from './ingest/idLedger.js';
 import { openCluster } from './cluster/cluster.js';
 import { RedisLease } from './cluster/lease.js';
+import { forwardToLeader } from './cluster/forward.js';
 import { createMemberHasher } from './ingest/memberHash.js';
 import { EventRateLimiter } from './ingest/rateLimit.js';
 import { IngestService } from './ingest/service.js';
@@ -194,6 +196,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   metrics.watchTags((dim) => tagGuard.usage(dim));
   for (const dim of DIMENSIONS) tagGuard.seed(dim, await store.tagValues(dim, startedAt - 30 * DAY, startedAt + DAY));
   const cluster = config.cluster ? await openCluster({ ...config.cluster, nodeId: config.nodeId, dedupWindowMs: config.dedupWindowMs }, logger) : null;
+  // Set once listening (it advertises this node's URL); read by the forwarding middleware.
+  let lease: RedisLease | null = null;
   const ledger: IdLedger = cluster?.ledger ?? LmdbIdLedger.open({ dir: path.join(config.dataDir, 'ids'), windowMs: config.dedupWindowMs, fsync: config.durability.fsync });
   const { replayed } = await durability.attach(collector, ledger);
   if (replayed) logger.warn({ events: replayed }, 'replayed acknowledged events from the journal that had not reached the store (the last run ended abruptly)');
@@ -366,6 +370,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const app = createApp({
     policy,
     cluster: () => (lease ? { node: config.nodeId, leader: lease.leader } : null),
+    beforeApi: config.cluster ? forwardToLeader({ get leader() { return lease?.leader ?? false; }, leaderUrl: async () => (await lease?.leaderUrl()) ?? null }) : undefined,
     publicKeys: { corsOrigins: config.http.corsOrigins, miniProgramAppIds: config.publicIngest.miniProgramAppIds, perIp },
     trustProxy: config.http.trustProxy,
     ingest,
@@ -525,12 +530,13 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       await monthValues?.stop();
     },
   };
-  const lease =
+  lease =
     cluster && config.cluster
       ? new RedisLease({
           url: config.cluster.redisUrl,
           key: `${config.cluster.prefix}lease:singletons`,
           node: config.nodeId,
+          advertiseUrl: config.cluster.advertiseUrl ?? `http://${['0.0.0.0', '::'].includes(config.host) ? hostname() : config.host.includes(':') ? `[${config.host}]` : config.host}:${(http.address() as AddressInfo).port}`,
           ttlMs: config.cluster.leaseMs,
           logger,
           onChange: (leader) => (leader ? singletons.start() : singletons.stop()),

@@ -31,7 +31,7 @@ describe('cluster configuration', () => {
     expect(() => loadConfig({ ...base, PULSE_STORE: 'influx', INFLUX_URL: 'http://127.0.0.1:8086', INFLUX_DB: 'p', PULSE_CLUSTER_REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(/PULSE_CLUSTER_REDIS_URL.*redis:\/\//);
     expect(() => loadConfig({ ...base, PULSE_STORE: 'influx', INFLUX_URL: 'http://127.0.0.1:8086', INFLUX_DB: 'p', PULSE_CLUSTER_REDIS_URL: 'redis://127.0.0.1:6379', PULSE_NODE_ID: 'node 1' })).toThrow(/PULSE_NODE_ID/);
     const ok = loadConfig({ ...base, PULSE_STORE: 'influx', INFLUX_URL: 'http://127.0.0.1:8086', INFLUX_DB: 'p', PULSE_CLUSTER_REDIS_URL: 'redis://127.0.0.1:6379', PULSE_NODE_ID: 'node-1' });
-    expect(ok.cluster).toEqual({ redisUrl: 'redis://127.0.0.1:6379', prefix: 'pulse:', leaseMs: 15_000 });
+    expect(ok.cluster).toEqual({ redisUrl: 'redis://127.0.0.1:6379', prefix: 'pulse:', leaseMs: 15_000, advertiseUrl: null });
     expect(ok.nodeId).toBe('node-1');
     expect(loadConfig(base).cluster).toBeNull();
     expect(loadConfig(base).nodeId).toBe('main');
@@ -46,7 +46,8 @@ describe.runIf(run)('two nodes on one Redis and one InfluxDB', () => {
   let dbName = '';
   let envOf: (node: string) => Record<string, string> = () => ({});
   const readyz = async (p: TestPulse) => (await p.get('/readyz')).json as { cluster?: { node: string; leader: boolean } };
-  const lastEvaluation = async (p: TestPulse) => ((await p.get('/api/v1/rules')).json as { lastEvaluationAt: number | null }).lastEvaluationAt;
+  /** This node's own engine (the HTTP answer would come from the lease holder). */
+  const lastEvaluation = (p: TestPulse) => p.engine.status().lastEvaluationAt;
   beforeAll(async () => {
     influx = (await startInfluxd())!;
     redis = (await startRedis())!;
@@ -125,6 +126,26 @@ describe.runIf(run)('two nodes on one Redis and one InfluxDB', () => {
     }
   });
 
+  it("the alert center's requests to a standby are answered by the node that evaluates: a silence set through node B reaches node A's engine", async () => {
+    expect((await readyz(b)).cluster!.leader).toBe(false);
+    const created = await request(b.url, 'POST', '/api/v1/silences', { token: ADMIN_TOKEN, body: { matchers: { kpi: 'messages' }, durationMinutes: 30, by: '值班经理', reason: '集群转发测试' } });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const id = (created.json as { silence: { id: string } }).silence.id;
+    expect(a.engine.silences({ includeEnded: false }).map((x) => x.id)).toContain(id);
+    expect(b.engine.silences({ includeEnded: false })).toEqual([]);
+    // Read through either node: the same answer.
+    const viaB = await b.get('/api/v1/silences');
+    const viaA = await a.get('/api/v1/silences');
+    expect(viaB.status).toBe(200);
+    expect(viaB.json).toEqual(viaA.json);
+    // Refusals pass through unchanged (a reader may not silence).
+    const refused = await request(b.url, 'POST', '/api/v1/silences', { token: READ_TOKEN, body: { matchers: { kpi: 'messages' }, durationMinutes: 30 } });
+    expect(refused.status).toBe(401);
+    const ended = await request(b.url, 'DELETE', `/api/v1/silences/${id}?by=test`, { token: ADMIN_TOKEN });
+    expect(ended.status).toBe(200);
+    expect(a.engine.silences({ includeEnded: false })).toEqual([]);
+  });
+
   it('one node evaluates the alert rules; when it shuts down another takes over', async () => {
     const [ra, rb] = [await readyz(a), await readyz(b)];
     expect(ra.cluster!.node).toBe('node-a');
@@ -132,15 +153,15 @@ describe.runIf(run)('two nodes on one Redis and one InfluxDB', () => {
     // node-a started first and took the lease; node-b stands by and evaluates nothing.
     expect([ra.cluster!.leader, rb.cluster!.leader]).toEqual([true, false]);
     await sleep(1_500);
-    expect(await lastEvaluation(a)).not.toBeNull();
-    expect(await lastEvaluation(b)).toBeNull();
+    expect(lastEvaluation(a)).not.toBeNull();
+    expect(lastEvaluation(b)).toBeNull();
     // A clean shutdown hands the lease over: node-b leads within a renewal period.
     await a.stopAndClean();
     const until = Date.now() + 5_000;
     while (!(await readyz(b)).cluster!.leader && Date.now() < until) await sleep(100);
     expect((await readyz(b)).cluster!.leader).toBe(true);
     await sleep(1_500);
-    expect(await lastEvaluation(b)).not.toBeNull();
+    expect(lastEvaluation(b)).not.toBeNull();
     // A node joining now stands by.
     a = await startTestPulse({ influx, influxDb: dbName, env: envOf('node-c') });
     expect((await readyz(a)).cluster).toEqual({ node: 'node-c', leader: false });
@@ -159,7 +180,7 @@ describe.runIf(redisOrSkip('cluster lease (Redis)'))('RedisLease', () => {
   it('one holder at a time; a holder that dies without releasing is replaced after its lease expires, with a larger fencing token', async () => {
     const changes: string[] = [];
     const lease = (node: string) =>
-      new RedisLease({ url: redis.url, key: 'pulse:leasetest', node, ttlMs: 1_000, logger: pino({ level: 'silent' }), onChange: (leader) => void changes.push(`${node}:${leader}`) });
+      new RedisLease({ url: redis.url, key: 'pulse:leasetest', node, advertiseUrl: `http://${node}:8080`, ttlMs: 1_000, logger: pino({ level: 'silent' }), onChange: (leader) => void changes.push(`${node}:${leader}`) });
     const peek = createClient({ url: redis.url });
     await peek.connect();
     try {
@@ -174,7 +195,8 @@ describe.runIf(redisOrSkip('cluster lease (Redis)'))('RedisLease', () => {
       expect([first.leader, second.leader]).toEqual([true, false]);
       // A crash: renewals stop, nothing is released; the standby waits for the key to expire.
       await first.stop(false);
-      expect(await peek.get('pulse:leasetest')).toMatch(/^n1:/);
+      expect(JSON.parse((await peek.get('pulse:leasetest'))!)).toMatchObject({ node: 'n1', url: 'http://n1:8080' });
+      expect(await second.leaderUrl()).toBe('http://n1:8080');
       expect(second.leader).toBe(false);
       const crashedAt = Date.now();
       while (!second.leader && Date.now() - crashedAt < 5_000) await sleep(20);

@@ -25,6 +25,8 @@ export interface LeaseOptions {
   url: string;
   key: string;
   node: string;
+  /** Where the other nodes reach this one (PULSE_CLUSTER_ADVERTISE_URL): stored in the lease. */
+  advertiseUrl: string;
   ttlMs: number;
   logger: Logger;
   /** Called when this node becomes the holder (with its fencing token) or stops being it. */
@@ -43,7 +45,7 @@ export class RedisLease {
   constructor(private readonly o: LeaseOptions) {
     this.client = createClient({ url: o.url });
     this.client.on('error', () => undefined);
-    this.value = `${o.node}:${randomUUID()}`;
+    this.value = JSON.stringify({ node: o.node, url: o.advertiseUrl, id: randomUUID() });
   }
 
   get leader(): boolean {
@@ -53,6 +55,19 @@ export class RedisLease {
   /** The fencing token of the current holding (0 when not holding). */
   get epoch(): number {
     return this.held ? this.epochValue : 0;
+  }
+
+  /** The holder's advertised URL (this node's when it holds the lease); null when nobody holds it. */
+  async leaderUrl(): Promise<string | null> {
+    if (this.held) return this.o.advertiseUrl;
+    const raw = await this.client.get(this.o.key);
+    if (raw === null) return null;
+    try {
+      const url = (JSON.parse(raw) as { url?: unknown }).url;
+      return typeof url === 'string' ? url : null;
+    } catch {
+      return null;
+    }
   }
 
   async start(): Promise<void> {

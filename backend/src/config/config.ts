@@ -48,6 +48,8 @@ const EnvSchema = z.object({
   /** Cluster mode: the Redis every node shares (ids, Socket.IO fan-out). */
   PULSE_CLUSTER_REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379' }).optional(),
   PULSE_CLUSTER_LEASE_SECONDS: int(1, 300).default(15),
+  /** Where the other nodes reach this one (alert-center requests are forwarded to the lease holder). */
+  PULSE_CLUSTER_ADVERTISE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL the other nodes can reach, e.g. http://pulse-1:8080' }).optional(),
   PULSE_CLUSTER_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only (at most 64), e.g. pulse:').default('pulse:'),
   /** This node's name in a cluster (stored sketch rows, logs); unique per node. Default: the host name. */
   PULSE_NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits and _ . - only (at most 64), e.g. node-1').optional(),
@@ -172,7 +174,8 @@ export interface Config {
     | { kind: 'duckdb'; file: string; memoryLimit: string }
     | { kind: 'influx'; url: string; db: string; token?: string; user?: string; password?: string; timeoutMs: number };
   /** PULSE_CLUSTER_REDIS_URL: several nodes share Redis + InfluxDB; null on a single node. */
-  cluster: { redisUrl: string; prefix: string; leaseMs: number } | null;
+  /** advertiseUrl null: http://<bound address or host name>:<port>, known once listening. */
+  cluster: { redisUrl: string; prefix: string; leaseMs: number; advertiseUrl: string | null } | null;
   /** This writer's name in the stored sketch rows: 'main' on a single node. */
   nodeId: string;
   ingestKeys: string[];
@@ -420,7 +423,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bucketMs: e.PULSE_BUCKET_SECONDS * 1000,
     latenessMs: e.PULSE_LATENESS_SECONDS * 1000,
     historyMs: e.PULSE_HISTORY_DAYS * 86_400_000,
-    cluster: e.PULSE_CLUSTER_REDIS_URL ? { redisUrl: e.PULSE_CLUSTER_REDIS_URL, prefix: e.PULSE_CLUSTER_PREFIX, leaseMs: e.PULSE_CLUSTER_LEASE_SECONDS * 1000 } : null,
+    cluster: e.PULSE_CLUSTER_REDIS_URL
+      ? { redisUrl: e.PULSE_CLUSTER_REDIS_URL, prefix: e.PULSE_CLUSTER_PREFIX, leaseMs: e.PULSE_CLUSTER_LEASE_SECONDS * 1000, advertiseUrl: e.PULSE_CLUSTER_ADVERTISE_URL ?? null }
+      : null,
     nodeId: e.PULSE_NODE_ID ?? (e.PULSE_CLUSTER_REDIS_URL ? hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'node' : 'main'),
     dedupWindowMs: e.PULSE_DEDUP_HOURS * 3_600_000,
     flushMs: e.PULSE_FLUSH_MS,

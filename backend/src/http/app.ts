@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from 'express';
 import type { Logger } from 'pino';
 import { GROUPS } from '../catalogue/kpis.js';
 import { channelNames } from '../catalogue/channels.js';
@@ -49,6 +49,8 @@ export interface AppDeps {
   cluster?(): { node: string; leader: boolean } | null;
   /** Further API routers (alerts), mounted before the API 404. */
   routers?: Router[];
+  /** Cluster mode: runs before the API routers (forwards alert-engine requests to the lease holder). */
+  beforeApi?: RequestHandler;
   /** Headers, CORS and URL bound; default: plain http, CORS off. */
   security?: SecurityOptions;
   /** Public (browser / mini-program) ingest keys' origins and per-IP limiter. */
@@ -85,6 +87,7 @@ export function createApp(d: AppDeps): Express {
     res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
   });
 
+  if (d.beforeApi) app.use(d.beforeApi);
   app.use(ingestRouter({ policy: d.policy, ingest: d.ingest, limiter: d.limiter, publicKeys: d.publicKeys, onRequestRejected: d.metrics.httpRejected }));
 
   // Sign-in: what the presented token may do. Never echoes the token.
