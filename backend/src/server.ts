@@ -246,7 +246,9 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const storedHistory = await historyStart(store, startedAt);
   // History starts at the minute of the oldest event (stored or backfilled into this process).
   const historySince = () => Math.min(storedHistory, floorTo(collector.earliestEventTs ?? storedHistory, MINUTE));
-  const kpiSource = createKpiSource({ collector, store, timezone: config.timezone, historySince, kpis });
+  // In a cluster this node's memory holds only its own share of the traffic: the evaluator
+  // reads every window from the store, where all nodes' rows add up (flushed every PULSE_FLUSH_MS).
+  const kpiSource = createKpiSource({ collector: config.cluster ? undefined : collector, store, timezone: config.timezone, historySince, kpis });
   const notifiers = loadNotifiers({ file: config.alerts.notifiersFile ?? undefined, env: config.alerts.notifierEnv });
   const dispatcher = new Dispatcher({
     outboxDir: path.join(config.dataDir, 'outbox'),
