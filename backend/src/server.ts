@@ -292,6 +292,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     delivery: reportDelivery,
     timezone: config.timezone,
     catalogue: () => kpis,
+    // 社群健康 names groups as people know them (communityNames is built below; read at generation).
+    communityName: (id) => communityNames.name(id),
     notify: reportTargets(config.reports.notify, notifiers.map((n) => n.id)),
     logger,
   });

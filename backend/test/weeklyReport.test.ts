@@ -227,7 +227,7 @@ describe.each([
     expect(report).toMatchObject({ id: ID, kind: 'weekly', timezone: TZ, trigger: 'manual', partial: false });
     expect(report.week).toEqual({ ...WEEK, label: weekLabel(WEEK, TZ) });
     expect(report.previousWeek).toEqual({ ...PREV, label: weekLabel(PREV, TZ) });
-    expect(report.sections.map((s) => s.id)).toEqual(['scale', 'interaction', 'reach', 'funnel', 'value', 'retention', 'channels', 'alerts', 'targets']);
+    expect(report.sections.map((s) => s.id)).toEqual(['scale', 'interaction', 'reach', 'funnel', 'value', 'retention', 'channels', 'communities', 'alerts', 'targets']);
     for (const s of report.sections) {
       expect(s.finding.zh.length, s.id).toBeGreaterThan(10);
       expect(s.finding.en.length, s.id).toBeGreaterThan(10);

@@ -9,7 +9,7 @@
 import type { KpiUnit, Label } from '../catalogue/kpis.js';
 import type { Outrun } from '../catalogue/outrun.js';
 
-export type ReportSectionId = 'scale' | 'interaction' | 'reach' | 'funnel' | 'value' | 'retention' | 'channels' | 'alerts' | 'targets';
+export type ReportSectionId = 'scale' | 'interaction' | 'reach' | 'funnel' | 'value' | 'retention' | 'channels' | 'communities' | 'alerts' | 'targets';
 
 export interface ReportMetric {
   /** KPI id from the catalogue, when the metric is one. */

@@ -61,12 +61,34 @@ function funnelLine(s: ReportSection): string[] {
 }
 
 /**
+ * 社群健康: the best and the worst ten, one line each, under their list's name
+ * ("1. 北京望京店 VIP 7 群 1,234 条，环比 +12.0%，净增 5").
+ */
+function communityLines(s: ReportSection): string[] {
+  // Rows read "最活跃 1", name, messages, change, net (reports/weekly/communities.ts).
+  const rows = ((s.table?.rows ?? []) as [string, string, number, number | null, number][]).map(([cell, ...rest]) => {
+    const m = /^(.*) (\d+)$/.exec(cell);
+    return { list: m?.[1] ?? cell, rank: m?.[2] ?? '', rest };
+  });
+  const out: string[] = [];
+  for (const list of [...new Set(rows.map((r) => r.list))]) {
+    out.push(`**${list} ${rows.filter((r) => r.list === list).length} 个群**`);
+    for (const { rank, rest: [name, messages, change, net] } of rows.filter((r) => r.list === list)) {
+      const c = change === null ? '' : formatChange(change) === '0.0%' ? '，环比持平' : `，环比 ${formatChange(change)}`;
+      const n = net < 0 ? `净减少 ${formatValue(-net, 'count', 'zh')}` : `净增 ${formatValue(net, 'count', 'zh')}`;
+      out.push(`${rank}. ${name} ${formatValue(messages, 'count', 'zh')} 条${c}，${n}`);
+    }
+  }
+  return out;
+}
+
+/**
  * One section's block: heading, the finding (which carries the section's headline numbers),
  * then the numbers a finding cannot hold in a sentence: per-channel rates, funnel steps,
  * the ranking, the targets.
  */
 export function sectionBlock(s: ReportSection): string {
-  const extra = s.id === 'reach' ? openRateLine(s) : s.id === 'funnel' ? funnelLine(s) : s.id === 'channels' ? rankingLines(s) : s.id === 'targets' ? targetLines(s) : [];
+  const extra = s.id === 'reach' ? openRateLine(s) : s.id === 'funnel' ? funnelLine(s) : s.id === 'channels' ? rankingLines(s) : s.id === 'communities' ? communityLines(s) : s.id === 'targets' ? targetLines(s) : [];
   // Shares over 100% anywhere else in the section: the producer gap, said once per KPI.
   if (s.id !== 'targets') for (const m of s.metrics) if (m.outrun) extra.push(`⚠ ${m.label.zh} ${formatValue(m.value, m.unit, 'zh')}：${m.outrun.note.zh}`);
   return [`#### ${s.title.zh}`, s.finding.zh, ...(extra.length ? ['', ...extra] : [])].join('\n');

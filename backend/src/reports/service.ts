@@ -26,6 +26,8 @@ export interface ReportServiceOptions {
   timezone: string;
   /** The KPI catalogue with the configured targets (read at each generation). */
   catalogue?: () => readonly KpiDef[];
+  /** A group's name (社群 names) for the 社群健康 section; ids when absent. */
+  communityName?: (id: string) => string | null;
   /** Notifier ids a report goes to ([]: the page only). */
   notify: readonly string[];
   /** How long a request waits for the robots' answers before it returns the report. */
@@ -96,6 +98,7 @@ export class ReportService {
       series: this.o.series,
       store: this.o.store,
       ...(this.o.catalogue ? { catalogue: this.o.catalogue() } : {}),
+      ...(this.o.communityName ? { communityName: this.o.communityName } : {}),
       timezone: this.o.timezone,
       weekStart: week.from,
       now: started,

@@ -1,5 +1,5 @@
 /**
- * The weekly report (数据周报): nine sections for one Monday–Sunday of the business time
+ * The weekly report (数据周报): ten sections for one Monday–Sunday of the business time
  * zone, each compared with the week before. Every KPI number is read through SeriesService,
  * the logic behind `/api/v1/series`, so it equals what the history API answers by
  * construction:
@@ -25,6 +25,7 @@ import { funnel } from './weekly/funnel.js';
 import { value } from './weekly/value.js';
 import { retention } from './weekly/retention.js';
 import { channels } from './weekly/channels.js';
+import { communities } from './weekly/communities.js';
 import { alerts } from './weekly/alerts.js';
 import { targets } from './weekly/targets.js';
 
@@ -54,6 +55,7 @@ export async function generateWeeklyReport(input: WeeklyReportInput): Promise<We
       value(r),
       retention(r),
       channels(r),
+      communities(r),
       alerts(r),
       targets(r),
     ])

@@ -23,6 +23,8 @@ export interface WeeklyReportInput {
   weekStart: number;
   now: number;
   trigger: WeeklyReport['trigger'];
+  /** A group's name as people know it (社群 names), or null for its id. */
+  communityName?: (id: string) => string | null;
   /** Prefix of the trends links ('' keeps them relative, as the contract says). */
   linkBase?: string;
 }
