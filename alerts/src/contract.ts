@@ -21,6 +21,12 @@ export interface KpiInfo {
    * 1m / 1h / 1d periods. When absent the engine guesses from `splits` (older sources).
    */
   distinct?: boolean;
+  /**
+   * The only window lengths (ms) the source answers for this KPI, when it is limited: a
+   * month-level KPI (月活, 30 日留存率) exists per day only. Absent: 1m / 1h / 1d for distinct
+   * counts, any window for the others.
+   */
+  windows?: readonly number[];
   /** Target in the KPI's unit (configured or the catalogue's), for `target` rules. */
   target?: number;
   /** Per-channel targets that replace `target` for that channel. */
@@ -70,6 +76,12 @@ export interface Band {
   period: 'day' | 'week' | 'recent';
   /** Comparable days only (same day type / earlier days of the same holiday or campaign). */
   comparable?: 'workday' | 'restday' | 'holiday' | 'campaign';
+  /**
+   * The window that fired when it is not the rule's own: a short window (`short`: a 15–60
+   * minute incident a 1 h window averages away) or an accumulated long one (`sum` / `mean`:
+   * a slow move summed over hours). Absent: the rule's window.
+   */
+  window?: { minutes: number; kind: 'short' | 'sum' | 'mean' };
 }
 
 /** One state change of one rule for one split (or the total). Stored in `pulse_alerts` and streamed. */

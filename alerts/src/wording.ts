@@ -68,5 +68,17 @@ export function bandLineZh(value: number, band: Band, change: number | null, fmt
         ? '高于正常区间'
         : '低于正常区间'
       : `${change > 0 ? '高出' : '低了'} ${Math.round(Math.abs(change) * 1000) / 10}%`;
-  return `当前 ${fmt(value)} · 正常区间 ${fmt(low)}–${fmt(band.high)}（${bandBasisZh(band)}）· ${move}`;
+  const range = `正常区间 ${fmt(low)}–${fmt(band.high)}（${bandBasisZh(band)}）`;
+  const w = band.window;
+  if (w && w.kind !== 'short') {
+    // An accumulated window: the manager reads the move over the hours first (近6小时累计高出 22%).
+    const what = w.kind === 'sum' ? '累计' : '平均';
+    return `${spanZh(w.minutes)}${what}${move} · ${what} ${fmt(value)} · ${range}`;
+  }
+  return `${w ? `${spanZh(w.minutes)} ` : ''}当前 ${fmt(value)} · ${range}· ${move}`;
+}
+
+/** 近15分钟 / 近6小时 */
+export function spanZh(minutes: number): string {
+  return minutes % 60 === 0 ? `近${minutes / 60}小时` : `近${minutes}分钟`;
 }

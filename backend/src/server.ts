@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
-import { AlertEngine, Calendar, Dispatcher, RulesLoader, loadNotifiers } from '@siyu-pulse/alerts';
+import { AlertEngine, Calendar, Dispatcher, RulesLoader, loadNotifiers, type AlertState } from '@siyu-pulse/alerts';
 import { CampaignService } from './calendar/campaigns.js';
 import { campaignRouter } from './http/campaignRoutes.js';
 import { communityRouter } from './http/communityRoutes.js';
@@ -492,6 +492,17 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
         },
       )
     : Promise.resolve(null);
+  // An alert firing before a restart goes on firing without a new event (the engine keeps its
+  // state in alert-memory.json): its stored firing event is where 有效 / 误报 is given and its
+  // text is the wall ticker's, so both are read back from the last stored events.
+  try {
+    const recent = await store.queryAlertEvents({ from: startedAt - 30 * DAY, to: startedAt + DAY, limit: 5000 });
+    const oldestFirst = [...recent].reverse().map((r) => ({ ...r, state: r.state as AlertState }));
+    firings.record(oldestFirst);
+    liveAlerts.record(oldestFirst);
+  } catch (err) {
+    logger.warn({ err }, 'alerts: stored events not read back; feedback on alerts still firing waits for their next event');
+  }
   dispatcher.start();
   // Armed after start-up; a run missed while the server was down is made up in the background.
   const schedule = config.reports.cron ? new WeeklyReportSchedule({ cron: config.reports.cron, timezone: config.timezone, service: reportService, logger }) : null;

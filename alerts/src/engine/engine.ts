@@ -159,10 +159,11 @@ export class AlertEngine {
       const rules = this.provider.rules();
       const catalogue = new Map(this.source.catalogue().map((k) => [k.id, k]));
       const retired = this.retireRules(rules, t, catalogue);
-      // What each instance learnt before a restart (its band, its firing episodes, a 新常态).
+      // What each instance learnt before a restart (its band, its firing episodes, a 新常态) and
+      // where its alert stood: an open firing goes on (no second 【告警】; its 【恢复】 follows).
       for (const [key, kept] of this.memory?.take(rules) ?? []) {
         if (this.records.has(key)) continue;
-        this.records.set(key, { key, ruleId: kept.ruleId, kpi: kept.kpi, split: kept.split, machine: initialMachine(t), mem: emptyMemory(), firingSpans: kept.firingSpans, noise: kept.noise, noiseRecent: kept.noiseRecent, shift: kept.shift, markNewNormal: null });
+        this.records.set(key, { key, ruleId: kept.ruleId, kpi: kept.kpi, split: kept.split, machine: kept.machine ?? initialMachine(t), mem: kept.told ?? emptyMemory(), firingSpans: kept.firingSpans, noise: kept.noise, noiseRecent: kept.noiseRecent, ...(kept.noiseExtra ? { noiseExtra: kept.noiseExtra } : {}), shift: kept.shift, markNewNormal: null });
       }
       this.forgetRemovedRules(rules);
       // A copy: the provider may hand back the same array, edited in place.
@@ -200,7 +201,8 @@ export class AlertEngine {
           this.log.error({ err, ruleId: batch[0]?.ruleId }, 'alerts: outlet.enqueue failed');
         }
       }
-      this.saveMemory();
+      // A state change is saved at once: a crash right after a 【告警】 must not send it again.
+      this.saveMemory(events.length > 0 || batches.length > 0);
       return { ts: t, events, notifications: batches };
     } finally {
       this.busy = false;
@@ -411,7 +413,8 @@ export class AlertEngine {
   ): AlertNotification {
     const info = kpi ? { id: kpi.id, label: kpi.label, unit: kpi.unit, good: kpi.good } : DATA_ARRIVAL;
     const mod = kindOf(rule);
-    const spanMs = mod.spanMs(rule);
+    // An extra window that fired (short / accumulated) is the span the message is about.
+    const spanMs = ev.band?.window ? ev.band.window.minutes * 60_000 : mod.spanMs(rule);
     // The trend page opens on the hour around the swing: the window and the one before it
     // (the 环比 baseline), at least the last hour.
     const link = this.opts.linkFor(info.id, split, t - Math.max(2 * spanMs, 3_600_000), t);

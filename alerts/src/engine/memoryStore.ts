@@ -3,6 +3,8 @@
  * memory of noise-aware rules (the band), the closed firing episodes baselines leave out
  * (no echo after a restart) and an adopted 新常态 shift. Without it a restart forgets the band
  * and a seasonal rule stays silent for `min_history` (12 h by default) while it learns again.
+ * Also each open alert's state machine and what its group was told: a restart neither sends
+ * a second 【告警】 for a firing the group already has nor forgets to send its 【恢复】.
  *
  * One JSON file in the data dir, written atomically (temp file + rename, as silences.json)
  * at most every `everyMs` and on stop. Entries carry the rule's shape: an instance whose rule
@@ -12,6 +14,8 @@ import { readJsonFile, writeJsonFile } from './jsonFile.js';
 import type { AlertRecord } from '../kinds/types.js';
 import type { NoiseMemory } from '../kinds/seasonal/baseline.js';
 import type { Rule } from '../rules/schema.js';
+import type { NotifyMemory } from './notifyPolicy.js';
+import type { AlertMachine } from './stateMachine.js';
 
 export interface RememberedInstance {
   ruleId: string;
@@ -21,8 +25,13 @@ export interface RememberedInstance {
   shape: string;
   noise: NoiseMemory;
   noiseRecent: NoiseMemory;
+  /** Extra windows' noise (short / accumulated), by window length in ms. */
+  noiseExtra?: Record<string, NoiseMemory>;
   firingSpans: AlertRecord['firingSpans'];
   shift: AlertRecord['shift'];
+  /** The alert's state machine and what was told, when it was not at rest (any rule kind). */
+  machine?: AlertMachine;
+  told?: NotifyMemory;
 }
 
 interface FileShape {
@@ -36,6 +45,16 @@ export function shapeOf(rule: Rule): string {
   if (rule.kind !== 'change') return rule.kind;
   return JSON.stringify({ kpi: rule.kpi, by: rule.by ?? null, windowMs: rule.windowMs, baseline: rule.baseline, band: rule.band ?? null });
 }
+
+const STATES = new Set(['ok', 'pending', 'firing', 'resolved', 'flapping']);
+const isMachine = (x: unknown): x is AlertMachine => {
+  const m = x as AlertMachine;
+  return typeof m === 'object' && m !== null && STATES.has(m.state) && STATES.has(m.inner) && Array.isArray(m.flips) && m.flips.every((f) => typeof f === 'number') && typeof m.since === 'number';
+};
+const isTold = (x: unknown): x is NotifyMemory => {
+  const t = x as NotifyMemory;
+  return typeof t === 'object' && t !== null && (t.told === null || t.told === 'firing' || t.told === 'resolved' || t.told === 'flapping');
+};
 
 const isNoise = (x: unknown): x is NoiseMemory =>
   typeof x === 'object' && x !== null && Array.isArray((x as NoiseMemory).samples) && (x as NoiseMemory).samples.every((s) => Array.isArray(s) && s.length === 2 && s.every((n) => typeof n === 'number' && Number.isFinite(n)));
@@ -78,9 +97,13 @@ export class MemoryStore {
     for (const [k, v] of this.remembered) instances[k] = v;
     for (const rec of records) {
       const rule = rules.get(rec.ruleId);
-      if (!rule || rule.kind !== 'change') continue;
-      if (!rec.noise.samples.length && !rec.noiseRecent.samples.length && !rec.firingSpans.length && !rec.shift) continue;
-      instances[rec.key] = { ruleId: rec.ruleId, kpi: rec.kpi, split: rec.split, shape: shapeOf(rule), noise: rec.noise, noiseRecent: rec.noiseRecent, firingSpans: rec.firingSpans, shift: rec.shift };
+      if (!rule) continue;
+      // An alert at rest that nobody was told about has no state worth keeping.
+      const open = rec.machine.state !== 'ok' || rec.mem.told !== null;
+      const learnt = rule.kind === 'change' && (rec.noise.samples.length || rec.noiseRecent.samples.length || rec.firingSpans.length || rec.shift);
+      if (!open && !learnt) continue;
+      instances[rec.key] = {
+        ...(open ? { machine: rec.machine, told: rec.mem } : {}), ruleId: rec.ruleId, kpi: rec.kpi, split: rec.split, shape: shapeOf(rule), noise: rec.noise, noiseRecent: rec.noiseRecent, ...(rec.noiseExtra ? { noiseExtra: rec.noiseExtra } : {}), firingSpans: rec.firingSpans, shift: rec.shift };
     }
     const data: FileShape = { version: 1, savedAt: now, instances };
     try {
@@ -101,7 +124,9 @@ export class MemoryStore {
           if (typeof v?.shape !== 'string' || typeof v.ruleId !== 'string' || typeof v.kpi !== 'string' || !isNoise(v.noise) || !isNoise(v.noiseRecent) || !Array.isArray(v.firingSpans)) continue;
           const shift = v.shift ? { ...v.shift, until: v.shift.until ?? Number.POSITIVE_INFINITY } : null;
           const split = v.split && typeof v.split.dim === 'string' && typeof v.split.value === 'string' ? { dim: v.split.dim, value: v.split.value } : null;
-          this.remembered.set(key, { ruleId: v.ruleId, kpi: v.kpi, split, shape: v.shape, noise: v.noise, noiseRecent: v.noiseRecent, firingSpans: v.firingSpans, shift });
+          const extra = v.noiseExtra && typeof v.noiseExtra === 'object' ? Object.fromEntries(Object.entries(v.noiseExtra).filter(([, m]) => isNoise(m))) : undefined;
+          const state = isMachine(v.machine) && isTold(v.told) ? { machine: v.machine, told: v.told } : {};
+          this.remembered.set(key, { ruleId: v.ruleId, kpi: v.kpi, split, shape: v.shape, noise: v.noise, noiseRecent: v.noiseRecent, ...(extra ? { noiseExtra: extra } : {}), firingSpans: v.firingSpans, shift, ...state });
         }
       },
       // Learn again rather than refuse to alert.

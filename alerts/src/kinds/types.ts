@@ -36,6 +36,8 @@ export interface AlertRecord {
   noise: NoiseMemory;
   /** Observed noise against the recent-window stand-in baseline (young KPIs). */
   noiseRecent: NoiseMemory;
+  /** Observed noise of a seasonal rule's extra windows (short / accumulated), by window length in ms. */
+  noiseExtra?: Record<string, NoiseMemory>;
   /** A level adopted as the new normal (新常态): expected += offset until `until`. */
   shift: {
     offset: number;

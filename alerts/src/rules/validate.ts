@@ -46,8 +46,26 @@ export function checkAgainstCatalogue(
   // What only this kind checks (target: a target exists; change: significance on proportions).
   const mod = kindOf(rule);
   if (mod.checkKpi) issues.push(...mod.checkKpi(rule, kpi));
-  if (minuteAligned(kpi) && !DISTINCT_WINDOWS.includes(rule.windowMs)) {
-    issues.push({ path: ['window'], message: `${kpi.id} counts distinct members: the window must be 1m, 1h or 1d (the stored periods)` });
+  // The windows the source can answer: a month-level KPI per day only, other distinct counts
+  // per stored period. Refused here with the reason, not at every evaluation.
+  const allowed = kpi.windows ?? (minuteAligned(kpi) ? DISTINCT_WINDOWS : undefined);
+  if (allowed) {
+    const list = allowed.map(fmtWindow).join(', ');
+    const why = minuteAligned(kpi) ? `${kpi.id} counts distinct members and is answered only over ${list} (its stored periods)` : `${kpi.id} is answered only over ${list}`;
+    if (!allowed.includes(rule.windowMs)) issues.push({ path: ['window'], message: `${why}: window ${fmtWindow(rule.windowMs)} is not one of them` });
+    // A seasonal rule's extra windows are read from the same source.
+    const extra = (rule as { extraWindows?: { shortMs?: number; accumulateMs?: number } }).extraWindows;
+    for (const [field, ms] of [['short_window', extra?.shortMs], ['accumulate', extra?.accumulateMs]] as const) {
+      if (ms !== undefined && !allowed.includes(ms)) issues.push({ path: [field], message: `${why}: ${field} ${fmtWindow(ms)} is not one of them` });
+    }
   }
   return issues;
+}
+
+/** 1m / 1h / 1d / 90m, as rules write durations. */
+function fmtWindow(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${ms / 1000}s`;
 }

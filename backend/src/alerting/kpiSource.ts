@@ -79,6 +79,9 @@ export function createKpiSource(o: KpiSourceOptions): KpiSource {
     ratio: k.formula.kind === 'ratio' || (k.formula.kind === 'span' && k.formula.measure !== 'distinct'),
     splits: allowedSplits(k),
     distinct: distinctSets(k).length > 0,
+    // The windows a distinct count is answered over (a month-level KPI: 1d only), so a rule
+    // over another window is refused when it is loaded, naming the KPI and these windows.
+    ...(distinctSets(k).length > 0 ? { windows: distinctGranularities(k).map((g) => GRANULARITIES[g]) } : {}),
     ...(k.target !== undefined ? { target: k.target } : {}),
     ...(k.channelTargets ? { channelTargets: k.channelTargets } : {}),
   }));

@@ -19,7 +19,7 @@ export interface LiveAlertsOptions {
 
 export interface LiveAlerts {
   /** Feed every published batch of alert events. */
-  record(events: readonly AlertEvent[]): void;
+  record(events: readonly Pick<AlertEvent, 'alertKey' | 'state' | 'summary'>[]): void;
   list(): LiveAlert[];
 }
 

@@ -13,7 +13,8 @@ export interface FiringRef {
 export class FiringIndex {
   private readonly byKey = new Map<string, FiringRef>();
 
-  record(events: readonly AlertEvent[]): void {
+  /** Events in time order (a stored history read back at start-up too: the alert state outlives a restart). */
+  record(events: readonly Pick<AlertEvent, 'id' | 'alertKey' | 'state' | 'ts'>[]): void {
     for (const e of events) {
       if (e.state === 'firing' || e.state === 'flapping') this.byKey.set(e.alertKey, { eventId: e.id, ts: e.ts });
       else if (e.state === 'ok' || e.state === 'resolved') this.byKey.delete(e.alertKey);

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { BaselineKind, Dimension, KpiInfo } from '../../contract.js';
 import { common, commonOf, DIMENSIONS, fraction, positiveDurationMs, type Direction, type RuleCommon, type ShapeIssue } from '../common/schema.js';
-import { normaliseSeasonal, seasonalBaselineFields, seasonalRuleFields, type CalendarMode, type NoiseBand, type SeasonalBaseline } from '../seasonal/schema.js';
+import { normaliseSeasonal, seasonalBaselineFields, seasonalRuleFields, type CalendarMode, type ExtraWindows, type NoiseBand, type SeasonalBaseline } from '../seasonal/schema.js';
 
 export const BASELINE_KINDS = [
   'previous_window',
@@ -27,6 +27,8 @@ export interface ChangeRule extends RuleCommon {
   band?: NoiseBand;
   /** A move persisting this long becomes the new baseline (新常态) instead of firing on. */
   levelShift?: { adoptAfterMs: number };
+  /** Seasonal rules: a short and / or an accumulated window judged beside `windowMs`, each against its own noise. */
+  extraWindows?: ExtraWindows;
   /** Holidays and campaigns: ordinary days (normal), no decision (mute), or like with like (comparable). */
   calendar: { holidays: CalendarMode; campaigns: CalendarMode };
   /** Fractions of the baseline: fire at |change| ≥ fire, clear below `clear`. */
@@ -115,6 +117,7 @@ export function normaliseChange(r: z.output<typeof changeRuleSchema>, file: stri
     },
     ...(seasonalPart.band ? { band: seasonalPart.band } : {}),
     ...(seasonalPart.levelShift ? { levelShift: seasonalPart.levelShift } : {}),
+    ...(seasonalPart.extraWindows ? { extraWindows: seasonalPart.extraWindows } : {}),
     calendar: seasonalPart.calendar,
     thresholds: { fire, clear, ...(critical !== undefined ? { critical } : {}) },
     direction: r.direction,

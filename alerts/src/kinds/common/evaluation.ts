@@ -30,6 +30,12 @@ export interface Evaluation {
   band?: Band;
   /** Seasonal rules: the recent windows stood in for missing comparable periods. */
   basis?: 'recent';
+  /**
+   * Seasonal rules: the deviations |value − expected| to learn as noise while at rest, of the
+   * rule's own window and of each extra window ([windowMs, deviation]); the evaluation itself
+   * may be an extra window's.
+   */
+  learn?: { main: number | null; extra: [number, number][] };
 }
 
 /** A noise band for one evaluation: its half-width around the baseline (null while still learning). */

@@ -149,8 +149,20 @@ export function bandHalfWidth(mem: NoiseMemory, t: number, band: NoiseBand, wind
   const covered = t - first[0];
   const enough = mem.samples.length >= Math.floor(band.minHistoryMs / noiseSampleMs(windowMs) / 2);
   if (covered < band.minHistoryMs - noiseSampleMs(windowMs) || !enough) return null;
+  let samples = mem.samples;
+  if (band.timeOfDayMs !== undefined) {
+    // Deviations learnt around this time of day (on any day): the noise of this hour.
+    const tod = band.timeOfDayMs;
+    const near = mem.samples.filter(([s]) => {
+      const d = (((t - s) % DAY_MS) + DAY_MS) % DAY_MS;
+      return Math.min(d, DAY_MS - d) <= tod;
+    });
+    // Only once this time of day was seen on an earlier day as well (a day and a half of it).
+    const perDay = Math.floor((2 * tod) / noiseSampleMs(windowMs));
+    if (near.length >= perDay * 1.5 && t - (near[0]?.[0] ?? t) >= DAY_MS - tod) samples = near;
+  }
   const q = quantile(
-    mem.samples.map((s) => s[1]),
+    samples.map((s) => s[1]),
     band.quantile,
   );
   return q === null ? null : band.k * q;

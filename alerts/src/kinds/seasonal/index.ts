@@ -4,7 +4,7 @@
  * the calendar, and 新常态 (see baseline.ts). Same YAML kind as change; listed before it in
  * the registry, so it owns the change rules whose baseline is seasonal.
  */
-import type { WindowResult } from '../../contract.js';
+import type { Band, WindowResult, WindowValue } from '../../contract.js';
 import { adoptNewNormal } from '../../engine/stateMachine.js';
 import { currentWindow, DAY, type Span } from '../../engine/windows.js';
 import { trackFiringSpans } from '../change/baseline.js';
@@ -15,6 +15,7 @@ import type { Evaluation } from '../common/evaluation.js';
 import { alertKeyOf } from '../common/keys.js';
 import type { Instance, RuleKind, Split } from '../types.js';
 import { bandHalfWidth, emptyNoise, median, planCandidates, recordNoise } from './baseline.js';
+import type { NoiseBand } from './schema.js';
 
 type WindowValueLike = { value: number; sample: number; from?: number };
 
@@ -37,20 +38,32 @@ export const seasonalKind: RuleKind<ChangeRule> = {
     if (!seasonal) throw new Error('not a seasonal rule');
     const t = host.evaluationTime(tNow, kpi);
     const cur = currentWindow(t, rule.windowMs);
-    const cache = new Map<number, Promise<WindowResult | null>>();
+    const cache = new Map<string, Promise<WindowResult | null>>();
     const fetch = (s: Span): Promise<WindowResult | null> => {
-      let p = cache.get(s.from);
-      if (!p) cache.set(s.from, (p = host.source.window(kpi.id, s.from, s.to, rule.by)));
+      const key = `${s.from}:${s.to}`;
+      let p = cache.get(key);
+      if (!p) cache.set(key, (p = host.source.window(kpi.id, s.from, s.to, rule.by)));
       return p;
     };
     const current = await fetch(cur);
     const period: 'day' | 'week' = seasonal.periodMs === DAY ? 'day' : 'week';
 
-    const evaluateOne = async (split: Split): Promise<Evaluation> => {
+    type Based =
+      | { undecided: Evaluation }
+      | { curValue: WindowValue | undefined; base: WindowValue; periodsUsed: number; basis: 'day' | 'week' | 'recent'; comparable?: Band['comparable'] };
+    const pick = (r: WindowResult | null, split: Split) => (r ? (split ? (r.splits[split.value] ?? (kpi.ratio ? undefined : { value: 0, sample: 0 })) : r.total) : undefined);
+
+    /**
+     * The current value and the expected one for a window of `windowMs` ending at t: the
+     * rule's own window (`main`, which may end a 新常态) or an extra one (short /
+     * accumulated), which only reads.
+     */
+    const baseFor = async (split: Split, windowMs: number, main: boolean): Promise<Based> => {
       const channel = split?.dim === 'channel' ? split.value : undefined;
-      const plan = planCandidates(t, rule.windowMs, seasonal, rule.calendar, host.calendar, channel);
-      const curValue = current ? (split ? current.splits[split.value] : current.total) : undefined;
-      if (plan.mute) return { value: curValue?.value ?? null, baseline: null, change: null, notEnoughHistory: false, observation: null, reason: plan.mute };
+      const cur = currentWindow(t, windowMs);
+      const plan = planCandidates(t, windowMs, seasonal, rule.calendar, host.calendar, channel);
+      const curValue = pick(await fetch(cur), split);
+      if (plan.mute) return { undecided: { value: curValue?.value ?? null, baseline: null, change: null, notEnoughHistory: false, observation: null, reason: plan.mute } };
       const rec = host.record(alertKeyOf(rule.id, split));
       const episode: Span[] = rec?.machine.inner === 'firing' && rec.machine.firingSince !== null ? [{ from: rec.machine.firingSince - rule.windowMs, to: t }] : [];
       const blocked = [...(rec?.firingSpans ?? []), ...episode];
@@ -58,13 +71,11 @@ export const seasonalKind: RuleKind<ChangeRule> = {
       const results = await Promise.all(spans.map(fetch));
       const values: WindowValueLike[] = [];
       results.forEach((r, i) => {
-        if (!r) return;
-        const v = split ? (r.splits[split.value] ?? (kpi.ratio ? undefined : { value: 0, sample: 0 })) : r.total;
+        const v = pick(r, split);
         if (v && v.value !== null) values.push({ value: v.value, sample: v.sample, from: spans[i]?.from ?? 0 });
       });
       let periodsUsed = values.length;
       let basis: 'day' | 'week' | 'recent' = period;
-      const pick = (r: WindowResult | null) => (r ? (split ? (r.splits[split.value] ?? (kpi.ratio ? undefined : { value: 0, sample: 0 })) : r.total) : undefined);
       // The first days of a campaign have no earlier campaign days to compare with. Ordinary
       // comparable days stand in, scaled by how far the campaign's own last windows ran from
       // them (the median ratio of its last 6 windows): a campaign's uplift is not news, a drop
@@ -72,19 +83,19 @@ export const seasonalKind: RuleKind<ChangeRule> = {
       let campaignBase: { value: number; sample: number } | null = null;
       const running = plan.comparable === 'campaign' ? host.calendar?.campaignsAt(t - 1, channel)[0] : undefined;
       if (values.length < seasonal.minPeriods && running) {
-        const ordinary = planCandidates(t, rule.windowMs, seasonal, { ...rule.calendar, campaigns: 'normal' }, host.calendar, channel).spans;
+        const ordinary = planCandidates(t, windowMs, seasonal, { ...rule.calendar, campaigns: 'normal' }, host.calendar, channel).spans;
         const ordinaryAt = async (back: number): Promise<{ value: number; sample: number } | null> => {
           const rs = await Promise.all(ordinary.map((sp) => fetch({ from: sp.from - back, to: sp.to - back })));
-          const vs = rs.map(pick).filter((v): v is { value: number; sample: number } => !!v && v.value !== null);
+          const vs = rs.map((r) => pick(r, split)).filter((v): v is { value: number; sample: number } => !!v && v.value !== null);
           return vs.length >= seasonal.minPeriods ? { value: median(vs.map((v) => v.value)) ?? 0, sample: median(vs.map((v) => v.sample)) ?? 0 } : null;
         };
         const ratios: number[] = [];
         for (let j = 1; j <= 6; j++) {
-          const span = { from: cur.from - j * rule.windowMs, to: cur.to - j * rule.windowMs };
+          const span = { from: cur.from - j * windowMs, to: cur.to - j * windowMs };
           if (span.from < running.start) break;
           if (blocked.some((f) => span.from < f.to && f.from < span.to)) continue;
-          const [r, exp] = await Promise.all([fetch(span), ordinaryAt(j * rule.windowMs)]);
-          const v = pick(r);
+          const [r, exp] = await Promise.all([fetch(span), ordinaryAt(j * windowMs)]);
+          const v = pick(r, split);
           if (v && v.value !== null && exp && exp.value > 0) ratios.push(v.value / exp.value);
         }
         const here = await ordinaryAt(0);
@@ -93,17 +104,16 @@ export const seasonalKind: RuleKind<ChangeRule> = {
           periodsUsed = ordinary.length;
         }
       }
-      if (values.length < seasonal.minPeriods && !plan.comparable?.match(/^(holiday|campaign)$/)) {
+      if (main && values.length < seasonal.minPeriods && !plan.comparable?.match(/^(holiday|campaign)$/)) {
         // A KPI younger than min_periods comparable periods: the recent windows before this one
         // (robust median of the last 12) stand in until the seasonal history exists.
-        const recent = Array.from({ length: RECENT_WINDOWS }, (_, j) => ({ from: cur.from - (j + 1) * rule.windowMs, to: cur.to - (j + 1) * rule.windowMs })).filter(
+        const recent = Array.from({ length: RECENT_WINDOWS }, (_, j) => ({ from: cur.from - (j + 1) * windowMs, to: cur.to - (j + 1) * windowMs })).filter(
           (b) => !blocked.some((f) => b.from < f.to && f.from < b.to),
         );
         const rs = await Promise.all(recent.map(fetch));
         const rv: WindowValueLike[] = [];
         rs.forEach((r, i) => {
-          if (!r) return;
-          const v = split ? (r.splits[split.value] ?? (kpi.ratio ? undefined : { value: 0, sample: 0 })) : r.total;
+          const v = pick(r, split);
           if (v && v.value !== null) rv.push({ value: v.value, sample: v.sample, from: recent[i]?.from ?? 0 });
         });
         if (rv.length * 2 >= RECENT_WINDOWS) {
@@ -114,12 +124,14 @@ export const seasonalKind: RuleKind<ChangeRule> = {
       }
       if (basis !== 'recent' && values.length < seasonal.minPeriods && !campaignBase) {
         return {
-          value: curValue?.value ?? (kpi.ratio ? null : 0),
-          baseline: null,
-          change: null,
-          notEnoughHistory: true,
-          observation: null,
-          reason: `${values.length} comparable period(s) with data, min_periods ${seasonal.minPeriods}`,
+          undecided: {
+            value: curValue?.value ?? (kpi.ratio ? null : 0),
+            baseline: null,
+            change: null,
+            notEnoughHistory: true,
+            observation: null,
+            reason: `${values.length} comparable period(s) with data, min_periods ${seasonal.minPeriods}`,
+          },
         };
       }
       // 新常态: windows from before an adopted shift are lifted by it; later ones already hold it.
@@ -129,33 +141,70 @@ export const seasonalKind: RuleKind<ChangeRule> = {
       const lift = (v: WindowValueLike): number =>
         shift && v.from !== undefined && v.from < shift.since ? (shift.ratio != null ? v.value * shift.ratio : v.value + shift.offset) : v.value;
       const lifted = values.map(lift);
-      if (shift && values.every((v) => v.from === undefined || v.from >= shift.since) && rec) rec.shift = null;
+      if (main && shift && values.every((v) => v.from === undefined || v.from >= shift.since) && rec) rec.shift = null;
       let expected = median(lifted) ?? 0;
       if (rec?.shift && curValue && curValue.value !== null) {
         // A new normal may end: a KPI back at its old normal is normal (no alert against the
         // shifted baseline), and once it has stayed there for a window the shift is dropped.
         const plain = median(values.map((v) => v.value)) ?? 0;
-        if (Math.abs(curValue.value - plain) < Math.abs(curValue.value - expected)) {
+        if (!main) {
+          if (rec.shift.backSince != null) expected = plain;
+        } else if (Math.abs(curValue.value - plain) < Math.abs(curValue.value - expected)) {
           expected = plain;
           rec.shift.backSince ??= t;
           if (t - rec.shift.backSince >= rule.windowMs) rec.shift = null;
         } else rec.shift.backSince = null;
       }
       const base = campaignBase ?? { value: expected, sample: median(values.map((v) => v.sample)) ?? 0 };
+      return { curValue, base, periodsUsed, basis, ...(plan.comparable && basis !== 'recent' ? { comparable: plan.comparable } : {}) };
+    };
+
+    const bandInput = (b: Exclude<Based, { undecided: Evaluation }>, half: number | null | undefined) =>
+      rule.band ? { halfWidth: half ?? null, periods: b.periodsUsed, period: b.basis === 'recent' ? ('recent' as const) : period, ...(b.comparable ? { comparable: b.comparable } : {}) } : undefined;
+
+    const evaluateOne = async (split: Split): Promise<Evaluation> => {
+      const rec = host.record(alertKeyOf(rule.id, split));
+      const b = await baseFor(split, rule.windowMs, true);
+      if ('undecided' in b) return b.undecided;
       // A young KPI's recent-window baseline has its own noise (it does not know the day's
       // shape): kept apart so it never widens the seasonal band learnt later.
-      const memory = rec ? (basis === 'recent' ? rec.noiseRecent : rec.noise) : emptyNoise();
+      const memory = rec ? (b.basis === 'recent' ? rec.noiseRecent : rec.noise) : emptyNoise();
       const half = rule.band ? bandHalfWidth(memory, t, rule.band, rule.windowMs) : undefined;
-      const ev = evaluateChange(
-        rule,
-        kpi,
-        curValue,
-        base,
-        rule.band
-          ? { halfWidth: half ?? null, periods: periodsUsed, period: basis === 'recent' ? 'recent' : period, ...(plan.comparable && basis !== 'recent' ? { comparable: plan.comparable } : {}) }
-          : undefined,
-      );
-      return basis === 'recent' ? { ...ev, basis: 'recent' } : ev;
+      const mainEv = evaluateChange(rule, kpi, b.curValue, b.base, bandInput(b, half));
+      const ev: Evaluation = b.basis === 'recent' ? { ...mainEv, basis: 'recent' } : mainEv;
+      const learn: NonNullable<Evaluation['learn']> = { main: ev.value !== null && ev.baseline !== null ? Math.abs(ev.value - ev.baseline) : null, extra: [] };
+      const extras = rule.extraWindows && rule.band && b.basis !== 'recent' ? [rule.extraWindows.shortMs, rule.extraWindows.accumulateMs].filter((w): w is number => w !== undefined) : [];
+      if (!extras.length) return { ...ev, learn };
+
+      // Extra windows (short / accumulated): the same method on another span, against its own
+      // noise (learnt from the start, like the rule's own band).
+      const obs = ev.observation;
+      let fired: Evaluation | null = null;
+      let holdUp = obs?.holdUp ?? false;
+      let holdDown = obs?.holdDown ?? false;
+      for (const w of extras) {
+        const xb = await baseFor(split, w, false);
+        if ('undecided' in xb) continue;
+        const f = w / rule.windowMs;
+        // Guards in the KPI's unit scale with the window (a count's floor per hour is a quarter per 15 minutes).
+        const scaled: ChangeRule = { ...rule, minSample: rule.minSample * f, minAbsChange: kpi.ratio ? rule.minAbsChange : rule.minAbsChange * f };
+        const mem = rec?.noiseExtra?.[String(w)] ?? emptyNoise();
+        const xe = evaluateChange(scaled, kpi, xb.curValue, xb.base, bandInput(xb, bandHalfWidth(mem, t, rule.band as NoiseBand, w)));
+        if (xe.value !== null && xe.baseline !== null) learn.extra.push([w, Math.abs(xe.value - xe.baseline)]);
+        const xo = xe.observation;
+        if (!xo) continue;
+        // An extra window keeps an episode open only while it would still fire (beyond the
+        // threshold and its band): its clear side would hold a 6 h sum for hours after the KPI
+        // is back to normal.
+        holdUp ||= xo.fire === 'up';
+        holdDown ||= xo.fire === 'down';
+        if (obs && !obs.fire && !fired && xo.fire && xe.band) {
+          const kind = w < rule.windowMs ? 'short' : kpi.ratio ? 'mean' : 'sum';
+          fired = { ...xe, band: { ...xe.band, window: { minutes: w / 60_000, kind } } };
+        }
+      }
+      if (fired?.observation) return { ...fired, observation: { ...fired.observation, holdUp, holdDown }, learn };
+      return obs ? { ...ev, observation: { ...obs, holdUp, holdDown }, learn } : { ...ev, learn };
     };
 
     const instances: Instance[] = [];
@@ -195,10 +244,15 @@ export const seasonalKind: RuleKind<ChangeRule> = {
       // with learn_on_calendar_days false they never widen the ordinary band.
       const special = ev.band?.comparable === 'holiday' || ev.band?.comparable === 'campaign';
       if (special && !band.learnOnCalendarDays) return;
-      let deviation = Math.abs(ev.value - ev.baseline);
-      const half = ev.band ? (ev.band.high - ev.band.low) / 2 : null;
-      if (band.clip !== undefined && half !== null && half > 0) deviation = Math.min(deviation, band.clip * half);
-      recordNoise(ev.basis === 'recent' ? rec.noiseRecent : rec.noise, t, deviation, band, rule.windowMs);
+      // The rule's own window (ev may be an extra window's, when that one is the news).
+      let deviation = ev.learn?.main ?? (ev.band?.window ? null : Math.abs(ev.value - ev.baseline));
+      const half = ev.band && !ev.band.window ? (ev.band.high - ev.band.low) / 2 : null;
+      if (deviation !== null && band.clip !== undefined && half !== null && half > 0) deviation = Math.min(deviation, band.clip * half);
+      if (deviation !== null) recordNoise(ev.basis === 'recent' ? rec.noiseRecent : rec.noise, t, deviation, band, rule.windowMs);
+      for (const [w, dev] of ev.learn?.extra ?? []) {
+        rec.noiseExtra ??= {};
+        recordNoise((rec.noiseExtra[String(w)] ??= emptyNoise()), t, dev, band, w);
+      }
     }
   },
   summary(s, adopted) {

@@ -42,6 +42,25 @@ export interface NoiseBand {
   clip?: number;
   /** Learn noise on holidays and campaign days too (default). false: those days never widen the ordinary band. */
   learnOnCalendarDays: boolean;
+  /**
+   * The band from deviations learnt within ± this of the current time of day only (noise
+   * differs by hour: a night's counts are small, so a band learnt at the evening peak hides a
+   * night's −30%). Falls back to all deviations until that time of day has been seen on two
+   * days. Absent: one band for the whole day.
+   */
+  timeOfDayMs?: number;
+}
+
+/**
+ * Windows judged beside the rule's own, each with its own expected value (same method) and
+ * its own noise memory: `shortMs` catches a 15–60 minute incident the rule's window averages
+ * away, `accumulateMs` a slow move that stays inside the hourly band but adds up over hours
+ * (the last N hours summed, or averaged for ratios, against the same hours on comparable
+ * days: a moving-sum, CUSUM-like accumulation a manager reads as "近6小时累计高出 22%").
+ */
+export interface ExtraWindows {
+  shortMs?: number;
+  accumulateMs?: number;
 }
 
 /** The seasonal fields of the `baseline:` object. */
@@ -62,9 +81,12 @@ export const seasonalRuleFields = {
       min_history: durationMs.default(86_400_000),
       clip: z.number().gt(1).max(100).optional(),
       learn_on_calendar_days: z.boolean().default(true),
+      time_of_day: positiveDurationMs.optional(),
     })
     .optional(),
   level_shift: z.strictObject({ adopt_after: positiveDurationMs }).optional(),
+  short_window: positiveDurationMs.optional(),
+  accumulate: positiveDurationMs.optional(),
   calendar: z
     .strictObject({
       holidays: z.enum(['normal', 'mute', 'comparable']).default('normal'),
@@ -76,8 +98,10 @@ export const seasonalRuleFields = {
 type SeasonalInput = {
   window: number;
   baseline: { type: string; period?: number | undefined; periods?: number | undefined; min_periods?: number | undefined; days?: 'comparable' | 'all' | undefined };
-  band?: { quantile: number; k: number; span: number; min_history: number; clip?: number | undefined; learn_on_calendar_days: boolean } | undefined;
+  band?: { quantile: number; k: number; span: number; min_history: number; clip?: number | undefined; learn_on_calendar_days: boolean; time_of_day?: number | undefined } | undefined;
   level_shift?: { adopt_after: number } | undefined;
+  short_window?: number | undefined;
+  accumulate?: number | undefined;
   calendar: { holidays: CalendarMode; campaigns: CalendarMode };
 };
 
@@ -85,6 +109,7 @@ export interface SeasonalPart {
   seasonal?: SeasonalBaseline;
   band?: NoiseBand;
   levelShift?: { adoptAfterMs: number };
+  extraWindows?: ExtraWindows;
   calendar: { holidays: CalendarMode; campaigns: CalendarMode };
 }
 
@@ -106,15 +131,35 @@ export function normaliseSeasonal(r: SeasonalInput): { part: SeasonalPart; issue
   if (r.band && !seasonal) issues.push({ path: ['band'], message: 'a noise band needs the seasonal baseline (baseline: { type: seasonal })' });
   if (r.band && r.band.min_history > r.band.span) issues.push({ path: ['band', 'min_history'], message: 'min_history must not exceed span' });
   if (r.level_shift && !seasonal) issues.push({ path: ['level_shift'], message: 'level_shift needs the seasonal baseline' });
+  if (r.band?.time_of_day !== undefined && r.band.time_of_day > 12 * 3_600_000) issues.push({ path: ['band', 'time_of_day'], message: 'time_of_day is ± around the current time of day: at most 12h (12h = the whole day)' });
+  for (const f of ['short_window', 'accumulate'] as const) {
+    if (r[f] !== undefined && !(seasonal && r.band)) issues.push({ path: [f], message: `${f} needs the seasonal baseline and a band (it is judged against its own noise)` });
+  }
+  if (r.short_window !== undefined && !(r.short_window < r.window)) issues.push({ path: ['short_window'], message: `short_window (${r.short_window / 60_000} min) must be shorter than window (${r.window / 60_000} min)` });
+  if (r.accumulate !== undefined && !(r.accumulate > r.window)) issues.push({ path: ['accumulate'], message: `accumulate (${r.accumulate / 60_000} min) must be longer than window (${r.window / 60_000} min)` });
+  if (r.accumulate !== undefined && seasonal && r.accumulate > periodMs) issues.push({ path: ['accumulate'], message: 'accumulate must not be longer than the seasonal period' });
   if ((r.calendar.holidays === 'comparable' || r.calendar.campaigns === 'comparable') && !seasonal) {
     issues.push({ path: ['calendar'], message: 'comparable-day baselines need the seasonal baseline' });
   }
   const part: SeasonalPart = {
     ...(seasonal ? { seasonal: { periodMs, periods, minPeriods, days: r.baseline.days ?? (periodMs === 86_400_000 ? 'comparable' : 'all') } } : {}),
     ...(r.band
-      ? { band: { quantile: r.band.quantile, k: r.band.k, spanMs: r.band.span, minHistoryMs: r.band.min_history, ...(r.band.clip !== undefined ? { clip: r.band.clip } : {}), learnOnCalendarDays: r.band.learn_on_calendar_days } }
+      ? {
+          band: {
+            quantile: r.band.quantile,
+            k: r.band.k,
+            spanMs: r.band.span,
+            minHistoryMs: r.band.min_history,
+            ...(r.band.clip !== undefined ? { clip: r.band.clip } : {}),
+            learnOnCalendarDays: r.band.learn_on_calendar_days,
+            ...(r.band.time_of_day !== undefined ? { timeOfDayMs: r.band.time_of_day } : {}),
+          },
+        }
       : {}),
     ...(r.level_shift ? { levelShift: { adoptAfterMs: r.level_shift.adopt_after } } : {}),
+    ...(r.short_window !== undefined || r.accumulate !== undefined
+      ? { extraWindows: { ...(r.short_window !== undefined ? { shortMs: r.short_window } : {}), ...(r.accumulate !== undefined ? { accumulateMs: r.accumulate } : {}) } }
+      : {}),
     calendar: { holidays: r.calendar.holidays, campaigns: r.calendar.campaigns },
   };
   return { part, issues };
