@@ -118,6 +118,8 @@ async function main(): Promise<void> {
         baseline: f.baseline,
         ...(f.change !== null ? { change: Math.round(f.change * 10_000) / 10_000 } : {}),
         ...(f.band ? { band: [f.band.low, f.band.high] } : {}),
+        // A seasonal rule's extra window fired (short / accumulated), not the rule's own.
+        ...(f.band?.window ? { window: `${f.band.window.minutes}m ${f.band.window.kind}` } : {}),
         ...(parsed.rules.length > 1 ? { rule: f.ruleId } : {}),
       }),
     );

@@ -11,7 +11,7 @@ import { trackFiringSpans } from '../change/baseline.js';
 import { evaluateChange } from '../change/evaluate.js';
 import { checkChangeKpi, type ChangeRule } from '../change/schema.js';
 import { changeSummaryZh } from '../change/summary.js';
-import type { Evaluation } from '../common/evaluation.js';
+import { EPS, type Evaluation } from '../common/evaluation.js';
 import { alertKeyOf } from '../common/keys.js';
 import type { Instance, RuleKind, Split } from '../types.js';
 import { bandHalfWidth, emptyNoise, median, planCandidates, recordNoise } from './baseline.js';
@@ -198,7 +198,11 @@ export const seasonalKind: RuleKind<ChangeRule> = {
         // is back to normal.
         holdUp ||= xo.fire === 'up';
         holdDown ||= xo.fire === 'down';
-        if (obs && !obs.fire && !fired && xo.fire && xe.band) {
+        // An extra window is news only while the rule's own window moves the same way by at
+        // least the clear threshold: a short window's noise, or an accumulated sum still
+        // carrying a spike that is over, is not.
+        const sameWay = ev.change !== null && (xo.fire === 'up' ? ev.change >= rule.thresholds.clear - EPS : ev.change <= -rule.thresholds.clear + EPS);
+        if (obs && !obs.fire && !fired && xo.fire && xe.band && sameWay) {
           const kind = w < rule.windowMs ? 'short' : kpi.ratio ? 'mean' : 'sum';
           fired = { ...xe, band: { ...xe.band, window: { minutes: w / 60_000, kind } } };
         }
