@@ -59,7 +59,8 @@ import { RedisLease } from './cluster/lease.js';
 import { forwardToLeader } from './cluster/forward.js';
 import { createMemberHasher } from './ingest/memberHash.js';
 import { EventRateLimiter } from './ingest/rateLimit.js';
-import { IngestService } from './ingest/service.js';
+import { IngestService, type HistoryPath } from './ingest/service.js';
+import { aggregateHistory } from './import/aggregate.js';
 import { ImportLedger } from './import/ledger.js';
 import { ImportService } from './import/service.js';
 import { BulkFeeder } from './ingest/bulk.js';
@@ -216,9 +217,30 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     },
   });
   // Imports (npm run import, the demo's history): each batch counted once (import/ledger.ts).
+  // History older than the collector's range goes the aggregated way where the store can
+  // apply a batch with its mark atomically (DuckDB; import/aggregate.ts); the rest, and every
+  // batch on InfluxDB, takes the producers' path through the journal.
+  const applyAdditive = store.applyAdditive?.bind(store);
+  const historyPath: HistoryPath | undefined = applyAdditive && {
+    cutoff: (now) => collector.historyCutoff(now),
+    apply: async (events, mark) => {
+      const slash = mark.lastIndexOf('/');
+      const batch = aggregateHistory(events, { importId: mark.slice(0, slash), seq: Number(mark.slice(slash + 1)) }, {
+        bucketMs: config.bucketMs,
+        periodStart: (g, ts) => collector.periodStart(g, ts),
+        pushCapPerDay: config.pushCapPerDay,
+        node: 'main',
+        conflict: (rows, periods) => collector.historyConflict(rows, periods),
+      });
+      const outcome = await applyAdditive(batch);
+      if (outcome === 'applied' && batch.minTs !== null) collector.noteHistory(batch.minTs);
+      return outcome;
+    },
+  };
   const imports = new ImportService(
     new BulkFeeder({ ingest, collector, backlog: () => durability.spool.backlog().rows, flushToStore: () => flushToStore() }),
-    ImportLedger.open(config.dataDir, durability.importedBatches),
+    ImportLedger.open(config.dataDir, [...durability.importedBatches, ...((await store.importMarks?.()) ?? [])]),
+    historyPath && ((items, parseErrors, mark) => ingest.acceptHistory(items, parseErrors, mark, historyPath)),
   );
 
   // Signed read-only links carried by every message (alerts, reports, the morning brief).

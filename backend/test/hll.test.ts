@@ -62,10 +62,25 @@ describe('Hll sketch', () => {
       expect(back.estimate()).toBe(h.estimate());
       expect(back.serialize().equals(h.serialize())).toBe(true);
     }
-    const bad = Buffer.from(sketchOf(0, 3).serialize());
-    const raw = inflateRawSync(bad);
-    raw[0] = 2;
-    expect(() => Hll.deserialize(deflateRawSync(raw))).toThrow(/version 2 is not supported/);
+    // Sparse sketches are written uncompressed (version 2 behind the 0xFF marker), dense ones deflated (version 1).
+    const sparse = sketchOf(0, 3).serialize();
+    expect(sparse[0]).toBe(0xff);
+    expect(sparse[1]).toBe(2);
+    expect(inflateRawSync(sketchOf(0, 50_000).serialize())[0]).toBe(1);
+    // A sparse sketch stored in version 1 (deflated) by an earlier release still reads the same.
+    const v1 = Buffer.from(sparse.subarray(1));
+    v1[0] = 1;
+    expect(Hll.deserialize(deflateRawSync(v1)).estimate()).toBe(3);
+    // Any other version, in either form, is refused.
+    const deflated2 = Buffer.from(v1);
+    deflated2[0] = 2;
+    expect(() => Hll.deserialize(deflateRawSync(deflated2))).toThrow(/version 2 is not supported/);
+    const raw1 = Buffer.from(sparse);
+    raw1[1] = 1;
+    expect(() => Hll.deserialize(raw1)).toThrow(/version 1 is not supported/);
+    const raw3 = Buffer.from(sparse);
+    raw3[1] = 3;
+    expect(() => Hll.deserialize(raw3)).toThrow(/version 3 is not supported/);
   });
 
   it('keeps no member id or hash: a sketch key is a 25-bit index and a rank', () => {

@@ -34,11 +34,12 @@ export interface BenchServer {
 export const SERVER_NODE_FLAGS = ['--max-old-space-size=256'];
 export const SERVER_ENV = { MALLOC_ARENA_MAX: '2' };
 
-export async function startBenchServer(env: Record<string, string>): Promise<BenchServer> {
+/** `extraNodeFlags`: e.g. `--cpu-prof` to profile the server (written when it stops). */
+export async function startBenchServer(env: Record<string, string>, extraNodeFlags: string[] = []): Promise<BenchServer> {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'pulse-bench-'));
   const port = await freePort();
-  const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, path.join(root, 'backend/dist/server.js')], {
+  const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...extraNodeFlags, path.join(root, 'backend/dist/server.js')], {
     env: {
       ...process.env, ...SERVER_ENV, PORT: String(port), HOST: '127.0.0.1', PULSE_DATA_DIR: dataDir, PULSE_INGEST_KEYS: KEY, PULSE_READ_TOKEN: READ,
       PULSE_ADMIN_TOKEN: ADMIN, PULSE_SIMULATOR: 'off', PULSE_MAX_CHANNELS: '1000', PULSE_INGEST_RATE: '10000000', PULSE_INGEST_BURST: '100000000',

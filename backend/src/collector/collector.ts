@@ -32,6 +32,8 @@ export interface SnapshotSink {
   pendingSketches?(set: string, granularity: Granularity, start: number): SketchRow[];
   /** The counter row spooled for this bucket and tag set, if it has not reached the store yet. */
   pendingCounters?(ts: number, tags: Tags): CounterRow | undefined;
+  /** Periods (`ts\0granularity\0set`) with distinct or sketch rows not yet in the store. */
+  pendingPeriods?(): Set<string>;
 }
 
 export interface CollectorOptions {
@@ -153,6 +155,43 @@ export class Collector {
    */
   heldRows(): number {
     return this.flushBuckets.rowCount + this.distinct.periodCount;
+  }
+
+  // ---- the aggregated import path (import/aggregate.ts) ---------------------------------
+
+  /**
+   * Events before this instant may be added to the store directly (as additive deltas and
+   * merged sketches) without passing through memory: they are older than the live rings
+   * (26 h) and than the lateness window. Rows and periods the collector still holds there
+   * (a producer's late event) are caught by historyConflict().
+   */
+  historyCutoff(now: number): number {
+    return now - MINUTE_RING_RETENTION - this.opts.latenessMs - this.bucketMs;
+  }
+
+  /**
+   * Whether any of these bucket rows or periods is held in memory (or assumed complete in
+   * memory, or spooled and not yet in the store): its next write here would replace a row
+   * that a direct additive write had changed. Called inside the store's write slot, just
+   * before such a write; the collector reads a row or period it takes up later from the store, after it.
+   */
+  historyConflict(rows: readonly { ts: number; tags: Tags }[], periods: readonly { set: (typeof MEMBER_SET_IDS)[number]; granularity: Granularity; start: number }[]): boolean {
+    for (const r of rows) {
+      if (this.flushBuckets.holds(r.ts, r.tags)) return true;
+      if (this.opts.sink.pendingCounters?.(r.ts, r.tags)) return true;
+    }
+    if (periods.length === 0) return false;
+    const pending = this.opts.sink.pendingPeriods?.() ?? new Set<string>();
+    for (const p of periods) {
+      if (this.distinct.holds(p.set, p.granularity, p.start)) return true;
+      if (pending.has(`${p.start}\u0000${p.granularity}\u0000${p.set}`)) return true;
+    }
+    return false;
+  }
+
+  /** Events counted straight into the store (the aggregated import path): history now reaches back to `ts`. */
+  noteHistory(ts: number): void {
+    if (this.earliestTs === null || ts < this.earliestTs) this.earliestTs = ts;
   }
 
   /** Timestamp of the oldest event counted by this process (backfills extend history). */

@@ -180,6 +180,11 @@ export class DistinctTracker {
     p.loaded = true;
   }
 
+  /** Whether memory holds this period (its next write would replace the stored sketch and count). */
+  holds(set: MemberSetId, g: Granularity, start: number): boolean {
+    return this.periods.get(set)![g].has(start);
+  }
+
   hasUnloaded(): boolean {
     for (const set of MEMBER_SET_IDS) {
       const periods = this.periods.get(set)!;

@@ -68,6 +68,16 @@ export class FlushBuckets {
     row.loaded = true;
   }
 
+  /**
+   * Whether memory holds this bucket row, or would create it as complete without reading the
+   * store (at or after the seeded horizon): a direct write to the stored row would be replaced.
+   */
+  holds(ts: number, tags: Tags): boolean {
+    const start = this.bucketStart(ts);
+    if (start >= this.completeFrom) return true;
+    return this.buckets.get(start)?.has(tagKey(tags)) ?? false;
+  }
+
   /** Whether any row still needs its stored counters added. */
   hasUnloaded(): boolean {
     for (const bucket of this.buckets.values()) for (const row of bucket.values()) if (!row.loaded) return true;

@@ -164,6 +164,17 @@ export class Spool {
     return out;
   }
 
+  /**
+   * Periods (`ts\0granularity\0set`) with a distinct or sketch row still waiting for the
+   * store: the aggregated import path (import/aggregate.ts) leaves them to the collector.
+   */
+  pendingPeriods(): Set<string> {
+    const out = new Set<string>();
+    for (const { row } of this.distinct.values()) out.add(`${row.ts}\u0000${row.granularity}\u0000${row.set}`);
+    for (const { row } of this.sketches.values()) out.add(`${row.ts}\u0000${row.granularity}\u0000${row.set}`);
+    return out;
+  }
+
   /** Appends a snapshot durably (write + fdatasync). Throws SpoolFullError or the I/O error. */
   append(s: Snapshot): Promise<void> {
     const run = this.appending.then(async () => {

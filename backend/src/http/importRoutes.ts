@@ -41,6 +41,8 @@ export function importRouter(o: ImportRouteOptions): Router {
       store: o.storeKind,
       batchLines: info?.batchLines ?? null,
       done: info ? [...info.batches.values()].sort((a, b) => a.seq - b.seq) : [],
+      // Batches this server run applied aggregated (one store transaction each) or through the journal.
+      paths: o.imports.paths,
     });
   });
 

@@ -16,15 +16,18 @@ export interface IdLedger {
    * Answers, per id, whether it was seen within the window before `at`, and reserves the
    * others: a later claim sees them as seen. An id repeated inside `ids` is a duplicate the
    * second time. Then exactly one of confirm() or release() for the reserved ids.
+   * `owner`: an import batch mark. An id confirmed earlier by the same owner is not a
+   * duplicate for it (that batch's retry after a crash: its ids were marked, its events
+   * never acknowledged), and is for everyone else.
    */
-  claim(ids: readonly string[], at: number): Promise<boolean[]>;
+  claim(ids: readonly string[], at: number, owner?: string): Promise<boolean[]>;
   /**
    * The reserved ids' batch is durable (journaled): their marks are made durable too. Only
    * after the journal: a crash between the two leaves the ids in the journal, which re-marks
    * them at start-up; the other order would leave ids marked whose events were never kept,
    * and the producer's retry would be taken for a duplicate (lost).
    */
-  confirm(ids: readonly string[], at: number): Promise<void>;
+  confirm(ids: readonly string[], at: number, owner?: string): Promise<void>;
   /** Drops the reservations of a batch that was not acknowledged (a retry is not a duplicate). */
   release(ids: readonly string[], at: number): Promise<void>;
   /** Marks ids at their arrival time without answering (journal replay after a restart). */
@@ -58,7 +61,8 @@ export class LmdbIdLedger implements IdLedger {
   private readonly spanMs: number;
   private readonly root: RootDatabase;
   private readonly meta: Database<number[], string>;
-  private readonly partitions = new Map<number, Database<number, string>>();
+  /** Value: arrival time, or `<arrival time>|<owner>` for ids an import batch confirmed. */
+  private readonly partitions = new Map<number, Database<number | string, string>>();
   /** Ids reserved by a claim or whose commit is in flight (LMDB shows a write to readers once committed). */
   private readonly pending = new Map<string, number>();
 
@@ -75,11 +79,11 @@ export class LmdbIdLedger implements IdLedger {
     return new LmdbIdLedger(o);
   }
 
-  private openPartition(start: number): Database<number, string> {
-    return this.root.openDB<number, string>({ name: `ids-${start}` });
+  private openPartition(start: number): Database<number | string, string> {
+    return this.root.openDB<number | string, string>({ name: `ids-${start}` });
   }
 
-  private partitionFor(at: number): Database<number, string> {
+  private partitionFor(at: number): Database<number | string, string> {
     const start = Math.floor(at / this.spanMs) * this.spanMs;
     let db = this.partitions.get(start);
     if (!db) {
@@ -90,45 +94,51 @@ export class LmdbIdLedger implements IdLedger {
     return db;
   }
 
-  /** When `id` was last seen within the window before/at `at`, or undefined. */
-  private seenAt(id: string, at: number): number | undefined {
+  /** Whether `id` was seen within the window before/at `at` by anyone but `owner`. */
+  private seen(id: string, at: number, owner: string | undefined): boolean {
     const since = at - this.windowMs;
     const p = this.pending.get(id);
-    if (p !== undefined && p >= since) return p;
+    if (p !== undefined && p >= since) return true;
     for (const [start, db] of this.partitions) {
       if (start + this.spanMs <= since) continue;
       const v = db.get(id);
-      if (v !== undefined && v >= since) return v;
+      if (v === undefined) continue;
+      if (typeof v === 'number') {
+        if (v >= since) return true;
+        continue;
+      }
+      const bar = v.indexOf('|');
+      if (Number(v.slice(0, bar)) >= since && (owner === undefined || v.slice(bar + 1) !== owner)) return true;
     }
-    return undefined;
+    return false;
   }
 
   /** Writes `entries` in one transaction (one commit, one promise: per-put promises cost more than the puts). */
-  private async mark(entries: readonly (readonly [string, number])[]): Promise<void> {
+  private async mark(entries: readonly (readonly [string, number])[], owner?: string): Promise<void> {
     if (entries.length === 0) return;
     for (const [id, at] of entries) this.pending.set(id, at);
-    const targets = entries.map(([id, at]) => [this.partitionFor(at), id, at] as const);
+    const targets = entries.map(([id, at]) => [this.partitionFor(at), id, owner === undefined ? at : `${at}|${owner}`] as const);
     await this.root.transaction(() => {
-      for (const [db, id, at] of targets) void db.put(id, at);
+      for (const [db, id, value] of targets) void db.put(id, value);
     });
     // Committed: readers see the marks on disk. (A failed commit leaves them reserved in
     // memory: this process still dedups them, and the journal re-marks them at start-up.)
     for (const [id, at] of entries) if (this.pending.get(id) === at) this.pending.delete(id);
   }
 
-  claim(ids: readonly string[], at: number): Promise<boolean[]> {
+  claim(ids: readonly string[], at: number, owner?: string): Promise<boolean[]> {
     const seen: boolean[] = new Array<boolean>(ids.length);
     // Checked and reserved in one synchronous pass: two concurrent batches cannot both claim an id.
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      seen[i] = this.seenAt(id, at) !== undefined;
+      seen[i] = this.seen(id, at, owner);
       if (!seen[i]) this.pending.set(id, at);
     }
     return Promise.resolve(seen);
   }
 
-  confirm(ids: readonly string[], at: number): Promise<void> {
-    return this.mark(ids.map((id) => [id, at] as const));
+  confirm(ids: readonly string[], at: number, owner?: string): Promise<void> {
+    return this.mark(ids.map((id) => [id, at] as const), owner);
   }
 
   release(ids: readonly string[], at: number): Promise<void> {

@@ -45,6 +45,17 @@ export interface DurableLog {
   append(items: readonly { receivedAt: number; id: string | undefined; event: CountableEvent; payload: { event: CountableEvent; receivedAt: number }; mark?: string }[]): Promise<void>;
 }
 
+/** 'done': the store already had this batch's mark (a retry after a crash); nothing was counted now. */
+export type HistoryApplyOutcome = 'applied' | 'done' | 'conflict';
+
+/** The aggregated path for import batches of history (wired in server.ts; see acceptHistory). */
+export interface HistoryPath {
+  /** Events at or after this instant take the producers' path (the collector holds their range). */
+  cutoff(now: number): number;
+  /** Applies the batch's aggregate and its mark in one store transaction. */
+  apply(events: readonly CountableEvent[], batchMark: string): Promise<HistoryApplyOutcome>;
+}
+
 /** The accepted events could not be made durable: nothing of the batch was counted. */
 export class IngestUnavailableError extends Error {
   constructor(cause: Error) {
@@ -87,23 +98,11 @@ export class IngestService {
     this.now = opts.now ?? Date.now;
   }
 
-  /**
-   * @param items parsed JSON values, `undefined` at positions that did not parse
-   * @param parseErrors index → reason for those positions
-   * @param scope limits of the presenting key (public keys); none: every type
-   * @param batchMark an import batch (`<importId>/<seq>`): its accepted events are journaled
-   *   as one all-or-nothing unit carrying the mark (see import/ledger.ts)
-   */
-  async accept(items: readonly unknown[], parseErrors: ReadonlyMap<number, string> = new Map(), scope?: IngestScope, batchMark?: string): Promise<IngestResult> {
-    const now = this.now();
-    const result: IngestResult = { accepted: 0, duplicates: 0, rejected: [] };
-    const reject = (index: number, reason: RejectReason, error: string) => {
-      result.rejected.push({ index, error });
-      this.opts.metrics.rejected(reason, 1);
-    };
-    const { log, ledger, tagGuard, historyMs, futureSkewMs, hashMember } = this.opts;
-    const busy = this.opts.busy?.();
-    if (busy) throw new IngestUnavailableError(new Error(busy));
+  /** Validation, scope and the history / future rules for one batch: no side effects. */
+  private check(items: readonly unknown[], parseErrors: ReadonlyMap<number, string>, scope: IngestScope | undefined, now: number): { valid: { e: ValidEvent; ts: number }[]; rejections: { index: number; reason: RejectReason; error: string }[] } {
+    const { historyMs, futureSkewMs } = this.opts;
+    const rejections: { index: number; reason: RejectReason; error: string }[] = [];
+    const reject = (index: number, reason: RejectReason, error: string) => void rejections.push({ index, reason, error });
     const valid: { e: ValidEvent; ts: number }[] = [];
     for (let index = 0; index < items.length; index++) {
       const parseError = parseErrors.get(index);
@@ -133,11 +132,120 @@ export class IngestService {
       }
       valid.push({ e, ts });
     }
+    return { valid, rejections };
+  }
+
+  /** The event as counted: admitted tags, hashed member (memo per batch) and its sketch key. */
+  private countable(e: ValidEvent, ts: number, hashOnce: (member: string) => string): CountableEvent {
+    const { tagGuard } = this.opts;
+    return {
+      type: e.type,
+      ts,
+      tags: {
+        channel: tagGuard.admit('channel', e.channel),
+        community: tagGuard.admit('community', e.community ?? ''),
+        campaign: tagGuard.admit('campaign', e.campaign ?? ''),
+      },
+      ...memberParts(e.member === undefined ? undefined : hashOnce(e.member)),
+      amount: e.amount,
+      durationMs: e.duration_ms,
+    };
+  }
+
+  /**
+   * An import batch of history on the aggregated path (import/aggregate.ts): the same
+   * checks, refusals and id rules as accept(), but instead of journaling each event the
+   * batch is applied to the store as one aggregate together with its ledger mark, in one
+   * store transaction (`history.apply`), which is what makes it durable and counted once.
+   *
+   * Returns null, having counted and marked nothing, when the batch cannot take this path:
+   * an event inside `history.cutoff` (the live rings' and open periods' range), or
+   * `history.apply` answered 'conflict' (a row or period the collector holds or the spool
+   * has pending). The caller then sends the batch through accept() with the same mark.
+   *
+   * Ids: claimed with the batch mark as their owner and confirmed (on disk) BEFORE the
+   * store commit. A crash between the two leaves ids marked by a batch that was never
+   * acknowledged; its retry (same mark) does not take them for duplicates, so it is counted
+   * exactly once. The other order would let a crash after the commit forget the ids, and a
+   * producer re-sending one within the window would be counted twice.
+   */
+  async acceptHistory(items: readonly unknown[], parseErrors: ReadonlyMap<number, string>, batchMark: string, history: HistoryPath): Promise<(IngestResult & { applied: boolean }) | null> {
+    const now = this.now();
+    const { valid, rejections } = this.check(items, parseErrors, undefined, now);
+    const cutoff = history.cutoff(now);
+    for (const v of valid) if (v.ts >= cutoff) return null;
+    const { ledger, hashMember } = this.opts;
+    const ids = valid.flatMap((v) => (v.e.id === undefined ? [] : [v.e.id]));
+    let seen: boolean[];
+    try {
+      seen = ids.length ? await ledger.claim(ids, now, batchMark) : [];
+    } catch (err) {
+      throw new IngestUnavailableError(err as Error);
+    }
+    const claimed: string[] = [];
+    const events: CountableEvent[] = [];
+    const hashes = new Map<string, string>();
+    const hashOnce = (member: string) => {
+      let h = hashes.get(member);
+      if (h === undefined) hashes.set(member, (h = hashMember(member)));
+      return h;
+    };
+    let duplicates = 0;
+    let k = 0;
+    for (const { e, ts } of valid) {
+      if (e.id !== undefined) {
+        if (seen[k++]) {
+          duplicates++;
+          continue;
+        }
+        claimed.push(e.id);
+      }
+      events.push(this.countable(e, ts, hashOnce));
+    }
+    let outcome: HistoryApplyOutcome;
+    try {
+      if (claimed.length) await ledger.confirm(claimed, now, batchMark);
+      outcome = await history.apply(events, batchMark);
+    } catch (err) {
+      // Not acknowledged: the ids stay marked with this batch as owner, so its retry counts them.
+      throw new IngestUnavailableError(err as Error);
+    }
+    if (outcome === 'conflict') {
+      // Owned by this mark: the same batch through accept() still counts them.
+      return null;
+    }
+    const result = { accepted: events.length, duplicates, rejected: rejections.map((r) => ({ index: r.index, error: r.error })), applied: outcome === 'applied' };
+    if (outcome === 'applied') {
+      for (const r of rejections) this.opts.metrics.rejected(r.reason, 1);
+      this.opts.metrics.accepted(result.accepted);
+      if (duplicates) this.opts.metrics.duplicate(duplicates);
+    }
+    return result;
+  }
+
+  /**
+   * @param items parsed JSON values, `undefined` at positions that did not parse
+   * @param parseErrors index → reason for those positions
+   * @param scope limits of the presenting key (public keys); none: every type
+   * @param batchMark an import batch (`<importId>/<seq>`): its accepted events are journaled
+   *   as one all-or-nothing unit carrying the mark (see import/ledger.ts)
+   */
+  async accept(items: readonly unknown[], parseErrors: ReadonlyMap<number, string> = new Map(), scope?: IngestScope, batchMark?: string): Promise<IngestResult> {
+    const now = this.now();
+    const busy = this.opts.busy?.();
+    if (busy) throw new IngestUnavailableError(new Error(busy));
+    const { valid, rejections } = this.check(items, parseErrors, scope, now);
+    const result: IngestResult = { accepted: 0, duplicates: 0, rejected: [] };
+    for (const r of rejections) {
+      result.rejected.push({ index: r.index, error: r.error });
+      this.opts.metrics.rejected(r.reason, 1);
+    }
+    const { log, ledger } = this.opts;
     // One ledger round trip per batch (one disk commit; one pipeline for a shared ledger).
     const ids = valid.flatMap((v) => (v.e.id === undefined ? [] : [v.e.id]));
     let seen: boolean[];
     try {
-      seen = ids.length ? await ledger.claim(ids, now) : [];
+      seen = ids.length ? await ledger.claim(ids, now, batchMark) : [];
     } catch (err) {
       throw new IngestUnavailableError(err as Error);
     }
@@ -148,7 +256,7 @@ export class IngestService {
     const hashes = new Map<string, string>();
     const hashOnce = (member: string) => {
       let h = hashes.get(member);
-      if (h === undefined) hashes.set(member, (h = hashMember(member)));
+      if (h === undefined) hashes.set(member, (h = this.opts.hashMember(member)));
       return h;
     };
     let k = 0;
@@ -160,18 +268,7 @@ export class IngestService {
         }
         claimed.push(e.id);
       }
-      const event: CountableEvent = {
-        type: e.type,
-        ts,
-        tags: {
-          channel: tagGuard.admit('channel', e.channel),
-          community: tagGuard.admit('community', e.community ?? ''),
-          campaign: tagGuard.admit('campaign', e.campaign ?? ''),
-        },
-        ...memberParts(e.member === undefined ? undefined : hashOnce(e.member)),
-        amount: e.amount,
-        durationMs: e.duration_ms,
-      };
+      const event = this.countable(e, ts, hashOnce);
       durable.push({ receivedAt: now, id: e.id, event, payload: { event, receivedAt: now } });
       result.accepted++;
     }
@@ -186,7 +283,7 @@ export class IngestService {
     // Journaled: now the marks are made durable (a crash before this re-marks them from the
     // journal at start-up). Not awaited: the 202 does not depend on it, and a failed commit
     // leaves the ids reserved in memory.
-    if (claimed.length) ledger.confirm(claimed, now).catch((err: unknown) => this.opts.onLedgerError?.(err as Error));
+    if (claimed.length) ledger.confirm(claimed, now, batchMark).catch((err: unknown) => this.opts.onLedgerError?.(err as Error));
     this.opts.metrics.accepted(result.accepted);
     if (result.duplicates) this.opts.metrics.duplicate(result.duplicates);
     return result;

@@ -148,6 +148,22 @@ export interface UptimeSpan {
   lastSeenAt: number;
 }
 
+/**
+ * An import batch of history, aggregated (import/aggregate.ts): counter deltas to ADD to the
+ * stored rows, and the sketch ranges whose stored rows `complete` merges into the sketch
+ * and count rows to write. Applied with the batch's mark, atomically and at most once.
+ */
+export interface AdditiveBatch {
+  importId: string;
+  seq: number;
+  /** Deltas: absent counters are 0. Unique per ts + tags. */
+  counters: CounterRow[];
+  /** Stored sketch rows (every channel and node) of these ranges are handed to `complete`. */
+  sketchRanges: { set: MemberSetId; granularity: Granularity; from: number; to: number }[];
+  /** Runs inside the store's write slot: the rows to write, or null to write nothing (a conflict). */
+  complete(stored: readonly SketchRow[]): { sketches: SketchRow[]; distinct: DistinctRow[] } | null;
+}
+
 export interface MetricStore {
   readonly kind: 'duckdb' | 'influx';
   /** Create database / tables as needed. Idempotent. */
@@ -169,6 +185,14 @@ export interface MetricStore {
   queryUptime(from: number, to: number): Promise<UptimeSpan[]>;
   /** Known values of a dimension in [from, to) (filters, cardinality guard). */
   tagValues(dim: Dimension, from: number, to: number): Promise<string[]>;
+  /**
+   * Optional (DuckDB): applies an aggregated import batch and records its mark in one
+   * transaction. 'done': the mark was already there (nothing written); 'conflict':
+   * `complete` refused (nothing written).
+   */
+  applyAdditive?(batch: AdditiveBatch): Promise<'applied' | 'done' | 'conflict'>;
+  /** Optional, with applyAdditive: the marks (`<importId>/<seq>`) of every batch applied that way. */
+  importMarks?(): Promise<string[]>;
   /** Resolves when the store answers; rejects with a reason otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -11,6 +11,7 @@ import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb
 import { COUNTERS, DIMENSIONS, type Dimension } from '../../catalogue/events.js';
 import {
   StoreError,
+  type AdditiveBatch,
   type CounterQuery,
   type CounterRow,
   type CounterSeries,
@@ -141,6 +142,10 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       // One row per server run (uptime/uptime.ts): when the server was up, so downtime reads as a gap.
       await c.run(`CREATE TABLE IF NOT EXISTS pulse_uptime (run_id VARCHAR PRIMARY KEY, started_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL)`);
       await c.run(`CREATE TEMP TABLE IF NOT EXISTS stage_distinct (ts BIGINT, granularity VARCHAR, member_set VARCHAR, channel VARCHAR, value BIGINT)`);
+      // Aggregated import batches (applyAdditive): counter deltas in long form (one row per
+      // non-zero counter: a row of history has a few of the 54 set), and the applied marks.
+      await c.run(`CREATE TEMP TABLE IF NOT EXISTS stage_add (ts BIGINT, ${DIMENSIONS.map((d) => `${col(d)} VARCHAR`).join(', ')}, k INTEGER, v BIGINT)`);
+      await c.run(`CREATE TABLE IF NOT EXISTS pulse_imports (import_id VARCHAR NOT NULL, seq INTEGER NOT NULL, applied_at BIGINT NOT NULL, PRIMARY KEY (import_id, seq))`);
       conn = c;
     } catch (err) {
       c?.closeSync();
@@ -268,6 +273,142 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
           await c.run('DELETE FROM temp.main.stage_sketch');
         }
       });
+    },
+
+    async applyAdditive(b: AdditiveBatch) {
+      const deltas = normalizeCounterRows(b.counters);
+      return serial('applyAdditive', async (c) => {
+        const T: [string, number][] = [['start', performance.now()]];
+        const lap = (name: string) => T.push([name, performance.now()]);
+        const done = await rows(c, 'SELECT 1 AS x FROM pulse_imports WHERE import_id = $i AND seq = $s', { i: b.importId, s: b.seq });
+        if (done.length) return 'done' as const;
+        const stored: SketchRow[] = [];
+        for (const r of b.sketchRanges) {
+          const found = await rows(
+            c,
+            `SELECT ts, channel, node, sketch FROM pulse_sketch WHERE ts >= CAST($from AS BIGINT) AND ts < CAST($to AS BIGINT) AND granularity = $g AND member_set = $s ORDER BY ts, channel, node, part`,
+            { from: r.from, to: r.to, g: r.granularity, s: r.set },
+          );
+          let last: SketchRow | undefined;
+          for (const x of found) {
+            const ts = num(x.ts);
+            const channel = String(x.channel ?? '');
+            const node = String(x.node ?? '');
+            if (last && last.ts === ts && last.channel === channel && last.node === node) last.sketch += String(x.sketch ?? '');
+            else stored.push((last = { ts, granularity: r.granularity, set: r.set, channel, node, sketch: String(x.sketch ?? '') }));
+          }
+        }
+        lap('read');
+        // Checked here, in the write slot: nothing else writes or reads this store until the commit.
+        const out = b.complete(stored);
+        lap('complete');
+        if (!out) return 'conflict' as const;
+        const sketches = normalizeSketchRows(out.sketches);
+        const distinct = normalizeDistinctRows(out.distinct);
+        lap('validate');
+        try {
+          const add = await c.createAppender('stage_add', 'main', 'temp');
+          try {
+            for (const row of deltas) {
+              const ts = BigInt(row.ts);
+              for (let k = 0; k < row.values.length; k++) {
+                const v = row.values[k]!;
+                if (v === 0) continue;
+                add.appendBigInt(ts);
+                for (const d of DIMENSIONS) add.appendVarchar(row.tags[d]);
+                add.appendInteger(k);
+                add.appendBigInt(BigInt(v));
+                add.endRow();
+              }
+            }
+          } finally {
+            add.closeSync();
+          }
+          const sk = await c.createAppender('stage_sketch', 'main', 'temp');
+          try {
+            for (const row of sketches) {
+              const parts = Math.ceil(row.sketch.length / SKETCH_PART);
+              for (let part = 0; part < parts; part++) {
+                sk.appendBigInt(BigInt(row.ts));
+                sk.appendVarchar(row.granularity);
+                sk.appendVarchar(row.set);
+                sk.appendVarchar(row.channel);
+                sk.appendVarchar(row.node);
+                sk.appendInteger(part);
+                sk.appendInteger(parts);
+                sk.appendVarchar(row.sketch.slice(part * SKETCH_PART, (part + 1) * SKETCH_PART));
+                sk.endRow();
+              }
+            }
+          } finally {
+            sk.closeSync();
+          }
+          const di = await c.createAppender('stage_distinct', 'main', 'temp');
+          try {
+            for (const row of distinct) {
+              di.appendBigInt(BigInt(row.ts));
+              di.appendVarchar(row.granularity);
+              di.appendVarchar(row.set);
+              di.appendVarchar(row.channel);
+              di.appendBigInt(BigInt(row.value));
+              di.endRow();
+            }
+          } finally {
+            di.closeSync();
+          }
+          // One transaction: the deltas are added, the sketches and counts replaced by their
+          // merges, and the mark recorded — all of it or none (import/aggregate.ts).
+          lap('append');
+          await c.run('BEGIN TRANSACTION');
+          try {
+            if (deltas.length) {
+              await c.run(
+                `INSERT INTO pulse_counts (ts, ${TAG_COLS}, ${counterCols.join(', ')}) ` +
+                  `SELECT ts, ${TAG_COLS}, ${counterCols.map((cc, k) => `CAST(coalesce(sum(v) FILTER (WHERE k = ${k}), 0) AS BIGINT)`).join(', ')} ` +
+                  `FROM temp.main.stage_add GROUP BY ts, ${TAG_COLS} ` +
+                  `ON CONFLICT (ts, ${TAG_COLS}) DO UPDATE SET ${counterCols.map((cc) => `${cc} = ${cc} + excluded.${cc}`).join(', ')}`,
+              );
+            }
+            lap('counters');
+            if (sketches.length) {
+              await c.run(
+                `INSERT OR REPLACE INTO pulse_sketch (ts, granularity, member_set, channel, node, part, sketch) ` +
+                  `SELECT ts, granularity, member_set, channel, node, part, sketch FROM temp.main.stage_sketch`,
+              );
+              await c.run(
+                `DELETE FROM pulse_sketch USING (SELECT DISTINCT ts, granularity, member_set, channel, node, parts FROM temp.main.stage_sketch) s ` +
+                  `WHERE pulse_sketch.ts = s.ts AND pulse_sketch.granularity = s.granularity AND pulse_sketch.member_set = s.member_set ` +
+                  `AND pulse_sketch.channel = s.channel AND pulse_sketch.node = s.node AND pulse_sketch.part >= s.parts`,
+              );
+            }
+            lap('sketches');
+            if (distinct.length) {
+              await c.run(
+                `INSERT OR REPLACE INTO pulse_distinct (ts, granularity, member_set, channel, value) ` +
+                  `SELECT ts, granularity, member_set, channel, value FROM temp.main.stage_distinct`,
+              );
+            }
+            await c.run('INSERT INTO pulse_imports VALUES ($i, $s, CAST($at AS BIGINT))', { i: b.importId, s: b.seq, at: Date.now() });
+            lap('distinct');
+            await c.run('COMMIT');
+            lap('commit');
+          } catch (err) {
+            await c.run('ROLLBACK');
+            throw err;
+          }
+          if (process.env.PULSE_DEBUG_ADDITIVE) console.error(`additive ${deltas.length}c ${sketches.length}s ${distinct.length}d`, T.map(([n, t], i) => (i ? `${n} ${(t - T[i - 1]![1]).toFixed(0)}` : '')).join(' '));
+          return 'applied' as const;
+        } finally {
+          await c.run('DELETE FROM temp.main.stage_add');
+          await c.run('DELETE FROM temp.main.stage_sketch');
+          await c.run('DELETE FROM temp.main.stage_distinct');
+        }
+      });
+    },
+
+    async importMarks() {
+      const found = await serial('importMarks', (c) => rows(c, 'SELECT import_id, seq FROM pulse_imports ORDER BY import_id, seq', {}));
+      return found.map((r) => `${String(r.import_id)}/${num(r.seq)}`);
     },
 
     async querySketches(query: SketchQuery): Promise<SketchRow[]> {

@@ -1,0 +1,161 @@
+/**
+ * The aggregated path for an import batch of history: the batch is summed in memory into
+ * one counter delta per 10 s bucket × tag set and one sketch per period × member set ×
+ * channel, and written once, additively, together with the batch's ledger mark, in one
+ * store transaction (MetricStore.applyAdditive). What the producers' path does per event
+ * (journal line, collector row read back from the store and replaced, spool) it does once
+ * per row per batch.
+ *
+ * Same counts as the collector: applyEvent for counters, the member sets of each type at
+ * every granularity (total and per channel), push_over_cap touched wherever a push went and
+ * a member added on the push that takes them over the daily cap (pushes counted within
+ * the batch, as the collector counts them within its window for history).
+ *
+ * Why it is exactly once across a crash (the events are not journaled): the counter
+ * deltas, the merged sketches, the distinct counts and the mark (import id, batch) commit
+ * in one transaction. Before the commit nothing of the batch is in the store and it was
+ * not acknowledged, so the client's retry applies it; after the commit the mark is there,
+ * and a retry is answered "done" without counting. Deltas are added (ON CONFLICT … c = c +
+ * excluded.c), sketches are the merge of every stored row and the batch, so nothing
+ * already stored is replaced by less.
+ *
+ * Only for rows and periods the collector does not hold: the caller sends batches with an
+ * event inside the collector's range through the producers' path, and the store checks
+ * `conflict` (Collector.historyConflict) inside its write slot, just before the write.
+ */
+import { GRANULARITIES, MEMBER_SET_IDS, MEMBER_SETS, type EventType, type Granularity, type MemberSetId, type Tags } from '../catalogue/events.js';
+import { COUNTERS } from '../catalogue/events.js';
+import { applyEvent, newVector, type CountableEvent, type CounterVector } from '../collector/counters.js';
+import { PushCapCounter } from '../collector/pushCap.js';
+import { Hll } from '../sketch/hll.js';
+import type { AdditiveBatch, CounterRow, DistinctRow, SketchRow } from '../store/port.js';
+
+const SETS_BY_TYPE = new Map<EventType, MemberSetId[]>();
+for (const id of MEMBER_SET_IDS) for (const type of MEMBER_SETS[id]) SETS_BY_TYPE.set(type, [...(SETS_BY_TYPE.get(type) ?? []), id]);
+const GRANS = Object.keys(GRANULARITIES) as Granularity[];
+
+export interface AggregateOptions {
+  bucketMs: number;
+  /** Start of the period holding `ts` (the collector's time zone alignment). */
+  periodStart(g: Granularity, ts: number): number;
+  pushCapPerDay: number;
+  /** The writer id of the sketch rows (the collector's node). */
+  node: string;
+  /** True when the collector holds one of these rows or periods (checked in the store's write slot). */
+  conflict(rows: readonly { ts: number; tags: Tags }[], periods: readonly { set: MemberSetId; granularity: Granularity; start: number }[]): boolean;
+}
+
+interface PeriodSketches {
+  set: MemberSetId;
+  granularity: Granularity;
+  start: number;
+  total: Hll;
+  byChannel: Map<string, Hll>;
+}
+
+const SEP = '\u0000';
+
+export function aggregateHistory(events: readonly CountableEvent[], mark: { importId: string; seq: number }, o: AggregateOptions): AdditiveBatch & { events: number; minTs: number | null } {
+  const rows = new Map<string, { ts: number; tags: Tags; v: CounterVector }>();
+  const periods = new Map<string, PeriodSketches>();
+  const pushCap = new PushCapCounter(o.pushCapPerDay, 0, (ts) => o.periodStart('day', ts));
+  let minTs: number | null = null;
+  // Period starts per event: one per granularity, cached for the run of events in the same minute.
+  let lastMinute = Number.NaN;
+  const starts: Record<Granularity, number> = { minute: 0, hour: 0, day: 0 };
+  const periodOf = (set: MemberSetId, g: Granularity, start: number) => {
+    const key = `${set}${SEP}${g}${SEP}${start}`;
+    let p = periods.get(key);
+    if (!p) periods.set(key, (p = { set, granularity: g, start, total: new Hll(), byChannel: new Map() }));
+    return p;
+  };
+  const channelOf = (p: PeriodSketches, channel: string) => {
+    let h = p.byChannel.get(channel);
+    if (!h) p.byChannel.set(channel, (h = new Hll()));
+    return h;
+  };
+  const addMember = (set: MemberSetId, channel: string, key: number) => {
+    for (const g of GRANS) {
+      const p = periodOf(set, g, starts[g]);
+      p.total.add(key);
+      channelOf(p, channel).add(key);
+    }
+  };
+  for (const e of events) {
+    const bucket = Math.floor(e.ts / o.bucketMs) * o.bucketMs;
+    const t = e.tags;
+    const rowKey = `${bucket}${SEP}${t.channel}${SEP}${t.community}${SEP}${t.campaign}`;
+    let row = rows.get(rowKey);
+    if (!row) rows.set(rowKey, (row = { ts: bucket, tags: { channel: t.channel, community: t.community, campaign: t.campaign }, v: newVector() }));
+    applyEvent(row.v, e);
+    if (minTs === null || e.ts < minTs) minTs = e.ts;
+    const key = e.sketchKey;
+    if (key === undefined) continue;
+    const minute = Math.floor(e.ts / 60_000);
+    if (minute !== lastMinute) {
+      lastMinute = minute;
+      for (const g of GRANS) starts[g] = o.periodStart(g, e.ts);
+    }
+    for (const set of SETS_BY_TYPE.get(e.type) ?? []) addMember(set, t.channel, key);
+    if (e.type === 'push.sent' && e.member !== undefined) {
+      // As the collector: the channel's over-cap count is touched on every push (a stored 0).
+      for (const g of GRANS) channelOf(periodOf('push_over_cap', g, starts[g]), t.channel);
+      if (pushCap.count(e.ts, e.member)) addMember('push_over_cap', t.channel, key);
+    }
+  }
+  const counters: CounterRow[] = [];
+  for (const { ts, tags, v } of rows.values()) {
+    const c: CounterRow['counters'] = {};
+    for (let i = 0; i < v.length; i++) {
+      const n = Math.round(v[i]!);
+      if (n !== 0) c[COUNTERS[i]!] = n;
+    }
+    counters.push({ ts, tags, counters: c });
+  }
+  // One sketch query per member set × granularity, over the batch's range of periods.
+  const ranges = new Map<string, { set: MemberSetId; granularity: Granularity; from: number; to: number }>();
+  for (const p of periods.values()) {
+    const k = `${p.set}${SEP}${p.granularity}`;
+    const r = ranges.get(k);
+    const end = p.start + GRANULARITIES[p.granularity];
+    if (!r) ranges.set(k, { set: p.set, granularity: p.granularity, from: p.start, to: end });
+    else {
+      r.from = Math.min(r.from, p.start);
+      r.to = Math.max(r.to, end);
+    }
+  }
+  const periodList = [...periods.values()].map((p) => ({ set: p.set, granularity: p.granularity, start: p.start }));
+  return {
+    importId: mark.importId,
+    seq: mark.seq,
+    events: events.length,
+    minTs,
+    counters,
+    sketchRanges: [...ranges.values()],
+    complete(stored: readonly SketchRow[]) {
+      if (o.conflict(counters, periodList)) return null;
+      const byKey = new Map<string, SketchRow[]>();
+      for (const r of stored) {
+        const k = `${r.set}${SEP}${r.granularity}${SEP}${r.ts}${SEP}${r.channel}`;
+        const list = byKey.get(k);
+        if (list) list.push(r);
+        else byKey.set(k, [r]);
+      }
+      const sketches: SketchRow[] = [];
+      const distinct: DistinctRow[] = [];
+      const emit = (p: PeriodSketches, channel: string, h: Hll) => {
+        // The union of every node's stored row and the batch, written as this node's row.
+        const merged = new Hll();
+        for (const r of byKey.get(`${p.set}${SEP}${p.granularity}${SEP}${p.start}${SEP}${channel}`) ?? []) merged.merge(Hll.fromBase64(r.sketch));
+        merged.merge(h);
+        sketches.push({ ts: p.start, granularity: p.granularity, set: p.set, channel, node: o.node, sketch: merged.toBase64() });
+        distinct.push({ ts: p.start, granularity: p.granularity, set: p.set, channel, value: merged.estimate() });
+      };
+      for (const p of periods.values()) {
+        emit(p, '', p.total);
+        for (const [channel, h] of p.byChannel) emit(p, channel, h);
+      }
+      return { sketches, distinct };
+    },
+  };
+}
