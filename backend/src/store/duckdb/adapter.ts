@@ -278,8 +278,6 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
     async applyAdditive(b: AdditiveBatch) {
       const deltas = normalizeCounterRows(b.counters);
       return serial('applyAdditive', async (c) => {
-        const T: [string, number][] = [['start', performance.now()]];
-        const lap = (name: string) => T.push([name, performance.now()]);
         const done = await rows(c, 'SELECT 1 AS x FROM pulse_imports WHERE import_id = $i AND seq = $s', { i: b.importId, s: b.seq });
         if (done.length) return 'done' as const;
         const stored: SketchRow[] = [];
@@ -298,14 +296,11 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
             else stored.push((last = { ts, granularity: r.granularity, set: r.set, channel, node, sketch: String(x.sketch ?? '') }));
           }
         }
-        lap('read');
         // Checked here, in the write slot: nothing else writes or reads this store until the commit.
         const out = b.complete(stored);
-        lap('complete');
         if (!out) return 'conflict' as const;
         const sketches = normalizeSketchRows(out.sketches);
         const distinct = normalizeDistinctRows(out.distinct);
-        lap('validate');
         try {
           const add = await c.createAppender('stage_add', 'main', 'temp');
           try {
@@ -358,7 +353,6 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
           }
           // One transaction: the deltas are added, the sketches and counts replaced by their
           // merges, and the mark recorded — all of it or none (import/aggregate.ts).
-          lap('append');
           await c.run('BEGIN TRANSACTION');
           try {
             if (deltas.length) {
@@ -369,7 +363,6 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
                   `ON CONFLICT (ts, ${TAG_COLS}) DO UPDATE SET ${counterCols.map((cc) => `${cc} = ${cc} + excluded.${cc}`).join(', ')}`,
               );
             }
-            lap('counters');
             if (sketches.length) {
               await c.run(
                 `INSERT OR REPLACE INTO pulse_sketch (ts, granularity, member_set, channel, node, part, sketch) ` +
@@ -381,7 +374,6 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
                   `AND pulse_sketch.channel = s.channel AND pulse_sketch.node = s.node AND pulse_sketch.part >= s.parts`,
               );
             }
-            lap('sketches');
             if (distinct.length) {
               await c.run(
                 `INSERT OR REPLACE INTO pulse_distinct (ts, granularity, member_set, channel, value) ` +
@@ -389,14 +381,11 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
               );
             }
             await c.run('INSERT INTO pulse_imports VALUES ($i, $s, CAST($at AS BIGINT))', { i: b.importId, s: b.seq, at: Date.now() });
-            lap('distinct');
             await c.run('COMMIT');
-            lap('commit');
           } catch (err) {
             await c.run('ROLLBACK');
             throw err;
           }
-          if (process.env.PULSE_DEBUG_ADDITIVE) console.error(`additive ${deltas.length}c ${sketches.length}s ${distinct.length}d`, T.map(([n, t], i) => (i ? `${n} ${(t - T[i - 1]![1]).toFixed(0)}` : '')).join(' '));
           return 'applied' as const;
         } finally {
           await c.run('DELETE FROM temp.main.stage_add');

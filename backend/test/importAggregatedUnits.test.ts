@@ -1,0 +1,174 @@
+/**
+ * Units of the aggregated import path (import/aggregate.ts, IngestService.acceptHistory,
+ * DuckDB applyAdditive), in process with a real LmdbIdLedger and a DuckDB temp file:
+ *
+ * - a crash between the ids' commit and the store's commit: the batch's retry (same mark)
+ *   counts its ids, anyone else sees them as duplicates;
+ * - applyAdditive adds (never replaces) counters, merges sketches with what is stored,
+ *   writes the mark with them, answers 'done' for a mark it has, and writes nothing on a conflict;
+ * - the aggregate of a batch equals the per-event sums (counters, members per period).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COUNTERS } from '../src/catalogue/events.js';
+import type { CountableEvent } from '../src/collector/counters.js';
+import { aggregateHistory, type AggregateOptions } from '../src/import/aggregate.js';
+import { LmdbIdLedger } from '../src/ingest/idLedger.js';
+import { createMemberHasher } from '../src/ingest/memberHash.js';
+import { IngestService, IngestUnavailableError, type HistoryPath } from '../src/ingest/service.js';
+import { TagGuard } from '../src/ingest/tagGuard.js';
+import { Hll, sketchKeyOf } from '../src/sketch/hll.js';
+import { createDuckDbStore } from '../src/store/duckdb/adapter.js';
+import type { MetricStore } from '../src/store/port.js';
+import { DAY, HOUR, MINUTE, alignmentOffset, floorTo } from '../src/time/zone.js';
+
+const TZ = 'Asia/Shanghai';
+const hasher = createMemberHasher('aggregated-units-salt-0123456789');
+const periodStart: AggregateOptions['periodStart'] = (g, ts) => {
+  const step = g === 'minute' ? MINUTE : g === 'hour' ? HOUR : DAY;
+  return floorTo(ts, step, alignmentOffset(step, TZ, ts));
+};
+const opts = (conflict = () => false): AggregateOptions => ({ bucketMs: 10_000, periodStart, pushCapPerDay: 2, node: 'main', conflict });
+const ev = (type: CountableEvent['type'], ts: number, channel: string, member?: string, amount?: number): CountableEvent => {
+  const hash = member === undefined ? undefined : hasher(member);
+  return { type, ts, tags: { channel, community: 'g1', campaign: '' }, ...(hash ? { member: hash, sketchKey: sketchKeyOf(hash) } : {}), ...(amount !== undefined ? { amount } : {}) };
+};
+
+describe('aggregated import path', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'pulse-agg-units-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('ids confirmed before a failed store commit: the same batch counts them on its retry, anyone else sees duplicates', async () => {
+    const ledger = LmdbIdLedger.open({ dir: path.join(dir, 'ids'), windowMs: 48 * HOUR, fsync: false });
+    const now = Date.UTC(2026, 11, 7, 4, 0, 0);
+    const service = new IngestService({
+      log: { append: () => Promise.resolve() },
+      hashMember: hasher,
+      ledger,
+      tagGuard: new TagGuard({ channel: 50, community: 100, campaign: 100 }),
+      historyMs: 400 * DAY,
+      futureSkewMs: 60_000,
+      metrics: { accepted: () => {}, duplicate: () => {}, rejected: () => {} },
+      now: () => now,
+    });
+    const applied: number[] = [];
+    let failNext = true;
+    const history: HistoryPath = {
+      cutoff: () => now - 2 * DAY,
+      apply: (events) => {
+        // The crash window: the ids are on disk, the store commit never happens.
+        if (failNext) {
+          failNext = false;
+          return Promise.reject(new Error('store went away'));
+        }
+        applied.push(events.length);
+        return Promise.resolve('applied');
+      },
+    };
+    const items = [
+      { id: 'o-1', type: 'message', channel: 'wecom', member: 'a', ts: now - 5 * DAY },
+      { id: 'o-2', type: 'message', channel: 'wecom', member: 'b', ts: now - 5 * DAY },
+      { id: 'o-1', type: 'message', channel: 'wecom', member: 'a', ts: now - 5 * DAY }, // repeated in the batch
+      { type: 'message', channel: 'wecom', member: 'c', ts: now - 5 * DAY },
+      { type: 'message', channel: 'wecom', ts: now + 3_600_000 }, // future: refused
+    ];
+    try {
+      await expect(service.acceptHistory(items, new Map(), 'imp/0', history)).rejects.toBeInstanceOf(IngestUnavailableError);
+      expect(applied).toEqual([]);
+      const retry = await service.acceptHistory(items, new Map(), 'imp/0', history);
+      expect(retry).toMatchObject({ accepted: 3, duplicates: 1, applied: true });
+      expect(retry!.rejected).toHaveLength(1);
+      expect(retry!.rejected[0]!.index).toBe(4);
+      expect(applied).toEqual([3]);
+      // Another batch, or a producer, with the same ids: duplicates.
+      expect(await service.acceptHistory(items.slice(0, 2), new Map(), 'imp/1', history)).toMatchObject({ accepted: 0, duplicates: 2 });
+      expect(await service.accept([items[0]!])).toEqual({ accepted: 0, duplicates: 1, rejected: [] });
+      // A batch with an event inside the cutoff is left to the producers' path, untouched.
+      expect(await service.acceptHistory([{ id: 'o-9', type: 'message', channel: 'wecom', ts: now - HOUR }], new Map(), 'imp/2', history)).toBeNull();
+      expect(await service.accept([{ id: 'o-9', type: 'message', channel: 'wecom', ts: now - HOUR }])).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('the aggregate of a batch: counters per bucket and tag set, members per period and channel, push over cap', () => {
+    const t = Date.UTC(2026, 10, 3, 2, 0, 5);
+    const events = [
+      ev('message', t, 'wecom', 'a'),
+      ev('message', t + 1_000, 'wecom', 'a'),
+      ev('order.paid', t + 2_000, 'miniprogram', 'b', 1_500),
+      ev('message', t + 61_000, 'wecom', 'c'),
+      ev('push.sent', t, 'wecom', 'd'),
+      ev('push.sent', t + 1, 'wecom', 'd'),
+      ev('push.sent', t + 2, 'wecom', 'd'), // third push of the day, cap 2: over the cap
+      ev('message', t + 5, 'wecom'), // no member
+    ];
+    const agg = aggregateHistory(events, { importId: 'x', seq: 0 }, opts());
+    expect(agg.minTs).toBe(t);
+    const rows = new Map(agg.counters.map((r) => [`${r.ts}/${r.tags.channel}`, r.counters]));
+    const b0 = Math.floor(t / 10_000) * 10_000;
+    expect(rows.get(`${b0}/wecom`)).toEqual({ message: 3, push_sent: 3 });
+    expect(rows.get(`${b0}/miniprogram`)).toEqual({ order_paid: 1, order_paid_fen: 1_500 });
+    expect(rows.get(`${Math.floor((t + 61_000) / 10_000) * 10_000}/wecom`)).toEqual({ message: 1 });
+    const out = agg.complete([])!;
+    const count = (set: string, g: string, start: number, channel: string) => out.distinct.find((d) => d.set === set && d.granularity === g && d.ts === start && d.channel === channel)?.value;
+    const day = periodStart('day', t);
+    const minute = periodStart('minute', t);
+    expect(count('active', 'day', day, '')).toBe(3);
+    expect(count('active', 'day', day, 'wecom')).toBe(2);
+    expect(count('active', 'minute', minute, '')).toBe(2);
+    expect(count('buyers', 'hour', periodStart('hour', t), '')).toBe(1);
+    expect(count('push_reached', 'day', day, 'wecom')).toBe(1);
+    expect(count('push_over_cap', 'day', day, 'wecom')).toBe(1);
+    // Every count row has its sketch row (the same period, set and channel).
+    expect(out.sketches.map((s) => `${s.ts}/${s.granularity}/${s.set}/${s.channel}`).sort()).toEqual(out.distinct.map((s) => `${s.ts}/${s.granularity}/${s.set}/${s.channel}`).sort());
+    // A conflict: nothing to write.
+    expect(aggregateHistory(events, { importId: 'x', seq: 0 }, opts(() => true)).complete([])).toBeNull();
+  });
+
+  describe('DuckDB applyAdditive', () => {
+    let store: MetricStore;
+    beforeAll(async () => {
+      store = createDuckDbStore({ file: path.join(dir, 'add.duckdb') });
+      await store.init();
+    });
+    afterAll(() => store.close());
+
+    it('adds counters to stored rows, merges sketches with stored ones (any node), records the mark; a mark it has is done, a conflict writes nothing', async () => {
+      const t = Date.UTC(2026, 9, 1, 3, 0, 0);
+      const day = periodStart('day', t);
+      // Already stored: a collector's row (3 messages) and day sketch of members a, b (node main), and x on another node.
+      await store.writeCounters([{ ts: t, tags: { channel: 'wecom', community: 'g1', campaign: '' }, counters: { message: 3 } }]);
+      const ab = new Hll();
+      for (const m of ['a', 'b']) ab.add(sketchKeyOf(hasher(m)));
+      const x = new Hll();
+      x.add(sketchKeyOf(hasher('x')));
+      await store.writeSketches([
+        { ts: day, granularity: 'day', set: 'active', channel: '', node: 'main', sketch: ab.toBase64() },
+        { ts: day, granularity: 'day', set: 'active', channel: '', node: 'other', sketch: x.toBase64() },
+      ]);
+      const batch = [ev('message', t + 1, 'wecom', 'b'), ev('message', t + 2, 'wecom', 'c'), ev('message', t + 20_000, 'wecom', 'c')];
+      expect(await store.applyAdditive!(aggregateHistory(batch, { importId: 'imp', seq: 0 }, opts()))).toBe('applied');
+      expect(await store.applyAdditive!(aggregateHistory(batch, { importId: 'imp', seq: 0 }, opts()))).toBe('done');
+      expect(await store.applyAdditive!(aggregateHistory(batch, { importId: 'imp', seq: 1 }, opts(() => true)))).toBe('conflict');
+      expect(await store.importMarks!()).toEqual(['imp/0']);
+      const [s] = await store.queryCounters({ from: t, to: t + 30_000, stepMs: 10_000, offsetMs: 0, counters: ['message'], by: [], filter: {} });
+      expect(s!.points.map((p) => [p.ts - t, p.sums.message])).toEqual([
+        [0, 5],
+        [20_000, 1],
+      ]);
+      const [d] = await store.queryDistinct({ from: day, to: day + DAY, granularity: 'day', set: 'active', byChannel: false });
+      expect(d!.points).toEqual([{ ts: day, value: 4 }]); // a, b, x, c
+      const rows = await store.querySketches({ from: day, to: day + 1, granularity: 'day', set: 'active', channel: '' });
+      const merged = new Hll();
+      for (const r of rows) merged.merge(Hll.fromBase64(r.sketch));
+      expect(merged.estimate()).toBe(4);
+      expect(COUNTERS).toContain('message');
+    });
+  });
+});
