@@ -229,7 +229,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
         bucketMs: config.bucketMs,
         periodStart: (g, ts) => collector.periodStart(g, ts),
         pushCapPerDay: config.pushCapPerDay,
-        node: 'main',
+        node: config.nodeId,
         conflict: (rows, periods) => collector.historyConflict(rows, periods),
       });
       const outcome = await applyAdditive(batch);

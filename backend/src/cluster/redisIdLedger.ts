@@ -10,6 +10,8 @@
  *   lease so that a node SIGKILLed between claim and journal does not turn the producer's
  *   retry into a "duplicate" for the whole window: after the lease the id is free again.
  * - confirm (after the journal has the batch): `SET key 1 PXAT <arrival + window>`.
+ *   With an owner (an import batch's mark) the value is `o:<owner>`, and a claim by the same
+ *   owner takes the id again (that batch's retry after a crash, see IngestService.acceptHistory).
  * - release (batch not acknowledged): delete the key only while it still holds this
  *   claim's reservation (a Lua compare-and-delete, atomic in Redis).
  * - remember (journal replay after a restart): `SET key 1 PXAT <arrival + window>`.
@@ -63,7 +65,7 @@ export class RedisIdLedger implements IdLedger {
     return `${this.o.prefix}id:${id}`;
   }
 
-  async claim(ids: readonly string[], _at: number): Promise<boolean[]> {
+  async claim(ids: readonly string[], _at: number, owner?: string): Promise<boolean[]> {
     const seen = new Array<boolean>(ids.length).fill(true);
     const firstAt = new Map<string, number>();
     ids.forEach((id, i) => {
@@ -72,18 +74,28 @@ export class RedisIdLedger implements IdLedger {
     const token = `r:${randomUUID()}`;
     // Issued in one tick: the client pipelines them into one round trip.
     const answers = await Promise.all([...firstAt.keys()].map((id) => this.client.set(this.key(id), token, { condition: 'NX', expiration: { type: 'PX', value: this.leaseMs } })));
+    // Ids this owner confirmed before (its own earlier attempt) are its own again.
+    const lost = [...firstAt.keys()].filter((_, k) => answers[k] !== 'OK');
+    const mine = new Set<string>();
+    if (owner !== undefined && lost.length) {
+      const values = await Promise.all(lost.map((id) => this.client.get(this.key(id))));
+      lost.forEach((id, k) => {
+        if (values[k] === `o:${owner}`) mine.add(id);
+      });
+    }
     let k = 0;
     for (const [id, i] of firstAt) {
-      const won = answers[k++] === 'OK';
+      const won = answers[k++] === 'OK' || mine.has(id);
       seen[i] = !won;
       if (won) this.reserved.set(id, token);
     }
     return seen;
   }
 
-  async confirm(ids: readonly string[], at: number): Promise<void> {
+  async confirm(ids: readonly string[], at: number, owner?: string): Promise<void> {
     const until = at + this.windowMs;
-    await Promise.all(ids.map((id) => this.client.set(this.key(id), '1', { expiration: { type: 'PXAT', value: until } })));
+    const value = owner === undefined ? '1' : `o:${owner}`;
+    await Promise.all(ids.map((id) => this.client.set(this.key(id), value, { expiration: { type: 'PXAT', value: until } })));
     for (const id of ids) this.reserved.delete(id);
   }
 
