@@ -12,23 +12,25 @@ FROM node:22.22.2-bookworm-slim AS build
 WORKDIR /app
 # Manifests first: the dependency layer stays cached until they change.
 COPY package.json package-lock.json ./
+COPY contracts/package.json contracts/
 COPY alerts/package.json alerts/
 COPY backend/package.json backend/
 COPY frontend/package.json frontend/
 COPY sdk/package.json sdk/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json ./
+COPY contracts/ contracts/
 COPY alerts/ alerts/
 COPY backend/ backend/
 COPY frontend/ frontend/
 COPY sdk/ sdk/
-# alerts → backend → frontend → sdk (the backend compiles against the alerts package's types;
+# contracts → alerts → backend → frontend → sdk (each compiles against the packages before it;
 # the tracking SDK is built for its size check and is not part of the image).
 RUN npm run build
 # Swap the build tree for the server's production dependencies only. The wall is served as
 # static files from frontend/dist, so its runtime packages (Vue, ECharts, the socket
 # client) and every dev tool stay out of the image. `npm ci` removes node_modules first.
-RUN npm ci --omit=dev --workspace backend --workspace alerts --no-audit --no-fund
+RUN npm ci --omit=dev --workspace backend --workspace alerts --workspace contracts --no-audit --no-fund
 
 FROM node:22.22.2-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -41,6 +43,8 @@ WORKDIR /app
 # rewrite its own code; only /data is writable.
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules/
+COPY --from=build /app/contracts/package.json contracts/
+COPY --from=build /app/contracts/dist contracts/dist/
 COPY --from=build /app/alerts/package.json alerts/
 COPY --from=build /app/alerts/dist alerts/dist/
 COPY --from=build /app/alerts/rules alerts/rules/

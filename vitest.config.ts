@@ -3,6 +3,7 @@ import path from 'node:path';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import alerts from './alerts/vitest.config.ts';
 import backend from './backend/vitest.config.ts';
+import contracts from './contracts/vitest.config.ts';
 import frontend from './frontend/vitest.config.ts';
 import sdk from './sdk/vitest.config.ts';
 
@@ -68,6 +69,7 @@ function tiered(workspace: string, base: { test?: object }, dirs: string[]): Tes
 export default defineConfig({
   test: {
     projects: [
+      ...tiered('contracts', contracts, ['test']),
       ...tiered('backend', backend, ['test']),
       ...tiered('alerts', alerts, ['test']),
       ...tiered('frontend', frontend, ['test', 'e2e']),

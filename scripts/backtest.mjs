@@ -9,8 +9,10 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'alerts/dist/cli/backtest.js');
 if (!existsSync(cli)) {
-  const b = spawnSync('npm', ['run', '-s', 'build', '-w', 'alerts'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (b.status !== 0) process.exit(b.status ?? 1);
+  for (const ws of ['contracts', 'alerts']) {
+    const b = spawnSync('npm', ['run', '-s', 'build', '-w', ws], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (b.status !== 0) process.exit(b.status ?? 1);
+  }
 }
 const r = spawnSync(process.execPath, [cli, ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

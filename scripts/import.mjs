@@ -16,8 +16,8 @@ const newest = (dir) => {
   return t;
 };
 const cli = path.join(root, 'backend/dist/tools/import.js');
-if (!existsSync(cli) || newest(path.join(root, 'backend/src')) > statSync(cli).mtimeMs) {
-  for (const ws of ['alerts', 'backend']) {
+if (!existsSync(cli) || ['contracts/src', 'backend/src'].some((d) => newest(path.join(root, d)) > statSync(cli).mtimeMs)) {
+  for (const ws of ['contracts', 'alerts', 'backend']) {
     const r = spawnSync('npm', ['run', '-s', 'build', '-w', ws], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
     if (r.status !== 0) process.exit(r.status ?? 1);
   }

@@ -19,10 +19,13 @@ const newest = (dir) => {
 const stale = (output, ...sources) =>
   !existsSync(output) || sources.some((s) => existsSync(s) && newest(s) > statSync(output).mtimeMs);
 
+// A workspace is rebuilt when its own sources or a package it imports changed.
+const contracts = path.join(root, 'contracts/src');
 const steps = [
-  ['alerts', path.join(root, 'alerts/dist/index.js'), [path.join(root, 'alerts/src')]],
-  ['backend', path.join(root, 'backend/dist/server.js'), [path.join(root, 'backend/src')]],
-  ['frontend', path.join(root, 'frontend/dist/index.html'), [path.join(root, 'frontend/src'), path.join(root, 'frontend/index.html')]],
+  ['contracts', path.join(root, 'contracts/dist/format.js'), [contracts]],
+  ['alerts', path.join(root, 'alerts/dist/index.js'), [path.join(root, 'alerts/src'), contracts]],
+  ['backend', path.join(root, 'backend/dist/server.js'), [path.join(root, 'backend/src'), path.join(root, 'alerts/src'), contracts]],
+  ['frontend', path.join(root, 'frontend/dist/index.html'), [path.join(root, 'frontend/src'), path.join(root, 'frontend/index.html'), contracts]],
 ];
 for (const [ws, output, sources] of steps) {
   if (!stale(output, ...sources)) continue;

@@ -4,7 +4,10 @@
  * + live socket) and a clock. Notifications leave through the Dispatcher (notify/).
  */
 
-export type Dimension = 'channel' | 'community' | 'campaign';
+// The wire types (what the socket streams and the history API returns) live in the
+// contracts package; the engine's own boundary (KpiSource, AlertSink, notifications) stays here.
+import type { AlertEvent, AlertState, BaselineKind, Band, Dimension, Severity } from '@siyu-pulse/contracts/alerts';
+export type { AlertEvent, AlertState, BaselineKind, Band, Dimension, Severity };
 
 export interface KpiInfo {
   id: string;
@@ -58,57 +61,6 @@ export interface KpiSource {
   window(kpi: string, from: number, to: number, by?: Dimension): Promise<WindowResult | null>;
   /** Last time (epoch ms) each value of `by` sent any event, for deadman rules. */
   lastSeen(by: Dimension): Record<string, number>;
-}
-
-export type AlertState = 'ok' | 'pending' | 'firing' | 'resolved' | 'flapping';
-export type Severity = 'warning' | 'critical';
-export type BaselineKind = 'previous_window' | 'same_window_yesterday' | 'same_window_last_week' | 'trailing_mean' | 'seasonal';
-
-/**
- * The normal range of a noise-aware (seasonal) baseline: the robust expected value ± the
- * KPI's own observed noise. `periods` comparable periods were used (近4周同一时段: 4, week).
- */
-export interface Band {
-  low: number;
-  high: number;
-  periods: number;
-  /** `recent`: a young KPI's last windows stand in until enough comparable periods exist. */
-  period: 'day' | 'week' | 'recent';
-  /** Comparable days only (same day type / earlier days of the same holiday or campaign). */
-  comparable?: 'workday' | 'restday' | 'holiday' | 'campaign';
-  /**
-   * The window that fired when it is not the rule's own: a short window (`short`: a 15–60
-   * minute incident a 1 h window averages away) or an accumulated long one (`sum` / `mean`:
-   * a slow move summed over hours). Absent: the rule's window.
-   */
-  window?: { minutes: number; kind: 'short' | 'sum' | 'mean' };
-}
-
-/** One state change of one rule for one split (or the total). Stored in `pulse_alerts` and streamed. */
-export interface AlertEvent {
-  /** Unique id of this event. */
-  id: string;
-  /** Stable id of the alert instance: `${ruleId}|${dim}=${value}` or `${ruleId}|total`. */
-  alertKey: string;
-  ruleId: string;
-  ruleName: string;
-  kpi: string;
-  split: { dim: Dimension; value: string } | null;
-  from: AlertState;
-  state: AlertState;
-  severity: Severity | null;
-  ts: number;
-  value: number | null;
-  baseline: number | null;
-  baselineKind: BaselineKind | 'deadman' | 'target' | null;
-  /** Relative change (value − baseline) / |baseline|. */
-  change: number | null;
-  /** The threshold crossed (a fraction, e.g. 0.15). */
-  threshold: number | null;
-  /** Short human text (Chinese). */
-  summary: string;
-  /** The normal range, for rules with a noise-aware baseline. */
-  band?: Band;
 }
 
 export interface AlertSink {

@@ -156,7 +156,7 @@ describe('alerts end to end: simulator swing → engine → DingTalk robot', () 
     expect(text).toContain(`基线：${pct(base)}`);
     expect(text).toContain(`变化：下降 ${pct(-change('wecom'))}（不利）`);
     // The rule watches drops only: its threshold says so.
-    expect(text).toContain('阈值：-15%（下降超过即告警）');
+    expect(text).toContain('阈值：−15%（下降超过即告警）');
     expect(text).toContain('范围：渠道 企业微信');
     expect(text).not.toContain('App推送');
     expect(text).not.toContain('短信');

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backtest, parseRuleYaml, type BacktestFiring } from '@siyu-pulse/alerts';
 import { createKpiSource, type WindowReader } from '../src/alerting/kpiSource.js';
-import { COUNTERS } from '../src/catalogue/events.js';
+import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
 import type { CounterRow } from '../src/store/port.js';
 import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
 import { request } from './harness/http.js';

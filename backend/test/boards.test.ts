@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_BOARDS, loadBoards } from '../src/boards/boards.js';
-import { KPI_BY_ID } from '../src/catalogue/kpis.js';
+import { KPI_BY_ID } from '@siyu-pulse/contracts/catalogue';
 import { loadConfig } from '../src/config/config.js';
-import type { BoardsResponse } from '../src/live/contract.js';
+import type { BoardsResponse } from '@siyu-pulse/contracts/live';
 import { request } from './harness/http.js';
 import { READ_TOKEN, startTestPulse } from './harness/pulse.js';
 

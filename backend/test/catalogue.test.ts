@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { COUNTERS, histogramCounter } from '../src/catalogue/events.js';
+import { COUNTERS, histogramCounter } from '@siyu-pulse/contracts/catalogue';
 import { evaluateKpi, histogramQuantile } from '../src/catalogue/evaluate.js';
-import { GROUPS, KPIS, KPI_BY_ID } from '../src/catalogue/kpis.js';
+import { GROUPS, KPIS, KPI_BY_ID } from '@siyu-pulse/contracts/catalogue';
 import { alignmentOffset, dayStart, tzOffsetMs } from '../src/time/zone.js';
 
 describe('KPI catalogue', () => {

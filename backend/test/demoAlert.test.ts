@@ -68,7 +68,7 @@ describe('demo: a real alert within minutes of npm start', () => {
     console.log(`--- DingTalk (demo) ---\n${msg.text}\n---`);
     expect(msg.title).toMatch(/^【演示数据】【告警】消息数 环比下降 \d+\.\d%$/);
     expect(msg.text).toContain('演示数据：由内置模拟器生成');
-    expect(msg.text).toContain('- 阈值：-50%（下降超过即告警）');
+    expect(msg.text).toContain('- 阈值：−50%（下降超过即告警）');
     const history = (await pulse.get(`/api/v1/alerts/history?from=${startedAt - MINUTE}&to=${Date.now() + 1}&rule=demo_messages_drop`)).json as { events: { state: string; ts: number }[] };
     const fired = history.events.find((e) => e.state === 'firing');
     expect(fired).toBeDefined();

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WallControl } from '../src/live/contract.js';
+import type { WallControl } from '@siyu-pulse/contracts/live';
 import { request } from './harness/http.js';
 import { connectError, connectLive, nextEvent, record } from './harness/live.js';
 import { ADMIN_TOKEN, READ_TOKEN, startTestPulse, type TestPulse } from './harness/pulse.js';

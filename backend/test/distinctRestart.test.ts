@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type Backend } from '../../frontend/e2e/harness.js';
-import type { LiveSnapshot } from '../src/live/contract.js';
+import type { LiveSnapshot } from '@siyu-pulse/contracts/live';
 import { DAY, MINUTE, dayStart } from '../src/time/zone.js';
 import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
 import { ADMIN_TOKEN, INGEST_KEY, READ_TOKEN, startTestPulse, type TestPulse } from './harness/pulse.js';

@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmS
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { COUNTERS, type CounterName } from '../src/catalogue/events.js';
+import { COUNTERS, type CounterName } from '@siyu-pulse/contracts/catalogue';
 import type { CountableEvent } from '../src/collector/counters.js';
 import { Journal, JournalFullError } from '../src/durability/journal.js';
 import { Spool, SpoolFullError } from '../src/durability/spool.js';

@@ -26,8 +26,8 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AMOUNT_COUNTERS, EVENT_TYPES, countCounterOf, type Dimension, type EventType } from '../src/catalogue/events.js';
-import { KPIS, allowedSplits, distinctGranularities, usesDistinct, type KpiDef } from '../src/catalogue/kpis.js';
+import { AMOUNT_COUNTERS, EVENT_TYPES, countCounterOf, type Dimension, type EventType } from '@siyu-pulse/contracts/catalogue';
+import { KPIS, allowedSplits, distinctGranularities, usesDistinct, type KpiDef } from '@siyu-pulse/contracts/catalogue';
 import { OVERFLOW_TAG } from '../src/ingest/tagGuard.js';
 import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
 import { ADMIN_TOKEN, INGEST_KEY, READ_TOKEN, startTestPulse, type TestPulse } from './harness/pulse.js';

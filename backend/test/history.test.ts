@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COUNTERS } from '../src/catalogue/events.js';
+import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
 import { Collector } from '../src/collector/collector.js';
 import { LmdbIdLedger } from '../src/ingest/idLedger.js';
 import { createMemberHasher } from '../src/ingest/memberHash.js';

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COUNTERS } from '../src/catalogue/events.js';
+import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
 import type { CountableEvent } from '../src/collector/counters.js';
 import { aggregateHistory, type AggregateOptions } from '../src/import/aggregate.js';
 import { LmdbIdLedger } from '../src/ingest/idLedger.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EVENT_TYPES } from '../src/catalogue/events.js';
+import { EVENT_TYPES } from '@siyu-pulse/contracts/catalogue';
 import type { CountableEvent } from '../src/collector/counters.js';
 import { Journal } from '../src/durability/journal.js';
 import { ImportLedger } from '../src/import/ledger.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COUNTERS } from '../src/catalogue/events.js';
+import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
 import { Collector } from '../src/collector/collector.js';
 import { createMemberHasher } from '../src/ingest/memberHash.js';
 import { Hll, sketchKeyOf } from '../src/sketch/hll.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ActiveAlert, AlertEvent } from '@siyu-pulse/alerts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLiveAlerts } from '../src/alerting/liveAlerts.js';
-import type { LiveAlert, LiveSnapshot } from '../src/live/contract.js';
+import type { LiveAlert, LiveSnapshot } from '@siyu-pulse/contracts/live';
 import { MINUTE, floorTo } from '../src/time/zone.js';
 import { liveSnapshot } from './harness/live.js';
 import { READ_TOKEN, startTestPulse, type TestPulse } from './harness/pulse.js';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatValue } from '@siyu-pulse/alerts';
 import { FakeDingTalkRobot } from '../../alerts/test/fakes/dingtalkRobot.js';
 import { MorningBrief, MorningBriefSchedule, DEFAULT_BRIEF_CRON, parseSubscriptions } from '../src/brief/morningBrief.js';
-import { KPI_BY_ID } from '../src/catalogue/kpis.js';
+import { KPI_BY_ID } from '@siyu-pulse/contracts/catalogue';
 import { loadConfig } from '../src/config/config.js';
 import { startPulse } from '../src/server.js';
 import { dayStart } from '../src/time/zone.js';

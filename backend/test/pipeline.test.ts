@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
-import type { LiveSnapshot, LiveTick } from '../src/live/contract.js';
+import type { LiveSnapshot, LiveTick } from '@siyu-pulse/contracts/live';
 import { DAY, HOUR, MINUTE, dayStart, floorTo } from '../src/time/zone.js';
 import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
 import { READ_TOKEN, startTestPulse, type TestPulse } from './harness/pulse.js';

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backtest, parseRuleYaml } from '@siyu-pulse/alerts';
 import { createKpiSource } from '../src/alerting/kpiSource.js';
-import { channelLabel } from '../src/catalogue/channels.js';
-import { COUNTERS } from '../src/catalogue/events.js';
+import { channelLabel } from '@siyu-pulse/contracts/catalogue';
+import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
 import { parseChannelNames } from '../src/config/channelNames.js';
 import type { CounterRow } from '../src/store/port.js';
 import { startTestPulse, type TestPulse } from './harness/pulse.js';

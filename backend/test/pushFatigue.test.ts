@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/config.js';
 import { PushCapCounter } from '../src/collector/pushCap.js';
 import { createMemberHasher } from '../src/ingest/memberHash.js';
-import type { LiveSnapshot } from '../src/live/contract.js';
+import type { LiveSnapshot } from '@siyu-pulse/contracts/live';
 import { DAY, HOUR, MINUTE, dayStart } from '../src/time/zone.js';
 import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
 import { startTestPulse, type TestPulse } from './harness/pulse.js';

@@ -7,13 +7,13 @@
  *    deliveries is listed as thin.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LiveSnapshot } from '../src/live/contract.js';
+import type { LiveSnapshot } from '@siyu-pulse/contracts/live';
 import type { SeriesResult } from '../src/query/series.js';
-import { KPI_BY_ID } from '../src/catalogue/kpis.js';
-import { outrunOf } from '../src/catalogue/outrun.js';
+import { KPI_BY_ID } from '@siyu-pulse/contracts/catalogue';
+import { outrunOf } from '@siyu-pulse/contracts/catalogue';
 import { startTestPulse, type TestPulse } from './harness/pulse.js';
 import { sectionBlock } from '../src/reports/markdown.js';
-import type { ReportMetric } from '../src/reports/contract.js';
+import type { ReportMetric } from '@siyu-pulse/contracts/reports';
 
 describe('catalogue: share ratios over 100%', () => {
   it('names the missing counter of each share KPI, and leaves other ratios alone', () => {

@@ -5,7 +5,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/config.js';
-import type { WeeklyReport } from '../src/reports/contract.js';
+import type { WeeklyReport } from '@siyu-pulse/contracts/reports';
 import { WeeklyReportSchedule } from '../src/reports/schedule.js';
 import { reportTargets } from '../src/reports/service.js';
 import { lastCompleteWeek, parseWeek, weekId, weekLabel, weekOf, type Week } from '../src/reports/week.js';

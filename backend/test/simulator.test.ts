@@ -8,7 +8,7 @@
  * @tier soak (a simulated day and its statistics: tens of seconds)
  */
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { EVENT_TYPES, MEMBER_SETS } from '../src/catalogue/events.js';
+import { EVENT_TYPES, MEMBER_SETS } from '@siyu-pulse/contracts/catalogue';
 import { EventSchema } from '../src/ingest/schema.js';
 import { CAMPAIGNS, CHANNELS, COMMUNITIES, Simulator, type RawEvent, type SwingKpi, type SwingSpec } from '../src/simulator/simulator.js';
 import { PUSH } from '../src/simulator/model.js';

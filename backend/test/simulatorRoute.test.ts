@@ -3,7 +3,7 @@
  * view, and the admin API injects and clears swings with validation.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LiveSnapshot } from '../src/live/contract.js';
+import type { LiveSnapshot } from '@siyu-pulse/contracts/live';
 import { ADMIN_TOKEN, READ_TOKEN, startTestPulse, type TestPulse } from './harness/pulse.js';
 
 describe('simulator in the server', () => {

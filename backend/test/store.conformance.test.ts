@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { COUNTERS, DIMENSIONS, type Dimension, type Tags } from '../src/catalogue/events.js';
+import { COUNTERS, DIMENSIONS, type Dimension, type Tags } from '@siyu-pulse/contracts/catalogue';
 import { StoreError, type AlertRow, type CounterQuery, type CounterRow, type DistinctRow, type MetricStore, type SketchRow } from '../src/store/port.js';
 import { Hll } from '../src/sketch/hll.js';
 import { createDuckDbStore } from '../src/store/duckdb/adapter.js';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KPIS } from '../src/catalogue/kpis.js';
+import { KPIS } from '@siyu-pulse/contracts/catalogue';
 import { TargetsFileError, applyTargets, defaultTargets, loadTargets } from '../src/catalogue/targets.js';
 import { startTestPulse, type TestPulse } from './harness/pulse.js';
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
-import type { WallControl } from '../src/live/contract.js';
+import type { WallControl } from '@siyu-pulse/contracts/live';
 import { request } from './harness/http.js';
 import { connectLive, record } from './harness/live.js';
 import { ADMIN_TOKEN, READ_TOKEN, startTestPulse, type TestPulse } from './harness/pulse.js';

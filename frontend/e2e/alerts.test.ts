@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import type { LiveSnapshot } from '../../backend/src/live/contract';
+import type { LiveSnapshot } from '@siyu-pulse/contracts/live';
 import { eventually, getJson, launchChromium, postEvents, screenshot, startBackend, type Backend, type PulseEvent, membersDropRules } from './harness';
 import { openWall, waitConnected } from './wall-helpers';
 

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
-import type { LiveSnapshot } from '../../backend/src/live/contract';
-import { formatKpi } from '../src/format';
+import type { LiveSnapshot } from '@siyu-pulse/contracts/live';
+import { formatKpi } from '@siyu-pulse/contracts/format';
 import { eventually, FRONTEND_INDEX, getJson, launchChromium, postEvents, screenshot, startBackend, type Backend, type PulseEvent } from './harness';
 import { boardsOf, clippedPanels, openWall, overflowing, readTiles, waitConnected } from './wall-helpers';
 

@@ -18,7 +18,7 @@ import { inflateSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { FakeDingTalkRobot } from '../../alerts/test/fakes/dingtalkRobot';
 import { changeText } from '../src/alertCenter/kpiText';
-import { formatKpi } from '../src/format';
+import { formatKpi } from '@siyu-pulse/contracts/format';
 import { chartIsEmpty } from '../src/reports/chartOption';
 import { formatValue } from '../src/reports/present';
 import type { ReportMetric, ReportSummary, WeeklyReport } from '../src/reports/types';

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import type { LiveSnapshot } from '../../backend/src/live/contract';
+import type { LiveSnapshot } from '@siyu-pulse/contracts/live';
 import { eventually, getJson, launchChromium, postEvents, screenshot, sleep, startBackend, type Backend } from './harness';
 import { connectionState, openWall, overflowing, readTiles, staleTiles, waitConnected, type WallPage } from './wall-helpers';
 

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { COUNTERS } from '../../backend/src/catalogue/events';
+import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
 import { createDuckDbStore } from '../../backend/src/store/duckdb/adapter';
 import type { CounterRow } from '../../backend/src/store/port';
 import { launchChromium, screenshot, startBackend, type Backend } from './harness';

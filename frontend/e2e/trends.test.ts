@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { formatKpi } from '../src/format';
+import { formatKpi } from '@siyu-pulse/contracts/format';
 import { eventually, getJson, launchChromium, postEvents, screenshot, startBackend, type Backend, type PulseEvent, membersDropRules } from './harness';
 
 const MIN = 60_000;

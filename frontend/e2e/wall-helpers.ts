@@ -3,7 +3,7 @@
  * admin commands, backfill simulated history, and measure the JS heap over CDP.
  */
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
-import type { BoardsResponse } from '../../backend/src/live/contract';
+import type { BoardsResponse } from '@siyu-pulse/contracts/live';
 import { REPO_ROOT, type Backend, postEvents, sleep } from './harness';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -8,9 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
-import type { Board, LiveSnapshot } from '../../backend/src/live/contract';
+import type { Board, LiveSnapshot } from '@siyu-pulse/contracts/live';
 import type { KpiCatalogue } from '../src/api';
-import { formatCount, formatKpi, formatPercent } from '../src/format';
+import { formatCount, formatKpi, formatPercent } from '@siyu-pulse/contracts/format';
 import { computeFunnel } from '../src/wall/funnel';
 import { CHANNEL_COLUMNS, CHANNEL_LABELS } from '../src/wall/channels';
 import { eventually, FRONTEND_INDEX, getJson, launchChromium, postEvents, screenshot, sleep, startBackend, type Backend, type PulseEvent } from './harness';

@@ -2,8 +2,8 @@
  * REST access. The read token comes from the page URL (`?token=…`) and is sent as
  * `Authorization: Bearer …`; on loopback demo mode there is none. The token is never logged.
  */
-import type { LiveSnapshot } from '../../backend/src/live/contract';
-import type { KpiDef, Label } from '../../backend/src/catalogue/kpis';
+import type { LiveSnapshot } from '@siyu-pulse/contracts/live';
+import type { KpiDef, Label } from '@siyu-pulse/contracts/catalogue';
 import { request } from './http';
 
 export interface KpiGroup {

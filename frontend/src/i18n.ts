@@ -3,7 +3,7 @@
  * languages from the backend (`{ zh, en }`); UI strings are here.
  */
 import { ref } from 'vue';
-import type { Lang } from './format';
+import type { Lang } from '@siyu-pulse/contracts/format';
 
 export type { Lang };
 

@@ -8,7 +8,7 @@
  * and the arrow (↑ / ↓) says which way it moved. So a rise in 流失率 (churn, good: down)
  * is a red ↑, and a fall in GMV is a red ↓.
  */
-import type { GoodDirection } from '../../backend/src/catalogue/kpis';
+import type { GoodDirection } from '@siyu-pulse/contracts/catalogue';
 
 export type ChangeTone = 'good' | 'bad' | 'neutral' | 'flat' | 'none';
 export type ChangeDirection = 'up' | 'down' | 'flat' | 'none';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { dateTime, durationText, pct, rowSplit, splitLabel, stateTone, trendLink } from '../src/alertCenter/present';
 import { changeText, changeTone, ruleValueText, sampleText, serverAge } from '../src/alertCenter/kpiText';
-import { KPI_BY_ID } from '../../backend/src/catalogue/kpis';
-import type { KpiDef } from '../../backend/src/catalogue/kpis';
+import { KPI_BY_ID } from '@siyu-pulse/contracts/catalogue';
+import type { KpiDef } from '@siyu-pulse/contracts/catalogue';
 
 describe('alert center presentation', () => {
   it('names splits in Chinese, channels by their wall name, the total as given', () => {

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
-import type { LiveSnapshot, LiveTick, LiveWindow, TrendPoint } from '../../backend/src/live/contract';
+import type { LiveSnapshot, LiveTick, LiveWindow, TrendPoint } from '@siyu-pulse/contracts/live';
 import { useLiveStore } from '../src/stores/live';
 import { mergeTrend, TREND_MAX_POINTS } from '../src/stores/trend';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KPIS, type KpiDef } from '../../backend/src/catalogue/kpis';
-import { outrunOf } from '../../backend/src/catalogue/outrun';
+import { KPIS, type KpiDef } from '@siyu-pulse/contracts/catalogue';
+import { outrunOf } from '@siyu-pulse/contracts/catalogue';
 import { buildOption, OUTRUN_COLOUR, type ChartTexts } from '../src/trends/chartOption';
 import { buildModel, type KpiResult } from '../src/trends/model';
 import { lang } from '../src/i18n';

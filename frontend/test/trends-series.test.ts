@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KPIS, type KpiDef } from '../../backend/src/catalogue/kpis';
+import { KPIS, type KpiDef } from '@siyu-pulse/contracts/catalogue';
 import type { AlertRow } from '../../backend/src/store/port';
 import { buildOption, needsSymbols } from '../src/trends/chartOption';
 import { buildModel, csvColumns, TOP_N, type KpiResult, type ModelTexts } from '../src/trends/model';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { KpiDef } from '../../backend/src/catalogue/kpis';
-import { KPIS } from '../../backend/src/catalogue/kpis';
+import type { KpiDef } from '@siyu-pulse/contracts/catalogue';
+import { KPIS } from '@siyu-pulse/contracts/catalogue';
 import { addKpi, allowedDims, sanitiseKpis } from '../src/trends/selection';
 import { compareShift, parseTrendsQuery, resolveRange, sameQuery, serialiseTrendsQuery, type TrendsState } from '../src/trends/state';
 import { DAY, HOUR, formatDateTime, formatStep, fromLocalInput, parseStep, toLocalInput, tzOffsetMs } from '../src/trends/time';

@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
-import type { AlertEvent } from '../../alerts/src/contract';
-import type { KpiWindowValue } from '../../backend/src/live/contract';
+import type { AlertEvent } from '@siyu-pulse/contracts/alerts';
+import type { KpiWindowValue } from '@siyu-pulse/contracts/live';
 import { BUILTIN_BOARDS, normalizeBoards, panelRows, pickBoard, tileRows } from '../src/wall/boards';
 import { applyChannelNames, channelLabel, channelRows } from '../src/wall/channels';
-import { channelLabel as catalogueChannelLabel } from '../../backend/src/catalogue/channels';
+import { channelLabel as catalogueChannelLabel } from '@siyu-pulse/contracts/catalogue';
 import { computeFunnel, funnelWidth } from '../src/wall/funnel';
 import { dataAt, DEFAULT_STALE_AFTER_MS, linkStale, staleAfterFromUrl, staleReason, trackChanges } from '../src/wall/freshness';
 import { alertTone, FLASH_MS, MAX_ACTIVE, moreSevere, useAlertsStore } from '../src/stores/alerts';

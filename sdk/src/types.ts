@@ -1,6 +1,6 @@
 /**
  * The ingest contract (v1) as the SDK sees it. EVENT_TYPES mirrors the server's catalogue
- * (backend/src/catalogue/events.ts); sdk/test/contract.test.ts fails when they drift.
+ * (contracts/src/catalogue/events.ts); sdk/test/contract.test.ts fails when they drift.
  */
 export const EVENT_TYPES = [
   'member.join', 'member.leave', 'message', 'interaction', 'push.sent', 'push.delivered', 'push.open', 'push.click', 'page.view',

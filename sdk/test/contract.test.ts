@@ -1,6 +1,6 @@
 /** The SDK's copy of the ingest vocabulary must match the server's, and its helpers the public scope. */
 import { describe, expect, it } from 'vitest';
-import { EVENT_TYPES as SERVER_TYPES } from '../../backend/src/catalogue/events.js';
+import { EVENT_TYPES as SERVER_TYPES } from '@siyu-pulse/contracts/catalogue';
 import { PUBLIC_EVENT_TYPES } from '../../backend/src/ingest/publicScope.js';
 import { EVENT_TYPES, type PageEventType } from '../src/types.js';
 

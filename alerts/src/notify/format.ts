@@ -1,123 +1,38 @@
 /**
  * Chinese markdown for managers' robot groups, from `AlertNotification`s. Only the subset both
- * DingTalk and WeCom render: headings, lists, links. Numbers follow the wall's conventions
- * (frontend/src/format.ts): percent values are fractions, money is fen shown as ¥ with 万/亿,
- * times are Asia/Shanghai.
+ * DingTalk and WeCom render: headings, lists, links. Numbers, money (¥ with 万 / 亿), percent
+ * values (fractions), the minus sign and times (Asia/Shanghai) come from the one formatting
+ * module the wall and the weekly report use (@siyu-pulse/contracts/format), so a figure in a
+ * DingTalk message reads as it does on the wall.
  */
+import { MINUS, formatChangeMagnitude as formatChange, formatDateTime, formatKpi, round } from '@siyu-pulse/contracts/format';
 import { DIM_ZH, bandLineZh, baselineZh, subjectZh } from '../wording.js';
 import { isPlainMessage, type AlertNotification, type Dimension, type KpiInfo, type Notification, type PlainMessage, type Severity } from '../contract.js';
 import type { FormattedMessage } from './types.js';
 
 export const TIME_ZONE = 'Asia/Shanghai';
-export const MISSING = '—';
 
-// ── numbers ────────────────────────────────────────────────────────────────────────────
+const isMissing = (v: number | null | undefined): v is null | undefined => v === null || v === undefined || !Number.isFinite(v);
 
-const grouping0 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const grouping2 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-
-function isMissing(v: number | null | undefined): v is null | undefined {
-  return v === null || v === undefined || !Number.isFinite(v);
-}
-
-const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
-const sign = (v: number) => (v < 0 ? '-' : '');
-
-/** 1,234 · 1.2万 · 1.23亿 · 12.3亿. The step is chosen after rounding, so 9,999.96 is 1.0万, not 10,000. */
-function zhCompact(abs: number, small: (a: number) => string): string {
-  const wan = abs / 1e4;
-  if (abs >= 1e8 || round(wan, 1) >= 1e4) {
-    const yi = abs / 1e8;
-    return `${yi.toFixed(round(yi, 2) >= 10 ? 1 : 2)}亿`;
-  }
-  if (abs >= 1e4 || Number(small(abs).replace(/,/g, '')) >= 1e4) return `${wan.toFixed(1)}万`;
-  return small(abs);
-}
-
-export function formatCount(v: number | null | undefined): string {
-  if (isMissing(v)) return MISSING;
-  const small = (a: number) => (Number.isInteger(a) ? grouping0.format(a) : a < 100 ? a.toFixed(1) : grouping0.format(Math.round(a)));
-  return sign(v) + zhCompact(Math.abs(v), small);
-}
-
-/** Integer fen → ¥9,876.50 · ¥1.2万 · ¥1.23亿. */
-export function formatMoney(fen: number | null | undefined): string {
-  if (isMissing(fen)) return MISSING;
-  return `${sign(fen)}¥${zhCompact(Math.abs(fen) / 100, (a) => grouping2.format(a))}`;
-}
-
-/** A fraction as percent, one decimal: 0.2519 → 25.2%. */
-export function formatPercent(v: number | null | undefined): string {
-  if (isMissing(v)) return MISSING;
-  const p = Math.abs(v) * 100;
-  const text = p >= 1000 ? grouping0.format(Math.round(p)) : p.toFixed(1);
-  return `${text === '0.0' ? '' : sign(v)}${text}%`;
-}
-
-/** 850 毫秒 · 4.2 秒 · 42 秒 · 3.5 分钟 · 1.2 小时 · 2.5 天. */
-export function formatDuration(ms: number | null | undefined): string {
-  if (isMissing(ms)) return MISSING;
-  const pre = sign(ms);
-  const abs = Math.abs(ms);
-  if (Math.round(abs) < 1000) return `${pre}${Math.round(abs)} 毫秒`;
-  const s = abs / 1000;
-  if (round(s, 1) < 10) return `${pre}${s.toFixed(1)} 秒`;
-  if (Math.round(s) < 60) return `${pre}${Math.round(s)} 秒`;
-  const min = s / 60;
-  if (round(min, 1) < 60) return `${pre}${min.toFixed(1)} 分钟`;
-  const h = min / 60;
-  if (round(h, 1) < 48) return `${pre}${h.toFixed(1)} 小时`;
-  return `${pre}${(h / 24).toFixed(1)} 天`;
-}
-
+/** A value in the KPI's unit, as the wall shows it (messages are Chinese). */
 export function formatValue(v: number | null | undefined, unit: KpiInfo['unit']): string {
-  if (isMissing(v)) return MISSING;
-  switch (unit) {
-    case 'count':
-      return formatCount(v);
-    case 'fen':
-      return formatMoney(v);
-    case 'percent':
-      return formatPercent(v);
-    case 'ms':
-      return formatDuration(v);
-    case 'multiple':
-      return `${v.toFixed(2)} 倍`;
-    case 'per_member':
-      return `${v.toFixed(2)} 次/人`;
-  }
-}
-
-/** A relative change's size, no sign: -0.1631 → 16.3%. */
-export function formatChange(change: number): string {
-  return formatPercent(Math.abs(change));
+  return formatKpi(v, unit, 'zh');
 }
 
 /**
  * 0.15 → ±15% when the rule watches both directions; a one-sided rule says its side:
- * -15%（下降超过即告警） / +15%（上升超过即告警）.
+ * −15%（下降超过即告警） / +15%（上升超过即告警）.
  */
 export function formatThreshold(t: number, direction: AlertNotification['direction'] = 'both'): string {
   const pct = round(t * 100, 1);
-  if (direction === 'down') return `-${pct}%（下降超过即告警）`;
+  if (direction === 'down') return `${MINUS}${pct}%（下降超过即告警）`;
   if (direction === 'up') return `+${pct}%（上升超过即告警）`;
   return `±${pct}%`;
 }
 
-const dateTime = new Intl.DateTimeFormat('en-CA', {
-  timeZone: TIME_ZONE,
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  hourCycle: 'h23',
-});
-
 /** Epoch ms → `2026-11-23 20:15` in Asia/Shanghai. */
 export function formatTime(ts: number): string {
-  const p = Object.fromEntries(dateTime.formatToParts(ts).map((x) => [x.type, x.value]));
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+  return formatDateTime(ts, TIME_ZONE);
 }
 
 // ── words ──────────────────────────────────────────────────────────────────────────────

@@ -1,19 +1,9 @@
 import { describe as group, expect, test } from 'vitest';
-import {
-  describe,
-  formatChange,
-  formatCount,
-  formatDigest,
-  formatDuration,
-  formatMoney,
-  formatNotification,
-  formatPercent,
-  formatThreshold,
-  formatTime,
-  formatValue,
-} from '../../src/notify/format.js';
+import { formatChangeMagnitude as formatChange, formatCount, formatDuration, formatKpi, formatMoney, formatPercent } from '@siyu-pulse/contracts/format';
+import { describe, formatDigest, formatNotification, formatThreshold, formatTime, formatValue } from '../../src/notify/format.js';
 import { openRateDrop, storm, T0 } from './helpers.js';
 
+// The messages use the one formatting module the wall and the weekly report use.
 group('number formatters', () => {
   test('percent values are fractions', () => {
     expect(formatPercent(0.2519)).toBe('25.2%');
@@ -27,7 +17,7 @@ group('number formatters', () => {
     expect(formatMoney(1_200_000)).toBe('¥1.2万');
     expect(formatMoney(12_345_678_900)).toBe('¥1.23亿');
     expect(formatMoney(999_999.6)).toBe('¥1.0万'); // ¥9,999.996 rounds into the next step, not "¥10,000.00"
-    expect(formatMoney(-250_000)).toBe('-¥2,500.00');
+    expect(formatMoney(-250_000)).toBe('−¥2,500.00'); // U+2212, as on the wall (was an ASCII '-')
   });
   test('counts with 万 / 亿', () => {
     expect(formatCount(9876)).toBe('9,876');
@@ -48,6 +38,11 @@ group('number formatters', () => {
     expect(formatThreshold(0.15)).toBe('±15%');
     expect(formatThreshold(0.125)).toBe('±12.5%');
     expect(formatTime(T0)).toBe('2026-11-23 20:15'); // Asia/Shanghai, not UTC (12:15)
+  });
+  test('a message writes every value exactly as the wall does', () => {
+    const units = ['count', 'percent', 'fen', 'ms', 'multiple', 'per_member'] as const;
+    const values = [-123_456_789, -250_000, -1.5, -0.0123, 0, 0.052, 2.5, 9_999, 999_999.6, 123_456, 99_999_999, 12_345_678_900, null];
+    for (const unit of units) for (const v of values) expect(formatValue(v, unit)).toBe(formatKpi(v, unit, 'zh'));
   });
 });
 
@@ -166,9 +161,9 @@ group('names, directions, demo, rule retirement', () => {
 
   test('the threshold is ±15% only for a rule that watches both directions', () => {
     expect(formatNotification(openRateDrop({ direction: 'both' })).text).toContain('- 阈值：±15%');
-    expect(formatNotification(openRateDrop({ direction: 'down' })).text).toContain('- 阈值：-15%（下降超过即告警）');
+    expect(formatNotification(openRateDrop({ direction: 'down' })).text).toContain('- 阈值：−15%（下降超过即告警）');
     expect(formatNotification(openRateDrop({ direction: 'up', change: 0.2 })).text).toContain('- 阈值：+15%（上升超过即告警）');
-    expect(formatThreshold(0.15, 'down')).toBe('-15%（下降超过即告警）');
+    expect(formatThreshold(0.15, 'down')).toBe('−15%（下降超过即告警）');
   });
 
   test('in demo mode every message says 演示数据: alerts, digests, tests, reports', () => {

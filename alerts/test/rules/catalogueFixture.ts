@@ -1,6 +1,6 @@
 /**
  * The backend's KPI catalogue as the KpiSource reports it (ids, labels, units, good
- * direction, ratio, splits, the seed's default targets), copied from backend/src/catalogue/kpis.ts — alerts must not
+ * direction, ratio, splits, the seed's default targets), copied from contracts/src/catalogue/kpis.ts — alerts must not
  * import backend code. Distinct-count KPIs (active_members and the ratios over actives)
  * split by channel only, as the backend's allowedSplits() says.
  */

@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { backtest, formatProblem, parseRuleYaml, type BacktestFiring, type Calendar, type KpiInfo, type RuleProblem } from '@siyu-pulse/alerts';
-import { KPI_BY_ID } from '../catalogue/kpis.js';
+import { KPI_BY_ID } from '@siyu-pulse/contracts/catalogue';
 import type { TargetedKpi } from '../catalogue/targets.js';
 import { countersFor } from '../query/series.js';
 import type { MetricStore } from '../store/port.js';

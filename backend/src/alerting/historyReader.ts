@@ -10,7 +10,7 @@
  * (2–4) × split values.
  */
 import type { Dimension } from '@siyu-pulse/alerts';
-import { COUNTERS, GRANULARITIES, type CounterName, type CounterSums, type Granularity, type MemberSetId } from '../catalogue/events.js';
+import { COUNTERS, GRANULARITIES, type CounterName, type CounterSums, type Granularity, type MemberSetId } from '@siyu-pulse/contracts/catalogue';
 import type { MetricStore } from '../store/port.js';
 import { DAY, MINUTE } from '../time/zone.js';
 import { storeReader, type WindowReader } from './kpiSource.js';

@@ -6,9 +6,9 @@
  * defined per day only: to the day so far, see window()).
  */
 import type { Dimension, KpiInfo, KpiSource, WindowResult, WindowValue } from '@siyu-pulse/alerts';
-import { COUNTERS, GRANULARITIES, type CounterSums, type Granularity, type MemberSetId } from '../catalogue/events.js';
+import { COUNTERS, GRANULARITIES, type CounterSums, type Granularity, type MemberSetId } from '@siyu-pulse/contracts/catalogue';
 import { evaluateKpi, ratioParts, type DistinctValues } from '../catalogue/evaluate.js';
-import { KPIS, KPI_BY_ID, allowedSplits, distinctGranularities, distinctSets, isSpan, type KpiDef } from '../catalogue/kpis.js';
+import { KPIS, KPI_BY_ID, allowedSplits, distinctGranularities, distinctSets, isSpan, type KpiDef } from '@siyu-pulse/contracts/catalogue';
 import { SpanReader, type SpanPoint } from '../query/span.js';
 import type { TargetedKpi } from '../catalogue/targets.js';
 import type { Collector } from '../collector/collector.js';

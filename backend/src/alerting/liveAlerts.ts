@@ -4,7 +4,7 @@
  * are remembered here from the events the sink publishes).
  */
 import type { ActiveAlert, AlertEvent } from '@siyu-pulse/alerts';
-import type { LiveAlert } from '../live/contract.js';
+import type { LiveAlert } from '@siyu-pulse/contracts/live';
 
 const OPEN = new Set(['pending', 'firing', 'flapping']);
 // Ticker order: critical before warning, firing before flapping before pending, newest first.

@@ -3,7 +3,7 @@
  * and event → socket latency (a probe event until the tick that shows it).
  */
 import { io } from 'socket.io-client';
-import type { LiveTick } from '../live/contract.js';
+import type { LiveTick } from '@siyu-pulse/contracts/live';
 import { KEY, READ, percentile, startBenchServer } from './server.js';
 
 const BATCH = 500;

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { KPI_BY_ID } from '../catalogue/kpis.js';
-import type { Board, BoardPanel, BoardsResponse } from '../live/contract.js';
+import { KPI_BY_ID } from '@siyu-pulse/contracts/catalogue';
+import type { Board, BoardPanel, BoardsResponse } from '@siyu-pulse/contracts/live';
 
 export const PANELS = ['trend_messages', 'trend_open_rate', 'trend_conversion', 'funnel', 'channels', 'alerts', 'communities'] as const satisfies readonly BoardPanel[];
 

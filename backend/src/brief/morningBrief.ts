@@ -10,7 +10,7 @@
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import { formatValue, type Dispatcher, type PlainMessage } from '@siyu-pulse/alerts';
-import { channelLabel } from '../catalogue/channels.js';
+import { channelLabel } from '@siyu-pulse/contracts/catalogue';
 import type { TargetedKpi } from '../catalogue/targets.js';
 import type { SeriesService } from '../query/series.js';
 import type { MetricStore } from '../store/port.js';

@@ -2,8 +2,8 @@
  * Computes a KPI value from counter sums over a window (and a distinct count when the KPI
  * needs one). The one place KPI arithmetic lives: series, snapshot and alerts all call it.
  */
-import { HISTOGRAMS, histogramCounter, type CounterSums, type MemberSetId } from './events.js';
-import { distinctSets, type KpiDef, type RatioSide, type Term } from './kpis.js';
+import { HISTOGRAMS, histogramCounter, type CounterSums, type MemberSetId } from '@siyu-pulse/contracts/catalogue';
+import { distinctSets, type KpiDef, type RatioSide, type Term } from '@siyu-pulse/contracts/catalogue';
 
 function sumTerms(terms: readonly Term[], sums: Partial<CounterSums>): number {
   let total = 0;

@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { KPI_BY_ID, type KpiDef } from './kpis.js';
+import { KPI_BY_ID, type KpiDef } from '@siyu-pulse/contracts/catalogue';
 
 export interface KpiTarget {
   /** For the total (and for channels without their own). */

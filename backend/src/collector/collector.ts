@@ -6,7 +6,7 @@
  * refuses (full, disk error) leaves the rows dirty for the next flush.
  */
 import type { Logger } from 'pino';
-import { COUNTERS, DIMENSIONS, GRANULARITIES, MEMBER_SET_IDS, type Dimension, type Granularity, type Tags } from '../catalogue/events.js';
+import { COUNTERS, DIMENSIONS, GRANULARITIES, MEMBER_SET_IDS, type Dimension, type Granularity, type Tags } from '@siyu-pulse/contracts/catalogue';
 import type { MetricStore } from '../store/port.js';
 import type { Snapshot } from '../durability/spool.js';
 import type { JournalEvent } from '../durability/journal.js';

@@ -2,7 +2,7 @@
  * Counter vectors: one Float64Array slot per catalogue counter, so summing windows is a
  * tight loop rather than object churn on the 1 s tick.
  */
-import { AMOUNT_COUNTERS, COUNTERS, HISTOGRAMS, countCounterOf, histogramCounter, type CounterSums, type EventType, type HistogramId, type Tags } from '../catalogue/events.js';
+import { AMOUNT_COUNTERS, COUNTERS, HISTOGRAMS, countCounterOf, histogramCounter, type CounterSums, type EventType, type HistogramId, type Tags } from '@siyu-pulse/contracts/catalogue';
 import { histogramBucketIndex } from '../catalogue/evaluate.js';
 
 export type CounterVector = Float64Array;

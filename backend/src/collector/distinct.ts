@@ -12,7 +12,7 @@
  *
  * Members arrive as sketch keys (25-bit register index + rank), never as ids or hashes.
  */
-import { GRANULARITIES, MEMBER_SET_IDS, MEMBER_SETS, type EventType, type Granularity, type MemberSetId } from '../catalogue/events.js';
+import { GRANULARITIES, MEMBER_SET_IDS, MEMBER_SETS, type EventType, type Granularity, type MemberSetId } from '@siyu-pulse/contracts/catalogue';
 import { Hll } from '../sketch/hll.js';
 import type { DistinctRow, SketchRow } from '../store/port.js';
 import { MINUTE, alignmentOffset, floorTo } from '../time/zone.js';

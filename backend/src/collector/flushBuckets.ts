@@ -8,7 +8,7 @@
  * the collector adds the stored row's counters to it before it is written, so the event is
  * added to the stored bucket rather than replacing it.
  */
-import { COUNTERS, type Tags } from '../catalogue/events.js';
+import { COUNTERS, type Tags } from '@siyu-pulse/contracts/catalogue';
 import type { CounterRow } from '../store/port.js';
 import { newVector, type CounterVector } from './counters.js';
 

@@ -5,7 +5,7 @@
  * interactions, paid orders, GMV): distinct active members per group need mergeable sketches
  * per community, which the store does not hold yet.
  */
-import type { Dimension } from '../catalogue/events.js';
+import type { Dimension } from '@siyu-pulse/contracts/catalogue';
 import type { MetricStore } from '../store/port.js';
 import { OVERFLOW_TAG } from '../ingest/tagGuard.js';
 import { HOUR, alignmentOffset, ceilTo, floorTo } from '../time/zone.js';

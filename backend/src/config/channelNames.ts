@@ -7,8 +7,8 @@
  * A name without an English form is used for both languages.
  */
 import { z } from 'zod';
-import type { Label } from '../catalogue/kpis.js';
-import { MAX_NAME_COLUMNS, nameColumns } from '../catalogue/channels.js';
+import type { Label } from '@siyu-pulse/contracts/catalogue';
+import { MAX_NAME_COLUMNS, nameColumns } from '@siyu-pulse/contracts/catalogue';
 import { tagValueProblem } from '../store/port.js';
 
 // A wider name would not fit the wall's channel column.

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { HASHED_TOKEN } from './tokens.js';
 import { MINIPROGRAM_APPID, trustProxyProblem } from '../ingest/publicScope.js';
 import { DEFAULT_WEEKLY_CRON, cronProblem } from '../reports/schedule.js';
-import type { Label } from '../catalogue/kpis.js';
+import type { Label } from '@siyu-pulse/contracts/catalogue';
 import { parseChannelNames } from './channelNames.js';
 import { aesKeyProblem } from '../connectors/wecom/crypto.js';
 

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { COUNTERS } from '../catalogue/events.js';
+import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
 import type { Collector } from '../collector/collector.js';
 import type { CountableEvent } from '../collector/counters.js';
 import type { IdLedger } from '../ingest/idLedger.js';

@@ -23,7 +23,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readSync, readdirSync, statS
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { CountableEvent } from '../collector/counters.js';
-import type { EventType } from '../catalogue/events.js';
+import type { EventType } from '@siyu-pulse/contracts/catalogue';
 
 /** What is persisted of an accepted event (no member id). */
 export interface JournalEvent {

@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { CounterName, Granularity, MemberSetId } from '../catalogue/events.js';
+import type { CounterName, Granularity, MemberSetId } from '@siyu-pulse/contracts/catalogue';
 import type { CounterRow, DistinctRow, MetricStore, SketchRow } from '../store/port.js';
 import { syncDir } from './journal.js';
 

@@ -5,8 +5,8 @@
  * Alert state changes (pulse_alerts) are annotations on both. The committed JSON under
  * grafana/dashboards/ is this module's output (`npm run grafana:dashboards -w backend`).
  */
-import { GROUPS, KPIS, type KpiDef, type KpiUnit } from '../catalogue/kpis.js';
-import type { HistogramId } from '../catalogue/events.js';
+import { GROUPS, KPIS, type KpiDef, type KpiUnit } from '@siyu-pulse/contracts/catalogue';
+import type { HistogramId } from '@siyu-pulse/contracts/catalogue';
 import {
   ALERT_ANNOTATION_COLUMNS,
   CHANNEL_VALUES_QUERY,

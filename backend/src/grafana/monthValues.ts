@@ -9,7 +9,7 @@
  * late or imported events change the days behind it: today and yesterday every few minutes,
  * the last HISTORY_DAYS days at start-up and every few hours.
  */
-import { KPIS, isSpan, type KpiDef } from '../catalogue/kpis.js';
+import { KPIS, isSpan, type KpiDef } from '@siyu-pulse/contracts/catalogue';
 import { SpanReader } from '../query/span.js';
 import type { MetricStore } from '../store/port.js';
 import { checkTagValue, escapeKey, escapeMeasurement } from '../store/influx/lineProtocol.js';

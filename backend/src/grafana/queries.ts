@@ -14,8 +14,8 @@
  * - time buckets are aligned to Asia/Shanghai with an offset on GROUP BY time(): InfluxQL
  *   aligns to the UTC epoch, which only agrees with Shanghai for steps that divide 8 h.
  */
-import { GRANULARITIES, HISTOGRAMS, histogramCounters, type Granularity, type HistogramId, type MemberSetId } from '../catalogue/events.js';
-import { distinctGranularities, type KpiDef, type RatioSide, type Term } from '../catalogue/kpis.js';
+import { GRANULARITIES, HISTOGRAMS, histogramCounters, type Granularity, type HistogramId, type MemberSetId } from '@siyu-pulse/contracts/catalogue';
+import { distinctGranularities, type KpiDef, type RatioSide, type Term } from '@siyu-pulse/contracts/catalogue';
 import { quoteIdent, quoteString } from '../store/influx/influxql.js';
 import { HOUR, tzOffsetMs } from '../time/zone.js';
 

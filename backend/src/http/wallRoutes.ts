@@ -5,7 +5,7 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { ALL_WALLS, PlaylistItems, type PlaylistStore } from '../displays/playlists.js';
-import type { BoardsResponse, WallControl } from '../live/contract.js';
+import type { BoardsResponse, WallControl } from '@siyu-pulse/contracts/live';
 import { bearerToken, readAccess, requireScope, type AccessPolicy } from './auth.js';
 
 export interface WallRouteOptions {

@@ -23,8 +23,8 @@
  * event inside the collector's range through the producers' path, and the store checks
  * `conflict` (Collector.historyConflict) inside its write slot, just before the write.
  */
-import { GRANULARITIES, MEMBER_SET_IDS, MEMBER_SETS, type EventType, type Granularity, type MemberSetId, type Tags } from '../catalogue/events.js';
-import { COUNTERS } from '../catalogue/events.js';
+import { GRANULARITIES, MEMBER_SET_IDS, MEMBER_SETS, type EventType, type Granularity, type MemberSetId, type Tags } from '@siyu-pulse/contracts/catalogue';
+import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
 import { applyEvent, newVector, type CountableEvent, type CounterVector } from '../collector/counters.js';
 import { PushCapCounter } from '../collector/pushCap.js';
 import { Hll } from '../sketch/hll.js';

@@ -12,7 +12,7 @@
  * forge both, which SECURITY.md states.
  */
 import { isIP } from 'node:net';
-import type { EventType } from '../catalogue/events.js';
+import type { EventType } from '@siyu-pulse/contracts/catalogue';
 
 /**
  * What a page sees happen: a view, an add to cart, a tap / like / share, a member arriving

@@ -3,7 +3,7 @@
  * "ammount" must not silently lose money), and every refusal names the field.
  */
 import { z } from 'zod';
-import { AMOUNT_EVENT_TYPES, EVENT_TYPES, HISTOGRAMS, type EventType } from '../catalogue/events.js';
+import { AMOUNT_EVENT_TYPES, EVENT_TYPES, HISTOGRAMS, type EventType } from '@siyu-pulse/contracts/catalogue';
 import { LONE_SURROGATE, tagValueProblem } from '../store/port.js';
 
 const tagValue = z.string().min(1, 'must not be empty').superRefine((v, ctx) => {

@@ -13,7 +13,7 @@ import { describeIssues, validateEvent, type ValidEvent } from './schema.js';
 
 const DAY_MS = 86_400_000;
 import type { TagGuard } from './tagGuard.js';
-import type { EventType } from '../catalogue/events.js';
+import type { EventType } from '@siyu-pulse/contracts/catalogue';
 
 /** What the presenting key may send; a refused type is rejected per event, with the reason. */
 export interface IngestScope {

@@ -8,7 +8,7 @@
  * When a dimension first overflows, `onCapReached` fires once (the server logs it with the
  * setting to raise); every folded event counts in `onOverflow` (pulse_tag_overflow_total).
  */
-import type { Dimension } from '../catalogue/events.js';
+import type { Dimension } from '@siyu-pulse/contracts/catalogue';
 
 export const OVERFLOW_TAG = '(other)';
 

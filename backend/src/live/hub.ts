@@ -7,7 +7,7 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
-import type { WallControl } from './contract.js';
+import type { WallControl } from '@siyu-pulse/contracts/live';
 import type { SnapshotService } from './snapshot.js';
 
 export type LiveGrant = { ok: true; displayId: string | null } | { ok: false; message: string };

@@ -4,7 +4,7 @@
  * hardly moves within a minute: recomputed every MONTH_REFRESH_MS (and at start) from the
  * store, which the collector rewrites every few seconds, and served from memory in between.
  */
-import { KPIS, isSpan } from '../catalogue/kpis.js';
+import { KPIS, isSpan } from '@siyu-pulse/contracts/catalogue';
 import { SpanReader } from '../query/span.js';
 import type { MetricStore } from '../store/port.js';
 import { DAY, dayStart } from '../time/zone.js';

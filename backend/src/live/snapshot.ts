@@ -3,17 +3,17 @@
  * the last 5 minutes vs the 5 before, today vs yesterday at the same time, and per-minute
  * trend points. Computed once per tick and shared by every client.
  */
-import type { Granularity, MemberSetId } from '../catalogue/events.js';
+import type { Granularity, MemberSetId } from '@siyu-pulse/contracts/catalogue';
 import { evaluateKpi } from '../catalogue/evaluate.js';
-import { outrunOf } from '../catalogue/outrun.js';
-import { KPIS, distinctGranularities, distinctSets, isSpan } from '../catalogue/kpis.js';
+import { outrunOf } from '@siyu-pulse/contracts/catalogue';
+import { KPIS, distinctGranularities, distinctSets, isSpan } from '@siyu-pulse/contracts/catalogue';
 import type { MonthLiveValues } from './monthLive.js';
 import type { Collector } from '../collector/collector.js';
 import type { WindowSums } from '../collector/counterRing.js';
 import { toSums } from '../collector/counters.js';
 import type { DistinctCounts } from '../collector/distinct.js';
 import { DAY, MINUTE, dayStart, floorTo } from '../time/zone.js';
-import type { KpiWindowValue, LiveAlert, LiveSnapshot, LiveTick, LiveWindow, TrendPoint, WindowId } from './contract.js';
+import type { KpiWindowValue, LiveAlert, LiveSnapshot, LiveTick, LiveWindow, TrendPoint, WindowId } from '@siyu-pulse/contracts/live';
 
 const FIVE_MIN = 5 * MINUTE;
 const TREND_MINUTES = 60;

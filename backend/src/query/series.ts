@@ -3,12 +3,12 @@
  * reads counter sums (and distinct counts) from the store and computes the KPI per bucket
  * as a ratio of sums. A request that would exceed the point limit is refused, not run.
  */
-import type { HISTOGRAMS} from '../catalogue/events.js';
-import { COUNTERS, DIMENSIONS, GRANULARITIES, histogramCounters, type CounterSums, type Dimension, type Granularity, type MemberSetId, type Tags } from '../catalogue/events.js';
+import type { HISTOGRAMS} from '@siyu-pulse/contracts/catalogue';
+import { COUNTERS, DIMENSIONS, GRANULARITIES, histogramCounters, type CounterSums, type Dimension, type Granularity, type MemberSetId, type Tags } from '@siyu-pulse/contracts/catalogue';
 import { evaluateKpi, ratioParts } from '../catalogue/evaluate.js';
-import { sideIsMoney } from '../catalogue/counters.js';
-import { outrunOf, type Outrun } from '../catalogue/outrun.js';
-import { KPI_BY_ID, allowedSplits, distinctGranularities, distinctSets, isSpan, usesDistinct, type KpiDef } from '../catalogue/kpis.js';
+import { sideIsMoney } from '@siyu-pulse/contracts/catalogue';
+import { outrunOf, type Outrun } from '@siyu-pulse/contracts/catalogue';
+import { KPI_BY_ID, allowedSplits, distinctGranularities, distinctSets, isSpan, usesDistinct, type KpiDef } from '@siyu-pulse/contracts/catalogue';
 import { SpanReader } from './span.js';
 import type { MetricStore } from '../store/port.js';
 import { overlaps, type UptimeSource } from '../uptime/uptime.js';

@@ -14,8 +14,8 @@
  * Intersections use inclusion–exclusion on the merged sketches: |A∩B| = |A| + |B| − |A∪B|.
  * Its error bound (see `spanBound`) is stated in each KPI's description and returned per point.
  */
-import type { CounterName, MemberSetId } from '../catalogue/events.js';
-import type { KpiDef, KpiFormula } from '../catalogue/kpis.js';
+import type { CounterName, MemberSetId } from '@siyu-pulse/contracts/catalogue';
+import type { KpiDef, KpiFormula } from '@siyu-pulse/contracts/catalogue';
 import { Hll } from '../sketch/hll.js';
 import type { MetricStore } from '../store/port.js';
 import { DAY, alignmentOffset } from '../time/zone.js';

@@ -8,7 +8,7 @@
  */
 import type { DeliveryOutcome, Dispatcher, PlainMessage } from '@siyu-pulse/alerts';
 import type { Logger } from 'pino';
-import type { WeeklyReport } from './contract.js';
+import type { WeeklyReport } from '@siyu-pulse/contracts/reports';
 import { DINGTALK_BUDGET, WECOM_BUDGET, renderReportMarkdown, type MarkdownBudget } from './markdown.js';
 import type { ReportStore } from './store.js';
 

@@ -5,8 +5,8 @@
  * so whole sections are left out from the end until it fits: a manager gets complete
  * sentences and always the link, never a number cut in half.
  */
-import type { ReportMetric, ReportSection, WeeklyReport } from './contract.js';
-import { formatAgainst, formatChange, formatPercent, formatValue } from './format.js';
+import type { ReportMetric, ReportSection, WeeklyReport } from '@siyu-pulse/contracts/reports';
+import { formatAgainst, formatChange, formatPercent, formatKpi as formatValue } from '@siyu-pulse/contracts/format';
 
 export interface MarkdownBudget {
   /** Size of a rendered text as the channel counts it. */

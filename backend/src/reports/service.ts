@@ -5,11 +5,11 @@
  * interleave their writes.
  */
 import type { Logger } from 'pino';
-import { EVENT_TYPES, countCounterOf } from '../catalogue/events.js';
-import type { KpiDef } from '../catalogue/kpis.js';
+import { EVENT_TYPES, countCounterOf } from '@siyu-pulse/contracts/catalogue';
+import type { KpiDef } from '@siyu-pulse/contracts/catalogue';
 import type { SeriesService } from '../query/series.js';
 import type { MetricStore } from '../store/port.js';
-import type { WeeklyReport } from './contract.js';
+import type { WeeklyReport } from '@siyu-pulse/contracts/reports';
 import type { ReportDelivery } from './delivery.js';
 import type { ReportStore } from './store.js';
 import { generateWeeklyReport } from './weekly.js';

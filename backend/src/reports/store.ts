@@ -7,7 +7,7 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { ReportSummary, WeeklyReport } from './contract.js';
+import type { ReportSummary, WeeklyReport } from '@siyu-pulse/contracts/reports';
 import { WEEK_ID } from './week.js';
 
 export class ReportStore {

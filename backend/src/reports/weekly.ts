@@ -15,7 +15,7 @@
  * Findings are sentences built from these numbers only. Each section is its own module in
  * ./weekly/ (reader.ts reads, parts.ts holds the shared metric and wording helpers).
  */
-import type { ReportSection, WeeklyReport } from './contract.js';
+import type { ReportSection, WeeklyReport } from '@siyu-pulse/contracts/reports';
 import { addDays, previousWeek, weekId, weekLabel, type Week } from './week.js';
 import { PARTIAL_GAP_HOURS, Reader, type WeeklyReportInput } from './weekly/reader.js';
 import { scale } from './weekly/scale.js';

@@ -18,7 +18,7 @@
  * hash. So a run with a swing equals the run without it except where the swing acts, and
  * its effect is exactly measurable against a baseline with the same seed.
  */
-import type { EventType } from '../catalogue/events.js';
+import type { EventType } from '@siyu-pulse/contracts/catalogue';
 import { minuteOfDay, tzOffsetMs } from '../time/zone.js';
 import { MemberPool } from './members.js';
 import {

@@ -8,7 +8,9 @@
  * Time is UTC epoch milliseconds everywhere. Tag value `''` means "no value" (InfluxDB
  * omits the tag; DuckDB stores the empty string).
  */
-import type { CounterName, Dimension, Granularity, MemberSetId, Tags } from '../catalogue/events.js';
+import type { CounterName, Dimension, Granularity, MemberSetId, Tags } from '@siyu-pulse/contracts/catalogue';
+import type { AlertRow } from '@siyu-pulse/contracts/alerts';
+export type { AlertRow };
 
 /** One bucket of one tag set. Writing it again with the same ts + tags replaces it in full. */
 export interface CounterRow {
@@ -101,30 +103,6 @@ export interface DistinctSeries {
   points: { ts: number; value: number }[];
 }
 
-/**
- * An alert state change (the alerts package's AlertEvent, flattened for storage). In
- * InfluxDB it is `pulse_alerts` (tags rule, kpi, state, severity, split_dim, split_value),
- * usable directly as Grafana annotations.
- */
-export interface AlertRow {
-  id: string;
-  ts: number;
-  alertKey: string;
-  ruleId: string;
-  ruleName: string;
-  kpi: string;
-  splitDim: string;
-  splitValue: string;
-  from: string;
-  state: string;
-  severity: string;
-  value: number | null;
-  baseline: number | null;
-  baselineKind: string;
-  change: number | null;
-  threshold: number | null;
-  summary: string;
-}
 
 export interface AlertQuery {
   from: number;

@@ -11,7 +11,7 @@ import {
   MEMBER_SET_IDS,
   type Dimension,
   type Tags,
-} from '../catalogue/events.js';
+} from '@siyu-pulse/contracts/catalogue';
 import {
   StoreError,
   tagValueProblem,

@@ -1,7 +1,7 @@
 /** KPI labels and values for alert tables, from the catalogue (falls back to the id). */
-import type { KpiDef } from '../../../backend/src/catalogue/kpis';
-import { sideIsMoney, sideLabel } from '../../../backend/src/catalogue/counters';
-import { formatChangeMagnitude, formatCount, formatDuration, formatKpi, formatMoney, type Lang } from '../format';
+import type { KpiDef } from '@siyu-pulse/contracts/catalogue';
+import { sideIsMoney, sideLabel } from '@siyu-pulse/contracts/catalogue';
+import { formatChangeMagnitude, formatCount, formatDuration, formatKpi, formatMoney, type Lang } from '@siyu-pulse/contracts/format';
 
 export function kpiName(def: KpiDef | undefined, id: string, lang: Lang): string {
   return def ? def.label[lang] : id;

@@ -2,8 +2,8 @@
  * Plain-language views of alert data for the alert center (pure functions, unit-tested):
  * state and severity names, split labels, rule summaries and links to the trend page.
  */
-import type { Label } from '../../../backend/src/catalogue/kpis';
-import type { Lang } from '../format';
+import type { Label } from '@siyu-pulse/contracts/catalogue';
+import type { Lang } from '@siyu-pulse/contracts/format';
 import { channelLabel } from '../wall/channels';
 import type { AlertState, Dimension, Rule, Severity } from './types';
 

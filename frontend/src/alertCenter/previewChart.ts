@@ -5,8 +5,8 @@
  * on the axis, as on the trends page.
  */
 import type { LineSeriesOption } from 'echarts/charts';
-import type { KpiUnit } from '../../../backend/src/catalogue/kpis';
-import { formatKpi, type Lang } from '../format';
+import type { KpiUnit } from '@siyu-pulse/contracts/catalogue';
+import { formatKpi, type Lang } from '@siyu-pulse/contracts/format';
 import { axisLabel, tickLabel } from '../trends/chartOption';
 import { formatDateTime, tzOffsetMs } from '../trends/time';
 

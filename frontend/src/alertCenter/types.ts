@@ -3,5 +3,5 @@ export type { ActiveAlert, EngineStatus, RuleStatus, SplitStatus } from '../../.
 export type { Rule, ChangeRule, DeadmanRule } from '../../../alerts/src/rules/schema';
 export type { Silence, Ack, SilenceMatchers } from '../../../alerts/src/engine/silences';
 export type { NotifierStatus, DeliveryAttempt } from '../../../alerts/src/notify/dispatcher';
-export type { AlertRow } from '../../../backend/src/store/port';
-export type { AlertState, Severity, Dimension } from '../../../alerts/src/contract';
+export type { AlertRow } from '@siyu-pulse/contracts/alerts';
+export type { AlertState, Severity, Dimension } from '@siyu-pulse/contracts/alerts';

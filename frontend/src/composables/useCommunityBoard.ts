@@ -5,7 +5,7 @@
  */
 import { onScopeDispose, shallowRef } from 'vue';
 import { getJson } from '../api';
-import type { CommunityBoard } from '../../../backend/src/communities/board';
+import type { CommunityBoard } from '@siyu-pulse/contracts/communities';
 import { useRetryingLoad } from './useRetryingLoad';
 
 const REFRESH_MS = 60_000;

@@ -14,8 +14,8 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { onScopeDispose, watch } from 'vue';
-import type { LiveSnapshot, LiveTick, WallControl } from '../../../backend/src/live/contract';
-import type { AlertEvent } from '../../../alerts/src/contract';
+import type { LiveSnapshot, LiveTick, WallControl } from '@siyu-pulse/contracts/live';
+import type { AlertEvent } from '@siyu-pulse/contracts/alerts';
 import { fetchSnapshot } from '../api';
 import { useAlertsStore } from '../stores/alerts';
 import { useLiveStore } from '../stores/live';

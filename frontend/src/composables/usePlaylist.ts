@@ -5,7 +5,7 @@
  * board switch (remote control) shows that board; the rotation carries on from there.
  */
 import { computed, onBeforeUnmount, ref, shallowRef } from 'vue';
-import type { WallPlaylist } from '../../../backend/src/live/contract';
+import type { WallPlaylist } from '@siyu-pulse/contracts/live';
 import { getJson } from '../api';
 import { ApiError } from '../http';
 import { useRetryingLoad } from './useRetryingLoad';

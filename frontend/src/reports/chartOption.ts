@@ -14,8 +14,8 @@
 import type { ComposeOption } from 'echarts/core';
 import type { BarSeriesOption, LineSeriesOption } from 'echarts/charts';
 import type { GridComponentOption, LegendComponentOption, TooltipComponentOption } from 'echarts/components';
-import type { KpiUnit } from '../../../backend/src/catalogue/kpis';
-import { MISSING, formatKpi, type Lang } from '../format';
+import type { KpiUnit } from '@siyu-pulse/contracts/catalogue';
+import { MISSING, formatKpi, type Lang } from '@siyu-pulse/contracts/format';
 import { axisLabel } from '../trends/chartOption';
 import { dayLabel } from './present';
 import type { ReportChart } from './types';

@@ -2,12 +2,12 @@
  * Plain views of a weekly report for the page (pure functions, unit-tested in
  * test/reports.test.ts): values by unit, metrics with their change and target, tables,
  * dates in the business time zone, the list order and the delivery log. Formatting is the
- * wall's (../format.ts) and the alert center's (changeText), so a figure reads the same
+ * one module's (@siyu-pulse/contracts/format) and the alert center's (changeText), so a figure reads the same
  * everywhere in the product.
  */
-import type { KpiUnit } from '../../../backend/src/catalogue/kpis';
+import type { KpiUnit } from '@siyu-pulse/contracts/catalogue';
 import { changeText } from '../alertCenter/kpiText';
-import { MISSING, formatKpi, type Lang } from '../format';
+import { MISSING, formatKpi, type Lang } from '@siyu-pulse/contracts/format';
 import { formatDateTime } from '../trends/time';
 import type { ReportMetric, ReportSummary, ReportTable, WeeklyReport } from './types';
 
@@ -16,17 +16,15 @@ export type ReportUnit = KpiUnit | 'hours' | 'text';
 const grouping = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
 
 /**
- * A cell or metric value as shown: numbers by their unit, strings as given, null as "—".
- * `hours` (alert durations) stay in hours with one decimal, as the report's findings and
- * its DingTalk text write them (backend/src/reports/format.ts), so the figure under a
- * finding reads the same as the finding.
+ * A cell or metric value as shown: numbers by their unit (the one formatting module the
+ * report's findings and DingTalk text use, so the figure under a finding reads the same as the
+ * finding; `hours` stay in hours with one decimal), strings as given, null as "—".
  */
 export function formatValue(v: string | number | null | undefined, unit: ReportUnit, lang: Lang): string {
   if (v === null || v === undefined) return MISSING;
   if (typeof v === 'string') return v === '' ? MISSING : v;
   if (!Number.isFinite(v)) return MISSING;
   if (unit === 'text') return grouping.format(v);
-  if (unit === 'hours') return `${v < 0 ? '−' : ''}${Math.abs(v).toFixed(1)}${lang === 'zh' ? ' 小时' : ' h'}`;
   return formatKpi(v, unit, lang);
 }
 

@@ -9,8 +9,8 @@
  */
 import { defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
-import type { AlertEvent } from '../../../alerts/src/contract';
-import type { LiveAlert } from '../../../backend/src/live/contract';
+import type { AlertEvent } from '@siyu-pulse/contracts/alerts';
+import type { LiveAlert } from '@siyu-pulse/contracts/live';
 
 export type { LiveAlert };
 export type ActiveState = LiveAlert['state'];

@@ -5,7 +5,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
-import type { KpiDef } from '../../../backend/src/catalogue/kpis';
+import type { KpiDef } from '@siyu-pulse/contracts/catalogue';
 import type { KpiCatalogue, KpiGroup } from '../api';
 import { applyChannelNames } from '../wall/channels';
 

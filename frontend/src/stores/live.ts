@@ -8,7 +8,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { Freshness, KpiWindowValue, LiveSnapshot, LiveTick, LiveWindow, TrendPoint, WindowId } from '../../../backend/src/live/contract';
+import type { Freshness, KpiWindowValue, LiveSnapshot, LiveTick, LiveWindow, TrendPoint, WindowId } from '@siyu-pulse/contracts/live';
 import { boundedTrend, mergeTrend } from './trend';
 import { trackChanges } from '../wall/freshness';
 

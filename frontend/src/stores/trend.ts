@@ -1,4 +1,4 @@
-import type { TrendPoint } from '../../../backend/src/live/contract';
+import type { TrendPoint } from '@siyu-pulse/contracts/live';
 
 /** The wall's trend buffer holds one hour of minute points, never more. */
 export const TREND_MAX_POINTS = 60;

@@ -18,8 +18,8 @@ import type {
   MarkPointComponentOption,
   TooltipComponentOption,
 } from 'echarts/components';
-import type { KpiUnit } from '../../../backend/src/catalogue/kpis';
-import { formatCount, formatDuration, formatKpi, formatMoney, type Lang } from '../format';
+import type { KpiUnit } from '@siyu-pulse/contracts/catalogue';
+import { formatCount, formatDuration, formatKpi, formatMoney, type Lang } from '@siyu-pulse/contracts/format';
 import type { AlertMarker, TrendsModel } from './model';
 import { formatDateTime, tzOffsetMs } from './time';
 import { campaignSeries, visibleBands, type CampaignBand } from '../campaigns/bands';

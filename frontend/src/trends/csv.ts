@@ -5,7 +5,7 @@
  * with two decimals (from integer fen, without float rounding), percentages are written as
  * percent numbers with four decimals, counts as they are. Empty cell = no value.
  */
-import type { KpiUnit } from '../../../backend/src/catalogue/kpis';
+import type { KpiUnit } from '@siyu-pulse/contracts/catalogue';
 import { fileStamp, formatDateTime } from './time';
 
 export const BOM = '\uFEFF';

@@ -3,15 +3,15 @@
  * per KPI), their names, colours and axes, the aligned comparison, the summary row of each
  * series, the alert markers and the CSV columns. Pure: the components only render it.
  */
-import type { KpiDef, KpiUnit } from '../../../backend/src/catalogue/kpis';
-import type { AlertRow } from '../../../backend/src/store/port';
+import type { KpiDef, KpiUnit } from '@siyu-pulse/contracts/catalogue';
+import type { AlertRow } from '@siyu-pulse/contracts/alerts';
 import type { ChangeTone } from '../kpi';
-import type { Lang } from '../format';
+import type { Lang } from '@siyu-pulse/contracts/format';
 import { channelLabel } from '../wall/channels';
 import { UNIT_HEADER, type CsvColumn } from './csv';
 import { additiveValues, alignComparison, changeSummary, hasData, isAdditive, tagKey, topSeries, type Point, type RangeValues, type SeriesAnswer, type Tags } from './series';
 import type { CompareMode, Dim, TrendsState } from './state';
-import { outrunOf, type Outrun } from '../../../backend/src/catalogue/outrun';
+import { outrunOf, type Outrun } from '@siyu-pulse/contracts/catalogue';
 
 export const TOP_N = 8;
 

@@ -2,7 +2,7 @@
  * Which KPIs may be drawn together: one y axis per unit and at most two axes, so at most
  * two units at a time (a third axis is unreadable). Pure, tested in test/trends-state.test.ts.
  */
-import type { KpiDef, KpiUnit } from '../../../backend/src/catalogue/kpis';
+import type { KpiDef, KpiUnit } from '@siyu-pulse/contracts/catalogue';
 import { usesDistinct } from './series';
 import type { Dim } from './state';
 

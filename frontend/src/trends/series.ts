@@ -14,10 +14,10 @@
  *    the step, the summary is shown as unavailable with the reason — never the mean of the
  *    per-step ratios, which weights a quiet step like a busy one.
  */
-import type { KpiDef, KpiUnit } from '../../../backend/src/catalogue/kpis';
+import type { KpiDef, KpiUnit } from '@siyu-pulse/contracts/catalogue';
 import { changeTone, type ChangeTone } from '../kpi';
 import type { Dim } from './state';
-import type { Outrun } from '../../../backend/src/catalogue/outrun';
+import type { Outrun } from '@siyu-pulse/contracts/catalogue';
 
 export type Tags = Partial<Record<Dim, string>>;
 export type Point = [number, number | null];

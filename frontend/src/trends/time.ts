@@ -3,6 +3,8 @@
  * server's zone (Asia/Shanghai by default, from the snapshot), whatever zone the browser is
  * in: a 09:00 typed in Berlin means 09:00 Beijing time, as the backend's day boundaries do.
  */
+import { formatDateTime } from '@siyu-pulse/contracts/format';
+
 export const MINUTE = 60_000;
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
@@ -54,12 +56,9 @@ function local(ts: number, tz: string): Local {
 /**
  * `2026-11-23 14:05` in `tz` (the CSV's time column and the range captions); with
  * `seconds`, `2026-11-23 14:05:10` — for sub-minute steps, whose rows would otherwise
- * repeat the same minute.
+ * repeat the same minute. The one formatting module's, as alert messages write times.
  */
-export function formatDateTime(ts: number, tz: string, seconds = false): string {
-  const l = local(ts, tz);
-  return `${l.y}-${pad(l.mo)}-${pad(l.d)} ${pad(l.h)}:${pad(l.mi)}${seconds ? `:${pad(l.s)}` : ''}`;
-}
+export { formatDateTime };
 
 /** `20261123-1405`: a compact stamp for file names. */
 export function fileStamp(ts: number, tz: string): string {

@@ -6,8 +6,8 @@
  */
 import { computed, onBeforeUnmount, onMounted, ref, shallowRef, watch } from 'vue';
 import { useRoute, useRouter } from 'vue-router';
-import type { KpiDef } from '../../../backend/src/catalogue/kpis';
-import type { AlertRow } from '../../../backend/src/store/port';
+import type { KpiDef } from '@siyu-pulse/contracts/catalogue';
+import type { AlertRow } from '@siyu-pulse/contracts/alerts';
 import type { KpiCatalogue } from '../api';
 import { ApiError, useApi, type Query as ApiQuery } from '../analyst/useApi';
 import { lang } from '../i18n';

@@ -7,8 +7,8 @@
  * Everything else a tile needs (label, unit, good direction, target) comes from the KPI
  * catalogue, so a board is just ids.
  */
-import type { Label } from '../../../backend/src/catalogue/kpis';
-import type { Board, BoardPanel, BoardsResponse } from '../../../backend/src/live/contract';
+import type { Label } from '@siyu-pulse/contracts/catalogue';
+import type { Board, BoardPanel, BoardsResponse } from '@siyu-pulse/contracts/live';
 
 export type { Board, BoardsResponse };
 export type PanelId = BoardPanel;

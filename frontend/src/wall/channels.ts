@@ -5,11 +5,11 @@
  * then by id) so equal rows do not swap every second.
  */
 import { shallowRef } from 'vue';
-import type { Label } from '../../../backend/src/catalogue/kpis';
+import type { Label } from '@siyu-pulse/contracts/catalogue';
 
 // One list of channel names for the wall, the report and DingTalk (backend catalogue); the
 // team's own names (PULSE_CHANNEL_NAMES) arrive with the KPI catalogue.
-import { CHANNEL_LABELS, channelLabel as catalogueLabel, setChannelNames } from '../../../backend/src/catalogue/channels';
+import { CHANNEL_LABELS, channelLabel as catalogueLabel, setChannelNames } from '@siyu-pulse/contracts/catalogue';
 
 export { CHANNEL_LABELS };
 

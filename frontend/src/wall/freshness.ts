@@ -16,7 +16,7 @@
  * Pure functions; the times are server-clock epoch ms (the tick's `serverTime` plus the time
  * since it arrived), so a wrong wall-PC clock does not make everything stale.
  */
-import type { Freshness } from '../../../backend/src/live/contract';
+import type { Freshness } from '@siyu-pulse/contracts/live';
 
 /** The server ticks every second. */
 export const TICK_CADENCE_MS = 1_000;

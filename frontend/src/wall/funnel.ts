@@ -11,8 +11,8 @@
  * is 0 or undefined (e.g. no paid orders yet): it is then null and only the rates show.
  * Bar widths use the cumulative rates (share of page views), which exist even without counts.
  */
-import type { KpiWindowValue } from '../../../backend/src/live/contract';
-import type { Label } from '../../../backend/src/catalogue/kpis';
+import type { KpiWindowValue } from '@siyu-pulse/contracts/live';
+import type { Label } from '@siyu-pulse/contracts/catalogue';
 
 export interface FunnelStep {
   id: 'view' | 'cart' | 'order' | 'paid';

@@ -15,7 +15,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { COUNTERS, WECOM_STAT_COUNTERS, type WeComStatCounter } from '../../catalogue/events.js';
+import { COUNTERS, WECOM_STAT_COUNTERS, type WeComStatCounter } from '@siyu-pulse/contracts/catalogue';
 import type { CounterRow, MetricStore } from '../../store/port.js';
 import { DAY, MINUTE, dayStart } from '../../time/zone.js';
 import type { WeComApi } from './api.js';

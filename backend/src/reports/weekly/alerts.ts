@@ -1,8 +1,8 @@
 /** Section 本周告警: firings, the longest episode, the most frequent rule. */
 import type { AlertRow } from '../../store/port.js';
 import { HOUR } from '../../time/zone.js';
-import type { ReportMetric, ReportSection, ReportTable } from '../contract.js';
-import { formatValue } from '../format.js';
+import type { ReportMetric, ReportSection, ReportTable } from '@siyu-pulse/contracts/reports';
+import { formatKpi as formatValue } from '@siyu-pulse/contracts/format';
 import { ALERT_EVENT_LIMIT, type Reader } from './reader.js';
 import { lbl, relativeChange, toneOf } from './parts.js';
 

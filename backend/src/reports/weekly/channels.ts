@@ -1,8 +1,8 @@
 /** Section 渠道排名: channels by GMV, best and worst movers. */
 import type { Reader } from './reader.js';
-import { channelLabel } from '../../catalogue/channels.js';
-import type { ReportMetric, ReportSection } from '../contract.js';
-import { formatChange, formatPercent, formatSigned, formatValue, type Lang } from '../format.js';
+import { channelLabel } from '@siyu-pulse/contracts/catalogue';
+import type { ReportMetric, ReportSection } from '@siyu-pulse/contracts/reports';
+import { formatChange, formatPercent, formatSigned, formatKpi as formatValue, type Lang } from '@siyu-pulse/contracts/format';
 import { lbl, relativeChange, toneOf, type Value } from './parts.js';
 
 /** Channel names as the wall shows them (企业微信 …); tables and charts use the Chinese one. */

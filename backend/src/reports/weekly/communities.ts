@@ -10,8 +10,8 @@
  * Left out when no group had any event in either week (a business without 社群).
  */
 import { GroupRanking, type GroupRow } from '../../communities/ranking.js';
-import type { ReportMetric, ReportSection } from '../contract.js';
-import { formatValue, type Lang } from '../format.js';
+import type { ReportMetric, ReportSection } from '@siyu-pulse/contracts/reports';
+import { formatKpi as formatValue, type Lang } from '@siyu-pulse/contracts/format';
 import type { Week } from '../week.js';
 import { lbl, relativeChange, toneOf, type Value } from './parts.js';
 import type { Reader } from './reader.js';

@@ -1,7 +1,7 @@
 /** Section 转化漏斗: step rates and the biggest drop-off. */
-import type { ReportSection } from '../contract.js';
+import type { ReportSection } from '@siyu-pulse/contracts/reports';
 import type { Reader } from './reader.js';
-import { formatPercent, type Lang } from '../format.js';
+import { formatPercent, type Lang } from '@siyu-pulse/contracts/format';
 import { lbl, metricsOf, vsTarget, vt, wow, type Value } from './parts.js';
 
 export const FUNNEL_STEPS = ['view_to_cart_rate', 'cart_to_order_rate', 'order_to_paid_rate'] as const;

@@ -1,7 +1,7 @@
 /** Section 互动活跃. */
-import type { ReportSection } from '../contract.js';
+import type { ReportSection } from '@siyu-pulse/contracts/reports';
 import type { Reader } from './reader.js';
-import type { Lang } from '../format.js';
+import type { Lang } from '@siyu-pulse/contracts/format';
 import { dailyChart, dailyHow, lbl, metricsOf, v, vsTarget, vt, wow } from './parts.js';
 
 export async function interaction(r: Reader): Promise<ReportSection> {

@@ -1,8 +1,8 @@
 /** Building blocks every section uses: metrics with change, tone and target, and the wording helpers. */
-import { isSpan, usesDistinct, type KpiDef, type KpiUnit, type Label } from '../../catalogue/kpis.js';
-import { outrunOf } from '../../catalogue/outrun.js';
-import type { ReportChart, ReportMetric } from '../contract.js';
-import { formatAgainst, formatChange, formatValue, type Lang } from '../format.js';
+import { isSpan, usesDistinct, type KpiDef, type KpiUnit, type Label } from '@siyu-pulse/contracts/catalogue';
+import { outrunOf } from '@siyu-pulse/contracts/catalogue';
+import type { ReportChart, ReportMetric } from '@siyu-pulse/contracts/reports';
+import { formatAgainst, formatChange, formatKpi as formatValue, type Lang } from '@siyu-pulse/contracts/format';
 import type { Reader } from './reader.js';
 
 export type Value = number | null;

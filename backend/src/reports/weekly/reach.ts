@@ -1,8 +1,8 @@
 /** Section 触达效果: open and click rates per channel. */
-import type { ReportSection, ReportTable } from '../contract.js';
+import type { ReportSection, ReportTable } from '@siyu-pulse/contracts/reports';
 import { enName, zhName } from './channels.js';
 import type { Reader } from './reader.js';
-import { formatPercent, type Lang } from '../format.js';
+import { formatPercent, type Lang } from '@siyu-pulse/contracts/format';
 import { lbl, metricsOf, relativeChange, v, wow, type Value } from './parts.js';
 
 export async function reach(r: Reader): Promise<ReportSection | null> {

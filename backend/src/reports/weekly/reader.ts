@@ -1,10 +1,10 @@
 /** The report's reading side: inputs, coverage, and KPI values of the week and the week before through SeriesService. */
-import { EVENT_TYPES, countCounterOf } from '../../catalogue/events.js';
-import { KPIS, isSpan, usesDistinct, type KpiDef } from '../../catalogue/kpis.js';
+import { EVENT_TYPES, countCounterOf } from '@siyu-pulse/contracts/catalogue';
+import { KPIS, isSpan, usesDistinct, type KpiDef } from '@siyu-pulse/contracts/catalogue';
 import type { SeriesService } from '../../query/series.js';
 import type { AlertRow, MetricStore } from '../../store/port.js';
 import { HOUR, alignmentOffset } from '../../time/zone.js';
-import type { WeeklyReport } from '../contract.js';
+import type { WeeklyReport } from '@siyu-pulse/contracts/reports';
 import { addDays, localDate, type Week } from '../week.js';
 import type { Pair, Value } from './parts.js';
 

@@ -1,7 +1,7 @@
 /** Section 留存质量: churn, retention, over-cap pushes, service. */
-import type { ReportSection } from '../contract.js';
+import type { ReportSection } from '@siyu-pulse/contracts/reports';
 import type { Reader } from './reader.js';
-import type { Lang } from '../format.js';
+import type { Lang } from '@siyu-pulse/contracts/format';
 import { dailyChart, dailyHow, lbl, metricsOf, sentence, v, vsTarget, vt, wow, type Found } from './parts.js';
 
 export async function retention(r: Reader): Promise<ReportSection | null> {

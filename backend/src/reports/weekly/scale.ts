@@ -1,7 +1,7 @@
 /** Section 规模增长: members joined, lost, net, active members and 月活. */
-import type { ReportSection } from '../contract.js';
+import type { ReportSection } from '@siyu-pulse/contracts/reports';
 import type { Coverage, Reader } from './reader.js';
-import { formatSigned, formatValue, type Lang } from '../format.js';
+import { formatSigned, formatKpi as formatValue, type Lang } from '@siyu-pulse/contracts/format';
 import { dailyChart, lbl, metricsOf, sentence, v, wow } from './parts.js';
 
 export async function scale(r: Reader, c: { partial: boolean; coverage: Coverage; previousPartial: boolean }): Promise<ReportSection> {

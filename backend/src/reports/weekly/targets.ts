@@ -1,7 +1,7 @@
 /** Section 目标达成: every KPI with a target, met or missed. */
 import type { Reader } from './reader.js';
-import type { ReportMetric, ReportSection } from '../contract.js';
-import { formatAgainst, type Lang } from '../format.js';
+import type { ReportMetric, ReportSection } from '@siyu-pulse/contracts/reports';
+import { formatAgainst, type Lang } from '@siyu-pulse/contracts/format';
 import { HOUR } from '../../time/zone.js';
 import type { Week } from '../week.js';
 import { dailyLabel, kpiMetric, lbl, weekLabelOf, type Value } from './parts.js';

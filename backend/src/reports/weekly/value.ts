@@ -1,5 +1,5 @@
 /** Section 价值贡献: GMV, orders, AOV, spend, ROAS, repeat purchases. */
-import type { ReportSection } from '../contract.js';
+import type { ReportSection } from '@siyu-pulse/contracts/reports';
 import type { Reader } from './reader.js';
 import { dailyChart, lbl, metricsOf, v, wow } from './parts.js';
 

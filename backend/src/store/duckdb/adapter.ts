@@ -8,7 +8,7 @@
  * identifiers in SQL text are allow-listed catalogue names.
  */
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { COUNTERS, DIMENSIONS, type Dimension } from '../../catalogue/events.js';
+import { COUNTERS, DIMENSIONS, type Dimension } from '@siyu-pulse/contracts/catalogue';
 import {
   StoreError,
   type AdditiveBatch,

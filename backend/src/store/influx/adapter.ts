@@ -11,7 +11,7 @@
  * pulse_sketch   tags granularity / member_set / channel / node; the base64 sketch split into
  *                string fields s0, s1, … (1.x caps a string field at 64 KB) and `parts`.
  */
-import { COUNTERS, type Dimension } from '../../catalogue/events.js';
+import { COUNTERS, type Dimension } from '@siyu-pulse/contracts/catalogue';
 import type {
   CounterQuery,
   CounterRow,

@@ -4,7 +4,7 @@
  * number is checked to be a safe integer before it is interpolated. No regex literal is
  * ever built (user input must never become a regex).
  */
-import { COUNTERS, DIMENSIONS } from '../../catalogue/events.js';
+import { COUNTERS, DIMENSIONS } from '@siyu-pulse/contracts/catalogue';
 import { StoreError } from '../port.js';
 
 /** Escapes as influxql's Go `QuoteString`: backslash first, then `'`, newline → `\n`. */

@@ -4,14 +4,19 @@ import {
   formatChangeMagnitude,
   formatCount,
   formatDate,
+  formatAgainst,
+  formatChange,
+  formatDateTime,
   formatDuration,
   formatKpi,
   formatMoney,
   formatPercent,
+  formatPoints,
+  formatSigned,
   formatTime,
   kpiParts,
   MISSING,
-} from '../src/format';
+} from '@siyu-pulse/contracts/format';
 
 describe('money (integer fen)', () => {
   it('uses 万 between 1万 and 1亿 yuan with one decimal', () => {
@@ -111,6 +116,33 @@ describe('formatKpi by unit', () => {
     expect(formatKpi(2.5, 'per_member')).toBe('2.50 次/人');
     expect(formatKpi(null, 'percent')).toBe(MISSING);
   });
+  it('writes negatives with a real minus sign in every unit', () => {
+    expect(formatKpi(-3.456, 'multiple')).toBe('−3.46 倍');
+    expect(formatKpi(-2.5, 'per_member')).toBe('−2.50 次/人');
+    expect(formatKpi(-42_000, 'ms')).toBe('−42 秒');
+    expect(formatKpi(-250_000, 'fen')).toBe('−¥2,500.00');
+  });
+  it('keeps alert durations in hours with one decimal (the weekly report)', () => {
+    expect(formatKpi(2.25, 'hours')).toBe('2.3 小时');
+    expect(formatKpi(36, 'hours', 'en')).toBe('36.0 h');
+  });
+});
+
+describe('signed values and changes (the weekly report)', () => {
+  it('signs values, changes and percentage points', () => {
+    expect(formatSigned(310, 'count')).toBe('+310');
+    expect(formatSigned(-42, 'count')).toBe('−42');
+    expect(formatSigned(0, 'count')).toBe('0');
+    expect(formatChange(0.082)).toBe('+8.2%');
+    expect(formatChange(-0.082)).toBe('−8.2%');
+    expect(formatChange(0.0001)).toBe('0.0%');
+    expect(formatPoints(0.012)).toBe('+1.2 个百分点');
+    expect(formatPoints(-0.012, 'en')).toBe('−1.2 pp');
+  });
+  it('adds a decimal when a value and its target would read the same', () => {
+    expect(formatAgainst(0.0517, 0.052, 'percent')).toEqual(['5.17%', '5.20%']);
+    expect(formatAgainst(0.04, 0.052, 'percent')).toEqual(['4.0%', '5.2%']);
+  });
 });
 
 describe('changes, relative time, clock', () => {
@@ -135,5 +167,8 @@ describe('changes, relative time, clock', () => {
     expect(formatTime(ts, 'UTC')).toBe('16:05:09');
     expect(formatDate(ts, 'Asia/Shanghai')).toContain('2025年11月24日');
     expect(formatDate(ts, 'Asia/Shanghai')).toContain('星期一');
+    expect(formatDateTime(ts, 'Asia/Shanghai')).toBe('2025-11-24 00:05');
+    expect(formatDateTime(ts, 'Asia/Shanghai', true)).toBe('2025-11-24 00:05:09');
+    expect(formatDateTime(ts, 'UTC')).toBe('2025-11-23 16:05');
   });
 });

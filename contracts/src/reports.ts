@@ -6,8 +6,8 @@
  * Values are in the KPI's own unit (fractions for percent, fen for money), like the rest
  * of the API; formatting is the page's and the DingTalk formatter's job.
  */
-import type { KpiUnit, Label } from '../catalogue/kpis.js';
-import type { Outrun } from '../catalogue/outrun.js';
+import type { KpiUnit, Label } from './catalogue/kpis.js';
+import type { Outrun } from './catalogue/outrun.js';
 
 export type ReportSectionId = 'scale' | 'interaction' | 'reach' | 'funnel' | 'value' | 'retention' | 'channels' | 'communities' | 'alerts' | 'targets';
 

@@ -1,15 +1,19 @@
 /**
- * Display formatting for the wall. Pure functions (no Vue), unit-tested in test/format.test.ts.
+ * The one formatting module: numbers, money, 万 / 亿, percentages, durations and
+ * business-time-zone dates for the wall, the weekly report (page, markdown, DingTalk text),
+ * the morning brief and the DingTalk / WeCom alert messages alike, so a figure reads the same
+ * wherever a person meets it. Pure functions, unit-tested in frontend/test/format.test.ts.
  *
  * Conventions (README, "KPIs"): money is integer fen and shows as ¥ with 万 / 亿; `percent`
- * values are fractions (0.052 → 5.2%); `ms` shows as 毫秒 / 秒 / 分钟 / 小时. English uses
- * K / M / B and ms / s / min / h instead. A missing value (null, NaN) shows as an em dash.
+ * values are fractions (0.052 → 5.2%); `ms` shows as 毫秒 / 秒 / 分钟 / 小时 / 天. English uses
+ * K / M / B and ms / s / min / h instead. A missing value (null, NaN) shows as an em dash;
+ * negative numbers and changes carry a real minus sign (U+2212), the width of '+'.
  */
-import type { KpiUnit } from '../../backend/src/catalogue/kpis';
-// One 万 / 亿 rule for the wall and the weekly report (backend catalogue).
-import { round, stepped } from '../../backend/src/catalogue/magnitude';
+import type { KpiUnit, Label } from './catalogue/kpis.js';
 
-export type Lang = 'zh' | 'en';
+export type Lang = keyof Label;
+/** A catalogue unit, or `hours` (alert durations in the weekly report). */
+export type ValueUnit = KpiUnit | 'hours';
 
 /** A formatted value split so the number can be set large and the prefix/suffix smaller. */
 export interface ValueParts {
@@ -20,7 +24,7 @@ export interface ValueParts {
 
 export const MISSING = '—';
 /** U+2212 MINUS SIGN: the same width as '+', so signed figures line up. */
-const MINUS = '−';
+export const MINUS = '−';
 
 const grouping = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const grouping2 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -32,6 +36,57 @@ function isMissing(v: number | null | undefined): v is null | undefined {
 function sign(v: number): string {
   return v < 0 ? MINUS : '';
 }
+
+export function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+// ── 万 / 亿 (en: K / M / B) ────────────────────────────────────────────────────────────
+
+interface Step {
+  /** Lower bound of this step (absolute value), in the input's unit. */
+  min: number;
+  divisor: number;
+  digits: number;
+  suffix: string;
+}
+
+const STEPS: Record<Lang, readonly Step[]> = {
+  zh: [
+    { min: 1e4, divisor: 1e4, digits: 1, suffix: '万' },
+    { min: 1e8, divisor: 1e8, digits: 2, suffix: '亿' },
+  ],
+  en: [
+    { min: 1e4, divisor: 1e3, digits: 1, suffix: 'K' },
+    { min: 1e6, divisor: 1e6, digits: 2, suffix: 'M' },
+    { min: 1e9, divisor: 1e9, digits: 2, suffix: 'B' },
+  ],
+};
+
+/**
+ * Picks the largest step whose bound |v| reaches — *after rounding*, so ¥9,999.996 never
+ * shows as "¥10,000.00" but as "¥1.0万", and 9999.96万 as "1.00亿". `small` formats values
+ * below the first step.
+ */
+function stepped(abs: number, lang: Lang, small: (abs: number) => string): { number: string; suffix: string } {
+  const steps = STEPS[lang];
+  let chosen = -1;
+  for (let i = 0; i < steps.length; i++) if (abs >= steps[i]!.min) chosen = i;
+  const next = steps[chosen + 1];
+  if (next) {
+    const cur = steps[chosen];
+    const shown = cur ? round(abs / cur.divisor, cur.digits) * cur.divisor : Number(small(abs).replace(/,/g, ''));
+    if (shown >= next.min) chosen++;
+  }
+  const s = steps[chosen];
+  if (!s) return { number: small(abs), suffix: '' };
+  // Three significant figures for the two-decimal steps: 1.23亿 but 12.3亿 / 123.5M, not 123.46M.
+  const digits = s.digits === 2 && round(abs / s.divisor, 2) >= 10 ? 1 : s.digits;
+  return { number: (abs / s.divisor).toFixed(digits), suffix: s.suffix };
+}
+
+// ── values as parts ────────────────────────────────────────────────────────────────────
 
 /** Counts: 1,234 · 12.3万 · 1.23亿 · 12.3亿 (en: 1,234 · 12.3K · 1.23M · 123.5M · 1.23B). */
 export function countParts(v: number | null | undefined, lang: Lang = 'zh'): ValueParts {
@@ -83,8 +138,9 @@ export function durationParts(ms: number | null | undefined, lang: Lang = 'zh'):
   return { prefix: pre, number: (h / 24).toFixed(1), suffix: u.d };
 }
 
-/** Any KPI value by its catalogue unit. */
-export function kpiParts(value: number | null | undefined, unit: KpiUnit, lang: Lang = 'zh'): ValueParts {
+/** Any value by its unit (a catalogue unit, or `hours` with one decimal). */
+export function kpiParts(value: number | null | undefined, unit: ValueUnit, lang: Lang = 'zh'): ValueParts {
+  if (isMissing(value)) return { prefix: '', number: MISSING, suffix: '' };
   switch (unit) {
     case 'count':
       return countParts(value, lang);
@@ -94,14 +150,12 @@ export function kpiParts(value: number | null | undefined, unit: KpiUnit, lang: 
       return percentParts(value);
     case 'ms':
       return durationParts(value, lang);
-    case 'multiple': {
-      if (isMissing(value)) return { prefix: '', number: MISSING, suffix: '' };
+    case 'hours':
+      return { prefix: sign(value), number: Math.abs(value).toFixed(1), suffix: lang === 'zh' ? ' 小时' : ' h' };
+    case 'multiple':
       return { prefix: sign(value), number: Math.abs(value).toFixed(2), suffix: lang === 'zh' ? ' 倍' : '×' };
-    }
-    case 'per_member': {
-      if (isMissing(value)) return { prefix: '', number: MISSING, suffix: '' };
+    case 'per_member':
       return { prefix: sign(value), number: Math.abs(value).toFixed(2), suffix: lang === 'zh' ? ' 次/人' : ' /member' };
-    }
   }
 }
 
@@ -109,8 +163,10 @@ export function joinParts(p: ValueParts): string {
   return `${p.prefix}${p.number}${p.suffix}`;
 }
 
-/** The exact text a tile shows for a value (what the end-to-end test compares against). */
-export function formatKpi(value: number | null | undefined, unit: KpiUnit, lang: Lang = 'zh'): string {
+// ── values as text ─────────────────────────────────────────────────────────────────────
+
+/** The exact text a tile, a report line or an alert message shows for a value. */
+export function formatKpi(value: number | null | undefined, unit: ValueUnit, lang: Lang = 'zh'): string {
   return joinParts(kpiParts(value, unit, lang));
 }
 
@@ -125,6 +181,42 @@ export function formatChangeMagnitude(change: number | null | undefined): string
   const p = Math.abs(change) * 100;
   return p >= 1000 ? `${grouping.format(Math.round(p))}%` : `${p.toFixed(1)}%`;
 }
+
+/** A value with an explicit sign: +310 / −42 (net growth, money moves). */
+export function formatSigned(v: number | null | undefined, unit: ValueUnit, lang: Lang = 'zh'): string {
+  if (isMissing(v)) return MISSING;
+  const text = formatKpi(v, unit, lang);
+  return v > 0 ? `+${text}` : text;
+}
+
+/** A relative change as a signed percent: +8.2% / −8.2% / 0.0%. */
+export function formatChange(change: number | null | undefined): string {
+  if (isMissing(change)) return MISSING;
+  const text = formatPercent(change);
+  return change > 0 && text !== '0.0%' ? `+${text}` : text;
+}
+
+/** A difference of two rates in percentage points: +1.2 个百分点 / +1.2 pp. */
+export function formatPoints(diff: number | null | undefined, lang: Lang = 'zh'): string {
+  if (isMissing(diff)) return MISSING;
+  const p = Math.abs(diff) * 100;
+  const s = diff > 0 && p.toFixed(1) !== '0.0' ? '+' : diff < 0 && p.toFixed(1) !== '0.0' ? MINUS : '';
+  return `${s}${p.toFixed(1)}${lang === 'zh' ? ' 个百分点' : ' pp'}`;
+}
+
+/**
+ * A value and its target as text, with one more decimal when one decimal would show them
+ * equal (a paid conversion of 5.17% against 5.2% must not read "5.2%, below the 5.2% target").
+ */
+export function formatAgainst(value: number | null | undefined, target: number, unit: ValueUnit, lang: Lang = 'zh'): [string, string] {
+  const a = formatKpi(value, unit, lang);
+  const b = formatKpi(target, unit, lang);
+  if (a !== b || isMissing(value) || value === target || unit !== 'percent') return [a, b];
+  const fine = (v: number) => `${sign(v)}${(Math.abs(v) * 100).toFixed(2)}%`;
+  return [fine(value), fine(target)];
+}
+
+// ── time ───────────────────────────────────────────────────────────────────────────────
 
 /** "刚刚" / "12 秒前" / "3 分钟前" … for a duration in ms (en, compact for narrow tiles: "now" / "12s ago"). */
 export function formatAgo(ms: number, lang: Lang = 'zh'): string {
@@ -171,4 +263,25 @@ export function formatDate(ts: number, timeZone: string, lang: Lang = 'zh'): str
       : new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: 'short', day: 'numeric', weekday: 'short' }),
   );
   return f.format(ts);
+}
+
+/**
+ * `2026-11-23 14:05` in the business time zone (alert messages, CSV rows, range captions);
+ * with `seconds`, `2026-11-23 14:05:10`.
+ */
+export function formatDateTime(ts: number, timeZone: string, seconds = false): string {
+  const f = dtf(`dt|${timeZone}`, () =>
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    }),
+  );
+  const p = Object.fromEntries(f.formatToParts(ts).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}${seconds ? `:${p.second}` : ''}`;
 }

@@ -17,7 +17,7 @@
  * REST for walls: `GET /api/v1/boards` → BoardsResponse.
  */
 
-import type { Outrun } from '../catalogue/outrun.js';
+import type { Outrun } from './catalogue/outrun.js';
 
 export type { Outrun };
 export type WindowId = 'last5m' | 'today';
