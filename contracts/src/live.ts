@@ -1,7 +1,7 @@
 /**
  * The live contract between the backend and every client (wall, tests, alert engine):
  * what `GET /api/v1/snapshot` returns and what the Socket.IO namespace `/live` emits.
- * Types only, so the frontend can `import type` it without pulling backend code.
+ * Types and the board's panel list; no backend code.
  *
  * Socket events (server → client):
  *  - `snapshot` : LiveSnapshot — on connect, and again after any reconnect that was not
@@ -110,7 +110,12 @@ export interface WallPlaylist {
   updatedAt: number;
 }
 
-export type BoardPanel = 'trend_messages' | 'trend_open_rate' | 'trend_conversion' | 'funnel' | 'channels' | 'alerts' | 'communities';
+/** The panels a board may list (the wall draws each from a table: wall/panels.ts). */
+export const BOARD_PANELS = ['trend_messages', 'trend_open_rate', 'trend_conversion', 'funnel', 'channels', 'alerts', 'communities'] as const;
+export type BoardPanel = (typeof BOARD_PANELS)[number];
+/** What fits on a 1920×1080 wall: two rows of six tiles, two rows of three panels. */
+export const MAX_TILES = 12;
+export const MAX_PANELS = 6;
 
 /** One wall layout: which headline tiles and panels a wall shows. */
 export interface Board {

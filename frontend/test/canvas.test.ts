@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitCanvas } from '../src/composables/useCanvasScale';
+import { fitCanvas } from '../src/wall/useCanvasScale';
 import { langFromUrl } from '../src/i18n';
 import { tokenFromUrl } from '../src/api';
 

@@ -16,7 +16,7 @@ function stacks(file: string): string[] {
 }
 
 describe('font stacks', () => {
-  for (const file of ['style.css', 'views/ReportsView.vue', 'reports/chartOption.ts']) {
+  for (const file of ['style.css', 'reports/ReportsView.vue', 'reports/chartOption.ts']) {
     it(`${file}: common CJK fonts for Linux, macOS and Windows before the generic family`, () => {
       const found = stacks(file);
       expect(found.length).toBeGreaterThan(0);

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
 import type { AlertEvent } from '@siyu-pulse/contracts/alerts';
 import type { KpiWindowValue } from '@siyu-pulse/contracts/live';
-import { BUILTIN_BOARDS, normalizeBoards, panelRows, pickBoard, tileRows } from '../src/wall/boards';
+import { normalizeBoards, panelRows, pickBoard, tileRows } from '../src/wall/boards';
 import { applyChannelNames, channelLabel, channelRows } from '../src/wall/channels';
 import { channelLabel as catalogueChannelLabel } from '@siyu-pulse/contracts/catalogue';
 import { computeFunnel, funnelWidth } from '../src/wall/funnel';
@@ -37,7 +37,6 @@ describe('boards', () => {
     expect(panelRows(0)).toEqual([]);
     expect(tileRows(6)).toBe(1);
     expect(tileRows(7)).toBe(2);
-    expect(BUILTIN_BOARDS.boards[0]!.tiles).toEqual(['gmv', 'paid_conversion', 'push_open_rate', 'active_members', 'new_members', 'churn_rate']);
   });
 });
 
@@ -205,8 +204,6 @@ describe('alerts store', () => {
     s.replace([mk(9, 'firing', 'critical', later - 5 * 60_000)], later, later);
     expect(s.flashOf('gmv', later + 1)).toBeNull();
     s.replace(Array.from({ length: MAX_ACTIVE + 20 }, (_, i) => mk(i, 'firing', 'warning')), 0);
-    expect(s.active).toHaveLength(MAX_ACTIVE);
-    s.replace(undefined, 0); // an older backend without alerts in the snapshot: unchanged
     expect(s.active).toHaveLength(MAX_ACTIVE);
     expect([moreSevere('warning', 'critical'), moreSevere('flapping', null), moreSevere(null, null)]).toEqual(['critical', 'flapping', null]);
   });

@@ -8,9 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { KPI_BY_ID } from '@siyu-pulse/contracts/catalogue';
-import type { Board, BoardPanel, BoardsResponse } from '@siyu-pulse/contracts/live';
-
-export const PANELS = ['trend_messages', 'trend_open_rate', 'trend_conversion', 'funnel', 'channels', 'alerts', 'communities'] as const satisfies readonly BoardPanel[];
+import { BOARD_PANELS as PANELS, MAX_TILES, type Board, type BoardsResponse } from '@siyu-pulse/contracts/live';
 
 export const BUILT_IN_BOARDS: readonly Board[] = [
   {
@@ -61,7 +59,7 @@ const BoardSchema = z.strictObject({
   tiles: z
     .array(z.string().refine((id) => KPI_BY_ID.has(id), { error: (i) => `unknown KPI ${JSON.stringify(i.input)} (see GET /api/v1/kpis for the ids)` }))
     .min(1, 'at least one tile')
-    .max(12, 'at most 12 tiles fit on a 1920×1080 wall')
+    .max(MAX_TILES, `at most ${MAX_TILES} tiles fit on a 1920×1080 wall`)
     .refine(unique, 'a KPI is listed twice'),
   panels: z.array(z.enum(PANELS)).refine(unique, 'a panel is listed twice'),
 });

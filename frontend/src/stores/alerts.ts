@@ -67,7 +67,10 @@ function fromEvent(e: AlertEvent): LiveAlert | null {
   };
 }
 
-/** Lenient parse of one snapshot alert (the wall must not crash on a newer backend). */
+/**
+ * Lenient parse of one snapshot alert: an unattended wall keeps its page open across a deploy
+ * (until a remote reload), so it must not crash on a newer backend's answer.
+ */
 export function normalizeLiveAlert(raw: unknown): LiveAlert | null {
   if (typeof raw !== 'object' || raw === null) return null;
   const a = raw as Partial<LiveAlert> & Record<string, unknown>;
@@ -114,8 +117,7 @@ export const useAlertsStore = defineStore('alerts', () => {
    * flashes its tile if it started recently (`serverTime` − since < FLASH_RECENT_MS): a wall
    * reloaded in the middle of a long incident does not flash for it again.
    */
-  function replace(raw: unknown, at = Date.now(), serverTime = at): void {
-    if (!Array.isArray(raw)) return; // a backend without alerts in the snapshot: keep the events' view
+  function replace(raw: readonly unknown[], at = Date.now(), serverTime = at): void {
     const before = new Map(active.value.map((a) => [a.alertKey, a]));
     const list = raw.map(normalizeLiveAlert).filter((a): a is LiveAlert => a !== null);
     for (const a of list) {

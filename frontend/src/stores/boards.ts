@@ -1,31 +1,28 @@
 /**
  * The boards the backend serves and the one this wall shows. `?board=<id>` picks one (kept
  * in the URL, so a remote reload stays on the board a remote switch chose); otherwise the
- * default. Until the API answers — or when the backend has no boards API — the built-in
- * boards are used.
+ * default. Until the API answers there is no board (the wall shows its header only).
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import { BUILTIN_BOARDS, boardFromUrl, pickBoard, type BoardsResponse } from '../wall/boards';
+import { boardFromUrl, pickBoard, type BoardsResponse } from '../wall/boards';
 
 export const useBoardsStore = defineStore('boards', () => {
-  const config = shallowRef<BoardsResponse>(BUILTIN_BOARDS);
-  /** 'builtin' until the API answered with boards. */
-  const source = ref<'builtin' | 'api'>('builtin');
+  /** null until the API answered with boards. */
+  const config = shallowRef<BoardsResponse | null>(null);
   const requested = ref<string | null>(typeof location === 'undefined' ? null : boardFromUrl(location.search));
 
-  const picked = computed(() => pickBoard(config.value, requested.value));
-  const board = computed(() => picked.value.board);
+  const picked = computed(() => (config.value ? pickBoard(config.value, requested.value) : null));
+  const board = computed(() => picked.value?.board ?? null);
   /** A requested board id that does not exist (the wall says so and shows the default). */
-  const missing = computed(() => (source.value === 'api' ? picked.value.missing : null));
+  const missing = computed(() => picked.value?.missing ?? null);
 
   function setConfig(c: BoardsResponse): void {
     config.value = c;
-    source.value = 'api';
   }
 
   function has(id: string): boolean {
-    return config.value.boards.some((b) => b.id === id);
+    return config.value?.boards.some((b) => b.id === id) ?? false;
   }
 
   /** Switch board (remote control or keyboard) without a reload; remembered in the URL. */
@@ -38,5 +35,5 @@ export const useBoardsStore = defineStore('boards', () => {
     }
   }
 
-  return { config, source, requested, board, missing, setConfig, has, select };
+  return { config, requested, board, missing, setConfig, has, select };
 });

@@ -1,40 +1,17 @@
 /**
  * Boards: which KPI tiles and which panels a wall shows. The backend serves them
  * (`GET /api/v1/boards`, a layout an admin edits) so two walls can show different boards;
- * a wall picks one with `?board=<id>` or gets the default. The built-in boards below are
- * only the fallback for a backend without the boards API (older release, or it answered 404).
+ * a wall picks one with `?board=<id>` or gets the default. The wall and the backend ship
+ * together, so the panel list and the limits are the contract's.
  *
  * Everything else a tile needs (label, unit, good direction, target) comes from the KPI
  * catalogue, so a board is just ids.
  */
 import type { Label } from '@siyu-pulse/contracts/catalogue';
-import type { Board, BoardPanel, BoardsResponse } from '@siyu-pulse/contracts/live';
+import { BOARD_PANELS, MAX_PANELS, MAX_TILES, type Board, type BoardPanel, type BoardsResponse } from '@siyu-pulse/contracts/live';
 
 export type { Board, BoardsResponse };
 export type PanelId = BoardPanel;
-export const PANEL_IDS = ['trend_messages', 'trend_open_rate', 'trend_conversion', 'funnel', 'channels', 'alerts', 'communities'] as const satisfies readonly PanelId[];
-
-export const BUILTIN_BOARDS: BoardsResponse = {
-  default: 'overview',
-  boards: [
-    {
-      id: 'overview',
-      title: { zh: '今日概览', en: 'Today at a glance' },
-      tiles: ['gmv', 'paid_conversion', 'push_open_rate', 'active_members', 'new_members', 'churn_rate'],
-      panels: ['trend_messages', 'trend_open_rate', 'trend_conversion', 'funnel', 'channels', 'alerts'],
-    },
-    {
-      id: 'push',
-      title: { zh: '推送与互动', en: 'Push and engagement' },
-      tiles: ['push_open_rate', 'push_click_rate', 'push_over_cap_share', 'messages', 'interactions', 'lost_members'],
-      panels: ['trend_open_rate', 'trend_messages', 'channels', 'alerts'],
-    },
-  ],
-};
-
-/** Upper bounds so a mis-edited layout cannot overflow the 1920×1080 canvas. */
-export const MAX_TILES = 12;
-export const MAX_PANELS = 6;
 
 const isLabel = (v: unknown): v is Label =>
   typeof v === 'object' && v !== null && typeof (v as Label).zh === 'string' && typeof (v as Label).en === 'string';
@@ -42,7 +19,7 @@ const isLabel = (v: unknown): v is Label =>
 /**
  * Validates the API answer leniently: unknown panel ids and non-string tiles are dropped,
  * tiles/panels are capped, a board without an id is skipped. Returns null when nothing usable
- * is left (the caller keeps the built-in boards).
+ * is left (the caller keeps what it had).
  */
 export function normalizeBoards(raw: unknown): BoardsResponse | null {
   if (typeof raw !== 'object' || raw === null) return null;
@@ -57,7 +34,7 @@ export function normalizeBoards(raw: unknown): BoardsResponse | null {
     seen.add(x.id);
     const tiles = Array.isArray(x.tiles) ? [...new Set(x.tiles.filter((t): t is string => typeof t === 'string' && t.length > 0))].slice(0, MAX_TILES) : [];
     const panels = Array.isArray(x.panels)
-      ? [...new Set(x.panels.filter((p): p is PanelId => (PANEL_IDS as readonly unknown[]).includes(p)))].slice(0, MAX_PANELS)
+      ? [...new Set(x.panels.filter((p): p is PanelId => (BOARD_PANELS as readonly unknown[]).includes(p)))].slice(0, MAX_PANELS)
       : [];
     const title = isLabel(x.title) ? x.title : typeof x.title === 'string' ? { zh: x.title, en: x.title } : { zh: x.id, en: x.id };
     boards.push({ id: x.id, title, tiles, panels });

@@ -6,7 +6,7 @@
 import { onScopeDispose, shallowRef } from 'vue';
 import { getJson } from '../api';
 import type { CommunityBoard } from '@siyu-pulse/contracts/communities';
-import { useRetryingLoad } from './useRetryingLoad';
+import { useRetryingLoad } from '../composables/useRetryingLoad';
 
 const REFRESH_MS = 60_000;
 

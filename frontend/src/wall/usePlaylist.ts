@@ -8,9 +8,9 @@ import { computed, onBeforeUnmount, ref, shallowRef } from 'vue';
 import type { WallPlaylist } from '@siyu-pulse/contracts/live';
 import { getJson } from '../api';
 import { ApiError } from '../http';
-import { useRetryingLoad } from './useRetryingLoad';
+import { useRetryingLoad } from '../composables/useRetryingLoad';
 
-export function usePlaylist(token: string | undefined, switchTo: (board: string) => Promise<void>, currentBoard: () => string) {
+export function usePlaylist(token: string | undefined, switchTo: (board: string) => Promise<void>, currentBoard: () => string | null) {
   const items = shallowRef<WallPlaylist['items']>([]);
   const index = ref(0);
   /** When the next board comes up (epoch ms, this browser's clock); null: no rotation. */

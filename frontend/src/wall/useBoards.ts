@@ -1,14 +1,12 @@
 /**
  * Loads the boards (`GET /api/v1/boards`) with backoff until it succeeds, again after every
  * reconnect (a deploy may have changed the layout), and on demand (a remote "switch board"
- * naming a board this wall has not heard of yet). A backend without the boards API (404)
- * leaves the built-in boards in place and is asked again only on reconnect.
+ * naming a board this wall has not heard of yet).
  */
 import { fetchBoards } from '../api';
-import { ApiError } from '../http';
 import { useBoardsStore } from '../stores/boards';
-import { normalizeBoards } from '../wall/boards';
-import { useRetryingLoad } from './useRetryingLoad';
+import { normalizeBoards } from './boards';
+import { useRetryingLoad } from '../composables/useRetryingLoad';
 
 export function useBoards(token: string | undefined) {
   const boards = useBoardsStore();
@@ -17,7 +15,6 @@ export function useBoards(token: string | undefined) {
       const c = normalizeBoards(await fetchBoards(token, signal));
       if (c) boards.setConfig(c);
     },
-    retry: (err) => !(err instanceof ApiError && err.status === 404),
     reloadOn: (state, old) => state === 'connected' && old !== 'connected' && old !== 'connecting',
   });
 

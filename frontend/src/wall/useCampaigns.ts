@@ -6,7 +6,7 @@
 import { onScopeDispose, shallowRef } from 'vue';
 import { getJson } from '../api';
 import type { CampaignBand } from '../campaigns/bands';
-import { useRetryingLoad } from './useRetryingLoad';
+import { useRetryingLoad } from '../composables/useRetryingLoad';
 
 const REFRESH_MS = 5 * 60_000;
 /** The panels show the last hour; a day either side covers a wall left running. */

@@ -4,7 +4,7 @@
  */
 import { fetchCatalogue } from '../api';
 import { useCatalogueStore } from '../stores/catalogue';
-import { useRetryingLoad } from './useRetryingLoad';
+import { useRetryingLoad } from '../composables/useRetryingLoad';
 
 export function useCatalogue(token: string | undefined) {
   const catalogue = useCatalogueStore();

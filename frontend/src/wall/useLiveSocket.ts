@@ -53,11 +53,6 @@ export interface LiveSocketOptions {
   onControl?: (c: ControlCommand) => void;
 }
 
-/** The snapshot's active alerts (absent on an older backend: then only events update the list). */
-function snapshotAlerts(s: LiveSnapshot): unknown {
-  return (s as Partial<LiveSnapshot>).alerts;
-}
-
 export function useLiveSocket(opts: LiveSocketOptions = {}) {
   const store = useLiveStore();
   const alerts = useAlertsStore();
@@ -123,7 +118,7 @@ export function useLiveSocket(opts: LiveSocketOptions = {}) {
 
   function applySnapshot(s: LiveSnapshot): void {
     store.applySnapshot(s);
-    alerts.replace(snapshotAlerts(s), Date.now(), s.serverTime);
+    alerts.replace(s.alerts, Date.now(), s.serverTime);
   }
 
   /** An admin revoked this display token: say so, stop everything, never retry. */
