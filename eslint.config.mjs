@@ -20,4 +20,36 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  // The frontend speaks to the backend over the network only: what crosses that boundary (the
+  // KPI catalogue, the live and REST answer types, formatting) comes from @siyu-pulse/contracts.
+  // A deep import into backend/src or alerts/src (or the backend / alerts packages) fails here;
+  // frontend/test/importBoundary.test.ts proves it. Tests under frontend/e2e start the real
+  // backend and may reach into it.
+  {
+    files: ['frontend/src/**/*.ts', 'frontend/src/**/*.vue'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)(backend|alerts)/src(/|$)',
+              message: 'the frontend imports what crosses the process boundary from @siyu-pulse/contracts, never backend/src or alerts/src',
+            },
+            {
+              regex: '^@siyu-pulse/(backend|alerts)(/|$)',
+              message: 'the frontend imports what crosses the process boundary from @siyu-pulse/contracts, not the backend or alerts packages',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  // Left (issue 14): the alert center's engine answer types (rule, rule status, silence,
+  // notifier status) are defined with the rule kinds in alerts/src; moving them into the
+  // contracts package means moving the kinds' rule interfaces. This one file is the exception.
+  {
+    files: ['frontend/src/alertCenter/types.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
 );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KPIS, type KpiDef } from '@siyu-pulse/contracts/catalogue';
-import type { AlertRow } from '../../backend/src/store/port';
+import type { AlertRow } from '@siyu-pulse/contracts/alerts';
 import { buildOption, needsSymbols } from '../src/trends/chartOption';
 import { buildModel, csvColumns, TOP_N, type KpiResult, type ModelTexts } from '../src/trends/model';
 import {
