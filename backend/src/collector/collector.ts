@@ -8,8 +8,7 @@
 import type { Logger } from 'pino';
 import { COUNTERS, DIMENSIONS, GRANULARITIES, MEMBER_SET_IDS, type Dimension, type Granularity, type Tags } from '@siyu-pulse/contracts/catalogue';
 import type { MetricStore } from '../store/port.js';
-import type { Snapshot } from '../durability/spool.js';
-import type { JournalEvent } from '../durability/journal.js';
+import type { JournalEvent, Snapshot } from './snapshot.js';
 import { DAY, HOUR, MINUTE, floorTo } from '../time/zone.js';
 import { CounterRing, emptyWindow, type WindowSums } from './counterRing.js';
 import { applyEvent, fromSums, type CountableEvent, type CounterVector } from './counters.js';

@@ -23,17 +23,10 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readSync, readdirSync, statS
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { CountableEvent } from '../collector/counters.js';
+import type { JournalEvent } from '../collector/snapshot.js';
 import type { EventType } from '@siyu-pulse/contracts/catalogue';
 
-/** What is persisted of an accepted event (no member id). */
-export interface JournalEvent {
-  lsn: number;
-  receivedAt: number;
-  id: string | undefined;
-  event: Omit<CountableEvent, 'member'>;
-  /** Import batch this event came in (`<importId>/<seq>/<events in the batch>`), see import/ledger.ts. */
-  mark?: string;
-}
+export type { JournalEvent };
 
 export interface JournalOptions {
   dir: string;

@@ -17,6 +17,7 @@ import path from 'node:path';
 import type { CounterName, Granularity, MemberSetId } from '@siyu-pulse/contracts/catalogue';
 import type { CounterRow, DistinctRow, MetricStore, SketchRow } from '../store/port.js';
 import { syncDir } from './journal.js';
+import type { Snapshot } from '../collector/snapshot.js';
 
 export interface SpoolMetrics {
   rowsWritten(kind: 'counters' | 'distinct' | 'sketches', n: number): void;
@@ -35,14 +36,7 @@ export interface SpoolOptions {
   metrics?: SpoolMetrics;
 }
 
-export interface Snapshot {
-  /** Every journal event up to this LSN is reflected in the rows (0 without a journal). */
-  lsn: number;
-  counters: readonly CounterRow[];
-  distinct: readonly DistinctRow[];
-  /** Member sketches (full rows, like the others: a later version replaces an earlier one). */
-  sketches?: readonly SketchRow[];
-}
+export type { Snapshot };
 
 export class SpoolFullError extends Error {
   constructor(bytes: number, max: number) {
