@@ -61,6 +61,11 @@ export interface KpiSource {
   window(kpi: string, from: number, to: number, by?: Dimension): Promise<WindowResult | null>;
   /** Last time (epoch ms) each value of `by` sent any event, for deadman rules. */
   lastSeen(by: Dimension): Record<string, number>;
+  /**
+   * Members per value of `by` from the latest size snapshot (社群 member counts), for group
+   * rules (退群潮); absent or empty when the source has no sizes.
+   */
+  sizes?(by: Dimension): Record<string, number>;
 }
 
 export interface AlertSink {
@@ -93,6 +98,13 @@ export interface AlertNotification {
   band?: Band;
   windowMinutes: number;
   ts: number;
+  /**
+   * The kind's own words for what happened to this split (group rules: "1 天净流失 60 人，占群成员
+   * 12.0%"), read instead of the generic movement.
+   */
+  headline?: string;
+  /** How much this one matters within a digest (group rules: members lost, expected messages): a long digest lists the heaviest. */
+  weight?: number;
   /** Largest contributors when the swing is in the total (top 3). */
   contributors?: { dim: Dimension; value: string; current: number | null; baseline: number | null; change: number | null }[];
   /** Link to the KPI's trend page (absolute URL). */

@@ -15,6 +15,7 @@ import { campaignRouter } from './http/campaignRoutes.js';
 import { communityRouter } from './http/communityRoutes.js';
 import { CommunityNames } from './communities/names.js';
 import { GroupRanking } from './communities/ranking.js';
+import { CommunitySizes } from './communities/sizes.js';
 import { CommunityBoardService } from './communities/board.js';
 import { BacktestService } from './alerting/backtestService.js';
 import { backtestRouter } from './http/backtestRoutes.js';
@@ -270,7 +271,9 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const historySince = () => Math.min(storedHistory, floorTo(collector.earliestEventTs ?? storedHistory, MINUTE));
   // In a cluster this node's memory holds only its own share of the traffic: the evaluator
   // reads every window from the store, where all nodes' rows add up (flushed every PULSE_FLUSH_MS).
-  const kpiSource = createKpiSource({ collector: config.cluster ? undefined : collector, store, timezone: config.timezone, historySince, kpis });
+  // 社群 member counts (snapshots from the admin API / a connector) for the 退群潮 rule kind.
+  const communitySizes = new CommunitySizes({ dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
+  const kpiSource = createKpiSource({ collector: config.cluster ? undefined : collector, store, timezone: config.timezone, historySince, kpis, communitySizes: () => communitySizes.all() });
   const notifiers = loadNotifiers({ file: config.alerts.notifiersFile ?? undefined, env: config.alerts.notifierEnv });
   const dispatcher = new Dispatcher({
     outboxDir: path.join(config.dataDir, 'outbox'),
@@ -278,8 +281,9 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     logFile: path.join(config.dataDir, 'notifier-log.json'),
     notifiers,
     wallUrl: config.alerts.publicUrl ?? undefined,
-    // Messages name channels as the wall does (企业微信, not wecom) and say 演示数据 in the demo.
-    style: { splitName: (dim, value) => (dim === 'channel' ? channelLabel(value).zh : value), demo: config.demo },
+    // Messages name channels as the wall does (企业微信, not wecom), groups by their 社群 names
+    // (communityNames is built below; read at delivery), and say 演示数据 in the demo.
+    style: { splitName: (dim, value) => (dim === 'channel' ? channelLabel(value).zh : dim === 'community' ? communityNames.label(value) : value), demo: config.demo },
     metrics: metrics.delivery,
     logger,
   });
@@ -423,7 +427,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       alertRouter({ policy, engine, dispatcher, store, feedback: { forEvent: (id) => feedback.get(id), firingOf: (key) => firings.of(key) }, landing: { series, source: kpiSource, kpis: () => kpis } }),
       feedbackRouter({ policy, store, feedback, ruleIds: () => engine.status().rules.map((r) => r.rule.id) }),
       campaignRouter({ policy, campaigns }),
-      communityRouter({ policy, names: communityNames, knownIds: () => tagGuard.values('community'), ranking: groupRanking, board: communityBoard, timezone: config.timezone }),
+      communityRouter({ policy, names: communityNames, sizes: communitySizes, knownIds: () => tagGuard.values('community'), ranking: groupRanking, board: communityBoard, timezone: config.timezone }),
       backtestRouter({
         policy,
         service: new BacktestService({ store, catalogue: () => kpiSource.catalogue(), kpis, timezone: config.timezone, alignMs: config.bucketMs, historySince, calendar, rulesDir }),

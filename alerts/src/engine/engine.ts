@@ -433,6 +433,7 @@ export class AlertEngine {
       change: ev.change,
       threshold: mod.threshold(rule, kind === 'resolved' ? 'resolved' : 'firing', m.severity),
       ...(mod.notificationExtras?.(rule) ?? {}),
+      ...(mod.notice?.(rule, ev) ?? {}),
       ...(ev.band ? { band: ev.band } : {}),
       windowMinutes: spanMs / 60_000,
       ts: t,

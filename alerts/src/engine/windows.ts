@@ -2,7 +2,7 @@
  * Window arithmetic for one evaluation: the current window, the baseline window(s) and
  * the pooling of trailing windows. Pure.
  */
-import type { BaselineKind, KpiSource, WindowResult, WindowValue } from '../contract.js';
+import type { BaselineKind, Dimension, KpiSource, WindowResult, WindowValue } from '../contract.js';
 
 export const SECOND = 1_000;
 export const MINUTE = 60_000;
@@ -97,5 +97,7 @@ export function withOwnSplits(source: KpiSource): KpiSource {
       for (const [k, v] of Object.entries(r.splits)) splits[k] = v;
       return { total: r.total, splits };
     },
+    // 社群 member counts (group_exodus), prototype-less like the rest.
+    ...(source.sizes ? { sizes: (by: Dimension) => Object.assign(Object.create(null) as Record<string, number>, source.sizes!(by)) } : {}),
   };
 }

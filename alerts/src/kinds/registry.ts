@@ -6,6 +6,8 @@
  */
 import { changeKind } from './change/index.js';
 import { deadmanKind } from './deadman/index.js';
+import { groupExodusKind } from './group_exodus/index.js';
+import { groupSilenceKind } from './group_silence/index.js';
 import { seasonalKind } from './seasonal/index.js';
 import { targetKind } from './target/index.js';
 import type { AnyRule, RuleKind } from './types.js';
@@ -15,6 +17,8 @@ const KINDS: RuleKind<AnyRule>[] = [
   changeKind,
   targetKind,
   deadmanKind,
+  groupSilenceKind,
+  groupExodusKind,
 ];
 
 export function ruleKinds(): readonly RuleKind<AnyRule>[] {

@@ -125,6 +125,8 @@ export interface RuleKind<R extends AnyRule = AnyRule> {
   /** The span a notification links to (the window, the target's run, the deadman's silence). */
   spanMs(rule: R): number;
   threshold(rule: R, state: AlertState, severity: Severity | null): number | null;
+  /** Per-instance wording and weight a notification carries (group rules name what happened to each group). */
+  notice?(rule: R, evaluation: Evaluation): Pick<AlertNotification, 'headline' | 'weight'>;
   /** Fields a notification of this kind adds (change: direction). */
   notificationExtras?(rule: R): Partial<AlertNotification>;
 }

@@ -111,6 +111,8 @@ const isDeadman = (n: AlertNotification) => n.baselineKind === 'deadman';
 
 /** One line for a notification, without tag: 推送打开率（渠道 wecom）环比下降 16.3% */
 export function describe(n: AlertNotification): string {
+  // A kind's own words (group rules) name the group, then what happened to it.
+  if (n.headline && n.kind === 'firing') return `${scopeText(n)} ${n.headline}`;
   const s = subject(n);
   const sep = n.split ? '' : ' ';
   switch (n.kind) {
@@ -305,13 +307,16 @@ function counts(ns: AlertNotification[]): string {
 
 function digestLine(n: AlertNotification, i: number): string {
   const details: string[] = [];
-  if (!isDeadman(n)) {
+  if (!isDeadman(n) && !(n.headline && n.kind === 'firing')) {
     details.push(`当前 ${formatValue(n.value, n.kpi.unit)}`);
     if (!isMissing(n.baseline)) details.push(`基线 ${formatValue(n.baseline, n.kpi.unit)}`);
   }
   const link = n.landing ? ` [详情](${n.landing})` : n.link ? ` [趋势](${n.link})` : '';
   return `${i + 1}. 【${tag(n)}】${describe(n)}${details.length ? `：${details.join('，')}` : ''}${link}`;
 }
+
+/** A group rule's digest lists this many groups and counts the rest ("另有 N 个社群"): a phone screen, not a log. */
+export const DIGEST_LIST = 10;
 
 /** One message for several notifications (a storm, or what piled up during a throttle). */
 export function formatDigest(all: Notification[], style: MessageStyle = {}): FormattedMessage {
@@ -322,8 +327,16 @@ export function formatDigest(all: Notification[], style: MessageStyle = {}): For
   const [only] = ns;
   if (!only) throw new Error('formatDigest: no notifications');
   const groups = [...new Set(ns.map((n) => n.group))].join('、');
-  const title = `【告警汇总】${ns.length} 条告警（规则组 ${groups}）`;
-  const sorted = [...ns].sort((a, b) => ORDER(a) - ORDER(b) || a.ts - b.ts);
-  const text = [`### ${title}`, line('概况', counts(ns)), line('时间', timeRange(ns)), '', ...sorted.map(digestLine)].join('\n');
+  // One group rule's firings (沉默群, 退群潮 over thousands of 社群) read as that rule and its groups.
+  const oneGroupRule = ns.every((n) => n.ruleId === only.ruleId && n.kind === 'firing' && n.split?.dim === 'community');
+  const title = oneGroupRule ? `【告警】${only.ruleName}：${ns.length} 个社群` : `【告警汇总】${ns.length} 条告警（规则组 ${groups}）`;
+  // The heaviest first (a kind's weight: members lost, expected messages), then by time.
+  const sorted = [...ns].sort((a, b) => ORDER(a) - ORDER(b) || (b.weight ?? 0) - (a.weight ?? 0) || a.ts - b.ts || (a.split?.value ?? '').localeCompare(b.split?.value ?? ''));
+  // A group rule over thousands of 社群 lists its heaviest ten and counts the rest (a storm of
+  // other rules keeps every line: each is a different KPI or channel someone must see).
+  const listed = oneGroupRule && sorted.length > DIGEST_LIST ? sorted.slice(0, DIGEST_LIST) : sorted;
+  const rest = sorted.length - listed.length;
+  const more = rest ? ['', `另有 ${rest} 个社群（见告警中心）`] : [];
+  const text = [`### ${title}`, line('概况', counts(ns)), line('时间', timeRange(ns)), '', ...listed.map(digestLine), ...more].join('\n');
   return marked({ title, text }, style);
 }

@@ -29,9 +29,9 @@ afterEach(() => {
 });
 
 describe('rule kinds are modules in a registry', () => {
-  it('the built-in kinds: change, seasonal, target, deadman; the engine picks seasonal for a seasonal change rule', () => {
-    expect(ruleKinds().map((k) => k.id).sort()).toEqual(['change', 'deadman', 'seasonal', 'target']);
-    expect(yamlKinds()).toEqual(['change', 'deadman', 'target']);
+  it('the built-in kinds: change, seasonal, target, deadman, group_silence, group_exodus; the engine picks seasonal for a seasonal change rule', () => {
+    expect(ruleKinds().map((k) => k.id).sort()).toEqual(['change', 'deadman', 'group_exodus', 'group_silence', 'seasonal', 'target']);
+    expect(yamlKinds()).toEqual(['change', 'deadman', 'group_exodus', 'group_silence', 'target']);
     const source = seriesSource(rows, 'sum');
     const catalogue = new Map(source.catalogue().map((k) => [k.id, k]));
     const { rules } = parseRuleYaml(
@@ -47,7 +47,7 @@ describe('rule kinds are modules in a registry', () => {
     // Before registering, the parser names the kinds it knows.
     const before = parseRuleYaml(YAML, { catalogue });
     expect(before.rules).toEqual([]);
-    expect(before.problems[0]?.message).toBe('kind must be change, deadman or target, got "ceiling"');
+    expect(before.problems[0]?.message).toBe('kind must be change, deadman, group_exodus, group_silence or target, got "ceiling"');
 
     unregister = registerRuleKind(ceilingKind); // the one line
 

@@ -6,7 +6,7 @@
  * defined per day only: to the day so far, see window()).
  */
 import type { Dimension, KpiInfo, KpiSource, WindowResult, WindowValue } from '@siyu-pulse/alerts';
-import { COUNTERS, GRANULARITIES, type CounterSums, type Granularity, type MemberSetId } from '@siyu-pulse/contracts/catalogue';
+import { COUNTERS, GRANULARITIES, type CounterName, type CounterSums, type Granularity, type MemberSetId } from '@siyu-pulse/contracts/catalogue';
 import { evaluateKpi, ratioParts, type DistinctValues } from '../catalogue/evaluate.js';
 import { KPIS, KPI_BY_ID, allowedSplits, distinctGranularities, distinctSets, isSpan, type KpiDef } from '@siyu-pulse/contracts/catalogue';
 import { SpanReader, type SpanPoint } from '../query/span.js';
@@ -18,16 +18,17 @@ import { alignmentOffset, floorTo } from '../time/zone.js';
 
 /** Counter sums and distinct counts of stored periods: the store itself, or a cache in front of it (backtests). */
 export interface WindowReader {
-  counters(from: number, to: number, by?: Dimension): Promise<{ total: Partial<CounterSums>; splits: Map<string, Partial<CounterSums>> }>;
+  /** `only`: the counters the KPI needs (default all); a store pays per field and series (influxd). */
+  counters(from: number, to: number, by?: Dimension, only?: readonly CounterName[]): Promise<{ total: Partial<CounterSums>; splits: Map<string, Partial<CounterSums>> }>;
   distinct(set: MemberSetId, g: Granularity, start: number, byChannel: boolean): Promise<{ total: number; splits: Map<string, number> }>;
 }
 
 /** Reads every window straight from the store (one query per window and split). */
 export function storeReader(store: MetricStore): WindowReader {
   return {
-    async counters(from, to, by) {
+    async counters(from, to, by, only) {
       const step = to - from;
-      const query = { from, to, stepMs: step, offsetMs: ((from % step) + step) % step, counters: COUNTERS, filter: {} };
+      const query = { from, to, stepMs: step, offsetMs: ((from % step) + step) % step, counters: only ?? COUNTERS, filter: {} };
       const [totalRows, splitRows] = await Promise.all([store.queryCounters({ ...query, by: [] }), by ? store.queryCounters({ ...query, by: [by] }) : Promise.resolve([])]);
       const splits = new Map<string, Partial<CounterSums>>();
       for (const s of splitRows) splits.set(s.tags[by!] ?? '', s.points[0]?.sums ?? {});
@@ -56,6 +57,8 @@ export interface KpiSourceOptions {
   /** The catalogue with configured targets (default: the catalogue's own). */
   kpis?: readonly TargetedKpi[];
   now?: () => number;
+  /** 社群 member counts (latest snapshot) for group rules; none when absent. */
+  communitySizes?: () => Record<string, number>;
 }
 
 function valueOf(def: KpiDef, sums: Partial<CounterSums>, distinct?: DistinctValues): WindowValue {
@@ -104,13 +107,13 @@ export function createKpiSource(o: KpiSourceOptions): KpiSource {
     return { total: asValue(total[0]?.points[0]), splits };
   }
 
-  async function counterWindow(from: number, to: number, by?: Dimension): Promise<{ total: Partial<CounterSums>; splits: Map<string, Partial<CounterSums>> }> {
+  async function counterWindow(from: number, to: number, by?: Dimension, only?: readonly CounterName[]): Promise<{ total: Partial<CounterSums>; splits: Map<string, Partial<CounterSums>> }> {
     const inMemory = collector !== undefined && from >= collector.liveHorizon() && (by === undefined || by === 'channel') && from % collector.bucketMs === 0 && to % collector.bucketMs === 0;
     if (inMemory) {
       const w = collector.windowSums(from, to);
       return { total: toSums(w.total), splits: new Map([...w.byChannel].map(([ch, v]) => [ch, toSums(v)])) };
     }
-    return reader.counters(from, to, by);
+    return reader.counters(from, to, by, only);
   }
 
   async function distinctWindow(set: MemberSetId, g: Granularity, start: number, byChannel: boolean) {
@@ -124,6 +127,9 @@ export function createKpiSource(o: KpiSourceOptions): KpiSource {
     lastSeen(by) {
       // The collector tracks arrival per channel; other dimensions are not tracked live.
       return by === 'channel' && collector ? collector.freshness().byChannel : {};
+    },
+    sizes(by) {
+      return by === 'community' && o.communitySizes ? o.communitySizes() : {};
     },
     async window(kpi, from, to, by): Promise<WindowResult | null> {
       const def = KPI_BY_ID.get(kpi);
@@ -154,7 +160,10 @@ export function createKpiSource(o: KpiSourceOptions): KpiSource {
       if (from < o.historySince()) return null;
       // Month-level KPIs: the days ending with the window's day, from the stored day sketches.
       if (isSpan(def)) return spanWindow(def, from, by);
-      const counters = await counterWindow(from, to, by);
+      // Split by community (up to 100,000 groups), a sum KPI reads only its own counters: on
+      // influxd every field is a cursor per series (the 社群 group rules read 20,000 groups).
+      const only = by === 'community' && def.formula.kind === 'sum' ? [...new Set(def.formula.terms.map(([c]) => c))] : undefined;
+      const counters = await counterWindow(from, to, by, only);
       const g = granularityOfLength(to - from);
       const distinct = sets.length ? await Promise.all(sets.map((set) => distinctWindow(set, g!, from, by === 'channel'))) : undefined;
       const pick = (key?: string): DistinctValues | undefined =>

@@ -5,6 +5,8 @@
  *  - GET /api/v1/communities/names?ids=a,b (read): names for ids (labels of split series).
  *  - PUT /api/v1/communities/names (admin): `{names:{id:name}}` or `{names:[{id,name}]}`;
  *    an empty name removes it. Fed by a person or a connector (WeCom group names).
+ *  - PUT /api/v1/communities/sizes (admin): `{sizes:{id:members}}` or `{sizes:[{id,members}]}`:
+ *    member-count snapshots (the 退群潮 rule divides a day's net loss by them).
  *  - GET /api/v1/communities/top?by=messages&range=today|24h|7d|30d&order=desc&limit=10 (read):
  *    per-group totals ranked on one measure, with names and the number of groups.
  *  - GET /api/v1/communities/board?limit=15 (read): the wall's 社群 board (most active today,
@@ -16,12 +18,15 @@ import type { CommunityNames } from '../communities/names.js';
 import { CommunityNameError } from '../communities/names.js';
 import { GROUP_MEASURES, type GroupRanking } from '../communities/ranking.js';
 import type { CommunityBoardService } from '../communities/board.js';
+import { CommunitySizeError, type CommunitySizes } from '../communities/sizes.js';
 import { DAY, HOUR, dayStart } from '../time/zone.js';
 import { requireScope, type AccessPolicy } from './auth.js';
 
 export interface CommunityRouteOptions {
   policy: AccessPolicy;
   names: CommunityNames;
+  /** Member-count snapshots; absent: the sizes route is not served. */
+  sizes?: CommunitySizes;
   /** Admitted community values (the cardinality guard's set). */
   knownIds(): Iterable<string>;
   ranking: GroupRanking;
@@ -39,6 +44,9 @@ const PutBody = z.strictObject({
     z.record(z.string(), z.string()),
     z.array(z.strictObject({ id: z.string(), name: z.string() })),
   ]),
+});
+const SizesBody = z.strictObject({
+  sizes: z.union([z.record(z.string(), z.number()), z.array(z.strictObject({ id: z.string(), members: z.number() }))]),
 });
 const RANGES = ['today', 'yesterday', '24h', '7d', '30d'] as const;
 const TopQuery = z
@@ -99,6 +107,19 @@ export function communityRouter(o: CommunityRouteOptions): Router {
       res.json({ ...o.names.setMany(entries), named: o.names.size });
     } catch (err) {
       if (err instanceof CommunityNameError) res.status(400).json({ error: err.message });
+      else throw err;
+    }
+  });
+  r.put('/api/v1/communities/sizes', admin, express.json({ limit: '8mb' }), (req, res) => {
+    if (!o.sizes) return void res.status(404).json({ error: 'community sizes are not kept by this server' });
+    const b = SizesBody.safeParse(req.body);
+    if (!b.success) return invalid(res, b.error);
+    const entries = Array.isArray(b.data.sizes) ? b.data.sizes : Object.entries(b.data.sizes).map(([id, members]) => ({ id, members }));
+    if (entries.length > MAX_PUT) return void res.status(413).json({ error: `at most ${MAX_PUT} sizes per request, got ${entries.length}` });
+    try {
+      res.json({ ...o.sizes.setMany(entries), groups: o.sizes.size });
+    } catch (err) {
+      if (err instanceof CommunitySizeError) res.status(400).json({ error: err.message });
       else throw err;
     }
   });
