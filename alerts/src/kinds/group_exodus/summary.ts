@@ -1,5 +1,5 @@
 /** group_exodus wording: `社群 g00500 1 天净流失 60 人，占群成员 12.0%（原有 500 人）`. */
-import { formatCount, formatPercent } from '../../notify/format.js';
+import { formatCount, formatPercent } from '@siyu-pulse/contracts/format';
 import { daysOf } from '../common/groups.js';
 import type { SummaryInput } from '../types.js';
 import type { GroupExodusRule } from './schema.js';

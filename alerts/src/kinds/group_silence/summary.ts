@@ -1,5 +1,5 @@
 /** group_silence wording: `社群 g00123 已 1 天没有消息（平时每天约 35 条）`. */
-import { formatCount } from '../../notify/format.js';
+import { formatCount } from '@siyu-pulse/contracts/format';
 import type { SummaryInput } from '../types.js';
 import type { GroupSilenceRule } from './schema.js';
 import { daysOf } from '../common/groups.js';
