@@ -15,7 +15,7 @@ import { EPS, type Evaluation } from '../common/evaluation.js';
 import { alertKeyOf } from '../common/keys.js';
 import type { Instance, RuleKind, Split } from '../types.js';
 import { bandHalfWidth, emptyNoise, median, planCandidates, recordNoise } from './baseline.js';
-import type { NoiseBand } from './schema.js';
+import type { NoiseMemory } from './baseline.js';
 
 type WindowValueLike = { value: number; sample: number; from?: number };
 
@@ -168,8 +168,12 @@ export const seasonalKind: RuleKind<ChangeRule> = {
       if ('undecided' in b) return b.undecided;
       // A young KPI's recent-window baseline has its own noise (it does not know the day's
       // shape): kept apart so it never widens the seasonal band learnt later.
-      const memory = rec ? (b.basis === 'recent' ? rec.noiseRecent : rec.noise) : emptyNoise();
-      const half = rule.band ? bandHalfWidth(memory, t, rule.band, rule.windowMs) : undefined;
+      // Extra windows keep theirs in noiseExtra.
+      const memOf = (key: string | null): NoiseMemory => (!rec ? emptyNoise() : key === null ? rec.noise : (rec.noiseExtra?.[key] ?? emptyNoise()));
+      const halfOf = (w: number, mem: NoiseMemory): number | null | undefined => (rule.band ? bandHalfWidth(mem, t, rule.band, w) : undefined);
+      // The recent windows know nothing of the day's shape: their band is not per time of day.
+      const recentBand = rule.band ? (({ timeOfDayMs: _tod, ...plain }) => plain)(rule.band) : undefined;
+      const half = b.basis === 'recent' ? (recentBand ? bandHalfWidth(rec?.noiseRecent ?? emptyNoise(), t, recentBand, rule.windowMs) : undefined) : halfOf(rule.windowMs, memOf(null));
       const mainEv = evaluateChange(rule, kpi, b.curValue, b.base, bandInput(b, half));
       const ev: Evaluation = b.basis === 'recent' ? { ...mainEv, basis: 'recent' } : mainEv;
       const learn: NonNullable<Evaluation['learn']> = { main: ev.value !== null && ev.baseline !== null ? Math.abs(ev.value - ev.baseline) : null, extra: [] };
@@ -188,8 +192,7 @@ export const seasonalKind: RuleKind<ChangeRule> = {
         const f = w / rule.windowMs;
         // Guards in the KPI's unit scale with the window (a count's floor per hour is a quarter per 15 minutes).
         const scaled: ChangeRule = { ...rule, minSample: rule.minSample * f, minAbsChange: kpi.ratio ? rule.minAbsChange : rule.minAbsChange * f };
-        const mem = rec?.noiseExtra?.[String(w)] ?? emptyNoise();
-        const xe = evaluateChange(scaled, kpi, xb.curValue, xb.base, bandInput(xb, bandHalfWidth(mem, t, rule.band as NoiseBand, w)));
+        const xe = evaluateChange(scaled, kpi, xb.curValue, xb.base, bandInput(xb, halfOf(w, memOf(String(w)))));
         if (xe.value !== null && xe.baseline !== null) learn.extra.push([w, Math.abs(xe.value - xe.baseline)]);
         const xo = xe.observation;
         if (!xo) continue;
@@ -253,10 +256,7 @@ export const seasonalKind: RuleKind<ChangeRule> = {
       const half = ev.band && !ev.band.window ? (ev.band.high - ev.band.low) / 2 : null;
       if (deviation !== null && band.clip !== undefined && half !== null && half > 0) deviation = Math.min(deviation, band.clip * half);
       if (deviation !== null) recordNoise(ev.basis === 'recent' ? rec.noiseRecent : rec.noise, t, deviation, band, rule.windowMs);
-      for (const [w, dev] of ev.learn?.extra ?? []) {
-        rec.noiseExtra ??= {};
-        recordNoise((rec.noiseExtra[String(w)] ??= emptyNoise()), t, dev, band, w);
-      }
+      for (const [w, dev] of ev.learn?.extra ?? []) recordNoise(((rec.noiseExtra ??= {})[String(w)] ??= emptyNoise()), t, dev, band, w);
     }
   },
   summary(s, adopted) {

@@ -85,8 +85,9 @@ export const seasonalRuleFields = {
     })
     .optional(),
   level_shift: z.strictObject({ adopt_after: positiveDurationMs }).optional(),
-  short_window: positiveDurationMs.optional(),
-  accumulate: positiveDurationMs.optional(),
+  // `false`: off (a rule that extends a template with them, on a KPI they do not fit).
+  short_window: z.union([positiveDurationMs, z.literal(false)]).optional().transform((v) => (v === false ? undefined : v)),
+  accumulate: z.union([positiveDurationMs, z.literal(false)]).optional().transform((v) => (v === false ? undefined : v)),
   calendar: z
     .strictObject({
       holidays: z.enum(['normal', 'mute', 'comparable']).default('normal'),
