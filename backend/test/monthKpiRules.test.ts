@@ -3,8 +3,11 @@
  * KPI and the windows it supports (issue 13): a month-level KPI (月活, 30 日留存率) exists per
  * day only, so a 1h rule on it used to pass the schema and fail at every evaluation.
  */
-import { parseRuleDocument } from '@siyu-pulse/alerts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseRuleDocument, templatesOf } from '@siyu-pulse/alerts';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { createKpiSource } from '../src/alerting/kpiSource.js';
 import type { MetricStore } from '../src/store/port.js';
 
@@ -49,5 +52,16 @@ describe('month-level KPIs in alert rules', () => {
     const msgs = problems(rule('active_members', '1h', seasonal));
     expect(msgs.join(' ')).toContain('short_window 15m is not one of them');
     expect(problems(rule('messages', '1h', seasonal))).toEqual([]);
+  });
+});
+
+describe('the shipped rules against the real catalogue', () => {
+  it('default.yaml loads without problems (every window is one its KPI is answered over)', () => {
+    const dir = path.resolve(import.meta.dirname, '../../alerts/rules');
+    const templates = templatesOf(parse(readFileSync(path.join(dir, 'generic.yaml'), 'utf8')));
+    const doc = parse(readFileSync(path.join(dir, 'default.yaml'), 'utf8'));
+    const r = parseRuleDocument(doc, { file: 'default.yaml', catalogue, templates });
+    expect(r.problems).toEqual([]);
+    expect(r.rules.length).toBeGreaterThan(5);
   });
 });

@@ -36,6 +36,8 @@ export interface AlertRecord {
   noise: NoiseMemory;
   /** Observed noise against the recent-window stand-in baseline (young KPIs). */
   noiseRecent: NoiseMemory;
+  /** Deviations seen while pending (band.pending: hold), learnt only if the episode ends without firing. */
+  heldNoise?: HeldNoise[] | undefined;
   /** Observed noise of a seasonal rule's extra windows (short / accumulated), by window length in ms. */
   noiseExtra?: Record<string, NoiseMemory>;
   /** A level adopted as the new normal (新常态): expected += offset until `until`. */
@@ -50,6 +52,14 @@ export interface AlertRecord {
   } | null;
   /** An admin marked the current firing as the new normal. */
   markNewNormal: { by: string; at: number } | null;
+}
+
+/** A deviation waiting to be learnt as noise: memory key (main, recent, or an extra window's length), time, size, window. */
+export interface HeldNoise {
+  key: string;
+  t: number;
+  dev: number;
+  w: number;
 }
 
 export interface Instance {

@@ -99,6 +99,38 @@ describe('an accumulated window', () => {
   }, 120_000);
 });
 
+describe('a band per time of day', () => {
+  // Counts ten times higher at the evening peak than at night, with count-like noise (it grows
+  // with the level): a band learnt over the whole day is as wide as the peak's noise. On day 7
+  // at 03:00 the night's count drops 40% for an hour.
+  const at = T0 + 6 * DAY + 3 * HOUR;
+  const series: SeriesRow[] = [];
+  {
+    let seed = 3;
+    const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const gauss = () => Math.sqrt(-2 * Math.log(rand() || 1e-9)) * Math.cos(2 * Math.PI * rand());
+    for (let ts = T0; ts < T0 + 8 * DAY; ts += STEP) {
+      const h = ((ts - T0) % DAY) / HOUR;
+      const mean = (20 + 180 * Math.exp(-((h - 20) ** 2) / 8)) * (ts >= at && ts < at + HOUR ? 0.6 : 1);
+      series.push({ ts, value: Math.max(0, mean + Math.sqrt(mean) * gauss()) });
+    }
+  }
+
+  const night = (r: Awaited<ReturnType<typeof run>>) => r.firings.filter((f) => f.ts >= at && f.ts <= at + 2 * HOUR);
+  const band = (extra: string) => RULE('').replace('min_history: 12h }', `min_history: 12h${extra} }`);
+
+  it('catches a night’s −40% that a whole-day band hides (with the pending minutes held back)', async () => {
+    expect(night(await run(series, RULE('')))).toEqual([]);
+    // A night's band is learnt from few deviations: the drop's own pending minutes, learnt at
+    // once, widen it past the drop (band.pending: learn) …
+    expect(night(await run(series, band(', time_of_day: 2h')))).toEqual([]);
+    // … held back until the episode ends without firing, they do not.
+    const r = await run(series, band(', time_of_day: 2h, pending: hold'));
+    expect(night(r)).toHaveLength(1);
+    expect(night(r)[0]!.change).toBeLessThan(-0.15);
+  }, 120_000);
+});
+
 describe('the one line', () => {
   it('names the window that fired', () => {
     const band = { low: 1050, high: 1180, periods: 4, period: 'week' as const };

@@ -16,6 +16,7 @@ import { alertKeyOf } from '../common/keys.js';
 import type { Instance, RuleKind, Split } from '../types.js';
 import { bandHalfWidth, emptyNoise, median, planCandidates, recordNoise } from './baseline.js';
 import type { NoiseMemory } from './baseline.js';
+import type { HeldNoise } from '../types.js';
 
 type WindowValueLike = { value: number; sample: number; from?: number };
 
@@ -246,6 +247,9 @@ export const seasonalKind: RuleKind<ChangeRule> = {
     trackFiringSpans(rec, prev, rule.windowMs, t, keep, adopted);
     // Noise is learnt while the alert is at rest: the deviations a normal KPI shows.
     const band = rule.band;
+    // band.pending: hold — what was seen while pending is noise only if the episode ends without
+    // firing: an incident's own first minutes must not widen the band that judges it.
+    if (rec.machine.inner === 'firing' || adopted) rec.heldNoise = undefined;
     if (band && rec.machine.inner !== 'firing' && !adopted && ev.value !== null && ev.baseline !== null) {
       // Holidays and campaigns compared like with like still differ more than ordinary days:
       // with learn_on_calendar_days false they never widen the ordinary band.
@@ -255,8 +259,14 @@ export const seasonalKind: RuleKind<ChangeRule> = {
       let deviation = ev.learn?.main ?? (ev.band?.window ? null : Math.abs(ev.value - ev.baseline));
       const half = ev.band && !ev.band.window ? (ev.band.high - ev.band.low) / 2 : null;
       if (deviation !== null && band.clip !== undefined && half !== null && half > 0) deviation = Math.min(deviation, band.clip * half);
-      if (deviation !== null) recordNoise(ev.basis === 'recent' ? rec.noiseRecent : rec.noise, t, deviation, band, rule.windowMs);
-      for (const [w, dev] of ev.learn?.extra ?? []) recordNoise(((rec.noiseExtra ??= {})[String(w)] ??= emptyNoise()), t, dev, band, w);
+      const seen: HeldNoise[] = [...(deviation !== null ? [{ key: ev.basis === 'recent' ? 'recent' : 'main', t, dev: deviation, w: rule.windowMs }] : []), ...(ev.learn?.extra ?? []).map(([w, dev]) => ({ key: String(w), t, dev, w }))];
+      if (band.pending === 'hold' && rec.machine.inner === 'pending') {
+        (rec.heldNoise ??= []).push(...seen);
+        return;
+      }
+      const memory = (key: string): NoiseMemory => (key === 'main' ? rec.noise : key === 'recent' ? rec.noiseRecent : ((rec.noiseExtra ??= {})[key] ??= emptyNoise()));
+      for (const h of [...(rec.heldNoise ?? []), ...seen]) recordNoise(memory(h.key), h.t, h.dev, band, h.w);
+      rec.heldNoise = undefined;
     }
   },
   summary(s, adopted) {

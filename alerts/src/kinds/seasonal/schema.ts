@@ -49,6 +49,12 @@ export interface NoiseBand {
    * days. Absent: one band for the whole day.
    */
   timeOfDayMs?: number;
+  /**
+   * `hold`: deviations seen while an alert is pending are learnt only when the episode ends
+   * without firing (it was noise); an incident's first minutes never widen the band that is
+   * judging it. `learn` (default): learnt at once, like any deviation at rest.
+   */
+  pending: 'learn' | 'hold';
 }
 
 /**
@@ -82,6 +88,7 @@ export const seasonalRuleFields = {
       clip: z.number().gt(1).max(100).optional(),
       learn_on_calendar_days: z.boolean().default(true),
       time_of_day: positiveDurationMs.optional(),
+      pending: z.enum(['learn', 'hold']).default('learn'),
     })
     .optional(),
   level_shift: z.strictObject({ adopt_after: positiveDurationMs }).optional(),
@@ -99,7 +106,7 @@ export const seasonalRuleFields = {
 type SeasonalInput = {
   window: number;
   baseline: { type: string; period?: number | undefined; periods?: number | undefined; min_periods?: number | undefined; days?: 'comparable' | 'all' | undefined };
-  band?: { quantile: number; k: number; span: number; min_history: number; clip?: number | undefined; learn_on_calendar_days: boolean; time_of_day?: number | undefined } | undefined;
+  band?: { quantile: number; k: number; span: number; min_history: number; clip?: number | undefined; learn_on_calendar_days: boolean; time_of_day?: number | undefined; pending: 'learn' | 'hold' } | undefined;
   level_shift?: { adopt_after: number } | undefined;
   short_window?: number | undefined;
   accumulate?: number | undefined;
@@ -154,6 +161,7 @@ export function normaliseSeasonal(r: SeasonalInput): { part: SeasonalPart; issue
             ...(r.band.clip !== undefined ? { clip: r.band.clip } : {}),
             learnOnCalendarDays: r.band.learn_on_calendar_days,
             ...(r.band.time_of_day !== undefined ? { timeOfDayMs: r.band.time_of_day } : {}),
+            pending: r.band.pending,
           },
         }
       : {}),
