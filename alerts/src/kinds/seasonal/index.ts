@@ -172,9 +172,7 @@ export const seasonalKind: RuleKind<ChangeRule> = {
       // Extra windows keep theirs in noiseExtra.
       const memOf = (key: string | null): NoiseMemory => (!rec ? emptyNoise() : key === null ? rec.noise : (rec.noiseExtra?.[key] ?? emptyNoise()));
       const halfOf = (w: number, mem: NoiseMemory): number | null | undefined => (rule.band ? bandHalfWidth(mem, t, rule.band, w) : undefined);
-      // The recent windows know nothing of the day's shape: their band is not per time of day.
-      const recentBand = rule.band ? (({ timeOfDayMs: _tod, ...plain }) => plain)(rule.band) : undefined;
-      const half = b.basis === 'recent' ? (recentBand ? bandHalfWidth(rec?.noiseRecent ?? emptyNoise(), t, recentBand, rule.windowMs) : undefined) : halfOf(rule.windowMs, memOf(null));
+      const half = halfOf(rule.windowMs, b.basis === 'recent' ? (rec?.noiseRecent ?? emptyNoise()) : memOf(null));
       const mainEv = evaluateChange(rule, kpi, b.curValue, b.base, bandInput(b, half));
       const ev: Evaluation = b.basis === 'recent' ? { ...mainEv, basis: 'recent' } : mainEv;
       const learn: NonNullable<Evaluation['learn']> = { main: ev.value !== null && ev.baseline !== null ? Math.abs(ev.value - ev.baseline) : null, extra: [] };
