@@ -656,7 +656,7 @@ describe('Dockerfile', () => {
     const workdir = all(finalStage, 'WORKDIR').at(-1) ?? '/';
     const repoRoot = path.posix.resolve(path.posix.dirname(path.posix.resolve(workdir, entry)), '../..');
     const copied = copyTargets(finalStage).map((c) => c.dest);
-    for (const needed of ['frontend/dist', 'alerts/rules', 'alerts/calendar', 'alerts/dist', 'alerts/package.json', 'backend/dist', 'backend/package.json', 'node_modules']) {
+    for (const needed of ['frontend/dist', 'alerts/rules', 'alerts/calendar', 'alerts/dist', 'alerts/package.json', 'contracts/dist', 'contracts/package.json', 'backend/dist', 'backend/package.json', 'node_modules']) {
       expect(copied, `${needed} in the image`).toContain(path.posix.join(repoRoot, needed));
     }
     expect(path.posix.join(repoRoot, entry)).toBe(path.posix.resolve(workdir, entry));

@@ -265,11 +265,17 @@ export function formatDate(ts: number, timeZone: string, lang: Lang = 'zh'): str
   return f.format(ts);
 }
 
-/**
- * `2026-11-23 14:05` in the business time zone (alert messages, CSV rows, range captions);
- * with `seconds`, `2026-11-23 14:05:10`.
- */
-export function formatDateTime(ts: number, timeZone: string, seconds = false): string {
+/** A moment's calendar fields in a time zone, two digits each (year four): the one zone lookup. */
+export interface ZonedParts {
+  year: string;
+  month: string;
+  day: string;
+  hour: string;
+  minute: string;
+  second: string;
+}
+
+export function zonedParts(ts: number, timeZone: string): ZonedParts {
   const f = dtf(`dt|${timeZone}`, () =>
     new Intl.DateTimeFormat('en-CA', {
       timeZone,
@@ -283,5 +289,21 @@ export function formatDateTime(ts: number, timeZone: string, seconds = false): s
     }),
   );
   const p = Object.fromEntries(f.formatToParts(ts).map((x) => [x.type, x.value]));
+  return { year: p.year!, month: p.month!, day: p.day!, hour: p.hour!, minute: p.minute!, second: p.second! };
+}
+
+/**
+ * `2026-11-23 14:05` in the business time zone (alert messages, CSV rows, range captions);
+ * with `seconds`, `2026-11-23 14:05:10`.
+ */
+export function formatDateTime(ts: number, timeZone: string, seconds = false): string {
+  const p = zonedParts(ts, timeZone);
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}${seconds ? `:${p.second}` : ''}`;
+}
+
+/** "11-23 14:05:09" in the business time zone, the year in front when it is not this year (alert tables). */
+export function formatStamp(ts: number, timeZone: string, now = Date.now()): string {
+  const withYear = new Date(ts).getUTCFullYear() !== new Date(now).getUTCFullYear();
+  const p = zonedParts(ts, timeZone);
+  return `${withYear ? `${p.year}-` : ''}${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }

@@ -7,6 +7,7 @@ import {
   formatAgainst,
   formatChange,
   formatDateTime,
+  formatStamp,
   formatDuration,
   formatKpi,
   formatMoney,
@@ -170,5 +171,7 @@ describe('changes, relative time, clock', () => {
     expect(formatDateTime(ts, 'Asia/Shanghai')).toBe('2025-11-24 00:05');
     expect(formatDateTime(ts, 'Asia/Shanghai', true)).toBe('2025-11-24 00:05:09');
     expect(formatDateTime(ts, 'UTC')).toBe('2025-11-23 16:05');
+    expect(formatStamp(ts, 'Asia/Shanghai', ts)).toBe('11-24 00:05:09');
+    expect(formatStamp(ts, 'Asia/Shanghai', Date.UTC(2026, 0, 5))).toBe('2025-11-24 00:05:09');
   });
 });

@@ -85,25 +85,5 @@ export function rowSplit(row: { splitDim: string; splitValue: string }): { dim: 
   return row.splitDim ? { dim: row.splitDim, value: row.splitValue } : null;
 }
 
-const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
 /** "11-23 14:05:09" in the business time zone (the year is shown when it is not this year). */
-export function dateTime(ts: number, timeZone: string, now = Date.now()): string {
-  const withYear = new Date(ts).getUTCFullYear() !== new Date(now).getUTCFullYear();
-  const key = `${timeZone}|${withYear}`;
-  let f = dateTimeFormats.get(key);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      ...(withYear ? { year: 'numeric' } : {}),
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    });
-    dateTimeFormats.set(key, f);
-  }
-  const p = Object.fromEntries(f.formatToParts(ts).map((x) => [x.type, x.value]));
-  return `${withYear ? `${p.year}-` : ''}${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
-}
+export { formatStamp as dateTime } from '@siyu-pulse/contracts/format';

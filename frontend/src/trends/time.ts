@@ -3,32 +3,15 @@
  * server's zone (Asia/Shanghai by default, from the snapshot), whatever zone the browser is
  * in: a 09:00 typed in Berlin means 09:00 Beijing time, as the backend's day boundaries do.
  */
-import { formatDateTime } from '@siyu-pulse/contracts/format';
+import { formatDateTime, zonedParts } from '@siyu-pulse/contracts/format';
 
 export const MINUTE = 60_000;
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
 export const DEFAULT_TIMEZONE = 'Asia/Shanghai';
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
 function parts(tz: string, at: number): Record<string, number> {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(tz, f);
-  }
-  const out: Record<string, number> = {};
-  for (const p of f.formatToParts(new Date(at))) if (p.type !== 'literal') out[p.type] = Number(p.value);
-  return out;
+  return Object.fromEntries(Object.entries(zonedParts(at, tz)).map(([k, v]) => [k, Number(v)]));
 }
 
 /** Offset of `tz` from UTC at instant `at`, in ms (Asia/Shanghai → +8 h). */
