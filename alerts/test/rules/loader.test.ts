@@ -235,6 +235,17 @@ describe('shipped rules', () => {
       expect(r.calendar).toEqual({ holidays: 'comparable', campaigns: 'comparable' });
     }
     expect(change.filter((r) => r.thresholds.critical === 0.3).map((r) => r.kpi)).toEqual(['push_open_rate', 'push_click_rate', 'paid_conversion', 'gmv', 'active_members', 'churn_rate']);
+    // count_default's 15-minute window and per-time-of-day band, except on a distinct count
+    // (active members exist per 1m / 1h / 1d only); level_default has neither.
+    expect(change.map((r) => [r.kpi, r.extraWindows?.shortMs ?? null, r.band?.timeOfDayMs ?? null])).toEqual([
+      ['push_open_rate', null, null],
+      ['push_click_rate', null, null],
+      ['paid_conversion', null, null],
+      ['gmv', 900_000, 7_200_000],
+      ['active_members', null, 7_200_000],
+      ['new_members', 900_000, 7_200_000],
+      ['churn_rate', null, null],
+    ]);
     // The target rules: paid conversion three whole hours below its (catalogue) target;
     // push fatigue above 5% of the day's pushed members.
     expect(rules.filter((r) => r.kind === 'target').map((r) => [r.id, r.kind === 'target' && r.windowMs * r.count])).toEqual([
