@@ -75,7 +75,8 @@ export function trendLink(kpi: string, split: { dim: string; value: string } | n
 }
 
 /** The window of a rule (deadman rules watch for `afterMs`). */
-export const ruleWindowMs = (rule: Rule | undefined): number => (!rule ? 15 * 60_000 : rule.kind === 'change' ? rule.windowMs : rule.kind === 'target' ? rule.windowMs * rule.count : rule.afterMs);
+export const ruleWindowMs = (rule: Rule | undefined): number =>
+  !rule ? 15 * 60_000 : rule.kind === 'change' ? rule.windowMs : rule.kind === 'target' ? rule.windowMs * rule.count : rule.kind === 'deadman' ? rule.afterMs : ((rule as { windowMs?: number }).windowMs ?? 15 * 60_000);
 
 /** Silence presets offered in the dialog, in minutes. */
 export const SILENCE_MINUTES = [30, 60, 120, 240, 480, 1440] as const;
