@@ -74,9 +74,15 @@ export function aggregateHistory(events: readonly CountableEvent[], mark: { impo
     if (!h) p.byChannel.set(channel, (h = new Hll()));
     return h;
   };
+  // The periods of the current minute, per member set and granularity (starts change only at minute edges).
+  const current = new Map<MemberSetId, PeriodSketches[]>();
+  const periodsOf = (set: MemberSetId) => {
+    let list = current.get(set);
+    if (!list) current.set(set, (list = GRANS.map((g) => periodOf(set, g, starts[g]))));
+    return list;
+  };
   const addMember = (set: MemberSetId, channel: string, key: number) => {
-    for (const g of GRANS) {
-      const p = periodOf(set, g, starts[g]);
+    for (const p of periodsOf(set)) {
       p.total.add(key);
       channelOf(p, channel).add(key);
     }
@@ -95,11 +101,12 @@ export function aggregateHistory(events: readonly CountableEvent[], mark: { impo
     if (minute !== lastMinute) {
       lastMinute = minute;
       for (const g of GRANS) starts[g] = o.periodStart(g, e.ts);
+      current.clear();
     }
     for (const set of SETS_BY_TYPE.get(e.type) ?? []) addMember(set, t.channel, key);
     if (e.type === 'push.sent' && e.member !== undefined) {
       // As the collector: the channel's over-cap count is touched on every push (a stored 0).
-      for (const g of GRANS) channelOf(periodOf('push_over_cap', g, starts[g]), t.channel);
+      for (const p of periodsOf('push_over_cap')) channelOf(p, t.channel);
       if (pushCap.count(e.ts, e.member)) addMember('push_over_cap', t.channel, key);
     }
   }
