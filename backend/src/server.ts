@@ -256,7 +256,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     links,
   };
   // Demo history (simulator/history.ts): its plan's seed is the live simulator's too, so both share one member pool.
-  const historyPlan = config.demoHistory && config.simulator.enabled ? demoHistoryPlan(config.dataDir, startedAt, config.timezone, config.demoHistory.days, config.demoHistory.peakEventsPerSecond) : null;
+  const historyPlan = config.demoHistory && config.simulator.enabled ? demoHistoryPlan(config.dataDir, startedAt, config.timezone, config.demoHistory.days, config.simulator.peakEventsPerSecond) : null;
   const simulator = config.simulator.enabled
     ? createSimulatorControl((events) => ingest.accept(events), { peakEventsPerSecond: config.simulator.peakEventsPerSecond, timezone: config.timezone, ...(historyPlan ? { seed: historyPlan.seed } : {}), onError: (err) => logger.error({ err }, 'simulator sink failed') })
     : null;
@@ -501,10 +501,13 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   // The wall is live now; the history fills behind it (not awaited).
   let historyStopped = false;
   const historyFill: Promise<FillResult | null> = historyPlan
-    ? fillDemoHistory({ imports, dataDir: config.dataDir, plan: historyPlan, timezone: config.timezone, logger, stopped: () => historyStopped }).then(
+    ? fillDemoHistory({
+        imports, dataDir: config.dataDir, plan: historyPlan, timezone: config.timezone, logger, stopped: () => historyStopped,
+        onDay: (day) => logger.info({ day: new Date(day).toISOString(), seconds: Math.round((Date.now() - startedAt) / 100) / 10 }, 'demo: a day of history is in (演示数据)'),
+      }).then(
         (r) => {
           if (r.batches) {
-            logger.info({ events: r.events, batches: r.batches, seconds: Math.round(r.seconds * 10) / 10, eventsPerSecond: Math.round(r.events / Math.max(r.seconds, 0.001)) }, 'demo: history filled (演示数据)');
+            logger.info({ events: r.events, batches: r.batches, seconds: Math.round(r.seconds * 10) / 10, yesterdaySeconds: r.yesterdaySeconds === null ? null : Math.round(r.yesterdaySeconds * 10) / 10, eventsPerSecond: Math.round(r.events / Math.max(r.seconds, 0.001)) }, 'demo: history filled (演示数据)');
             // Last week's report, made (or made up at start) before the history was there, now has it.
             if (!historyStopped) {
               void reportService.generate(lastCompleteWeek(Date.now(), config.timezone), { trigger: 'manual', notify: false }).catch((err: unknown) => logger.error({ err }, 'demo: weekly report after the history fill failed'));

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config/config.js';
+import { ConfigError, DEMO_SIMULATOR_RATE, loadConfig } from '../src/config/config.js';
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -22,6 +22,11 @@ describe('configuration', () => {
     expect(c.port).toBe(8080);
     expect(c.store).toEqual({ kind: 'duckdb', file: 'data/pulse.duckdb', memoryLimit: '1GB' });
     expect(c.simulator.enabled).toBe(true);
+    // The demo's rate (live and its 30 days of history alike); 60/s outside the demo.
+    expect(c.simulator.peakEventsPerSecond).toBe(DEMO_SIMULATOR_RATE);
+    expect(c.demoHistory).toEqual({ days: 30 });
+    expect(loadConfig({ PULSE_SIMULATOR_RATE: '12' }).simulator.peakEventsPerSecond).toBe(12);
+    expect(loadConfig({ PULSE_DEMO: 'off', PULSE_INGEST_KEYS: 'k'.repeat(24), PULSE_READ_TOKEN: 'r'.repeat(24) }).simulator.peakEventsPerSecond).toBe(60);
     expect(c.readToken).toBeNull();
     expect(c.ingestKeys).toHaveLength(1);
     expect(c.generated).toEqual({ ingestKey: true, readToken: false, adminToken: true });

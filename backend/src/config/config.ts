@@ -68,9 +68,8 @@ const EnvSchema = z.object({
   PULSE_READ_TOKEN: secret.optional(),
   PULSE_ADMIN_TOKEN: secret.optional(),
   PULSE_SIMULATOR: onOff.optional(),
-  PULSE_SIMULATOR_RATE: int(1, 100_000).default(60),
+  PULSE_SIMULATOR_RATE: int(1, 100_000).optional(),
   PULSE_DEMO_HISTORY_DAYS: int(0, 60).default(30),
-  PULSE_DEMO_HISTORY_RATE: z.coerce.number({ error: 'PULSE_DEMO_HISTORY_RATE must be a number (events/s at the daily peak)' }).positive().max(1_000).default(0.1),
   PULSE_DEMO_ALERT: z.union([z.literal('off'), int(0, 86_400)], { error: 'off, or the seconds after start-up at which the demo swing begins (0–86400)' }).default(180),
   PULSE_BUCKET_SECONDS: int(1, 60).refine((s) => 60 % s === 0, 'must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)').default(10),
   /** How long a closed bucket stays open in memory (rewritten without a store read); older events are still accepted. */
@@ -150,6 +149,15 @@ const EnvSchema = z.object({
 });
 type Env = z.infer<typeof EnvSchema>;
 
+/**
+ * The demo's traffic at the evening peak (events/s), live and history alike: a mid-size
+ * brand's private domain (~220,000 events a day, ~10,000 members active a day in the
+ * simulator's 20,000-member pool). 30 days of it (~6.6 million events) fill in minutes on a
+ * 2-core machine; the former 60/s live rate would be 75 million events, ~19 million stored
+ * rows: more than the embedded store holds in its 1 GB memory limit. PULSE_SIMULATOR_RATE overrides it.
+ */
+export const DEMO_SIMULATOR_RATE = 5;
+
 export interface Config {
   /**
    * Ingest journal (fsynced before the 202, replayed after a crash) and the write spool
@@ -202,7 +210,8 @@ export interface Config {
    */
   demoAlertAfterMs: number | null;
   /** Demo only: days of simulated history filled through the import path on the first start (0: none), at this peak rate. */
-  demoHistory: { days: number; peakEventsPerSecond: number } | null;
+  /** Demo only: days of history before today, at the live simulator's rate and shape. */
+  demoHistory: { days: number } | null;
   bucketMs: number;
   latenessMs: number;
   /** PULSE_HISTORY_DAYS in ms: events older than this are refused as too_late. */
@@ -417,9 +426,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     readToken: readOpen ? null : (e.PULSE_READ_TOKEN ?? newSecret()),
     adminToken: e.PULSE_ADMIN_TOKEN ?? (demo ? newSecret() : null),
     generated,
-    simulator: { enabled: e.PULSE_SIMULATOR ? e.PULSE_SIMULATOR === 'on' : demo, peakEventsPerSecond: e.PULSE_SIMULATOR_RATE },
+    simulator: { enabled: e.PULSE_SIMULATOR ? e.PULSE_SIMULATOR === 'on' : demo, peakEventsPerSecond: e.PULSE_SIMULATOR_RATE ?? (demo ? DEMO_SIMULATOR_RATE : 60) },
     demoAlertAfterMs: demo && e.PULSE_DEMO_ALERT !== 'off' ? e.PULSE_DEMO_ALERT * 1000 : null,
-    demoHistory: demo && e.PULSE_DEMO_HISTORY_DAYS > 0 ? { days: e.PULSE_DEMO_HISTORY_DAYS, peakEventsPerSecond: e.PULSE_DEMO_HISTORY_RATE } : null,
+    demoHistory: demo && e.PULSE_DEMO_HISTORY_DAYS > 0 ? { days: e.PULSE_DEMO_HISTORY_DAYS } : null,
     bucketMs: e.PULSE_BUCKET_SECONDS * 1000,
     latenessMs: e.PULSE_LATENESS_SECONDS * 1000,
     historyMs: e.PULSE_HISTORY_DAYS * 86_400_000,

@@ -1,22 +1,23 @@
 /**
  * The demo's history (演示数据): on the first demo start, the 30 days of simulated traffic
- * before today are fed through the import path (ImportService: ledger, ingest, journal,
- * collector with back-pressure), in the background while the wall is already live, so the
- * trends page, 上周同期 baselines, month KPIs and last week's report have real shapes
- * within about a minute.
+ * before today are fed through the import path (ImportService: ledger, then the aggregated
+ * path into the store for days the collector does not hold, the journal for the rest), in
+ * the background while the wall is already live and labelled 演示数据.
  *
- * Volume: the live simulator's peak (60 events/s) over 30 days would be ~75 million events.
- * Sparse history costs about one stored row per event (each event alone in its 10 s bucket
- * and tag set), and rows are what the store takes slowly (~2,000 a second measured on this
- * 2-core machine under load), so the history runs at `peakEventsPerSecond` (default 0.1:
- * ~4,400 events a day, ~130,000 in all with spend summed per hour). Daily shapes, funnels and ratios are the live
- * model's; counts are that fraction (1/600) of the live level, which the README states.
+ * Same scale and shape as live: the history is the live simulator's model at the live rate
+ * (`config.simulator.peakEventsPerSecond`, one setting for both), so trends do not jump at
+ * today and seasonal rules compare live traffic with baselines of its own size.
+ *
+ * Newest first: yesterday, then the same weekday last week (上周同期), then the other days
+ * from the newest back, so comparisons with yesterday and last week have their data first.
+ * Each day is generated on its own stream of the same world (the seed's member pool, so
+ * retention and 30-day actives span history and live traffic): a day can be generated, and
+ * regenerated identically on a resume, without the days before it. Flows still in flight at
+ * midnight end there (a handful of events a day).
  *
  * Once only: the plan (range, seed, rate) is kept in `demo-history.json` under the data dir
  * and its hash is the import id, so a restart finds every batch in the import ledger and
- * sends nothing; a fill cut short (Ctrl-C) resumes with the batches still missing. The live
- * simulator uses the plan's seed, so history and live traffic share one member pool
- * (retention and 30-day actives span both).
+ * sends nothing; a fill cut short (Ctrl-C) resumes with the batches still missing.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -28,10 +29,12 @@ import { DAY, HOUR, dayStart } from '../time/zone.js';
 import { Simulator, type RawEvent } from './simulator.js';
 
 export const DEMO_HISTORY_FILE = 'demo-history.json';
-const BATCH_MS = 6 * HOUR;
+/** Events per batch at most, about (the batch length is chosen from the rate). */
+const BATCH_EVENTS = 20_000;
 
 export interface DemoHistoryPlan {
-  version: 1;
+  /** 2: days on their own streams, newest first (1: one stream, oldest first; still resumed as planned). */
+  version: 1 | 2;
   from: number;
   to: number;
   seed: number;
@@ -44,19 +47,19 @@ export function demoHistoryPlan(dataDir: string, now: number, timezone: string, 
   if (existsSync(file)) {
     try {
       const kept = JSON.parse(readFileSync(file, 'utf8')) as DemoHistoryPlan;
-      if (kept.version === 1 && Number.isFinite(kept.from) && Number.isFinite(kept.to)) return kept;
+      if (kept.version === 2 && Number.isFinite(kept.from) && Number.isFinite(kept.to)) return kept;
     } catch {
       // unreadable: a new plan (the ledger still holds whatever the old one imported)
     }
   }
   // Up to the start of today: today is the live simulator's alone, so the wall's 今日 tiles and
   // last-hour charts are not a mix of the two scales (thin history made 100% spikes there).
-  return { version: 1, from: dayStart(now - days * DAY, timezone), to: dayStart(now, timezone), seed: (now % 4_294_967_296) >>> 0, peakEventsPerSecond };
+  return { version: 2, from: dayStart(now - days * DAY, timezone), to: dayStart(now, timezone), seed: (now % 4_294_967_296) >>> 0, peakEventsPerSecond };
 }
 
 /**
- * The simulator spends once a minute per channel whatever the traffic rate: 300,000 of a
- * month's events at the history's rate. Spend is a sum, so one event per channel, campaign
+ * The simulator spends once a minute per channel whatever the traffic rate (10,080 events a
+ * day). Spend is a sum, so one event per channel, campaign
  * and hour with the hour's total keeps every stored total (spend, ROAS) and the shapes at
  * hour level, with ~60× fewer rows to write and journal.
  */
@@ -82,45 +85,85 @@ export interface FillResult {
   batches: number;
   alreadyDone: number;
   seconds: number;
+  /** Seconds from the start of the fill until yesterday was complete (null: not filled now). */
+  yesterdaySeconds: number | null;
+}
+
+/** Batch length: a divisor of a day, so that a batch at the daily peak holds about BATCH_EVENTS. */
+export function demoBatchMs(plan: DemoHistoryPlan): number {
+  for (const minutes of [360, 180, 120, 60, 30, 20, 15, 10, 5, 2, 1]) if (plan.peakEventsPerSecond * 60 * minutes <= BATCH_EVENTS) return minutes * 60_000;
+  return 60_000;
+}
+
+/** The plan's days (local day starts, oldest first). */
+export function demoDays(plan: DemoHistoryPlan, timezone: string): number[] {
+  const days: number[] = [];
+  for (let d = plan.from; d < plan.to; d = dayStart(d + DAY + HOUR, timezone)) days.push(d);
+  return days;
+}
+
+/** Order of the fill: yesterday, the same weekday a week before, then newest to oldest. */
+export function demoFillOrder(days: readonly number[]): number[] {
+  const n = days.length;
+  const order = [n - 1, n - 7].filter((i) => i >= 0);
+  for (let i = n - 2; i >= 0; i--) if (!order.includes(i)) order.push(i);
+  return order;
+}
+
+/** The simulated events of day `index` of the plan (deterministic: the same on every call). */
+export function generateDemoDay(plan: DemoHistoryPlan, days: readonly number[], index: number, timezone: string): RawEvent[] {
+  const from = days[index]!;
+  const to = index + 1 < days.length ? days[index + 1]! : plan.to;
+  const sim = new Simulator(() => undefined, { peakEventsPerSecond: plan.peakEventsPerSecond, timezone, seed: plan.seed, stream: index + 1, now: () => from });
+  return sim.generate(from, to);
 }
 
 /**
- * Feeds the plan's history through `imports`, one batch per 6 hours of history (fewer,
- * bigger batches: per-batch costs — journal and ledger fsyncs, store reads — dominated with
- * one an hour). Stops between
- * batches when `stopped()` says so (a later start resumes).
+ * Feeds the plan's history through `imports`, day by day in demoFillOrder, each day in
+ * batches of demoBatchMs (seq = the batch's place in time, so the ledger is order-free).
+ * Stops between batches when `stopped()` says so (a later start resumes).
  */
-export async function fillDemoHistory(o: { imports: ImportService; dataDir: string; plan: DemoHistoryPlan; timezone: string; logger: Logger; stopped: () => boolean }): Promise<FillResult> {
+export async function fillDemoHistory(o: { imports: ImportService; dataDir: string; plan: DemoHistoryPlan; timezone: string; logger: Logger; stopped: () => boolean; onDay?: (dayStart: number) => void }): Promise<FillResult> {
   const { plan } = o;
   const started = performance.now();
   writeJsonAtomic(path.join(o.dataDir, DEMO_HISTORY_FILE), plan);
   const importId = createHash('sha256').update(JSON.stringify(plan)).digest('hex').slice(0, 32);
-  const batches = Math.ceil((plan.to - plan.from) / BATCH_MS);
-  const result: FillResult = { events: 0, batches: 0, alreadyDone: 0, seconds: 0 };
-  const info = o.imports.ledger.get(importId);
-  if (info && info.batches.size >= batches) {
-    result.alreadyDone = info.batches.size;
-    return result;
-  }
+  const days = demoDays(plan, o.timezone);
+  const batchMs = demoBatchMs(plan);
+  // Batches per day: a DST day is shorter or longer; 25 hours' worth keeps seqs apart.
+  const perDay = Math.ceil((25 * HOUR) / batchMs);
+  const result: FillResult = { events: 0, batches: 0, alreadyDone: 0, seconds: 0, yesterdaySeconds: null };
   const problem = o.imports.begin(importId, 1, 'demo history (演示数据)');
   if (problem) throw new Error(`demo history: ${problem}`);
-  const sim = new Simulator(() => undefined, { peakEventsPerSecond: plan.peakEventsPerSecond, timezone: o.timezone, seed: plan.seed, now: () => plan.from });
-  o.logger.info({ from: new Date(plan.from).toISOString(), to: new Date(plan.to).toISOString(), peakEventsPerSecond: plan.peakEventsPerSecond }, 'demo: filling 30 days of simulated history (演示数据) through the import path');
-  for (let seq = 0; seq < batches; seq++) {
+  o.logger.info({ from: new Date(plan.from).toISOString(), to: new Date(plan.to).toISOString(), peakEventsPerSecond: plan.peakEventsPerSecond }, 'demo: filling 30 days of simulated history (演示数据), newest day first');
+  for (const index of demoFillOrder(days)) {
     if (o.stopped()) break;
-    const a = plan.from + seq * BATCH_MS;
-    // Generated even when done: flows carry over from one batch to the next (same events on a resume).
-    const events = sim.generate(a, Math.min(a + BATCH_MS, plan.to));
-    if (o.imports.ledger.isDone(importId, seq)) {
-      result.alreadyDone++;
+    const from = days[index]!;
+    const to = index + 1 < days.length ? days[index + 1]! : plan.to;
+    const seqs = Array.from({ length: Math.ceil((to - from) / batchMs) }, (_, k) => index * perDay + k);
+    if (seqs.every((seq) => o.imports.ledger.isDone(importId, seq))) {
+      result.alreadyDone += seqs.length;
       continue;
     }
-    // No ids: the import ledger counts each batch once; ids would only fill the id ledger.
-    const r = await o.imports.apply(importId, seq, hourlySpend(events).map(({ id: _id, ...e }) => e));
-    result.events += r.accepted;
-    result.batches++;
+    const events = hourlySpend(generateDemoDay(plan, days, index, o.timezone));
+    const byBatch = seqs.map(() => [] as RawEvent[]);
+    for (const e of events) byBatch[Math.min(seqs.length - 1, Math.floor((e.ts - from) / batchMs))]!.push(e);
+    for (let k = 0; k < seqs.length; k++) {
+      if (o.stopped()) break;
+      if (o.imports.ledger.isDone(importId, seqs[k]!)) {
+        result.alreadyDone++;
+        continue;
+      }
+      // No ids: the import ledger counts each batch once; ids would only fill the id ledger.
+      const r = await o.imports.apply(importId, seqs[k]!, byBatch[k]!.map(({ id: _id, ...e }) => e));
+      result.events += r.accepted;
+      result.batches++;
+    }
+    if (o.stopped()) break;
+    if (index === days.length - 1) result.yesterdaySeconds = (performance.now() - started) / 1000;
+    o.onDay?.(from);
   }
-  if (!o.stopped()) await o.imports.finish();
+  if (!o.stopped() && result.batches > 0) await o.imports.finish();
   result.seconds = (performance.now() - started) / 1000;
   return result;
 }

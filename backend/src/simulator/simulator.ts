@@ -63,6 +63,11 @@ export interface SimulatorOptions {
   levelAt?: (ts: number) => number;
   /** Seed for the deterministic PRNG; random when omitted. */
   seed?: number;
+  /**
+   * Another stream of the same world: arrivals and flows drawn from (seed, stream) while the
+   * member pool stays the seed's (the demo history generates each day on its own stream).
+   */
+  stream?: number;
   now?: () => number;
   /** Timer period of start(). Default 250 ms. */
   tickMs?: number;
@@ -167,7 +172,7 @@ export class Simulator {
     const tz = this.timezone;
     this.levelAt = opts.levelAt ?? ((ts) => diurnalLevel(minuteOfDay(ts, tz)));
     this.onError = opts.onError ?? ((err) => console.error('[simulator] sink failed:', err));
-    this.rng = mulberry32(this.seed);
+    this.rng = mulberry32(opts.stream === undefined ? this.seed : hash32(this.seed, opts.stream));
     this.memberSalt = hash32(this.seed, 0x6d656d);
     this.members = new MemberPool(opts.memberPoolSize ?? 20_000, this.memberSalt);
     this.plan = planTraffic(this.peakEventsPerSecond);

@@ -44,7 +44,7 @@ export async function startTestPulse(opts: { influx?: InfluxdHandle; influxDb?: 
     ...(opts.influx ? { PULSE_STORE: 'influx', INFLUX_URL: opts.influx.url, INFLUX_DB: influxDb!, INFLUX_TIMEOUT_MS: '60000' } : {}),
     ...opts.env,
   };
-  const handle = await startPulse(loadConfig(env), pino({ level: 'silent' }));
+  const handle = await startPulse(loadConfig(env), pino({ level: process.env.PULSE_TEST_LOG ?? 'silent' }));
   return {
     ...handle,
     dataDir,
