@@ -29,8 +29,11 @@ import { DAY, HOUR, dayStart } from '../time/zone.js';
 import { Simulator, type RawEvent } from './simulator.js';
 
 export const DEMO_HISTORY_FILE = 'demo-history.json';
-/** Events per batch at most, about (the batch length is chosen from the rate). */
-const BATCH_EVENTS = 20_000;
+/**
+ * Events per batch at the daily peak, about (the batch length is chosen from the rate). Big:
+ * each batch rewrites the day's and hours' sketches (dense, tens of KB each) and commits once.
+ */
+const BATCH_EVENTS = 50_000;
 
 export interface DemoHistoryPlan {
   /** 2: days on their own streams, newest first (1: one stream, oldest first; still resumed as planned). */
