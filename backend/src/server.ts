@@ -68,6 +68,7 @@ import { BulkFeeder } from './ingest/bulk.js';
 import { importRouter } from './http/importRoutes.js';
 import { TagGuard } from './ingest/tagGuard.js';
 import { LiveHub, type LiveGrant } from './live/hub.js';
+import { YesterdaySoFar } from './live/yesterdaySoFar.js';
 import { SnapshotService } from './live/snapshot.js';
 import { MonthLive } from './live/monthLive.js';
 import { HeldLogOutput, createLogger } from './observability/logger.js';
@@ -385,8 +386,10 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
 
   // The wall's month-level tiles (月活, 留存率, …): recomputed every few minutes from the store.
   const monthLive = new MonthLive(store, config.timezone, (err) => logger.warn({ err }, 'month-level KPIs for the wall not computed'), Date.now, () => collector.freshness().lastEventAt);
+  const yesterdaySoFar = new YesterdaySoFar(store, config.timezone, (err) => logger.warn({ err }, "yesterday's figures for the wall's comparison not read"));
   const snapshots = new SnapshotService({
     month: () => monthLive.current(),
+    yesterdayFromStore: (from, to) => yesterdaySoFar.sums(from, to),
     collector,
     timezone: config.timezone,
     demo: config.demo,
@@ -489,6 +492,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     });
   });
   collector.start();
+  yesterdaySoFar.start();
   monthLive.start();
   hub.start();
   simulator?.start();
@@ -652,6 +656,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       briefSchedule?.stop();
       await monthValues?.stop();
       await monthLive.stop();
+      await yesterdaySoFar.stop();
       reportDelivery.close();
       await reportService.idle();
       await dispatcher.close();

@@ -34,6 +34,11 @@ export interface SnapshotOptions {
    * the stored day sketches (live/monthLive.ts); absent or not yet computed: null.
    */
   month?: () => MonthLiveValues | undefined;
+  /**
+   * Yesterday's counters over [previousFrom, previousTo) from the store (live/yesterdaySoFar.ts),
+   * for when memory does not reach back to yesterday's midnight (a server started after ~02:00).
+   */
+  yesterdayFromStore?: (from: number, to: number) => WindowSums | undefined;
   /** Whether the server was up in [from, to) (uptime/uptime.ts); a trend minute it was not, with no data, is a gap. */
   wasUp?: (from: number, to: number) => boolean;
   now?: () => number;
@@ -119,7 +124,9 @@ export class SnapshotService {
     const sums = c.windowSums(from, to);
     const values = kpiValues(sums, current, period);
     const havePrevious = previousFrom >= this.opts.coverageSince;
-    const previous = havePrevious ? kpiValues(c.windowSums(previousFrom, previousTo), previousDistinct, period) : null;
+    const stored = !havePrevious && id === 'today' ? this.opts.yesterdayFromStore?.(previousFrom, previousTo) : undefined;
+    const previousSums = havePrevious ? c.windowSums(previousFrom, previousTo) : stored;
+    const previous = previousSums ? kpiValues(previousSums, previousDistinct, period) : null;
     // Month-level KPIs: the windows ending today vs ending yesterday (from the stored sketches).
     const month = id === 'today' ? this.opts.month?.() : undefined;
     if (month) {
