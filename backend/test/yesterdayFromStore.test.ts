@@ -1,7 +1,8 @@
 /**
  * The wall's "today vs yesterday at the same time" when memory does not reach back to
- * yesterday's midnight (a server started after ~02:00: every deploy). Yesterday is in the
- * store, so the tiles compare with it instead of saying 无昨日数据可比 all day. Real DuckDB
+ * yesterday's midnight (a server restarted after ~02:00: every deploy; memory is seeded with
+ * the last ~26 h). Yesterday is in the store, so the tiles compare with it instead of saying
+ * 无昨日数据可比 all day. Real DuckDB
  * on a temp file, a real collector holding nothing of yesterday, a fixed clock (14:05
  * Beijing time), so the path does not depend on when the test runs.
  */
@@ -64,8 +65,9 @@ describe("today vs yesterday from the store when memory starts after yesterday's
     const yesterday = new YesterdaySoFar(store, TZ, (err) => {
       throw err;
     }, () => NOW);
-    const snapshot = (withStore: boolean) =>
-      new SnapshotService({ collector, timezone: TZ, demo: false, businessName: 't', coverageSince: NOW - 60 * MINUTE, now: () => NOW, ...(withStore ? { yesterdayFromStore: (f: number, t: number) => yesterday.sums(f, t) } : {}) }).snapshot();
+    // Memory seeded from the store over the last 26 h (a restart at 14:05): today is whole, yesterday's morning is not.
+    const snapshot = (withStore: boolean, coverageSince = NOW - 26 * 60 * MINUTE) =>
+      new SnapshotService({ collector, timezone: TZ, demo: false, businessName: 't', coverageSince, now: () => NOW, ...(withStore ? { yesterdayFromStore: (f: number, t: number) => yesterday.sums(f, t) } : {}) }).snapshot();
     // Without it (before): nothing to compare with.
     expect(snapshot(false).windows.today.kpis.messages!.previous).toBeNull();
     await yesterday.refresh();
@@ -75,5 +77,8 @@ describe("today vs yesterday from the store when memory starts after yesterday's
     expect(today.kpis.paid_orders!.previous).toBe(15 * 5);
     // A distinct count at yesterday's same minute is not stored: still no comparison.
     expect(today.kpis.active_members!.previous).toBeNull();
+    // Memory holding only the last hour (a first start: today is not whole): no comparison
+    // with a full yesterday, which would read as a 100% drop.
+    expect(snapshot(true, NOW - 60 * MINUTE).windows.today.kpis.messages!.previous).toBeNull();
   });
 });

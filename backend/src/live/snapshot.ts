@@ -124,7 +124,9 @@ export class SnapshotService {
     const sums = c.windowSums(from, to);
     const values = kpiValues(sums, current, period);
     const havePrevious = previousFrom >= this.opts.coverageSince;
-    const stored = !havePrevious && id === 'today' ? this.opts.yesterdayFromStore?.(previousFrom, previousTo) : undefined;
+    // Only when today itself is whole in memory (seeded from midnight): a server that holds just
+    // the minutes since it started (a first start) would compare them with a full yesterday.
+    const stored = !havePrevious && id === 'today' && from >= this.opts.coverageSince ? this.opts.yesterdayFromStore?.(previousFrom, previousTo) : undefined;
     const previousSums = havePrevious ? c.windowSums(previousFrom, previousTo) : stored;
     const previous = previousSums ? kpiValues(previousSums, previousDistinct, period) : null;
     // Month-level KPIs: the windows ending today vs ending yesterday (from the stored sketches).
