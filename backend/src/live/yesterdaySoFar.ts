@@ -11,7 +11,7 @@
  */
 import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
 import { emptyWindow, type WindowSums } from '../collector/counterRing.js';
-import { addInto, fromSums } from '../collector/counters.js';
+import { addInto, fromSums, newVector } from '../collector/counters.js';
 import type { MetricStore } from '../store/port.js';
 import { DAY, MINUTE, dayStart, floorTo } from '../time/zone.js';
 
@@ -56,10 +56,8 @@ export class YesterdaySoFar {
       // One bucket spanning the window: the store sums it, per channel.
       const series = await this.store.queryCounters({ from, to, stepMs: to - from, offsetMs: from % (to - from), counters: COUNTERS, by: ['channel'], filter: {} });
       for (const s of series) {
-        const vector = fromSums(s.points.reduce<Record<string, number>>((acc, p) => {
-          for (const [k, v] of Object.entries(p.sums)) acc[k] = (acc[k] ?? 0) + v;
-          return acc;
-        }, {}));
+        const vector = newVector();
+        for (const p of s.points) addInto(vector, fromSums(p.sums));
         addInto(sums.total, vector);
         sums.byChannel.set(s.tags.channel ?? '', vector);
       }

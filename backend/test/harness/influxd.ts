@@ -13,10 +13,11 @@
  * dir (store-outage tests).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findExecutable, runOrSkip } from './binary.js';
 import { randomBytes } from 'node:crypto';
 
 export interface InfluxdHandle {
@@ -38,27 +39,9 @@ export interface InfluxdHandle {
   stop(): Promise<void>;
 }
 
-const BANNER_LINE = '!'.repeat(78);
-
 /** Absolute path of `influxd` on PATH (or $INFLUXD), or null. */
 export function findInfluxd(): string | null {
-  const explicit = process.env.INFLUXD;
-  if (explicit) return isExecutable(explicit) ? explicit : null;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, 'influxd');
-    if (isExecutable(candidate)) return candidate;
-  }
-  return null;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return findExecutable('influxd', process.env.INFLUXD);
 }
 
 /**
@@ -67,14 +50,7 @@ function isExecutable(path: string): boolean {
  * prints a loud banner and returns false (skip).
  */
 export function influxdOrSkip(suite = 'InfluxDB conformance suite'): boolean {
-  if (findInfluxd()) return true;
-  if (process.env.CI === 'true') {
-    throw new Error(`influxd not found on PATH (CI=true): ${suite} cannot be skipped in CI; install the Debian package influxdb`);
-  }
-  console.warn(
-    `\n${BANNER_LINE}\n!! influxd not found — ${suite} SKIPPED; install the Debian package influxdb\n${BANNER_LINE}\n`,
-  );
-  return false;
+  return runOrSkip(findInfluxd() !== null, 'influxd', 'influxdb', suite);
 }
 
 /** A port the OS just handed out on 127.0.0.1 (small race window until influxd binds it). */

@@ -14,9 +14,10 @@
  * the process this harness started is ever stopped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findExecutable, runOrSkip } from './binary.js';
 import { createClient } from 'redis';
 import { freePort } from './influxd.js';
 
@@ -34,34 +35,13 @@ export interface RedisHandle {
   stop(): Promise<void>;
 }
 
-const BANNER_LINE = '!'.repeat(78);
-
 export function findRedisServer(): string | null {
-  const explicit = process.env.REDIS_SERVER;
-  if (explicit) return isExecutable(explicit) ? explicit : null;
-  for (const dir of [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/sbin']) {
-    if (!dir) continue;
-    const candidate = join(dir, 'redis-server');
-    if (isExecutable(candidate)) return candidate;
-  }
-  return null;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  return findExecutable('redis-server', process.env.REDIS_SERVER, ['/usr/bin', '/usr/sbin']);
 }
 
 /** At collection time: run the suite, fail it in CI without redis-server, or skip it loudly. */
 export function redisOrSkip(suite = 'Redis suite'): boolean {
-  if (findRedisServer()) return true;
-  if (process.env.CI === 'true') throw new Error(`redis-server not found (CI=true): ${suite} cannot be skipped in CI; install the Debian package redis-server`);
-  console.warn(`\n${BANNER_LINE}\n!! redis-server not found — ${suite} SKIPPED; install the Debian package redis-server\n${BANNER_LINE}\n`);
-  return false;
+  return runOrSkip(findRedisServer() !== null, 'redis-server', 'redis-server', suite);
 }
 
 export async function startRedis(opts: { startTimeoutMs?: number } = {}): Promise<RedisHandle | null> {
