@@ -45,11 +45,4 @@ export default tseslint.config(
       ],
     },
   },
-  // Left (issue 14): the alert center's engine answer types (rule, rule status, silence,
-  // notifier status) are defined with the rule kinds in alerts/src; moving them into the
-  // contracts package means moving the kinds' rule interfaces. This one file is the exception.
-  {
-    files: ['frontend/src/alertCenter/types.ts'],
-    rules: { 'no-restricted-imports': 'off' },
-  },
 );

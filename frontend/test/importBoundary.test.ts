@@ -3,7 +3,7 @@
  * no-restricted-imports on frontend/src). ESLint is run on fixtures holding deep imports, linted
  * as if they were frontend files, and on the real frontend/src, which must have none.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
@@ -46,4 +46,12 @@ describe('the frontend reaches the backend and alerts only through @siyu-pulse/c
     const found = results.flatMap((r) => r.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => `${path.relative(root, r.filePath)}:${m.line}`));
     expect(found).toEqual([]);
   }, 60_000);
+
+  it('has no file the lint rule is switched off for: the sources hold no import of backend/src or alerts/src', () => {
+    const src = path.join(root, 'frontend/src');
+    const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(ts|vue)$/.test(f));
+    expect(files.length).toBeGreaterThan(50);
+    const deep = files.filter((f) => /from\s+['"][^'"]*\b(backend|alerts)\/src\//.test(readFileSync(path.join(src, f), 'utf8')));
+    expect(deep).toEqual([]);
+  });
 });

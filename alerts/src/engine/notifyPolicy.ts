@@ -6,6 +6,10 @@
  * true, and a "resolved" is sent only for an alert people were told about.
  */
 import type { AlertState, Severity } from '../contract.js';
+import type { Hold } from '@siyu-pulse/contracts/alertCenter';
+
+// What the alert center's API answers: the shapes live in the contracts package.
+export type { Hold };
 
 export type NotifyKind = 'firing' | 'resolved' | 'flapping';
 
@@ -15,8 +19,6 @@ export interface NotifyMemory {
   toldSeverity: Severity | null;
   lastFiringAt: number | null;
 }
-
-export type Hold = 'silence_window' | 'silence' | 'ack' | 'cooldown';
 
 export interface Holds {
   silenceWindow: boolean;

@@ -10,32 +10,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dimension } from '../contract.js';
 import { readJsonFile, writeJsonFile } from './jsonFile.js';
+import type { Ack, Silence, SilenceMatchers } from '@siyu-pulse/contracts/alertCenter';
 
-export interface SilenceMatchers {
-  ruleId?: string;
-  kpi?: string;
-  dim?: Dimension;
-  value?: string;
-}
-
-export interface Silence {
-  id: string;
-  matchers: SilenceMatchers;
-  createdAt: number;
-  until: number;
-  by: string;
-  reason: string;
-  /** Set when removed before `until`. */
-  endedAt?: number;
-  endedBy?: string;
-}
-
-export interface Ack {
-  alertKey: string;
-  by: string;
-  reason: string;
-  at: number;
-}
+// What the alert center's API answers: the shapes live in the contracts package.
+export type { Ack, Silence, SilenceMatchers };
 
 /** What a silence is matched against. */
 export interface AlertIdentity {

@@ -1,12 +1,13 @@
 /** The engine's boundary types: its options, its outlet, and what status() / active() show. */
 import type { Calendar } from '../calendar/calendar.js';
-import type { AlertEvent, AlertNotification, Band, AlertSink, AlertState, Dimension, KpiSource, Notification, Severity } from '../contract.js';
+import type { AlertEvent, AlertNotification, AlertSink, KpiSource, Notification } from '../contract.js';
 import type { RuleProvider } from '../rules/loader.js';
-import type { RuleProblem } from '../rules/parse.js';
 import type { Rule } from '../rules/schema.js';
 import type { MinuteAligned } from '../rules/validate.js';
-import type { Hold } from './notifyPolicy.js';
-import type { Ack } from './silences.js';
+import type { ActiveAlert, EngineStatus, RuleStatus, SilencedBy, SplitStatus } from '@siyu-pulse/contracts/alertCenter';
+
+// What the alert center's API answers: the shapes live in the contracts package.
+export type { ActiveAlert, EngineStatus, RuleStatus, SilencedBy, SplitStatus };
 
 /**
  * Where notifications go: the dispatcher (notify/) implements it. The result is awaited
@@ -23,7 +24,8 @@ export interface EngineLogger {
   error(obj: object, msg?: string): void;
 }
 
-export type Split = { dim: Dimension; value: string } | null;
+import type { Split } from '@siyu-pulse/contracts/alertCenter';
+export type { Split };
 
 export interface AlertEngineOptions {
   source: KpiSource;
@@ -65,68 +67,6 @@ export interface AlertEngineOptions {
    */
   memoryFile?: string;
   memorySaveEveryMs?: number;
-}
-
-export type SilencedBy =
-  | { type: 'silence'; id: string; by: string; until: number; reason: string }
-  | { type: 'silence_window'; from: string; to: string };
-
-export interface SplitStatus {
-  alertKey: string;
-  split: Split;
-  value: number | null;
-  baseline: number | null;
-  change: number | null;
-  state: AlertState;
-  severity: Severity | null;
-  notEnoughHistory: boolean;
-  lastEvaluatedAt: number;
-  /** When the current state was entered. */
-  since: number;
-  /** Why there was no decision, or which guard held a crossed threshold back. */
-  reason?: string;
-  /** The normal range of a noise-aware rule at the last evaluation. */
-  band?: Band;
-  /** Two-proportion test of the last evaluation, when configured. */
-  significance?: { z: number; p: number };
-  silencedBy?: SilencedBy;
-  ackedBy?: Ack;
-  /** The last notification held back, and why. */
-  heldBy?: Hold;
-}
-
-export interface RuleStatus {
-  rule: Rule;
-  /** The instant the data was read up to (aligned down to the bucket, or the minute). */
-  lastEvaluatedAt: number | null;
-  /** When the engine last ran the rule, by its clock ("最近评估 … 前" is measured from this). */
-  lastRunAt: number | null;
-  /** The rule's evaluation failed (logged); the others went on. */
-  error?: string;
-  /** Baseline unavailable for the whole rule (history shorter than the baseline). */
-  notEnoughHistory: boolean;
-  splits: SplitStatus[];
-}
-
-export interface EngineStatus {
-  running: boolean;
-  lastEvaluationAt: number | null;
-  /** When the last evaluation ran, by the engine's clock. */
-  lastRunAt: number | null;
-  /** The engine's clock when it answered: ages are measured on it, not the browser's clock. */
-  now: number;
-  /** The evaluation loop's period. */
-  intervalMs: number;
-  rules: RuleStatus[];
-  /** Rule-file problems (from the loader); those files' previous rules stay in force. */
-  problems: RuleProblem[];
-  problemText: string[];
-}
-
-export interface ActiveAlert extends SplitStatus {
-  ruleId: string;
-  ruleName: string;
-  kpi: string;
 }
 
 export interface EvaluationReport {

@@ -15,7 +15,8 @@ import type { RuleCommon, ShapeIssue } from './common/schema.js';
 import type { NoiseMemory } from './seasonal/baseline.js';
 import type { SplitStatus } from '../engine/types.js';
 
-export type Split = { dim: Dimension; value: string } | null;
+import type { Split } from '@siyu-pulse/contracts/alertCenter';
+export type { Split };
 
 /** Any rule a kind produces: the common fields plus its own (`kind` names the YAML kind). */
 export type AnyRule = RuleCommon & { kind: string; kpi?: string; by?: Dimension; windowMs?: number };

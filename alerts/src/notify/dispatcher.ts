@@ -13,7 +13,11 @@ import { formatDigest, formatNotification, formatTime, type MessageStyle } from 
 import { DEFAULT_THROTTLE_MS, DEFAULT_WINDOW_MS, SlidingWindowLimiter, ThrottleCircuit } from './limiter.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { createSender, type NotifierConfig } from './senders/index.js';
-import type { OutboundMessage, RetryClass, SendFailure, SendResult, Sender } from './types.js';
+import type { OutboundMessage, SendFailure, SendResult, Sender } from './types.js';
+import type { CarriedItem, DeliveryAttempt, NotifierStatus } from '@siyu-pulse/contracts/alertCenter';
+
+// What the alert center's API answers: the shapes live in the contracts package.
+export type { CarriedItem, DeliveryAttempt, NotifierStatus };
 
 /** The backend maps these to prom-client counters. */
 export interface DeliveryMetrics {
@@ -66,53 +70,6 @@ export interface DispatcherOptions {
   style?: MessageStyle;
   metrics?: DeliveryMetrics;
   logger?: Logger;
-}
-
-/** What one message carried: an alert's notification, a report, a test. */
-export interface CarriedItem {
-  key: string;
-  kind: Notification['kind'];
-  ruleId: string;
-  ruleName: string;
-  /** `rule|dim=value` for alerts (the alert center's alert key); absent for reports and tests. */
-  alertKey?: string;
-}
-
-export interface DeliveryAttempt {
-  ts: number;
-  keys: string[];
-  /** The message's title as the group saw it (【告警】推送打开率（渠道 企业微信）… / 数据周报 …). */
-  title?: string;
-  /** Which alerts or report the message carried. */
-  carried?: CarriedItem[];
-  digest: boolean;
-  test: boolean;
-  ok: boolean;
-  retry?: RetryClass;
-  code?: string;
-  message?: string;
-  explanation?: string;
-}
-
-export interface NotifierStatus {
-  id: string;
-  /** The notifier kind (a `KINDS` type). */
-  type: string;
-  /** Endpoint without credentials. */
-  target: string;
-  maxPerMinute: number;
-  /** Notifications waiting (including those waiting out a backoff or throttle). */
-  pending: number;
-  /** Notifications given up ('never' answers, expired). */
-  failed: number;
-  throttledUntil: number | null;
-  backoffUntil: number | null;
-  counters: { attempts: number; messagesSent: number; notificationsSent: number; failedAttempts: number; throttled: number };
-  lastError: DeliveryAttempt | null;
-  /** The most recent failed notifications with the reason (newest first). */
-  failures: { key: string; at: number; code: string; message: string; explanation: string }[];
-  /** The last attempts, newest first. */
-  log: DeliveryAttempt[];
 }
 
 /** A delivery that reached its end: delivered, or given up (refused for good, or expired). */

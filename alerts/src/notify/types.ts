@@ -3,6 +3,10 @@
  * answer it gives back. Each notifier kind's config lives with its sender (senders/).
  */
 import type { Notification } from '../contract.js';
+import type { RetryClass } from '@siyu-pulse/contracts/alertCenter';
+
+// What the alert center's API answers: the shapes live in the contracts package.
+export type { RetryClass };
 
 /** Formatted markdown: `title` for session lists, `text` the full body (starts with the title as a heading). */
 export interface FormattedMessage {
@@ -15,8 +19,6 @@ export interface OutboundMessage extends FormattedMessage {
   kind: Notification['kind'] | 'digest';
   notifications: Notification[];
 }
-
-export type RetryClass = 'throttled' | 'backoff' | 'never';
 
 export type SendFailure = {
   ok: false;

@@ -10,18 +10,10 @@ import type { Rule, ShapeIssue } from './schema.js';
 import { parserFor, yamlKinds } from '../kinds/registry.js';
 import type { AnyRule } from '../kinds/types.js';
 import { changeRuleSchema, normaliseChange, ruleFileSchema } from './schema.js';
+import type { RuleProblem } from '@siyu-pulse/contracts/alertCenter';
 
-export interface RuleProblem {
-  file: string;
-  ruleId?: string;
-  /** Dotted field inside the rule (`thresholds.clear`), or inside the file for file-level problems. */
-  field?: string;
-  /** 1-based line, when the loader could locate the field. */
-  line?: number;
-  message: string;
-  /** Path from the document root, for locating the line. */
-  path: (string | number)[];
-}
+// What the alert center's API answers: the shapes live in the contracts package.
+export type { RuleProblem };
 
 export function formatProblem(p: RuleProblem): string {
   const where = p.line ? `${p.file}:${p.line}` : p.file;

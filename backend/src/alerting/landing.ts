@@ -6,6 +6,7 @@
  * so the phone shows exactly what the alert center and the trends page show.
  */
 import { ownValue, topContributors, type AlertEngine, type Dimension, type KpiInfo, type KpiSource, type Rule } from '@siyu-pulse/alerts';
+import type { GroupRule } from '@siyu-pulse/contracts/rules';
 import type { TargetedKpi } from '../catalogue/targets.js';
 import type { SeriesService } from '../query/series.js';
 import type { AlertRow, MetricStore } from '../store/port.js';
@@ -48,10 +49,10 @@ function parseKey(key: string): { ruleId: string; split: { dim: Dimension; value
   return { ruleId, split: { dim: m[1] as Dimension, value: m[2]! } };
 }
 
-const windowOf = (rule: Rule) => (rule.kind === 'deadman' ? rule.afterMs : rule.kind === 'target' ? rule.windowMs * rule.count : rule.windowMs);
+const windowOf = (rule: Rule | GroupRule) => (rule.kind === 'deadman' ? rule.afterMs : rule.kind === 'target' ? rule.windowMs * rule.count : rule.windowMs);
 
 /** How far back the baseline window of a change rule sits. */
-function baselineOffset(rule: Rule): number {
+function baselineOffset(rule: Rule | GroupRule): number {
   if (rule.kind !== 'change') return DAY;
   switch (rule.baseline.type) {
     case 'previous_window':

@@ -1,7 +1,4 @@
-/** The alert API's answers, as the engine and the store define them (types only). */
-export type { ActiveAlert, EngineStatus, RuleStatus, SplitStatus } from '../../../alerts/src/engine/types';
-export type { Rule, ChangeRule, DeadmanRule } from '../../../alerts/src/rules/schema';
-export type { Silence, Ack, SilenceMatchers } from '../../../alerts/src/engine/silences';
-export type { NotifierStatus, DeliveryAttempt } from '../../../alerts/src/notify/dispatcher';
-export type { AlertRow } from '@siyu-pulse/contracts/alerts';
-export type { AlertState, Severity, Dimension } from '@siyu-pulse/contracts/alerts';
+/** The alert API's answers (types only), from the contracts package. */
+export type { ActiveAlert, Ack, DeliveryAttempt, EngineStatus, NotifierStatus, RuleStatus, Silence, SilenceMatchers, SplitStatus } from '@siyu-pulse/contracts/alertCenter';
+export type { ChangeRule, DeadmanRule, GroupRule, Rule } from '@siyu-pulse/contracts/rules';
+export type { AlertRow, AlertState, Dimension, Severity } from '@siyu-pulse/contracts/alerts';

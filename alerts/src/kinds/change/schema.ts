@@ -4,9 +4,13 @@
  * direction and guards.
  */
 import { z } from 'zod';
-import type { BaselineKind, Dimension, KpiInfo } from '../../contract.js';
-import { common, commonOf, DIMENSIONS, fraction, positiveDurationMs, type Direction, type RuleCommon, type ShapeIssue } from '../common/schema.js';
-import { normaliseSeasonal, seasonalBaselineFields, seasonalRuleFields, type CalendarMode, type ExtraWindows, type NoiseBand, type SeasonalBaseline } from '../seasonal/schema.js';
+import type { BaselineKind, KpiInfo } from '../../contract.js';
+import { common, commonOf, DIMENSIONS, fraction, positiveDurationMs, type ShapeIssue } from '../common/schema.js';
+import { normaliseSeasonal, seasonalBaselineFields, seasonalRuleFields } from '../seasonal/schema.js';
+import type { ChangeRule } from '@siyu-pulse/contracts/rules';
+
+// The normalised rule is what the rules API answers: its shape lives in the contracts package.
+export type { ChangeRule };
 
 export const BASELINE_KINDS = [
   'previous_window',
@@ -15,36 +19,6 @@ export const BASELINE_KINDS = [
   'trailing_mean',
   'seasonal',
 ] as const satisfies readonly BaselineKind[];
-
-export interface ChangeRule extends RuleCommon {
-  kind: 'change';
-  kpi: string;
-  by?: Dimension;
-  windowMs: number;
-  /** `windows` is the number of pooled windows for trailing_mean (1 for the others). */
-  baseline: { type: BaselineKind; windows: number; seasonal?: SeasonalBaseline };
-  /** Noise band (seasonal baselines): an alert also needs a move outside normal noise. */
-  band?: NoiseBand;
-  /** A move persisting this long becomes the new baseline (新常态) instead of firing on. */
-  levelShift?: { adoptAfterMs: number };
-  /** Seasonal rules: a short and / or an accumulated window judged beside `windowMs`, each against its own noise. */
-  extraWindows?: ExtraWindows;
-  /** Holidays and campaigns: ordinary days (normal), no decision (mute), or like with like (comparable). */
-  calendar: { holidays: CalendarMode; campaigns: CalendarMode };
-  /** Fractions of the baseline: fire at |change| ≥ fire, clear below `clear`. */
-  thresholds: { fire: number; clear: number; critical?: number };
-  direction: Direction;
-  /**
-   * Ratio KPIs: both windows' denominators must reach it. Sums / counts: the larger of the
-   * two windows must reach it, so a collapse to zero still fires (see evaluate.ts).
-   */
-  minSample: number;
-  /** |value − baseline| in the KPI's unit (a fraction for percent KPIs). */
-  minAbsChange: number;
-  /** Two-proportion z-test for percent ratio KPIs: fire only when p-value < p. */
-  significance?: { p: number };
-}
-
 
 export const changeRuleSchema = z.strictObject({
   ...common,

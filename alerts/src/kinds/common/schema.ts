@@ -5,44 +5,12 @@
 import { z } from 'zod';
 import type { Dimension } from '../../contract.js';
 import { parseDuration } from '../../rules/duration.js';
+import type { CalendarMode, Direction, RuleCommon, TimeOfDayWindow } from '@siyu-pulse/contracts/rules';
+
+// The normalised rule is what the rules API answers: its shape lives in the contracts package.
+export type { CalendarMode, Direction, RuleCommon, TimeOfDayWindow };
 
 export const DIMENSIONS = ['channel', 'community', 'campaign'] as const satisfies readonly Dimension[];
-/** How a rule treats holidays and campaigns (the business calendar). */
-export type CalendarMode = 'normal' | 'mute' | 'comparable';
-
-export type Direction = 'up' | 'down' | 'both';
-
-/** `{ from: '00:00', to: '07:00' }` in the engine's time zone; from > to wraps midnight. */
-export interface TimeOfDayWindow {
-  from: string;
-  to: string;
-}
-
-export interface RuleCommon {
-  id: string;
-  /** Chinese display name. */
-  name: string;
-  /** Digest group for the dispatcher (default: the rule id). */
-  group: string;
-  /** Notifier ids (default `['dingtalk']`). */
-  notify: string[];
-  silenceWindows: TimeOfDayWindow[];
-  /** Consecutive evaluations the condition must hold before firing (`pending_for: 3`). */
-  pendingFor: number;
-  /** How long the condition must hold before firing (`pending_for: 10m`); 0 = count only. */
-  pendingForMs: number;
-  /** How long a cleared condition must stay cleared before the alert resolves. */
-  keepFiringForMs: number;
-  /** Minimum time between two firing notifications of one alert. */
-  cooldownMs: number;
-  flapping: { maxFlips: number; withinMs: number };
-  /** Only these values of `by` (e.g. one deadman rule per channel); all when absent. */
-  values?: string[];
-  /** The file the rule came from (for status and errors); '' when built in code. */
-  file: string;
-}
-
-
 // ---- YAML shape ----------------------------------------------------------------------
 
 export const durationMs = z.union([z.string(), z.number()]).transform((v, ctx) => {

@@ -1,15 +1,10 @@
 /** The deadman kind's schema: a split value that was sending and has gone silent. */
 import { z } from 'zod';
-import type { Dimension } from '../../contract.js';
-import { common, commonOf, DIMENSIONS, positiveDurationMs, type RuleCommon } from '../common/schema.js';
+import { common, commonOf, DIMENSIONS, positiveDurationMs } from '../common/schema.js';
+import type { DeadmanRule } from '@siyu-pulse/contracts/rules';
 
-export interface DeadmanRule extends RuleCommon {
-  kind: 'deadman';
-  by: Dimension;
-  /** Silence that fires the alert for a split value that was sending. */
-  afterMs: number;
-}
-
+// The normalised rule is what the rules API answers: its shape lives in the contracts package.
+export type { DeadmanRule };
 
 export const deadmanRuleSchema = z.strictObject({
   ...common,

@@ -1,22 +1,11 @@
 /** The group_exodus kind's schema: a 社群 losing more than a share of its members in a window (退群潮). */
 import { z } from 'zod';
-import { common, commonOf, fraction, type RuleCommon } from '../common/schema.js';
+import { common, commonOf, fraction } from '../common/schema.js';
 import { groupFields } from '../common/groups.js';
+import type { GroupExodusRule } from '@siyu-pulse/contracts/rules';
 
-export interface GroupExodusRule extends RuleCommon {
-  kind: 'group_exodus';
-  /** Always `net_growth` split by community: joins − leaves per group. */
-  kpi: 'net_growth';
-  by: 'community';
-  windowMs: number;
-  /** Net loss ÷ members at the window's start that fires (0.1 = 10%). */
-  threshold: number;
-  /** Groups smaller than this are not judged (3 of 10 leaving is not a trend). */
-  minMembers: number;
-  /** At least this many members lost (net) in the window. */
-  minLost: number;
-  everyMs: number;
-}
+// The normalised rule is what the rules API answers: its shape lives in the contracts package.
+export type { GroupExodusRule };
 
 export const groupExodusRuleSchema = z.strictObject({
   ...common,

@@ -1,21 +1,11 @@
 /** The group_silence kind's schema: a normally active 社群 that has gone silent. */
 import { z } from 'zod';
-import { common, commonOf, type RuleCommon } from '../common/schema.js';
+import { common, commonOf } from '../common/schema.js';
 import { groupFields } from '../common/groups.js';
+import type { GroupSilenceRule } from '@siyu-pulse/contracts/rules';
 
-export interface GroupSilenceRule extends RuleCommon {
-  kind: 'group_silence';
-  /** Always `messages` split by community (the rule is about groups talking). */
-  kpi: 'messages';
-  by: 'community';
-  /** The silence looked at: whole days ending now. */
-  windowMs: number;
-  /** Earlier days whose median daily messages say what "normally active" is. */
-  periods: number;
-  /** Messages the group would normally send in the window for a silence to count. */
-  minExpected: number;
-  everyMs: number;
-}
+// The normalised rule is what the rules API answers: its shape lives in the contracts package.
+export type { GroupSilenceRule };
 
 export const groupSilenceRuleSchema = z.strictObject({
   ...common,

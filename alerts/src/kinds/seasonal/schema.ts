@@ -6,68 +6,10 @@
  */
 import { z } from 'zod';
 import { durationMs, positiveDurationMs, type ShapeIssue } from '../common/schema.js';
+import type { CalendarMode, ExtraWindows, NoiseBand, SeasonalBaseline } from '@siyu-pulse/contracts/rules';
 
-/** How a rule treats holidays and campaigns (the business calendar). */
-export type CalendarMode = 'normal' | 'mute' | 'comparable';
-
-/**
- * The expected value: the robust median of the same window in the last `periods` comparable
- * periods (same hour of day, or same weekday and hour), leaving out windows that were firing
- * or fell on holidays / campaigns. `days: comparable` (period 1d) uses only days of the same
- * type (workdays incl. 调休 vs weekends / holidays).
- */
-export interface SeasonalBaseline {
-  periodMs: number;
-  periods: number;
-  minPeriods: number;
-  days: 'comparable' | 'all';
-}
-
-/**
- * The band: |value − expected| must exceed k × the `quantile` of the KPI's own recent
- * deviations |value − expected| (measured at each evaluation outside alerts over `spanMs`).
- * Until `minHistoryMs` of deviations are known the rule takes no decision.
- */
-export interface NoiseBand {
-  quantile: number;
-  k: number;
-  spanMs: number;
-  minHistoryMs: number;
-  /**
-   * A deviation is learnt as at most `clip` × the current band's half-width (Huber-style):
-   * an incident the rule did not catch, or a one-off, cannot blow the band up for a whole
-   * `span` and hide the next incident; a lasting change of noise still widens it, by up to
-   * `clip` each turn. Absent: learnt as seen.
-   */
-  clip?: number;
-  /** Learn noise on holidays and campaign days too (default). false: those days never widen the ordinary band. */
-  learnOnCalendarDays: boolean;
-  /**
-   * The band from deviations learnt within ± this of the current time of day only (noise
-   * differs by hour: a night's counts are small, so a band learnt at the evening peak hides a
-   * night's −30%). Falls back to all deviations until that time of day has been seen on two
-   * days. Absent: one band for the whole day.
-   */
-  timeOfDayMs?: number;
-  /**
-   * `hold`: deviations seen while an alert is pending are learnt only when the episode ends
-   * without firing (it was noise); an incident's first minutes never widen the band that is
-   * judging it. `learn` (default): learnt at once, like any deviation at rest.
-   */
-  pending: 'learn' | 'hold';
-}
-
-/**
- * Windows judged beside the rule's own, each with its own expected value (same method) and
- * its own noise memory: `shortMs` catches a 15–60 minute incident the rule's window averages
- * away, `accumulateMs` a slow move that stays inside the hourly band but adds up over hours
- * (the last N hours summed, or averaged for ratios, against the same hours on comparable
- * days: a moving-sum, CUSUM-like accumulation a manager reads as "近6小时累计高出 22%").
- */
-export interface ExtraWindows {
-  shortMs?: number;
-  accumulateMs?: number;
-}
+// The normalised rule is what the rules API answers: its shape lives in the contracts package.
+export type { CalendarMode, ExtraWindows, NoiseBand, SeasonalBaseline };
 
 /** The seasonal fields of the `baseline:` object. */
 export const seasonalBaselineFields = {

@@ -1,27 +1,11 @@
 /** The target kind's schema: "below target for N hours" (or above, when less is better). */
 import { z } from 'zod';
-import type { Dimension, KpiInfo } from '../../contract.js';
-import { common, commonOf, DIMENSIONS, positiveDurationMs, type RuleCommon, type ShapeIssue } from '../common/schema.js';
+import type { KpiInfo } from '../../contract.js';
+import { common, commonOf, DIMENSIONS, positiveDurationMs, type ShapeIssue } from '../common/schema.js';
+import type { TargetRule } from '@siyu-pulse/contracts/rules';
 
-/**
- * "Below target for N hours": the KPI misses its target (below it when more is better,
- * above it when less is better) in every one of the last `count` windows.
- */
-export interface TargetRule extends RuleCommon {
-  kind: 'target';
-  kpi: string;
-  by?: Dimension;
-  windowMs: number;
-  /** Consecutive windows that must all miss (for / window). */
-  count: number;
-  /** null: the KPI's configured target (per channel when set). */
-  target: number | null;
-  /** Which side of the target is a miss; from the KPI's good direction when absent. */
-  direction?: 'below' | 'above';
-  /** Each window's sample (denominator / count) must reach it for the window to count. */
-  minSample: number;
-}
-
+// The normalised rule is what the rules API answers: its shape lives in the contracts package.
+export type { TargetRule };
 
 export const targetRuleSchema = z.strictObject({
   ...common,
