@@ -324,7 +324,8 @@ const isPinned = (ref: string) => {
 // The files under test
 // ---------------------------------------------------------------------------------------
 const composeText = read('docker-compose.yml');
-const composeRaw = dict(parseYaml(composeText), 'docker-compose.yml');
+// merge: compose resolves YAML merge keys (`<<: *pulse-env`), as the yaml 1.1 option does.
+const composeRaw = dict(parseYaml(composeText, { merge: true }), 'docker-compose.yml');
 const dotenv = parseDotenv(read('.env.example'));
 const exampleEnv: Env = Object.fromEntries(dotenv);
 const stages = parseDockerfile(read('Dockerfile'));
@@ -332,9 +333,14 @@ const finalStage = stages.at(-1) as Stage;
 const refs = strings(composeRaw).flatMap((s) => references(s));
 const requiredVars = [...new Set(refs.filter((r) => r.op === ':?' || r.op === '?').map((r) => r.name))];
 
-function composeWith(env: Env): { services: Record<string, Dict>; volumes: Dict } {
+/** The model compose runs with these active profiles: a service with `profiles` only when one is active. */
+function composeWith(env: Env, profiles: string[] = []): { services: Record<string, Dict>; volumes: Dict } {
   const doc = dict(mapStrings(composeRaw, (s) => interpolate(s, env)), 'compose');
-  const services = Object.fromEntries(Object.entries(dict(doc.services, 'services')).map(([k, v]) => [k, dict(v, k)]));
+  const services = Object.fromEntries(
+    Object.entries(dict(doc.services, 'services'))
+      .map(([k, v]) => [k, dict(v, k)] as const)
+      .filter(([, v]) => v.profiles === undefined || (v.profiles as string[]).some((p) => profiles.includes(p))),
+  );
   return { services, volumes: dict(doc.volumes ?? {}, 'volumes') };
 }
 const service = (c: { services: Record<string, Dict> }, name: string): Dict => {
@@ -453,8 +459,9 @@ describe('docker-compose.yml services', () => {
   });
 
   it('pins every image to a full version (no missing tag, no latest)', () => {
-    for (const name of names) {
-      const image = service(compose, name).image;
+    const everything = composeWith(exampleEnv, ['cluster']);
+    for (const name of Object.keys(everything.services)) {
+      const image = service(everything, name).image;
       expect(typeof image, `${name}: image`).toBe('string');
       expect(isPinned(image as string), `${name}: ${String(image)} is not pinned`).toBe(true);
     }
@@ -464,13 +471,17 @@ describe('docker-compose.yml services', () => {
   });
 
   it('gives every service a healthcheck, a restart policy and healthy dependencies', () => {
-    for (const name of names) {
-      const s = service(compose, name);
+    const everything = composeWith(exampleEnv, ['cluster']);
+    const allNames = Object.keys(everything.services);
+    for (const name of allNames) {
+      const s = service(everything, name);
       expect(healthcheckCommand(s).length, `${name}: healthcheck`).toBeGreaterThan(10);
       expect(dict(s.healthcheck, name).disable, `${name}: healthcheck disabled`).not.toBe(true);
       expect(['always', 'unless-stopped'], `${name}: restart`).toContain(s.restart);
       for (const [dep, cond] of Object.entries(dict(s.depends_on ?? {}, `${name}.depends_on`))) {
-        expect(names, `${name} depends on unknown ${dep}`).toContain(dep);
+        expect(allNames, `${name} depends on unknown ${dep}`).toContain(dep);
+        // A service of no profile must not wait for one that only a profile starts.
+        if (s.profiles === undefined) expect(names, `${name} → ${dep} (not started without the profile)`).toContain(dep);
         expect(dict(cond, dep).condition, `${name} → ${dep}`).toBe('service_healthy');
       }
     }
@@ -480,7 +491,8 @@ describe('docker-compose.yml services', () => {
 
   it('keeps state in named, declared volumes', () => {
     const declared = Object.keys(compose.volumes);
-    const used = names.flatMap((n) => mountsOf(service(compose, n)).filter(isNamedVolume).map((m) => m.source));
+    const everything = composeWith(exampleEnv, ['cluster']);
+    const used = Object.keys(everything.services).flatMap((n) => mountsOf(service(everything, n)).filter(isNamedVolume).map((m) => m.source));
     expect(used.filter((v) => !declared.includes(v)), 'used but not declared').toEqual([]);
     expect(declared.filter((v) => !used.includes(v)), 'declared but unused').toEqual([]);
     const dataMount = (name: string, target: string) =>
@@ -619,6 +631,61 @@ describe('the app inside compose', () => {
     const env = pulseEnv(exampleEnv);
     delete env.PULSE_STORE;
     expect(loadConfig(env).store.kind).toBe('duckdb');
+  });
+});
+
+describe('the cluster profile (docker compose --profile cluster)', () => {
+  const clusterEnv: Env = { ...exampleEnv, PULSE_CLUSTER_REDIS_URL: 'redis://redis:6379' };
+  const cluster = composeWith(clusterEnv, ['cluster']);
+  const nodes = ['pulse', 'pulse-2', 'pulse-3'];
+  const nodeEnv = (name: string) => ({ ...dockerfileEnv(finalStage), ...envOf(service(cluster, name)) });
+
+  it('adds Redis, two more app nodes and nginx; without the profile none of them runs', () => {
+    expect(Object.keys(cluster.services).sort()).toEqual(['grafana', 'influxdb', 'lb', 'pulse', 'pulse-2', 'pulse-3', 'redis']);
+    expect(Object.keys(composeWith(clusterEnv).services).sort()).toEqual(['grafana', 'influxdb', 'pulse']);
+  });
+
+  it('makes every node a member of one cluster on InfluxDB, each with its own id, data dir and reachable address', () => {
+    const configs = nodes.map((n) => loadConfig(nodeEnv(n)));
+    for (const [i, c] of configs.entries()) {
+      expect(c.cluster?.redisUrl, nodes[i]).toBe('redis://redis:6379');
+      expect(c.store.kind, nodes[i]).toBe('influx');
+      expect(c.salt, `${nodes[i]}: one salt, so an id hashes alike on every node`).toBe(exampleEnv.PULSE_SALT);
+    }
+    // The node id defaults to the host name in a cluster: distinct, stable across re-creation.
+    const hostnames = nodes.map((n) => service(cluster, n).hostname);
+    expect(hostnames).toEqual(nodes);
+    expect(new URL(configs[0]!.cluster!.redisUrl).hostname, 'Redis URL names the redis service').toBe('redis');
+    const volumes = nodes.map((n) => mountsOf(service(cluster, n)).find((m) => m.target === configs[0]!.dataDir)?.source);
+    expect(new Set(volumes).size, 'one data volume per node (journal, spool)').toBe(3);
+    // The same settings on every node apart from the ones that must differ.
+    const same = (n: string) => Object.fromEntries(Object.entries(envOf(service(cluster, n))).filter(([k]) => k !== 'PULSE_TRUST_PROXY'));
+    expect(same('pulse-2')).toEqual(same('pulse'));
+    expect(same('pulse-3')).toEqual(same('pulse'));
+  });
+
+  it('keeps nginx from starting while node 1 is not in the cluster (a forgotten PULSE_CLUSTER_REDIS_URL)', () => {
+    const lb = service(cluster, 'lb');
+    expect(Object.keys(dict(lb.depends_on, 'lb.depends_on')).sort()).toEqual(['pulse-2', 'pulse-3']);
+    const probe = healthcheckCommand(service(cluster, 'pulse-2'));
+    expect(probe).toContain('http://pulse:8080/readyz');
+    expect(probe).toContain('.cluster');
+    // Without the setting, node 1 is a single node: its /readyz has no cluster block.
+    expect(loadConfig(pulseEnv(exampleEnv)).cluster).toBeNull();
+  });
+
+  it('nginx balances the three nodes with sticky sessions and WebSocket upgrades, on the published port', () => {
+    const lb = service(cluster, 'lb');
+    const mount = mountsOf(lb).find((m) => m.target === '/etc/nginx/conf.d/default.conf');
+    expect(mount?.readOnly).toBe(true);
+    const conf = read(mount!.source.replace(/^\.\//, ''));
+    const servers = [...conf.matchAll(/^\s*server\s+([\w.-]+):(\d+)/gm)].map((m) => `${m[1]}:${m[2]}`);
+    expect(servers).toEqual(nodes.map((n) => `${n}:${loadConfig(nodeEnv(n)).port}`));
+    expect(conf).toMatch(/^\s*ip_hash;/m);
+    expect(conf).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
+    const listen = Number(/^\s*listen\s+(\d+);/m.exec(conf)?.[1]);
+    expect(portsOf(lb).map((p) => p.target)).toEqual([listen]);
+    expect(portsOf(lb).map((p) => p.published)).toEqual([exampleEnv.PULSE_LB_HOST_PORT]);
   });
 });
 
