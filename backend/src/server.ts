@@ -57,6 +57,7 @@ import { wallRouter } from './http/wallRoutes.js';
 import { LmdbIdLedger, type IdLedger } from './ingest/idLedger.js';
 import { openCluster } from './cluster/cluster.js';
 import { RedisLease } from './cluster/lease.js';
+import { StoreLiveSource } from './cluster/storeLiveSource.js';
 import { forwardToLeader } from './cluster/forward.js';
 import { createMemberHasher } from './ingest/memberHash.js';
 import { EventRateLimiter } from './ingest/rateLimit.js';
@@ -198,7 +199,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   });
   metrics.watchTags((dim) => tagGuard.usage(dim));
   for (const dim of DIMENSIONS) tagGuard.seed(dim, await store.tagValues(dim, startedAt - 30 * DAY, startedAt + DAY));
-  const cluster = config.cluster ? await openCluster({ ...config.cluster, nodeId: config.nodeId, dedupWindowMs: config.dedupWindowMs }, logger) : null;
+  const cluster = config.cluster ? await openCluster({ ...config.cluster, nodeId: config.nodeId, dedupWindowMs: config.dedupWindowMs, salt }, logger) : null;
   // Set once listening (it advertises this node's URL); read by the forwarding middleware.
   let lease: RedisLease | null = null;
   const ledger: IdLedger = cluster?.ledger ?? LmdbIdLedger.open({ dir: path.join(config.dataDir, 'ids'), windowMs: config.dedupWindowMs, fsync: config.durability.fsync });
@@ -387,14 +388,27 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   // The wall's month-level tiles (月活, 留存率, …): recomputed every few minutes from the store.
   const monthLive = new MonthLive(store, config.timezone, (err) => logger.warn({ err }, 'month-level KPIs for the wall not computed'), Date.now, () => collector.freshness().lastEventAt);
   const yesterdaySoFar = new YesterdaySoFar(store, config.timezone, (err) => logger.warn({ err }, "yesterday's figures for the wall's comparison not read"));
+  // A cluster's walls read every node's rows from the store, so all show the same numbers;
+  // a single node's wall reads its collector's memory.
+  const clusterLive = config.cluster
+    ? new StoreLiveSource({
+        store,
+        bucketMs: config.bucketMs,
+        latenessMs: config.latenessMs,
+        timezone: config.timezone,
+        local: collector,
+        onError: (err, what) => logger.warn({ err: (err as Error).message, what }, "the wall's cluster numbers were not read from the store (the last ones stay)"),
+      })
+    : null;
+  await clusterLive?.start();
   const snapshots = new SnapshotService({
     month: () => monthLive.current(),
     yesterdayFromStore: (from, to) => yesterdaySoFar.sums(from, to),
-    collector,
+    source: clusterLive ?? collector,
     timezone: config.timezone,
     demo: config.demo,
     businessName: config.businessName,
-    coverageSince: Math.min(startedAt, collector.seededSince ?? startedAt),
+    coverageSince: clusterLive ? clusterLive.coverageSince : Math.min(startedAt, collector.seededSince ?? startedAt),
     alerts: liveAlerts.list,
     wasUp: (from, to) => overlaps(wallSpans, from, to),
   });
@@ -657,6 +671,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       await monthValues?.stop();
       await monthLive.stop();
       await yesterdaySoFar.stop();
+      await clusterLive?.stop();
       reportDelivery.close();
       await reportService.idle();
       await dispatcher.close();

@@ -7,8 +7,10 @@
  *   answer counts the walls of both nodes;
  * - each wall gets one tick a second from its own node (ticks are not fanned out);
  * - the stored member sketches carry each node's own id (PULSE_NODE_ID).
- * Not yet covered (not built): live numbers shared across nodes, the alert lease, shared
- * silences / display tokens / outbox, SIGKILL of a node under load.
+ * - walls on either node show the cluster's live numbers (counters and distinct members of
+ *   events taken by both nodes), read from the store (cluster/storeLiveSource.ts).
+ * Not yet covered (not built): shared silences / display tokens / outbox, SIGKILL of a node
+ * under load.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
@@ -23,6 +25,7 @@ import { redisOrSkip, startRedis, type RedisHandle } from './harness/redis.js';
 
 const run = influxdOrSkip('cluster (InfluxDB)') && redisOrSkip('cluster (Redis)');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const CLUSTER_SALT = 'cluster-test-salt-0123456789abcdef';
 
 describe('cluster configuration', () => {
   it('refuses a cluster on the embedded DuckDB and a bad Redis URL, naming the setting', () => {
@@ -30,7 +33,9 @@ describe('cluster configuration', () => {
     expect(() => loadConfig({ ...base, PULSE_CLUSTER_REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/PULSE_CLUSTER_REDIS_URL: a cluster needs PULSE_STORE=influx/);
     expect(() => loadConfig({ ...base, PULSE_STORE: 'influx', INFLUX_URL: 'http://127.0.0.1:8086', INFLUX_DB: 'p', PULSE_CLUSTER_REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(/PULSE_CLUSTER_REDIS_URL.*redis:\/\//);
     expect(() => loadConfig({ ...base, PULSE_STORE: 'influx', INFLUX_URL: 'http://127.0.0.1:8086', INFLUX_DB: 'p', PULSE_CLUSTER_REDIS_URL: 'redis://127.0.0.1:6379', PULSE_NODE_ID: 'node 1' })).toThrow(/PULSE_NODE_ID/);
-    const ok = loadConfig({ ...base, PULSE_STORE: 'influx', INFLUX_URL: 'http://127.0.0.1:8086', INFLUX_DB: 'p', PULSE_CLUSTER_REDIS_URL: 'redis://127.0.0.1:6379', PULSE_NODE_ID: 'node-1' });
+    // A salt generated in each node's data dir would hash one member differently per node.
+    expect(() => loadConfig({ ...base, PULSE_STORE: 'influx', INFLUX_URL: 'http://127.0.0.1:8086', INFLUX_DB: 'p', PULSE_CLUSTER_REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/PULSE_SALT: a cluster needs the same PULSE_SALT on every node/);
+    const ok = loadConfig({ ...base, PULSE_STORE: 'influx', INFLUX_URL: 'http://127.0.0.1:8086', INFLUX_DB: 'p', PULSE_CLUSTER_REDIS_URL: 'redis://127.0.0.1:6379', PULSE_NODE_ID: 'node-1', PULSE_SALT: 's'.repeat(32) });
     expect(ok.cluster).toEqual({ redisUrl: 'redis://127.0.0.1:6379', prefix: 'pulse:', leaseMs: 15_000, advertiseUrl: null });
     expect(ok.nodeId).toBe('node-1');
     expect(loadConfig(base).cluster).toBeNull();
@@ -52,7 +57,7 @@ describe.runIf(run)('two nodes on one Redis and one InfluxDB', () => {
     influx = (await startInfluxd())!;
     redis = (await startRedis())!;
     const db = influx.newDb();
-    const env = (node: string) => ({ PULSE_CLUSTER_REDIS_URL: redis.url, PULSE_NODE_ID: node, PULSE_CLUSTER_PREFIX: 'pulse:clustertest:', PULSE_CLUSTER_LEASE_SECONDS: '2', PULSE_ALERT_INTERVAL_SECONDS: '1' });
+    const env = (node: string) => ({ PULSE_CLUSTER_REDIS_URL: redis.url, PULSE_NODE_ID: node, PULSE_CLUSTER_PREFIX: 'pulse:clustertest:', PULSE_CLUSTER_LEASE_SECONDS: '2', PULSE_ALERT_INTERVAL_SECONDS: '1', PULSE_SALT: CLUSTER_SALT });
     a = await startTestPulse({ influx, influxDb: db, env: env('node-a') });
     b = await startTestPulse({ influx, influxDb: db, env: env('node-b') });
     dbName = db;
@@ -96,6 +101,36 @@ describe.runIf(run)('two nodes on one Redis and one InfluxDB', () => {
     const series = await b.get(`/api/v1/series?kpi=messages&channel=sms&from=${from}&to=${from + 60_000}&step=1m`);
     const points = (series.json as { series: { points: [number, number | null][] }[] }).series[0]!.points;
     expect(points).toEqual([[from, 25]]);
+  });
+
+  it("walls on either node show the cluster's numbers: counters and distinct members of events both nodes took", async () => {
+    type Snap = { windows: { today: { byChannel: Record<string, Record<string, number | null>> } } };
+    const ts = Date.now() - 1_000;
+    const ev = (node: string, members: string[]) => members.map((m, i) => ({ id: `wall-${node}-${i}`, type: 'message', ts, channel: 'wallcheck', member: m }));
+    const onA = Array.from({ length: 30 }, (_, i) => `wall-m-${i}`);
+    // 12 on B, 6 of them members A saw too: 42 messages from 36 members.
+    const onB = [...onA.slice(0, 6), ...Array.from({ length: 6 }, (_, i) => `wall-b-m-${i}`)];
+    expect((await a.post(JSON.stringify(ev('a', onA)))).json).toMatchObject({ accepted: 30 });
+    expect((await b.post(JSON.stringify(ev('b', onB)))).json).toMatchObject({ accepted: 12 });
+    const channelToday = async (p: TestPulse) => ((await p.get('/api/v1/snapshot')).json as Snap).windows.today.byChannel.wallcheck ?? {};
+    const until = async (what: string, ok: () => Promise<boolean>) => {
+      const deadline = Date.now() + 20_000;
+      while (!(await ok())) {
+        if (Date.now() > deadline) throw new Error(`walls never agreed on ${what}: A ${JSON.stringify(await channelToday(a))}, B ${JSON.stringify(await channelToday(b))}`);
+        await sleep(200);
+      }
+    };
+    // Counters reach the store within a flush (1 s) and the walls within a read (1 s); from
+    // memory, node A's wall would say 30 and node B's 12.
+    await until('messages', async () => (await channelToday(a)).messages === 42 && (await channelToday(b)).messages === 42);
+    // Sketches are written every 10 s (forced here), merged over nodes on read.
+    await a.flushToStore();
+    await b.flushToStore();
+    await until('active members', async () => (await channelToday(a)).active_members === 36 && (await channelToday(b)).active_members === 36);
+  }, 45_000);
+
+  it('a node whose salt differs from the cluster\'s refuses to start, naming PULSE_SALT', async () => {
+    await expect(startTestPulse({ influx, influxDb: dbName, env: { ...envOf('node-c'), PULSE_SALT: 'another-salt-0123456789abcdef' } })).rejects.toThrow(/PULSE_SALT: this node's salt differs/);
   });
 
   it('a control message sent through node A reaches a wall on node B, counted across both nodes', async () => {

@@ -67,7 +67,7 @@ describe("today vs yesterday from the store when memory starts after yesterday's
     }, () => NOW);
     // Memory seeded from the store over the last 26 h (a restart at 14:05): today is whole, yesterday's morning is not.
     const snapshot = (withStore: boolean, coverageSince = NOW - 26 * 60 * MINUTE) =>
-      new SnapshotService({ collector, timezone: TZ, demo: false, businessName: 't', coverageSince, now: () => NOW, ...(withStore ? { yesterdayFromStore: (f: number, t: number) => yesterday.sums(f, t) } : {}) }).snapshot();
+      new SnapshotService({ source: collector, timezone: TZ, demo: false, businessName: 't', coverageSince, now: () => NOW, ...(withStore ? { yesterdayFromStore: (f: number, t: number) => yesterday.sums(f, t) } : {}) }).snapshot();
     // Without it (before): nothing to compare with.
     expect(snapshot(false).windows.today.kpis.messages!.previous).toBeNull();
     await yesterday.refresh();

@@ -372,6 +372,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.PULSE_CLUSTER_REDIS_URL && e.PULSE_STORE !== 'influx') {
     problems.push('PULSE_CLUSTER_REDIS_URL: a cluster needs PULSE_STORE=influx (several nodes cannot share the embedded DuckDB file); unset PULSE_CLUSTER_REDIS_URL to run one node on DuckDB');
   }
+  if (e.PULSE_CLUSTER_REDIS_URL && !e.PULSE_SALT) {
+    problems.push('PULSE_SALT: a cluster needs the same PULSE_SALT on every node (a salt generated in one node\'s data dir hashes the same member differently on each node, so members would be counted once per node); set it (openssl rand -hex 32) on all nodes');
+  }
   if (!demo) {
     if (!e.PULSE_INGEST_KEYS?.length) problems.push('PULSE_INGEST_KEYS: required outside the embedded demo (comma-separated keys, ≥16 characters each)');
     if (!e.PULSE_READ_TOKEN) problems.push('PULSE_READ_TOKEN: required outside the embedded demo (≥16 characters)');

@@ -1,5 +1,6 @@
 /**
- * Builds the live view (LiveTick / LiveSnapshot) from the collector's in-memory state:
+ * Builds the live view (LiveTick / LiveSnapshot) from a LiveSource (the collector's memory on
+ * one node, the store's rows of every node in a cluster):
  * the last 5 minutes vs the 5 before, today vs yesterday at the same time, and per-minute
  * trend points. Computed once per tick and shared by every client.
  */
@@ -8,7 +9,7 @@ import { evaluateKpi } from '../catalogue/evaluate.js';
 import { outrunOf } from '@siyu-pulse/contracts/catalogue';
 import { KPIS, distinctGranularities, distinctSets, isSpan } from '@siyu-pulse/contracts/catalogue';
 import type { MonthLiveValues } from './monthLive.js';
-import type { Collector } from '../collector/collector.js';
+import type { LiveSource } from './source.js';
 import type { WindowSums } from '../collector/counterRing.js';
 import { toSums } from '../collector/counters.js';
 import type { DistinctCounts } from '../collector/distinct.js';
@@ -21,7 +22,8 @@ const TREND_MINUTES = 60;
 const TAIL_MINUTES = 6;
 
 export interface SnapshotOptions {
-  collector: Collector;
+  /** The collector on a single node; cluster/storeLiveSource.ts in a cluster. */
+  source: LiveSource;
   timezone: string;
   demo: boolean;
   businessName: string;
@@ -96,7 +98,7 @@ export class SnapshotService {
   }
 
   private window(id: WindowId, now: number): LiveWindow {
-    const c = this.opts.collector;
+    const c = this.opts.source;
     const bucket = floorTo(now, c.bucketMs);
     let from: number, to: number, previousFrom: number, previousTo: number;
     let current: ReturnType<typeof lookupIn>;
@@ -162,7 +164,7 @@ export class SnapshotService {
   }
 
   private trendPoint(minute: number): TrendPoint {
-    const c = this.opts.collector;
+    const c = this.opts.source;
     const sums = c.windowSums(minute, minute + MINUTE);
     // Nothing was running and nothing was stored: a gap in the wall's chart, not a drop to 0.
     if (this.opts.wasUp && sums.byChannel.size === 0 && !this.opts.wasUp(minute, minute + MINUTE)) {
@@ -186,7 +188,7 @@ export class SnapshotService {
       seq,
       windows: { last5m: this.window('last5m', now), today: this.window('today', now) },
       trendTail,
-      freshness: this.opts.collector.freshness(),
+      freshness: this.opts.source.freshness(),
     };
   }
 
@@ -200,7 +202,7 @@ export class SnapshotService {
       ...tick,
       demo: this.opts.demo,
       timezone: this.opts.timezone,
-      bucketSeconds: this.opts.collector.bucketMs / 1000,
+      bucketSeconds: this.opts.source.bucketMs / 1000,
       businessName: this.opts.businessName,
       trend,
       alerts: this.opts.alerts?.() ?? [],
