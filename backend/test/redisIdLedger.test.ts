@@ -7,7 +7,7 @@
  * the window.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisIdLedger } from '../src/cluster/redisIdLedger.js';
+import { IdsInFlightError, RedisIdLedger } from '../src/cluster/redisIdLedger.js';
 import { redisOrSkip, startRedis, type RedisHandle } from './harness/redis.js';
 
 const run = redisOrSkip('cluster id ledger (Redis)');
@@ -33,8 +33,11 @@ describe.runIf(run)('RedisIdLedger (two nodes, one Redis)', () => {
     const [a, b] = [await ledger({ prefix: 'p1:' }), await ledger({ prefix: 'p1:' })];
     const now = Date.now();
     expect(await a.claim(['e1', 'e2', 'e1'], now)).toEqual([false, false, true]);
-    expect(await b.claim(['e1', 'e3'], now)).toEqual([true, false]);
+    // A retry on B while A's request is still in flight: refused whole (B keeps nothing
+    // reserved), neither counted nor called a duplicate.
+    await expect(b.claim(['e1', 'e3'], now)).rejects.toThrow(IdsInFlightError);
     await a.confirm(['e1', 'e2'], now);
+    expect(await b.claim(['e1', 'e3'], now)).toEqual([true, false]);
     await b.release(['e3'], now);
     expect(await a.claim(['e3'], now)).toEqual([false]);
     // Releasing an id this node never reserved changes nothing (e1 is A's, confirmed).
@@ -49,9 +52,10 @@ describe.runIf(run)('RedisIdLedger (two nodes, one Redis)', () => {
     const [dead, alive] = [await ledger({ prefix: 'p3:', leaseMs: 300 }), await ledger({ prefix: 'p3:', leaseMs: 300 })];
     const now = Date.now();
     expect(await dead.claim(['x1'], now)).toEqual([false]);
-    expect(await alive.claim(['x1'], now)).toEqual([true]);
+    // Not a duplicate (its events were never journaled): refused until the lease ends.
+    await expect(alive.claim(['x1', 'x2'], now)).rejects.toThrow(/being taken by another request/);
     await sleep(450);
-    expect(await alive.claim(['x1'], Date.now())).toEqual([false]);
+    expect(await alive.claim(['x1', 'x2'], Date.now())).toEqual([false, false]);
   });
 
   it('confirmed ids last the window, survive a Redis restart, and replay re-marks only ids inside the window', async () => {

@@ -16,8 +16,12 @@
  *   claim's reservation (a Lua compare-and-delete, atomic in Redis).
  * - remember (journal replay after a restart): `SET key 1 PXAT <arrival + window>`.
  *
- * Known limit, the same as the single-node LmdbIdLedger: a retry arriving while the first
- * attempt is still in flight (claimed, not yet confirmed) is answered as a duplicate.
+ * An id another request holds a reservation for (claimed, not confirmed) is neither new nor
+ * a duplicate: that request may still journal it, or its node may have died before it did.
+ * The claim then refuses the whole batch (IdsInFlightError: the ingest answers 503 with
+ * Retry-After, nothing counted) instead of calling the retry a duplicate, which would lose the
+ * events of a node killed between claim and journal. The retry a few seconds later finds the
+ * id confirmed (a duplicate, rightly) or free again (after the lease).
  */
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
@@ -25,12 +29,25 @@ import type { IdLedger } from '../ingest/idLedger.js';
 
 type Client = ReturnType<typeof createClient>;
 
+/** Some ids of the batch are held by a request still in flight (or by a node that died in one). */
+export class IdsInFlightError extends Error {
+  constructor(readonly ids: number) {
+    super(`${ids} event id(s) of this batch are being taken by another request right now (a retry while the first attempt is still in flight, or a node that stopped in the middle of one); nothing of this batch was counted: retry in a few seconds`);
+    this.name = 'IdsInFlightError';
+  }
+}
+
 export interface RedisIdLedgerOptions {
   url: string;
   windowMs: number;
   /** Key prefix shared by the cluster's nodes (PULSE_CLUSTER_PREFIX). */
   prefix: string;
-  /** How long a claim holds an id before its batch is confirmed (default 60 s). */
+  /**
+   * How long a claim holds an id before its batch is confirmed (default 15 s). Claim to
+   * journal takes milliseconds; the lease is how long a producer's retry is refused (503) after
+   * a node died in the middle of a request. A journal stalled longer than this (a hung disk)
+   * could let a retry on another node count the events too.
+   */
   leaseMs?: number;
 }
 
@@ -48,7 +65,7 @@ export class RedisIdLedger implements IdLedger {
     private readonly o: RedisIdLedgerOptions,
   ) {
     this.windowMs = o.windowMs;
-    this.leaseMs = Math.min(o.leaseMs ?? 60_000, o.windowMs);
+    this.leaseMs = Math.min(o.leaseMs ?? 15_000, o.windowMs);
   }
 
   /** Connects (rejects with the reason when Redis does not answer). */
@@ -77,11 +94,20 @@ export class RedisIdLedger implements IdLedger {
     // Ids this owner confirmed before (its own earlier attempt) are its own again.
     const lost = [...firstAt.keys()].filter((_, k) => answers[k] !== 'OK');
     const mine = new Set<string>();
-    if (owner !== undefined && lost.length) {
+    let inFlight = 0;
+    if (lost.length) {
       const values = await Promise.all(lost.map((id) => this.client.get(this.key(id))));
       lost.forEach((id, k) => {
-        if (values[k] === `o:${owner}`) mine.add(id);
+        const v = values[k];
+        if (owner !== undefined && v === `o:${owner}`) mine.add(id);
+        // A reservation (r:…), or gone between the SET and this GET (released, expired).
+        else if (v === null || v === undefined || v.startsWith('r:')) inFlight++;
       });
+    }
+    if (inFlight) {
+      const won = [...firstAt.keys()].filter((_, k) => answers[k] === 'OK');
+      await Promise.all(won.map((id) => this.client.eval(RELEASE_SCRIPT, { keys: [this.key(id)], arguments: [token] })));
+      throw new IdsInFlightError(inFlight);
     }
     let k = 0;
     for (const [id, i] of firstAt) {
