@@ -2,7 +2,9 @@
 // Import benchmark: starts the built server (DuckDB on a temp dir, production node flags;
 // backend/src/bench/server.ts), runs `npm run import` on each file given and prints the
 // command's own summary (its events/s is measured until the store holds the events) and
-// the server's peak RSS. Files: scripts/gen-import-bench.mjs.
+// the server's peak RSS, and the CPU seconds the server and the command used (from /proc,
+// sampled every 100 ms: on a shared machine the wall-clock rate depends on the load, the
+// CPU per event does not). Files: scripts/gen-import-bench.mjs.
 //   node scripts/bench-import.mjs /tmp/dense.ndjson /tmp/month.ndjson
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -26,16 +28,37 @@ const rssMiB = () => {
     return 0; // the server exited
   }
 };
+/** utime + stime of a process in seconds, or undefined once it is gone. */
+const cpuSeconds = (pid) => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // fields 14, 15 (clock ticks; 100 per second on Linux)
+  } catch {
+    return undefined;
+  }
+};
+/** CPU seconds of the server's main (JavaScript) thread. */
+const mainThreadCpu = () => cpuSeconds(`${server.pid}/task/${server.pid}`);
 let peak = rssMiB();
-const timer = setInterval(() => (peak = Math.max(peak, rssMiB())), 200);
+let cli = { pid: 0, cpu: 0 };
+const timer = setInterval(() => {
+  peak = Math.max(peak, rssMiB());
+  if (cli.pid) cli.cpu = cpuSeconds(cli.pid) ?? cli.cpu;
+}, 100);
 try {
   for (const file of files) {
     const started = Date.now();
+    const serverCpu = cpuSeconds(server.pid) ?? 0;
+    const jsCpu = mainThreadCpu() ?? 0;
     const code = await new Promise((resolve) => {
-      const p = spawn(process.execPath, [path.join(root, 'scripts/import.mjs'), file, `--url=${server.base}`, `--token=${ADMIN}`], { stdio: ['ignore', 'inherit', 'ignore'] });
+      const p = spawn(process.execPath, [path.join(root, 'scripts/import.mjs'), file, `--url=${server.base}`, `--token=${ADMIN}`, ...(process.env.BENCH_IMPORT_ARGS ?? '').split(' ').filter(Boolean)], { stdio: ['ignore', 'inherit', 'ignore'] });
+      cli = { pid: p.pid, cpu: 0 };
       p.on('exit', resolve);
     });
-    console.log(`${path.basename(file)}: exit ${code}, ${((Date.now() - started) / 1000).toFixed(1)} s wall, server peak RSS ${peak.toFixed(0)} MiB`);
+    const used = (cpuSeconds(server.pid) ?? serverCpu) - serverCpu;
+    const js = (mainThreadCpu() ?? jsCpu) - jsCpu;
+    console.log(`${path.basename(file)}: exit ${code}, ${((Date.now() - started) / 1000).toFixed(1)} s wall, server peak RSS ${peak.toFixed(0)} MiB, CPU: server ${used.toFixed(1)} s (main thread ${js.toFixed(1)} s), command ≥ ${cli.cpu.toFixed(1)} s, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    cli = { pid: 0, cpu: 0 };
   }
 } finally {
   clearInterval(timer);

@@ -170,5 +170,22 @@ describe('aggregated import path', () => {
       expect(merged.estimate()).toBe(4);
       expect(COUNTERS).toContain('message');
     });
+
+    it('a batch into an empty range is inserted; the next batch over it adds every counter column to the rows it shares and inserts the rest', async () => {
+      const t = Date.UTC(2026, 9, 5, 3, 0, 0);
+      const first = [ev('message', t + 1, 'wecom', 'a'), ev('order.paid', t + 2, 'wecom', 'a', 1_000), ev('message', t + 10_001, 'sms', 'b')];
+      expect(await store.applyAdditive!(aggregateHistory(first, { importId: 'fresh', seq: 0 }, opts()))).toBe('applied');
+      const second = [ev('order.paid', t + 3, 'wecom', 'b', 250), ev('message', t + 4, 'wecom', 'c'), ev('order.paid', t + 20_000, 'sms', 'c', 7)];
+      expect(await store.applyAdditive!(aggregateHistory(second, { importId: 'fresh', seq: 1 }, opts()))).toBe('applied');
+      const series = await store.queryCounters({ from: t, to: t + 30_000, stepMs: 10_000, offsetMs: 0, counters: ['message', 'order_paid', 'order_paid_fen'], by: ['channel'], filter: {} });
+      const got = series.flatMap((s) => s.points.map((p) => [s.tags.channel, p.ts - t, p.sums.message, p.sums.order_paid, p.sums.order_paid_fen]));
+      expect(got.sort()).toEqual(
+        [
+          ['sms', 10_000, 1, 0, 0],
+          ['sms', 20_000, 0, 1, 7],
+          ['wecom', 0, 2, 2, 1_250],
+        ].sort(),
+      );
+    });
   });
 });

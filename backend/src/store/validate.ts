@@ -24,6 +24,10 @@ import {
 } from './port.js';
 
 const COUNTER_SET = new Set(COUNTERS);
+const COUNTER_INDEX = new Map<string, number>(COUNTERS.map((c, i) => [c, i]));
+const MEMBER_SET_ID_SET = new Set<string>(MEMBER_SET_IDS);
+/** A map key of several values ('\u0000' cannot occur in a checked tag value, a granularity or a set id). */
+const keyOf = (...parts: (string | number)[]) => parts.join('\u0000');
 const DIMENSION_SET = new Set<string>(DIMENSIONS);
 
 function fail(message: string): never {
@@ -83,15 +87,19 @@ export function normalizeCounterRows(rows: readonly CounterRow[]): NormalizedCou
     const ts = checkInt(row.ts, () => `row ${i}: ts`);
     const tags = normalizeTags(row.tags);
     const counters = row.counters as Record<string, unknown>;
-    for (const name of Object.keys(counters)) {
-      checkCounterName(name);
+    // Only the row's own counters are looked at (a row of history sets a few of the catalogue's).
+    const values = new Array<number>(COUNTERS.length).fill(0);
+    for (const name in counters) {
+      if (!Object.hasOwn(counters, name)) continue;
+      const k = COUNTER_INDEX.get(name);
+      if (k === undefined) checkCounterName(name);
       const value = counters[name];
       // Fast path without a closure per value (bulk writes check millions).
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) checkInt(value, `row ${i}: counter ${name}`, 0);
+      values[k!] = value as number;
     }
-    const values = COUNTERS.map((c) => row.counters[c] ?? 0);
-    const key = `${ts}\u0000${tags.channel}\u0000${tags.community}\u0000${tags.campaign}`;
-    byKey.delete(key); // keep insertion order = order of the last write
+    const key = keyOf(ts, tags.channel, tags.community, tags.campaign);
+    if (byKey.has(key)) byKey.delete(key); // keep insertion order = order of the last write
     byKey.set(key, { ts, tags, values });
   });
   return [...byKey.values()];
@@ -102,11 +110,11 @@ export function normalizeDistinctRows(rows: readonly DistinctRow[]): DistinctRow
   rows.forEach((row, i) => {
     const ts = checkInt(row.ts, () => `row ${i}: ts`);
     if (!Object.hasOwn(GRANULARITIES, row.granularity)) fail(`row ${i}: unknown granularity ${JSON.stringify(row.granularity)}`);
-    if (!MEMBER_SET_IDS.includes(row.set)) fail(`row ${i}: unknown member set ${JSON.stringify(row.set)}`);
+    if (!MEMBER_SET_ID_SET.has(row.set)) fail(`row ${i}: unknown member set ${JSON.stringify(row.set)}`);
     const channel = checkTag('channel', row.channel);
     const value = checkInt(row.value, () => `row ${i}: value`, 0);
-    const key = JSON.stringify([ts, row.granularity, row.set, channel]);
-    byKey.delete(key);
+    const key = keyOf(ts, row.granularity, row.set, channel);
+    if (byKey.has(key)) byKey.delete(key);
     byKey.set(key, { ts, granularity: row.granularity, set: row.set, channel, value });
   });
   return [...byKey.values()];
@@ -121,15 +129,15 @@ export function normalizeSketchRows(rows: readonly SketchRow[]): SketchRow[] {
   rows.forEach((row, i) => {
     const ts = checkInt(row.ts, () => `row ${i}: ts`);
     if (!Object.hasOwn(GRANULARITIES, row.granularity)) fail(`row ${i}: unknown granularity ${JSON.stringify(row.granularity)}`);
-    if (!MEMBER_SET_IDS.includes(row.set)) fail(`row ${i}: unknown member set ${JSON.stringify(row.set)}`);
+    if (!MEMBER_SET_ID_SET.has(row.set)) fail(`row ${i}: unknown member set ${JSON.stringify(row.set)}`);
     const channel = checkTag('channel', row.channel);
     const node = checkTag('node', row.node);
     if (node === '') fail(`row ${i}: node must not be empty`);
     if (typeof row.sketch !== 'string' || row.sketch.length === 0 || row.sketch.length > MAX_SKETCH_CHARS || !SKETCH_TEXT.test(row.sketch)) {
       fail(`row ${i}: sketch must be non-empty base64 of at most ${MAX_SKETCH_CHARS} characters`);
     }
-    const key = JSON.stringify([ts, row.granularity, row.set, channel, node]);
-    byKey.delete(key);
+    const key = keyOf(ts, row.granularity, row.set, channel, node);
+    if (byKey.has(key)) byKey.delete(key);
     byKey.set(key, { ts, granularity: row.granularity, set: row.set, channel, node, sketch: row.sketch });
   });
   return [...byKey.values()];

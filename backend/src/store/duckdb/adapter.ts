@@ -7,7 +7,7 @@
  * Tag value '' = no value. Values are always bound (parameters or the appender); the only
  * identifiers in SQL text are allow-listed catalogue names.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { BIGINT, DuckDBDataChunk, DuckDBInstance, VARCHAR, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { COUNTERS, DIMENSIONS, type Dimension } from '@siyu-pulse/contracts/catalogue';
 import {
   StoreError,
@@ -34,6 +34,7 @@ import {
   normalizeDistinctRows,
   normalizeSketchQuery,
   normalizeSketchRows,
+  type NormalizedCounterRow,
 } from '../validate.js';
 
 /** Characters per stored sketch part (see pulse_sketch). */
@@ -60,6 +61,17 @@ function col(name: string): string {
 }
 
 const TAG_COLS = DIMENSIONS.map(col).join(', ');
+/** stage_counts' column types (ts, the tags, the counters) and rows per DataChunk (DuckDB's vector size). */
+const STAGE_COUNT_TYPES = [BIGINT, ...DIMENSIONS.map(() => VARCHAR), ...COUNTERS.map(() => BIGINT)];
+const STAGE_CHUNK_ROWS = 2048;
+const periodKey = (ts: number, g: string, set: string, channel: string) => `${ts}\u0000${g}\u0000${set}\u0000${channel}`;
+const sketchKey = (r: SketchRow) => `${periodKey(r.ts, r.granularity, r.set, r.channel)}\u0000${r.node}`;
+function split<T>(list: readonly T[], inFirst: (x: T) => boolean): [T[], T[]] {
+  const a: T[] = [];
+  const b: T[] = [];
+  for (const x of list) (inFirst(x) ? a : b).push(x);
+  return [a, b];
+}
 
 /** DuckDB errors after validation are environmental (I/O, lock, closed): worth a retry. */
 function wrap(what: string, err: unknown): StoreError {
@@ -79,6 +91,12 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
   let initing: Promise<void> | null = null;
   /** Counter columns in the same order as COUNTERS (the staging table's layout). */
   const counterCols = COUNTERS.map(col);
+  /**
+   * pulse_counts' columns are (ts, tags, COUNTERS) in that order, so an appender can write it
+   * by position. A file whose later counters were added by ALTER TABLE may differ: then
+   * additive writes go through stage_counts (named columns).
+   */
+  let countsInCatalogueOrder = false;
 
   // One connection, one statement at a time: the staging table and the write sequence
   // (append → INSERT OR REPLACE → clear) must not interleave between calls.
@@ -117,6 +135,10 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       for (const counter of COUNTERS) {
         if (!existing.has(counter)) await c.run(`ALTER TABLE pulse_counts ADD COLUMN ${col(counter)} BIGINT DEFAULT 0`);
       }
+      const order = (await c.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'pulse_counts' ORDER BY column_index`))
+        .getRowObjects()
+        .map((r) => String(r.column_name));
+      countsInCatalogueOrder = order.join('\u0000') === ['ts', ...DIMENSIONS, ...COUNTERS].join('\u0000');
       await c.run(
         `CREATE TABLE IF NOT EXISTS pulse_distinct (ts BIGINT NOT NULL, granularity VARCHAR NOT NULL, member_set VARCHAR NOT NULL, ` +
           `channel VARCHAR NOT NULL, value BIGINT NOT NULL, PRIMARY KEY (ts, granularity, member_set, channel))`,
@@ -142,9 +164,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       // One row per server run (uptime/uptime.ts): when the server was up, so downtime reads as a gap.
       await c.run(`CREATE TABLE IF NOT EXISTS pulse_uptime (run_id VARCHAR PRIMARY KEY, started_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL)`);
       await c.run(`CREATE TEMP TABLE IF NOT EXISTS stage_distinct (ts BIGINT, granularity VARCHAR, member_set VARCHAR, channel VARCHAR, value BIGINT)`);
-      // Aggregated import batches (applyAdditive): counter deltas in long form (one row per
-      // non-zero counter: a row of history has a few of the 54 set), and the applied marks.
-      await c.run(`CREATE TEMP TABLE IF NOT EXISTS stage_add (ts BIGINT, ${DIMENSIONS.map((d) => `${col(d)} VARCHAR`).join(', ')}, k INTEGER, v BIGINT)`);
+      // The marks of the aggregated import batches applied (applyAdditive).
       await c.run(`CREATE TABLE IF NOT EXISTS pulse_imports (import_id VARCHAR NOT NULL, seq INTEGER NOT NULL, applied_at BIGINT NOT NULL, PRIMARY KEY (import_id, seq))`);
       conn = c;
     } catch (err) {
@@ -152,6 +172,87 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       instance?.closeSync();
       instance = null;
       throw wrap(`init (${opts.file})`, err);
+    }
+  }
+
+  /**
+   * Counter rows into `table` (stage_counts, or pulse_counts itself when its columns are in
+   * catalogue order), a column at a time: one DataChunk per ≤ 2,048 rows, so a BIGINT column
+   * is one native copy instead of a call per value (the row appender made ~58 calls per row,
+   * and a batch of sparse history has about a row per event).
+   */
+  async function appendCounters(c: DuckDBConnection, deltas: readonly NormalizedCounterRow[], table: string, catalog?: string) {
+    const appender = await c.createAppender(table, 'main', catalog ?? null);
+    try {
+      for (let at = 0; at < deltas.length; at += STAGE_CHUNK_ROWS) {
+        const part = deltas.slice(at, at + STAGE_CHUNK_ROWS);
+        const chunk = DuckDBDataChunk.create(STAGE_COUNT_TYPES, part.length);
+        chunk.setColumnValues(0, part.map((r) => BigInt(r.ts)));
+        DIMENSIONS.forEach((d, i) => chunk.setColumnValues(1 + i, part.map((r) => r.tags[d])));
+        for (let k = 0; k < COUNTERS.length; k++) chunk.setColumnValues(1 + DIMENSIONS.length + k, part.map((r) => (r.values[k] ? BigInt(r.values[k]!) : 0n)));
+        appender.appendDataChunk(chunk);
+      }
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  /**
+   * Adds the deltas in stage_counts to pulse_counts (inside the caller's transaction). Rows
+   * already stored get `c = c + delta` (an UPDATE joined on the key), the others are inserted;
+   * with nothing stored in the batch's time range it is one plain INSERT. Cheaper than
+   * INSERT … ON CONFLICT DO UPDATE, which takes the update path for every row. The time range
+   * bounds both joins to the row groups that can hold the batch's rows (zone maps on ts).
+   */
+  async function addStagedCounters(c: DuckDBConnection, range: { lo: number; hi: number }, anyStored: boolean) {
+    const all = `ts, ${TAG_COLS}, ${counterCols.join(', ')}`;
+    if (!anyStored) {
+      await c.run(`INSERT INTO pulse_counts (${all}) SELECT ${all} FROM temp.main.stage_counts`);
+      return;
+    }
+    const sameKey = `p.ts >= CAST($lo AS BIGINT) AND p.ts <= CAST($hi AS BIGINT) AND p.ts = s.ts AND ${DIMENSIONS.map((d) => `p.${col(d)} = s.${col(d)}`).join(' AND ')}`;
+    // The stored rows first: after the UPDATE every stored key matches, so the INSERT takes exactly the rest.
+    await c.run(`UPDATE pulse_counts AS p SET ${counterCols.map((cc) => `${cc} = p.${cc} + s.${cc}`).join(', ')} FROM temp.main.stage_counts AS s WHERE ${sameKey}`, range);
+    await c.run(`INSERT INTO pulse_counts (${all}) SELECT ${all} FROM temp.main.stage_counts AS s WHERE NOT EXISTS (SELECT 1 FROM pulse_counts AS p WHERE ${sameKey})`, range);
+  }
+
+  /** Sketch rows in parts into `table`: pulse_sketch, or stage_sketch (which also keeps the number of parts). */
+  async function appendSketches(c: DuckDBConnection, list: readonly SketchRow[], table: 'pulse_sketch' | 'stage_sketch', catalog?: string) {
+    const appender = await c.createAppender(table, 'main', catalog ?? null);
+    try {
+      for (const row of list) {
+        const parts = Math.ceil(row.sketch.length / SKETCH_PART);
+        for (let part = 0; part < parts; part++) {
+          appender.appendBigInt(BigInt(row.ts));
+          appender.appendVarchar(row.granularity);
+          appender.appendVarchar(row.set);
+          appender.appendVarchar(row.channel);
+          appender.appendVarchar(row.node);
+          appender.appendInteger(part);
+          if (table === 'stage_sketch') appender.appendInteger(parts);
+          appender.appendVarchar(parts === 1 ? row.sketch : row.sketch.slice(part * SKETCH_PART, (part + 1) * SKETCH_PART));
+          appender.endRow();
+        }
+      }
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  /** Count rows into `table` (pulse_distinct or stage_distinct: the same columns). */
+  async function appendDistinct(c: DuckDBConnection, list: readonly DistinctRow[], table: 'pulse_distinct' | 'stage_distinct', catalog?: string) {
+    const appender = await c.createAppender(table, 'main', catalog ?? null);
+    try {
+      for (const row of list) {
+        appender.appendBigInt(BigInt(row.ts));
+        appender.appendVarchar(row.granularity);
+        appender.appendVarchar(row.set);
+        appender.appendVarchar(row.channel);
+        appender.appendBigInt(BigInt(row.value));
+        appender.endRow();
+      }
+    } finally {
+      appender.closeSync();
     }
   }
 
@@ -280,12 +381,16 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       return serial('applyAdditive', async (c) => {
         const done = await rows(c, 'SELECT 1 AS x FROM pulse_imports WHERE import_id = $i AND seq = $s', { i: b.importId, s: b.seq });
         if (done.length) return 'done' as const;
+        // What is stored for the batch's periods: every node's sketch rows (to merge), and
+        // which count rows exist (those are replaced, the others appended).
         const stored: SketchRow[] = [];
+        const storedCounts = new Set<string>();
         for (const r of b.sketchRanges) {
+          const range = { from: r.from, to: r.to, g: r.granularity, s: r.set };
           const found = await rows(
             c,
             `SELECT ts, channel, node, sketch FROM pulse_sketch WHERE ts >= CAST($from AS BIGINT) AND ts < CAST($to AS BIGINT) AND granularity = $g AND member_set = $s ORDER BY ts, channel, node, part`,
-            { from: r.from, to: r.to, g: r.granularity, s: r.set },
+            range,
           );
           let last: SketchRow | undefined;
           for (const x of found) {
@@ -295,75 +400,41 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
             if (last && last.ts === ts && last.channel === channel && last.node === node) last.sketch += String(x.sketch ?? '');
             else stored.push((last = { ts, granularity: r.granularity, set: r.set, channel, node, sketch: String(x.sketch ?? '') }));
           }
+          const counts = await rows(c, `SELECT ts, channel FROM pulse_distinct WHERE ts >= CAST($from AS BIGINT) AND ts < CAST($to AS BIGINT) AND granularity = $g AND member_set = $s`, range);
+          for (const x of counts) storedCounts.add(periodKey(num(x.ts), r.granularity, r.set, String(x.channel ?? '')));
         }
+        // Counter rows already stored in the batch's time range (zone maps on ts make this cheap).
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (const r of deltas) {
+          if (r.ts < lo) lo = r.ts;
+          if (r.ts > hi) hi = r.ts;
+        }
+        const countersStored = deltas.length > 0 && num((await rows(c, 'SELECT count(*) AS n FROM pulse_counts WHERE ts >= CAST($lo AS BIGINT) AND ts <= CAST($hi AS BIGINT)', { lo, hi }))[0]?.n) > 0;
         // Checked here, in the write slot: nothing else writes or reads this store until the commit.
         const out = b.complete(stored);
         if (!out) return 'conflict' as const;
         const sketches = normalizeSketchRows(out.sketches);
         const distinct = normalizeDistinctRows(out.distinct);
+        // A row whose key is stored is replaced through the staging table; a new one is appended
+        // straight to its table (the appender writes inside the open transaction).
+        const storedSketches = new Set(stored.map((r) => sketchKey(r)));
+        const [replaceSketches, newSketches] = split(sketches, (r) => storedSketches.has(sketchKey(r)));
+        const [replaceCounts, newCounts] = split(distinct, (r) => storedCounts.has(periodKey(r.ts, r.granularity, r.set, r.channel)));
+        const direct = !countersStored && countsInCatalogueOrder;
         try {
-          const add = await c.createAppender('stage_add', 'main', 'temp');
-          try {
-            for (const row of deltas) {
-              const ts = BigInt(row.ts);
-              for (let k = 0; k < row.values.length; k++) {
-                const v = row.values[k]!;
-                if (v === 0) continue;
-                add.appendBigInt(ts);
-                for (const d of DIMENSIONS) add.appendVarchar(row.tags[d]);
-                add.appendInteger(k);
-                add.appendBigInt(BigInt(v));
-                add.endRow();
-              }
-            }
-          } finally {
-            add.closeSync();
-          }
-          const sk = await c.createAppender('stage_sketch', 'main', 'temp');
-          try {
-            for (const row of sketches) {
-              const parts = Math.ceil(row.sketch.length / SKETCH_PART);
-              for (let part = 0; part < parts; part++) {
-                sk.appendBigInt(BigInt(row.ts));
-                sk.appendVarchar(row.granularity);
-                sk.appendVarchar(row.set);
-                sk.appendVarchar(row.channel);
-                sk.appendVarchar(row.node);
-                sk.appendInteger(part);
-                sk.appendInteger(parts);
-                sk.appendVarchar(row.sketch.slice(part * SKETCH_PART, (part + 1) * SKETCH_PART));
-                sk.endRow();
-              }
-            }
-          } finally {
-            sk.closeSync();
-          }
-          const di = await c.createAppender('stage_distinct', 'main', 'temp');
-          try {
-            for (const row of distinct) {
-              di.appendBigInt(BigInt(row.ts));
-              di.appendVarchar(row.granularity);
-              di.appendVarchar(row.set);
-              di.appendVarchar(row.channel);
-              di.appendBigInt(BigInt(row.value));
-              di.endRow();
-            }
-          } finally {
-            di.closeSync();
-          }
+          if (deltas.length && !direct) await appendCounters(c, deltas, 'stage_counts', 'temp');
+          if (replaceSketches.length) await appendSketches(c, replaceSketches, 'stage_sketch', 'temp');
+          if (replaceCounts.length) await appendDistinct(c, replaceCounts, 'stage_distinct', 'temp');
           // One transaction: the deltas are added, the sketches and counts replaced by their
-          // merges, and the mark recorded — all of it or none (import/aggregate.ts).
+          // merges or appended, and the mark recorded — all of it or none (import/aggregate.ts).
           await c.run('BEGIN TRANSACTION');
           try {
             if (deltas.length) {
-              await c.run(
-                `INSERT INTO pulse_counts (ts, ${TAG_COLS}, ${counterCols.join(', ')}) ` +
-                  `SELECT ts, ${TAG_COLS}, ${counterCols.map((cc, k) => `CAST(coalesce(sum(v) FILTER (WHERE k = ${k}), 0) AS BIGINT)`).join(', ')} ` +
-                  `FROM temp.main.stage_add GROUP BY ts, ${TAG_COLS} ` +
-                  `ON CONFLICT (ts, ${TAG_COLS}) DO UPDATE SET ${counterCols.map((cc) => `${cc} = ${cc} + excluded.${cc}`).join(', ')}`,
-              );
+              if (direct) await appendCounters(c, deltas, 'pulse_counts');
+              else await addStagedCounters(c, { lo, hi }, countersStored);
             }
-            if (sketches.length) {
+            if (replaceSketches.length) {
               await c.run(
                 `INSERT OR REPLACE INTO pulse_sketch (ts, granularity, member_set, channel, node, part, sketch) ` +
                   `SELECT ts, granularity, member_set, channel, node, part, sketch FROM temp.main.stage_sketch`,
@@ -374,12 +445,14 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
                   `AND pulse_sketch.channel = s.channel AND pulse_sketch.node = s.node AND pulse_sketch.part >= s.parts`,
               );
             }
-            if (distinct.length) {
+            if (newSketches.length) await appendSketches(c, newSketches, 'pulse_sketch');
+            if (replaceCounts.length) {
               await c.run(
                 `INSERT OR REPLACE INTO pulse_distinct (ts, granularity, member_set, channel, value) ` +
                   `SELECT ts, granularity, member_set, channel, value FROM temp.main.stage_distinct`,
               );
             }
+            if (newCounts.length) await appendDistinct(c, newCounts, 'pulse_distinct');
             await c.run('INSERT INTO pulse_imports VALUES ($i, $s, CAST($at AS BIGINT))', { i: b.importId, s: b.seq, at: Date.now() });
             await c.run('COMMIT');
           } catch (err) {
@@ -388,9 +461,9 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
           }
           return 'applied' as const;
         } finally {
-          await c.run('DELETE FROM temp.main.stage_add');
-          await c.run('DELETE FROM temp.main.stage_sketch');
-          await c.run('DELETE FROM temp.main.stage_distinct');
+          if (deltas.length && !direct) await c.run('DELETE FROM temp.main.stage_counts');
+          if (replaceSketches.length) await c.run('DELETE FROM temp.main.stage_sketch');
+          if (replaceCounts.length) await c.run('DELETE FROM temp.main.stage_distinct');
         }
       });
     },
