@@ -11,6 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
 import type { CountableEvent } from '../src/collector/counters.js';
@@ -187,5 +188,27 @@ describe('aggregated import path', () => {
         ].sort(),
       );
     });
+  });
+
+  it('a store file whose counter columns are not in catalogue order (added later by ALTER TABLE) still gets each delta in its own column', async () => {
+    // An older file without the `message` and `order_paid_fen` columns: the store adds them at the end.
+    const file = path.join(dir, 'older.duckdb');
+    const old = await DuckDBInstance.create(file);
+    const c = await old.connect();
+    const kept = COUNTERS.filter((n) => n !== 'message' && n !== 'order_paid_fen');
+    await c.run(`CREATE TABLE pulse_counts (ts BIGINT NOT NULL, channel VARCHAR NOT NULL, community VARCHAR NOT NULL, campaign VARCHAR NOT NULL, ${kept.map((n) => `"${n}" BIGINT NOT NULL DEFAULT 0`).join(', ')}, PRIMARY KEY (ts, channel, community, campaign))`);
+    c.closeSync();
+    old.closeSync();
+    const store = createDuckDbStore({ file });
+    await store.init();
+    try {
+      const t = Date.UTC(2026, 9, 7, 3, 0, 0);
+      const batch = [ev('message', t + 1, 'wecom', 'a'), ev('order.paid', t + 2, 'wecom', 'a', 300), ev('push.sent', t + 3, 'wecom', 'b')];
+      expect(await store.applyAdditive!(aggregateHistory(batch, { importId: 'older', seq: 0 }, opts()))).toBe('applied');
+      const [s] = await store.queryCounters({ from: t, to: t + 10_000, stepMs: 10_000, offsetMs: 0, counters: ['message', 'order_paid', 'order_paid_fen', 'push_sent'], by: [], filter: {} });
+      expect(s!.points).toEqual([{ ts: t, sums: { message: 1, order_paid: 1, order_paid_fen: 300, push_sent: 1 } }]);
+    } finally {
+      await store.close();
+    }
   });
 });
