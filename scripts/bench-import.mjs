@@ -7,7 +7,7 @@
 // CPU per event does not). Files: scripts/gen-import-bench.mjs.
 //   node scripts/bench-import.mjs /tmp/dense.ndjson /tmp/month.ndjson
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,6 +37,19 @@ const cpuSeconds = (pid) => {
     return undefined;
   }
 };
+/** CPU seconds per thread name of the server (e.g. V8's GC helpers, libuv's pool, DuckDB's workers). */
+const threadCpu = () => {
+  const out = {};
+  try {
+    for (const tid of readdirSync(`/proc/${server.pid}/task`)) {
+      const name = readFileSync(`/proc/${server.pid}/task/${tid}/comm`, 'utf8').trim();
+      out[name] = (out[name] ?? 0) + (cpuSeconds(`${server.pid}/task/${tid}`) ?? 0);
+    }
+  } catch {
+    /* the server exited */
+  }
+  return out;
+};
 /** CPU seconds of the server's main (JavaScript) thread. */
 const mainThreadCpu = () => cpuSeconds(`${server.pid}/task/${server.pid}`);
 let peak = rssMiB();
@@ -50,6 +63,7 @@ try {
     const started = Date.now();
     const serverCpu = cpuSeconds(server.pid) ?? 0;
     const jsCpu = mainThreadCpu() ?? 0;
+    const threadsBefore = threadCpu();
     const code = await new Promise((resolve) => {
       const p = spawn(process.execPath, [path.join(root, 'scripts/import.mjs'), file, `--url=${server.base}`, `--token=${ADMIN}`, ...(process.env.BENCH_IMPORT_ARGS ?? '').split(' ').filter(Boolean)], { stdio: ['ignore', 'inherit', 'ignore'] });
       cli = { pid: p.pid, cpu: 0 };
@@ -57,7 +71,13 @@ try {
     });
     const used = (cpuSeconds(server.pid) ?? serverCpu) - serverCpu;
     const js = (mainThreadCpu() ?? jsCpu) - jsCpu;
-    console.log(`${path.basename(file)}: exit ${code}, ${((Date.now() - started) / 1000).toFixed(1)} s wall, server peak RSS ${peak.toFixed(0)} MiB, CPU: server ${used.toFixed(1)} s (main thread ${js.toFixed(1)} s), command ≥ ${cli.cpu.toFixed(1)} s, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    const threads = Object.entries(threadCpu())
+      .map(([name, cpu]) => [name, cpu - (threadsBefore[name] ?? 0)])
+      .filter(([, cpu]) => cpu >= 0.1)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, cpu]) => `${name} ${cpu.toFixed(1)}`)
+      .join(', ');
+    console.log(`${path.basename(file)}: exit ${code}, ${((Date.now() - started) / 1000).toFixed(1)} s wall, server peak RSS ${peak.toFixed(0)} MiB, CPU: server ${used.toFixed(1)} s (main thread ${js.toFixed(1)} s), command ≥ ${cli.cpu.toFixed(1)} s; server threads: ${threads}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     cli = { pid: 0, cpu: 0 };
   }
 } finally {

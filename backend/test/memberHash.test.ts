@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createMemberHasher } from '../src/ingest/memberHash.js';
+import { createMemberHasher, rememberingHasher } from '../src/ingest/memberHash.js';
 
 const reference = (salt: string, id: string) => createHmac('sha256', salt).update(id, 'utf8').digest().subarray(0, 12).toString('base64url');
 
@@ -10,5 +10,18 @@ describe('member hash', () => {
       const h = createMemberHasher(salt);
       for (const id of ['u1', '', '用户_123', 'x'.repeat(300), '\u{1F600}', 'a\u0000b']) expect(h(id)).toBe(reference(salt, id));
     }
+  });
+
+  it('remembering the last ids gives the same hashes and holds at most its bound', () => {
+    let computed = 0;
+    const plain = createMemberHasher('remember-salt');
+    const h = rememberingHasher((id) => (computed++, plain(id)), 3);
+    for (const id of ['a', 'b', 'a', 'c', 'a']) expect(h(id)).toBe(reference('remember-salt', id));
+    expect(computed).toBe(3);
+    expect(h.size).toBe(3);
+    expect(h('d')).toBe(reference('remember-salt', 'd')); // the bound: forgets and starts again
+    expect(h.size).toBe(1);
+    expect(h('a')).toBe(reference('remember-salt', 'a'));
+    expect(computed).toBe(5);
   });
 });

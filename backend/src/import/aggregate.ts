@@ -151,10 +151,15 @@ export function aggregateHistory(events: readonly CountableEvent[], mark: { impo
       const sketches: SketchRow[] = [];
       const distinct: DistinctRow[] = [];
       const emit = (p: PeriodSketches, channel: string, h: Hll) => {
-        // The union of every node's stored row and the batch, written as this node's row.
-        const merged = new Hll();
-        for (const r of byKey.get(`${p.set}${SEP}${p.granularity}${SEP}${p.start}${SEP}${channel}`) ?? []) merged.merge(Hll.fromBase64(r.sketch));
-        merged.merge(h);
+        // The union of every node's stored row and the batch, written as this node's row (the
+        // batch's own sketch, only read, when nothing is stored).
+        const storedRows = byKey.get(`${p.set}${SEP}${p.granularity}${SEP}${p.start}${SEP}${channel}`);
+        let merged = h;
+        if (storedRows) {
+          merged = new Hll();
+          for (const r of storedRows) merged.merge(Hll.fromBase64(r.sketch));
+          merged.merge(h);
+        }
         sketches.push({ ts: p.start, granularity: p.granularity, set: p.set, channel, node: o.node, sketch: merged.toBase64() });
         distinct.push({ ts: p.start, granularity: p.granularity, set: p.set, channel, value: merged.estimate() });
       };

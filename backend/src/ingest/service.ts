@@ -7,7 +7,7 @@
  */
 import type { CountableEvent } from '../collector/counters.js';
 import { sketchKeyOf } from '../sketch/hll.js';
-import type { MemberHasher } from './memberHash.js';
+import { rememberingHasher, type MemberHasher } from './memberHash.js';
 import type { IdLedger } from './idLedger.js';
 import { describeIssues, validateEvent, type ValidEvent } from './schema.js';
 
@@ -91,11 +91,18 @@ function memberParts(hash: string | undefined): Pick<CountableEvent, 'member' | 
   return hash === undefined ? {} : { member: hash, sketchKey: sketchKeyOf(hash) };
 }
 
+/** Member hashes an import remembers across its batches: ~10 MB at most (memberHash.ts). */
+const HISTORY_HASHES_REMEMBERED = 65_536;
+
 export class IngestService {
   private readonly now: () => number;
 
+  /** Member hashes for import batches, remembered across them (memberHash.ts: rememberingHasher). */
+  private readonly historyHash: MemberHasher;
+
   constructor(private readonly opts: IngestOptions) {
     this.now = opts.now ?? Date.now;
+    this.historyHash = rememberingHasher(opts.hashMember, HISTORY_HASHES_REMEMBERED);
   }
 
   /** Validation, scope and the history / future rules for one batch: no side effects. */
@@ -174,7 +181,7 @@ export class IngestService {
     const { valid, rejections } = this.check(items, parseErrors, undefined, now);
     const cutoff = history.cutoff(now);
     for (const v of valid) if (v.ts >= cutoff) return null;
-    const { ledger, hashMember } = this.opts;
+    const { ledger } = this.opts;
     const ids = valid.flatMap((v) => (v.e.id === undefined ? [] : [v.e.id]));
     let seen: boolean[];
     try {
@@ -184,12 +191,6 @@ export class IngestService {
     }
     const claimed: string[] = [];
     const events: CountableEvent[] = [];
-    const hashes = new Map<string, string>();
-    const hashOnce = (member: string) => {
-      let h = hashes.get(member);
-      if (h === undefined) hashes.set(member, (h = hashMember(member)));
-      return h;
-    };
     let duplicates = 0;
     let k = 0;
     for (const { e, ts } of valid) {
@@ -200,7 +201,7 @@ export class IngestService {
         }
         claimed.push(e.id);
       }
-      events.push(this.countable(e, ts, hashOnce));
+      events.push(this.countable(e, ts, this.historyHash));
     }
     let outcome: HistoryApplyOutcome;
     try {
