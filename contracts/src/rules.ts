@@ -154,33 +154,35 @@ export interface TargetRule extends RuleCommon {
   minSample: number;
 }
 
-export interface GroupSilenceRule extends RuleCommon {
+/** What every 社群 rule holds beyond the common fields: split by community, a window of whole days, its own pace. */
+export interface GroupRuleBase extends RuleCommon {
+  by: 'community';
+  /** The window looked at: whole days ending now. */
+  windowMs: number;
+  /** How often the rule evaluates. */
+  everyMs: number;
+}
+
+export interface GroupSilenceRule extends GroupRuleBase {
   kind: 'group_silence';
   /** Always `messages` split by community (the rule is about groups talking). */
   kpi: 'messages';
-  by: 'community';
-  /** The silence looked at: whole days ending now. */
-  windowMs: number;
   /** Earlier days whose median daily messages say what "normally active" is. */
   periods: number;
   /** Messages the group would normally send in the window for a silence to count. */
   minExpected: number;
-  everyMs: number;
 }
 
-export interface GroupExodusRule extends RuleCommon {
+export interface GroupExodusRule extends GroupRuleBase {
   kind: 'group_exodus';
   /** Always `net_growth` split by community: joins − leaves per group. */
   kpi: 'net_growth';
-  by: 'community';
-  windowMs: number;
   /** Net loss ÷ members at the window's start that fires (0.1 = 10%). */
   threshold: number;
   /** Groups smaller than this are not judged (3 of 10 leaving is not a trend). */
   minMembers: number;
   /** At least this many members lost (net) in the window. */
   minLost: number;
-  everyMs: number;
 }
 
 /** The built-in rule kinds every engine knows. */

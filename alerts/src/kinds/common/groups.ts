@@ -5,9 +5,11 @@
  * engine only the groups that fire or are still open, so a quiet group costs no alert memory.
  */
 import type { z } from 'zod';
-import type { Dimension } from '../../contract.js';
-import type { KindHost, RuleRun } from '../types.js';
-import { positiveDurationMs } from './schema.js';
+import type { Dimension, KpiInfo } from '../../contract.js';
+import type { AnyRule, Instance, KindHost, RuleKind, RuleRun } from '../types.js';
+import type { Evaluation } from './evaluation.js';
+import type { GroupRuleBase } from '@siyu-pulse/contracts/rules';
+import { commonOf, positiveDurationMs, type common } from './schema.js';
 
 export const DAY_MS = 86_400_000;
 export const GROUP_DIM: Dimension = 'community';
@@ -20,6 +22,68 @@ export const wholeDays = positiveDurationMs.refine((ms) => ms % DAY_MS === 0, 'm
 
 export const groupFields = { every, window: wholeDays.default(DAY_MS) };
 export type GroupFields = z.output<z.ZodObject<typeof groupFields>>;
+
+/** The shared part of a group rule's normalisation (pending for 1: a group fires on its first bad evaluation). */
+export function groupRuleOf(r: z.output<z.ZodObject<typeof common>> & GroupFields, file: string): GroupRuleBase {
+  return { ...commonOf(r, file, 1), by: 'community', windowMs: r.window, everyMs: r.every };
+}
+
+/** What one evaluation of a group kind decided: the instances for the engine, and whether history was short. */
+export interface GroupJudgement {
+  instances: Instance[];
+  notEnoughHistory: boolean;
+}
+
+/**
+ * The instances a group kind hands the engine: the candidates that fire, and every group that
+ * is still open (so it can resolve). A quiet group costs nothing.
+ */
+export function firingOrOpen(candidates: Iterable<string>, open: ReadonlySet<string>, evaluate: (group: string) => Evaluation): Instance[] {
+  const instances: Instance[] = [];
+  for (const g of new Set([...candidates, ...open])) {
+    const ev = evaluate(g);
+    if (ev.observation?.fire || open.has(g)) instances.push({ split: { dim: GROUP_DIM, value: g }, evaluation: ev });
+  }
+  return instances;
+}
+
+/**
+ * A group rule kind from its own parts: the schema, the normalisation of its own fields and
+ * the judgement of one evaluation. The rest (KPI lookup, evaluation time, its own pace, the
+ * rule status and handing the instances to the engine) is the same for every group kind.
+ */
+export function defineGroupKind<R extends GroupRuleBase & AnyRule & { kpi: string }, S extends z.ZodType>(parts: {
+  id: R['kind'];
+  schema: S;
+  normalise(data: z.output<S>, file: string): R;
+  judge(host: KindHost, rule: R, kpi: KpiInfo, t: number): Promise<GroupJudgement>;
+  summary: RuleKind<R>['summary'];
+  notice: NonNullable<RuleKind<R>['notice']>;
+  baselineKind: RuleKind<R>['baselineKind'];
+  threshold: RuleKind<R>['threshold'];
+}): RuleKind<R> {
+  return {
+    id: parts.id,
+    yamlKind: parts.id,
+    owns: (rule) => rule.kind === parts.id,
+    schema: parts.schema,
+    normalise: (data, file) => ({ rule: parts.normalise(data as z.output<S>, file), issues: [] }),
+    async evaluate(host, rule, tNow, catalogue) {
+      const kpi = catalogue.get(rule.kpi);
+      if (!kpi) throw new Error(`KPI ${rule.kpi} is no longer in the catalogue`);
+      const t = host.evaluationTime(tNow, kpi);
+      if (!due(host, rule.id, rule.everyMs, t)) return skipped();
+      const { instances, notEnoughHistory } = await parts.judge(host, rule, kpi, t);
+      host.setRuleStatus(rule.id, { lastEvaluatedAt: t, notEnoughHistory });
+      return host.advance(rule, kpi, instances, t);
+    },
+    summary: parts.summary,
+    notice: parts.notice,
+    baselineKind: parts.baselineKind,
+    spanMs: (rule) => rule.windowMs,
+    threshold: parts.threshold,
+  };
+}
 
 /** Last evaluation per engine (its host) and rule: two engines in one process keep their own pace. */
 const lastRun = new WeakMap<KindHost, Map<string, number>>();

@@ -1,7 +1,7 @@
 /** The group_exodus kind's schema: a 社群 losing more than a share of its members in a window (退群潮). */
 import { z } from 'zod';
-import { common, commonOf, fraction } from '../common/schema.js';
-import { groupFields } from '../common/groups.js';
+import { common, fraction } from '../common/schema.js';
+import { groupFields, groupRuleOf } from '../common/groups.js';
 import type { GroupExodusRule } from '@siyu-pulse/contracts/rules';
 
 // The normalised rule is what the rules API answers: its shape lives in the contracts package.
@@ -17,15 +17,5 @@ export const groupExodusRuleSchema = z.strictObject({
 });
 
 export function normaliseGroupExodus(r: z.output<typeof groupExodusRuleSchema>, file: string): GroupExodusRule {
-  return {
-    kind: 'group_exodus',
-    ...commonOf(r, file, 1),
-    kpi: 'net_growth',
-    by: 'community',
-    windowMs: r.window,
-    threshold: r.threshold,
-    minMembers: r.min_members,
-    minLost: r.min_lost,
-    everyMs: r.every,
-  };
+  return { kind: 'group_exodus', ...groupRuleOf(r, file), kpi: 'net_growth', threshold: r.threshold, minMembers: r.min_members, minLost: r.min_lost };
 }

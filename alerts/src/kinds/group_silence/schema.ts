@@ -1,7 +1,7 @@
 /** The group_silence kind's schema: a normally active 社群 that has gone silent. */
 import { z } from 'zod';
-import { common, commonOf } from '../common/schema.js';
-import { groupFields } from '../common/groups.js';
+import { common } from '../common/schema.js';
+import { groupFields, groupRuleOf } from '../common/groups.js';
 import type { GroupSilenceRule } from '@siyu-pulse/contracts/rules';
 
 // The normalised rule is what the rules API answers: its shape lives in the contracts package.
@@ -17,14 +17,5 @@ export const groupSilenceRuleSchema = z.strictObject({
 });
 
 export function normaliseGroupSilence(r: z.output<typeof groupSilenceRuleSchema>, file: string): GroupSilenceRule {
-  return {
-    kind: 'group_silence',
-    ...commonOf(r, file, 1),
-    kpi: 'messages',
-    by: 'community',
-    windowMs: r.window,
-    periods: r.periods,
-    minExpected: r.min_expected,
-    everyMs: r.every,
-  };
+  return { kind: 'group_silence', ...groupRuleOf(r, file), kpi: 'messages', periods: r.periods, minExpected: r.min_expected };
 }
