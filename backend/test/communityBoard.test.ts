@@ -6,19 +6,15 @@
  * listed as 沉默群 (and one that still talks is not); sparklines hold 14 daily values that
  * end with today's total.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommunityBoardService } from '../src/communities/board.js';
 import { CommunityNames } from '../src/communities/names.js';
 import { groupPopulation } from '../src/communities/population.js';
 import { GroupRanking } from '../src/communities/ranking.js';
-import { createDuckDbStore } from '../src/store/duckdb/adapter.js';
-import { createInfluxStore } from '../src/store/influx/adapter.js';
-import type { CounterRow, MetricStore } from '../src/store/port.js';
+import type { CounterRow } from '../src/store/port.js';
 import { DAY } from '../src/time/zone.js';
-import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
+import { openGroupStore, writeGroupRows, type GroupStore } from './harness/groupStore.js';
+import { influxdOrSkip } from './harness/influxd.js';
 
 const N = 20_000;
 const TZ = 'Asia/Shanghai';
@@ -47,40 +43,17 @@ function rows(): CounterRow[] {
 const runInflux = influxdOrSkip('社群 board suite');
 for (const kind of ['duckdb', 'influx'] as const) {
   describe.skipIf(kind === 'influx' && !runInflux)(`社群 board over 20,000 groups (${kind})`, () => {
-    let influx: InfluxdHandle | null = null;
-    let store: MetricStore;
-    let dir = '';
+    let fixture: GroupStore;
     let board: CommunityBoardService;
 
     beforeAll(async () => {
-      dir = mkdtempSync(path.join(tmpdir(), 'pulse-board-'));
-      if (kind === 'influx') {
-        influx = await startInfluxd();
-        store = createInfluxStore({ url: influx!.url, db: influx!.newDb(), timeoutMs: 60_000 });
-      } else store = createDuckDbStore({ file: path.join(dir, 'p.duckdb') });
-      await store.init();
-      const all = rows();
-      // As the spool does: a retryable failure (influxd's write timeout on a loaded box) is retried.
-      for (let i = 0; i < all.length; i += 2_000) {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await store.writeCounters(all.slice(i, i + 2_000));
-            break;
-          } catch (err) {
-            if (!(err as { retryable?: boolean }).retryable || attempt >= 60) throw err;
-            await new Promise((r) => setTimeout(r, 1000));
-          }
-        }
-      }
-      const names = new CommunityNames({ dataDir: dir });
-      names.setMany(pop.map((g) => ({ id: g.id, name: g.name })));
-      board = new CommunityBoardService({ store, ranking: new GroupRanking(store, TZ), names, timezone: TZ, silentDays: 3, now: () => NOW });
+      fixture = await openGroupStore(kind, 'pulse-board-', 60_000);
+      await writeGroupRows(fixture.store, rows());
+      const names = new CommunityNames({ dataDir: fixture.dir });
+      names.setMany(pop.map((x) => ({ id: x.id, name: x.name })));
+      board = new CommunityBoardService({ store: fixture.store, ranking: new GroupRanking(fixture.store, TZ), names, timezone: TZ, silentDays: 3, now: () => NOW });
     }, 300_000);
-    afterAll(async () => {
-      await store?.close();
-      await influx?.stop();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    afterAll(() => fixture?.stop());
 
     it('ranks most active, growing and losing groups as sent, names them, and lists the silent group', async () => {
       const b = await board.board(10);

@@ -20,12 +20,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDingTalkRobot } from '../../alerts/test/fakes/dingtalkRobot.js';
 import { groupPopulation } from '../src/communities/population.js';
-import { createDuckDbStore } from '../src/store/duckdb/adapter.js';
-import { createInfluxStore } from '../src/store/influx/adapter.js';
-import type { CounterRow, MetricStore } from '../src/store/port.js';
+import type { CounterRow } from '../src/store/port.js';
 import { DAY, HOUR } from '../src/time/zone.js';
 import { request } from './harness/http.js';
-import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
+import { openGroupStore, writeGroupRows, type GroupStore } from './harness/groupStore.js';
+import { influxdOrSkip } from './harness/influxd.js';
 import { ADMIN_TOKEN, READ_TOKEN, startTestPulse, type TestPulse } from './harness/pulse.js';
 
 const N = 20_000;
@@ -113,41 +112,22 @@ function expected() {
 const runInflux = influxdOrSkip('group alerts suite');
 for (const kind of ['duckdb', 'influx'] as const) {
   describe.skipIf(kind === 'influx' && !runInflux)(`group alerts over 20,000 社群 (${kind})`, () => {
-    let influx: InfluxdHandle | null = null;
+    let fixture: GroupStore;
     let robot: FakeDingTalkRobot;
     let pulse: TestPulse;
     let rulesDir = '';
     let dataDir = '';
-    let influxDb = '';
     const want = expected();
 
     beforeAll(async () => {
       rulesDir = mkdtempSync(path.join(tmpdir(), 'pulse-group-rules-'));
       writeFileSync(path.join(rulesDir, 'groups.yaml'), RULES);
-      dataDir = mkdtempSync(path.join(tmpdir(), 'pulse-group-alerts-'));
       // The rows go in before the server starts: a window that begins before the stored
       // history is "not enough history" to the engine, and the server reads where that is at start.
-      let store: MetricStore;
-      if (kind === 'influx') {
-        influx = await startInfluxd();
-        influxDb = influx.newDb();
-        store = createInfluxStore({ url: influx.url, db: influxDb, timeoutMs: 120_000 });
-      } else store = createDuckDbStore({ file: path.join(dataDir, 'pulse.duckdb') });
-      await store.init();
-      const all = rows(Date.now());
-      for (let i = 0; i < all.length; i += 2_000) {
-        // As the spool does: a retryable failure (influxd's write timeout on a loaded box) is retried.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await store.writeCounters(all.slice(i, i + 2_000));
-            break;
-          } catch (err) {
-            if (!(err as { retryable?: boolean }).retryable || attempt >= 60) throw err;
-            await new Promise((r) => setTimeout(r, 1000));
-          }
-        }
-      }
-      await store.close();
+      fixture = await openGroupStore(kind, 'pulse-group-alerts-');
+      dataDir = fixture.dir;
+      await writeGroupRows(fixture.store, rows(Date.now()));
+      await fixture.store.close(); // the server opens the DuckDB file itself
       // Names and member counts as the admin API keeps them (PUT before a restart): the engine's
       // first evaluation, at start, already names the groups and knows their sizes.
       writeFileSync(path.join(dataDir, 'community-names.json'), JSON.stringify(Object.fromEntries(pop.map((g) => [g.id, g.name]))));
@@ -156,8 +136,8 @@ for (const kind of ['duckdb', 'influx'] as const) {
       // The engine evaluates once at start, then the test drives it (the interval is an hour).
       pulse = await startTestPulse({
         dataDir,
-        influx: influx ?? undefined,
-        ...(influxDb ? { influxDb } : {}),
+        influx: fixture.influx ?? undefined,
+        ...(fixture.influxDb ? { influxDb: fixture.influxDb } : {}),
         // INFLUX_TIMEOUT_MS: at start the collector seeds the last minutes from the store with
         // every counter split by channel; over 20,000 community series that took longer than
         // the 10 s default on the loaded test box (influxd 1.6.7 opens a cursor per series and field).
@@ -167,9 +147,8 @@ for (const kind of ['duckdb', 'influx'] as const) {
     afterAll(async () => {
       await pulse?.stopAndClean();
       await robot?.close();
-      await influx?.stop();
+      await fixture?.stop();
       rmSync(rulesDir, { recursive: true, force: true });
-      rmSync(dataDir, { recursive: true, force: true });
     });
 
     /** Waits for `count` messages (the evaluation at start reads 20,000 groups: minutes on a loaded influxd), then a little longer. */

@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { CounterRow, MetricStore } from '../store/port.js';
 import { createDuckDbStore } from '../store/duckdb/adapter.js';
 import { createInfluxStore } from '../store/influx/adapter.js';
+import { writeCountersInChunks } from '../store/bulkWrite.js';
 import { groupPopulation } from '../communities/population.js';
 import { GroupRanking } from '../communities/ranking.js';
 import { CommunityNames } from '../communities/names.js';
@@ -99,19 +100,7 @@ async function main(): Promise<void> {
     }
     const batch = [...buckets.values()];
     try {
-      for (let i = 0; i < batch.length; i += 5_000) {
-        // As the spool does: retry what the store calls retryable (influxd's write timeout).
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await store.writeCounters(batch.slice(i, i + 5_000));
-            break;
-          } catch (err) {
-            if (!(err as { retryable?: boolean }).retryable || attempt >= 20) throw err;
-            retries++;
-            await new Promise((r) => setTimeout(r, 1000));
-          }
-        }
-      }
+      retries += await writeCountersInChunks(store, batch);
     } catch (err) {
       // A store that cannot hold the volume is a budget figure too: say where it stopped.
       console.log(`\n  write FAILED on day ${d + 1} of ${days} after ${rows.toLocaleString('en')} rows (${((performance.now() - writeStart) / 1000).toFixed(0)} s, RSS ${rssMiB('self').toFixed(0)} MiB): ${(err as Error).message.split('\n')[0]}`);

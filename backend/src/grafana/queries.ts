@@ -135,7 +135,10 @@ export function kpiQuery(def: KpiDef, scope: Scope, tz = DASHBOARD_TIMEZONE): Pa
       // period and its zeros filtered; no KPI needs it yet.
       if ('distinct' in f.num) throw new Error(`${def.id}: a distinct numerator over a counter denominator has no Grafana query yet`);
       const scale = money(def) ? ' / 100' : '';
-      const inner = `SELECT ${sumTerms(f.num)} AS "num", ${sumTerms(f.den)} AS "den" FROM ${COUNTS} WHERE ${where} GROUP BY time($__interval, ${off})${byChannel(scope)} fill(none)`;
+      // fill(0), not fill(none): a row carries only its non-zero counters (the store writes them
+      // sparse), so a bucket with deliveries and no opens has no "opens" to sum: that is 0, and
+      // a bucket without events gets den 0 and is dropped below.
+      const inner = `SELECT ${sumTerms(f.num)} AS "num", ${sumTerms(f.den)} AS "den" FROM ${COUNTS} WHERE ${where} GROUP BY time($__interval, ${off})${byChannel(scope)} fill(0)`;
       return {
         shape: 'single',
         query: `SELECT "num" / "den"${scale} AS "value" FROM (${inner}) WHERE "den" != 0${scope === 'byChannel' ? ` GROUP BY ${CHANNEL}` : ''}`,

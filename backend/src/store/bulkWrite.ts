@@ -1,0 +1,36 @@
+/**
+ * Bulk counter writes outside the collector (benchmarks, test fixtures, one-off loads): the
+ * rows in chunks, each retried as the spool retries (durability/spool.ts) when the store calls
+ * the failure retryable (influxd's write timeout on a loaded machine), and refused at once when
+ * it does not (bad data, auth).
+ */
+import type { CounterRow, MetricStore } from './port.js';
+
+export interface BulkWriteOptions {
+  /** Rows per writeCounters call (default 5,000). */
+  chunk?: number;
+  /** Tries per chunk before the error is thrown (default 20). */
+  attempts?: number;
+  /** Pause between tries (default 1 s). */
+  retryMs?: number;
+}
+
+/** Writes every row; resolves with the number of retried chunk writes. */
+export async function writeCountersInChunks(store: MetricStore, rows: readonly CounterRow[], opts: BulkWriteOptions = {}): Promise<number> {
+  const chunk = opts.chunk ?? 5_000;
+  const attempts = opts.attempts ?? 20;
+  let retries = 0;
+  for (let i = 0; i < rows.length; i += chunk) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store.writeCounters(rows.slice(i, i + chunk));
+        break;
+      } catch (err) {
+        if (!(err as { retryable?: boolean }).retryable || attempt >= attempts) throw err;
+        retries++;
+        await new Promise((r) => setTimeout(r, opts.retryMs ?? 1_000));
+      }
+    }
+  }
+  return retries;
+}
