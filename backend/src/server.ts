@@ -31,6 +31,7 @@ import { applyTargets, loadTargets } from './catalogue/targets.js';
 import { Collector } from './collector/collector.js';
 import { WeComApi } from './connectors/wecom/api.js';
 import { wecomCallbackRouter } from './connectors/wecom/callbackRoute.js';
+import { WeComGroupInfo } from './connectors/wecom/groupInfo.js';
 import { WeComDailyStats } from './connectors/wecom/dailyStats.js';
 import { WeComStatsSchedule } from './connectors/wecom/schedule.js';
 import { checkDataDir } from './durability/dataDir.js';
@@ -332,6 +333,10 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const communityNames = new CommunityNames({ dataDir: config.dataDir, ...(config.communityNamesFile ? { file: config.communityNamesFile } : {}), onError: (err, msg) => logger.error({ err }, msg) });
   const groupRanking = new GroupRanking(store, config.timezone);
   const communityBoard = new CommunityBoardService({ store, ranking: groupRanking, names: communityNames, timezone: config.timezone, silentDays: config.silentGroupDays });
+  // WeCom's server API (WECOM_CORP_ID + WECOM_CORP_SECRET): the daily statistics below, and the
+  // names and member counts of the customer groups the callback reports as changed.
+  const wecomApi = config.wecom.stats ? new WeComApi({ baseUrl: config.wecom.stats.apiBase, corpId: config.wecom.stats.corpId, secret: config.wecom.stats.secret }) : null;
+  const wecomGroups = wecomApi && config.wecom.callback ? new WeComGroupInfo({ api: wecomApi, names: communityNames, sizes: communitySizes, logger }) : null;
   const campaigns = new CampaignService({ calendar, dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
   // Feedback on firings (有效 / 误报): verdicts in the data dir, each open alert's firing event remembered.
   const feedback = new FeedbackStore({ dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
@@ -440,7 +445,9 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     security: { https: config.alerts.publicUrl?.startsWith('https:') ?? false, corsOrigins: config.http.corsOrigins },
     routers: [
       // WeCom 客户联系 callbacks into the same ingest path (no ingest key: WeCom signs them).
-      ...(config.wecom.callback ? [wecomCallbackRouter({ config: config.wecom.callback, ingest, logger, registry: metrics.registry })] : []),
+      ...(config.wecom.callback
+        ? [wecomCallbackRouter({ config: config.wecom.callback, ingest, logger, registry: metrics.registry, ...(wecomGroups ? { onGroupChange: (chat: string) => wecomGroups.changed(chat) } : {}) })]
+        : []),
       alertRouter({ policy, engine, dispatcher, store, feedback: { forEvent: (id) => feedback.get(id), firingOf: (key) => firings.of(key) }, landing: { series, source: kpiSource, kpis: () => kpis } }),
       feedbackRouter({ policy, store, feedback, ruleIds: () => engine.status().rules.map((r) => r.rule.id) }),
       campaignRouter({ policy, campaigns }),
@@ -553,9 +560,9 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   dispatcher.start();
   // Armed after start-up; a run missed while the server was down is made up in the background.
   const schedule = config.reports.cron ? new WeeklyReportSchedule({ cron: config.reports.cron, timezone: config.timezone, service: reportService, logger }) : null;
-  const wecomStats = config.wecom.stats
+  const wecomStats = config.wecom.stats && wecomApi
     ? new WeComDailyStats({
-        api: new WeComApi({ baseUrl: config.wecom.stats.apiBase, corpId: config.wecom.stats.corpId, secret: config.wecom.stats.secret }),
+        api: wecomApi,
         store,
         dataDir: config.dataDir,
         backfillDays: config.wecom.stats.backfillDays,
@@ -667,6 +674,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       schedule?.stop();
       wecomSchedule?.stop();
       await wecomStats?.idle();
+      wecomGroups?.stop();
+      await wecomGroups?.idle();
       briefSchedule?.stop();
       await monthValues?.stop();
       await monthLive.stop();

@@ -5,7 +5,8 @@
  * activity ∝ 1/rank^0.8, every group at least one a day) straight into the store, as the
  * collector would have, then prints: rows and write time, disk, RSS (this process; influxd
  * when BENCH_INFLUX_PID is given), and the time of one group's series (30 days by day, one day
- * by hour) and of the top-10 ranking (today, 7 days, 30 days; median of 3).
+ * by hour), of the top-10 ranking (today, 7 days, 30 days; median of 3) and of the whole weekly
+ * report of the last complete week (once; from 14 days on).
  * DuckDB on a temp file by default; BENCH_INFLUX_URL + BENCH_INFLUX_DB (+ BENCH_INFLUX_DIR for
  * disk) measure an InfluxDB instead.
  */
@@ -23,6 +24,9 @@ import { CommunityNames } from '../communities/names.js';
 import { TagGuard } from '../ingest/tagGuard.js';
 import { mulberry32 } from '../simulator/random.js';
 import { DAY, HOUR, dayStart } from '../time/zone.js';
+import { SeriesService } from '../query/series.js';
+import { lastCompleteWeek } from '../reports/week.js';
+import { generateWeeklyReport } from '../reports/weekly.js';
 
 const TZ = 'Asia/Shanghai';
 const num = (name: string, d: number) => (process.env[name] ? Number(process.env[name]) : d);
@@ -131,6 +135,15 @@ async function main(): Promise<void> {
   }
   const net = await timed(() => ranking.rank({ from: today - 6 * DAY, to: now, by: 'net', order: 'asc', limit: 10 }));
   out.push(['top-10 losing members, 7 days', `${net.ms.toFixed(0)} ms`]);
+  if (days >= 14) {
+    // The whole weekly report of the last complete week (every section, 社群健康 included), once.
+    const week = lastCompleteWeek(now, TZ);
+    const report = await timed(
+      () => generateWeeklyReport({ series: new SeriesService(store, 10_000, TZ, () => now), store, timezone: TZ, weekStart: week.from, now, trigger: 'manual', communityName: () => null }),
+      1,
+    );
+    out.push(['weekly report (whole)', `${report.ms.toFixed(0)} ms (${report.value.sections.length} sections)`]);
+  }
 
   // What the server keeps per group in memory: the admitted id and its name.
   const heap0 = process.memoryUsage().heapUsed;

@@ -145,6 +145,8 @@ export class FakeWeCom {
   revisions = new Map<number, number>();
   /** Expire the current token after this many successful API calls (42001 mid-pull). */
   expireAfterCalls: number | null = null;
+  /** Customer groups groupchat/get answers for (客户群详情): name and member count. */
+  readonly chats = new Map<string, { name: string; members: number }>();
   private tokens = new Map<string, 'valid' | 'expired'>();
   private callsOnToken = 0;
   private server!: Server;
@@ -251,6 +253,14 @@ export class FakeWeCom {
         const all = owners.map((o) => ({ owner: String(o), data: groupOf(cnDayStart(day), this.staff.indexOf(String(o))) }));
         const items = all.slice(offset, offset + Math.min(limit, this.pageSize));
         return { errcode: 0, errmsg: 'ok', total: all.length, next_offset: offset + items.length, items };
+      }
+      case 'externalcontact/groupchat/get': {
+        const id = String(body?.chat_id ?? '');
+        const chat = this.chats.get(id);
+        // The fake's one code for a bad parameter (an unknown or non-customer chat).
+        if (!chat) return err(40058, `chat_id ${id} is not a customer group`);
+        const member_list = Array.from({ length: chat.members }, (_, i) => ({ userid: `wm${id}${i}`, type: 2, join_time: 1_700_000_000 + i, join_scene: 3 }));
+        return { errcode: 0, errmsg: 'ok', group_chat: { chat_id: id, name: chat.name, owner: this.staff[0], create_time: 1_700_000_000, notice: '', member_list, admin_list: [], member_version: 'v1' } };
       }
       default:
         return err(40058, `unknown api ${api}`);

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { IngestUnavailableError, type IngestService } from '../../ingest/service.js';
 import { CallbackRefusal, openMessage, signatureMatches } from './crypto.js';
-import { KNOWN_KINDS, MAX_CALLBACK_BYTES, mapCallback, parseWeComXml } from './events.js';
+import { changedChat, KNOWN_KINDS, MAX_CALLBACK_BYTES, mapCallback, parseWeComXml } from './events.js';
 
 export const CALLBACK_PATH = '/api/v1/connectors/wecom/callback';
 
@@ -31,6 +31,8 @@ export interface CallbackRouteOptions {
   ingest: Pick<IngestService, 'accept'>;
   logger: Logger;
   registry: Registry;
+  /** A verified callback said this customer group was created or changed (groupInfo.ts looks it up). */
+  onGroupChange?(chatId: string): void;
   now?: () => number;
 }
 
@@ -91,7 +93,10 @@ export function wecomCallbackRouter(o: CallbackRouteOptions): Router {
       const body = typeof req.body === 'string' ? req.body : '';
       const envelope = parseWeComXml(body);
       const encrypted = typeof envelope.Encrypt === 'string' ? envelope.Encrypt : '';
-      mapped = mapCallback(parseWeComXml(checked(req, encrypted)));
+      const fields = parseWeComXml(checked(req, encrypted));
+      mapped = mapCallback(fields);
+      const chat = changedChat(fields);
+      if (chat) o.onGroupChange?.(chat);
     } catch (err) {
       if (err instanceof CallbackRefusal) return refuse(res, err, 'POST');
       throw err;

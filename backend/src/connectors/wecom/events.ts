@@ -171,3 +171,15 @@ function memberList(f: Fields): string[] {
   const items = list && typeof list === 'object' ? list.Item : undefined;
   return Array.isArray(items) ? items.filter((x): x is string => typeof x === 'string' && x !== '') : [];
 }
+
+/**
+ * The customer group a callback says was created or changed (members joined or left, renamed,
+ * its notice or owner changed), whose name and size are worth looking up (groupInfo.ts); null
+ * for every other callback and for a dismissed group.
+ */
+export function changedChat(f: Fields): string | null {
+  if (str(f, 'MsgType') !== 'event' || str(f, 'Event') !== 'change_external_chat') return null;
+  const change = str(f, 'ChangeType');
+  if (change !== 'create' && change !== 'update') return null;
+  return tag(str(f, 'ChatId')) ?? null;
+}
