@@ -175,6 +175,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
 
   const durability = await openDurability({ dataDir: config.dataDir, latenessMs: config.latenessMs, ...config.durability }, store, logger, metrics);
   metrics.watchDurability(durability.state);
+  const storeMemory = store.memory?.bind(store);
+  if (storeMemory) metrics.watchStoreMemory(storeMemory);
   const collector = new Collector({
     node: config.nodeId,
     bucketMs: config.bucketMs,

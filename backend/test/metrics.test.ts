@@ -31,6 +31,9 @@ describe('/metrics, /healthz, /readyz', () => {
     for (const name of ['pulse_bucket_flush_duration_seconds_bucket', 'pulse_store_write_errors_total', 'pulse_socket_clients', 'nodejs_eventloop_lag_seconds', 'process_cpu_user_seconds_total']) {
       expect(text).toContain(name);
     }
+    // The embedded store's memory by tag (DuckDB's duckdb_memory()).
+    expect(text).toMatch(/^pulse_store_memory_bytes\{tag="BASE_TABLE"\} \d+$/m);
+    expect(text).toMatch(/^pulse_store_temporary_bytes\{tag="BASE_TABLE"\} \d+$/m);
     expect((await pulse.get('/metrics', null)).status).toBe(401);
   });
 

@@ -8,6 +8,7 @@ import type { CollectorMetrics } from '../collector/collector.js';
 import type { DurabilityState } from '../durability/durability.js';
 import type { SpoolMetrics } from '../durability/spool.js';
 import type { IngestMetrics, RejectReason } from '../ingest/service.js';
+import type { StoreMemory } from '../store/port.js';
 
 export interface PulseMetrics {
   registry: Registry;
@@ -16,6 +17,8 @@ export interface PulseMetrics {
   spool: SpoolMetrics;
   /** Gauges read at scrape time: the spool backlog and the journal's size. */
   watchDurability(read: () => DurabilityState): void;
+  /** Gauges read at scrape time: the embedded store's memory by tag (DuckDB's duckdb_memory()). */
+  watchStoreMemory(read: () => Promise<StoreMemory[]>): void;
   socketClients(n: number): void;
   tagOverflow(dimension: string): void;
   /** Gauges read at scrape time: admitted values per dimension and the cap. */
@@ -61,6 +64,21 @@ export function createMetrics(): PulseMetrics {
   gauge('pulse_spool_oldest_age_seconds', 'Age of the oldest row waiting in the spool (0 when empty)', (d) => (d.spoolOldestAt === null ? 0 : (Date.now() - d.spoolOldestAt) / 1000));
   gauge('pulse_journal_bytes', 'Size of the ingest journal on disk', (d) => d.journalBytes);
   gauge('pulse_journal_segments', 'Ingest journal segment files retained', (d) => d.journalSegments);
+  let storeMemory: (() => Promise<StoreMemory[]>) | undefined;
+  const storeGauge = (name: string, help: string, pick: (m: StoreMemory) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['tag'],
+      registers: [registry],
+      async collect() {
+        if (!storeMemory) return;
+        this.reset();
+        for (const m of await storeMemory()) this.set({ tag: m.tag }, pick(m));
+      },
+    });
+  storeGauge('pulse_store_memory_bytes', 'Memory held by the embedded store (DuckDB buffer pool) in this process, by tag', (m) => m.memoryBytes);
+  storeGauge('pulse_store_temporary_bytes', "Bytes the embedded store spilled to its temporary directory, by tag", (m) => m.temporaryBytes);
   const clients = new Gauge({ name: 'pulse_socket_clients', help: 'Connected live (wall) clients', registers: [registry] });
   let tags: ((d: 'channel' | 'community' | 'campaign') => { values: number; limit: number }) | undefined;
   for (const [name, help, pick] of [
@@ -105,6 +123,9 @@ export function createMetrics(): PulseMetrics {
     },
     watchDurability: (read) => {
       durability = read;
+    },
+    watchStoreMemory: (read) => {
+      storeMemory = read;
     },
     socketClients: (n) => clients.set(n),
     tagOverflow: (dimension) => overflow.inc({ dimension }),

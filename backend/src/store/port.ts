@@ -142,6 +142,14 @@ export interface AdditiveBatch {
   complete(stored: readonly SketchRow[]): { sketches: SketchRow[]; distinct: DistinctRow[] } | null;
 }
 
+/** One kind of an embedded store's memory (e.g. DuckDB's BASE_TABLE, ART_INDEX). */
+export interface StoreMemory {
+  tag: string;
+  memoryBytes: number;
+  /** Spilled to the store's temporary directory. */
+  temporaryBytes: number;
+}
+
 export interface MetricStore {
   readonly kind: 'duckdb' | 'influx';
   /** Create database / tables as needed. Idempotent. */
@@ -171,6 +179,11 @@ export interface MetricStore {
   applyAdditive?(batch: AdditiveBatch): Promise<'applied' | 'done' | 'conflict'>;
   /** Optional, with applyAdditive: the marks (`<importId>/<seq>`) of every batch applied that way. */
   importMarks?(): Promise<string[]>;
+  /**
+   * Optional (embedded stores): the store's own memory in this process, by kind (DuckDB:
+   * duckdb_memory(), memory and temporary-file bytes per tag). For /metrics.
+   */
+  memory?(): Promise<StoreMemory[]>;
   /** Resolves when the store answers; rejects with a reason otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
