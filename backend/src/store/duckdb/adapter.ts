@@ -87,7 +87,9 @@ const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : typeof 
 export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
   let instance: DuckDBInstance | null = null;
   let conn: DuckDBConnection | null = null;
-  /** A second connection for duckdb_memory() (instance-wide), so /metrics does not wait behind a write. */
+  /** The connection for reads (see `reads`). */
+  let reader: DuckDBConnection | null = null;
+  /** A third connection for duckdb_memory() (instance-wide), so /metrics waits behind nothing. */
   let probe: DuckDBConnection | null = null;
   /** close() was called: refuse new calls. */
   let closing = false;
@@ -116,23 +118,37 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
   } as const;
   const clearStage = (c: DuckDBConnection, name: keyof typeof STAGES) => c.run(`CREATE OR REPLACE TEMP TABLE ${name} ${STAGES[name]}`);
 
-  // One connection, one statement at a time: the staging table and the write sequence
-  // (append → INSERT OR REPLACE → clear) must not interleave between calls.
-  let queue: Promise<unknown> = Promise.resolve();
-  function serial<T>(what: string, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-    if (closing) return Promise.reject(new StoreError('DuckDB store is closed', false));
-    const run = queue.then(async () => {
-      if (closed) throw new StoreError('DuckDB store is closed', false);
-      if (!conn) throw new StoreError('DuckDB store used before init()', false);
-      try {
-        return await fn(conn);
-      } catch (err) {
-        throw wrap(what, err);
-      }
-    });
-    queue = run.catch(() => undefined);
-    return run;
+  /** One statement at a time on one connection, in call order. */
+  function lane(connection: () => DuckDBConnection | null) {
+    let queue: Promise<unknown> = Promise.resolve();
+    const run = <T>(what: string, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> => {
+      if (closing) return Promise.reject(new StoreError('DuckDB store is closed', false));
+      const next = queue.then(async () => {
+        const c = connection();
+        if (closed) throw new StoreError('DuckDB store is closed', false);
+        if (!c) throw new StoreError('DuckDB store used before init()', false);
+        try {
+          return await fn(c);
+        } catch (err) {
+          throw wrap(what, err);
+        }
+      });
+      queue = next.catch(() => undefined);
+      return next;
+    };
+    return { run, idle: () => queue };
   }
+  // Writes: one connection, one statement at a time: the staging table and the write
+  // sequence (append → INSERT OR REPLACE → clear) must not interleave between calls.
+  const writes = lane(() => conn);
+  const serial = writes.run;
+  // Reads on a connection of their own, so a long write (an import batch, a demo fill) does
+  // not hold up the API's queries (the 30-day trends stood at 加载中 during the demo fill).
+  // Each read sees what was committed when it starts: a caller that awaited a write sees it,
+  // and the collector takes the spool's pending rows before it reads the stored ones (the
+  // spool drops a row only after its write resolved), so nothing falls between the two.
+  const reads = lane(() => reader);
+  const read = reads.run;
 
   async function open(): Promise<void> {
     let c: DuckDBConnection | null = null;
@@ -181,9 +197,13 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       await c.run(`CREATE TABLE IF NOT EXISTS pulse_uptime (run_id VARCHAR PRIMARY KEY, started_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL)`);
       // The marks of the aggregated import batches (applyAdditive).
       await c.run(`CREATE TABLE IF NOT EXISTS pulse_imports (import_id VARCHAR NOT NULL, seq INTEGER NOT NULL, applied_at BIGINT NOT NULL, PRIMARY KEY (import_id, seq))`);
+      reader = await instance.connect();
       probe = await instance.connect();
       conn = c;
     } catch (err) {
+      reader?.closeSync();
+      probe?.closeSync();
+      reader = probe = null;
       c?.closeSync();
       instance?.closeSync();
       instance = null;
@@ -501,7 +521,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       const sql =
         `SELECT ts, channel, node, sketch FROM pulse_sketch WHERE ts >= CAST($from AS BIGINT) AND ts < CAST($to AS BIGINT) ` +
         `AND granularity = $g AND member_set = $s${channelCond} ORDER BY ts, channel, node, part`;
-      const result = await serial('querySketches', (c) => rows(c, sql, params));
+      const result = await read('querySketches', (c) => rows(c, sql, params));
       const out: SketchRow[] = [];
       for (const r of result) {
         const ts = num(r.ts);
@@ -530,7 +550,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       const sql =
         `SELECT ${[`${bucket} AS bucket`, ...byCols, ...q.counters.map((c) => `CAST(coalesce(sum(${col(c)}), 0) AS BIGINT) AS ${col(c)}`)].join(', ')} ` +
         `FROM pulse_counts WHERE ${where.join(' AND ')} GROUP BY ${['bucket', ...byCols].join(', ')} ORDER BY bucket`;
-      const result = await serial('queryCounters', (c) => rows(c, sql, params));
+      const result = await read('queryCounters', (c) => rows(c, sql, params));
       const series = new Map<string, CounterSeries>();
       for (const r of result) {
         const tags: Partial<Record<Dimension, string>> = {};
@@ -559,7 +579,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       const sql =
         `SELECT ts, channel, value FROM pulse_distinct WHERE ts >= CAST($from AS BIGINT) AND ts < CAST($to AS BIGINT) ` +
         `AND granularity = $g AND member_set = $s AND ${channelCond} ORDER BY ts`;
-      const result = await serial('queryDistinct', (c) => rows(c, sql, params));
+      const result = await read('queryDistinct', (c) => rows(c, sql, params));
       const series = new Map<string, DistinctSeries>();
       for (const r of result) {
         const channel = String(r.channel ?? '');
@@ -590,7 +610,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
     },
 
     async queryAlertEvents(q) {
-      return serial('queryAlertEvents', async (c) => {
+      return read('queryAlertEvents', async (c) => {
         const params: Record<string, DuckDBValue> = { from: BigInt(Math.trunc(q.from)), to: BigInt(Math.trunc(q.to)), limit: BigInt(Math.max(1, Math.min(10_000, Math.trunc(q.limit)))) };
         const where = ['ts >= $from', 'ts < $to'];
         for (const [column, key] of [['rule_id', 'ruleId'], ['kpi', 'kpi'], ['state', 'state'], ['id', 'id']] as const) {
@@ -623,7 +643,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
 
     async queryUptime(from, to) {
       checkRange(from, to);
-      const found = await serial('queryUptime', (c) =>
+      const found = await read('queryUptime', (c) =>
         rows(c, 'SELECT run_id, started_at, last_seen_at FROM pulse_uptime WHERE started_at < CAST($to AS BIGINT) AND last_seen_at >= CAST($from AS BIGINT) ORDER BY started_at, run_id', { from, to }),
       );
       return found.map((r) => ({ runId: String(r.run_id), startedAt: Number(r.started_at), lastSeenAt: Number(r.last_seen_at) }));
@@ -634,7 +654,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       checkRange(from, to);
       if (from >= to) return [];
       const sql = `SELECT DISTINCT ${col(dim)} AS v FROM pulse_counts WHERE ts >= CAST($from AS BIGINT) AND ts < CAST($to AS BIGINT) AND ${col(dim)} <> ''`;
-      const result = await serial('tagValues', (c) => rows(c, sql, { from, to }));
+      const result = await read('tagValues', (c) => rows(c, sql, { from, to }));
       return result.map((r) => String(r.v)).sort(compareStrings);
     },
 
@@ -655,10 +675,11 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
     async close() {
       if (closing) return;
       closing = true;
-      await queue; // calls already queued finish first
+      await Promise.all([writes.idle(), reads.idle()]); // calls already queued finish first
       closed = true;
       probe?.closeSync();
-      probe = null;
+      reader?.closeSync();
+      probe = reader = null;
       conn?.closeSync();
       instance?.closeSync();
       conn = null;
