@@ -37,6 +37,12 @@ interface Period extends Sketches {
 
 const newSketches = (): Sketches => ({ total: new Hll(), byChannel: new Map() });
 
+function countsOf(s: Sketches): DistinctCounts {
+  const byChannel = new Map<string, number>();
+  for (const [ch, h] of s.byChannel) byChannel.set(ch, h.estimate());
+  return { total: s.total.estimate(), byChannel };
+}
+
 function addTo(s: Sketches, channel: string, key: number): boolean {
   const a = s.total.add(key);
   let c = s.byChannel.get(channel);
@@ -53,7 +59,13 @@ for (const id of MEMBER_SET_IDS) {
 }
 const GRANS = Object.keys(GRANULARITIES) as Granularity[];
 
-/** How long each granularity's periods stay in memory after they end (besides lateness): minutes feed the wall's trend. */
+/**
+ * How long the counts of each granularity's periods stay in memory after they end (besides
+ * lateness): minutes feed the wall's trend. Their sketches leave memory once the period is
+ * past lateness and written (a later event reloads them from the store): a minute's sketches
+ * are up to 64 KiB per channel, so 70 minutes of them were ~35 MiB per member set at a
+ * steady ingest — the largest part of the server's memory that grew with time.
+ */
 const KEEP_AFTER: Record<Granularity, number> = { minute: 70 * MINUTE, hour: 0, day: 0 };
 
 export interface DistinctCounts {
@@ -79,6 +91,8 @@ export class DistinctTracker {
   /** Last answer of window() per set and range, with the bucket changes it saw. */
   private readonly windowCache = new Map<string, { changes: number; counts: DistinctCounts }>();
   private readonly periods = new Map<MemberSetId, Record<Granularity, Map<number, Period>>>();
+  /** Counts of written minutes past lateness, kept for the wall's trend without their sketches (KEEP_AFTER). */
+  private readonly closedMinutes = new Map<MemberSetId, Map<number, DistinctCounts>>();
   /** Size of the day set at the end of each minute (for "yesterday at this time"). */
   private readonly daySizeAt = new Map<MemberSetId, Map<number, number>>();
 
@@ -95,6 +109,7 @@ export class DistinctTracker {
       this.buckets.set(id, new Map());
       this.periods.set(id, { minute: new Map(), hour: new Map(), day: new Map() });
       this.daySizeAt.set(id, new Map());
+      this.closedMinutes.set(id, new Map());
     }
   }
 
@@ -235,10 +250,11 @@ export class DistinctTracker {
   /** Distinct members of the period starting at `start`, or undefined when it is not in memory. */
   periodCounts(set: MemberSetId, g: Granularity, start: number): DistinctCounts | undefined {
     const p = this.periods.get(set)![g].get(start);
-    if (!p) return undefined;
-    const byChannel = new Map<string, number>();
-    for (const [ch, s] of p.byChannel) byChannel.set(ch, s.estimate());
-    return { total: p.total.estimate(), byChannel };
+    // A closed minute that a late event brought back holds only the new members until its
+    // stored sketches are merged in: until then the counts it closed with are the better answer.
+    const closed = g === 'minute' ? this.closedMinutes.get(set)!.get(start) : undefined;
+    if (!p || (!p.loaded && closed)) return closed;
+    return countsOf(p);
   }
 
   /** The day count as it stood at the end of minute `minuteStart` (yesterday-at-this-time comparisons). */
@@ -305,10 +321,15 @@ export class DistinctTracker {
         const step = GRANULARITIES[g];
         for (const [start, p] of periods[g]) {
           const end = start + step;
-          // Written periods past lateness leave memory; a later event for one reloads it from the store.
-          if (end + this.latenessMs + KEEP_AFTER[g] < now && p.version === p.written && p.version === p.sketchWritten && p.loaded) periods[g].delete(start);
+          // Written periods past lateness leave memory; a later event for one reloads it from
+          // the store. A minute's counts stay for the wall's trend (closedMinutes).
+          if (end + this.latenessMs >= now || p.version !== p.written || p.version !== p.sketchWritten || !p.loaded) continue;
+          if (g === 'minute' && end + this.latenessMs + KEEP_AFTER.minute >= now) this.closedMinutes.get(set)!.set(start, countsOf(p));
+          periods[g].delete(start);
         }
       }
+      const closed = this.closedMinutes.get(set)!;
+      for (const start of closed.keys()) if (start + MINUTE + this.latenessMs + KEEP_AFTER.minute < now) closed.delete(start);
       const sizes = this.daySizeAt.get(set)!;
       for (const minute of sizes.keys()) if (minute < now - 26 * 3_600_000) sizes.delete(minute);
     }
