@@ -64,7 +64,8 @@ async function main(): Promise<void> {
   } else {
     dir = mkdtempSync(path.join(tmpdir(), 'pulse-bench-communities-'));
     diskPath = path.join(dir, 'pulse.duckdb');
-    store = createDuckDbStore({ file: diskPath });
+    // PULSE_DUCKDB_MEMORY_LIMIT as for the server (the adapter's default otherwise).
+    store = createDuckDbStore({ file: diskPath, ...(process.env.PULSE_DUCKDB_MEMORY_LIMIT ? { memoryLimit: process.env.PULSE_DUCKDB_MEMORY_LIMIT } : {}) });
   }
   await store.init();
   const rssStart = rssMiB('self');

@@ -87,8 +87,6 @@ const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : typeof 
 export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
   let instance: DuckDBInstance | null = null;
   let conn: DuckDBConnection | null = null;
-  /** The connection for reads (see `reads`). */
-  let reader: DuckDBConnection | null = null;
   /** A third connection for duckdb_memory() (instance-wide), so /metrics waits behind nothing. */
   let probe: DuckDBConnection | null = null;
   /** close() was called: refuse new calls. */
@@ -121,34 +119,41 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
   /** One statement at a time on one connection, in call order. */
   function lane(connection: () => DuckDBConnection | null) {
     let queue: Promise<unknown> = Promise.resolve();
+    let waiting = 0;
     const run = <T>(what: string, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> => {
       if (closing) return Promise.reject(new StoreError('DuckDB store is closed', false));
+      waiting++;
       const next = queue.then(async () => {
-        const c = connection();
-        if (closed) throw new StoreError('DuckDB store is closed', false);
-        if (!c) throw new StoreError('DuckDB store used before init()', false);
         try {
+          const c = connection();
+          if (closed) throw new StoreError('DuckDB store is closed', false);
+          if (!c) throw new StoreError('DuckDB store used before init()', false);
           return await fn(c);
         } catch (err) {
           throw wrap(what, err);
+        } finally {
+          waiting--;
         }
       });
       queue = next.catch(() => undefined);
       return next;
     };
-    return { run, idle: () => queue };
+    return { run, idle: () => queue, waiting: () => waiting };
   }
   // Writes: one connection, one statement at a time: the staging table and the write
   // sequence (append → INSERT OR REPLACE → clear) must not interleave between calls.
   const writes = lane(() => conn);
   const serial = writes.run;
-  // Reads on a connection of their own, so a long write (an import batch, a demo fill) does
+  // Reads on connections of their own, so a long write (an import batch, a demo fill) does
   // not hold up the API's queries (the 30-day trends stood at 加载中 during the demo fill).
   // Each read sees what was committed when it starts: a caller that awaited a write sees it,
   // and the collector takes the spool's pending rows before it reads the stored ones (the
   // spool drops a row only after its write resolved), so nothing falls between the two.
-  const reads = lane(() => reader);
-  const read = reads.run;
+  // Two of them: a burst of the alert engine's baseline queries does not queue the wall's.
+  const readers: (DuckDBConnection | null)[] = [null, null];
+  const reads = readers.map((_, i) => lane(() => readers[i] ?? null));
+  const read = <T>(what: string, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> =>
+    reads.reduce((a, b) => (b.waiting() < a.waiting() ? b : a)).run(what, fn);
 
   async function open(): Promise<void> {
     let c: DuckDBConnection | null = null;
@@ -197,13 +202,16 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       await c.run(`CREATE TABLE IF NOT EXISTS pulse_uptime (run_id VARCHAR PRIMARY KEY, started_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL)`);
       // The marks of the aggregated import batches (applyAdditive).
       await c.run(`CREATE TABLE IF NOT EXISTS pulse_imports (import_id VARCHAR NOT NULL, seq INTEGER NOT NULL, applied_at BIGINT NOT NULL, PRIMARY KEY (import_id, seq))`);
-      reader = await instance.connect();
+      for (let i = 0; i < readers.length; i++) readers[i] = await instance.connect();
       probe = await instance.connect();
       conn = c;
     } catch (err) {
-      reader?.closeSync();
+      for (let i = 0; i < readers.length; i++) {
+        readers[i]?.closeSync();
+        readers[i] = null;
+      }
       probe?.closeSync();
-      reader = probe = null;
+      probe = null;
       c?.closeSync();
       instance?.closeSync();
       instance = null;
@@ -675,11 +683,14 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
     async close() {
       if (closing) return;
       closing = true;
-      await Promise.all([writes.idle(), reads.idle()]); // calls already queued finish first
+      await Promise.all([writes.idle(), ...reads.map((r) => r.idle())]); // calls already queued finish first
       closed = true;
       probe?.closeSync();
-      reader?.closeSync();
-      probe = reader = null;
+      probe = null;
+      for (let i = 0; i < readers.length; i++) {
+        readers[i]?.closeSync();
+        readers[i] = null;
+      }
       conn?.closeSync();
       instance?.closeSync();
       conn = null;
