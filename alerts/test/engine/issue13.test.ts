@@ -83,6 +83,20 @@ describe('zero baselines', () => {
     const noFloor = await run(series, rule(0));
     expect(noFloor.firings).toEqual([]);
   }, 60_000);
+
+  it('without a floor, a noise band is the floor: a night that is always 0 fires when it leaves the band, not on a blip inside it', async () => {
+    // Daytime 100 a bucket, nights (00–06) 0 apart from a 3 at 03:00; day 7 02:00 rises to 60 a bucket for an hour.
+    const rise = T0 + 6 * DAY + 2 * HOUR;
+    const hourOf = (ts: number) => Math.floor(((ts - T0) % DAY) / HOUR);
+    const series = rows(T0, 8, (ts) => (ts >= rise && ts < rise + HOUR ? 60 : hourOf(ts) >= 6 ? 100 : (ts - T0) % DAY === 3 * HOUR ? 3 : 0));
+    const r = await run(series, SEASONAL('    min_abs_change: 0'));
+    expect(r.firings).toHaveLength(1);
+    const f = r.firings[0]!;
+    expect(f).toMatchObject({ baseline: 0, change: null });
+    expect(f.ts).toBeGreaterThan(rise);
+    expect(f.ts).toBeLessThan(rise + HOUR);
+    expect(f.value).toBeGreaterThan(f.band!.high);
+  }, 60_000);
 });
 
 describe('level shifts (新常态)', () => {

@@ -91,9 +91,12 @@ export function evaluateChange(
   const outsideHold = half === null || Math.abs(delta) > half / 2;
 
   if (change === null) {
-    // Baseline 0: no relative change exists, so the absolute floor decides (a count rising
-    // from zero fires once it reaches min_abs_change; without a floor nothing can fire).
-    if (rule.minAbsChange <= 0) return undecided({ value, baseline, ...(band ? { band } : {}), reason: 'baseline is 0: relative change undefined (set min_abs_change to fire on a rise from zero)' });
+    // Baseline 0: no relative change exists (any move is beyond a percentage threshold), so
+    // the absolute floor decides: a count rising from zero fires once it reaches
+    // min_abs_change and, with a noise band, leaves the band. Without a floor the band alone is
+    // the floor (its width is the KPI's own noise, in the KPI's unit: a generic rule knows no
+    // unit); with neither nothing can fire.
+    if (rule.minAbsChange <= 0 && half === null) return undecided({ value, baseline, reason: 'baseline is 0: relative change undefined (set min_abs_change, or a noise band, to fire on a rise from zero)' });
     const size = Math.abs(delta);
     const clearAbs = rule.minAbsChange * (clear / fire);
     const observation: Observation = {
