@@ -63,7 +63,8 @@ import { forwardToLeader } from './cluster/forward.js';
 import { createMemberHasher } from './ingest/memberHash.js';
 import { EventRateLimiter } from './ingest/rateLimit.js';
 import { IngestService, type HistoryPath } from './ingest/service.js';
-import { aggregateHistory } from './import/aggregate.js';
+import { aggregateHistory, oneBatchAtATime } from './import/aggregate.js';
+import type { CountableEvent } from './collector/counters.js';
 import { ImportLedger } from './import/ledger.js';
 import { ImportService } from './import/service.js';
 import { BulkFeeder } from './ingest/bulk.js';
@@ -229,7 +230,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const applyAdditive = store.applyAdditive?.bind(store);
   const historyPath: HistoryPath | undefined = applyAdditive && {
     cutoff: (now) => collector.historyCutoff(now),
-    apply: async (events, mark) => {
+    apply: oneBatchAtATime(async (events: readonly CountableEvent[], mark: string) => {
       const slash = mark.lastIndexOf('/');
       const batch = aggregateHistory(events, { importId: mark.slice(0, slash), seq: Number(mark.slice(slash + 1)) }, {
         bucketMs: config.bucketMs,
@@ -241,7 +242,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       const outcome = await applyAdditive(batch);
       if (outcome === 'applied' && batch.minTs !== null) collector.noteHistory(batch.minTs);
       return outcome;
-    },
+    }),
   };
   const imports = new ImportService(
     new BulkFeeder({ ingest, collector, backlog: () => durability.spool.backlog().rows, flushToStore: () => flushToStore() }),

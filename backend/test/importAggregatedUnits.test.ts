@@ -15,7 +15,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
 import type { CountableEvent } from '../src/collector/counters.js';
-import { aggregateHistory, type AggregateOptions } from '../src/import/aggregate.js';
+import { aggregateHistory, oneBatchAtATime, type AggregateOptions } from '../src/import/aggregate.js';
 import { LmdbIdLedger } from '../src/ingest/idLedger.js';
 import { createMemberHasher } from '../src/ingest/memberHash.js';
 import { IngestService, IngestUnavailableError, type HistoryPath } from '../src/ingest/service.js';
@@ -210,5 +210,24 @@ describe('aggregated import path', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('import batches are aggregated and written one at a time, in call order, and a failed one does not stop the next', async () => {
+    let running = 0;
+    let most = 0;
+    const order: number[] = [];
+    const apply = oneBatchAtATime(async (n: number) => {
+      most = Math.max(most, ++running);
+      await new Promise((r) => setImmediate(r));
+      order.push(n);
+      running--;
+      if (n === 1) throw new Error('store down');
+      return n * 10;
+    });
+    const results = await Promise.allSettled([apply(0), apply(1), apply(2)]);
+    expect(most).toBe(1);
+    expect(order).toEqual([0, 1, 2]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[2] as PromiseFulfilledResult<number>).value).toBe(20);
   });
 });

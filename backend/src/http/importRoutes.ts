@@ -12,11 +12,9 @@
 import express, { Router } from 'express';
 import { UnparsableBodyError, parseEventsBody } from '../ingest/parse.js';
 import { IngestUnavailableError } from '../ingest/service.js';
-import type { ImportService } from '../import/service.js';
+import { MAX_IMPORT_EVENTS, type ImportService } from '../import/service.js';
 import { requireScope, type AccessPolicy } from './auth.js';
 
-/** A batch: big, so HTTP is not what limits an import (the CLI sends 20,000 events). */
-export const MAX_IMPORT_EVENTS = 100_000;
 export const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
 
 export interface ImportRouteOptions {

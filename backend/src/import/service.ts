@@ -17,6 +17,14 @@ import type { ImportLedger } from './ledger.js';
 
 export const IMPORT_ID = /^[0-9a-f]{16,64}$/;
 
+/**
+ * Events per import batch at most: big, so HTTP is not what limits an import (the CLI sends
+ * 20,000), and bounded by the server's heap: 100,000-event batches of sparse history (the
+ * CLI keeps three in flight) ran the 256 MiB heap out, 50,000 did not (measured;
+ * docs/dev-notes/2026-12-07c/h12imp.md).
+ */
+export const MAX_IMPORT_EVENTS = 50_000;
+
 export interface BatchOutcome extends IngestResult {
   seq: number;
   /** false: the ledger already had this batch; nothing was counted now. */

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { ImportFileError, formatOf, readCsv, readNdjson, type FileRecord, type Problem } from '../import/read.js';
+import { MAX_IMPORT_EVENTS } from '../import/service.js';
 
 export interface ImportOptions {
   file: string;
@@ -298,8 +299,8 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     return 2;
   }
   const batchLines = Number(args.values.batch ?? 20_000);
-  if (!Number.isInteger(batchLines) || batchLines < 1 || batchLines > 100_000) {
-    process.stderr.write('--batch must be an integer between 1 and 100000\n');
+  if (!Number.isInteger(batchLines) || batchLines < 1 || batchLines > MAX_IMPORT_EVENTS) {
+    process.stderr.write(`--batch must be an integer between 1 and ${MAX_IMPORT_EVENTS}\n`);
     return 2;
   }
   const signal = { stopped: false };
