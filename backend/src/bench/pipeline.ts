@@ -6,7 +6,7 @@ import { io } from 'socket.io-client';
 import type { LiveTick } from '@siyu-pulse/contracts/live';
 import { KEY, READ, percentile, startBenchServer } from './server.js';
 
-const BATCH = 500;
+export const BATCH = 500;
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const PROBES = Number(process.env.BENCH_PROBES ?? 40);
@@ -14,7 +14,7 @@ const CHANNELS = ['wecom', 'wechat_group', 'miniprogram', 'douyin', 'sms', 'app_
 const TYPES = ['message', 'interaction', 'page.view', 'push.delivered', 'push.open', 'cart.add'];
 
 /** `ts`: an event's time from its number (none: stamped on arrival, i.e. live); `idPrefix` keeps runs apart (ids are deduplicated). */
-function batch(seq: number, ts?: (n: number) => number, idPrefix = 'b'): string {
+export function batch(seq: number, ts?: (n: number) => number, idPrefix = 'b'): string {
   const events = [];
   for (let i = 0; i < BATCH; i++) {
     const n = seq * BATCH + i;
@@ -23,7 +23,7 @@ function batch(seq: number, ts?: (n: number) => number, idPrefix = 'b'): string 
   return JSON.stringify(events);
 }
 
-async function postBatch(base: string, body: string): Promise<number> {
+export async function postBatch(base: string, body: string): Promise<number> {
   const res = await fetch(`${base}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body });
   const answer = (await res.json()) as { accepted: number };
   if (res.status !== 202) throw new Error(`ingest answered ${res.status}`);

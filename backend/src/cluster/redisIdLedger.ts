@@ -5,7 +5,8 @@
  *
  * One key per id, `<prefix>id:<event id>`, expiring with the window (Redis drops it: no
  * sweep, no per-id memory in the node):
- * - claim: `SET key <reservation> NX PX <lease>` — the node whose SET wins owns the id; any
+ * - claim: `SET key <reservation> NX PX <lease>` (all of a batch's ids in one Lua call, which
+ *   also returns what a taken key holds) — the node whose SET wins owns the id; any
  *   other node (or a later batch on this one) sees it as taken. The reservation is a short
  *   lease so that a node SIGKILLed between claim and journal does not turn the producer's
  *   retry into a "duplicate" for the whole window: after the lease the id is free again.
@@ -51,8 +52,26 @@ export interface RedisIdLedgerOptions {
   leaseMs?: number;
 }
 
-/** Compare-and-delete: the key goes only if it still holds the caller's reservation. */
-const RELEASE_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+/**
+ * Lua, so a batch's ids take one call (atomic per chunk; single-instance Redis or one shard:
+ * the keys of a call are not hash-tagged). Up to CHUNK keys per call keep Redis responsive.
+ */
+const CHUNK = 1_000;
+/** Per key: SET NX PX lease; 1 when set, else the value held ('' if it vanished meanwhile). */
+const CLAIM_SCRIPT = `local out = {}
+for i, k in ipairs(KEYS) do
+  if redis.call('SET', k, ARGV[1], 'NX', 'PX', ARGV[2]) then out[i] = 1 else out[i] = redis.call('GET', k) or '' end
+end
+return out`;
+/** Per key: the final mark, expiring at the end of the dedup window (PXAT, ms). */
+const MARK_SCRIPT = `for _, k in ipairs(KEYS) do redis.call('SET', k, ARGV[1], 'PXAT', ARGV[2]) end
+return #KEYS`;
+/** Compare-and-delete: a key goes only while it still holds the caller's reservation. */
+const RELEASE_SCRIPT = `local n = 0
+for _, k in ipairs(KEYS) do
+  if redis.call('GET', k) == ARGV[1] then n = n + redis.call('DEL', k) end
+end
+return n`;
 
 export class RedisIdLedger implements IdLedger {
   readonly windowMs: number;
@@ -82,57 +101,57 @@ export class RedisIdLedger implements IdLedger {
     return `${this.o.prefix}id:${id}`;
   }
 
+  /** One script call per chunk of ids (not one command per id: the client's cost per command dominated a node's CPU). */
+  private async perChunk<T>(ids: readonly string[], run: (keys: string[]) => Promise<T[]>): Promise<T[]> {
+    const chunks: Promise<T[]>[] = [];
+    for (let i = 0; i < ids.length; i += CHUNK) chunks.push(run(ids.slice(i, i + CHUNK).map((id) => this.key(id))));
+    return (await Promise.all(chunks)).flat();
+  }
+
   async claim(ids: readonly string[], _at: number, owner?: string): Promise<boolean[]> {
     const seen = new Array<boolean>(ids.length).fill(true);
     const firstAt = new Map<string, number>();
     ids.forEach((id, i) => {
       if (!firstAt.has(id)) firstAt.set(id, i);
     });
+    const unique = [...firstAt.keys()];
     const token = `r:${randomUUID()}`;
-    // Issued in one tick: the client pipelines them into one round trip.
-    const answers = await Promise.all([...firstAt.keys()].map((id) => this.client.set(this.key(id), token, { condition: 'NX', expiration: { type: 'PX', value: this.leaseMs } })));
-    // Ids this owner confirmed before (its own earlier attempt) are its own again.
-    const lost = [...firstAt.keys()].filter((_, k) => answers[k] !== 'OK');
-    const mine = new Set<string>();
-    let inFlight = 0;
-    if (lost.length) {
-      const values = await Promise.all(lost.map((id) => this.client.get(this.key(id))));
-      lost.forEach((id, k) => {
-        const v = values[k];
-        if (owner !== undefined && v === `o:${owner}`) mine.add(id);
-        // A reservation (r:…), or gone between the SET and this GET (released, expired).
-        else if (v === null || v === undefined || v.startsWith('r:')) inFlight++;
-      });
-    }
+    // Per id: 1 when this claim took it, else what the key holds ('' when it just expired).
+    const answers = await this.perChunk(unique, async (keys) => (await this.client.eval(CLAIM_SCRIPT, { keys, arguments: [token, String(this.leaseMs)] })) as (number | string)[]);
+    const won = unique.map((id, k) => answers[k] === 1 || (owner !== undefined && answers[k] === `o:${owner}`));
+    // A reservation (r:…), or gone between two calls (released, expired): another attempt is in flight.
+    const inFlight = answers.filter((a, k) => !won[k] && typeof a === 'string' && (a === '' || a.startsWith('r:'))).length;
     if (inFlight) {
-      const won = [...firstAt.keys()].filter((_, k) => answers[k] === 'OK');
-      await Promise.all(won.map((id) => this.client.eval(RELEASE_SCRIPT, { keys: [this.key(id)], arguments: [token] })));
+      const taken = unique.filter((_, k) => answers[k] === 1);
+      await this.perChunk(taken, async (keys) => [await this.client.eval(RELEASE_SCRIPT, { keys, arguments: [token] })]);
       throw new IdsInFlightError(inFlight);
     }
-    let k = 0;
-    for (const [id, i] of firstAt) {
-      const won = answers[k++] === 'OK' || mine.has(id);
-      seen[i] = !won;
-      if (won) this.reserved.set(id, token);
-    }
+    unique.forEach((id, k) => {
+      seen[firstAt.get(id)!] = !won[k];
+      if (won[k]) this.reserved.set(id, token);
+    });
     return seen;
   }
 
   async confirm(ids: readonly string[], at: number, owner?: string): Promise<void> {
     const until = at + this.windowMs;
     const value = owner === undefined ? '1' : `o:${owner}`;
-    await Promise.all(ids.map((id) => this.client.set(this.key(id), value, { expiration: { type: 'PXAT', value: until } })));
+    await this.perChunk(ids, async (keys) => [await this.client.eval(MARK_SCRIPT, { keys, arguments: [value, String(until)] })]);
     for (const id of ids) this.reserved.delete(id);
   }
 
   async release(ids: readonly string[], _at: number): Promise<void> {
-    await Promise.all(
-      ids.map((id) => {
-        const token = this.reserved.get(id);
-        this.reserved.delete(id);
-        return token === undefined ? Promise.resolve(0) : this.client.eval(RELEASE_SCRIPT, { keys: [this.key(id)], arguments: [token] });
-      }),
-    );
+    // Grouped by reservation (one claim's ids share its token).
+    const byToken = new Map<string, string[]>();
+    for (const id of ids) {
+      const token = this.reserved.get(id);
+      this.reserved.delete(id);
+      if (token === undefined) continue;
+      const list = byToken.get(token);
+      if (list) list.push(id);
+      else byToken.set(token, [id]);
+    }
+    await Promise.all([...byToken].map(([token, own]) => this.perChunk(own, async (keys) => [await this.client.eval(RELEASE_SCRIPT, { keys, arguments: [token] })])));
   }
 
   async remember(entries: readonly (readonly [string, number])[]): Promise<void> {

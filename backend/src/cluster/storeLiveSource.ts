@@ -86,6 +86,9 @@ export class StoreLiveSource implements LiveSource {
   private loadedFrom = Number.POSITIVE_INFINITY;
   private days = new Map<MemberSetId, { start: number; counts: DistinctCounts }>();
   private minuteSketches = new Map<MemberSetId, Map<number, Sketches>>();
+  /** Estimates are read on every tick: computed once per read of the sketches, not per tick. */
+  private minuteCounts = new Map<MemberSetId, Map<number, DistinctCounts>>();
+  private windowCounts = new Map<string, DistinctCounts>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly running = new Map<string, Promise<void>>();
 
@@ -214,6 +217,8 @@ export class StoreLiveSource implements LiveSource {
     );
     this.days = days;
     this.minuteSketches = minutes;
+    this.minuteCounts = new Map([...minutes].map(([set, byMinute]) => [set, new Map([...byMinute].map(([t, sk]) => [t, countsOf(sk)]))]));
+    this.windowCounts = new Map();
   }
 
   // ---- LiveSource ---------------------------------------------------------------------
@@ -250,6 +255,9 @@ export class StoreLiveSource implements LiveSource {
   }
 
   distinctWindow(set: MemberSetId, from: number, to: number): DistinctCounts {
+    const key = `${set}:${floorTo(from, MINUTE)}:${to}`;
+    const cached = this.windowCounts.get(key);
+    if (cached) return cached;
     const union: Sketches = { total: new Hll(), byChannel: new Map() };
     const minutes = this.minuteSketches.get(set);
     for (let t = floorTo(from, MINUTE); t < to; t += MINUTE) {
@@ -262,7 +270,9 @@ export class StoreLiveSource implements LiveSource {
         else union.byChannel.set(ch, h.clone());
       }
     }
-    return countsOf(union);
+    const counts = countsOf(union);
+    this.windowCounts.set(key, counts);
+    return counts;
   }
 
   distinctPeriod(set: MemberSetId, g: Granularity, start: number): DistinctCounts | undefined {
@@ -270,10 +280,7 @@ export class StoreLiveSource implements LiveSource {
       const d = this.days.get(set);
       return d?.start === start ? d.counts : undefined;
     }
-    if (g === 'minute') {
-      const s = this.minuteSketches.get(set)?.get(start);
-      return s ? countsOf(s) : undefined;
-    }
+    if (g === 'minute') return this.minuteCounts.get(set)?.get(start);
     return undefined;
   }
 
