@@ -24,8 +24,13 @@ describe('simulator in the server', () => {
   };
 
   it('simulated events reach the live view through ingest', async () => {
-    await new Promise((r) => setTimeout(r, 1500));
-    const snap = (await pulse.get('/api/v1/snapshot')).json as LiveSnapshot;
+    // Waits for the simulator's first events rather than a fixed time.
+    const deadline = Date.now() + 10_000;
+    let snap = (await pulse.get('/api/v1/snapshot')).json as LiveSnapshot;
+    while ((snap.freshness.lastEventAt === null || Object.keys(snap.windows.today.byChannel).length < 2) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      snap = (await pulse.get('/api/v1/snapshot')).json as LiveSnapshot;
+    }
     expect(snap.freshness.lastEventAt).not.toBeNull();
     expect(Object.keys(snap.windows.today.byChannel).length).toBeGreaterThan(1);
   });

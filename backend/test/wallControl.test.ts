@@ -9,7 +9,14 @@ import { request } from './harness/http.js';
 import { connectLive, record } from './harness/live.js';
 import { ADMIN_TOKEN, READ_TOKEN, startTestPulse, type TestPulse } from './harness/pulse.js';
 
-const settle = () => new Promise((r) => setTimeout(r, 300));
+/** Waits for the messages themselves (no fixed sleep): until `ok` holds, or fails after 5 s. */
+async function until(ok: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 describe('remote control of walls', () => {
   let pulse: TestPulse;
@@ -36,13 +43,16 @@ describe('remote control of walls', () => {
     const got = sockets.map((s) => record<WallControl>(s, 'control'));
 
     expect(await control({ action: 'reload' })).toEqual({ status: 200, json: { sent: 3 } });
-    await settle();
+    await until(() => got.every((g) => g.length >= 1), 'the broadcast reached the three walls');
     expect(got).toEqual([[{ action: 'reload' }], [{ action: 'reload' }], [{ action: 'reload' }]]);
 
     expect(await control({ action: 'board', board: 'push', target: a!.id })).toEqual({ status: 200, json: { sent: 1 } });
-    await settle();
+    // A broadcast after it: a socket delivers in order, so once every wall has the broadcast,
+    // a wall that got no targeted message before it never will.
+    expect(await control({ action: 'reload' })).toEqual({ status: 200, json: { sent: 3 } });
+    await until(() => got.every((g) => g.at(-1)?.action === 'reload' && g.length >= 2), 'the second broadcast reached the three walls');
     // The target is addressing, not part of the message.
-    expect(got.map((g) => g.slice(1))).toEqual([[{ action: 'board', board: 'push' }], [], []]);
+    expect(got.map((g) => g.slice(1))).toEqual([[{ action: 'board', board: 'push' }, { action: 'reload' }], [{ action: 'reload' }], [{ action: 'reload' }]]);
 
     // A known display with no wall open: nothing to send to.
     expect(await control({ action: 'reload', target: displays[2]!.id })).toEqual({ status: 200, json: { sent: 0 } });
