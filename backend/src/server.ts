@@ -279,7 +279,28 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   // reads every window from the store, where all nodes' rows add up (flushed every PULSE_FLUSH_MS).
   // 社群 member counts (snapshots from the admin API / a connector) for the 退群潮 rule kind.
   const communitySizes = new CommunitySizes({ dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
-  const kpiSource = createKpiSource({ collector: config.cluster ? undefined : collector, store, timezone: config.timezone, historySince, kpis, communitySizes: () => communitySizes.all() });
+  // A cluster's walls read every node's rows from the store, so all show the same numbers;
+  // a single node's wall reads its collector's memory.
+  const clusterLive = config.cluster
+    ? new StoreLiveSource({
+        store,
+        bucketMs: config.bucketMs,
+        latenessMs: config.latenessMs,
+        timezone: config.timezone,
+        local: collector,
+        onError: (err, what) => logger.warn({ err: (err as Error).message, what }, "the wall's cluster numbers were not read from the store (the last ones stay)"),
+      })
+    : null;
+  const kpiSource = createKpiSource({
+    collector: config.cluster ? undefined : collector,
+    store,
+    timezone: config.timezone,
+    historySince,
+    kpis,
+    communitySizes: () => communitySizes.all(),
+    // Deadman rules: arrivals per channel on every node (a cluster's evaluator sees them all).
+    ...(clusterLive ? { lastSeenByChannel: () => clusterLive.freshness().byChannel } : {}),
+  });
   const notifiers = loadNotifiers({ file: config.alerts.notifiersFile ?? undefined, env: config.alerts.notifierEnv });
   const dispatcher = new Dispatcher({
     outboxDir: path.join(config.dataDir, 'outbox'),
@@ -396,18 +417,6 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   // The wall's month-level tiles (月活, 留存率, …): recomputed every few minutes from the store.
   const monthLive = new MonthLive(store, config.timezone, (err) => logger.warn({ err }, 'month-level KPIs for the wall not computed'), Date.now, () => collector.freshness().lastEventAt);
   const yesterdaySoFar = new YesterdaySoFar(store, config.timezone, (err) => logger.warn({ err }, "yesterday's figures for the wall's comparison not read"));
-  // A cluster's walls read every node's rows from the store, so all show the same numbers;
-  // a single node's wall reads its collector's memory.
-  const clusterLive = config.cluster
-    ? new StoreLiveSource({
-        store,
-        bucketMs: config.bucketMs,
-        latenessMs: config.latenessMs,
-        timezone: config.timezone,
-        local: collector,
-        onError: (err, what) => logger.warn({ err: (err as Error).message, what }, "the wall's cluster numbers were not read from the store (the last ones stay)"),
-      })
-    : null;
   await clusterLive?.start();
   const snapshots = new SnapshotService({
     month: () => monthLive.current(),

@@ -104,6 +104,15 @@ describe('the cluster wall reads every node from the store', () => {
     expect(messagesIn(bucketEnd - 5 * MINUTE, bucketEnd)).toBe(90);
   });
 
+  it("remembers each channel's last arrival past the bucket span (deadman rules in a cluster)", () => {
+    // sms last sent in the minute of START, 40 minutes ago: older than the 20-minute bucket span.
+    const lastSms = START - (START % MINUTE);
+    const seen = source.freshness().byChannel.sms!;
+    expect(seen).toBeGreaterThanOrEqual(lastSms + BUCKET);
+    expect(seen).toBeLessThanOrEqual(lastSms + MINUTE);
+    expect(source.freshness().byChannel.wecom).toBe(now - (now % BUCKET));
+  });
+
   it('a late row hours old shows after the periodic re-read of the day', async () => {
     const before = messagesIn(TODAY, now - (now % BUCKET));
     await store.writeCounters([row(TODAY + 3 * 3_600_000, 'late', 7)]);

@@ -46,6 +46,8 @@ export function storeReader(store: MetricStore): WindowReader {
 }
 
 export interface KpiSourceOptions {
+  /** Last arrival per channel when the collector is not the whole picture (a cluster: every node's, from the store). */
+  lastSeenByChannel?: () => Record<string, number>;
   /** Live state for windows still in memory; absent: everything from the reader (backtests). */
   collector?: Collector;
   store: MetricStore;
@@ -125,8 +127,10 @@ export function createKpiSource(o: KpiSourceOptions): KpiSource {
   return {
     catalogue: () => catalogue,
     lastSeen(by) {
-      // The collector tracks arrival per channel; other dimensions are not tracked live.
-      return by === 'channel' && collector ? collector.freshness().byChannel : {};
+      // Arrivals are tracked per channel (the collector's, or every node's in a cluster); other dimensions are not tracked live.
+      if (by !== 'channel') return {};
+      if (o.lastSeenByChannel) return o.lastSeenByChannel();
+      return collector ? collector.freshness().byChannel : {};
     },
     sizes(by) {
       return by === 'community' && o.communitySizes ? o.communitySizes() : {};

@@ -89,6 +89,8 @@ export class StoreLiveSource implements LiveSource {
   /** Estimates are read on every tick: computed once per read of the sketches, not per tick. */
   private minuteCounts = new Map<MemberSetId, Map<number, DistinctCounts>>();
   private windowCounts = new Map<string, DistinctCounts>();
+  /** Last bucket with data per channel (its end), on any node: kept past the bucket span for deadman rules. */
+  private readonly seen = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly running = new Map<string, Promise<void>>();
 
@@ -157,12 +159,21 @@ export class StoreLiveSource implements LiveSource {
     return slots;
   }
 
+  private noteSeen(slots: Slots, slotMs: number): void {
+    const now = this.now();
+    for (const [start, slot] of slots) {
+      const at = Math.min(now, start + slotMs);
+      for (const ch of slot.keys()) if ((this.seen.get(ch) ?? 0) < at) this.seen.set(ch, at);
+    }
+  }
+
   /** Yesterday's start up to the bucket span, per minute: a fresh ring replaces the old one. */
   private async readMinutes(): Promise<void> {
     const now = this.now();
     const from = dayStart(now, this.o.timezone) - DAY;
     const to = this.bucketFrom > 0 ? this.bucketFrom : floorTo(now - BUCKET_SPAN_MS, MINUTE);
     const slots = await this.sumsByChannel(from, to, MINUTE);
+    this.noteSeen(slots, MINUTE);
     const ring = new CounterRing(MINUTE, 2 * DAY + 2 * MINUTE);
     for (const [start, byChannel] of slots) for (const [ch, v] of byChannel) addInto(ring.vectorAt(start, ch), v);
     // Minutes folded in from the bucket span while this read ran.
@@ -183,6 +194,7 @@ export class StoreLiveSource implements LiveSource {
     // On the first read the whole span; then from the lateness horizon (and a bucket's margin).
     const from = this.buckets.size === 0 ? this.bucketFrom : Math.max(this.bucketFrom, floorTo(now - this.o.latenessMs - 2 * this.bucketMs, this.bucketMs));
     const fresh = await this.sumsByChannel(from, floorTo(now, this.bucketMs) + this.bucketMs, this.bucketMs);
+    this.noteSeen(fresh, this.bucketMs);
     for (const start of [...this.buckets.keys()]) if (start >= from) this.buckets.delete(start);
     for (const [start, slot] of fresh) this.buckets.set(start, slot);
     // Whole minutes older than the span move to the minute ring.
@@ -290,14 +302,13 @@ export class StoreLiveSource implements LiveSource {
 
   freshness(): { lastEventAt: number | null; byChannel: Record<string, number> } {
     const local = this.o.local.freshness();
+    // Channel ids come from producers: no prototype, so `__proto__` is an ordinary key.
     const byChannel: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, local.byChannel);
     let last = local.lastEventAt;
-    // Other nodes' arrivals, at bucket resolution: the end of the newest bucket with data (not in the future).
-    const now = this.now();
-    for (const [start, slot] of this.buckets) {
-      const at = Math.min(now, start + this.bucketMs);
-      for (const ch of slot.keys()) if (!(Object.hasOwn(byChannel, ch) && byChannel[ch]! >= at)) byChannel[ch] = at;
-      if (slot.size && (last === null || at > last)) last = at;
+    // Other nodes' arrivals, at bucket resolution (the end of the newest bucket with data).
+    for (const [ch, at] of this.seen) {
+      if (!(Object.hasOwn(byChannel, ch) && byChannel[ch]! >= at)) byChannel[ch] = at;
+      if (last === null || at > last) last = at;
     }
     return { lastEventAt: last, byChannel };
   }
