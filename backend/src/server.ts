@@ -136,7 +136,11 @@ async function openStore(config: Config): Promise<MetricStore> {
   // A cluster node tags its counter rows with its id so the nodes' rows add up (store/influx/adapter.ts).
   if (config.store.kind === 'influx') return createInfluxStore({ ...influxOptions(config.store), writerNode: config.cluster ? config.nodeId : undefined });
   mkdirSync(path.dirname(config.store.file), { recursive: true });
-  return createDuckDbStore({ file: config.store.file, memoryLimit: config.store.memoryLimit });
+  return createDuckDbStore({
+    file: config.store.file,
+    memoryLimit: config.store.memoryLimit,
+    ...(config.store.checkpointThreshold ? { checkpointThreshold: config.store.checkpointThreshold } : {}),
+  });
 }
 
 // backend/dist/server.js (or backend/src/server.ts under tests) → the repository root

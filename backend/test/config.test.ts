@@ -35,6 +35,8 @@ describe('configuration', () => {
   it('PULSE_DUCKDB_MEMORY_LIMIT takes a size and names itself when it is not one', () => {
     expect(loadConfig({ PULSE_DUCKDB_MEMORY_LIMIT: '512MB' }).store).toMatchObject({ kind: 'duckdb', memoryLimit: '512MB' });
     expect(problems({ PULSE_DUCKDB_MEMORY_LIMIT: 'lots' }).join('\n')).toMatch(/PULSE_DUCKDB_MEMORY_LIMIT.*512MB/);
+    expect(loadConfig({ PULSE_DUCKDB_CHECKPOINT_THRESHOLD: '4MB' }).store).toMatchObject({ kind: 'duckdb', checkpointThreshold: '4MB' });
+    expect(problems({ PULSE_DUCKDB_CHECKPOINT_THRESHOLD: 'soon' }).join('\n')).toMatch(/PULSE_DUCKDB_CHECKPOINT_THRESHOLD.*4MB/);
   });
 
   it('PULSE_HISTORY_DAYS and PULSE_DEDUP_HOURS default to 400 days and 48 h and name themselves when out of range', () => {

@@ -57,6 +57,11 @@ const EnvSchema = z.object({
     .string()
     .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "a size such as '512MB' or '2GB'")
     .default('1GB'),
+  /** DuckDB checkpoint_threshold: committed rows stay in memory until a checkpoint (DuckDB's default 16MB of WAL). */
+  PULSE_DUCKDB_CHECKPOINT_THRESHOLD: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "a size such as '4MB' or '16MB'")
+    .optional(),
   INFLUX_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:8086' }).optional(),
   INFLUX_DB: z.string().regex(/^[A-Za-z0-9_\-/]{1,64}$/, 'letters, digits, _ - / only, at most 64').optional(),
   INFLUX_TOKEN: z.string().min(1).optional(),
@@ -179,7 +184,7 @@ export interface Config {
   /** Embedded demo: simulator on, keys generated, wall labelled 演示数据. */
   demo: boolean;
   store:
-    | { kind: 'duckdb'; file: string; memoryLimit: string }
+    | { kind: 'duckdb'; file: string; memoryLimit: string; checkpointThreshold?: string }
     | { kind: 'influx'; url: string; db: string; token?: string; user?: string; password?: string; timeoutMs: number };
   /** PULSE_CLUSTER_REDIS_URL: several nodes share Redis + InfluxDB; null on a single node. */
   /** advertiseUrl null: http://<bound address or host name>:<port>, known once listening. */
@@ -366,7 +371,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.INFLUX_TIMEOUT_MS,
     };
   } else {
-    store = { kind: 'duckdb', file: path.join(e.PULSE_DATA_DIR, 'pulse.duckdb'), memoryLimit: e.PULSE_DUCKDB_MEMORY_LIMIT };
+    store = {
+      kind: 'duckdb',
+      file: path.join(e.PULSE_DATA_DIR, 'pulse.duckdb'),
+      memoryLimit: e.PULSE_DUCKDB_MEMORY_LIMIT,
+      ...(e.PULSE_DUCKDB_CHECKPOINT_THRESHOLD ? { checkpointThreshold: e.PULSE_DUCKDB_CHECKPOINT_THRESHOLD } : {}),
+    };
   }
 
   if (e.PULSE_CLUSTER_REDIS_URL && e.PULSE_STORE !== 'influx') {
