@@ -20,8 +20,8 @@
  *   are stored), and "yesterday at this minute" of a distinct count is not answered.
  */
 import { COUNTERS, MEMBER_SET_IDS, type Granularity, type MemberSetId } from '@siyu-pulse/contracts/catalogue';
-import { CounterRing, emptyWindow, type WindowSums } from '../collector/counterRing.js';
-import { addInto, fromSums, newVector, type CounterVector } from '../collector/counters.js';
+import { CounterRing, addSlotInto, emptyWindow, type WindowSums } from '../collector/counterRing.js';
+import { addInto, fromSums, type CounterVector } from '../collector/counters.js';
 import type { DistinctCounts } from '../collector/distinct.js';
 import type { LiveSource } from '../live/source.js';
 import { Hll } from '../sketch/hll.js';
@@ -238,16 +238,7 @@ export class StoreLiveSource implements LiveSource {
   private sumBuckets(from: number, to: number, into: WindowSums): void {
     for (let t = from; t < to; t += this.bucketMs) {
       const slot = this.buckets.get(t);
-      if (!slot) continue;
-      for (const [ch, v] of slot) {
-        addInto(into.total, v);
-        let c = into.byChannel.get(ch);
-        if (!c) {
-          c = newVector();
-          into.byChannel.set(ch, c);
-        }
-        addInto(c, v);
-      }
+      if (slot) addSlotInto(slot, into);
     }
   }
 

@@ -12,6 +12,19 @@ export interface WindowSums {
 
 export const emptyWindow = (): WindowSums => ({ total: newVector(), byChannel: new Map() });
 
+/** Adds one slot's vectors (per channel) into a window's total and its channels. */
+export function addSlotInto(slot: ReadonlyMap<string, CounterVector>, into: WindowSums): void {
+  for (const [channel, v] of slot) {
+    addInto(into.total, v);
+    let c = into.byChannel.get(channel);
+    if (!c) {
+      c = newVector();
+      into.byChannel.set(channel, c);
+    }
+    addInto(c, v);
+  }
+}
+
 export class CounterRing {
   private readonly slots = new Map<number, Map<string, CounterVector>>();
 
@@ -40,16 +53,7 @@ export class CounterRing {
   sumInto(from: number, to: number, into: WindowSums): void {
     for (let t = from; t < to; t += this.slotMs) {
       const slot = this.slots.get(t);
-      if (!slot) continue;
-      for (const [channel, v] of slot) {
-        addInto(into.total, v);
-        let c = into.byChannel.get(channel);
-        if (!c) {
-          c = newVector();
-          into.byChannel.set(channel, c);
-        }
-        addInto(c, v);
-      }
+      if (slot) addSlotInto(slot, into);
     }
   }
 
