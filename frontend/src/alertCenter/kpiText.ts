@@ -2,6 +2,7 @@
 import type { KpiDef } from '@siyu-pulse/contracts/catalogue';
 import { sideIsMoney, sideLabel } from '@siyu-pulse/contracts/catalogue';
 import { formatChangeMagnitude, formatCount, formatDuration, formatKpi, formatMoney, type Lang } from '@siyu-pulse/contracts/format';
+import type { GroupRule, Rule } from './types';
 
 export function kpiName(def: KpiDef | undefined, id: string, lang: Lang): string {
   return def ? def.label[lang] : id;
@@ -43,7 +44,7 @@ export function sampleText(def: KpiDef | undefined, n: number, lang: Lang): stri
 }
 
 /** A split's current value: a deadman rule's is the silence since the last event (ms). */
-export function ruleValueText(kind: 'change' | 'target' | 'deadman', def: KpiDef | undefined, v: number | null | undefined, lang: Lang): string {
+export function ruleValueText(kind: (Rule | GroupRule)['kind'], def: KpiDef | undefined, v: number | null | undefined, lang: Lang): string {
   if (kind === 'deadman') return v === null || v === undefined ? '—' : lang === 'zh' ? `${formatDuration(v, lang)}无数据` : `${formatDuration(v, lang)} silent`;
   return kpiValue(def, v, lang);
 }

@@ -5,7 +5,7 @@
 import type { Label } from '@siyu-pulse/contracts/catalogue';
 import type { Lang } from '@siyu-pulse/contracts/format';
 import { channelLabel } from '../wall/channels';
-import type { AlertState, Dimension, Rule, Severity } from './types';
+import type { AlertState, Dimension, GroupRule, Rule, Severity } from './types';
 
 const STATE: Record<AlertState, Label> = {
   ok: { zh: '正常', en: 'OK' },
@@ -75,8 +75,8 @@ export function trendLink(kpi: string, split: { dim: string; value: string } | n
 }
 
 /** The window of a rule (deadman rules watch for `afterMs`). */
-export const ruleWindowMs = (rule: Rule | undefined): number =>
-  !rule ? 15 * 60_000 : rule.kind === 'change' ? rule.windowMs : rule.kind === 'target' ? rule.windowMs * rule.count : rule.kind === 'deadman' ? rule.afterMs : ((rule as { windowMs?: number }).windowMs ?? 15 * 60_000);
+export const ruleWindowMs = (rule: Rule | GroupRule | undefined): number =>
+  !rule ? 15 * 60_000 : rule.kind === 'target' ? rule.windowMs * rule.count : rule.kind === 'deadman' ? rule.afterMs : rule.windowMs;
 
 /** Silence presets offered in the dialog, in minutes. */
 export const SILENCE_MINUTES = [30, 60, 120, 240, 480, 1440] as const;
