@@ -44,7 +44,9 @@ const SKETCH_PART = 3_000;
  * DuckDB's buffer pool defaults to 80 % of the machine's RAM; the embedded store shares the
  * process with the server, so it is held to a limit (it spills to disk beyond it). Not lower:
  * the primary-key index of pulse_counts does not spill, and at 128 MB a store of 20,000
- * communities ran out of memory on its 7th day (measured, bench:communities).
+ * communities ran out of memory on its 7th day (measured, bench:communities) — but that was
+ * with the staging tables' leak (STAGES below); without it, 128 MB held all 30 days (2.28 M
+ * rows, 2026-12-07). A lower, budget-sized default waits for the import bench at that limit.
  */
 export const DEFAULT_DUCKDB_MEMORY_LIMIT = '1GB';
 
