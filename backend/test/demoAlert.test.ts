@@ -33,6 +33,10 @@ describe('demo: a real alert within minutes of npm start', () => {
         PULSE_SIMULATOR_RATE: String(RATE),
         PULSE_DEMO_ALERT: '5',
         PULSE_LATENESS_SECONDS: '900',
+        // The backfill below posts ~200,000 events at once: above the default per-key rate
+        // (20,000/s after a 100,000 burst), which would answer 429 on a fast machine.
+        PULSE_INGEST_RATE: '10000000',
+        PULSE_INGEST_BURST: '100000000',
         // Evaluations are driven below, once the backfill is in (a half-posted backfill would
         // itself look like a drop).
         PULSE_ALERT_INTERVAL_SECONDS: '3600',

@@ -32,7 +32,9 @@ describe('lone surrogates', () => {
         duplicates: 0,
         rejected: [0, 1, 2, 3].map((index) => ({ index, error: expect.stringMatching(/^(channel|community|campaign|member): not well-formed Unicode \(a lone surrogate half\)$/) })),
       });
-      await pulse.collector.flush();
+      // Into the store (the spool drained): reads run on their own connection and see what a
+      // resolved write left, not a write still queued.
+      await pulse.flushToStore();
       const series = await pulse.get(`/api/v1/series?kpi=messages&by=channel&from=${Date.now() - 3_600_000}&to=${Date.now() + 60_000}&step=1h`);
       const channels = (series.json as { series: { tags: { channel: string }; points: [number, number | null][] }[] }).series
         .filter((s) => s.points.some(([, v]) => v))
