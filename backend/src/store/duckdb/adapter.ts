@@ -353,19 +353,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       const batch = normalizeDistinctRows(input);
       if (batch.length === 0) return;
       await serial('writeDistinct', async (c) => {
-        const appender = await c.createAppender('stage_distinct', 'main', 'temp');
-        try {
-          for (const row of batch) {
-            appender.appendBigInt(BigInt(row.ts));
-            appender.appendVarchar(row.granularity);
-            appender.appendVarchar(row.set);
-            appender.appendVarchar(row.channel);
-            appender.appendBigInt(BigInt(row.value));
-            appender.endRow();
-          }
-        } finally {
-          appender.closeSync();
-        }
+        await appendDistinct(c, batch, 'stage_distinct', 'temp');
         try {
           await c.run(
             `INSERT OR REPLACE INTO pulse_distinct (ts, granularity, member_set, channel, value) ` +
@@ -381,25 +369,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       const batch = normalizeSketchRows(input);
       if (batch.length === 0) return;
       await serial('writeSketches', async (c) => {
-        const appender = await c.createAppender('stage_sketch', 'main', 'temp');
-        try {
-          for (const row of batch) {
-            const parts = Math.ceil(row.sketch.length / SKETCH_PART);
-            for (let part = 0; part < parts; part++) {
-              appender.appendBigInt(BigInt(row.ts));
-              appender.appendVarchar(row.granularity);
-              appender.appendVarchar(row.set);
-              appender.appendVarchar(row.channel);
-              appender.appendVarchar(row.node);
-              appender.appendInteger(part);
-              appender.appendInteger(parts);
-              appender.appendVarchar(row.sketch.slice(part * SKETCH_PART, (part + 1) * SKETCH_PART));
-              appender.endRow();
-            }
-          }
-        } finally {
-          appender.closeSync();
-        }
+        await appendSketches(c, batch, 'stage_sketch', 'temp');
         await c.run('BEGIN TRANSACTION');
         try {
           await c.run(
