@@ -419,7 +419,10 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   });
 
   // The wall's month-level tiles (月活, 留存率, …): recomputed every few minutes from the store.
-  const monthLive = new MonthLive(store, config.timezone, (err) => logger.warn({ err }, 'month-level KPIs for the wall not computed'), Date.now, () => collector.freshness().lastEventAt);
+  const monthLive = new MonthLive(store, config.timezone, (err) => logger.warn({ err }, 'month-level KPIs for the wall not computed'), Date.now, () =>
+    // In a cluster, any node's new events (the store-backed source sees them all), not only this node's.
+    (clusterLive ?? collector).freshness().lastEventAt,
+  );
   const yesterdaySoFar = new YesterdaySoFar(store, config.timezone, (err) => logger.warn({ err }, "yesterday's figures for the wall's comparison not read"));
   await clusterLive?.start();
   const snapshots = new SnapshotService({

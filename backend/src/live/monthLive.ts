@@ -21,6 +21,11 @@ export const MONTH_CHANNELS_MS = 10 * 60_000;
 
 type Values = Record<string, number | null>;
 
+/** Milliseconds to the next multiple of MONTH_REFRESH_MS since the epoch (at least 1). */
+export function msToNextTick(now: number): number {
+  return MONTH_REFRESH_MS - (now % MONTH_REFRESH_MS);
+}
+
 export interface MonthLiveValues {
   /** When the per-channel values were computed (epoch ms; totals may be newer). */
   at: number;
@@ -98,12 +103,20 @@ export class MonthLive {
 
   start(): void {
     void this.refresh();
-    this.timer = setInterval(() => void this.refresh(false), MONTH_REFRESH_MS);
+    // Ticks on wall-clock minute boundaries, not a minute after this node started: nodes of a
+    // cluster then read the same stored sketches at the same moment, so walls on different
+    // nodes show the same 月活 instead of differing for up to a minute.
+    const tick = () => {
+      void this.refresh(false);
+      this.timer = setTimeout(tick, msToNextTick(this.now()));
+      this.timer.unref();
+    };
+    this.timer = setTimeout(tick, msToNextTick(this.now()));
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
   }
