@@ -207,9 +207,11 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   });
   metrics.watchTags((dim) => tagGuard.usage(dim));
   for (const dim of DIMENSIONS) tagGuard.seed(dim, await store.tagValues(dim, startedAt - 30 * DAY, startedAt + DAY));
-  const cluster = config.cluster ? await openCluster({ ...config.cluster, nodeId: config.nodeId, dedupWindowMs: config.dedupWindowMs, salt }, logger) : null;
+  const cluster = config.cluster ? await openCluster({ ...config.cluster, nodeId: config.nodeId, dedupWindowMs: config.dedupWindowMs, salt, fencingToken: () => lease?.fencingToken ?? 0 }, logger) : null;
   // Set once listening (it advertises this node's URL); read by the forwarding middleware.
   let lease: RedisLease | null = null;
+  // A cluster's display tokens are in Redis: a wall's token works on every node.
+  if (cluster) await displays.useShared(cluster.displays);
   const ledger: IdLedger = cluster?.ledger ?? LmdbIdLedger.open({ dir: path.join(config.dataDir, 'ids'), windowMs: config.dedupWindowMs, fsync: config.durability.fsync });
   const { replayed } = await durability.attach(collector, ledger);
   if (replayed) logger.warn({ events: replayed }, 'replayed acknowledged events from the journal that had not reached the store (the last run ended abruptly)');
@@ -308,6 +310,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const notifiers = loadNotifiers({ file: config.alerts.notifiersFile ?? undefined, env: config.alerts.notifierEnv });
   const dispatcher = new Dispatcher({
     outboxDir: path.join(config.dataDir, 'outbox'),
+    // A cluster's outbox is in Redis: the node that takes over delivers what is owed.
+    ...(cluster ? { outboxStorage: cluster.shared.outbox } : {}),
     // The delivery log (alert center → 通知渠道) is kept across restarts.
     logFile: path.join(config.dataDir, 'notifier-log.json'),
     notifiers,
@@ -367,7 +371,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const wecomGroups = wecomApi && config.wecom.callback ? new WeComGroupInfo({ api: wecomApi, names: communityNames, sizes: communitySizes, logger }) : null;
   const campaigns = new CampaignService({ calendar, dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
   // Feedback on firings (有效 / 误报): verdicts in the data dir, each open alert's firing event remembered.
-  const feedback = new FeedbackStore({ dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
+  const feedback = new FeedbackStore({ dataDir: config.dataDir, ...(cluster ? { shared: { read: () => cluster.shared.read('feedback'), write: (json) => cluster.shared.write('feedback', json) } } : {}), onError: (err, msg) => logger.error({ err }, msg) });
   const firings = new FiringIndex();
   // Morning brief (日报): which KPIs go to which robot; default: the default board to dingtalk.
   const briefSubs = parseSubscriptions(config.brief.subscriptions, new Set(kpis.map((k) => k.id)));
@@ -398,7 +402,16 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       },
       logger,
     }),
-    outlet: dispatcher,
+    // Awaited by the engine before it saves the alert's new state: a firing is in the outbox
+    // (in a cluster: in Redis) before the evaluation counts it as told.
+    outlet: {
+      async enqueue(ns) {
+        const queued = dispatcher.enqueue(ns);
+        await dispatcher.flushed();
+        return queued;
+      },
+    },
+    ...(cluster ? { state: cluster.shared } : {}),
     rules,
     intervalMs: config.alerts.intervalMs,
     alignMs: config.bucketMs,
@@ -576,7 +589,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   } catch (err) {
     logger.warn({ err }, 'alerts: stored events not read back; feedback on alerts still firing waits for their next event');
   }
-  dispatcher.start();
+  // A cluster's node delivers only while it holds the lease (singletons below).
+  if (!cluster) dispatcher.start();
   // Armed after start-up; a run missed while the server was down is made up in the background.
   const schedule = config.reports.cron ? new WeeklyReportSchedule({ cron: config.reports.cron, timezone: config.timezone, service: reportService, logger }) : null;
   const wecomStats = config.wecom.stats && wecomApi
@@ -603,7 +617,11 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   // (a firing is pushed once, not once per node), the weekly report and morning brief, the
   // WeCom statistics pull, the Grafana month values. A single node simply does them.
   const singletons = {
-    start() {
+    async start() {
+      // A cluster's new evaluator starts from what the last one left in Redis: silences, acks,
+      // open alerts and what their groups were told, verdicts, deliveries owed.
+      if (cluster && !(await loadShared())) return;
+      if (cluster) dispatcher.start();
       engine.start();
       schedule?.start().catch((err: unknown) => logger.error({ err }, 'weekly report schedule failed to start'));
       wecomSchedule?.start();
@@ -612,17 +630,33 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     },
     async stop() {
       await engine.stop();
+      if (cluster) await dispatcher.pause();
       schedule?.stop();
       wecomSchedule?.stop();
       briefSchedule?.stop();
       await monthValues?.stop();
     },
   };
+  /** Reads the shared state again; retried while this node holds the lease (false when it lost it). */
+  const loadShared = async (): Promise<boolean> => {
+    for (;;) {
+      try {
+        await engine.reload();
+        await feedback.reload();
+        await dispatcher.reload();
+        return true;
+      } catch (err) {
+        logger.error({ err }, 'cluster: the shared alert state could not be read; retrying');
+        if (!lease?.leader) return false;
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+  };
   lease =
     cluster && config.cluster
       ? new RedisLease({
           url: config.cluster.redisUrl,
-          key: `${config.cluster.prefix}lease:singletons`,
+          key: cluster.leaseKey,
           node: config.nodeId,
           advertiseUrl: config.cluster.advertiseUrl ?? `http://${['0.0.0.0', '::'].includes(config.host) ? hostname() : config.host.includes(':') ? `[${config.host}]` : config.host}:${(http.address() as AddressInfo).port}`,
           ttlMs: config.cluster.leaseMs,
@@ -631,7 +665,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
         })
       : null;
   if (lease) await lease.start();
-  else singletons.start();
+  else await singletons.start();
   const sweep = setInterval(() => {
     ledger.sweep(Date.now()).catch((err: unknown) => logger.error({ err }, 'id ledger sweep failed'));
     perIp.sweep(Date.now());
@@ -704,8 +738,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       await reportService.idle();
       await dispatcher.close();
       await hub.close();
-      await cluster?.close();
       displays.close();
+      await cluster?.close();
       await collector.stop();
       await durability.close(store);
       await ledger.close();

@@ -9,8 +9,8 @@
  * - the stored member sketches carry each node's own id (PULSE_NODE_ID).
  * - walls on either node show the cluster's live numbers (counters and distinct members of
  *   events taken by both nodes), read from the store (cluster/storeLiveSource.ts).
- * SIGKILL of nodes under load: clusterKill.test.ts (three built nodes). Not built yet: shared
- * silences / display tokens / outbox.
+ * SIGKILL of nodes under load, one DingTalk message per firing across an evaluator's SIGKILL,
+ * silences and display tokens across nodes: clusterKill.test.ts (three built nodes).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';

@@ -10,11 +10,22 @@
  *   it acknowledged, and a retry that lands on another node is a duplicate there (ids in Redis);
  * - walls connected to different nodes show the same numbers (the cluster's);
  * - another node takes the alert lease within 30 s of the holder's SIGKILL.
+ *
+ * Then, on the same cluster (the state the evaluator keeps lives in Redis, issue 18):
+ * - a firing reaches a loopback DingTalk robot (checking 加签 like the real one) exactly once
+ *   although the evaluator that sent it is SIGKILLed while the alert is still firing; the next
+ *   evaluator sends its 【已恢复】 (it knew the alert was firing and that the group was told);
+ * - a silence made through one node holds for the firing the next evaluator sees;
+ * - a display token made through one node opens a wall on another; revoked through that
+ *   other node, the wall on the first is told and dropped, and the token is refused there.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from 'redis';
+import { FakeDingTalkRobot } from '../../alerts/test/fakes/dingtalkRobot.js';
+import { connectError, connectLive, nextEvent } from './harness/live.js';
 import { freePort, sleep, startBackend, type Backend } from '../../frontend/e2e/harness.js';
 import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
 import { ADMIN_TOKEN, INGEST_KEY, READ_TOKEN } from './harness/pulse.js';
@@ -24,6 +35,24 @@ import { dayStart } from '../src/time/zone.js';
 const run = influxdOrSkip('three-node SIGKILL test (InfluxDB)') && redisOrSkip('three-node SIGKILL test (Redis)');
 const CHANNELS = ['wecom', 'miniprogram', 'douyin'];
 const LEASE_SECONDS = 3;
+const PREFIX = 'pulse:killtest:';
+const SECRET = 'SECkilltest0123456789abcdef0123456789';
+/** Fires for a channel with more than 10 messages in the last 30 s; only the test's two channels. */
+const RULES = `
+rules:
+  - id: burst
+    name: 消息激增（集群测试）
+    kind: target
+    kpi: messages
+    by: channel
+    values: [alert-loud, alert-quiet]
+    window: 30s
+    for: 30s
+    target: 10
+    direction: above
+    cooldown: 0s
+    notify: [dingtalk]
+`;
 
 interface Batch {
   events: { id: string; type: 'message'; ts: number; channel: string; member: string }[];
@@ -37,6 +66,8 @@ describe.runIf(run)('three built nodes on one Redis and one InfluxDB, nodes kill
   const dirs: string[] = [];
   const ports: number[] = [];
   let env: Record<string, string> = {};
+  let robot: FakeDingTalkRobot;
+  let rulesDir = '';
 
   const startNode = async (i: number) => {
     nodes[i] = await startBackend({ ...env, PULSE_NODE_ID: `node-${i + 1}`, PULSE_CLUSTER_ADVERTISE_URL: `http://127.0.0.1:${ports[i]}` }, { dataDir: dirs[i], port: ports[i] });
@@ -49,12 +80,19 @@ describe.runIf(run)('three built nodes on one Redis and one InfluxDB, nodes kill
   beforeAll(async () => {
     influx = (await startInfluxd())!;
     redis = (await startRedis())!;
+    robot = await FakeDingTalkRobot.start({ secret: SECRET });
+    rulesDir = mkdtempSync(path.join(tmpdir(), 'pulse-kill-rules-'));
+    writeFileSync(path.join(rulesDir, 'burst.yaml'), RULES);
     env = {
+      PULSE_RULES_DIR: rulesDir,
+      PULSE_ALERT_INTERVAL_SECONDS: '1',
+      DINGTALK_WEBHOOK: robot.webhook,
+      DINGTALK_SECRET: SECRET,
       PULSE_STORE: 'influx',
       INFLUX_URL: influx.url,
       INFLUX_DB: influx.newDb(),
       PULSE_CLUSTER_REDIS_URL: redis.url,
-      PULSE_CLUSTER_PREFIX: 'pulse:killtest:',
+      PULSE_CLUSTER_PREFIX: PREFIX,
       PULSE_CLUSTER_LEASE_SECONDS: String(LEASE_SECONDS),
       PULSE_SALT: 'three-node-kill-test-salt-0123456789',
       PULSE_INGEST_KEYS: INGEST_KEY,
@@ -76,6 +114,8 @@ describe.runIf(run)('three built nodes on one Redis and one InfluxDB, nodes kill
   afterAll(async () => {
     for (const n of nodes) await n?.stop().catch(() => undefined);
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    if (rulesDir) rmSync(rulesDir, { recursive: true, force: true });
+    await robot?.close();
     await redis?.stop();
     await influx?.stop();
   });
@@ -202,5 +242,94 @@ describe.runIf(run)('three built nodes on one Redis and one InfluxDB, nodes kill
       await sleep(250);
     }
     expect(walls).toEqual([expectedToday, expectedToday]);
+  }, 180_000);
+
+  it('a firing reaches DingTalk once across the SIGKILL of the evaluator that sent it; a silence and a display token made through one node hold on the others', async () => {
+    const api = async (i: number, method: string, p: string, body?: unknown) => {
+      const res = await fetch(`${nodes[i]!.url}${p}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(10_000),
+      });
+      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+    };
+    const until = async (what: string, ok: () => Promise<boolean> | boolean, ms = 60_000) => {
+      const deadline = Date.now() + ms;
+      while (!(await ok())) {
+        if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}; robot got: ${JSON.stringify(robot.messages.map((m) => m.body.markdown?.title))}`);
+        await sleep(200);
+      }
+    };
+    const burst = async (i: number, channel: string) => {
+      const now = Date.now();
+      const events = Array.from({ length: 30 }, (_, k) => ({ id: `${channel}-${now}-${k}`, type: 'message', ts: now - 1_000, channel, member: `${channel}-m-${k}` }));
+      const res = await fetch(`${nodes[i]!.url}/api/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${INGEST_KEY}` }, body: JSON.stringify(events) });
+      expect(res.status).toBe(202);
+    };
+    const about = (channel: string) => robot.messages.filter((m) => (m.body.markdown?.text ?? '').includes(channel)).map((m) => m.body.markdown?.title ?? '');
+    const holders: number[] = [];
+    for (let i = 0; i < 3; i++) if (nodes[i] && (await readyz(i))?.leader) holders.push(i);
+    expect(holders).toHaveLength(1);
+    const holder = holders[0]!;
+    const [a, b] = [0, 1, 2].filter((i) => i !== holder) as [number, number];
+
+    // A silence and a display made through a standby (the silence is forwarded to the evaluator).
+    const silence = await api(a, 'POST', '/api/v1/silences', { matchers: { ruleId: 'burst', dim: 'channel', value: 'alert-quiet' }, durationMinutes: 30, by: '值班', reason: '集群静默测试' });
+    expect(silence.status, JSON.stringify(silence.json)).toBe(201);
+    const display = await api(a, 'POST', '/api/v1/displays', { name: '3F 大屏' });
+    expect(display.status).toBe(201);
+    const { id: displayId, token } = display.json as { id: string; token: string };
+    // The token made on A opens a wall on B (and on A).
+    const wallOnB = await connectLive(nodes[b]!.url, token);
+    const wallOnA = await connectLive(nodes[a]!.url, token);
+
+    // A firing, told once; its outbox entry is marked delivered in Redis before the kill.
+    await burst(a, 'alert-loud');
+    await until('the 【告警】 for alert-loud', () => about('alert-loud').length >= 1);
+    const peek = createClient({ url: redis.url });
+    await peek.connect();
+    try {
+      await until('the delivery marked in the shared outbox', async () =>
+        Object.values(await peek.hGetAll(`${PREFIX}outbox`)).some((raw) => raw.includes('alert-loud') && raw.includes('"state":"delivered"')),
+      );
+    } finally {
+      await peek.close();
+    }
+    const killedAt = Date.now();
+    await nodes[holder]!.kill('SIGKILL');
+    nodes[holder] = undefined;
+    let next: number | null = null;
+    await until('a new evaluator', async () => {
+      for (const i of [a, b]) if ((await readyz(i))?.leader) next = i;
+      return next !== null;
+    }, 30_000);
+    const takeoverMs = Date.now() - killedAt;
+
+    // The new evaluator sees the silence made through A before the kill.
+    await burst(b, 'alert-quiet');
+    await until('alert-quiet firing, silenced', async () => {
+      const res = await api(b, 'GET', '/api/v1/alerts');
+      const alerts = (res.json as { alerts?: { alertKey: string; state: string; silencedBy?: { type: string } }[] }).alerts ?? [];
+      return alerts.some((x) => x.alertKey === 'burst|channel=alert-quiet' && x.state === 'firing' && x.silencedBy?.type === 'silence');
+    });
+    // alert-loud ends (its messages leave the 30 s window): the new evaluator tells the group.
+    await until('the 【已恢复】 for alert-loud', () => about('alert-loud').length >= 2, 90_000);
+    // A second 【告警】 would have been sent at the takeover, long before; and nothing follows
+    // the 【已恢复】 in the next evaluations (one a second).
+    const resolvedAt = Date.now();
+    await until('three more evaluations', async () => (((await api(a, 'GET', '/api/v1/rules')).json as { lastRunAt: number | null }).lastRunAt ?? 0) > resolvedAt + 3_000);
+    console.log(`[3 nodes] evaluator SIGKILLed while its alert fired; node-${next! + 1} took over ${takeoverMs} ms later; robot got ${JSON.stringify(about('alert-loud'))}`);
+    expect(about('alert-loud')).toEqual([expect.stringMatching(/^【告警】/), expect.stringMatching(/^【已恢复】/)]);
+    expect(about('alert-quiet')).toEqual([]);
+
+    // Revoked through B: the wall on A is told and dropped; the token no longer opens a wall on A.
+    const told = nextEvent<{ action: string }>(wallOnA, 'control', 10_000);
+    const revoked = await api(b, 'DELETE', `/api/v1/displays/${displayId}`);
+    expect(revoked.status).toBe(200);
+    expect(await told).toEqual({ action: 'revoked' });
+    await until('the revocation known on A', async () => (await connectError(nodes[a]!.url, token)) !== '', 10_000);
+    wallOnA.close();
+    wallOnB.close();
   }, 180_000);
 });

@@ -102,8 +102,9 @@ export class AlertEngine {
     this.minuteAligned = opts.minuteAligned ?? needsMinuteWindows;
     this.deadmanLookbackMs = opts.deadmanLookbackMs ?? DAY;
     this.calendar = opts.calendar;
-    this.store = new SilenceStore(opts.dataDir, this.now, (err, msg) => this.log.error({ err }, msg));
-    this.memory = opts.memoryFile ? new MemoryStore(opts.memoryFile, opts.memorySaveEveryMs ?? 5 * 60_000, (err, msg) => this.log.error({ err }, msg)) : undefined;
+    this.store = new SilenceStore(opts.state ?? opts.dataDir, this.now, (err, msg) => this.log.error({ err }, msg));
+    const memoryAt = opts.state ?? opts.memoryFile;
+    this.memory = memoryAt ? new MemoryStore(memoryAt, opts.memorySaveEveryMs ?? 5 * 60_000, (err, msg) => this.log.error({ err }, msg)) : undefined;
     this.host = {
       source: this.source,
       calendar: this.calendar,
@@ -126,14 +127,44 @@ export class AlertEngine {
   }
 
   async stop(): Promise<void> {
+    const wasRunning = this.timer !== undefined;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.chain.catch(() => {});
-    this.saveMemory(true);
+    // Shared state is the evaluator's: a node that never evaluated has nothing to write there.
+    if (wasRunning || !this.opts.state) await this.saveMemory(true);
   }
 
-  private saveMemory(force = false): void {
+  /**
+   * Shared state (`state`): reads silences, acks and the alert memory again and forgets what
+   * this engine held, so a node taking the evaluation over (again) starts from what the last
+   * evaluator wrote: an alert it left firing goes on firing, with no second 【告警】.
+   * Call while stopped. Without `state` there is nothing to read: the files are this node's.
+   */
+  async reload(): Promise<void> {
+    const state = this.opts.state;
+    if (!state) return;
+    await this.chain.catch(() => {});
+    const [silences, memory] = await Promise.all([state.read('silences'), state.read('alert-memory')]);
+    this.store.replace(silences);
+    this.memory?.replace(memory);
+    this.records.clear();
+    this.ruleStatus.clear();
+    this.ruleRanAt.clear();
+    this.lastRules = [];
+    this.lastEvaluationAt = null;
+    this.lastRunAt = null;
+  }
+
+  /** Resolves when every silence / ack change so far is persisted; rejects when one could not be. */
+  persisted(): Promise<void> {
+    return this.store.persisted();
+  }
+
+  /** Saves the alert memory (when due, or `force`); resolves when it is persisted (failures are logged). */
+  private async saveMemory(force = false): Promise<void> {
     this.memory?.maybeSave(this.records.values(), new Map(this.lastRules.map((r) => [r.id, r])), this.now(), force);
+    await this.memory?.persisted().catch(() => {});
   }
 
   private tick(): void {
@@ -201,8 +232,9 @@ export class AlertEngine {
           this.log.error({ err, ruleId: batch[0]?.ruleId }, 'alerts: outlet.enqueue failed');
         }
       }
-      // A state change is saved at once: a crash right after a 【告警】 must not send it again.
-      this.saveMemory(events.length > 0 || batches.length > 0);
+      // A state change is saved at once, after its notifications are in the outbox: a crash
+      // right after a 【告警】 must not send it again (in between, at least once: it may).
+      await this.saveMemory(events.length > 0 || batches.length > 0);
       return { ts: t, events, notifications: batches };
     } finally {
       this.busy = false;

@@ -16,3 +16,4 @@ export type { Ack, AlertIdentity, Silence, SilenceInput, SilenceMatchers } from 
 export type { Hold } from './notifyPolicy.js';
 export { evaluateChange, normalCdf, relativeChange, twoProportionZTest, type Evaluation, type Observation } from './evaluate.js';
 export { topContributors, type Contributor } from './contributors.js';
+export { DocumentWriter, type StateDocumentName, type StateDocuments } from './stateDocuments.js';

@@ -11,6 +11,7 @@
  * changed what it measures (KPI, split, window, baseline, band) starts over, as in memory.
  */
 import { readJsonFile, writeJsonFile } from './jsonFile.js';
+import { DocumentWriter, type StateDocuments } from './stateDocuments.js';
 import type { AlertRecord } from '../kinds/types.js';
 import type { NoiseMemory } from '../kinds/seasonal/baseline.js';
 import type { Rule } from '../rules/schema.js';
@@ -62,13 +63,40 @@ const isNoise = (x: unknown): x is NoiseMemory =>
 export class MemoryStore {
   private remembered = new Map<string, RememberedInstance>();
   private lastSavedAt: number | null = null;
+  private readonly file: string;
+  private readonly shared: DocumentWriter | null;
 
+  /** `where`: the file, or shared documents ('alert-memory'; empty until `replace`). */
   constructor(
-    private readonly file: string,
+    where: string | StateDocuments,
     private readonly everyMs: number,
     private readonly onError: (err: unknown, msg: string) => void,
   ) {
-    this.load();
+    if (typeof where === 'string') {
+      this.file = where;
+      this.shared = null;
+      this.load();
+    } else {
+      this.file = 'the shared alert memory';
+      this.shared = new DocumentWriter((json) => where.write('alert-memory', json), (err) => this.onError(err, 'could not persist the shared alert memory (this node may no longer evaluate)'));
+    }
+  }
+
+  /** Takes what a stored document holds, forgetting anything not taken yet (a node taking the evaluation over). */
+  replace(raw: unknown): void {
+    this.remembered.clear();
+    this.lastSavedAt = null;
+    if (raw === undefined || raw === null) return;
+    try {
+      this.interpret(raw);
+    } catch (err) {
+      this.onError(err, `${this.file} unreadable; the noise bands will be learnt again`);
+    }
+  }
+
+  /** Resolves when every save so far is persisted; rejects when one could not be. */
+  persisted(): Promise<void> {
+    return this.shared ? this.shared.flushed() : Promise.resolve();
   }
 
   /**
@@ -106,6 +134,8 @@ export class MemoryStore {
         ...(open ? { machine: rec.machine, told: rec.mem } : {}), ruleId: rec.ruleId, kpi: rec.kpi, split: rec.split, shape: shapeOf(rule), noise: rec.noise, noiseRecent: rec.noiseRecent, ...(rec.noiseExtra ? { noiseExtra: rec.noiseExtra } : {}), firingSpans: rec.firingSpans, shift: rec.shift };
     }
     const data: FileShape = { version: 1, savedAt: now, instances };
+    // The same JSON as the file: an open-ended 新常态 (Infinity) becomes null.
+    if (this.shared) return this.shared.save(data);
     try {
       // Infinity (an open-ended 新常态) is not JSON: written as null, read back as Infinity.
       writeJsonFile(this.file, data);
@@ -117,7 +147,14 @@ export class MemoryStore {
   private load(): void {
     readJsonFile(
       this.file,
-      (raw) => {
+      (raw) => this.interpret(raw),
+      // Learn again rather than refuse to alert.
+      (err, aside) => this.onError(err, `${this.file} unreadable, moved to ${aside}; the noise bands will be learnt again`),
+      Date.now(),
+    );
+  }
+
+  private interpret(raw: unknown): void {
         const data = raw as Partial<FileShape>;
         if (data.version !== 1 || typeof data.instances !== 'object' || data.instances === null) throw new Error('not a version 1 alert memory file');
         for (const [key, v] of Object.entries(data.instances)) {
@@ -128,10 +165,5 @@ export class MemoryStore {
           const state = isMachine(v.machine) && isTold(v.told) ? { machine: v.machine, told: v.told } : {};
           this.remembered.set(key, { ruleId: v.ruleId, kpi: v.kpi, split, shape: v.shape, noise: v.noise, noiseRecent: v.noiseRecent, ...(extra ? { noiseExtra: extra } : {}), firingSpans: v.firingSpans, shift, ...state });
         }
-      },
-      // Learn again rather than refuse to alert.
-      (err, aside) => this.onError(err, `${this.file} unreadable, moved to ${aside}; the noise bands will be learnt again`),
-      Date.now(),
-    );
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Silences (time-bounded, by matchers) and acks (per firing alert), with who / when /
  * why, persisted to `<dataDir>/silences.json` so they survive a restart. Writes are
- * atomic (temp file + rename): a crash never leaves half a file.
+ * atomic (temp file + rename): a crash never leaves half a file. In a cluster they are one
+ * shared document instead (StateDocuments 'silences'), written through and read again by
+ * the node that takes the evaluation over.
  *
  * Ended and expired silences and old acks are kept for a week as an audit trail.
  */
@@ -10,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dimension } from '../contract.js';
 import { readJsonFile, writeJsonFile } from './jsonFile.js';
+import { DocumentWriter, type StateDocuments } from './stateDocuments.js';
 import type { Ack, Silence, SilenceMatchers } from '@siyu-pulse/contracts/alertCenter';
 
 // What the alert center's API answers: the shapes live in the contracts package.
@@ -49,16 +52,36 @@ export function matches(m: SilenceMatchers, a: AlertIdentity): boolean {
 export class SilenceStore {
   private silences: Silence[] = [];
   private ackMap = new Map<string, Ack>();
-  private readonly file: string;
+  private readonly file: string | null;
+  private readonly shared: DocumentWriter | null;
 
+  /** `where`: the data dir (silences.json), or shared documents (empty until `replace`). */
   constructor(
-    dataDir: string,
+    where: string | StateDocuments,
     private readonly now: () => number,
     private readonly onError: (err: unknown, msg: string) => void = () => {},
   ) {
-    mkdirSync(dataDir, { recursive: true });
-    this.file = join(dataDir, 'silences.json');
-    this.load();
+    if (typeof where === 'string') {
+      mkdirSync(where, { recursive: true });
+      this.file = join(where, 'silences.json');
+      this.shared = null;
+      this.load();
+    } else {
+      this.file = null;
+      this.shared = new DocumentWriter((json) => where.write('silences', json), (err) => this.onError(err, 'could not persist the shared silences (this node may no longer evaluate)'));
+    }
+  }
+
+  /** Takes the state of a stored document (a cluster's node taking the evaluation over). */
+  replace(raw: unknown): void {
+    this.silences = [];
+    this.ackMap = new Map();
+    if (raw !== undefined) this.interpret(raw);
+  }
+
+  /** Resolves when every change so far is persisted; rejects when one could not be. */
+  persisted(): Promise<void> {
+    return this.shared ? this.shared.flushed() : Promise.resolve();
   }
 
   silence(input: SilenceInput): Silence {
@@ -122,14 +145,17 @@ export class SilenceStore {
     return s.endedAt === undefined && s.createdAt <= at && at < s.until;
   }
 
+  private interpret(raw: unknown): void {
+    const data = raw as Partial<FileShape>;
+    this.silences = Array.isArray(data.silences) ? data.silences : [];
+    this.ackMap = new Map((Array.isArray(data.acks) ? data.acks : []).map((a) => [a.alertKey, a]));
+  }
+
   private load(): void {
+    if (!this.file) return;
     readJsonFile(
       this.file,
-      (raw) => {
-        const data = raw as Partial<FileShape>;
-        this.silences = Array.isArray(data.silences) ? data.silences : [];
-        this.ackMap = new Map((Array.isArray(data.acks) ? data.acks : []).map((a) => [a.alertKey, a]));
-      },
+      (raw) => this.interpret(raw),
       // Start empty rather than refuse to alert.
       (err, aside) => this.onError(err, `silences.json unreadable, moved to ${aside}`),
       this.now(),
@@ -142,6 +168,8 @@ export class SilenceStore {
     // Acks end with their episode; only orphans (the alert never came back after a restart) age out.
     for (const [k, a] of this.ackMap) if (a.at <= this.now() - ORPHAN_ACK_MS) this.ackMap.delete(k);
     const data: FileShape = { version: 1, silences: this.silences, acks: [...this.ackMap.values()] };
+    if (this.shared) return this.shared.save(data);
+    if (!this.file) return;
     try {
       writeJsonFile(this.file, data, 2);
     } catch (err) {

@@ -4,6 +4,7 @@ import type { AlertEvent, AlertNotification, AlertSink, KpiSource, Notification 
 import type { RuleProvider } from '../rules/loader.js';
 import type { Rule } from '../rules/schema.js';
 import type { MinuteAligned } from '../rules/validate.js';
+import type { StateDocuments } from './stateDocuments.js';
 import type { ActiveAlert, EngineStatus, RuleStatus, SilencedBy, SplitStatus } from '@siyu-pulse/contracts/alertCenter';
 
 // What the alert center's API answers: the shapes live in the contracts package.
@@ -48,6 +49,11 @@ export interface AlertEngineOptions {
   landingFor?: (alertKey: string, ts: number) => string;
   /** Silences and acks persist in `<dataDir>/silences.json`. */
   dataDir: string;
+  /**
+   * Shared state documents (a cluster): silences, acks and the alert memory live there instead
+   * of in `dataDir` / `memoryFile`; `reload()` reads them when this node takes the evaluation over.
+   */
+  state?: StateDocuments;
   now?: () => number;
   logger?: EngineLogger;
   /** Which KPIs are answered only at minute boundaries (default: distinct-count KPIs). */

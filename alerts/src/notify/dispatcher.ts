@@ -11,7 +11,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isPlainMessage, type Notification, type PlainMessage } from '../contract.js';
 import { formatDigest, formatNotification, formatTime, type MessageStyle } from './format.js';
 import { DEFAULT_THROTTLE_MS, DEFAULT_WINDOW_MS, SlidingWindowLimiter, ThrottleCircuit } from './limiter.js';
-import { Outbox, type OutboxEntry } from './outbox.js';
+import { Outbox, type OutboxEntry, type OutboxStorage } from './outbox.js';
 import { createSender, type NotifierConfig } from './senders/index.js';
 import type { OutboundMessage, SendFailure, SendResult, Sender } from './types.js';
 import type { CarriedItem, DeliveryAttempt, NotifierStatus } from '@siyu-pulse/contracts/alertCenter';
@@ -40,6 +40,11 @@ export interface Logger {
 
 export interface DispatcherOptions {
   outboxDir: string;
+  /**
+   * A cluster's shared outbox (instead of `<outboxDir>/outbox.jsonl`): only the node holding
+   * the evaluator lease delivers (`start` / `pause`), after `reload()`ing what is owed.
+   */
+  outboxStorage?: OutboxStorage;
   notifiers: NotifierConfig[];
   /** Senders to use instead of the ones built from `notifiers` (custom channels, tests). */
   senders?: Sender[];
@@ -123,6 +128,7 @@ export class Dispatcher {
   private readonly opts: Required<Pick<DispatcherOptions, 'tickMs' | 'backoffBaseMs' | 'backoffCapMs' | 'giveUpAfterMs' | 'logSize'>>;
   private timer: unknown = null;
   private closed = false;
+  private paused = false;
   private readonly outcomeListeners = new Set<(o: DeliveryOutcome) => void>();
   private readonly logFile: string | null;
 
@@ -141,7 +147,7 @@ export class Dispatcher {
     };
     this.wallUrl = options.wallUrl ?? '';
     this.style = options.style ?? {};
-    this.outbox = new Outbox({ dir: options.outboxDir, now: this.now });
+    this.outbox = new Outbox({ dir: options.outboxDir, now: this.now, ...(options.outboxStorage ? { storage: options.outboxStorage } : {}) });
     this.logFile = options.logFile ?? null;
     const kept = this.readLog();
     const senders = options.senders ?? options.notifiers.map(createSender);
@@ -211,8 +217,30 @@ export class Dispatcher {
   }
 
   start(): void {
+    this.paused = false;
     if (this.closed || this.timer) return;
     this.schedule();
+  }
+
+  /**
+   * Resolves when every notification enqueued so far is durable in the outbox (at once with
+   * the file outbox); rejects when a shared outbox refused or failed a write.
+   */
+  flushed(): Promise<void> {
+    return this.outbox.flushed();
+  }
+
+  /** Stops delivering (a cluster node that no longer holds the lease) and waits for sends in flight; `start` resumes. */
+  async pause(): Promise<void> {
+    this.paused = true;
+    if (this.timer) this.timers.clearTimeout(this.timer);
+    this.timer = null;
+    await Promise.allSettled([...this.runtimes.values()].map((r) => r.inFlight));
+  }
+
+  /** A shared outbox: read what is owed again before delivering (a node taking delivery over). */
+  reload(): Promise<void> {
+    return this.outbox.reload();
   }
 
   /**
@@ -221,7 +249,7 @@ export class Dispatcher {
    */
   async tick(): Promise<void> {
     for (const r of this.runtimes.values()) {
-      if (!r.inFlight && !this.closed) {
+      if (!r.inFlight && !this.closed && !this.paused) {
         r.inFlight = this.drain(r).finally(() => {
           r.inFlight = null;
         });
@@ -287,12 +315,15 @@ export class Dispatcher {
   }
 
   private schedule(): void {
-    this.timer = this.timers.setTimeout(() => {
+    const handle = this.timers.setTimeout(() => {
+      // Paused meanwhile (pause() cleared this timer, or replaced it after a restart).
+      if (this.timer !== handle) return;
       this.timer = null;
       // Not awaited: tick() skips notifiers still busy, so a slow robot does not stall the loop.
       this.tick().catch((err: unknown) => this.logger.warn({ err }, 'notify: delivery pass failed'));
       if (!this.closed) this.schedule();
     }, this.opts.tickMs);
+    this.timer = handle;
   }
 
   /** Why nothing may be sent to this notifier right now, as a failure to hand back. */
@@ -337,12 +368,25 @@ export class Dispatcher {
 
   /** Sends one batch and records the outcome; true when the loop may go on with this notifier. */
   private async deliver(r: Runtime, batch: OutboxEntry[]): Promise<boolean> {
+    try {
+      // Nothing is sent before its entry is durable, nor by a node that lost the lease (a
+      // shared outbox: the node that took over delivers it).
+      await this.outbox.flushed();
+      await this.outbox.mayDeliver();
+    } catch (err) {
+      this.logger.warn({ err, notifier: r.sender.id }, 'notify: not delivering (the outbox is not writable by this node now)');
+      return false;
+    }
+    // Closed or paused while checking: the next holder of the outbox sends it.
+    if (this.closed || this.paused) return false;
     const result = await this.send(r, batch.map((e) => e.notification), { test: false });
     const t = this.now();
     const id = r.sender.id;
     const attempts = (e: OutboxEntry) => e.attempts + 1;
     if (result.ok) {
       this.outbox.save(batch.map(({ lastError: _drop, ...e }) => ({ ...e, attempts: attempts(e), state: 'delivered', updatedAt: t })));
+      // The mark is durable before the next send (a shared outbox writes it through).
+      await this.outbox.flushed().catch((err: unknown) => this.logger.warn({ err, notifier: id }, 'notify: delivered, but the outbox could not record it (it may be sent again)'));
       r.circuit.delivered();
       r.consecutiveFailures = 0;
       r.counters.notificationsSent += batch.length;

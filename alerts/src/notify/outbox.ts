@@ -3,6 +3,11 @@
  * appended and fsynced before anything is sent; the last line for a (notifierId, key) wins.
  * Finished entries are kept for `retainMs` so a re-enqueued key is still recognised
  * (idempotency), then dropped when the file is compacted.
+ *
+ * A cluster passes `storage` instead (OutboxStorage: Redis, in the backend's cluster/): the
+ * entries live there, written through (in call order, see `flushed()`), and the node that
+ * takes the evaluation over `reload()`s them and delivers what is owed. The storage refuses
+ * the writes of a node that no longer holds the evaluator lease (fencing).
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,8 +29,22 @@ export interface OutboxEntry {
   lastError?: { retry: RetryClass; code: string; message: string; explanation: string };
 }
 
+/** Shared outbox entries (a cluster), by `outboxId`. */
+export interface OutboxStorage {
+  /** Every stored entry. */
+  load(): Promise<OutboxEntry[]>;
+  /** Stores these snapshots (the last one per id wins). */
+  write(entries: OutboxEntry[]): Promise<void>;
+  /** Forgets these entries (finished ones past their retention). */
+  remove(ids: string[]): Promise<void>;
+  /** Resolves when this node may send now; rejects when it may not (it lost the lease). */
+  mayDeliver(): Promise<void>;
+}
+
 export interface OutboxOptions {
   dir: string;
+  /** Keep the entries here instead of in `<dir>/outbox.jsonl`. */
+  storage?: OutboxStorage;
   /** Compact once the file is larger than this. */
   compactBytes?: number;
   /** How long delivered / failed entries are remembered. */
@@ -36,6 +55,8 @@ export interface OutboxOptions {
 export const OUTBOX_FILE = 'outbox.jsonl';
 
 const idOf = (notifierId: string, key: string) => `${notifierId}\u0000${key}`;
+/** An entry's id in the outbox (and in an OutboxStorage). */
+export const outboxId = (e: Pick<OutboxEntry, 'notifierId' | 'key'>): string => idOf(e.notifierId, e.key);
 
 export class Outbox {
   readonly path: string;
@@ -44,16 +65,23 @@ export class Outbox {
   private readonly retainMs: number;
   private readonly compactBytes: number;
   private compactAt: number;
-  private fd: number;
+  private fd = -1;
   private bytes = 0;
+  private readonly storage: OutboxStorage | null;
+  /** Shared storage: writes in call order, and the first failure not reported yet. */
+  private writes: Promise<void> = Promise.resolve();
+  private writeFailure: unknown = null;
+  private prunedAt = 0;
 
   constructor(opts: OutboxOptions) {
-    mkdirSync(opts.dir, { recursive: true });
-    this.path = join(opts.dir, OUTBOX_FILE);
     this.now = opts.now ?? Date.now;
     this.retainMs = opts.retainMs ?? 7 * 24 * 3600_000;
     this.compactBytes = opts.compactBytes ?? 1 << 20;
     this.compactAt = this.compactBytes;
+    this.storage = opts.storage ?? null;
+    this.path = this.storage ? 'shared outbox' : join(opts.dir, OUTBOX_FILE);
+    if (this.storage) return;
+    mkdirSync(opts.dir, { recursive: true });
     const torn = this.replay();
     this.fd = openSync(this.path, 'a');
     // A crash mid-append leaves a partial last line; end it so the next line stays whole.
@@ -79,9 +107,63 @@ export class Outbox {
   /** Persists new snapshots of entries (state changes, attempts, notBefore). */
   save(entries: OutboxEntry[]): void {
     if (!entries.length) return;
+    if (this.storage) {
+      for (const e of entries) this.entries.set(idOf(e.notifierId, e.key), e);
+      const storage = this.storage;
+      const snapshot = entries.map((e) => ({ ...e }));
+      this.chain(() => storage.write(snapshot));
+      this.prune();
+      return;
+    }
     this.write(entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
     for (const e of entries) this.entries.set(idOf(e.notifierId, e.key), e);
     if (this.bytes > this.compactAt) this.compact();
+  }
+
+  /**
+   * Resolves when every change so far is durable (at once for the file, which is written
+   * before `add` / `save` return); rejects with the first shared write that failed since.
+   */
+  async flushed(): Promise<void> {
+    await this.writes;
+    const err = this.writeFailure;
+    this.writeFailure = null;
+    if (err) throw err;
+  }
+
+  /** Resolves when this node may send now (always, with the file). */
+  mayDeliver(): Promise<void> {
+    return this.storage ? this.storage.mayDeliver() : Promise.resolve();
+  }
+
+  /** Shared storage: forgets what this node held and reads the entries again (taking delivery over). */
+  async reload(): Promise<void> {
+    if (!this.storage) return;
+    await this.writes;
+    this.writeFailure = null;
+    const loaded = await this.storage.load();
+    this.entries.clear();
+    for (const e of loaded) this.entries.set(idOf(e.notifierId, e.key), e);
+  }
+
+  private chain(write: () => Promise<void>): void {
+    this.writes = this.writes.then(write).catch((err: unknown) => {
+      this.writeFailure ??= err;
+    });
+  }
+
+  /** Shared storage: finished entries past their retention are removed, at most once an hour. */
+  private prune(): void {
+    const t = this.now();
+    if (!this.storage || t - this.prunedAt < 3600_000) return;
+    this.prunedAt = t;
+    const cutoff = t - this.retainMs;
+    const old: string[] = [];
+    for (const [id, e] of this.entries) if (e.state !== 'pending' && e.updatedAt < cutoff) old.push(id);
+    if (!old.length) return;
+    for (const id of old) this.entries.delete(id);
+    const storage = this.storage;
+    this.chain(() => storage.remove(old));
   }
 
   get(notifierId: string, key: string): OutboxEntry | undefined {
@@ -107,7 +189,7 @@ export class Outbox {
   }
 
   close(): void {
-    closeSync(this.fd);
+    if (this.fd >= 0) closeSync(this.fd);
   }
 
   private write(text: string): void {
@@ -150,7 +232,8 @@ export class Outbox {
   }
 }
 
-function parseEntry(raw: string): OutboxEntry | null {
+/** One stored entry (a JSON line or a shared storage's value); null when it is not one. */
+export function parseEntry(raw: string): OutboxEntry | null {
   try {
     const e = JSON.parse(raw) as Partial<OutboxEntry>;
     const ok =

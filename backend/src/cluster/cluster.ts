@@ -3,8 +3,9 @@
  * Today: the id ledger (a retry landing on another node is still a duplicate) and the
  * Socket.IO adapter (Redis Streams: control messages, revocations and alert events reach
  * the walls of every node; connection-state recovery sessions live in Redis too).
- * The alert lease is in lease.ts, the walls' cluster-wide numbers in storeLiveSource.ts.
- * Not yet shared (issue 18, see docs/dev-notes): silences / acks / display tokens / outbox.
+ * The evaluator's state (silences, acks, open alerts, feedback, the outbox) is shared through
+ * Redis with writes fenced by the alert lease (sharedState.ts); the lease is in lease.ts, the
+ * walls' cluster-wide numbers in storeLiveSource.ts.
  */
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Logger } from 'pino';
@@ -12,16 +13,25 @@ import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
 import type { ServerOptions } from 'socket.io';
 import { RedisIdLedger } from './redisIdLedger.js';
+import { RedisSharedState } from './sharedState.js';
+import { redisDisplayShare } from './displayShare.js';
+import type { DisplayShare } from '../displays/store.js';
 
 export interface ClusterParts {
   /** Closed by its user (the ingest path closes its ledger last). */
   ledger: RedisIdLedger;
   socketAdapter: ServerOptions['adapter'];
-  /** Closes the Socket.IO fan-out connection (after the live hub). */
+  /** The evaluator lease's key (lease.ts). */
+  leaseKey: string;
+  /** What a single node keeps in its data dir, shared (writes fenced by the lease). */
+  shared: RedisSharedState;
+  /** Display tokens, readable and writable by every node (displayShare.ts). */
+  displays: DisplayShare;
+  /** Closes the Socket.IO fan-out and shared-state connections (after the live hub and the dispatcher). */
   close(): Promise<void>;
 }
 
-export async function openCluster(o: { redisUrl: string; prefix: string; nodeId: string; dedupWindowMs: number; salt: string }, logger: Logger): Promise<ClusterParts> {
+export async function openCluster(o: { redisUrl: string; prefix: string; nodeId: string; dedupWindowMs: number; salt: string; fencingToken: () => number }, logger: Logger): Promise<ClusterParts> {
   const where = o.redisUrl.replace(/\/\/[^@/]*@/, '//***@');
   const adapterClient = createClient({ url: o.redisUrl });
   let lastError = '';
@@ -37,12 +47,20 @@ export async function openCluster(o: { redisUrl: string; prefix: string; nodeId:
   }
   await checkSameSalt(adapterClient, `${o.prefix}salt-fingerprint`, o.salt);
   const ledger = await RedisIdLedger.open({ url: o.redisUrl, windowMs: o.dedupWindowMs, prefix: o.prefix });
-  logger.info({ redis: where, node: o.nodeId, prefix: o.prefix }, 'cluster mode: ids and wall fan-out shared through Redis');
+  const leaseKey = `${o.prefix}lease:singletons`;
+  const shared = await RedisSharedState.open({ url: o.redisUrl, prefix: o.prefix, leaseKey, token: o.fencingToken }, logger);
+  const displays = redisDisplayShare(shared.client, o.prefix, logger);
+  logger.info({ redis: where, node: o.nodeId, prefix: o.prefix }, 'cluster mode: ids, wall fan-out and the evaluator state shared through Redis');
   return {
     ledger,
     socketAdapter: createAdapter(adapterClient, { streamName: `${o.prefix}socket.io`, sessionKeyPrefix: `${o.prefix}sio:session:` }),
+    leaseKey,
+    shared,
+    displays,
     async close() {
       await adapterClient.close().catch(() => undefined);
+      await displays.close();
+      await shared.close();
     },
   };
 }

@@ -5,6 +5,9 @@
  * center then shows the same thing whichever node serves the page, and a silence set
  * through any node reaches the node that evaluates.
  *
+ * The state behind these paths is in Redis (sharedState.ts): the holder writes it (fenced by
+ * its lease) and a node that takes over reads it again, so nothing is lost with the holder.
+ *
  * A forwarded request carries `x-pulse-forwarded`; a node never forwards such a request
  * again (a holder that lost the lease in between answers 503, and the caller retries).
  * Written as a small fetch pass-through rather than with a proxy library: one upstream

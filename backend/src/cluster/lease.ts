@@ -2,14 +2,17 @@
  * A leadership lease in Redis: at most one node of the cluster holds it, so only one node
  * evaluates the alert rules and a firing is pushed to the robots by one node, not by each.
  *
- * - acquire: `SET <key> <node>:<nonce> NX PX <ttl>`; on success `INCR <key>:epoch` gives the
- *   holder a fencing token that only grows (a deposed leader's token is always smaller).
+ * - acquire: `SET <key> <node>:<nonce> NX PX <ttl>` and, when it wins, `INCR <key>:epoch` in
+ *   the same Lua script: the holder's fencing token, which only grows (a deposed leader's token
+ *   is always smaller). The shared state's writes compare it (sharedState.ts): from the moment
+ *   a new holder has the key, a deposed one's writes are refused.
  * - renew every ttl/3 with a compare-and-`PEXPIRE` (Lua: only while the key is still ours);
  *   a failed or late renewal steps down at once, before the key can have expired, so two
  *   nodes never both believe they lead for longer than the clock skew of one renewal.
  * - a SIGKILLed leader stops renewing: its key expires after `ttl` and a standby, which
  *   tries every ttl/3, takes over — within ttl + ttl/3.
- * - release on a clean shutdown: compare-and-`DEL`, so a standby takes over at once.
+ * - release on a clean shutdown: the holder stops its duties first (saving its last state while
+ *   its token is still the current one), then compare-and-`DEL`, so a standby takes over at once.
  * Written here rather than taken from a Redlock library: one Redis (not a quorum of
  * independent masters) and one key, which is the few lines below; Redlock's multi-master
  * algorithm and its retry jitter would add nothing for this.
@@ -19,6 +22,7 @@ import type { Logger } from 'pino';
 import { createClient } from 'redis';
 
 const RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+const ACQUIRE = "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('INCR', KEYS[2]) else return 0 end";
 const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 export interface LeaseOptions {
@@ -57,6 +61,15 @@ export class RedisLease {
     return this.held ? this.epochValue : 0;
   }
 
+  /**
+   * The fencing token of this node's last holding, kept after it ends: a write fenced with it
+   * is accepted until another node takes the lease (sharedState.ts), so a clean shutdown can
+   * save its last state after stepping down and a deposed holder cannot.
+   */
+  get fencingToken(): number {
+    return this.epochValue;
+  }
+
   /** The holder's advertised URL (this node's when it holds the lease); null when nobody holds it. */
   async leaderUrl(): Promise<string | null> {
     if (this.held) return this.o.advertiseUrl;
@@ -88,9 +101,9 @@ export class RedisLease {
         this.lastRenewAt = started;
       } else {
         const started = Date.now();
-        const won = await this.client.set(this.o.key, this.value, { condition: 'NX', expiration: { type: 'PX', value: this.o.ttlMs } });
-        if (won !== 'OK') return;
-        this.epochValue = await this.client.incr(`${this.o.key}:epoch`);
+        const epoch = Number(await this.client.eval(ACQUIRE, { keys: [this.o.key, `${this.o.key}:epoch`], arguments: [this.value, String(this.o.ttlMs)] }));
+        if (!(epoch > 0)) return;
+        this.epochValue = epoch;
         this.lastRenewAt = started;
         await this.change(true, 'acquired the lease');
       }
@@ -111,8 +124,9 @@ export class RedisLease {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.held) {
-      if (release) await this.client.eval(RELEASE, { keys: [this.o.key], arguments: [this.value] }).catch(() => undefined);
+      // Duties stop (and save) while the lease is still ours, then it is handed over.
       await this.change(false, 'shutting down');
+      if (release) await this.client.eval(RELEASE, { keys: [this.o.key], arguments: [this.value] }).catch(() => undefined);
     }
     await this.client.close().catch(() => undefined);
   }

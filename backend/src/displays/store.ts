@@ -4,10 +4,29 @@
  * `<dataDir>/displays.json` (temp file + rename, so a crash never leaves half a file);
  * only SHA-256 digests of tokens are stored, and tokens are compared in constant time
  * over those digests.
+ *
+ * In a cluster (`share`) the displays live in Redis (cluster/displayShare.ts): one created or
+ * revoked through any node is written there before the answer, announced to the other nodes
+ * (which read the list again at once, and every few seconds anyway), so a wall's token issued on
+ * node A opens a wall on node B and a revocation through B refuses the wall everywhere.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
+/** A cluster's shared displays (cluster/displayShare.ts). */
+export interface DisplayShare {
+  /** Every display, lastSeenAt as last recorded by any node. */
+  load(): Promise<StoredDisplay[]>;
+  /** Creates or replaces one display, and tells the other nodes. */
+  put(d: StoredDisplay): Promise<void>;
+  /** Adds one only when its id is not there yet (a single node's displays joining a cluster). */
+  seed(d: StoredDisplay): Promise<void>;
+  /** Records when displays were last seen. */
+  seen(at: Map<string, number>): Promise<void>;
+  /** Calls `changed` when another node created or revoked a display. */
+  subscribe(changed: () => void): Promise<void>;
+}
 
 export interface Display {
   id: string;
@@ -18,7 +37,7 @@ export interface Display {
   revokedAt?: number;
 }
 
-interface StoredDisplay extends Display {
+export interface StoredDisplay extends Display {
   /** Hex SHA-256 of the token. */
   tokenSha256: string;
 }
@@ -48,6 +67,10 @@ export class DisplayStore {
   private displays: StoredDisplay[] = [];
   private digests: Buffer[] = [];
   private seenTimer: NodeJS.Timeout | undefined;
+  private shared: DisplayShare | null = null;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  /** Shared: lastSeenAt changes not written yet. */
+  private readonly seenPending = new Map<string, number>();
 
   constructor(private readonly opts: DisplayStoreOptions) {
     this.file = path.join(opts.dataDir, 'displays.json');
@@ -55,8 +78,34 @@ export class DisplayStore {
     this.load();
   }
 
+  /**
+   * Cluster mode: the displays are `share`d from now on. Displays of this node's file that the
+   * cluster does not have yet are added (a single node joining keeps its walls), then the
+   * shared list replaces the local one and is read again on every change and every `refreshMs`.
+   */
+  async useShared(share: DisplayShare, refreshMs = 5_000): Promise<void> {
+    for (const d of this.displays) await share.seed(d);
+    this.shared = share;
+    await share.subscribe(() => void this.refresh());
+    await this.refresh();
+    this.refreshTimer = setInterval(() => void this.refresh(), refreshMs);
+    this.refreshTimer.unref();
+  }
+
+  /** Reads the shared list again (keeps a later local lastSeenAt). */
+  async refresh(): Promise<void> {
+    if (!this.shared) return;
+    try {
+      const loaded = await this.shared.load();
+      const local = new Map(this.displays.map((d) => [d.id, d.lastSeenAt]));
+      this.set(loaded.map((d) => ({ ...d, lastSeenAt: Math.max(d.lastSeenAt ?? 0, local.get(d.id) ?? 0) || null })));
+    } catch (err) {
+      this.opts.onError?.(err, 'the shared displays could not be read (the last list stays)');
+    }
+  }
+
   /** Creates a display; the token is returned here only and never stored. */
-  create(name: string): { display: Display; token: string } {
+  async create(name: string): Promise<{ display: Display; token: string }> {
     const token = TOKEN_PREFIX + randomBytes(24).toString('base64url');
     const record: StoredDisplay = {
       id: randomBytes(8).toString('hex'),
@@ -66,7 +115,8 @@ export class DisplayStore {
       lastSeenAt: null,
     };
     // Written before it is handed out: a token lost at the next restart would log a wall out.
-    this.write([...this.displays, record]);
+    if (this.shared) await this.shared.put(record);
+    else this.write([...this.displays, record]);
     this.set([...this.displays, record]);
     return { display: publicView(record), token };
   }
@@ -84,11 +134,12 @@ export class DisplayStore {
    * Revokes a display (idempotent). It takes effect in memory even when the file cannot
    * be written; the write error is then thrown so the admin learns it is not durable.
    */
-  revoke(id: string): Display | undefined {
+  async revoke(id: string): Promise<Display | undefined> {
     const d = this.displays.find((x) => x.id === id);
     if (!d) return undefined;
     d.revokedAt ??= this.now();
-    this.write(this.displays);
+    if (this.shared) await this.shared.put({ ...d, lastSeenAt: null });
+    else this.write(this.displays);
     return publicView(d);
   }
 
@@ -108,6 +159,7 @@ export class DisplayStore {
     const d = this.displays.find((x) => x.id === id);
     if (!d) return;
     d.lastSeenAt = this.now();
+    if (this.shared) this.seenPending.set(id, d.lastSeenAt);
     if (this.seenTimer) return;
     this.seenTimer = setTimeout(() => this.flushSeen(), SEEN_WRITE_MS);
     this.seenTimer.unref();
@@ -115,12 +167,19 @@ export class DisplayStore {
 
   /** Writes pending lastSeenAt changes (on shutdown). */
   close(): void {
+    clearInterval(this.refreshTimer);
     if (this.seenTimer) this.flushSeen();
   }
 
   private flushSeen(): void {
     clearTimeout(this.seenTimer);
     this.seenTimer = undefined;
+    if (this.shared) {
+      const seen = new Map(this.seenPending);
+      this.seenPending.clear();
+      this.shared.seen(seen).catch((err: unknown) => this.opts.onError?.(err, 'could not record lastSeenAt in the shared displays'));
+      return;
+    }
     try {
       this.write(this.displays);
     } catch (err) {

@@ -4,6 +4,10 @@
  * event (marking again replaces it; clearing removes it). Kept in
  * `<dataDir>/feedback.json` (atomic writes), so it survives a restart on either store.
  *
+ * In a cluster (`shared`) the verdicts are one document in Redis instead (cluster/sharedState.ts),
+ * written by the node that evaluates (the alert center's requests are forwarded to it) and read
+ * again by the node that takes over after a failover (`reload`).
+ *
  * Each record carries what it is about (rule, KPI, split, when it fired), so precision is
  * computed from this file alone, without re-reading alert history.
  */
@@ -56,8 +60,16 @@ const recordSchema = z.object({
 });
 const fileSchema = z.object({ version: z.literal(1), feedback: z.array(recordSchema) });
 
+/** Where a cluster keeps the verdicts (a fenced document: see cluster/sharedState.ts). */
+export interface SharedFeedback {
+  read(): Promise<unknown>;
+  write(json: string): Promise<void>;
+}
+
 export interface FeedbackStoreOptions {
   dataDir: string;
+  /** Keep the verdicts here instead of in `<dataDir>/feedback.json` (empty until `reload`). */
+  shared?: SharedFeedback;
   now?: () => number;
   onError?(err: unknown, message: string): void;
 }
@@ -70,32 +82,44 @@ export class FeedbackStore {
   constructor(private readonly opts: FeedbackStoreOptions) {
     this.file = path.join(opts.dataDir, 'feedback.json');
     this.now = opts.now ?? Date.now;
+    if (opts.shared) return;
     const raw = readJsonFile(this.file, (err, aside) => opts.onError?.(err, `feedback.json unreadable, moved to ${aside}`), this.now());
+    this.take(raw, 'feedback.json');
+  }
+
+  /** A cluster: reads the shared verdicts again (this node takes the evaluation over). */
+  async reload(): Promise<void> {
+    if (!this.opts.shared) return;
+    this.byEvent = new Map();
+    this.take(await this.opts.shared.read(), 'the shared feedback');
+  }
+
+  private take(raw: unknown, what: string): void {
     if (raw === undefined) return;
     const parsed = fileSchema.safeParse(raw);
     if (!parsed.success) {
-      opts.onError?.(parsed.error, 'feedback.json has an unexpected shape; starting without it (the file is left as it is until the next verdict)');
+      this.opts.onError?.(parsed.error, `${what} has an unexpected shape; starting without it (left as it is until the next verdict)`);
       return;
     }
     this.byEvent = new Map(parsed.data.feedback.map((f) => [f.eventId, f as Feedback]));
   }
 
-  /** Records (or replaces) the verdict on one firing. Written before it returns. */
-  mark(input: Omit<Feedback, 'at'>): Feedback {
+  /** Records (or replaces) the verdict on one firing. Written before it resolves. */
+  async mark(input: Omit<Feedback, 'at'>): Promise<Feedback> {
     const record: Feedback = { ...input, at: this.now() };
     const next = new Map(this.byEvent);
     next.set(record.eventId, record);
-    this.persist(next);
+    await this.persist(next);
     return record;
   }
 
-  /** Removes the verdict on one event; returns it, or undefined when there was none. */
-  clear(eventId: string): Feedback | undefined {
+  /** Removes the verdict on one event; resolves with it, or undefined when there was none. */
+  async clear(eventId: string): Promise<Feedback | undefined> {
     const had = this.byEvent.get(eventId);
     if (!had) return undefined;
     const next = new Map(this.byEvent);
     next.delete(eventId);
-    this.persist(next);
+    await this.persist(next);
     return had;
   }
 
@@ -130,10 +154,12 @@ export class FeedbackStore {
   }
 
   /** Writes first, then swaps: a failed write leaves memory and disk as they were. */
-  private persist(next: Map<string, Feedback>): void {
+  private async persist(next: Map<string, Feedback>): Promise<void> {
     const cutoff = this.now() - KEEP_MS;
     for (const [k, f] of next) if (f.firedAt < cutoff) next.delete(k);
-    writeJsonAtomic(this.file, { version: 1, feedback: [...next.values()] });
+    const doc = { version: 1, feedback: [...next.values()] };
+    if (this.opts.shared) await this.opts.shared.write(JSON.stringify(doc));
+    else writeJsonAtomic(this.file, doc);
     this.byEvent = next;
   }
 }

@@ -108,27 +108,40 @@ export function alertRouter(o: AlertRouteOptions): Router {
   r.get('/api/v1/silences', read, (req, res) => {
     res.json({ silences: o.engine.silences({ includeEnded: req.query.all === 'true' }), acks: o.engine.acks() });
   });
-  r.post('/api/v1/silences', admin, json, (req, res) => {
+  // Answered once the change is persisted (a cluster: in Redis, where the next evaluator reads it).
+  const persisted = async (res: Response): Promise<boolean> => {
+    try {
+      await o.engine.persisted();
+      return true;
+    } catch (err) {
+      res.status(503).set('retry-after', '5').json({ error: `not saved: ${(err as Error).message}; retry in a few seconds` });
+      return false;
+    }
+  };
+  r.post('/api/v1/silences', admin, json, async (req, res) => {
     const b = SilenceBody.safeParse(req.body);
     if (!b.success) return invalid(res, b.error);
     const until = b.data.until ?? Date.now() + b.data.durationMinutes! * 60_000;
     if (until <= Date.now()) return void res.status(400).json({ error: 'until is in the past' });
-    res.status(201).json({ silence: o.engine.silence({ matchers: b.data.matchers, until, by: b.data.by, reason: b.data.reason }) });
+    const silence = o.engine.silence({ matchers: b.data.matchers, until, by: b.data.by, reason: b.data.reason });
+    if (await persisted(res)) res.status(201).json({ silence });
   });
-  r.delete('/api/v1/silences/:id', admin, (req, res) => {
+  r.delete('/api/v1/silences/:id', admin, async (req, res) => {
     const by = typeof req.query.by === 'string' && req.query.by.trim() ? req.query.by.trim() : 'admin';
     const ended = o.engine.unsilence(req.params.id as string, by);
     if (!ended) return void res.status(404).json({ error: 'no such silence' });
-    res.json({ silence: ended });
+    if (await persisted(res)) res.json({ silence: ended });
   });
-  r.post('/api/v1/alerts/ack', admin, json, (req, res) => {
+  r.post('/api/v1/alerts/ack', admin, json, async (req, res) => {
     const b = AckBody.safeParse(req.body);
     if (!b.success) return invalid(res, b.error);
+    let ack;
     try {
-      res.status(201).json({ ack: o.engine.ack(b.data.alertKey, b.data.by, b.data.reason) });
+      ack = o.engine.ack(b.data.alertKey, b.data.by, b.data.reason);
     } catch (err) {
-      res.status(409).json({ error: (err as Error).message });
+      return void res.status(409).json({ error: (err as Error).message });
     }
+    if (await persisted(res)) res.status(201).json({ ack });
   });
   // 新常态: a seasonal rule's firing alert resolves at the next evaluation and its level becomes the baseline.
   r.post('/api/v1/alerts/new-normal', admin, json, (req, res) => {

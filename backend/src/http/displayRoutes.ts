@@ -25,10 +25,10 @@ export function displayRouter(o: DisplayRouteOptions): Router {
   const admin = requireScope(o.policy, 'admin');
   const withConnected = (d: Display) => ({ ...d, connected: o.connected(d.id) });
 
-  r.post('/api/v1/displays', admin, express.json({ limit: '4kb' }), (req, res) => {
+  r.post('/api/v1/displays', admin, express.json({ limit: '4kb' }), async (req, res) => {
     const b = CreateBody.safeParse(req.body ?? {});
     if (!b.success) return void res.status(400).json({ error: b.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ') });
-    const { display, token } = o.displays.create(b.data.name);
+    const { display, token } = await o.displays.create(b.data.name);
     res.status(201).json({
       id: display.id,
       name: display.name,
@@ -40,12 +40,12 @@ export function displayRouter(o: DisplayRouteOptions): Router {
   r.get('/api/v1/displays', admin, (_req, res) => {
     res.json({ displays: o.displays.list().map(withConnected) });
   });
-  r.delete('/api/v1/displays/:id', admin, (req, res) => {
+  r.delete('/api/v1/displays/:id', admin, async (req, res) => {
     const id = req.params.id as string;
     let display: Display | undefined;
     let writeError: Error | undefined;
     try {
-      display = o.displays.revoke(id);
+      display = await o.displays.revoke(id);
     } catch (err) {
       // Revoked in memory all the same; the admin must learn it will not survive a restart.
       display = o.displays.get(id);
@@ -53,7 +53,7 @@ export function displayRouter(o: DisplayRouteOptions): Router {
     }
     if (!display) return void res.status(404).json({ error: `no display ${JSON.stringify(id)}` });
     const disconnected = o.disconnect(id);
-    if (writeError) return void res.status(500).json({ error: `revoked until restart only: displays.json could not be written (${writeError.message})`, disconnected });
+    if (writeError) return void res.status(500).json({ error: `revoked on this node until its restart only: the display list could not be written (${writeError.message})`, disconnected });
     res.json({ display, disconnected });
   });
   return r;

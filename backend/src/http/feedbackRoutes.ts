@@ -83,7 +83,7 @@ export function feedbackRouter(o: FeedbackRouteOptions): Router {
     if (!MARKABLE_STATES.has(event.state)) {
       return void res.status(409).json({ error: `event ${id} is a change to "${event.state}", not a firing: mark the firing event of that alert` });
     }
-    const feedback = o.feedback.mark({
+    const feedback = await o.feedback.mark({
       eventId: event.id,
       alertKey: event.alertKey,
       ruleId: event.ruleId,
@@ -97,8 +97,8 @@ export function feedbackRouter(o: FeedbackRouteOptions): Router {
     res.status(201).json({ feedback });
   });
 
-  r.delete('/api/v1/alerts/:id/feedback', admin, (req, res) => {
-    const cleared = o.feedback.clear(req.params.id as string);
+  r.delete('/api/v1/alerts/:id/feedback', admin, async (req, res) => {
+    const cleared = await o.feedback.clear(req.params.id as string);
     if (!cleared) return void res.status(404).json({ error: 'no feedback on that event' });
     res.json({ feedback: cleared });
   });
