@@ -86,10 +86,11 @@ import { createSimulatorControl } from './simulator/control.js';
 import { demoHistoryPlan, fillDemoHistory, type FillResult } from './simulator/history.js';
 import { createDuckDbStore } from './store/duckdb/adapter.js';
 import { createInfluxStore } from './store/influx/adapter.js';
+import { dayOffsetOfZone, type RollupOptions } from './store/rollups.js';
 import { InfluxClient } from './store/influx/client.js';
 import { MonthValuesWriter } from './grafana/monthValues.js';
 import type { MetricStore } from './store/port.js';
-import { DAY, HOUR, MINUTE, floorTo } from './time/zone.js';
+import { DAY, HOUR, MINUTE, floorTo, tzOffsetMs } from './time/zone.js';
 import { UptimeRecorder, overlaps, type Span } from './uptime/uptime.js';
 
 export interface PulseHandle {
@@ -132,11 +133,18 @@ function influxOptions(s: Extract<Config['store'], { kind: 'influx' }>) {
   return { url, db, token, user, password, timeoutMs };
 }
 
+/** The per-group rollups' day alignment: the business zone's midnight (none in a zone with DST). */
+function rollupOptions(config: Config): RollupOptions {
+  return { dayOffsetMs: dayOffsetOfZone((at) => tzOffsetMs(config.timezone, at), Date.now()) };
+}
+
 async function openStore(config: Config): Promise<MetricStore> {
+  const rollups = rollupOptions(config);
   // A cluster node tags its counter rows with its id so the nodes' rows add up (store/influx/adapter.ts).
-  if (config.store.kind === 'influx') return createInfluxStore({ ...influxOptions(config.store), writerNode: config.cluster ? config.nodeId : undefined });
+  if (config.store.kind === 'influx') return createInfluxStore({ ...influxOptions(config.store), writerNode: config.cluster ? config.nodeId : undefined, rollups });
   mkdirSync(path.dirname(config.store.file), { recursive: true });
   return createDuckDbStore({
+    rollups,
     file: config.store.file,
     memoryLimit: config.store.memoryLimit,
     ...(config.store.checkpointThreshold ? { checkpointThreshold: config.store.checkpointThreshold } : {}),
@@ -189,6 +197,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     flushMs: config.flushMs,
     timezone: config.timezone,
     pushCapPerDay: config.pushCapPerDay,
+    rollups: rollupOptions(config),
     store,
     sink: durability.spool,
     onFlushed: durability.onFlushed,

@@ -27,6 +27,12 @@ import { DAY, HOUR, dayStart } from '../time/zone.js';
 import { SeriesService } from '../query/series.js';
 import { lastCompleteWeek } from '../reports/week.js';
 import { generateWeeklyReport } from '../reports/weekly.js';
+import { SHANGHAI_DAY_OFFSET_MS, rollupRowsOf } from '../store/rollups.js';
+import { FlushBuckets } from '../collector/flushBuckets.js';
+import { applyEvent } from '../collector/counters.js';
+import { Hll } from '../sketch/hll.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const TZ = 'Asia/Shanghai';
 const num = (name: string, d: number) => (process.env[name] ? Number(process.env[name]) : d);
@@ -77,6 +83,7 @@ async function main(): Promise<void> {
   const rnd = mulberry32(4242);
   const out: [string, string][] = [];
   let rows = 0;
+  let rolled = 0;
   let events = 0;
   let retries = 0;
   const writeStart = performance.now();
@@ -103,22 +110,26 @@ async function main(): Promise<void> {
       add(g.id, 'member_join', g.joins);
       add(g.id, 'member_leave', g.leaves);
     }
-    const batch = [...buckets.values()];
+    const raw = [...buckets.values()];
+    // The groups' hour and day rollups, as the collector writes them (a whole local day here).
+    const rollups = rollupRowsOf(raw, { dayOffsetMs: SHANGHAI_DAY_OFFSET_MS });
+    const batch = [...raw, ...rollups];
+    rolled += rollups.length;
     try {
-      retries += await writeCountersInChunks(store, batch);
+      retries += await writeCountersInChunks(store, batch, { rollups: null });
     } catch (err) {
       // A store that cannot hold the volume is a budget figure too: say where it stopped.
       console.log(`\n  write FAILED on day ${d + 1} of ${days} after ${rows.toLocaleString('en')} rows (${((performance.now() - writeStart) / 1000).toFixed(0)} s, RSS ${rssMiB('self').toFixed(0)} MiB): ${(err as Error).message.split('\n')[0]}`);
       if (diskPath) console.log(`  disk at that point: ${duMiB(influxUrl ? diskPath : dir!).toFixed(0)} MiB`);
       process.exit(2);
     }
-    rows += batch.length;
+    rows += raw.length;
     console.error(`  day ${d + 1}/${days}: ${rows.toLocaleString('en')} rows, ${((performance.now() - writeStart) / 1000).toFixed(0)} s, RSS ${rssMiB('self').toFixed(0)} MiB`);
   }
   const writeMs = performance.now() - writeStart;
   out.push(['store', influxUrl ? `InfluxDB ${influxUrl}` : `DuckDB ${diskPath}`]);
   out.push(['population', `${groups} groups × ${days} days, top group ${pop[0]!.messages} messages/day, median ${pop[Math.floor(groups / 2)]!.messages}`]);
-  out.push(['written', `${events.toLocaleString('en')} events in ${rows.toLocaleString('en')} 10 s rows, ${(writeMs / 1000).toFixed(1)} s (${Math.round(rows / (writeMs / 1000)).toLocaleString('en')} rows/s, ${retries} retried writes)`]);
+  out.push(['written', `${events.toLocaleString('en')} events in ${rows.toLocaleString('en')} 10 s rows + ${rolled.toLocaleString('en')} hour/day rollup rows, ${(writeMs / 1000).toFixed(1)} s (${Math.round((rows + rolled) / (writeMs / 1000)).toLocaleString('en')} rows/s, ${retries} retried writes)`]);
 
   const ranking = new GroupRanking(store, TZ);
   const one = pop[0]!.id;
@@ -149,6 +160,41 @@ async function main(): Promise<void> {
     }
   }
 
+  // What the collector holds live for the rollups: the open hour and day row of every group
+  // that had an event (one event per group here; the previous hour's rows stay for the lateness window too).
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  const heapR0 = process.memoryUsage().heapUsed;
+  const live = [new FlushBuckets(HOUR, 0, 'hour'), new FlushBuckets(DAY, SHANGHAI_DAY_OFFSET_MS, 'day')];
+  for (const g of pop) for (const b of live) applyEvent(b.vectorFor(now, { channel: 'wechat_group', community: g.id, campaign: '' }), { type: 'message', ts: now, tags: { channel: 'wechat_group', community: g.id, campaign: '' } });
+  gc();
+  const heapR1 = process.memoryUsage().heapUsed;
+  out.push(['collector heap, open hour + day rows', `${((heapR1 - heapR0) / 1024 / 1024).toFixed(1)} MiB for ${live.reduce((n, b) => n + b.rowCount, 0).toLocaleString('en')} rows (${groups} groups)`]);
+  live.length = 0;
+  // Per-group active members (not built yet): what sparse sketches (sketch/hll.ts) of every
+  // group's day and busiest hour would take, at an upper bound of one distinct member per
+  // message of the day (a tenth of them in the hour).
+  gc();
+  const heapS0 = process.memoryUsage().heapUsed;
+  const sketches: Hll[] = [];
+  let sketchBytes = 0;
+  const srnd = mulberry32(7);
+  for (const g of pop) {
+    const day = new Hll();
+    const hour = new Hll();
+    for (let i = 0; i < g.messages; i++) {
+      const key = Math.floor(srnd() * 2 ** 25) * 64 + Math.min(39, 1 + Math.floor(-Math.log2(srnd() || 1e-12)));
+      day.add(key);
+      if (i % 10 === 0) hour.add(key);
+    }
+    sketches.push(day, hour);
+    sketchBytes += day.serialize().length + hour.serialize().length;
+  }
+  gc();
+  const heapS1 = process.memoryUsage().heapUsed;
+  out.push(['member sketches per group (estimate, not built)', `${((heapS1 - heapS0) / 1024 / 1024).toFixed(1)} MiB heap, ${(sketchBytes / 1024 / 1024).toFixed(1)} MiB serialized for ${sketches.length.toLocaleString('en')} day + hour sketches`]);
+  sketches.length = 0;
   // What the server keeps per group in memory: the admitted id and its name.
   const heap0 = process.memoryUsage().heapUsed;
   const guard = new TagGuard({ channel: 50, community: groups, campaign: 100 });

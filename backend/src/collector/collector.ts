@@ -17,6 +17,7 @@ import type { CounterRow, SketchRow } from '../store/port.js';
 import { DistinctTracker, type DistinctCounts, type UnloadedPeriod } from './distinct.js';
 import { FlushBuckets } from './flushBuckets.js';
 import { PushCapCounter } from './pushCap.js';
+import { SHANGHAI_DAY_OFFSET_MS, rollsUp, rollupsOf, type Rollup, type RollupOptions } from '../store/rollups.js';
 
 export interface CollectorMetrics {
   flushDuration(seconds: number): void;
@@ -30,7 +31,7 @@ export interface SnapshotSink {
   /** Sketch rows spooled but maybe not yet in the store (merged before a period is rewritten). */
   pendingSketches?(set: string, granularity: Granularity, start: number): SketchRow[];
   /** The counter row spooled for this bucket and tag set, if it has not reached the store yet. */
-  pendingCounters?(ts: number, tags: Tags): CounterRow | undefined;
+  pendingCounters?(ts: number, tags: Tags, rollup?: Rollup): CounterRow | undefined;
   /** Periods (`ts\0granularity\0set`) with distinct or sketch rows not yet in the store. */
   pendingPeriods?(): Set<string>;
 }
@@ -51,6 +52,8 @@ export interface CollectorOptions {
   now?: () => number;
   /** This writer's id in the stored sketches (default 'main'; nodes sharing a store need distinct ids). */
   node?: string;
+  /** The per-group rollups' day alignment, as the store's (store/rollups.ts; Asia/Shanghai by default). */
+  rollups?: RollupOptions;
 }
 
 /** Live rings cover this much history: "today" and "yesterday at this time" (26 h). */
@@ -65,6 +68,8 @@ export class Collector {
   private readonly bucketRing: CounterRing;
   private readonly minuteRing: CounterRing;
   private readonly flushBuckets: FlushBuckets;
+  /** The open hour and day of every active group (store/rollups.ts), written like the 10 s rows. */
+  private readonly rollupBuckets: FlushBuckets[];
   private readonly distinct: DistinctTracker;
   private readonly pushCap: PushCapCounter;
   private readonly now: () => number;
@@ -90,6 +95,14 @@ export class Collector {
     this.bucketRing = new CounterRing(opts.bucketMs, BUCKET_RING_RETENTION);
     this.minuteRing = new CounterRing(MINUTE, MINUTE_RING_RETENTION);
     this.flushBuckets = new FlushBuckets(opts.bucketMs);
+    const rollups = opts.rollups ?? { dayOffsetMs: SHANGHAI_DAY_OFFSET_MS };
+    this.rollupBuckets = rollupsOf(rollups).map((r) => {
+      const b = r === 'hour' ? new FlushBuckets(HOUR, 0, 'hour') : new FlushBuckets(DAY, rollups.dayOffsetMs ?? 0, 'day');
+      // Periods already begun may hold stored rows (before a restart): those rows are loaded
+      // and added in before they are written; the next period on is complete in memory.
+      b.seededFrom(b.bucketStart(this.now()) + b.bucketMs);
+      return b;
+    });
     this.distinct = new DistinctTracker(opts.bucketMs, BUCKET_RING_RETENTION, opts.latenessMs, opts.timezone, opts.node ?? 'main', this.now);
     this.pushCap = new PushCapCounter(opts.pushCapPerDay, opts.latenessMs, (ts) => this.distinct.periodStart('day', ts));
   }
@@ -97,6 +110,10 @@ export class Collector {
   /** Counts one accepted event (already validated, deduplicated, hashed, inside the history limit). */
   add(e: CountableEvent, receivedAt: number): void {
     applyEvent(this.flushBuckets.vectorFor(e.ts, e.tags), e);
+    if (rollsUp(e.tags)) {
+      const tags = { channel: e.tags.channel, community: e.tags.community, campaign: '' };
+      for (const b of this.rollupBuckets) applyEvent(b.vectorFor(e.ts, tags), e);
+    }
     // The live rings answer for the last 26 h only: an older (historical) event goes to the
     // store alone, and allocates no ring slot that the next flush would have to evict.
     if (e.ts >= this.ringHorizon) {
@@ -153,7 +170,7 @@ export class Collector {
    * and evicts them. Bulk feeders (ingest/bulk.ts) flush when it passes their bound.
    */
   heldRows(): number {
-    return this.flushBuckets.rowCount + this.distinct.periodCount;
+    return this.flushBuckets.rowCount + this.rollupBuckets.reduce((n, b) => n + b.rowCount, 0) + this.distinct.periodCount;
   }
 
   // ---- the aggregated import path (import/aggregate.ts) ---------------------------------
@@ -178,6 +195,13 @@ export class Collector {
     for (const r of rows) {
       if (this.flushBuckets.holds(r.ts, r.tags)) return true;
       if (this.opts.sink.pendingCounters?.(r.ts, r.tags)) return true;
+      if (!rollsUp(r.tags)) continue;
+      // The group's hour and day rows: an import adds to them too (DuckDB applyAdditive).
+      const tags = { channel: r.tags.channel, community: r.tags.community, campaign: '' };
+      for (const b of this.rollupBuckets) {
+        if (b.holds(r.ts, tags)) return true;
+        if (this.opts.sink.pendingCounters?.(b.bucketStart(r.ts), tags, b.rollup)) return true;
+      }
     }
     if (periods.length === 0) return false;
     const pending = this.opts.sink.pendingPeriods?.() ?? new Set<string>();
@@ -306,7 +330,7 @@ export class Collector {
         error = `reading stored sketches failed: ${(err as Error).message}`;
         return -1;
       });
-      if (!this.flushBuckets.hasUnloaded()) break;
+      if (!this.flushBuckets.hasUnloaded() && !this.rollupBuckets.some((b) => b.hasUnloaded())) break;
       // Still behind after a few rounds: the next flush continues (rows stay in memory, dirty).
       if (round >= 4) {
         this.opts.metrics.flushDuration((performance.now() - started) / 1000);
@@ -318,13 +342,16 @@ export class Collector {
     // Sketches (tens of KB each when dense) go out every SKETCH_FLUSH_MS, counts every flush.
     const withSketches = forceSketches || now - this.lastSketchFlushAt >= SKETCH_FLUSH_MS;
     const counters = this.flushBuckets.takeDirty();
+    const rolled = this.rollupBuckets.map((b) => b.takeDirty());
     const distinct = this.distinct.takeDirty(now, withSketches);
     try {
       // `lsn` covers the counters (replayed only past it). Sketch keys are replayed from the
       // whole retained journal (merging is idempotent), so the journal is released only up
       // to the last flush that wrote every sketch — one with no period still unloaded.
-      await this.opts.sink.append({ lsn, counters: counters.rows, distinct: distinct.rows, sketches: distinct.sketches });
+      const rows = rolled.length ? [...counters.rows, ...rolled.flatMap((r) => r.rows)] : counters.rows;
+      await this.opts.sink.append({ lsn, counters: rows, distinct: distinct.rows, sketches: distinct.sketches });
       counters.commit();
+      for (const r of rolled) r.commit();
       distinct.commit();
       if (counters.rows.length) this.opts.metrics.rowsWritten('counters', counters.rows.length);
       if (distinct.rows.length) this.opts.metrics.rowsWritten('distinct', distinct.rows.length);
@@ -341,6 +368,7 @@ export class Collector {
     this.lastFlushError = error;
     const horizon = now - this.opts.latenessMs - this.bucketMs;
     const keptDirty = this.flushBuckets.evict(horizon);
+    for (const b of this.rollupBuckets) b.evict(horizon);
     if (keptDirty > 0 && !error) this.opts.logger.warn({ keptDirty }, 'dirty buckets past the lateness window kept for retry');
     this.bucketRing.evict(now);
     this.minuteRing.evict(now);
@@ -352,11 +380,18 @@ export class Collector {
 
   /** Adds the stored counters (the spool's pending row when newer) to rows of buckets not held in memory. */
   private async loadStoredCounters(): Promise<void> {
-    const rows = this.flushBuckets.unloaded();
+    await this.loadStoredRows(this.flushBuckets);
+    for (const b of this.rollupBuckets) await this.loadStoredRows(b);
+  }
+
+  /** Adds the stored row (the spool's pending one when newer) to each unloaded row of one set of buckets. */
+  private async loadStoredRows(buckets: FlushBuckets): Promise<void> {
+    const rows = buckets.unloaded();
     if (rows.length === 0) return;
+    const rollup = buckets.rollup;
     // The spool's pending rows are read BEFORE the store: a row the drainer writes (and drops
     // from its pending set) while the store is read would otherwise be missed by both.
-    const spooled = rows.map((r) => this.opts.sink.pendingCounters?.(r.ts, r.tags));
+    const spooled = rows.map((r) => this.opts.sink.pendingCounters?.(r.ts, r.tags, rollup));
     const tagKey = (t: Partial<Tags>) => `${t.channel ?? ''}\u0000${t.community ?? ''}\u0000${t.campaign ?? ''}`;
     const starts = [...new Set(rows.map((r) => r.ts))].sort((a, b) => a - b);
     const stored = new Map<string, CounterVector>();
@@ -365,7 +400,11 @@ export class Collector {
       let j = i;
       while (j + 1 < starts.length && starts[j + 1]! - starts[i]! < DAY) j++;
       // Own rows only: in a cluster each node rewrites its own rows (the others' add up at read time).
-      for (const series of await this.opts.store.queryCounters({ from: starts[i]!, to: starts[j]! + this.bucketMs, stepMs: this.bucketMs, offsetMs: 0, counters: COUNTERS, by: DIMENSIONS, filter: {}, ownRowsOnly: true })) {
+      const q = { from: starts[i]!, to: starts[j]! + buckets.bucketMs, stepMs: buckets.bucketMs, offsetMs: buckets.offsetMs % buckets.bucketMs, counters: COUNTERS, ownRowsOnly: true };
+      const found = rollup
+        ? await this.opts.store.queryCounters({ ...q, by: ['channel', 'community'], filter: {}, source: rollup })
+        : await this.opts.store.queryCounters({ ...q, by: DIMENSIONS, filter: {}, source: 'raw' });
+      for (const series of found) {
         for (const p of series.points) stored.set(`${p.ts}\u0000${tagKey(series.tags)}`, fromSums(p.sums));
       }
       i = j + 1;

@@ -10,6 +10,7 @@
  */
 import { COUNTERS, type Tags } from '@siyu-pulse/contracts/catalogue';
 import type { CounterRow } from '../store/port.js';
+import type { Rollup } from '../store/rollups.js';
 import { newVector, type CounterVector } from './counters.js';
 
 interface BucketRow {
@@ -43,7 +44,15 @@ export class FlushBuckets {
   private completeFrom = Number.POSITIVE_INFINITY;
   private rows = 0;
 
-  constructor(readonly bucketMs: number) {}
+  /**
+   * `offsetMs`: buckets start at offsetMs + k × bucketMs (local midnight for day rollups).
+   * `rollup`: the rows are that per-group rollup (store/rollups.ts), written as such.
+   */
+  constructor(
+    readonly bucketMs: number,
+    readonly offsetMs = 0,
+    readonly rollup?: Rollup,
+  ) {}
 
   /** Called once seeding from the store is done: buckets from `start` on are all in memory. */
   seededFrom(start: number): void {
@@ -51,7 +60,7 @@ export class FlushBuckets {
   }
 
   bucketStart(ts: number): number {
-    return Math.floor(ts / this.bucketMs) * this.bucketMs;
+    return Math.floor((ts - this.offsetMs) / this.bucketMs) * this.bucketMs + this.offsetMs;
   }
 
   /** The vector to add an event into; marks the row dirty. */
@@ -137,7 +146,7 @@ export class FlushBuckets {
           const n = Math.round(v[i]!);
           if (n !== 0) counters[COUNTERS[i]!] = n;
         }
-        rows.push({ ts, tags: { ...row.tags }, counters });
+        rows.push(this.rollup ? { ts, tags: { ...row.tags }, counters, rollup: this.rollup } : { ts, tags: { ...row.tags }, counters });
         marks.push([row, row.version]);
       }
     }
@@ -163,7 +172,7 @@ export class FlushBuckets {
       }
     }
     // Rows of evicted buckets are in the store only: a later event for one must load it.
-    this.completeFrom = Math.max(this.completeFrom === Number.POSITIVE_INFINITY ? 0 : this.completeFrom, Math.floor(horizon / this.bucketMs) * this.bucketMs);
+    this.completeFrom = Math.max(this.completeFrom === Number.POSITIVE_INFINITY ? 0 : this.completeFrom, this.bucketStart(horizon));
     return keptDirty;
   }
 

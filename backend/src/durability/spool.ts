@@ -16,6 +16,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { CounterName, Granularity, MemberSetId } from '@siyu-pulse/contracts/catalogue';
 import type { CounterRow, DistinctRow, MetricStore, SketchRow } from '../store/port.js';
+import type { Rollup } from '../store/rollups.js';
 import { syncDir } from './journal.js';
 import type { Snapshot } from '../collector/snapshot.js';
 
@@ -50,11 +51,11 @@ interface Entry<R> {
   seq: number;
 }
 
-type EncodedCounter = [number, string, string, string, Record<string, number>];
+type EncodedCounter = [number, string, string, string, Record<string, number>, Rollup?];
 type EncodedDistinct = [number, string, string, string, number];
 type EncodedSketch = [number, string, string, string, string, string];
 
-const counterKey = (r: CounterRow) => `${r.ts}\u0000${r.tags.channel}\u0000${r.tags.community}\u0000${r.tags.campaign}`;
+const counterKey = (r: CounterRow) => `${r.ts}\u0000${r.tags.channel}\u0000${r.tags.community}\u0000${r.tags.campaign}\u0000${r.rollup ?? ''}`;
 const distinctKey = (r: DistinctRow) => `${r.ts}\u0000${r.granularity}\u0000${r.set}\u0000${r.channel}`;
 const sketchKey = (r: SketchRow) => `${r.ts}\u0000${r.granularity}\u0000${r.set}\u0000${r.channel}\u0000${r.node}`;
 const encodeSketch = (r: SketchRow): EncodedSketch => [r.ts, r.granularity, r.set, r.channel, r.node, r.sketch];
@@ -63,12 +64,15 @@ const decodeSketch = (a: EncodedSketch): SketchRow => ({ ts: a[0], granularity: 
 function encodeCounter(r: CounterRow): EncodedCounter {
   const nonZero: Record<string, number> = {};
   for (const [k, v] of Object.entries(r.counters)) if (v) nonZero[k] = v;
-  return [r.ts, r.tags.channel, r.tags.community, r.tags.campaign, nonZero];
+  return r.rollup ? [r.ts, r.tags.channel, r.tags.community, r.tags.campaign, nonZero, r.rollup] : [r.ts, r.tags.channel, r.tags.community, r.tags.campaign, nonZero];
 }
 
 function decodeCounter(a: EncodedCounter, counterNames: readonly CounterName[]): CounterRow {
   const counters = Object.fromEntries(counterNames.map((c) => [c, a[4][c] ?? 0])) as Record<CounterName, number>;
-  return { ts: a[0], tags: { channel: a[1], community: a[2], campaign: a[3] }, counters };
+  const row: CounterRow = { ts: a[0], tags: { channel: a[1], community: a[2], campaign: a[3] }, counters };
+  // A sixth element: a per-group rollup row (store/rollups.ts); spools written before have five.
+  if (a[5] === 'hour' || a[5] === 'day') row.rollup = a[5];
+  return row;
 }
 
 const encodeDistinct = (r: DistinctRow): EncodedDistinct => [r.ts, r.granularity, r.set, r.channel, r.value];
@@ -147,8 +151,8 @@ export class Spool {
   }
 
   /** The counter row of one bucket and tag set still waiting for the store, if any. */
-  pendingCounters(ts: number, tags: { channel: string; community: string; campaign: string }): CounterRow | undefined {
-    return this.counters.get(`${ts}\u0000${tags.channel}\u0000${tags.community}\u0000${tags.campaign}`)?.row;
+  pendingCounters(ts: number, tags: { channel: string; community: string; campaign: string }, rollup?: Rollup): CounterRow | undefined {
+    return this.counters.get(`${ts}\u0000${tags.channel}\u0000${tags.community}\u0000${tags.campaign}\u0000${rollup ?? ''}`)?.row;
   }
 
   /** Sketch rows of one period still waiting for the store (every channel and node). */

@@ -5,6 +5,7 @@
  * it does not (bad data, auth).
  */
 import type { CounterRow, MetricStore } from './port.js';
+import { SHANGHAI_DAY_OFFSET_MS, rollupRowsOf, type RollupOptions } from './rollups.js';
 
 export interface BulkWriteOptions {
   /** Rows per writeCounters call (default 5,000). */
@@ -13,10 +14,19 @@ export interface BulkWriteOptions {
   attempts?: number;
   /** Pause between tries (default 1 s). */
   retryMs?: number;
+  /**
+   * The groups' hour and day rollups (store/rollups.ts) are derived from `rows` and written
+   * after them, as the collector would have (Asia/Shanghai days by default); null: none. The
+   * rollup rows REPLACE the stored ones: `rows` must hold every 10 s row of the hours and days
+   * it touches (a whole local day, or the whole population).
+   */
+  rollups?: RollupOptions | null;
 }
 
 /** Writes every row; resolves with the number of retried chunk writes. */
 export async function writeCountersInChunks(store: MetricStore, rows: readonly CounterRow[], opts: BulkWriteOptions = {}): Promise<number> {
+  const rollups = opts.rollups === undefined ? { dayOffsetMs: SHANGHAI_DAY_OFFSET_MS } : opts.rollups;
+  if (rollups) rows = [...rows, ...rollupRowsOf(rows, rollups)];
   const chunk = opts.chunk ?? 5_000;
   const attempts = opts.attempts ?? 20;
   let retries = 0;

@@ -10,6 +10,7 @@
  */
 import type { CounterName, Dimension, Granularity, MemberSetId, Tags } from '@siyu-pulse/contracts/catalogue';
 import type { AlertRow } from '@siyu-pulse/contracts/alerts';
+import type { CounterSource, Rollup } from './rollups.js';
 export type { AlertRow };
 
 /** One bucket of one tag set. Writing it again with the same ts + tags replaces it in full. */
@@ -18,6 +19,11 @@ export interface CounterRow {
   tags: Tags;
   /** Non-negative integers. A counter that is absent is 0. */
   counters: Record<CounterName, number>;
+  /**
+   * A per-group rollup row (store/rollups.ts): the group's counters of the hour or local day
+   * starting at `ts` (tags channel + community, campaign ''). Absent: a 10 s bucket row.
+   */
+  rollup?: Rollup;
 }
 
 /** A distinct member count for the period starting at `ts`. Rewritten as the period fills up. */
@@ -77,6 +83,12 @@ export interface CounterQuery {
    * writer ignores it.
    */
   ownRowsOnly?: boolean;
+  /**
+   * Where to read (store/rollups.ts): 'auto' (default) routes a query about groups with a
+   * step of whole hours through the hour / day rollups; 'raw' reads the 10 s rows only;
+   * 'hour' / 'day' read that rollup's rows only (the collector loading a stored rollup row).
+   */
+  source?: 'auto' | CounterSource;
 }
 
 export interface CounterSeries {
@@ -154,6 +166,11 @@ export interface MetricStore {
   readonly kind: 'duckdb' | 'influx';
   /** Create database / tables as needed. Idempotent. */
   init(): Promise<void>;
+  /**
+   * Replaces each (ts, tags[, rollup]) row in full. A group's 10 s rows do not update its
+   * hour / day rollup rows by themselves: the collector writes both, and a bulk writer derives
+   * them (store/bulkWrite.ts); reads of a group's hours and days come from the rollups.
+   */
   writeCounters(rows: readonly CounterRow[]): Promise<void>;
   writeDistinct(rows: readonly DistinctRow[]): Promise<void>;
   /** Replaces each (ts, granularity, set, channel, node) row in full. */

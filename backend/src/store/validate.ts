@@ -22,6 +22,7 @@ import {
   type SketchQuery,
   type SketchRow,
 } from './port.js';
+import type { Rollup } from './rollups.js';
 
 const COUNTER_SET = new Set(COUNTERS);
 const COUNTER_INDEX = new Map<string, number>(COUNTERS.map((c, i) => [c, i]));
@@ -73,6 +74,8 @@ export function normalizeTags(tags: Partial<Tags>): Tags {
 export interface NormalizedCounterRow {
   ts: number;
   tags: Tags;
+  /** A rollup row (its own table / measurement), or undefined for a 10 s row. */
+  rollup: Rollup | undefined;
   /** Value for every counter of COUNTERS, in COUNTERS order (absent = 0). */
   values: number[];
 }
@@ -98,9 +101,14 @@ export function normalizeCounterRows(rows: readonly CounterRow[]): NormalizedCou
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) checkInt(value, `row ${i}: counter ${name}`, 0);
       values[k!] = value as number;
     }
-    const key = keyOf(ts, tags.channel, tags.community, tags.campaign);
+    const rollup = row.rollup;
+    if (rollup !== undefined) {
+      if (rollup !== 'hour' && rollup !== 'day') fail(`row ${i}: unknown rollup ${JSON.stringify(rollup)}`);
+      if (tags.community === '' || tags.campaign !== '') fail(`row ${i}: a rollup row is a group's (community set, campaign '')`);
+    }
+    const key = keyOf(ts, tags.channel, tags.community, tags.campaign, rollup ?? '');
     if (byKey.has(key)) byKey.delete(key); // keep insertion order = order of the last write
-    byKey.set(key, { ts, tags, values });
+    byKey.set(key, { ts, tags, values, rollup });
   });
   return [...byKey.values()];
 }

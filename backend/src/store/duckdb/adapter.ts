@@ -2,6 +2,9 @@
  * MetricStore on an embedded DuckDB file (the default when no InfluxDB is configured).
  *
  * pulse_counts(ts, channel, community, campaign, <one BIGINT per counter>), PK (ts, tags)
+ * pulse_groups_hour, pulse_groups_day: the same columns, one row per group and hour / local day
+ *   (store/rollups.ts; campaign ''); filled from pulse_counts once when a file without them opens
+ * pulse_meta(key, value): the rollups' completeness mark
  * pulse_distinct(ts, granularity, member_set, channel, value), PK (ts, granularity, member_set, channel)
  * pulse_sketch(ts, granularity, member_set, channel, node, part, sketch), PK (…, node, part): sketch text in parts
  * Tag value '' = no value. Values are always bound (parameters or the appender); the only
@@ -35,8 +38,10 @@ import {
   normalizeDistinctRows,
   normalizeSketchQuery,
   normalizeSketchRows,
+  type NormalizedCounterQuery,
   type NormalizedCounterRow,
 } from '../validate.js';
+import { SHANGHAI_DAY_OFFSET_MS, planCounterQuery, readPlanned, rollupRowsOf, type CounterSource, type RollupOptions } from '../rollups.js';
 
 /** Characters per stored sketch part (see pulse_sketch). */
 const SKETCH_PART = 3_000;
@@ -57,7 +62,12 @@ export interface DuckDbStoreOptions {
   memoryLimit?: string;
   /** DuckDB checkpoint_threshold (WAL size that triggers a checkpoint); DuckDB's default (16MB) unless set. */
   checkpointThreshold?: string;
+  /** Day rollups' alignment (store/rollups.ts); Asia/Shanghai's midnight by default. */
+  rollups?: RollupOptions;
 }
+
+/** The table of a counter source. */
+const TABLE: Record<CounterSource, string> = { raw: 'pulse_counts', hour: 'pulse_groups_hour', day: 'pulse_groups_day' };
 
 /** Double-quoted SQL identifier; only catalogue names (counters, dimensions) get here. */
 function col(name: string): string {
@@ -69,6 +79,8 @@ const TAG_COLS = DIMENSIONS.map(col).join(', ');
 /** stage_counts' column types (ts, the tags, the counters) and rows per DataChunk (DuckDB's vector size). */
 const STAGE_COUNT_TYPES = [BIGINT, ...DIMENSIONS.map(() => VARCHAR), ...COUNTERS.map(() => BIGINT)];
 const STAGE_CHUNK_ROWS = 2048;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 const periodKey = (ts: number, g: string, set: string, channel: string) => `${ts}\u0000${g}\u0000${set}\u0000${channel}`;
 const sketchKey = (r: SketchRow) => `${periodKey(r.ts, r.granularity, r.set, r.channel)}\u0000${r.node}`;
 function split<T>(list: readonly T[], inFirst: (x: T) => boolean): [T[], T[]] {
@@ -87,6 +99,7 @@ function wrap(what: string, err: unknown): StoreError {
 const num = (v: unknown): number => (typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : 0);
 
 export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
+  const rollupOpts: RollupOptions = opts.rollups ?? { dayOffsetMs: SHANGHAI_DAY_OFFSET_MS };
   let instance: DuckDBInstance | null = null;
   let conn: DuckDBConnection | null = null;
   /** A third connection for duckdb_memory() (instance-wide), so /metrics waits behind nothing. */
@@ -165,20 +178,27 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
         ...(opts.checkpointThreshold ? { checkpoint_threshold: opts.checkpointThreshold } : {}),
       });
       c = await instance.connect();
-      await c.run(
-        `CREATE TABLE IF NOT EXISTS pulse_counts (ts BIGINT NOT NULL, ${DIMENSIONS.map((d) => `${col(d)} VARCHAR NOT NULL`).join(', ')}, ` +
-          `${counterCols.map((cc) => `${cc} BIGINT NOT NULL DEFAULT 0`).join(', ')}, PRIMARY KEY (ts, ${TAG_COLS}))`,
-      );
-      // The catalogue can grow: add the counters this file does not have yet. DuckDB
-      // cannot ADD COLUMN … NOT NULL; DEFAULT 0 fills the existing rows with 0.
-      const existing = new Set(
-        (await c.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'pulse_counts'`))
-          .getRowObjects()
-          .map((r) => String(r.column_name)),
-      );
-      for (const counter of COUNTERS) {
-        if (!existing.has(counter)) await c.run(`ALTER TABLE pulse_counts ADD COLUMN ${col(counter)} BIGINT DEFAULT 0`);
+      for (const table of Object.values(TABLE)) {
+        await c.run(
+          `CREATE TABLE IF NOT EXISTS ${table} (ts BIGINT NOT NULL, ${DIMENSIONS.map((d) => `${col(d)} VARCHAR NOT NULL`).join(', ')}, ` +
+            `${counterCols.map((cc) => `${cc} BIGINT NOT NULL DEFAULT 0`).join(', ')}, PRIMARY KEY (ts, ${TAG_COLS}))`,
+        );
+        // The catalogue can grow: add the counters this file does not have yet. DuckDB
+        // cannot ADD COLUMN … NOT NULL; DEFAULT 0 fills the existing rows with 0.
+        const existing = new Set(
+          (await c.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = $t`, { t: table }))
+            .getRowObjects()
+            .map((r) => String(r.column_name)),
+        );
+        for (const counter of COUNTERS) {
+          if (!existing.has(counter)) await c.run(`ALTER TABLE ${table} ADD COLUMN ${col(counter)} BIGINT DEFAULT 0`);
+        }
       }
+      await c.run('CREATE TABLE IF NOT EXISTS pulse_meta (key VARCHAR PRIMARY KEY, value BIGINT NOT NULL)');
+      // A file from before the rollups: its groups' 10 s rows are summed into them once (in
+      // one transaction with the mark, so a crash half-way does it again from the start).
+      const mark = await c.runAndReadAll(`SELECT value FROM pulse_meta WHERE key = 'rollups_from'`);
+      if (mark.getRowObjects().length === 0) await backfillRollups(c);
       const order = (await c.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'pulse_counts' ORDER BY column_index`))
         .getRowObjects()
         .map((r) => String(r.column_name));
@@ -250,16 +270,37 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
    * INSERT … ON CONFLICT DO UPDATE, which takes the update path for every row. The time range
    * bounds both joins to the row groups that can hold the batch's rows (zone maps on ts).
    */
-  async function addStagedCounters(c: DuckDBConnection, range: { lo: number; hi: number }, anyStored: boolean) {
+  async function addStagedCounters(c: DuckDBConnection, range: { lo: number; hi: number }, anyStored: boolean, table = TABLE.raw) {
     const all = `ts, ${TAG_COLS}, ${counterCols.join(', ')}`;
     if (!anyStored) {
-      await c.run(`INSERT INTO pulse_counts (${all}) SELECT ${all} FROM temp.main.stage_counts`);
+      await c.run(`INSERT INTO ${table} (${all}) SELECT ${all} FROM temp.main.stage_counts`);
       return;
     }
     const sameKey = `p.ts >= CAST($lo AS BIGINT) AND p.ts <= CAST($hi AS BIGINT) AND p.ts = s.ts AND ${DIMENSIONS.map((d) => `p.${col(d)} = s.${col(d)}`).join(' AND ')}`;
     // The stored rows first: after the UPDATE every stored key matches, so the INSERT takes exactly the rest.
-    await c.run(`UPDATE pulse_counts AS p SET ${counterCols.map((cc) => `${cc} = p.${cc} + s.${cc}`).join(', ')} FROM temp.main.stage_counts AS s WHERE ${sameKey}`, range);
-    await c.run(`INSERT INTO pulse_counts (${all}) SELECT ${all} FROM temp.main.stage_counts AS s WHERE NOT EXISTS (SELECT 1 FROM pulse_counts AS p WHERE ${sameKey})`, range);
+    await c.run(`UPDATE ${table} AS p SET ${counterCols.map((cc) => `${cc} = p.${cc} + s.${cc}`).join(', ')} FROM temp.main.stage_counts AS s WHERE ${sameKey}`, range);
+    await c.run(`INSERT INTO ${table} (${all}) SELECT ${all} FROM temp.main.stage_counts AS s WHERE NOT EXISTS (SELECT 1 FROM ${table} AS p WHERE ${sameKey})`, range);
+  }
+
+  /** Adds the groups' rows of an import's deltas to the rollups (inside the caller's transaction; stage_counts is free). */
+  async function addRollupDeltas(c: DuckDBConnection, deltas: readonly CounterRow[]) {
+    const rolled = normalizeCounterRows(rollupRowsOf(deltas, rollupOpts));
+    for (const rollup of ['hour', 'day'] as const) {
+      const list = rolled.filter((r) => r.rollup === rollup);
+      if (list.length === 0) continue;
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const r of list) {
+        if (r.ts < lo) lo = r.ts;
+        if (r.ts > hi) hi = r.ts;
+      }
+      await appendCounters(c, list, 'stage_counts', 'temp');
+      try {
+        await addStagedCounters(c, { lo, hi }, true, TABLE[rollup]);
+      } finally {
+        await clearStage(c, 'stage_counts');
+      }
+    }
   }
 
   /** Sketch rows in parts into `table`: pulse_sketch, or stage_sketch (which also keeps the number of parts). */
@@ -302,6 +343,60 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
     }
   }
 
+  /** Sums the groups' 10 s rows into the rollup tables (their earlier content replaced) and marks them complete. */
+  async function backfillRollups(c: DuckDBConnection) {
+    await c.run('BEGIN TRANSACTION');
+    try {
+      const sums = counterCols.map((cc) => `sum(${cc})`).join(', ');
+      const starts: [string, string][] = [[TABLE.hour, `ts - (((ts % ${HOUR_MS}) + ${HOUR_MS}) % ${HOUR_MS})`]];
+      const dayOff = rollupOpts.dayOffsetMs;
+      if (dayOff !== null) starts.push([TABLE.day, `ts - ((((ts - ${dayOff}) % ${DAY_MS}) + ${DAY_MS}) % ${DAY_MS})`]);
+      for (const [table, start] of starts) {
+        await c.run(`DELETE FROM ${table}`);
+        await c.run(
+          `INSERT INTO ${table} (ts, ${TAG_COLS}, ${counterCols.join(', ')}) SELECT ${start} AS p, ${col('channel')}, ${col('community')}, '', ${sums} ` +
+            `FROM pulse_counts WHERE ${col('community')} <> '' GROUP BY p, ${col('channel')}, ${col('community')}`,
+        );
+      }
+      await c.run(`INSERT OR REPLACE INTO pulse_meta VALUES ('rollups_from', 0)`);
+      await c.run('COMMIT');
+    } catch (err) {
+      await c.run('ROLLBACK');
+      throw err;
+    }
+  }
+
+  /** One table's sums over [from, to) by the query's buckets and split (ungrouped: rows without a community only). */
+  async function queryTable(q: NormalizedCounterQuery, table: string, from: number, to: number, ungrouped: boolean): Promise<CounterSeries[]> {
+    const params: Record<string, DuckDBValue> = { from, to, step: q.stepMs, off: q.offsetMs };
+    const where = ['ts >= CAST($from AS BIGINT)', 'ts < CAST($to AS BIGINT)'];
+    q.filter.forEach(([dim, value], i) => {
+      where.push(`${col(dim)} = $f${i}`);
+      params[`f${i}`] = value;
+    });
+    if (ungrouped) where.push(`${col('community')} = ''`);
+    // floor((ts - off) / step) * step + off, written with a non-negative remainder
+    // because DuckDB's % (like //) truncates toward zero for negative operands.
+    const bucket = `ts - ((((ts - CAST($off AS BIGINT)) % CAST($step AS BIGINT)) + CAST($step AS BIGINT)) % CAST($step AS BIGINT))`;
+    const byCols = q.by.map(col);
+    const sql =
+      `SELECT ${[`${bucket} AS bucket`, ...byCols, ...q.counters.map((c) => `CAST(coalesce(sum(${col(c)}), 0) AS BIGINT) AS ${col(c)}`)].join(', ')} ` +
+      `FROM ${table} WHERE ${where.join(' AND ')} GROUP BY ${['bucket', ...byCols].join(', ')} ORDER BY bucket`;
+    const result = await read('queryCounters', (c) => rows(c, sql, params));
+    const series = new Map<string, CounterSeries>();
+    for (const r of result) {
+      const tags: Partial<Record<Dimension, string>> = {};
+      for (const d of q.by) tags[d] = String(r[d] ?? '');
+      const key = JSON.stringify(q.by.map((d) => tags[d]));
+      let s = series.get(key);
+      if (!s) series.set(key, (s = { tags, points: [] }));
+      const sums: Record<string, number> = {};
+      for (const c of q.counters) sums[c] = num(r[c]);
+      s.points.push({ ts: num(r.bucket), sums });
+    }
+    return [...series.values()];
+  }
+
   async function rows(c: DuckDBConnection, sql: string, params: Record<string, DuckDBValue>) {
     const reader = await c.runAndReadAll(sql, params);
     return reader.getRowObjects();
@@ -324,27 +419,45 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       // Validate the whole batch first: a refused row means nothing of the call is written.
       const batch = normalizeCounterRows(input);
       if (batch.length === 0) return;
+      // 10 s rows and rollup rows (store/rollups.ts) go to their own tables.
+      const byTable = new Map<string, NormalizedCounterRow[]>();
+      for (const row of batch) {
+        const table = TABLE[row.rollup ?? 'raw'];
+        const list = byTable.get(table);
+        if (list) list.push(row);
+        else byTable.set(table, [row]);
+      }
       await serial('writeCounters', async (c) => {
-        const appender = await c.createAppender('stage_counts', 'main', 'temp');
+        const many = byTable.size > 1;
+        if (many) await c.run('BEGIN TRANSACTION');
         try {
-          for (const row of batch) {
-            appender.appendBigInt(BigInt(row.ts));
-            for (const d of DIMENSIONS) appender.appendVarchar(row.tags[d]);
-            for (const v of row.values) appender.appendBigInt(BigInt(v));
-            appender.endRow();
+          for (const [table, list] of byTable) {
+            const appender = await c.createAppender('stage_counts', 'main', 'temp');
+            try {
+              for (const row of list) {
+                appender.appendBigInt(BigInt(row.ts));
+                for (const d of DIMENSIONS) appender.appendVarchar(row.tags[d]);
+                for (const v of row.values) appender.appendBigInt(BigInt(v));
+                appender.endRow();
+              }
+            } finally {
+              appender.closeSync(); // flushes
+            }
+            try {
+              // One statement (or one transaction over the tables): all rows replace, or none
+              // does. Rows are unique per key (normalizeCounterRows), which ON CONFLICT requires.
+              await c.run(
+                `INSERT OR REPLACE INTO ${table} (ts, ${TAG_COLS}, ${counterCols.join(', ')}) ` +
+                  `SELECT ts, ${TAG_COLS}, ${counterCols.join(', ')} FROM temp.main.stage_counts`,
+              );
+            } finally {
+              await clearStage(c, 'stage_counts');
+            }
           }
-        } finally {
-          appender.closeSync(); // flushes
-        }
-        try {
-          // One statement = one transaction: all rows replace, or none does. Rows are
-          // unique per key (normalizeCounterRows), which ON CONFLICT requires.
-          await c.run(
-            `INSERT OR REPLACE INTO pulse_counts (ts, ${TAG_COLS}, ${counterCols.join(', ')}) ` +
-              `SELECT ts, ${TAG_COLS}, ${counterCols.join(', ')} FROM temp.main.stage_counts`,
-          );
-        } finally {
-          await clearStage(c, 'stage_counts');
+          if (many) await c.run('COMMIT');
+        } catch (err) {
+          if (many) await c.run('ROLLBACK');
+          throw err;
         }
       });
     },
@@ -448,7 +561,11 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
           try {
             if (deltas.length) {
               if (direct) await appendCounters(c, deltas, 'pulse_counts');
-              else await addStagedCounters(c, { lo, hi }, countersStored);
+              else {
+                await addStagedCounters(c, { lo, hi }, countersStored);
+                await clearStage(c, 'stage_counts');
+              }
+              await addRollupDeltas(c, b.counters);
             }
             if (replaceSketches.length) {
               await c.run(
@@ -517,33 +634,11 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
     async queryCounters(query: CounterQuery): Promise<CounterSeries[]> {
       const q = normalizeCounterQuery(query);
       if (q.impossible || q.from >= q.to) return [];
-      const params: Record<string, DuckDBValue> = { from: q.from, to: q.to, step: q.stepMs, off: q.offsetMs };
-      const where = ['ts >= CAST($from AS BIGINT)', 'ts < CAST($to AS BIGINT)'];
-      q.filter.forEach(([dim, value], i) => {
-        where.push(`${col(dim)} = $f${i}`);
-        params[`f${i}`] = value;
-      });
-      // floor((ts - off) / step) * step + off, written with a non-negative remainder
-      // because DuckDB's % (like //) truncates toward zero for negative operands.
-      const bucket = `ts - ((((ts - CAST($off AS BIGINT)) % CAST($step AS BIGINT)) + CAST($step AS BIGINT)) % CAST($step AS BIGINT))`;
-      const byCols = q.by.map(col);
-      const sql =
-        `SELECT ${[`${bucket} AS bucket`, ...byCols, ...q.counters.map((c) => `CAST(coalesce(sum(${col(c)}), 0) AS BIGINT) AS ${col(c)}`)].join(', ')} ` +
-        `FROM pulse_counts WHERE ${where.join(' AND ')} GROUP BY ${['bucket', ...byCols].join(', ')} ORDER BY bucket`;
-      const result = await read('queryCounters', (c) => rows(c, sql, params));
-      const series = new Map<string, CounterSeries>();
-      for (const r of result) {
-        const tags: Partial<Record<Dimension, string>> = {};
-        for (const d of q.by) tags[d] = String(r[d] ?? '');
-        const key = JSON.stringify(q.by.map((d) => tags[d]));
-        let s = series.get(key);
-        if (!s) series.set(key, (s = { tags, points: [] }));
-        const sums: Record<string, number> = {};
-        for (const c of q.counters) sums[c] = num(r[c]);
-        s.points.push({ ts: num(r.bucket), sums });
-      }
       const keyOf = (s: CounterSeries) => q.by.map((d) => s.tags[d] ?? '');
-      return [...series.values()].sort((a, b) => compareTagLists(keyOf(a), keyOf(b)));
+      const order = (a: CounterSeries, b: CounterSeries) => compareTagLists(keyOf(a), keyOf(b));
+      // The pulse_meta mark is 0 (a file's rollups are filled when it opens): rollups are complete.
+      const plan = planCounterQuery(q, query.source, { ...rollupOpts, completeFrom: 0 });
+      return readPlanned(q, plan, (seg) => queryTable(q, TABLE[seg.source], seg.from, seg.to, seg.ungrouped === true), order);
     },
 
     async queryDistinct(query: DistinctQuery): Promise<DistinctSeries[]> {

@@ -9,6 +9,9 @@
  *                it) and an explicit 0 for every counter this store ever wrote non-zero to
  *                the same series, so a rewrite of (ts, tags) still replaces the row in full
  *                instead of leaving a stale field (see sparseFields).
+ * pulse_groups_hour, pulse_groups_day: the per-group rollups (store/rollups.ts), laid out as
+ *                pulse_counts (tags channel / community / node, sparse fields).
+ * pulse_meta     the rollups' completeness mark (tag key=rollups_from, field value, at 0).
  * pulse_distinct tags granularity / member_set / channel ('' → omitted = all channels);
  *                integer field value. One point per period start and channel.
  * pulse_sketch   tags granularity / member_set / channel / node; the base64 sketch split into
@@ -31,6 +34,7 @@ import { InfluxClient, type InfluxClientOptions } from './client.js';
 import { ident, ms, quoteIdent, quoteString, timeRange } from './influxql.js';
 import { alertQuery, decodeAlerts, encodeAlert } from './alerts.js';
 import { encodePoint } from './lineProtocol.js';
+import { SHANGHAI_DAY_OFFSET_MS, planCounterQuery, readPlanned, type CounterSource, type RollupOptions, type Segment } from '../rollups.js';
 import {
   checkDimension,
   checkRange,
@@ -42,6 +46,7 @@ import {
   normalizeDistinctRows,
   normalizeSketchQuery,
   normalizeSketchRows,
+  type NormalizedCounterQuery,
 } from '../validate.js';
 
 /** Characters per sketch string field (InfluxDB 1.x refuses string fields over 64 KB). */
@@ -57,11 +62,81 @@ const WRITE_CHUNK = 5000;
 export interface InfluxStoreOptions extends InfluxClientOptions {
   /** Cluster mode: this node's id, written as the `node` tag of its counter rows. */
   writerNode?: string;
+  /** Day rollups' alignment (store/rollups.ts); Asia/Shanghai's midnight by default. */
+  rollups?: RollupOptions;
 }
+
+/** The measurement of a counter source. */
+const MEASUREMENT: Record<CounterSource, string> = { raw: 'pulse_counts', hour: 'pulse_groups_hour', day: 'pulse_groups_day' };
+const META = 'pulse_meta';
 
 export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
   const client = new InfluxClient(opts);
   const fieldsOf = new SparseFields();
+  const rollupOpts: RollupOptions = opts.rollups ?? { dayOffsetMs: SHANGHAI_DAY_OFFSET_MS };
+  /** Rollups answer for periods from here on (the pulse_meta mark, read by init; none before). */
+  let rollupsFrom = Number.POSITIVE_INFINITY;
+
+  /**
+   * The rollups' mark: 0 for a database without groups when the rollups arrived (they hold
+   * everything), else the first day boundary after that moment (no backfill on InfluxDB: the
+   * periods before it are read from the 10 s rows).
+   */
+  async function readRollupMark(): Promise<number> {
+    const found = await client.query(`SELECT ${ident('value')} FROM ${ident(META)} WHERE ${ident('key')} = 'rollups_from'`);
+    const v = found[0]?.values?.[0]?.[found[0].columns.indexOf('value')];
+    if (typeof v === 'number') return v;
+    let hadGroups = true;
+    try {
+      const tags = await client.query(`SHOW TAG VALUES FROM ${ident('pulse_counts')} WITH KEY = ${ident('community')} LIMIT 1`);
+      hadGroups = tags.some((t) => t.values.length > 0);
+    } catch {
+      // A version without SHOW TAG VALUES: assume groups were there (rollups from tomorrow on).
+    }
+    const now = Date.now();
+    const off = rollupOpts.dayOffsetMs ?? 0;
+    const mark = hadGroups ? Math.ceil((now - off) / 86_400_000) * 86_400_000 + off : 0;
+    await writeLines([encodePoint({ measurement: META, tags: { key: 'rollups_from' }, fields: { value: mark }, ts: 0 })]);
+    return mark;
+  }
+
+  /** One measurement's sums over a segment of the query (ungrouped: rows without a community only). */
+  async function queryMeasurement(q: NormalizedCounterQuery, seg: Segment): Promise<CounterSeries[]> {
+    // Rows carry only some counters (SparseFields): the first counter, which every row has,
+    // is read along so a bucket with rows but none of the asked counters still reads as 0.
+    const presence = COUNTERS[0]!;
+    const read = q.counters.includes(presence) ? q.counters : [...q.counters, presence];
+    const select = read.map((c) => `sum(${ident(c)}) AS ${ident(c)}`).join(', ');
+    const where = [timeRange(seg.from, seg.to), ...q.filter.map(([dim, v]) => `${ident(dim)} = ${quoteString(v)}`)];
+    if (seg.ungrouped) where.push(`${ident('community')} = ''`);
+    if (q.ownRowsOnly && opts.writerNode !== undefined) where.push(`${ident('node')} = ${quoteString(opts.writerNode)}`);
+    const groupBy = [`time(${ms(q.stepMs, 'stepMs')}, ${ms(q.offsetMs, 'offsetMs')})`, ...q.by.map((d) => ident(d))];
+    const series = await client.query(
+      `SELECT ${select} FROM ${ident(MEASUREMENT[seg.source])} WHERE ${where.join(' AND ')} GROUP BY ${groupBy.join(', ')} fill(none)`,
+    );
+    const out: CounterSeries[] = [];
+    for (const s of series) {
+      const cols = read.map((c) => s.columns.indexOf(c));
+      const timeCol = s.columns.indexOf('time');
+      const points: CounterSeries['points'] = [];
+      for (const row of s.values) {
+        // With GROUP BY time, 1.x can return buckets whose every sum is null: no data.
+        if (cols.every((ci) => ci < 0 || row[ci] === null || row[ci] === undefined)) continue;
+        const sums: Record<string, number> = {};
+        q.counters.forEach((c, i) => {
+          const v = row[cols[i] ?? -1];
+          sums[c] = typeof v === 'number' ? v : 0;
+        });
+        points.push({ ts: Number(row[timeCol]), sums });
+      }
+      if (points.length === 0) continue;
+      points.sort((a, b) => a.ts - b.ts);
+      const tags: Partial<Record<Dimension, string>> = {};
+      for (const d of q.by) tags[d] = s.tags?.[d] ?? '';
+      out.push({ tags, points });
+    }
+    return out;
+  }
 
   // One write request in flight per store. Call order is then apply order, so a later
   // rewrite of a bucket always wins over an earlier one (concurrent requests may land in
@@ -102,6 +177,7 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
         const extra = createError ? ` (CREATE DATABASE also failed: ${createError.message})` : '';
         throw new StoreError(`InfluxDB at ${opts.url} (db ${opts.db}) is not usable: ${msg}${extra}`, retryable);
       }
+      rollupsFrom = await readRollupMark();
     },
 
     async writeCounters(rows: readonly CounterRow[]) {
@@ -109,7 +185,8 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
       // the whole call and nothing is written.
       const lines = normalizeCounterRows(rows).map((row) => {
         const tags = opts.writerNode === undefined ? row.tags : { ...row.tags, node: opts.writerNode };
-        return encodePoint({ measurement: 'pulse_counts', tags, fields: fieldsOf.of(tags, row.values), ts: row.ts });
+        const measurement = MEASUREMENT[row.rollup ?? 'raw'];
+        return encodePoint({ measurement, tags, fields: fieldsOf.of(measurement, tags, row.values), ts: row.ts });
       });
       await writeLines(lines);
     },
@@ -170,39 +247,9 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
     async queryCounters(query: CounterQuery): Promise<CounterSeries[]> {
       const q = normalizeCounterQuery(query);
       if (q.impossible || q.from >= q.to) return [];
-      // Rows carry only some counters (SparseFields): the first counter, which every row has,
-      // is read along so a bucket with rows but none of the asked counters still reads as 0.
-      const presence = COUNTERS[0]!;
-      const read = q.counters.includes(presence) ? q.counters : [...q.counters, presence];
-      const select = read.map((c) => `sum(${ident(c)}) AS ${ident(c)}`).join(', ');
-      const where = [timeRange(q.from, q.to), ...q.filter.map(([dim, v]) => `${ident(dim)} = ${quoteString(v)}`)];
-      if (q.ownRowsOnly && opts.writerNode !== undefined) where.push(`${ident('node')} = ${quoteString(opts.writerNode)}`);
-      const groupBy = [`time(${ms(q.stepMs, 'stepMs')}, ${ms(q.offsetMs, 'offsetMs')})`, ...q.by.map((d) => ident(d))];
-      const series = await client.query(
-        `SELECT ${select} FROM ${ident('pulse_counts')} WHERE ${where.join(' AND ')} GROUP BY ${groupBy.join(', ')} fill(none)`,
-      );
-      const out: CounterSeries[] = [];
-      for (const s of series) {
-        const cols = read.map((c) => s.columns.indexOf(c));
-        const timeCol = s.columns.indexOf('time');
-        const points: CounterSeries['points'] = [];
-        for (const row of s.values) {
-          // With GROUP BY time, 1.x can return buckets whose every sum is null: no data.
-          if (cols.every((ci) => ci < 0 || row[ci] === null || row[ci] === undefined)) continue;
-          const sums: Record<string, number> = {};
-          q.counters.forEach((c, i) => {
-            const v = row[cols[i] ?? -1];
-            sums[c] = typeof v === 'number' ? v : 0;
-          });
-          points.push({ ts: Number(row[timeCol]), sums });
-        }
-        if (points.length === 0) continue;
-        points.sort((a, b) => a.ts - b.ts);
-        const tags: Partial<Record<Dimension, string>> = {};
-        for (const d of q.by) tags[d] = s.tags?.[d] ?? '';
-        out.push({ tags, points });
-      }
-      return sortSeries(out, q.by);
+      const plan = planCounterQuery(q, query.source, { ...rollupOpts, completeFrom: rollupsFrom });
+      const key = (s: CounterSeries) => q.by.map((d) => s.tags[d] ?? '');
+      return readPlanned(q, plan, (seg) => queryMeasurement(q, seg), (a, b) => compareTagLists(key(a), key(b)));
     },
 
     async queryDistinct(query: DistinctQuery): Promise<DistinctSeries[]> {
@@ -305,11 +352,6 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
   };
 }
 
-function sortSeries(series: CounterSeries[], by: readonly Dimension[]): CounterSeries[] {
-  const key = (s: CounterSeries) => by.map((d) => s.tags[d] ?? '');
-  return series.sort((a, b) => compareTagLists(key(a), key(b)));
-}
-
 /**
  * The fields of a pulse_counts row. InfluxDB 1.x pays per series and field on every write,
  * compaction and query cursor, and a row of 10 s activity has a few of the catalogue's ~54
@@ -328,8 +370,8 @@ function sortSeries(series: CounterSeries[], by: readonly Dimension[]): CounterS
 export class SparseFields {
   private readonly seen = new Map<string, Uint8Array>();
 
-  of(tags: Readonly<Record<string, string>>, values: readonly number[]): Record<string, number> {
-    const key = Object.keys(tags).sort().map((k) => `${k}=${tags[k]}`).join('\u0000');
+  of(measurement: string, tags: Readonly<Record<string, string>>, values: readonly number[]): Record<string, number> {
+    const key = `${measurement}\u0000${Object.keys(tags).sort().map((k) => `${k}=${tags[k]}`).join('\u0000')}`;
     let seen = this.seen.get(key);
     if (!seen) this.seen.set(key, (seen = new Uint8Array(COUNTERS.length)));
     const fields: Record<string, number> = {};

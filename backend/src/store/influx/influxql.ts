@@ -17,9 +17,9 @@ export function quoteIdent(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
-export const MEASUREMENTS = ['pulse_counts', 'pulse_distinct', 'pulse_sketch'] as const;
+export const MEASUREMENTS = ['pulse_counts', 'pulse_distinct', 'pulse_sketch', 'pulse_groups_hour', 'pulse_groups_day', 'pulse_meta'] as const;
 /** Tag and field names of pulse_distinct and pulse_sketch (fixed). */
-const DISTINCT_NAMES = ['granularity', 'member_set', 'channel', 'value', 'node', 'parts'] as const;
+const DISTINCT_NAMES = ['granularity', 'member_set', 'channel', 'value', 'node', 'parts', 'key'] as const;
 
 const ALLOWED = new Set<string>([...COUNTERS, ...DIMENSIONS, ...MEASUREMENTS, ...DISTINCT_NAMES]);
 
