@@ -15,7 +15,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createClient } from 'redis';
+import { Dispatcher, type PlainMessage } from '@siyu-pulse/alerts';
+import { FakeDingTalkRobot } from '../../alerts/test/fakes/dingtalkRobot.js';
 import { RedisLease } from '../src/cluster/lease.js';
+import { RedisSharedState } from '../src/cluster/sharedState.js';
 import { loadConfig } from '../src/config/config.js';
 import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
 import { request } from './harness/http.js';
@@ -252,6 +255,74 @@ describe.runIf(redisOrSkip('cluster lease (Redis)'))('RedisLease', () => {
       expect(changes).toEqual(['n1:true', 'n1:false', 'n2:true', 'n2:false', 'n3:true', 'n3:false']);
     } finally {
       await peek.close();
+    }
+  }, 20_000);
+});
+
+describe.runIf(redisOrSkip('shared outbox (Redis)'))('the shared outbox across a leader change', () => {
+  let redis: RedisHandle;
+  let robot: FakeDingTalkRobot;
+  const SECRET = 'SECoutboxtest0123456789abcdef012345';
+  beforeAll(async () => {
+    redis = (await startRedis())!;
+    robot = await FakeDingTalkRobot.start({ secret: SECRET });
+  }, 30_000);
+  afterAll(async () => {
+    await robot?.close();
+    await redis?.stop();
+  });
+
+  it('the next holder delivers what is owed and not what was sent; a deposed holder can neither send nor write', async () => {
+    const logger = pino({ level: 'silent' });
+    const prefix = 'pulse:outboxtest:';
+    const leaseKey = `${prefix}lease:singletons`;
+    const node = async (name: string) => {
+      const lease = new RedisLease({ url: redis.url, key: leaseKey, node: name, advertiseUrl: `http://${name}`, ttlMs: 1_000, logger, onChange: () => undefined });
+      const shared = await RedisSharedState.open({ url: redis.url, prefix, leaseKey, token: () => lease.fencingToken }, logger);
+      const dispatcher = new Dispatcher({ outboxDir: '/nonexistent', outboxStorage: shared.outbox, notifiers: [{ id: 'dingtalk', type: 'dingtalk', webhook: robot.webhook, secret: SECRET, timeoutMs: 2_000 }] });
+      return { lease, shared, dispatcher };
+    };
+    const message = (n: number): PlainMessage => ({ key: `outbox-test|${n}`, kind: 'report', group: `outbox-test|${n}`, title: `消息 ${n}`, text: `### 消息 ${n}`, links: [], targets: ['dingtalk'], ts: Date.now() });
+    const titles = () => robot.messages.map((m) => m.body.markdown?.title);
+    const one = await node('n1');
+    const two = await node('n2');
+    try {
+      await one.lease.start();
+      await two.lease.start();
+      expect([one.lease.leader, two.lease.leader]).toEqual([true, false]);
+      // n1 sends message 0, then takes message 1 and dies before sending it.
+      expect(one.dispatcher.enqueue([message(0)])).toMatchObject({ queued: 1 });
+      await one.dispatcher.flushed();
+      await one.dispatcher.tick();
+      expect(titles()).toEqual(['消息 0']);
+      one.dispatcher.enqueue([message(1)]);
+      await one.dispatcher.flushed();
+      // A standby cannot write the outbox.
+      two.dispatcher.enqueue([message(9)]);
+      await expect(two.dispatcher.flushed()).rejects.toThrow(/FENCED/);
+      // n1 stops renewing (a SIGKILL, a long pause): n2 takes the lease once it expires.
+      await one.lease.stop(false);
+      const until = Date.now() + 5_000;
+      while (!two.lease.leader && Date.now() < until) await sleep(20);
+      expect(two.lease.leader).toBe(true);
+      await two.dispatcher.reload();
+      await two.dispatcher.tick();
+      expect(titles()).toEqual(['消息 0', '消息 1']);
+      // n1 wakes up still holding message 1 as owed: it may not send it, nor write anything.
+      await one.dispatcher.tick();
+      expect(titles()).toEqual(['消息 0', '消息 1']);
+      one.dispatcher.enqueue([message(2)]);
+      await expect(one.dispatcher.flushed()).rejects.toThrow(/FENCED/);
+      await expect(one.shared.write('silences', '{"version":1,"silences":[],"acks":[]}')).rejects.toThrow(/FENCED/);
+      // What Redis holds: 0 and 1 delivered once each, nothing of the deposed or standby writes.
+      const stored = Object.values(await two.shared.client.hGetAll(`${prefix}outbox`)).map((raw) => JSON.parse(raw) as { key: string; state: string; attempts: number });
+      expect(stored.map((e) => `${e.key} ${e.state} ${e.attempts}`).sort()).toEqual(['outbox-test|0 delivered 1', 'outbox-test|1 delivered 1']);
+    } finally {
+      for (const n of [one, two]) {
+        await n.dispatcher.close();
+        await n.lease.stop();
+        await n.shared.close();
+      }
     }
   }, 20_000);
 });
