@@ -266,7 +266,11 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   );
 
   // Signed read-only links carried by every message (alerts, reports, the morning brief).
-  const linkSecret = resolveLinkSecret(config.links.secret, config.dataDir);
+  // A cluster without PULSE_LINK_SECRET signs with one secret kept in Redis (rotate by setting PULSE_LINK_SECRET).
+  const linkSecret =
+    cluster && !config.links.secret
+      ? { secret: await cluster.sharedLinkSecret(() => resolveLinkSecret(null, config.dataDir).secret), persist: null }
+      : resolveLinkSecret(config.links.secret, config.dataDir);
   const links = new LinkSigner({ secret: linkSecret.secret, ttlMs: config.links.ttlMs, ...(linkSecret.persist ? { persist: linkSecret.persist } : {}) });
   const policy: AccessPolicy = {
     ingest: new TokenSet(config.ingestKeys),
@@ -353,7 +357,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const linkBase = () => config.alerts.publicUrl ?? publicUrl;
   // Weekly report: kept under the data dir, sent through the same dispatcher as alerts.
   const series = new SeriesService(store, config.bucketMs, config.timezone, Date.now, uptime);
-  const reports = new ReportStore(config.dataDir);
+  const reports = new ReportStore(config.dataDir, cluster?.shared.reports);
   const reportDelivery = new ReportDelivery({ dispatcher, reports, businessName: config.businessName, reportUrl: (id) => links.withLink(`${linkBase()}/reports/${id}`), logger });
   const reportService = new ReportService({
     series,
@@ -652,6 +656,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       try {
         await engine.reload();
         await feedback.reload();
+        await reports.reload();
         await dispatcher.reload();
         return true;
       } catch (err) {

@@ -17,7 +17,9 @@
  *   evaluator sends its 【已恢复】 (it knew the alert was firing and that the group was told);
  * - a silence made through one node holds for the firing the next evaluator sees;
  * - a display token made through one node opens a wall on another; revoked through that
- *   other node, the wall on the first is told and dropped, and the token is refused there.
+ *   other node, the wall on the first is told and dropped, and the token is refused there;
+ * - a weekly report made before the SIGKILL and a signed link minted on one node are there for
+ *   the next evaluator / open on another node.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -283,6 +285,12 @@ describe.runIf(run)('three built nodes on one Redis and one InfluxDB, nodes kill
     // The token made on A opens a wall on B (and on A).
     const wallOnB = await connectLive(nodes[b]!.url, token);
     const wallOnA = await connectLive(nodes[a]!.url, token);
+    // A weekly report (made and kept by the evaluator) and a signed link minted on A.
+    const report = await api(a, 'POST', '/api/v1/reports/weekly', { notify: false });
+    expect(report.status, JSON.stringify(report.json).slice(0, 200)).toBe(201);
+    const minted = await api(a, 'POST', '/api/v1/links', { path: '/m' });
+    expect(minted.status).toBe(201);
+    const link = new URL((minted.json as { url: string }).url).searchParams.get('link')!;
 
     // A firing, told once; its outbox entry is marked delivered in Redis before the kill.
     await burst(a, 'alert-loud');
@@ -305,6 +313,12 @@ describe.runIf(run)('three built nodes on one Redis and one InfluxDB, nodes kill
       return next !== null;
     }, 30_000);
     const takeoverMs = Date.now() - killedAt;
+    // The report is still there for the new evaluator; the link opens on B.
+    const kept = await api(b, 'GET', `/api/v1/reports/${String(report.json.id)}`);
+    expect(kept.status).toBe(200);
+    expect(kept.json.generatedAt).toBe(report.json.generatedAt);
+    const viaLink = await fetch(`${nodes[b]!.url}/api/v1/snapshot`, { headers: { authorization: `Bearer ${link}` } });
+    expect(viaLink.status).toBe(200);
 
     // The new evaluator sees the silence made through A before the kill.
     await burst(b, 'alert-quiet');

@@ -27,6 +27,12 @@ export interface ClusterParts {
   shared: RedisSharedState;
   /** Display tokens, readable and writable by every node (displayShare.ts). */
   displays: DisplayShare;
+  /**
+   * The secret signed links are signed with when PULSE_LINK_SECRET is not set: the first node's
+   * (`candidate`, its data dir's) is kept in Redis and used by all, so a link in a DingTalk
+   * message opens on whichever node the load balancer picks.
+   */
+  sharedLinkSecret(candidate: () => string): Promise<string>;
   /** Closes the Socket.IO fan-out and shared-state connections (after the live hub and the dispatcher). */
   close(): Promise<void>;
 }
@@ -57,6 +63,14 @@ export async function openCluster(o: { redisUrl: string; prefix: string; nodeId:
     leaseKey,
     shared,
     displays,
+    async sharedLinkSecret(candidate) {
+      const key = `${o.prefix}link-secret`;
+      // Not the adapter's connection: it blocks in stream reads once the adapter runs.
+      await shared.client.set(key, candidate(), { NX: true });
+      const secret = await shared.client.get(key);
+      if (!secret || secret.length < 32) throw new Error(`Redis key ${key} holds no link secret of at least 32 characters; delete it (every signed link stops working) or set PULSE_LINK_SECRET on every node`);
+      return secret;
+    },
     async close() {
       await adapterClient.close().catch(() => undefined);
       await displays.close();

@@ -17,8 +17,11 @@ import { Readable } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
 
 const FORWARDED = 'x-pulse-forwarded';
-/** Paths the engine answers (prefix match). */
-export const LEADER_PATHS = ['/api/v1/alerts', '/api/v1/rules', '/api/v1/silences', '/api/v1/notifiers', '/api/v1/feedback'];
+/**
+ * Paths the engine answers (prefix match); also the weekly reports and the morning brief, which
+ * the evaluating node makes and sends (its outbox is the one that delivers).
+ */
+export const LEADER_PATHS = ['/api/v1/alerts', '/api/v1/rules', '/api/v1/silences', '/api/v1/notifiers', '/api/v1/feedback', '/api/v1/reports', '/api/v1/briefs'];
 /** Request headers passed on (authorization for the token, the rest for the body and language). */
 const PASSED = ['authorization', 'content-type', 'accept', 'accept-language'];
 /** Answer headers passed back. */

@@ -7,6 +7,7 @@
  *   (silences and acks; each open alert's state machine and what its group was told, the noise
  *   bands), one JSON string each, as the single node's silences.json / alert-memory.json;
  * - `<prefix>state:feedback` — 有效 / 误报 verdicts (feedback.json);
+ * - `<prefix>reports` — a hash, weekly report id (ISO week) → the report (reports/<id>.json);
  * - `<prefix>outbox` — a hash, one field per owed or finished delivery (notifier + key), the
  *   value the entry as the single node's outbox.jsonl line;
  * - `<prefix>displays`, `<prefix>displays:seen` (display tokens, displayShare.ts).
@@ -22,6 +23,8 @@ import type { OutboxEntry, OutboxStorage, StateDocumentName, StateDocuments } fr
 import { outboxId, parseEntry } from '@siyu-pulse/alerts';
 import type { Logger } from 'pino';
 import { createClient } from 'redis';
+import type { WeeklyReport } from '@siyu-pulse/contracts/reports';
+import type { SharedReports } from '../reports/store.js';
 
 type Client = ReturnType<typeof createClient>;
 
@@ -46,6 +49,7 @@ export interface SharedStateOptions {
 
 export class RedisSharedState implements StateDocuments {
   readonly outbox: OutboxStorage;
+  readonly reports: SharedReports;
   private readonly epochKey: string;
 
   private constructor(
@@ -73,6 +77,13 @@ export class RedisSharedState implements StateDocuments {
       },
       mayDeliver: async () => {
         await this.fenced(FENCE_ONLY, hash, []);
+      },
+    };
+    const reports = `${o.prefix}reports`;
+    this.reports = {
+      load: async () => Object.values(await client.hGetAll(reports)).map((raw) => JSON.parse(raw) as WeeklyReport),
+      put: async (r) => {
+        await this.fenced(FENCED_HSET, reports, [r.id, JSON.stringify(r)]);
       },
     };
   }

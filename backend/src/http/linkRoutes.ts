@@ -33,7 +33,7 @@ export function linkRouter(o: LinkRouteOptions): Router {
     res.status(201).json({ url: url.toString(), expiresAt: o.signer.verify(token).ok ? (o.signer.verify(token) as { expiresAt: number }).expiresAt : null });
   });
   r.post('/api/v1/links/rotate', admin, (_req, res) => {
-    if (!o.rotatable) return void res.status(409).json({ error: 'the link secret is configured (PULSE_LINK_SECRET): set a new value and restart to revoke every link' });
+    if (!o.rotatable) return void res.status(409).json({ error: 'the link secret is configured (PULSE_LINK_SECRET) or shared by a cluster\'s nodes: set a new PULSE_LINK_SECRET on every node and restart to revoke every link' });
     o.signer.rotate();
     res.json({ rotated: true, note: 'every link sent before now is refused' });
   });

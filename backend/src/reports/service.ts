@@ -105,6 +105,8 @@ export class ReportService {
       trigger: opts.trigger,
     });
     const saved = this.o.reports.save(report);
+    // A cluster's report is in Redis before it is announced or sent.
+    await this.o.reports.persisted();
     const targets = opts.notify ? this.o.notify : [];
     this.o.logger.info({ report: saved.id, trigger: opts.trigger, partial: saved.partial, notify: targets, ms: this.now() - started }, 'weekly report generated');
     if (!targets.length) return saved;
