@@ -32,7 +32,7 @@ import { Collector } from './collector/collector.js';
 import { WeComApi } from './connectors/wecom/api.js';
 import { wecomCallbackRouter } from './connectors/wecom/callbackRoute.js';
 import { WeComGroupInfo } from './connectors/wecom/groupInfo.js';
-import { WeComDailyStats } from './connectors/wecom/dailyStats.js';
+import { WECOM_STATS_WRITER, WeComDailyStats } from './connectors/wecom/dailyStats.js';
 import { WeComStatsSchedule } from './connectors/wecom/schedule.js';
 import { checkDataDir } from './durability/dataDir.js';
 import { openDurability } from './durability/durability.js';
@@ -609,7 +609,13 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const wecomStats = config.wecom.stats && wecomApi
     ? new WeComDailyStats({
         api: wecomApi,
-        store,
+        // A cluster: the statistics are written under a writer id of their own, not the
+        // evaluating node's. Under the node's id, a new evaluator after a failover re-pulled
+        // the last days into its own rows while the old evaluator's rows kept them (counted
+        // twice), and the read-and-keep of live counters copied other nodes' first-bucket
+        // counters into this node's row.
+        store: config.cluster && config.store.kind === 'influx' ? createInfluxStore({ ...influxOptions(config.store), writerNode: WECOM_STATS_WRITER, rollups: rollupOptions(config) }) : store,
+        ownWriter: config.cluster !== null,
         dataDir: config.dataDir,
         backfillDays: config.wecom.stats.backfillDays,
         bucketMs: config.bucketMs,

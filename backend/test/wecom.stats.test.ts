@@ -11,7 +11,8 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeComApi } from '../src/connectors/wecom/api.js';
-import { WeComDailyStats } from '../src/connectors/wecom/dailyStats.js';
+import { WECOM_STATS_WRITER, WeComDailyStats } from '../src/connectors/wecom/dailyStats.js';
+import { createInfluxStore } from '../src/store/influx/adapter.js';
 import { DAY } from '../src/time/zone.js';
 import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
 import { FakeWeCom, avgReplyMinutesOf, behaviorOf, cnDayStart, groupOf, replyPercentageOf } from './harness/fakeWecom.js';
@@ -132,6 +133,39 @@ describe.each([
     const calls = fake.calls.slice(callsBefore);
     expect(calls.filter((c) => c.api === 'externalcontact/get_user_behavior_data')).toHaveLength(2);
     expect(await daily('wecom_new_contacts')).toEqual(expected);
+  });
+
+  it.runIf(runIt && store === 'influx')('in a cluster the statistics have one writer whichever node pulls: a new evaluator re-pulling after a failover replaces, and node rows keep their live counters', async () => {
+    // As server.ts wires a cluster node: rows tagged `node`, the statistics under WECOM_STATS_WRITER.
+    const db = influx!.newDb();
+    const nodeStore = createInfluxStore({ url: influx!.url, db, writerNode: 'node-1', timeoutMs: 30_000 });
+    await nodeStore.init();
+    const statsStore = createInfluxStore({ url: influx!.url, db, writerNode: WECOM_STATS_WRITER, timeoutMs: 30_000 });
+    // A live event of node-1 in yesterday's first bucket (the statistics' row time).
+    await nodeStore.writeCounters([{ ts: yesterday, tags: { channel: 'wecom', community: '', campaign: '' }, counters: { member_join: 7 } }]);
+    const dirs = [mkdtempSync(path.join(tmpdir(), 'pulse-wecom-a-')), mkdtempSync(path.join(tmpdir(), 'pulse-wecom-b-'))];
+    try {
+      // Evaluator A pulls; it dies; evaluator B (its own data dir: no pull state) pulls the same days again.
+      for (const dir of dirs) {
+        const stats = new WeComDailyStats({
+          api: new WeComApi({ baseUrl: fake.url, corpId: fake.corpId, secret: fake.secret }),
+          store: statsStore,
+          ownWriter: true,
+          dataDir: dir,
+          backfillDays: 3,
+          bucketMs: 10_000,
+          latenessMs: 300_000,
+          logger: pino({ level: 'silent' }),
+        });
+        expect((await stats.run()).days).toContain(yesterday);
+      }
+      const [series] = await nodeStore.queryCounters({ from: yesterday, to: yesterday + 10_000, stepMs: 10_000, offsetMs: 0, counters: ['wecom_new_contact_cnt', 'member_join'], by: [], filter: { channel: 'wecom' } });
+      const sums = series!.points.find((p) => p.ts === yesterday)!.sums;
+      expect(sums.wecom_new_contact_cnt).toBe(total(yesterday, (u) => behaviorOf(yesterday, u, fake.revisions.get(yesterday) ?? 0).new_contact_cnt));
+      expect(sums.member_join).toBe(7);
+    } finally {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.runIf(runIt)('a wrong secret fails with the errcode and the setting named, and writes nothing', async () => {

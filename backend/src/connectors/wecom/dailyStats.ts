@@ -22,6 +22,8 @@ import type { WeComApi } from './api.js';
 import { WECOM_CHANNEL } from './events.js';
 
 export const WECOM_TZ = 'Asia/Shanghai';
+/** The writer id (InfluxDB tag `node`) of the statistics' rows in a cluster: the same whichever node pulls. */
+export const WECOM_STATS_WRITER = 'wecom-stats';
 /** Complete days WeCom still answers for: 180 days counting today. */
 export const MAX_BACKFILL_DAYS = 179;
 const REPULL_DAYS = 3;
@@ -41,6 +43,12 @@ export interface DailyStatsOptions {
   /** Rows within this of now may still be rewritten by the collector: not touched yet. */
   bucketMs: number;
   latenessMs: number;
+  /**
+   * `store` writes the statistics under a writer id of their own (a cluster: rows tagged
+   * `node`), so their row never holds live events' counters: nothing is read and kept. Else
+   * the row is shared with live events of the day's first bucket (see write()).
+   */
+  ownWriter?: boolean;
   logger: Logger;
   now?: () => number;
 }
@@ -153,6 +161,10 @@ export class WeComDailyStats {
     const { store, bucketMs } = this.o;
     const rows: CounterRow[] = [];
     for (const [ts, sums] of byDay) {
+      if (this.o.ownWriter) {
+        rows.push({ ts, tags: { channel: WECOM_CHANNEL, community: '', campaign: '' }, counters: sums });
+        continue;
+      }
       const [existing] = (await store.queryCounters({ from: ts, to: ts + bucketMs, stepMs: bucketMs, offsetMs: 0, counters: COUNTERS, by: ['channel', 'community', 'campaign'], filter: { channel: WECOM_CHANNEL } }))
         .filter((s) => !s.tags.community && !s.tags.campaign)
         .flatMap((s) => s.points.filter((p) => p.ts === ts));
