@@ -64,6 +64,8 @@ import { createMemberHasher } from './ingest/memberHash.js';
 import { EventRateLimiter } from './ingest/rateLimit.js';
 import { IngestService, type HistoryPath } from './ingest/service.js';
 import { aggregateHistory, oneBatchAtATime } from './import/aggregate.js';
+import { slicer } from './time/turns.js';
+import { oneReadAtATime } from './store/backgroundReads.js';
 import type { CountableEvent } from './collector/counters.js';
 import { ImportLedger } from './import/ledger.js';
 import { ImportService } from './import/service.js';
@@ -247,13 +249,14 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     cutoff: (now) => collector.historyCutoff(now),
     apply: oneBatchAtATime(async (events: readonly CountableEvent[], mark: string) => {
       const slash = mark.lastIndexOf('/');
-      const batch = aggregateHistory(events, { importId: mark.slice(0, slash), seq: Number(mark.slice(slash + 1)) }, {
+      // In slices with turns for the event loop (time/turns.ts): reads stay answered during an import.
+      const batch = await aggregateHistory(events, { importId: mark.slice(0, slash), seq: Number(mark.slice(slash + 1)) }, {
         bucketMs: config.bucketMs,
         periodStart: (g, ts) => collector.periodStart(g, ts),
         pushCapPerDay: config.pushCapPerDay,
         node: config.nodeId,
         conflict: (rows, periods) => collector.historyConflict(rows, periods),
-      });
+      }, slicer());
       const outcome = await applyAdditive(batch);
       if (outcome === 'applied' && batch.minTs !== null) collector.noteHistory(batch.minTs);
       return outcome;
@@ -312,7 +315,9 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     : null;
   const kpiSource = createKpiSource({
     collector: config.cluster ? undefined : collector,
-    store,
+    // The alert engine's bursts of reads one at a time on the embedded store, so one of its
+    // two read connections stays free for the API and the wall (store/backgroundReads.ts).
+    store: store.kind === 'duckdb' ? oneReadAtATime(store) : store,
     timezone: config.timezone,
     historySince,
     kpis,

@@ -97,7 +97,7 @@ describe('aggregated import path', () => {
     }
   });
 
-  it('the aggregate of a batch: counters per bucket and tag set, members per period and channel, push over cap', () => {
+  it('the aggregate of a batch: counters per bucket and tag set, members per period and channel, push over cap', async () => {
     const t = Date.UTC(2026, 10, 3, 2, 0, 5);
     const events = [
       ev('message', t, 'wecom', 'a'),
@@ -109,14 +109,14 @@ describe('aggregated import path', () => {
       ev('push.sent', t + 2, 'wecom', 'd'), // third push of the day, cap 2: over the cap
       ev('message', t + 5, 'wecom'), // no member
     ];
-    const agg = aggregateHistory(events, { importId: 'x', seq: 0 }, opts());
+    const agg = await aggregateHistory(events, { importId: 'x', seq: 0 }, opts());
     expect(agg.minTs).toBe(t);
     const rows = new Map(agg.counters.map((r) => [`${r.ts}/${r.tags.channel}`, r.counters]));
     const b0 = Math.floor(t / 10_000) * 10_000;
     expect(rows.get(`${b0}/wecom`)).toEqual({ message: 3, push_sent: 3 });
     expect(rows.get(`${b0}/miniprogram`)).toEqual({ order_paid: 1, order_paid_fen: 1_500 });
     expect(rows.get(`${Math.floor((t + 61_000) / 10_000) * 10_000}/wecom`)).toEqual({ message: 1 });
-    const out = agg.complete([])!;
+    const out = (await agg.complete([]))!;
     const count = (set: string, g: string, start: number, channel: string) => out.distinct.find((d) => d.set === set && d.granularity === g && d.ts === start && d.channel === channel)?.value;
     const day = periodStart('day', t);
     const minute = periodStart('minute', t);
@@ -129,7 +129,7 @@ describe('aggregated import path', () => {
     // Every count row has its sketch row (the same period, set and channel).
     expect(out.sketches.map((s) => `${s.ts}/${s.granularity}/${s.set}/${s.channel}`).sort()).toEqual(out.distinct.map((s) => `${s.ts}/${s.granularity}/${s.set}/${s.channel}`).sort());
     // A conflict: nothing to write.
-    expect(aggregateHistory(events, { importId: 'x', seq: 0 }, opts(() => true)).complete([])).toBeNull();
+    expect(await (await aggregateHistory(events, { importId: 'x', seq: 0 }, opts(() => true))).complete([])).toBeNull();
   });
 
   describe('DuckDB applyAdditive', () => {
@@ -154,9 +154,9 @@ describe('aggregated import path', () => {
         { ts: day, granularity: 'day', set: 'active', channel: '', node: 'other', sketch: x.toBase64() },
       ]);
       const batch = [ev('message', t + 1, 'wecom', 'b'), ev('message', t + 2, 'wecom', 'c'), ev('message', t + 20_000, 'wecom', 'c')];
-      expect(await store.applyAdditive!(aggregateHistory(batch, { importId: 'imp', seq: 0 }, opts()))).toBe('applied');
-      expect(await store.applyAdditive!(aggregateHistory(batch, { importId: 'imp', seq: 0 }, opts()))).toBe('done');
-      expect(await store.applyAdditive!(aggregateHistory(batch, { importId: 'imp', seq: 1 }, opts(() => true)))).toBe('conflict');
+      expect(await store.applyAdditive!(await aggregateHistory(batch, { importId: 'imp', seq: 0 }, opts()))).toBe('applied');
+      expect(await store.applyAdditive!(await aggregateHistory(batch, { importId: 'imp', seq: 0 }, opts()))).toBe('done');
+      expect(await store.applyAdditive!(await aggregateHistory(batch, { importId: 'imp', seq: 1 }, opts(() => true)))).toBe('conflict');
       expect(await store.importMarks!()).toEqual(['imp/0']);
       const [s] = await store.queryCounters({ from: t, to: t + 30_000, stepMs: 10_000, offsetMs: 0, counters: ['message'], by: [], filter: {} });
       expect(s!.points.map((p) => [p.ts - t, p.sums.message])).toEqual([
@@ -175,9 +175,9 @@ describe('aggregated import path', () => {
     it('a batch into an empty range is inserted; the next batch over it adds every counter column to the rows it shares and inserts the rest', async () => {
       const t = Date.UTC(2026, 9, 5, 3, 0, 0);
       const first = [ev('message', t + 1, 'wecom', 'a'), ev('order.paid', t + 2, 'wecom', 'a', 1_000), ev('message', t + 10_001, 'sms', 'b')];
-      expect(await store.applyAdditive!(aggregateHistory(first, { importId: 'fresh', seq: 0 }, opts()))).toBe('applied');
+      expect(await store.applyAdditive!(await aggregateHistory(first, { importId: 'fresh', seq: 0 }, opts()))).toBe('applied');
       const second = [ev('order.paid', t + 3, 'wecom', 'b', 250), ev('message', t + 4, 'wecom', 'c'), ev('order.paid', t + 20_000, 'sms', 'c', 7)];
-      expect(await store.applyAdditive!(aggregateHistory(second, { importId: 'fresh', seq: 1 }, opts()))).toBe('applied');
+      expect(await store.applyAdditive!(await aggregateHistory(second, { importId: 'fresh', seq: 1 }, opts()))).toBe('applied');
       const series = await store.queryCounters({ from: t, to: t + 30_000, stepMs: 10_000, offsetMs: 0, counters: ['message', 'order_paid', 'order_paid_fen'], by: ['channel'], filter: {} });
       const got = series.flatMap((s) => s.points.map((p) => [s.tags.channel, p.ts - t, p.sums.message, p.sums.order_paid, p.sums.order_paid_fen]));
       expect(got.sort()).toEqual(
@@ -204,7 +204,7 @@ describe('aggregated import path', () => {
     try {
       const t = Date.UTC(2026, 9, 7, 3, 0, 0);
       const batch = [ev('message', t + 1, 'wecom', 'a'), ev('order.paid', t + 2, 'wecom', 'a', 300), ev('push.sent', t + 3, 'wecom', 'b')];
-      expect(await store.applyAdditive!(aggregateHistory(batch, { importId: 'older', seq: 0 }, opts()))).toBe('applied');
+      expect(await store.applyAdditive!(await aggregateHistory(batch, { importId: 'older', seq: 0 }, opts()))).toBe('applied');
       const [s] = await store.queryCounters({ from: t, to: t + 10_000, stepMs: 10_000, offsetMs: 0, counters: ['message', 'order_paid', 'order_paid_fen', 'push_sent'], by: [], filter: {} });
       expect(s!.points).toEqual([{ ts: t, sums: { message: 1, order_paid: 1, order_paid_fen: 300, push_sent: 1 } }]);
     } finally {

@@ -29,6 +29,7 @@ import { applyEvent, newVector, type CountableEvent, type CounterVector } from '
 import { PushCapCounter } from '../collector/pushCap.js';
 import { Hll } from '../sketch/hll.js';
 import type { AdditiveBatch, CounterRow, DistinctRow, SketchRow } from '../store/port.js';
+import { noPause, type Pause } from '../time/turns.js';
 
 const SETS_BY_TYPE = new Map<EventType, MemberSetId[]>();
 for (const id of MEMBER_SET_IDS) for (const type of MEMBER_SETS[id]) SETS_BY_TYPE.set(type, [...(SETS_BY_TYPE.get(type) ?? []), id]);
@@ -55,7 +56,16 @@ interface PeriodSketches {
 
 const SEP = '\u0000';
 
-export function aggregateHistory(events: readonly CountableEvent[], mark: { importId: string; seq: number }, o: AggregateOptions): AdditiveBatch & { events: number; minTs: number | null } {
+/**
+ * `pause` gives the event loop a turn between slices of the per-event work and of the
+ * sketch merges in `complete` (time/turns.ts): a batch is tens of thousands of events.
+ */
+export async function aggregateHistory(
+  events: readonly CountableEvent[],
+  mark: { importId: string; seq: number },
+  o: AggregateOptions,
+  pause: Pause = noPause,
+): Promise<AdditiveBatch & { events: number; minTs: number | null }> {
   const rows = new Map<string, { ts: number; tags: Tags; v: CounterVector }>();
   const periods = new Map<string, PeriodSketches>();
   const pushCap = new PushCapCounter(o.pushCapPerDay, 0, (ts) => o.periodStart('day', ts));
@@ -109,6 +119,8 @@ export function aggregateHistory(events: readonly CountableEvent[], mark: { impo
       for (const p of periodsOf('push_over_cap')) channelOf(p, t.channel);
       if (pushCap.count(e.ts, e.member)) addMember('push_over_cap', t.channel, key);
     }
+    const p = pause();
+    if (p) await p;
   }
   const counters: CounterRow[] = [];
   for (const { ts, tags, v } of rows.values()) {
@@ -139,8 +151,7 @@ export function aggregateHistory(events: readonly CountableEvent[], mark: { impo
     minTs,
     counters,
     sketchRanges: [...ranges.values()],
-    complete(stored: readonly SketchRow[]) {
-      if (o.conflict(counters, periodList)) return null;
+    async complete(stored: readonly SketchRow[]) {
       const byKey = new Map<string, SketchRow[]>();
       for (const r of stored) {
         const k = `${r.set}${SEP}${r.granularity}${SEP}${r.ts}${SEP}${r.channel}`;
@@ -165,8 +176,15 @@ export function aggregateHistory(events: readonly CountableEvent[], mark: { impo
       };
       for (const p of periods.values()) {
         emit(p, '', p.total);
-        for (const [channel, h] of p.byChannel) emit(p, channel, h);
+        for (const [channel, h] of p.byChannel) {
+          emit(p, channel, h);
+          const turn = pause();
+          if (turn) await turn;
+        }
       }
+      // Checked last, with no turn between it and the return: the store writes what this
+      // returns in the same write slot, and the collector may have taken a row up during a turn.
+      if (o.conflict(counters, periodList)) return null;
       return { sketches, distinct };
     },
   };

@@ -7,6 +7,7 @@
  */
 import type { CountableEvent } from '../collector/counters.js';
 import { sketchKeyOf } from '../sketch/hll.js';
+import { slicer, type Pause } from '../time/turns.js';
 import { rememberingHasher, type MemberHasher } from './memberHash.js';
 import type { IdLedger } from './idLedger.js';
 import { describeIssues, validateEvent, type ValidEvent } from './schema.js';
@@ -54,6 +55,11 @@ export interface HistoryPath {
   cutoff(now: number): number;
   /** Applies the batch's aggregate and its mark in one store transaction. */
   apply(events: readonly CountableEvent[], batchMark: string): Promise<HistoryApplyOutcome>;
+}
+
+interface Checked {
+  valid: { e: ValidEvent; ts: number }[];
+  rejections: { index: number; reason: RejectReason; error: string }[];
 }
 
 /** The accepted events could not be made durable: nothing of the batch was counted. */
@@ -106,40 +112,39 @@ export class IngestService {
   }
 
   /** Validation, scope and the history / future rules for one batch: no side effects. */
-  private check(items: readonly unknown[], parseErrors: ReadonlyMap<number, string>, scope: IngestScope | undefined, now: number): { valid: { e: ValidEvent; ts: number }[]; rejections: { index: number; reason: RejectReason; error: string }[] } {
-    const { historyMs, futureSkewMs } = this.opts;
-    const rejections: { index: number; reason: RejectReason; error: string }[] = [];
-    const reject = (index: number, reason: RejectReason, error: string) => void rejections.push({ index, reason, error });
-    const valid: { e: ValidEvent; ts: number }[] = [];
+  private check(items: readonly unknown[], parseErrors: ReadonlyMap<number, string>, scope: IngestScope | undefined, now: number): Checked {
+    const out: Checked = { valid: [], rejections: [] };
+    for (let index = 0; index < items.length; index++) this.checkOne(items[index], index, parseErrors, scope, now, out);
+    return out;
+  }
+
+  /** check() in slices: the event loop gets a turn whenever `pause` says (an import batch). */
+  private async checkSliced(items: readonly unknown[], parseErrors: ReadonlyMap<number, string>, now: number, pause: Pause): Promise<Checked> {
+    const out: Checked = { valid: [], rejections: [] };
     for (let index = 0; index < items.length; index++) {
-      const parseError = parseErrors.get(index);
-      if (parseError !== undefined) {
-        reject(index, 'parse', parseError);
-        continue;
-      }
-      const parsed = validateEvent(items[index]);
-      if (!parsed.success) {
-        reject(index, 'invalid', describeIssues(parsed.error));
-        continue;
-      }
-      const e = parsed.data;
-      const outOfScope = scope?.typeProblem(e.type);
-      if (outOfScope) {
-        reject(index, 'scope', outOfScope);
-        continue;
-      }
-      const ts = e.ts === undefined ? now : typeof e.ts === 'number' ? e.ts : Date.parse(e.ts);
-      if (ts < now - historyMs) {
-        reject(index, 'too_late', `ts ${new Date(ts).toISOString()} is older than the history limit of ${historyMs / DAY_MS} days (PULSE_HISTORY_DAYS); events this old are not counted`);
-        continue;
-      }
-      if (ts > now + futureSkewMs) {
-        reject(index, 'future', `ts ${new Date(ts).toISOString()} is more than ${futureSkewMs / 1000} s in the future (check the producer's clock)`);
-        continue;
-      }
-      valid.push({ e, ts });
+      this.checkOne(items[index], index, parseErrors, undefined, now, out);
+      const p = pause();
+      if (p) await p;
     }
-    return { valid, rejections };
+    return out;
+  }
+
+  private checkOne(item: unknown, index: number, parseErrors: ReadonlyMap<number, string>, scope: IngestScope | undefined, now: number, out: Checked): void {
+    const { historyMs, futureSkewMs } = this.opts;
+    const reject = (reason: RejectReason, error: string) => void out.rejections.push({ index, reason, error });
+    const parseError = parseErrors.get(index);
+    if (parseError !== undefined) return reject('parse', parseError);
+    const parsed = validateEvent(item);
+    if (!parsed.success) return reject('invalid', describeIssues(parsed.error));
+    const e = parsed.data;
+    const outOfScope = scope?.typeProblem(e.type);
+    if (outOfScope) return reject('scope', outOfScope);
+    const ts = e.ts === undefined ? now : typeof e.ts === 'number' ? e.ts : Date.parse(e.ts);
+    if (ts < now - historyMs) {
+      return reject('too_late', `ts ${new Date(ts).toISOString()} is older than the history limit of ${historyMs / DAY_MS} days (PULSE_HISTORY_DAYS); events this old are not counted`);
+    }
+    if (ts > now + futureSkewMs) return reject('future', `ts ${new Date(ts).toISOString()} is more than ${futureSkewMs / 1000} s in the future (check the producer's clock)`);
+    out.valid.push({ e, ts });
   }
 
   /** The event as counted: admitted tags, hashed member (memo per batch) and its sketch key. */
@@ -178,7 +183,10 @@ export class IngestService {
    */
   async acceptHistory(items: readonly unknown[], parseErrors: ReadonlyMap<number, string>, batchMark: string, history: HistoryPath): Promise<(IngestResult & { applied: boolean }) | null> {
     const now = this.now();
-    const { valid, rejections } = this.check(items, parseErrors, undefined, now);
+    // An import batch is tens of thousands of events: its per-event work runs in slices so
+    // reads and the wall are served during a big import or the demo's fill (time/turns.ts).
+    const pause = slicer();
+    const { valid, rejections } = await this.checkSliced(items, parseErrors, now, pause);
     const cutoff = history.cutoff(now);
     for (const v of valid) if (v.ts >= cutoff) return null;
     const { ledger } = this.opts;
@@ -202,6 +210,8 @@ export class IngestService {
         claimed.push(e.id);
       }
       events.push(this.countable(e, ts, this.historyHash));
+      const p = pause();
+      if (p) await p;
     }
     let outcome: HistoryApplyOutcome;
     try {

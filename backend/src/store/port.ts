@@ -150,8 +150,12 @@ export interface AdditiveBatch {
   counters: CounterRow[];
   /** Stored sketch rows (every channel and node) of these ranges are handed to `complete`. */
   sketchRanges: { set: MemberSetId; granularity: Granularity; from: number; to: number }[];
-  /** Runs inside the store's write slot: the rows to write, or null to write nothing (a conflict). */
-  complete(stored: readonly SketchRow[]): { sketches: SketchRow[]; distinct: DistinctRow[] } | null;
+  /**
+   * Runs inside the store's write slot: the rows to write, or null to write nothing (a
+   * conflict). It may give the event loop turns while it merges (a promise), but decides
+   * the conflict with none left before it resolves.
+   */
+  complete(stored: readonly SketchRow[]): Promise<{ sketches: SketchRow[]; distinct: DistinctRow[] } | null>;
 }
 
 /** One kind of an embedded store's memory (e.g. DuckDB's BASE_TABLE, ART_INDEX). */

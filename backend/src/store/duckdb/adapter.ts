@@ -10,7 +10,7 @@
  * Tag value '' = no value. Values are always bound (parameters or the appender); the only
  * identifiers in SQL text are allow-listed catalogue names.
  */
-import { BIGINT, DuckDBDataChunk, DuckDBInstance, VARCHAR, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { BIGINT, DuckDBDataChunk, DuckDBInstance, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { COUNTERS, DIMENSIONS, type Dimension } from '@siyu-pulse/contracts/catalogue';
 import {
   StoreError,
@@ -42,6 +42,7 @@ import {
   type NormalizedCounterRow,
 } from '../validate.js';
 import { SHANGHAI_DAY_OFFSET_MS, planCounterQuery, readPlanned, rollupRowsOf, type CounterSource, type RollupOptions } from '../rollups.js';
+import { noPause, slicer, SLICE_MS, type Pause } from '../../time/turns.js';
 
 /** Characters per stored sketch part (see pulse_sketch). */
 const SKETCH_PART = 3_000;
@@ -81,6 +82,8 @@ const STAGE_COUNT_TYPES = [BIGINT, ...DIMENSIONS.map(() => VARCHAR), ...COUNTERS
 const STAGE_CHUNK_ROWS = 2048;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
+/** Sketch and count rows appended between two looks at whether the event loop wants a turn. */
+const TURN_ROWS = 512;
 const periodKey = (ts: number, g: string, set: string, channel: string) => `${ts}\u0000${g}\u0000${set}\u0000${channel}`;
 const sketchKey = (r: SketchRow) => `${periodKey(r.ts, r.granularity, r.set, r.channel)}\u0000${r.node}`;
 function split<T>(list: readonly T[], inFirst: (x: T) => boolean): [T[], T[]] {
@@ -242,12 +245,27 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
   }
 
   /**
+   * An appender writes its rows into the table when flushed, synchronously on the calling
+   * (JavaScript) thread, index updates included. When `pause` wants a turn for the event
+   * loop, the rows so far are flushed first, so the work between two turns stays one slice
+   * (an import batch appends tens of thousands of rows; time/turns.ts). Inside a
+   * transaction the flushed rows stay uncommitted as before: nothing else runs on this
+   * connection (one write lane).
+   */
+  async function turnAfterFlush(appender: DuckDBAppender, pause: Pause) {
+    const turn = pause();
+    if (!turn) return;
+    appender.flushSync();
+    await turn;
+  }
+
+  /**
    * Counter rows into `table` (stage_counts, or pulse_counts itself when its columns are in
    * catalogue order), a column at a time: one DataChunk per ≤ 2,048 rows, so a BIGINT column
    * is one native copy instead of a call per value (the row appender made ~58 calls per row,
    * and a batch of sparse history has about a row per event).
    */
-  async function appendCounters(c: DuckDBConnection, deltas: readonly NormalizedCounterRow[], table: string, catalog?: string) {
+  async function appendCounters(c: DuckDBConnection, deltas: readonly NormalizedCounterRow[], table: string, catalog?: string, pause: Pause = noPause) {
     const appender = await c.createAppender(table, 'main', catalog ?? null);
     try {
       for (let at = 0; at < deltas.length; at += STAGE_CHUNK_ROWS) {
@@ -257,6 +275,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
         DIMENSIONS.forEach((d, i) => chunk.setColumnValues(1 + i, part.map((r) => r.tags[d])));
         for (let k = 0; k < COUNTERS.length; k++) chunk.setColumnValues(1 + DIMENSIONS.length + k, part.map((r) => (r.values[k] ? BigInt(r.values[k]!) : 0n)));
         appender.appendDataChunk(chunk);
+        await turnAfterFlush(appender, pause);
       }
     } finally {
       appender.closeSync();
@@ -304,10 +323,12 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
   }
 
   /** Sketch rows in parts into `table`: pulse_sketch, or stage_sketch (which also keeps the number of parts). */
-  async function appendSketches(c: DuckDBConnection, list: readonly SketchRow[], table: 'pulse_sketch' | 'stage_sketch', catalog?: string) {
+  async function appendSketches(c: DuckDBConnection, list: readonly SketchRow[], table: 'pulse_sketch' | 'stage_sketch', catalog?: string, pause: Pause = noPause) {
     const appender = await c.createAppender(table, 'main', catalog ?? null);
     try {
-      for (const row of list) {
+      for (let i = 0; i < list.length; i++) {
+        const row = list[i]!;
+        if (i % TURN_ROWS === TURN_ROWS - 1) await turnAfterFlush(appender, pause);
         const parts = Math.ceil(row.sketch.length / SKETCH_PART);
         for (let part = 0; part < parts; part++) {
           appender.appendBigInt(BigInt(row.ts));
@@ -327,10 +348,12 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
   }
 
   /** Count rows into `table` (pulse_distinct or stage_distinct: the same columns). */
-  async function appendDistinct(c: DuckDBConnection, list: readonly DistinctRow[], table: 'pulse_distinct' | 'stage_distinct', catalog?: string) {
+  async function appendDistinct(c: DuckDBConnection, list: readonly DistinctRow[], table: 'pulse_distinct' | 'stage_distinct', catalog?: string, pause: Pause = noPause) {
     const appender = await c.createAppender(table, 'main', catalog ?? null);
     try {
-      for (const row of list) {
+      for (let i = 0; i < list.length; i++) {
+        const row = list[i]!;
+        if (i % TURN_ROWS === TURN_ROWS - 1) await turnAfterFlush(appender, pause);
         appender.appendBigInt(BigInt(row.ts));
         appender.appendVarchar(row.granularity);
         appender.appendVarchar(row.set);
@@ -541,7 +564,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
         }
         const countersStored = deltas.length > 0 && num((await rows(c, 'SELECT count(*) AS n FROM pulse_counts WHERE ts >= CAST($lo AS BIGINT) AND ts <= CAST($hi AS BIGINT)', { lo, hi }))[0]?.n) > 0;
         // Checked here, in the write slot: nothing else writes or reads this store until the commit.
-        const out = b.complete(stored);
+        const out = await b.complete(stored);
         if (!out) return 'conflict' as const;
         const sketches = normalizeSketchRows(out.sketches);
         const distinct = normalizeDistinctRows(out.distinct);
@@ -551,16 +574,18 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
         const [replaceSketches, newSketches] = split(sketches, (r) => storedSketches.has(sketchKey(r)));
         const [replaceCounts, newCounts] = split(distinct, (r) => storedCounts.has(periodKey(r.ts, r.granularity, r.set, r.channel)));
         const direct = !countersStored && countsInCatalogueOrder;
+        // Turns for the event loop between slices of the appends (a look at the clock per slice of rows).
+        const pause = slicer(SLICE_MS, 1);
         try {
-          if (deltas.length && !direct) await appendCounters(c, deltas, 'stage_counts', 'temp');
-          if (replaceSketches.length) await appendSketches(c, replaceSketches, 'stage_sketch', 'temp');
-          if (replaceCounts.length) await appendDistinct(c, replaceCounts, 'stage_distinct', 'temp');
+          if (deltas.length && !direct) await appendCounters(c, deltas, 'stage_counts', 'temp', pause);
+          if (replaceSketches.length) await appendSketches(c, replaceSketches, 'stage_sketch', 'temp', pause);
+          if (replaceCounts.length) await appendDistinct(c, replaceCounts, 'stage_distinct', 'temp', pause);
           // One transaction: the deltas are added, the sketches and counts replaced by their
           // merges or appended, and the mark recorded — all of it or none (import/aggregate.ts).
           await c.run('BEGIN TRANSACTION');
           try {
             if (deltas.length) {
-              if (direct) await appendCounters(c, deltas, 'pulse_counts');
+              if (direct) await appendCounters(c, deltas, 'pulse_counts', undefined, pause);
               else {
                 await addStagedCounters(c, { lo, hi }, countersStored);
                 await clearStage(c, 'stage_counts');
@@ -578,14 +603,14 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
                   `AND pulse_sketch.channel = s.channel AND pulse_sketch.node = s.node AND pulse_sketch.part >= s.parts`,
               );
             }
-            if (newSketches.length) await appendSketches(c, newSketches, 'pulse_sketch');
+            if (newSketches.length) await appendSketches(c, newSketches, 'pulse_sketch', undefined, pause);
             if (replaceCounts.length) {
               await c.run(
                 `INSERT OR REPLACE INTO pulse_distinct (ts, granularity, member_set, channel, value) ` +
                   `SELECT ts, granularity, member_set, channel, value FROM temp.main.stage_distinct`,
               );
             }
-            if (newCounts.length) await appendDistinct(c, newCounts, 'pulse_distinct');
+            if (newCounts.length) await appendDistinct(c, newCounts, 'pulse_distinct', undefined, pause);
             await c.run('INSERT INTO pulse_imports VALUES ($i, $s, CAST($at AS BIGINT))', { i: b.importId, s: b.seq, at: Date.now() });
             await c.run('COMMIT');
           } catch (err) {
