@@ -388,6 +388,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const wecomApi = config.wecom.stats ? new WeComApi({ baseUrl: config.wecom.stats.apiBase, corpId: config.wecom.stats.corpId, secret: config.wecom.stats.secret }) : null;
   const wecomGroups = wecomApi && config.wecom.callback ? new WeComGroupInfo({ api: wecomApi, names: communityNames, sizes: communitySizes, logger }) : null;
   const campaigns = new CampaignService({ calendar, dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
+  // A cluster's API campaigns are in Redis: the evaluator's calendar has one made through any node.
+  if (cluster) await campaigns.useShared(cluster.campaigns);
   // Feedback on firings (有效 / 误报): verdicts in the data dir, each open alert's firing event remembered.
   const feedback = new FeedbackStore({ dataDir: config.dataDir, ...(cluster ? { shared: { read: () => cluster.shared.read('feedback'), write: (json) => cluster.shared.write('feedback', json) } } : {}), onError: (err, msg) => logger.error({ err }, msg) });
   const firings = new FiringIndex();
@@ -764,6 +766,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       await dispatcher.close();
       await hub.close();
       displays.close();
+      campaigns.close();
       await cluster?.close();
       await collector.stop();
       await durability.close(store);

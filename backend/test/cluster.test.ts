@@ -8,7 +8,8 @@
  * - each wall gets one tick a second from its own node (ticks are not fanned out);
  * - the stored member sketches carry each node's own id (PULSE_NODE_ID).
  * - walls on either node show the cluster's live numbers (counters and distinct members of
- *   events taken by both nodes), read from the store (cluster/storeLiveSource.ts).
+ *   events taken by both nodes), read from the store (cluster/storeLiveSource.ts);
+ * - a campaign made through one node is in the other's calendar (cluster/sharedRecords.ts).
  * SIGKILL of nodes under load, one DingTalk message per firing across an evaluator's SIGKILL,
  * silences and display tokens across nodes: clusterKill.test.ts (three built nodes).
  */
@@ -182,6 +183,18 @@ describe.runIf(run)('two nodes on one Redis and one InfluxDB', () => {
     const ended = await request(b.url, 'DELETE', `/api/v1/silences/${id}?by=test`, { token: ADMIN_TOKEN });
     expect(ended.status).toBe(200);
     expect(a.engine.silences({ includeEnded: false })).toEqual([]);
+  });
+
+  it('a campaign made through node B is in node A\'s calendar (the evaluator\'s), and its removal through A reaches B', async () => {
+    const listed = async (p: TestPulse) => ((await p.get('/api/v1/campaigns')).json as { campaigns: { id: string; source: string }[] }).campaigns.filter((c) => c.source === 'api').map((c) => c.id);
+    const made = await request(b.url, 'POST', '/api/v1/campaigns', { token: ADMIN_TOKEN, body: { id: 'double-12', name: '双十二大促', start: Date.now() + 86_400_000, end: Date.now() + 2 * 86_400_000 } });
+    expect(made.status, JSON.stringify(made.json)).toBe(201);
+    const deadline = Date.now() + 5_000;
+    while (!(await listed(a)).includes('double-12') && Date.now() < deadline) await sleep(50);
+    expect(await listed(a)).toEqual(['double-12']);
+    expect((await request(a.url, 'DELETE', '/api/v1/campaigns/double-12', { token: ADMIN_TOKEN })).status).toBe(200);
+    while ((await listed(b)).length && Date.now() < deadline + 5_000) await sleep(50);
+    expect(await listed(b)).toEqual([]);
   });
 
   it('one node evaluates the alert rules; when it shuts down another takes over', async () => {

@@ -15,6 +15,7 @@ import type { ServerOptions } from 'socket.io';
 import { RedisIdLedger } from './redisIdLedger.js';
 import { RedisSharedState } from './sharedState.js';
 import { redisDisplayShare } from './displayShare.js';
+import { redisSharedRecords, type SharedRecords } from './sharedRecords.js';
 import type { DisplayShare } from '../displays/store.js';
 
 export interface ClusterParts {
@@ -27,6 +28,8 @@ export interface ClusterParts {
   shared: RedisSharedState;
   /** Display tokens, readable and writable by every node (displayShare.ts). */
   displays: DisplayShare;
+  /** Campaigns made through the admin API, readable and writable by every node. */
+  campaigns: SharedRecords;
   /**
    * The secret signed links are signed with when PULSE_LINK_SECRET is not set: the first node's
    * (`candidate`, its data dir's) is kept in Redis and used by all, so a link in a DingTalk
@@ -56,6 +59,7 @@ export async function openCluster(o: { redisUrl: string; prefix: string; nodeId:
   const leaseKey = `${o.prefix}lease:singletons`;
   const shared = await RedisSharedState.open({ url: o.redisUrl, prefix: o.prefix, leaseKey, token: o.fencingToken }, logger);
   const displays = redisDisplayShare(shared.client, o.prefix, logger);
+  const campaigns = redisSharedRecords(shared.client, o.prefix, 'campaigns', logger);
   logger.info({ redis: where, node: o.nodeId, prefix: o.prefix }, 'cluster mode: ids, wall fan-out and the evaluator state shared through Redis');
   return {
     ledger,
@@ -63,6 +67,7 @@ export async function openCluster(o: { redisUrl: string; prefix: string; nodeId:
     leaseKey,
     shared,
     displays,
+    campaigns,
     async sharedLinkSecret(candidate) {
       const key = `${o.prefix}link-secret`;
       // Not the adapter's connection: it blocks in stream reads once the adapter runs.
@@ -74,6 +79,7 @@ export async function openCluster(o: { redisUrl: string; prefix: string; nodeId:
     async close() {
       await adapterClient.close().catch(() => undefined);
       await displays.close();
+      await campaigns.close();
       await shared.close();
     },
   };

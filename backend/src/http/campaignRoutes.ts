@@ -78,19 +78,19 @@ export function campaignRouter(o: CampaignRouteOptions): Router {
     if (from !== undefined && to !== undefined && from >= to) return void res.status(400).json({ error: 'from must be before to' });
     res.json({ campaigns: o.campaigns.list({ ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(channel ? { channel } : {}) }) });
   });
-  r.post('/api/v1/campaigns', admin, express.json({ limit: '8kb' }), (req, res) => {
+  r.post('/api/v1/campaigns', admin, express.json({ limit: '8kb' }), async (req, res) => {
     const b = CampaignBody.safeParse(req.body);
     if (!b.success) return invalid(res, b.error);
     try {
-      const { campaign, replaced } = o.campaigns.save(b.data);
+      const { campaign, replaced } = await o.campaigns.save(b.data);
       res.status(replaced ? 200 : 201).json({ campaign, replaced });
     } catch (err) {
       refused(res, err);
     }
   });
-  r.delete('/api/v1/campaigns/:id', admin, (req, res) => {
+  r.delete('/api/v1/campaigns/:id', admin, async (req, res) => {
     try {
-      res.json({ campaign: o.campaigns.remove(req.params.id as string) });
+      res.json({ campaign: await o.campaigns.remove(req.params.id as string) });
     } catch (err) {
       refused(res, err);
     }

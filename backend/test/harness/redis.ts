@@ -91,8 +91,12 @@ export async function startRedis(opts: { startTimeoutMs?: number } = {}): Promis
         await client.close();
         if (pong === 'PONG') return;
       } catch {
-        // not listening yet
-        client.destroy();
+        // not listening yet (destroy throws "The client is closed" when the attempt closed it already)
+        try {
+          client.destroy();
+        } catch {
+          /* closed */
+        }
       }
       await new Promise((r) => setTimeout(r, 100));
     }

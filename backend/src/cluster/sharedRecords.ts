@@ -1,0 +1,56 @@
+/**
+ * Cluster mode: records any node may create, change or delete (display tokens, campaigns),
+ * kept in one Redis hash per kind — `<prefix><kind>`, one field per record id, the record as
+ * JSON — with a channel `<prefix><kind>:changed` on which every write is announced, so the
+ * other nodes read the hash again at once instead of waiting for their periodic re-read.
+ * Records are written whole and one at a time (per id): two nodes changing two records never
+ * lose one of the changes. Not fenced: these are made by people through the admin API, not by
+ * the evaluator.
+ */
+import type { Logger } from 'pino';
+import type { createClient } from 'redis';
+
+type Client = ReturnType<typeof createClient>;
+
+export interface SharedRecords {
+  /** Every record, by id (JSON text). */
+  load(): Promise<Map<string, string>>;
+  /** Creates or replaces one record and announces it. */
+  put(id: string, json: string): Promise<void>;
+  /** Adds one only when its id is not there yet (a single node's records joining a cluster). */
+  seed(id: string, json: string): Promise<void>;
+  /** Deletes one record and announces it. */
+  remove(id: string): Promise<void>;
+  /** Calls `changed` whenever any node wrote one (a dedicated subscriber connection). */
+  subscribe(changed: () => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function redisSharedRecords(client: Client, prefix: string, kind: string, logger: Logger): SharedRecords {
+  const hash = `${prefix}${kind}`;
+  const channel = `${hash}:changed`;
+  let subscriber: Client | null = null;
+  return {
+    async load() {
+      return new Map(Object.entries(await client.hGetAll(hash)));
+    },
+    async put(id, json) {
+      await client.multi().hSet(hash, id, json).publish(channel, id).exec();
+    },
+    async seed(id, json) {
+      await client.hSetNX(hash, id, json);
+    },
+    async remove(id) {
+      await client.multi().hDel(hash, id).publish(channel, id).exec();
+    },
+    async subscribe(changed) {
+      subscriber = client.duplicate();
+      subscriber.on('error', (err: Error) => logger.warn({ err: err.message, kind }, 'cluster Redis subscriber problem (changes are still read every few seconds)'));
+      await subscriber.connect();
+      await subscriber.subscribe(channel, () => changed());
+    },
+    async close() {
+      await subscriber?.close().catch(() => undefined);
+    },
+  };
+}
