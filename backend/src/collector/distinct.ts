@@ -1,7 +1,18 @@
 /**
- * Distinct members per member set as mergeable sketches (sketch/hll.ts): per 10 s bucket for
- * the live windows, and per minute / hour / day for the store. Distinct counts do not add
- * up, so each granularity keeps its own sketches; sketches merge, so nothing starts over.
+ * Distinct members per member set as mergeable sketches (sketch/hll.ts): per minute / hour /
+ * day for the store, and one sliding-window sketch per channel (sketch/slidingHll.ts) for
+ * the wall's live windows. Distinct counts do not add up, so each granularity keeps its own
+ * sketches; sketches merge, so nothing starts over.
+ *
+ * Live windows. The sliding sketch answers any window [from, boundary) of the last 15
+ * minutes that ends at the closed boundary (the start of the open 10 s bucket), with HLL's
+ * error bound. A window ending earlier — the wall's previous 5 minutes — is answered as it
+ * stood when it was current: at every boundary the last LAST_WINDOW_MS window is computed
+ * and kept (`memo`) for 2 × LAST_WINDOW_MS. So a late event (inside the lateness window)
+ * counts in the current window but not in a previous window already closed. (Until this
+ * design, 90 sketches of 10 s buckets per member set and channel were kept: 45 MiB per
+ * member set at a busy ingest, the largest part of the server's memory in issue 12's
+ * 10-million-member benchmark.)
  *
  * Every period's sketch is persisted (pulse_sketch) and, before it is written, merged with
  * what the store (and the spool) already holds for it: at start-up for the open periods
@@ -14,6 +25,7 @@
  */
 import { GRANULARITIES, MEMBER_SET_IDS, MEMBER_SETS, type EventType, type Granularity, type MemberSetId } from '@siyu-pulse/contracts/catalogue';
 import { Hll } from '../sketch/hll.js';
+import { SlidingHll } from '../sketch/slidingHll.js';
 import type { DistinctRow, SketchRow } from '../store/port.js';
 import { MINUTE, alignmentOffset, floorTo } from '../time/zone.js';
 
@@ -21,9 +33,10 @@ interface Sketches {
   total: Hll;
   byChannel: Map<string, Hll>;
 }
-interface Bucket extends Sketches {
-  /** Bumped when a member is added (live-window answers are cached until a bucket changes). */
-  changes: number;
+/** The live windows' sketches of one member set. */
+interface Live {
+  total: SlidingHll;
+  byChannel: Map<string, SlidingHll>;
 }
 interface Period extends Sketches {
   version: number;
@@ -36,6 +49,11 @@ interface Period extends Sketches {
 }
 
 const newSketches = (): Sketches => ({ total: new Hll(), byChannel: new Map() });
+
+/** The wall's short window (last 5 minutes, and the 5 before it: live/snapshot.ts). */
+export const LAST_WINDOW_MS = 5 * MINUTE;
+/** Expired entries of the sliding sketches are swept this often. */
+const SWEEP_MS = MINUTE;
 
 function countsOf(s: Sketches): DistinctCounts {
   const byChannel = new Map<string, number>();
@@ -87,9 +105,12 @@ export interface UnloadedPeriod {
 }
 
 export class DistinctTracker {
-  private readonly buckets = new Map<MemberSetId, Map<number, Bucket>>();
-  /** Last answer of window() per set and range, with the bucket changes it saw. */
-  private readonly windowCache = new Map<string, { changes: number; counts: DistinctCounts }>();
+  private readonly live = new Map<MemberSetId, Live>();
+  /** First bucket (index) not closed yet in the live sketches: windows end at or before it. */
+  private closedBucket: number | null = null;
+  private lastSweep = 0;
+  /** Window answers per set (`from:to`, ms): the version of the sketches they saw, and the counts. */
+  private readonly memo = new Map<MemberSetId, Map<string, { version: number; counts: DistinctCounts }>>();
   private readonly periods = new Map<MemberSetId, Record<Granularity, Map<number, Period>>>();
   /** Counts of written minutes past lateness, kept for the wall's trend without their sketches (KEEP_AFTER). */
   private readonly closedMinutes = new Map<MemberSetId, Map<number, DistinctCounts>>();
@@ -106,7 +127,8 @@ export class DistinctTracker {
     private readonly now: () => number = Date.now,
   ) {
     for (const id of MEMBER_SET_IDS) {
-      this.buckets.set(id, new Map());
+      this.live.set(id, { total: new SlidingHll(this.retentionBuckets), byChannel: new Map() });
+      this.memo.set(id, new Map());
       this.periods.set(id, { minute: new Map(), hour: new Map(), day: new Map() });
       this.daySizeAt.set(id, new Map());
       this.closedMinutes.set(id, new Map());
@@ -126,16 +148,19 @@ export class DistinctTracker {
 
   /** Adds a member (by sketch key) to one set directly (sets no event type feeds, e.g. push_over_cap). */
   addMember(id: MemberSetId, ts: number, channel: string, key: number): void {
-    const bStart = Math.floor(ts / this.bucketMs) * this.bucketMs;
-    // Live-window buckets only for recent events (an import of last month needs none).
-    if (bStart >= this.now() - this.bucketRetentionMs) {
-      const buckets = this.buckets.get(id)!;
-      let b = buckets.get(bStart);
-      if (!b) {
-        b = { ...newSketches(), changes: 0 };
-        buckets.set(bStart, b);
+    // Live windows only for recent events (an import of last month needs none).
+    const now = this.now();
+    if (ts >= now - this.bucketRetentionMs) {
+      const closed = this.advance(now);
+      const live = this.live.get(id)!;
+      const b = Math.floor(ts / this.bucketMs);
+      live.total.add(b, key, closed);
+      let c = live.byChannel.get(channel);
+      if (!c) {
+        c = new SlidingHll(this.retentionBuckets);
+        live.byChannel.set(channel, c);
       }
-      if (addTo(b, channel, key)) b.changes++;
+      c.add(b, key, closed);
     }
     const periods = this.periods.get(id)!;
     for (const g of GRANS) {
@@ -218,33 +243,87 @@ export class DistinctTracker {
     return out;
   }
 
-  /** Distinct members over bucket-aligned [from, to) inside the bucket retention. */
-  window(set: MemberSetId, from: number, to: number): DistinctCounts {
-    const buckets = this.buckets.get(set)!;
-    // The wall asks every second for windows of closed buckets: merge only when one changed.
-    let changes = 0;
-    for (let t = from; t < to; t += this.bucketMs) changes += (buckets.get(t)?.changes ?? 0) + (buckets.has(t) ? 1 : 0);
-    const cacheKey = `${set}:${from}:${to}`;
-    const cached = this.windowCache.get(cacheKey);
-    if (cached && cached.changes === changes) return cached.counts;
-    const union = newSketches();
-    for (let t = from; t < to; t += this.bucketMs) {
-      const b = buckets.get(t);
-      if (!b) continue;
-      union.total.merge(b.total);
-      for (const [ch, s] of b.byChannel) {
-        let u = union.byChannel.get(ch);
-        if (!u) {
-          u = new Hll();
-          union.byChannel.set(ch, u);
-        }
-        u.merge(s);
+  private get retentionBuckets(): number {
+    return Math.ceil(this.bucketRetentionMs / this.bucketMs);
+  }
+
+  /**
+   * Closes the live sketches' buckets up to now's, one boundary at a time, and keeps the last
+   * LAST_WINDOW_MS window's counts at each boundary (the later "previous 5 minutes").
+   * Returns the first bucket not closed.
+   */
+  private advance(now: number): number {
+    const current = Math.floor(now / this.bucketMs);
+    const last = this.closedBucket;
+    if (last !== null && current <= last) return last;
+    this.closedBucket = current;
+    // Boundaries older than the previous window's are never asked for: close them at once.
+    const windowBuckets = Math.ceil(LAST_WINDOW_MS / this.bucketMs);
+    const first = last === null ? current : Math.max(last + 1, current - 2 * windowBuckets - 1);
+    for (const live of this.live.values()) this.closeAll(live, first);
+    for (let b = first; b <= current; b++) {
+      for (const [set, live] of this.live) {
+        this.closeAll(live, b);
+        if (live.total.isEmpty) continue;
+        this.windowCounts(set, (b - windowBuckets) * this.bucketMs, b * this.bucketMs);
       }
     }
-    const counts = { total: union.total.estimate(), byChannel: new Map([...union.byChannel].map(([ch, s]) => [ch, s.estimate()])) };
-    if (this.windowCache.size > 64) this.windowCache.clear();
-    this.windowCache.set(cacheKey, { changes, counts });
+    return current;
+  }
+
+  private closeAll(live: Live, closed: number): void {
+    live.total.close(closed);
+    for (const c of live.byChannel.values()) c.close(closed);
+  }
+
+  private liveVersion(live: Live): number {
+    let v = live.total.version;
+    for (const c of live.byChannel.values()) v += c.version;
+    return v;
+  }
+
+  /** Counts of [from, to) at the closed boundary `to` (cached until the sketches change). */
+  private windowCounts(set: MemberSetId, from: number, to: number): DistinctCounts {
+    const live = this.live.get(set)!;
+    const memo = this.memo.get(set)!;
+    const key = `${from}:${to}`;
+    const version = this.liveVersion(live);
+    const had = memo.get(key);
+    if (had && had.version === version) return had.counts;
+    const f = Math.floor(from / this.bucketMs);
+    const t = Math.floor(to / this.bucketMs);
+    const byChannel = new Map<string, number>();
+    for (const [ch, s] of live.byChannel) byChannel.set(ch, s.window(f, t).estimate());
+    const counts = { total: live.total.window(f, t).estimate(), byChannel };
+    memo.set(key, { version, counts });
     return counts;
+  }
+
+  /**
+   * Distinct members over bucket-aligned [from, to) inside the last 15 minutes. Exact to the
+   * sketch's bound when `to` is the closed boundary (or later: the open bucket's members
+   * merged in); an earlier window as it stood when it was current (see the header).
+   */
+  window(set: MemberSetId, from: number, to: number): DistinctCounts {
+    const closed = this.advance(this.now()) * this.bucketMs;
+    if (to === closed) return this.windowCounts(set, from, to);
+    const live = this.live.get(set)!;
+    const f = Math.floor(from / this.bucketMs);
+    const t = Math.floor(to / this.bucketMs);
+    if (to < closed) {
+      const kept = this.memo.get(set)!.get(`${from}:${to}`);
+      if (kept) return kept.counts;
+      // Not kept (before this process or the sketches held anything): the members still known.
+    }
+    const c = t > closed / this.bucketMs ? closed / this.bucketMs : t;
+    const read = (s: SlidingHll) => {
+      const h = s.window(f, c);
+      if (to > closed) s.mergePending(h, c, t);
+      return h.estimate();
+    };
+    const byChannel = new Map<string, number>();
+    for (const [ch, s] of live.byChannel) byChannel.set(ch, read(s));
+    return { total: read(live.total), byChannel };
   }
 
   /** Distinct members of the period starting at `start`, or undefined when it is not in memory. */
@@ -313,9 +392,20 @@ export class DistinctTracker {
   }
 
   evict(now: number): void {
+    const closedBucket = this.advance(now);
+    const sweep = now - this.lastSweep >= SWEEP_MS;
+    if (sweep) this.lastSweep = now;
     for (const set of MEMBER_SET_IDS) {
-      const buckets = this.buckets.get(set)!;
-      for (const start of buckets.keys()) if (start < now - this.bucketRetentionMs) buckets.delete(start);
+      const live = this.live.get(set)!;
+      if (sweep) {
+        live.total.expire(closedBucket);
+        for (const [ch, c] of live.byChannel) {
+          c.expire(closedBucket);
+          if (c.isEmpty) live.byChannel.delete(ch);
+        }
+      }
+      const memo = this.memo.get(set)!;
+      for (const key of memo.keys()) if (Number(key.slice(key.indexOf(':') + 1)) < now - 2 * LAST_WINDOW_MS - 2 * this.bucketMs) memo.delete(key);
       const periods = this.periods.get(set)!;
       for (const g of GRANS) {
         const step = GRANULARITIES[g];

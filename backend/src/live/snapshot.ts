@@ -12,11 +12,12 @@ import type { MonthLiveValues } from './monthLive.js';
 import type { LiveSource } from './source.js';
 import type { WindowSums } from '../collector/counterRing.js';
 import { toSums } from '../collector/counters.js';
-import type { DistinctCounts } from '../collector/distinct.js';
+import { LAST_WINDOW_MS, type DistinctCounts } from '../collector/distinct.js';
 import { DAY, MINUTE, dayStart, floorTo } from '../time/zone.js';
 import type { KpiWindowValue, LiveAlert, LiveSnapshot, LiveTick, LiveWindow, TrendPoint, WindowId } from '@siyu-pulse/contracts/live';
 
-const FIVE_MIN = 5 * MINUTE;
+/** The short window: the collector keeps each one's distinct counts for the next 5 minutes' comparison. */
+const FIVE_MIN = LAST_WINDOW_MS;
 const TREND_MINUTES = 60;
 /** Late events (within the lateness window) still change recent minutes; ticks resend them. */
 const TAIL_MINUTES = 6;

@@ -76,7 +76,7 @@ export function sketchKeyOf(hash: string): number {
 }
 
 /** Dense register index and rank of a sketch key. */
-function toDense(key: number): [number, number] {
+export function toDense(key: number): [number, number] {
   const index = Math.floor(key / 64);
   const rank = key % 64;
   const low = index & LOW_MASK;
@@ -127,6 +127,28 @@ export class Hll {
     }
     if (changed) this.cached = null;
     return changed;
+  }
+
+  /**
+   * Calls `sparse` with each sparse entry's key (index × 64 + rank), or `dense` with each
+   * non-zero dense register and its rank (sketch/slidingHll.ts folds a bucket with it).
+   */
+  forEachEntry(sparse: (key: number) => void, dense: (register: number, rank: number) => void): void {
+    if (this.sparse) {
+      for (const [index, rank] of this.sparse) sparse(index * 64 + rank);
+      return;
+    }
+    const d = this.dense!;
+    for (let i = 0; i < M; i++) if (d[i]! > 0) dense(i, d[i]!);
+  }
+
+  /** A dense sketch holding these registers (p = 16: 65,536 of them; the array is taken, not copied). */
+  static fromDenseRegisters(registers: Uint8Array): Hll {
+    if (registers.length !== M) throw new Error(`a dense sketch has ${M} registers, got ${registers.length}`);
+    const h = new Hll();
+    h.sparse = null;
+    h.dense = registers;
+    return h;
   }
 
   private densify(): void {
