@@ -85,7 +85,7 @@ import { ReportService, reportTargets } from './reports/service.js';
 import { ReportStore } from './reports/store.js';
 import { lastCompleteWeek } from './reports/week.js';
 import { createSimulatorControl } from './simulator/control.js';
-import { demoHistoryPlan, fillDemoHistory, type FillResult } from './simulator/history.js';
+import { demoHistoryPlan, demoPlanLevel, fillDemoHistory, type FillResult } from './simulator/history.js';
 import { createDuckDbStore } from './store/duckdb/adapter.js';
 import { createInfluxStore } from './store/influx/adapter.js';
 import { dayOffsetOfZone, type RollupOptions } from './store/rollups.js';
@@ -283,10 +283,19 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     displays,
     links,
   };
-  // Demo history (simulator/history.ts): its plan's seed is the live simulator's too, so both share one member pool.
-  const historyPlan = config.demoHistory && config.simulator.enabled ? demoHistoryPlan(config.dataDir, startedAt, config.timezone, config.demoHistory.days, config.simulator.peakEventsPerSecond) : null;
+  // The business calendar (holidays, 调休, campaigns from its YAML files) plus campaigns made
+  // through the admin API (kept in the data dir); one instance, so rules see API campaigns at once.
+  const calendar = Calendar.shipped();
+  const campaigns = new CampaignService({ calendar, dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
+  // Demo history (simulator/history.ts): its plan's seed is the live simulator's too, so both share
+  // one member pool, and its shaped days (weekends, campaigns, trend) go on in the live traffic.
+  const historyPlan = config.demoHistory && config.simulator.enabled ? demoHistoryPlan(config.dataDir, startedAt, config.timezone, config.demoHistory.days, config.simulator.peakEventsPerSecond, calendar) : null;
+  const liveLevel = historyPlan ? demoPlanLevel(historyPlan, config.timezone, calendar) : undefined;
   const simulator = config.simulator.enabled
-    ? createSimulatorControl((events) => ingest.accept(events), { peakEventsPerSecond: config.simulator.peakEventsPerSecond, timezone: config.timezone, ...(historyPlan ? { seed: historyPlan.seed } : {}), onError: (err) => logger.error({ err }, 'simulator sink failed') })
+    ? createSimulatorControl((events) => ingest.accept(events), {
+        peakEventsPerSecond: config.simulator.peakEventsPerSecond, timezone: config.timezone, ...(historyPlan ? { seed: historyPlan.seed } : {}), ...(liveLevel ? { levelAt: liveLevel } : {}),
+        onError: (err) => logger.error({ err }, 'simulator sink failed'),
+      })
     : null;
 
   // Set once the HTTP server is up (links in messages, the live hub for alert events).
@@ -376,9 +385,6 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     notify: reportTargets(config.reports.notify, notifiers.map((n) => n.id)),
     logger,
   });
-  // The business calendar (holidays, 调休, campaigns from its YAML files) plus campaigns made
-  // through the admin API (kept in the data dir); one instance, so rules see API campaigns at once.
-  const calendar = Calendar.shipped();
   // 社群 names (mapping file + admin API) and per-group rankings over the stored counters.
   const communityNames = new CommunityNames({ dataDir: config.dataDir, ...(config.communityNamesFile ? { file: config.communityNamesFile } : {}), onError: (err, msg) => logger.error({ err }, msg) });
   const groupRanking = new GroupRanking(store, config.timezone);
@@ -387,7 +393,6 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   // names and member counts of the customer groups the callback reports as changed.
   const wecomApi = config.wecom.stats ? new WeComApi({ baseUrl: config.wecom.stats.apiBase, corpId: config.wecom.stats.corpId, secret: config.wecom.stats.secret }) : null;
   const wecomGroups = wecomApi && config.wecom.callback ? new WeComGroupInfo({ api: wecomApi, names: communityNames, sizes: communitySizes, logger }) : null;
-  const campaigns = new CampaignService({ calendar, dataDir: config.dataDir, onError: (err, msg) => logger.error({ err }, msg) });
   // A cluster's API campaigns are in Redis: the evaluator's calendar has one made through any node.
   if (cluster) await campaigns.useShared(cluster.campaigns);
   // Feedback on firings (有效 / 误报): verdicts in the data dir, each open alert's firing event remembered.
@@ -568,7 +573,9 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   yesterdaySoFar.start();
   monthLive.start();
   hub.start();
-  simulator?.start();
+  // The demo's live traffic continues where the history this start planned ends (the start
+  // moment; version 3). A kept plan ended at an earlier start: live traffic starts now.
+  simulator?.start(historyPlan?.version === 3 && historyPlan.to === startedAt ? historyPlan.to : undefined);
   if (simulator && demoRules && config.demoAlertAfterMs !== null) {
     // Messages drop to a fifth for 6 minutes: demo_messages_drop fires about 1.5 minutes in
     // and resolves after the swing ends (firing and 已恢复, on the wall and in DingTalk).

@@ -17,11 +17,13 @@ export interface SimulatorControl {
 
 export function createSimulatorControl(
   sink: (events: RawEvent[]) => void,
-  opts: { peakEventsPerSecond: number; timezone: string; seed?: number; onError(err: unknown): void },
-): SimulatorControl & { start(): void; stop(): void } {
-  const sim = new Simulator(sink, { peakEventsPerSecond: opts.peakEventsPerSecond, timezone: opts.timezone, ...(opts.seed !== undefined ? { seed: opts.seed } : {}), onError: opts.onError });
+  opts: { peakEventsPerSecond: number; timezone: string; seed?: number; levelAt?: (ts: number) => number; onError(err: unknown): void },
+): SimulatorControl & { start(from?: number): void; stop(): void } {
+  const sim = new Simulator(sink, {
+    peakEventsPerSecond: opts.peakEventsPerSecond, timezone: opts.timezone, ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.levelAt ? { levelAt: opts.levelAt } : {}), onError: opts.onError,
+  });
   return {
-    start: () => sim.start(),
+    start: (from) => sim.start(from),
     stop: () => sim.stop(),
     injectSwing: (s) => sim.injectSwing(s as Parameters<Simulator['injectSwing']>[0]),
     clearSwings: () => sim.clearSwings(),

@@ -6,10 +6,18 @@
  *
  * Same scale and shape as live: the history is the live simulator's model at the live rate
  * (`config.simulator.peakEventsPerSecond`, one setting for both), so trends do not jump at
- * today and seasonal rules compare live traffic with baselines of its own size.
+ * today and seasonal rules compare live traffic with baselines of its own size. Days differ
+ * as a business's do (dayShape.ts: weekends and holidays from the business calendar,
+ * campaign peaks and warm-ups, a growth trend, day-to-day noise), and the live simulator
+ * runs on the same level, continuing the history where it ends.
  *
- * Newest first: yesterday, then the same weekday last week (上周同期), then the other days
- * from the newest back, so comparisons with yesterday and last week have their data first.
+ * Up to the moment of the first start (plan version 3): today's hours before the start are
+ * history too, and the live simulator starts exactly where the history ends (`to`), so
+ * there is no gap and no event counted twice or stamped after the moment it is sent.
+ *
+ * Newest first: today so far, yesterday, then the same weekday last week (上周同期), then the
+ * other days from the newest back, so comparisons with yesterday and last week have their
+ * data first.
  * Each day is generated on its own stream of the same world (the seed's member pool, so
  * retention and 30-day actives span history and live traffic): a day can be generated, and
  * regenerated identically on a resume, without the days before it. Flows still in flight at
@@ -27,6 +35,7 @@ import { writeJsonAtomic } from '../durability/jsonFile.js';
 import type { ImportService } from '../import/service.js';
 import { slicer, SLICE_MS, type Pause } from '../time/turns.js';
 import { DAY, HOUR, MINUTE, dayStart } from '../time/zone.js';
+import { calendarOf, demoLevel, snapshotCalendar, type CalendarSnapshot, type ShapeCalendar } from './dayShape.js';
 import { Simulator, type RawEvent } from './simulator.js';
 
 export const DEMO_HISTORY_FILE = 'demo-history.json';
@@ -37,28 +46,42 @@ export const DEMO_HISTORY_FILE = 'demo-history.json';
 const BATCH_EVENTS = 50_000;
 
 export interface DemoHistoryPlan {
-  /** 2: days on their own streams, newest first (1: one stream, oldest first; still resumed as planned). */
-  version: 1 | 2;
+  /**
+   * 3: shaped days (dayShape.ts) up to the moment of the first start; 2: every day alike, up
+   * to the start of that day (days on their own streams, newest first). A kept version-2
+   * plan is resumed as planned (a new plan would count its history a second time).
+   */
+  version: 2 | 3;
   from: number;
   to: number;
   seed: number;
   peakEventsPerSecond: number;
+  /** Version 3: the business calendar as it was when the plan was made (the days are generated from it). */
+  calendar?: CalendarSnapshot;
 }
 
 /** The kept plan, or a new one ending at `now` (not written until the fill starts). */
-export function demoHistoryPlan(dataDir: string, now: number, timezone: string, days: number, peakEventsPerSecond: number): DemoHistoryPlan {
+export function demoHistoryPlan(dataDir: string, now: number, timezone: string, days: number, peakEventsPerSecond: number, calendar: ShapeCalendar): DemoHistoryPlan {
   const file = path.join(dataDir, DEMO_HISTORY_FILE);
   if (existsSync(file)) {
     try {
       const kept = JSON.parse(readFileSync(file, 'utf8')) as DemoHistoryPlan;
-      if (kept.version === 2 && Number.isFinite(kept.from) && Number.isFinite(kept.to)) return kept;
+      const shaped = kept.version === 3 && kept.calendar !== undefined;
+      if ((kept.version === 2 || shaped) && Number.isFinite(kept.from) && Number.isFinite(kept.to)) return kept;
     } catch {
       // unreadable: a new plan (the ledger still holds whatever the old one imported)
     }
   }
-  // Up to the start of today: today is the live simulator's alone, so the wall's 今日 tiles and
-  // last-hour charts are not a mix of the two scales (thin history made 100% spikes there).
-  return { version: 2, from: dayStart(now - days * DAY, timezone), to: dayStart(now, timezone), seed: (now % 4_294_967_296) >>> 0, peakEventsPerSecond };
+  const from = dayStart(now - days * DAY, timezone);
+  // Integer ms: the live simulator continues at exactly `to`.
+  const to = Math.floor(now);
+  return { version: 3, from, to, seed: (to % 4_294_967_296) >>> 0, peakEventsPerSecond, calendar: snapshotCalendar(calendar, from, to, timezone) };
+}
+
+/** The traffic level the plan's days are generated with (undefined: version 2, every day alike). */
+export function demoPlanLevel(plan: DemoHistoryPlan, timezone: string, calendar?: ShapeCalendar): ((ts: number) => number) | undefined {
+  if (plan.version !== 3 || !plan.calendar) return undefined;
+  return demoLevel({ seed: plan.seed, anchor: plan.to, timezone, calendar: calendar ?? calendarOf(plan.calendar, timezone) });
 }
 
 /**
@@ -106,19 +129,29 @@ export function demoDays(plan: DemoHistoryPlan, timezone: string): number[] {
   return days;
 }
 
-/** Order of the fill: yesterday, the same weekday a week before, then newest to oldest. */
-export function demoFillOrder(days: readonly number[]): number[] {
+/**
+ * Order of the fill: today so far (when the plan reaches into it), yesterday, the same
+ * weekday a week before, then newest to oldest.
+ */
+export function demoFillOrder(days: readonly number[], withToday = false): number[] {
   const n = days.length;
-  const order = [n - 1, n - 7].filter((i) => i >= 0);
+  const order = (withToday ? [n - 1, n - 2, n - 8] : [n - 1, n - 7]).filter((i) => i >= 0);
   for (let i = n - 2; i >= 0; i--) if (!order.includes(i)) order.push(i);
   return order;
 }
 
-/** The simulator of day `index` of the plan and the day's range. */
+/** Whether the plan's last day is the start day itself (history up to the start moment). */
+function reachesToday(plan: DemoHistoryPlan, days: readonly number[]): boolean {
+  const last = days[days.length - 1];
+  return plan.version === 3 && last !== undefined && plan.to - last < DAY;
+}
+
+/** The simulator of day `index` of the plan (on the plan's shaped level) and the day's range. */
 function demoDay(plan: DemoHistoryPlan, days: readonly number[], index: number, timezone: string): { sim: Simulator; from: number; to: number } {
   const from = days[index]!;
   const to = index + 1 < days.length ? days[index + 1]! : plan.to;
-  return { sim: new Simulator(() => undefined, { peakEventsPerSecond: plan.peakEventsPerSecond, timezone, seed: plan.seed, stream: index + 1, now: () => from }), from, to };
+  const levelAt = demoPlanLevel(plan, timezone);
+  return { sim: new Simulator(() => undefined, { peakEventsPerSecond: plan.peakEventsPerSecond, timezone, seed: plan.seed, stream: index + 1, now: () => from, ...(levelAt ? { levelAt } : {}) }), from, to };
 }
 
 /** The simulated events of day `index` of the plan (deterministic: the same on every call). */
@@ -162,7 +195,9 @@ export async function fillDemoHistory(o: { imports: ImportService; dataDir: stri
   const problem = o.imports.begin(importId, 1, 'demo history (演示数据)');
   if (problem) throw new Error(`demo history: ${problem}`);
   o.logger.info({ from: new Date(plan.from).toISOString(), to: new Date(plan.to).toISOString(), peakEventsPerSecond: plan.peakEventsPerSecond }, 'demo: filling 30 days of simulated history (演示数据), newest day first');
-  for (const index of demoFillOrder(days)) {
+  const today = reachesToday(plan, days);
+  const yesterday = today ? days.length - 2 : days.length - 1;
+  for (const index of demoFillOrder(days, today)) {
     if (o.stopped()) break;
     const from = days[index]!;
     const to = index + 1 < days.length ? days[index + 1]! : plan.to;
@@ -186,7 +221,7 @@ export async function fillDemoHistory(o: { imports: ImportService; dataDir: stri
       result.batches++;
     }
     if (o.stopped()) break;
-    if (index === days.length - 1) result.yesterdaySeconds = (performance.now() - started) / 1000;
+    if (index === yesterday) result.yesterdaySeconds = (performance.now() - started) / 1000;
     o.onDay?.(from);
   }
   if (!o.stopped() && result.batches > 0) await o.imports.finish();

@@ -204,10 +204,15 @@ export class Simulator {
     return this.pending.size;
   }
 
-  /** Delivers the events of (previous tick, now] to the sink every tickMs. Idempotent. */
-  start(): void {
+  /**
+   * Delivers the events of (previous tick, now] to the sink every tickMs. Idempotent.
+   * `from`: where a history that was generated elsewhere ended (the demo's, up to the start
+   * moment): the first tick continues from there, when that is in the last minute.
+   */
+  start(from?: number): void {
     if (this.timer) return;
     const now = this.now();
+    if (from !== undefined) this.cursor = from;
     // Continue seamlessly after a backfill that ended recently; otherwise start at now.
     if (this.cursor === undefined || now < this.cursor || now - this.cursor > MAX_CATCH_UP_MS) this.cursor = now;
     this.timer = setInterval(() => this.tick(), this.tickMs);
