@@ -293,8 +293,8 @@ export class DistinctTracker {
     const f = Math.floor(from / this.bucketMs);
     const t = Math.floor(to / this.bucketMs);
     const byChannel = new Map<string, number>();
-    for (const [ch, s] of live.byChannel) byChannel.set(ch, s.window(f, t).estimate());
-    const counts = { total: live.total.window(f, t).estimate(), byChannel };
+    for (const [ch, s] of live.byChannel) byChannel.set(ch, s.estimate(f, t));
+    const counts = { total: live.total.estimate(f, t), byChannel };
     memo.set(key, { version, counts });
     return counts;
   }
@@ -313,12 +313,16 @@ export class DistinctTracker {
     if (to < closed) {
       const kept = this.memo.get(set)!.get(`${from}:${to}`);
       if (kept) return kept.counts;
-      // Not kept (before this process or the sketches held anything): the members still known.
+      // Not kept (before this process or the sketches held anything): the members still known,
+      // kept from now on (it is read every second until it is a kept window).
+      const counts = this.windowCounts(set, from, to);
+      return counts;
     }
     const c = t > closed / this.bucketMs ? closed / this.bucketMs : t;
     const read = (s: SlidingHll) => {
+      if (to <= closed) return s.estimate(f, c);
       const h = s.window(f, c);
-      if (to > closed) s.mergePending(h, c, t);
+      s.mergePending(h, c, t);
       return h.estimate();
     };
     const byChannel = new Map<string, number>();

@@ -53,7 +53,7 @@ const SPARSE_M = 2 ** SPARSE_P;
 const Q = 64 - P;
 const SPARSE_Q = 64 - SPARSE_P;
 /** Past this many indexes a sparse sketch becomes dense (a Map entry costs ~40 bytes; dense is 64 KiB). */
-const SPARSE_MAX = 1_500;
+export const SPARSE_MAX = 1_500;
 const LOW_BITS = SPARSE_P - P;
 const LOW_MASK = (1 << LOW_BITS) - 1;
 
@@ -276,6 +276,15 @@ export class Hll {
   static fromBase64(s: string): Hll {
     return Hll.deserialize(Buffer.from(s, 'base64'));
   }
+}
+
+/**
+ * The estimate an Hll would give from a register histogram (hist[k] = registers holding k):
+ * of 65,536 dense registers, or with `sparse` of the 2^25 sparse indexes. For callers that
+ * build the histogram themselves (sketch/slidingHll.ts), allocation-free.
+ */
+export function estimateFromHistogram(hist: Float64Array, sparse: boolean): number {
+  return Math.round(sparse ? ertl(hist, SPARSE_M, SPARSE_Q) : ertl(hist, M, Q));
 }
 
 /** Ertl's improved raw estimator from the register histogram (hist[k] = registers with value k). */
