@@ -7,7 +7,8 @@
 import { Calendar } from '@siyu-pulse/alerts';
 import { describe, expect, it } from 'vitest';
 import { calendarOf, dayFactor, snapshotCalendar } from '../src/simulator/dayShape.js';
-import { demoDays, demoFillOrder, generateDemoDay, type DemoHistoryPlan } from '../src/simulator/history.js';
+import { demoDays, demoFillOrder, generateDemoDay, generateDemoDaySliced, type DemoHistoryPlan } from '../src/simulator/history.js';
+import { slicer } from '../src/time/turns.js';
 import { Simulator } from '../src/simulator/simulator.js';
 import { DAY, HOUR, dayStart } from '../src/time/zone.js';
 
@@ -70,7 +71,7 @@ describe('demo history: shaped days', () => {
     expect(firstHour(at('2026-11-11'))).toBeGreaterThan(2 * firstHour(at('2026-11-18')));
   });
 
-  it('follows the published holidays and 调休, grows slowly, and is the same for the same plan', () => {
+  it('follows the published holidays and 调休, grows slowly, and is the same for the same plan', async () => {
     const p2 = plan('2026-09-18', at('2026-10-15', 9));
     const o2 = { seed: p2.seed, anchor: p2.to, timezone: TZ, calendar: calendarOf(p2.calendar!, TZ) };
     expect(dayFactor(o2, at('2026-10-03')).type).toBe('holiday');
@@ -84,6 +85,8 @@ describe('demo history: shaped days', () => {
     const days = demoDays(p, TZ);
     const a = generateDemoDay(p, days, 3, TZ);
     expect(generateDemoDay(p, days, 3, TZ)).toEqual(a);
+    // The fill generates a minute at a time with turns for the event loop: the same events.
+    expect(await generateDemoDaySliced(p, days, 3, TZ, slicer(0, 1))).toEqual(a);
     expect(generateDemoDay({ ...p, seed: 99 }, days, 3, TZ).length).not.toBe(a.length);
   });
 
