@@ -160,6 +160,28 @@ describe('spool', () => {
     await store.close();
   });
 
+  it('keeps a group’s 10 s row and its hour rollup row (same time and tags) apart, through a restart, each to its own table', async () => {
+    const dir = tmp('spool-rollup');
+    const store = createDuckDbStore({ file: path.join(dir, 'pulse.duckdb') });
+    await store.init();
+    const T = 1_700_000_000_000 - (1_700_000_000_000 % 3_600_000);
+    const tags = { channel: 'wechat_group', community: '望京1群', campaign: '' };
+    const spool = Spool.open({ dir: path.join(dir, 'spool'), maxBytes: 1 << 20 }, COUNTERS);
+    await spool.append({ lsn: 1, counters: [{ ts: T, tags, counters: { message: 2 } }, { ts: T, tags, counters: { message: 7 }, rollup: 'hour' }], distinct: [] });
+    expect(spool.pendingCounters(T, tags)?.counters.message).toBe(2);
+    expect(spool.pendingCounters(T, tags, 'hour')?.counters.message).toBe(7);
+    await spool.close();
+    const again = Spool.open({ dir: path.join(dir, 'spool'), maxBytes: 1 << 20 }, COUNTERS);
+    expect(again.backlog().rows).toBe(2);
+    expect(again.pendingCounters(T, tags, 'hour')?.rollup).toBe('hour');
+    await again.drainNow(store);
+    const q = { from: T, to: T + 3_600_000, stepMs: 3_600_000, offsetMs: 0, counters: ['message'], by: [], filter: { community: tags.community } };
+    expect((await store.queryCounters({ ...q, source: 'raw' }))[0]!.points[0]!.sums.message).toBe(2);
+    expect((await store.queryCounters({ ...q, source: 'hour' }))[0]!.points[0]!.sums.message).toBe(7);
+    await again.close();
+    await store.close();
+  });
+
   it('says it is full instead of dropping rows', async () => {
     const dir = tmp('spool-full');
     const spool = Spool.open({ dir, maxBytes: 2_000 }, COUNTERS);
