@@ -395,6 +395,9 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const wecomGroups = wecomApi && config.wecom.callback ? new WeComGroupInfo({ api: wecomApi, names: communityNames, sizes: communitySizes, logger }) : null;
   // A cluster's API campaigns are in Redis: the evaluator's calendar has one made through any node.
   if (cluster) await campaigns.useShared(cluster.campaigns);
+  // Wall playlists: a cluster's are read from Redis on every request.
+  if (cluster) await new PlaylistStore(config.dataDir).seed(cluster.playlists);
+  const playlists = new PlaylistStore(config.dataDir, Date.now, cluster?.playlists);
   // Feedback on firings (有效 / 误报): verdicts in the data dir, each open alert's firing event remembered.
   const feedback = new FeedbackStore({ dataDir: config.dataDir, ...(cluster ? { shared: { read: () => cluster.shared.read('feedback'), write: (json) => cluster.shared.write('feedback', json) } } : {}), onError: (err, msg) => logger.error({ err }, msg) });
   const firings = new FiringIndex();
@@ -529,7 +532,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       wallRouter({
         policy,
         boards,
-        playlists: new PlaylistStore(config.dataDir),
+        playlists,
         displayActive: (id) => {
           const d = displays.get(id);
           return d !== undefined && d.revokedAt === undefined;

@@ -197,6 +197,15 @@ describe.runIf(run)('two nodes on one Redis and one InfluxDB', () => {
     expect(await listed(b)).toEqual([]);
   });
 
+  it('a playlist set through node A is the one a wall asking node B gets', async () => {
+    const set = await request(a.url, 'PUT', '/api/v1/playlists/*', { token: ADMIN_TOKEN, body: { items: [{ board: 'overview', seconds: 30 }, { board: 'push', seconds: 20 }] } });
+    expect(set.status, JSON.stringify(set.json)).toBe(200);
+    const onB = (await b.get('/api/v1/playlist')).json as { playlist: { items: { board: string }[] } | null };
+    expect(onB.playlist?.items.map((i) => i.board)).toEqual(['overview', 'push']);
+    expect((await request(b.url, 'DELETE', '/api/v1/playlists/*', { token: ADMIN_TOKEN })).status).toBe(200);
+    expect(((await a.get('/api/v1/playlist')).json as { playlist: unknown }).playlist).toBeNull();
+  });
+
   it('one node evaluates the alert rules; when it shuts down another takes over', async () => {
     const [ra, rb] = [await readyz(a), await readyz(b)];
     expect(ra.cluster!.node).toBe('node-a');

@@ -30,6 +30,8 @@ export interface ClusterParts {
   displays: DisplayShare;
   /** Campaigns made through the admin API, readable and writable by every node. */
   campaigns: SharedRecords;
+  /** Wall playlists (one record per display id, `*` for all walls). */
+  playlists: SharedRecords;
   /**
    * The secret signed links are signed with when PULSE_LINK_SECRET is not set: the first node's
    * (`candidate`, its data dir's) is kept in Redis and used by all, so a link in a DingTalk
@@ -60,6 +62,7 @@ export async function openCluster(o: { redisUrl: string; prefix: string; nodeId:
   const shared = await RedisSharedState.open({ url: o.redisUrl, prefix: o.prefix, leaseKey, token: o.fencingToken }, logger);
   const displays = redisDisplayShare(shared.client, o.prefix, logger);
   const campaigns = redisSharedRecords(shared.client, o.prefix, 'campaigns', logger);
+  const playlists = redisSharedRecords(shared.client, o.prefix, 'playlists', logger);
   logger.info({ redis: where, node: o.nodeId, prefix: o.prefix }, 'cluster mode: ids, wall fan-out and the evaluator state shared through Redis');
   return {
     ledger,
@@ -68,6 +71,7 @@ export async function openCluster(o: { redisUrl: string; prefix: string; nodeId:
     shared,
     displays,
     campaigns,
+    playlists,
     async sharedLinkSecret(candidate) {
       const key = `${o.prefix}link-secret`;
       // Not the adapter's connection: it blocks in stream reads once the adapter runs.

@@ -3,11 +3,14 @@
  * seconds. One playlist per display id, and one for every wall without its own (`*`: walls
  * opened with the read token, or displays with none set). Persisted in
  * `<dataDir>/playlists.json` (temp file + rename), so a restarted server and a reloaded
- * wall pick up where the admin left them.
+ * wall pick up where the admin left them. In a cluster (`shared`) they are records in Redis
+ * (cluster/sharedRecords.ts, `<prefix>playlists`), read from there on every request: a wall on
+ * any node told to reload its playlist gets the one just set through another node.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { SharedRecords } from '../cluster/sharedRecords.js';
 
 /** The playlist of walls without their own. */
 export const ALL_WALLS = '*';
@@ -32,8 +35,10 @@ export class PlaylistStore {
   constructor(
     dataDir: string,
     private readonly now: () => number = Date.now,
+    private readonly shared?: SharedRecords,
   ) {
     this.file = path.join(dataDir, 'playlists.json');
+    if (shared) return;
     try {
       const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as { playlists?: Record<string, Playlist> };
       this.lists = parsed.playlists ?? {};
@@ -43,23 +48,42 @@ export class PlaylistStore {
   }
 
   /** The playlist a display plays: its own, else the one for all walls, else none. */
-  forDisplay(displayId: string | null): Playlist | null {
-    const own = (id: string) => (Object.hasOwn(this.lists, id) ? this.lists[id] : undefined);
+  async forDisplay(displayId: string | null): Promise<Playlist | null> {
+    const lists = await this.all();
+    const own = (id: string) => (Object.hasOwn(lists, id) ? lists[id] : undefined);
     return (displayId !== null ? own(displayId) : undefined) ?? own(ALL_WALLS) ?? null;
   }
 
-  all(): Record<string, Playlist> {
-    return structuredClone(this.lists);
+  async all(): Promise<Record<string, Playlist>> {
+    if (!this.shared) return structuredClone(this.lists);
+    const out: Record<string, Playlist> = {};
+    for (const [target, raw] of await this.shared.load()) out[target] = JSON.parse(raw) as Playlist;
+    return out;
   }
 
-  set(target: string, items: PlaylistItem[]): Playlist {
-    const next = { ...this.lists, [target]: { items, updatedAt: this.now() } };
+  /** A cluster: this node's playlists the cluster does not have yet are added (a single node joining keeps them). */
+  async seed(into: SharedRecords): Promise<void> {
+    for (const [target, list] of Object.entries(this.lists)) await into.seed(target, JSON.stringify(list));
+  }
+
+  async set(target: string, items: PlaylistItem[]): Promise<Playlist> {
+    const list = { items, updatedAt: this.now() };
+    if (this.shared) {
+      await this.shared.put(target, JSON.stringify(list));
+      return list;
+    }
+    const next = { ...this.lists, [target]: list };
     this.write(next);
     this.lists = next;
-    return next[target]!;
+    return list;
   }
 
-  clear(target: string): boolean {
+  async clear(target: string): Promise<boolean> {
+    if (this.shared) {
+      if (!Object.hasOwn(await this.all(), target)) return false;
+      await this.shared.remove(target);
+      return true;
+    }
     if (!Object.hasOwn(this.lists, target)) return false;
     const next = { ...this.lists };
     delete next[target];

@@ -59,22 +59,22 @@ export function wallRouter(o: WallRouteOptions): Router {
     const store = o.playlists!;
     const unknown = (items ?? []).map((i) => i.board).filter((id) => !boardIds.has(id));
     if (unknown.length) return void res.status(400).json({ error: `no board ${unknown.map((u) => JSON.stringify(u)).join(', ')} (boards: ${[...boardIds].join(', ')})` });
-    if (items === null) store.clear(target);
-    else store.set(target, items);
+    if (items === null) await store.clear(target);
+    else await store.set(target, items);
     // The walls concerned (one display's sockets, or every wall) ask for the playlist that
     // applies to them: a display with its own keeps it when the all-walls one changes.
     const sent = await (target === ALL_WALLS ? o.send({ action: 'playlist' }) : o.send({ action: 'playlist' }, target));
-    res.json({ target, playlist: items === null ? null : store.forDisplay(target === ALL_WALLS ? null : target), sent });
+    res.json({ target, playlist: items === null ? null : await store.forDisplay(target === ALL_WALLS ? null : target), sent });
   }
 
   // The playlist this wall plays (by its display token; the all-walls one otherwise).
-  r.get('/api/v1/playlist', requireScope(o.policy, 'read'), (req, res) => {
+  r.get('/api/v1/playlist', requireScope(o.policy, 'read'), async (req, res) => {
     if (!o.playlists) return void res.json({ playlist: null });
     const access = readAccess(o.policy, bearerToken(req, true));
-    res.json({ playlist: o.playlists.forDisplay(access.ok ? access.displayId : null) });
+    res.json({ playlist: await o.playlists.forDisplay(access.ok ? access.displayId : null) });
   });
-  r.get('/api/v1/playlists', requireScope(o.policy, 'admin'), (_req, res) => {
-    res.json({ playlists: o.playlists?.all() ?? {} });
+  r.get('/api/v1/playlists', requireScope(o.policy, 'admin'), async (_req, res) => {
+    res.json({ playlists: (await o.playlists?.all()) ?? {} });
   });
   const PutBody = z.strictObject({ items: PlaylistItems });
   r.put('/api/v1/playlists/:target', requireScope(o.policy, 'admin'), express.json({ limit: '8kb' }), async (req, res) => {
@@ -88,7 +88,7 @@ export function wallRouter(o: WallRouteOptions): Router {
   r.delete('/api/v1/playlists/:target', requireScope(o.policy, 'admin'), async (req, res) => {
     if (!o.playlists) return void res.status(409).json({ error: 'playlists are off' });
     const target = req.params.target as string;
-    if (!o.playlists.all()[target]) return void res.status(404).json({ error: `no playlist for ${JSON.stringify(target)}` });
+    if (!(await o.playlists.all())[target]) return void res.status(404).json({ error: `no playlist for ${JSON.stringify(target)}` });
     await setPlaylist(res, target, null);
   });
   return r;
