@@ -657,6 +657,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       // A cluster's new evaluator starts from what the last one left in Redis: silences, acks,
       // open alerts and what their groups were told, verdicts, deliveries owed.
       if (cluster && !(await loadShared())) return;
+      // Lost the lease while reading (its stop() ran meanwhile): the next holder does the duties.
+      if (cluster && !lease?.leader) return;
       if (cluster) dispatcher.start();
       engine.start();
       schedule?.start().catch((err: unknown) => logger.error({ err }, 'weekly report schedule failed to start'));

@@ -15,6 +15,8 @@
  * - a firing reaches a loopback DingTalk robot (checking 加签 like the real one) exactly once
  *   although the evaluator that sent it is SIGKILLed while the alert is still firing; the next
  *   evaluator sends its 【已恢复】 (it knew the alert was firing and that the group was told);
+ * - a firing the killed evaluator owed (the robot failing, the entry pending in the outbox) is
+ *   delivered once by the next evaluator;
  * - a silence made through one node holds for the firing the next evaluator sees;
  * - a display token made through one node opens a wall on another; revoked through that
  *   other node, the wall on the first is told and dropped, and the token is refused there;
@@ -48,6 +50,19 @@ rules:
     kpi: messages
     by: channel
     values: [alert-loud, alert-quiet]
+    window: 30s
+    for: 30s
+    target: 10
+    direction: above
+    cooldown: 0s
+    notify: [dingtalk]
+  - id: burst_owed
+    name: 消息激增（欠发测试）
+    group: owed
+    kind: target
+    kpi: messages
+    by: channel
+    values: [alert-owed]
     window: 30s
     for: 30s
     target: 10
@@ -297,16 +312,20 @@ describe.runIf(run)('three built nodes on one Redis and one InfluxDB, nodes kill
     await until('the 【告警】 for alert-loud', () => about('alert-loud').length >= 1);
     const peek = createClient({ url: redis.url });
     await peek.connect();
+    const outbox = async () => Object.values(await peek.hGetAll(`${PREFIX}outbox`));
     try {
-      await until('the delivery marked in the shared outbox', async () =>
-        Object.values(await peek.hGetAll(`${PREFIX}outbox`)).some((raw) => raw.includes('alert-loud') && raw.includes('"state":"delivered"')),
-      );
+      await until('the delivery marked in the shared outbox', async () => (await outbox()).some((raw) => raw.includes('alert-loud') && raw.includes('"state":"delivered"')));
+      // Another firing the evaluator cannot deliver (the robot fails): owed when it dies.
+      robot.failNext(500, 1_000);
+      await burst(a, 'alert-owed');
+      await until('the 【告警】 for alert-owed tried and pending', async () => (await outbox()).some((raw) => raw.includes('alert-owed') && raw.includes('"state":"pending"') && !raw.includes('"attempts":0')));
     } finally {
       await peek.close();
     }
     const killedAt = Date.now();
     await nodes[holder]!.kill('SIGKILL');
     nodes[holder] = undefined;
+    robot.recover();
     let next: number | null = null;
     await until('a new evaluator', async () => {
       for (const i of [a, b]) if ((await readyz(i))?.leader) next = i;
@@ -327,14 +346,17 @@ describe.runIf(run)('three built nodes on one Redis and one InfluxDB, nodes kill
       const alerts = (res.json as { alerts?: { alertKey: string; state: string; silencedBy?: { type: string } }[] }).alerts ?? [];
       return alerts.some((x) => x.alertKey === 'burst|channel=alert-quiet' && x.state === 'firing' && x.silencedBy?.type === 'silence');
     });
-    // alert-loud ends (its messages leave the 30 s window): the new evaluator tells the group.
-    await until('the 【已恢复】 for alert-loud', () => about('alert-loud').length >= 2, 90_000);
+    // What was owed is delivered by the new evaluator.
+    await until('the owed 【告警】 for alert-owed', () => about('alert-owed').some((t) => t.startsWith('【告警】')));
+    // Both end (their messages leave the 30 s window): the new evaluator tells the group.
+    await until('the 【已恢复】 for alert-loud and alert-owed', () => about('alert-loud').length >= 2 && about('alert-owed').length >= 2, 90_000);
     // A second 【告警】 would have been sent at the takeover, long before; and nothing follows
     // the 【已恢复】 in the next evaluations (one a second).
     const resolvedAt = Date.now();
     await until('three more evaluations', async () => (((await api(a, 'GET', '/api/v1/rules')).json as { lastRunAt: number | null }).lastRunAt ?? 0) > resolvedAt + 3_000);
-    console.log(`[3 nodes] evaluator SIGKILLed while its alert fired; node-${next! + 1} took over ${takeoverMs} ms later; robot got ${JSON.stringify(about('alert-loud'))}`);
+    console.log(`[3 nodes] evaluator SIGKILLed while its alert fired; node-${next! + 1} took over ${takeoverMs} ms later; robot got ${JSON.stringify([...about('alert-loud'), ...about('alert-owed')])}`);
     expect(about('alert-loud')).toEqual([expect.stringMatching(/^【告警】/), expect.stringMatching(/^【已恢复】/)]);
+    expect(about('alert-owed')).toEqual([expect.stringMatching(/^【告警】/), expect.stringMatching(/^【已恢复】/)]);
     expect(about('alert-quiet')).toEqual([]);
 
     // Revoked through B: the wall on A is told and dropped; the token no longer opens a wall on A.

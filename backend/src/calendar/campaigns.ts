@@ -16,7 +16,7 @@ import { Calendar, type Campaign, type CampaignInput } from '@siyu-pulse/alerts'
 import { z } from 'zod';
 import { readJsonFile, writeJsonAtomic } from '../durability/jsonFile.js';
 import { tagValueProblem } from '../store/port.js';
-import type { SharedRecords } from '../cluster/sharedRecords.js';
+import { followShared, type SharedRecords } from '../cluster/sharedRecords.js';
 
 export const API_SOURCE = 'api';
 /** Enough for a year of a team's own campaigns; the file is rewritten whole on each change. */
@@ -72,10 +72,7 @@ export class CampaignService {
   async useShared(shared: SharedRecords, refreshMs = 5_000): Promise<void> {
     for (const c of this.apiCampaigns()) await shared.seed(c.id, JSON.stringify(stored(c)));
     this.shared = shared;
-    await shared.subscribe(() => void this.refresh());
-    await this.refresh();
-    this.refreshTimer = setInterval(() => void this.refresh(), refreshMs);
-    this.refreshTimer.unref();
+    this.refreshTimer = await followShared(shared, () => this.refresh(), refreshMs);
   }
 
   /** Shared: the calendar's API campaigns become the shared list. */

@@ -54,3 +54,16 @@ export function redisSharedRecords(client: Client, prefix: string, kind: string,
     },
   };
 }
+
+/**
+ * Keeps a node's copy of shared records current: `refresh` runs now, on every change another
+ * node announces, and every `everyMs` (a missed announcement, a Redis reconnect). Returns the
+ * periodic timer (cleared by the caller on close).
+ */
+export async function followShared(source: { subscribe(changed: () => void): Promise<void> }, refresh: () => Promise<void>, everyMs: number): Promise<NodeJS.Timeout> {
+  await source.subscribe(() => void refresh());
+  await refresh();
+  const timer = setInterval(() => void refresh(), everyMs);
+  timer.unref();
+  return timer;
+}

@@ -13,6 +13,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { followShared } from '../cluster/sharedRecords.js';
 
 /** A cluster's shared displays (cluster/displayShare.ts). */
 export interface DisplayShare {
@@ -86,10 +87,7 @@ export class DisplayStore {
   async useShared(share: DisplayShare, refreshMs = 5_000): Promise<void> {
     for (const d of this.displays) await share.seed(d);
     this.shared = share;
-    await share.subscribe(() => void this.refresh());
-    await this.refresh();
-    this.refreshTimer = setInterval(() => void this.refresh(), refreshMs);
-    this.refreshTimer.unref();
+    this.refreshTimer = await followShared(share, () => this.refresh(), refreshMs);
   }
 
   /** Reads the shared list again (keeps a later local lastSeenAt). */
