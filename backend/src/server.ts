@@ -679,10 +679,12 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const loadShared = async (): Promise<boolean> => {
     for (;;) {
       try {
+        // The outbox first: the engine enqueues the last evaluation's notifications again, and
+        // the outbox must know which it already has.
+        await dispatcher.reload();
         await engine.reload();
         await feedback.reload();
         await reports.reload();
-        await dispatcher.reload();
         return true;
       } catch (err) {
         logger.error({ err }, 'cluster: the shared alert state could not be read; retrying');

@@ -154,6 +154,9 @@ export class AlertEngine {
     this.lastRules = [];
     this.lastEvaluationAt = null;
     this.lastRunAt = null;
+    // The last evaluator's notifications, saved with its state: enqueued again in case it died
+    // before its outbox had them (the outbox ignores the keys it already has).
+    for (const batch of this.memory?.takeNotifications() ?? []) await this.outlet.enqueue(batch);
   }
 
   /** Resolves when every silence / ack change so far is persisted; rejects when one could not be. */
@@ -161,10 +164,13 @@ export class AlertEngine {
     return this.store.persisted();
   }
 
-  /** Saves the alert memory (when due, or `force`); resolves when it is persisted (failures are logged). */
-  private async saveMemory(force = false): Promise<void> {
-    this.memory?.maybeSave(this.records.values(), new Map(this.lastRules.map((r) => [r.id, r])), this.now(), force);
-    await this.memory?.persisted().catch(() => {});
+  /**
+   * Saves the alert memory (when due, or `force`), with `notifications` when the state is
+   * shared; resolves false when it could not be persisted (the failure is logged).
+   */
+  private async saveMemory(force = false, notifications: AlertNotification[][] = []): Promise<boolean> {
+    this.memory?.maybeSave(this.records.values(), new Map(this.lastRules.map((r) => [r.id, r])), this.now(), force, notifications);
+    return (await this.memory?.persisted().then(() => true, () => false)) ?? true;
   }
 
   private tick(): void {
@@ -225,6 +231,15 @@ export class AlertEngine {
         }
       }
       const batches = runs.map((r) => r.notifications).filter((b) => b.length > 0);
+      const changed = events.length > 0 || batches.length > 0;
+      // Shared state (a cluster): the new state is written first, with the notifications it
+      // says were told, so that a crash before the outbox has them loses nothing (the next
+      // evaluator enqueues them from the state) and sends nothing twice. A write refused (this
+      // node no longer holds the lease) sends nothing.
+      if (this.opts.state && !(await this.saveMemory(changed, batches))) {
+        if (batches.length) this.log.warn({ batches: batches.length }, 'alerts: state not saved (no longer the evaluator?); its notifications are not sent by this node');
+        return { ts: t, events, notifications: [] };
+      }
       for (const batch of batches) {
         try {
           await this.outlet.enqueue(batch);
@@ -234,7 +249,7 @@ export class AlertEngine {
       }
       // A state change is saved at once, after its notifications are in the outbox: a crash
       // right after a 【告警】 must not send it again (in between, at least once: it may).
-      await this.saveMemory(events.length > 0 || batches.length > 0);
+      if (!this.opts.state) await this.saveMemory(changed);
       return { ts: t, events, notifications: batches };
     } finally {
       this.busy = false;

@@ -17,6 +17,7 @@ import type { NoiseMemory } from '../kinds/seasonal/baseline.js';
 import type { Rule } from '../rules/schema.js';
 import type { NotifyMemory } from './notifyPolicy.js';
 import type { AlertMachine } from './stateMachine.js';
+import type { AlertNotification } from '../contract.js';
 
 export interface RememberedInstance {
   ruleId: string;
@@ -39,6 +40,13 @@ interface FileShape {
   version: 1;
   savedAt: number;
   instances: Record<string, RememberedInstance>;
+  /**
+   * Shared documents only: the notifications of the evaluation that wrote this version, saved
+   * with the state that says they were told, before they go to the outbox. A node taking over
+   * enqueues them again (the outbox ignores keys it has), so a crash between the two writes
+   * neither loses them nor sends them twice.
+   */
+  notifications?: AlertNotification[][];
 }
 
 /** What an instance's learning depends on; anything else (name, notify, thresholds) may change freely. */
@@ -63,6 +71,7 @@ const isNoise = (x: unknown): x is NoiseMemory =>
 export class MemoryStore {
   private remembered = new Map<string, RememberedInstance>();
   private lastSavedAt: number | null = null;
+  private owed: AlertNotification[][] = [];
   private readonly file: string;
   private readonly shared: DocumentWriter | null;
 
@@ -86,12 +95,22 @@ export class MemoryStore {
   replace(raw: unknown): void {
     this.remembered.clear();
     this.lastSavedAt = null;
+    this.owed = [];
     if (raw === undefined || raw === null) return;
+    const notifications = (raw as Partial<FileShape>).notifications;
+    if (Array.isArray(notifications)) this.owed = notifications.filter((b) => Array.isArray(b));
     try {
       this.interpret(raw);
     } catch (err) {
       this.onError(err, `${this.file} unreadable; the noise bands will be learnt again`);
     }
+  }
+
+  /** The notifications the last evaluator saved with its state (see FileShape), taken once. */
+  takeNotifications(): AlertNotification[][] {
+    const out = this.owed;
+    this.owed = [];
+    return out;
   }
 
   /** Resolves when every save so far is persisted; rejects when one could not be. */
@@ -117,7 +136,7 @@ export class MemoryStore {
   }
 
   /** Save when `everyMs` passed since the last save (or `force`). */
-  maybeSave(records: Iterable<AlertRecord>, rules: ReadonlyMap<string, Rule>, now: number, force = false): void {
+  maybeSave(records: Iterable<AlertRecord>, rules: ReadonlyMap<string, Rule>, now: number, force = false, notifications: AlertNotification[][] = []): void {
     if (!force && this.lastSavedAt !== null && now - this.lastSavedAt < this.everyMs) return;
     this.lastSavedAt = now;
     const instances: Record<string, RememberedInstance> = {};
@@ -133,7 +152,7 @@ export class MemoryStore {
       instances[rec.key] = {
         ...(open ? { machine: rec.machine, told: rec.mem } : {}), ruleId: rec.ruleId, kpi: rec.kpi, split: rec.split, shape: shapeOf(rule), noise: rec.noise, noiseRecent: rec.noiseRecent, ...(rec.noiseExtra ? { noiseExtra: rec.noiseExtra } : {}), firingSpans: rec.firingSpans, shift: rec.shift };
     }
-    const data: FileShape = { version: 1, savedAt: now, instances };
+    const data: FileShape = { version: 1, savedAt: now, instances, ...(this.shared && notifications.length ? { notifications } : {}) };
     // The same JSON as the file: an open-ended 新常态 (Infinity) becomes null.
     if (this.shared) return this.shared.save(data);
     try {

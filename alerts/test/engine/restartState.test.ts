@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseRuleYaml, seriesSource } from '../../src/backtest/index.js';
 import type { AlertEvent, AlertNotification } from '../../src/contract.js';
 import { AlertEngine } from '../../src/engine/engine.js';
+import type { StateDocuments } from '../../src/engine/stateDocuments.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -100,5 +101,49 @@ describe('a firing alert across a restart', () => {
     const second = engine(dir, undefined, clock);
     await runUntil(second.e, clock, DROP_TO + HOUR);
     expect(second.told.map((n) => n.kind)).toEqual(['firing', 'resolved']);
+  });
+});
+
+describe('shared state (a cluster): the evaluator dies after writing its state, before its outbox has the firing', () => {
+  const docs = new Map<string, string>();
+  let refused = false;
+  const state: StateDocuments = {
+    read: async (name) => (docs.has(name) ? (JSON.parse(docs.get(name)!) as unknown) : undefined),
+    write: async (name, json) => {
+      if (refused) throw new Error('FENCED this node no longer holds the evaluator lease');
+      docs.set(name, json);
+    },
+  };
+  const evaluator = (clock: { t: number }, enqueue: (ns: AlertNotification[]) => unknown) =>
+    new AlertEngine({ source, sink: { publish: async () => {} }, outlet: { enqueue: (ns) => enqueue(ns as AlertNotification[]) }, rules: () => rules, dataDir: '/nonexistent', linkFor: () => '', now: () => clock.t, logger: { info: () => {}, warn: () => {}, error: () => {} }, state });
+
+  it('the next evaluator enqueues that firing again under its key, fires nothing new, and sends the resolve; a deposed one enqueues nothing', async () => {
+    const clock = { t: DROP_FROM - HOUR };
+    const lost: AlertNotification[] = [];
+    const first = evaluator(clock, (ns) => {
+      lost.push(...ns);
+      throw new Error('killed before the outbox had it');
+    });
+    await first.reload();
+    // Evaluations until the one that fires, the last before the process dies.
+    for (; !lost.length && clock.t <= DROP_FROM + 20 * MIN; clock.t += 5 * MIN) await first.evaluateOnce(clock.t);
+    expect(lost.map((n) => n.kind)).toEqual(['firing']);
+    const told: AlertNotification[] = [];
+    const second = evaluator(clock, (ns) => void told.push(...ns));
+    await second.reload();
+    // The same message key: an outbox that already has it ignores it (sent once either way).
+    expect(told.map((n) => n.key)).toEqual(lost.map((n) => n.key));
+    await runUntil(second, clock, DROP_TO + HOUR);
+    expect(told.map((n) => n.kind)).toEqual(['firing', 'resolved']);
+
+    // A node whose writes are refused (it lost the lease) evaluates but enqueues nothing.
+    refused = true;
+    docs.clear();
+    const clock2 = { t: DROP_FROM - HOUR };
+    const deposed: AlertNotification[] = [];
+    const third = evaluator(clock2, (ns) => void deposed.push(...ns));
+    await runUntil(third, clock2, DROP_FROM + 20 * MIN);
+    expect(third.active().map((a) => a.state)).toEqual(['firing']);
+    expect(deposed).toEqual([]);
   });
 });
