@@ -92,7 +92,7 @@ import { dayOffsetOfZone, type RollupOptions } from './store/rollups.js';
 import { InfluxClient } from './store/influx/client.js';
 import { MonthValuesWriter } from './grafana/monthValues.js';
 import type { MetricStore } from './store/port.js';
-import { DAY, HOUR, MINUTE, floorTo, tzOffsetMs } from './time/zone.js';
+import { DAY, HOUR, MINUTE, dayStart, floorTo, tzOffsetMs } from './time/zone.js';
 import { UptimeRecorder, overlaps, type Span } from './uptime/uptime.js';
 
 export interface PulseHandle {
@@ -466,6 +466,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   );
   const yesterdaySoFar = new YesterdaySoFar(store, config.timezone, (err) => logger.warn({ err }, "yesterday's figures for the wall's comparison not read"));
   await clusterLive?.start();
+  /** Demo: today from midnight is in memory (its history filled through the collector, yesterday stored). */
+  let demoTodayFrom: number | null = null;
   const snapshots = new SnapshotService({
     month: () => monthLive.current(),
     yesterdayFromStore: (from, to) => yesterdaySoFar.sums(from, to),
@@ -473,7 +475,9 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     timezone: config.timezone,
     demo: config.demo,
     businessName: config.businessName,
-    coverageSince: clusterLive ? clusterLive.coverageSince : Math.min(startedAt, collector.seededSince ?? startedAt),
+    // The demo's history of today (from midnight, through the collector) and yesterday (in the
+    // store) make today's figures comparable with yesterday's once both are in.
+    coverageSince: clusterLive ? clusterLive.coverageSince : () => Math.min(startedAt, collector.seededSince ?? startedAt, demoTodayFrom ?? Infinity),
     alerts: liveAlerts.list,
     wasUp: (from, to) => overlaps(wallSpans, from, to),
   });
@@ -590,7 +594,14 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const historyFill: Promise<FillResult | null> = historyPlan
     ? fillDemoHistory({
         imports, dataDir: config.dataDir, plan: historyPlan, timezone: config.timezone, logger, stopped: () => historyStopped,
-        onDay: (day) => logger.info({ day: new Date(day).toISOString(), seconds: Math.round((Date.now() - startedAt) / 100) / 10 }, 'demo: a day of history is in (演示数据)'),
+        onDay: (day) => {
+          logger.info({ day: new Date(day).toISOString(), seconds: Math.round((Date.now() - startedAt) / 100) / 10 }, 'demo: a day of history is in (演示数据)');
+          // Today so far is filled first, then yesterday: from then on today is whole in this
+          // process's memory and yesterday in the store (a plan of this start only: a kept plan's
+          // today was another day, or filled by an earlier process).
+          const today = dayStart(startedAt, config.timezone);
+          if (historyPlan.version === 3 && historyPlan.to === startedAt && day === dayStart(today - 1, config.timezone)) demoTodayFrom = today;
+        },
       }).then(
         (r) => {
           if (r.batches) {

@@ -77,6 +77,12 @@ describe('demo history', () => {
         expect(sum).toBe(beforeMinute);
       }
 
+      // Today is whole in memory (its history went through the collector) and yesterday is stored:
+      // the wall's today tiles compare with yesterday at the same minute (read once a minute).
+      await expect
+        .poll(async () => ((await p.get('/api/v1/snapshot')).json as { windows: { today: { kpis: Record<string, { previous: number | null }> } } }).windows.today.kpis.messages!.previous, { timeout: 75_000, interval: 1_000 })
+        .not.toBeNull();
+
       // Restart on the same data: the ledger has every batch, nothing is fed again.
       await p.close();
       p = await startTestPulse({ env: ENV, dataDir });

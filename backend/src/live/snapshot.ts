@@ -28,8 +28,11 @@ export interface SnapshotOptions {
   timezone: string;
   demo: boolean;
   businessName: string;
-  /** Data before this instant is not in memory (process start, or the oldest seeded slot). */
-  coverageSince: number;
+  /**
+   * Data before this instant is not in memory (process start, or the oldest seeded slot); a
+   * function when it moves back while running (the demo's history fills today from midnight).
+   */
+  coverageSince: number | (() => number);
   /** Open alerts for the wall's ticker (from the alert engine, wired by the composition root). */
   alerts?: () => LiveAlert[];
   /**
@@ -126,10 +129,11 @@ export class SnapshotService {
     }
     const sums = c.windowSums(from, to);
     const values = kpiValues(sums, current, period);
-    const havePrevious = previousFrom >= this.opts.coverageSince;
+    const coverageSince = typeof this.opts.coverageSince === 'number' ? this.opts.coverageSince : this.opts.coverageSince();
+    const havePrevious = previousFrom >= coverageSince;
     // Only when today itself is whole in memory (seeded from midnight): a server that holds just
     // the minutes since it started (a first start) would compare them with a full yesterday.
-    const stored = !havePrevious && id === 'today' && from >= this.opts.coverageSince ? this.opts.yesterdayFromStore?.(previousFrom, previousTo) : undefined;
+    const stored = !havePrevious && id === 'today' && from >= coverageSince ? this.opts.yesterdayFromStore?.(previousFrom, previousTo) : undefined;
     const previousSums = havePrevious ? c.windowSums(previousFrom, previousTo) : stored;
     const previous = previousSums ? kpiValues(previousSums, previousDistinct, period) : null;
     // Month-level KPIs: the windows ending today vs ending yesterday (from the stored sketches).
