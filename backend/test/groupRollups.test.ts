@@ -11,22 +11,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventType } from '@siyu-pulse/contracts/catalogue';
-import { Collector } from '../src/collector/collector.js';
 import type { CountableEvent } from '../src/collector/counters.js';
 import { groupPopulation } from '../src/communities/population.js';
 import { GroupRanking } from '../src/communities/ranking.js';
 import { mulberry32 } from '../src/simulator/random.js';
 import { createDuckDbStore } from '../src/store/duckdb/adapter.js';
-import type { CounterQuery, MetricStore } from '../src/store/port.js';
+import type { CounterQuery } from '../src/store/port.js';
 import { SHANGHAI_DAY_OFFSET_MS, planCounterQuery } from '../src/store/rollups.js';
 import { normalizeCounterQuery } from '../src/store/validate.js';
 import { writeCountersInChunks } from '../src/store/bulkWrite.js';
 import { DAY, HOUR, MINUTE, dayStart, floorTo } from '../src/time/zone.js';
 import { openGroupStore, type GroupStore } from './harness/groupStore.js';
+import { collectorWritingTo } from './harness/collector.js';
 import { influxdOrSkip } from './harness/influxd.js';
 
 const TZ = 'Asia/Shanghai';
@@ -34,26 +33,6 @@ const GROUPS = 400;
 const COUNTED = ['message', 'interaction', 'member_join', 'member_leave', 'order_paid', 'order_paid_fen'];
 const COUNTER_OF: Partial<Record<EventType, string>> = { message: 'message', interaction: 'interaction', 'member.join': 'member_join', 'member.leave': 'member_leave', 'order.paid': 'order_paid' };
 
-function collectorOn(store: MetricStore, now: () => number): Collector {
-  return new Collector({
-    bucketMs: 10_000,
-    latenessMs: 5 * MINUTE,
-    flushMs: 60_000,
-    timezone: TZ,
-    pushCapPerDay: 3,
-    store,
-    // Straight to the store (the spool's part is covered by the durability tests).
-    sink: {
-      async append(s) {
-        await store.writeCounters(s.counters);
-        await store.writeDistinct(s.distinct);
-      },
-    },
-    logger: pino({ level: 'silent' }),
-    metrics: { flushDuration: () => {}, rowsWritten: () => {} },
-    now,
-  });
-}
 
 /** Expected sums: group → period start → counter → n. */
 type Tally = Map<string, Map<number, Record<string, number>>>;
@@ -107,13 +86,13 @@ for (const kind of ['duckdb', 'influx'] as const) {
 
     beforeAll(async () => {
       g = await openGroupStore(kind, 'pulse-rollups-', 30_000);
-      const first = collectorOn(g.store, () => NOW);
+      const first = collectorWritingTo(g.store, () => NOW);
       await first.seedFromStore();
       for (const e of all) first.add(e, NOW);
       await first.flush();
       // A restarted process, 10 minutes later: yesterday's hours are long closed and the
       // current hour's rows are in the store only.
-      const second = collectorOn(g.store, () => NOW + 10 * MINUTE);
+      const second = collectorWritingTo(g.store, () => NOW + 10 * MINUTE);
       await second.seedFromStore();
       second.add(late, NOW + 10 * MINUTE);
       second.add(again, NOW + 10 * MINUTE);

@@ -8,43 +8,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
-import { Collector } from '../src/collector/collector.js';
 import { createMemberHasher } from '../src/ingest/memberHash.js';
 import { Hll, sketchKeyOf } from '../src/sketch/hll.js';
 import { createDuckDbStore } from '../src/store/duckdb/adapter.js';
 import { createInfluxStore } from '../src/store/influx/adapter.js';
-import type { MetricStore } from '../src/store/port.js';
-import { HOUR, MINUTE, floorTo } from '../src/time/zone.js';
+import { HOUR, floorTo } from '../src/time/zone.js';
+import { collectorWritingTo } from './harness/collector.js';
 import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
 
-const TZ = 'Asia/Shanghai';
 const hash = createMemberHasher('late-merge-test-salt-0123456789');
 const tags = { channel: 'wecom', community: '社群A', campaign: '' };
 
-function collectorOn(store: MetricStore, now: () => number): Collector {
-  return new Collector({
-    bucketMs: 10_000,
-    latenessMs: 5 * MINUTE,
-    flushMs: 60_000,
-    timezone: TZ,
-    pushCapPerDay: 3,
-    store,
-    // Straight to the store (the spool's part is covered by the durability tests).
-    sink: {
-      async append(s) {
-        await store.writeSketches(s.sketches ?? []);
-        await store.writeCounters(s.counters);
-        await store.writeDistinct(s.distinct);
-      },
-    },
-    logger: pino({ level: 'silent' }),
-    metrics: { flushDuration: () => {}, rowsWritten: () => {} },
-    now,
-  });
-}
 
 for (const kind of ['duckdb', 'influx'] as const) {
   const runIt = kind === 'duckdb' || influxdOrSkip('late merge suite (influx)');
@@ -67,12 +43,12 @@ for (const kind of ['duckdb', 'influx'] as const) {
       const T = floorTo(now - 2 * HOUR, 10_000);
       try {
         // What an earlier run stored: 5 messages by 3 members in bucket T.
-        const first = collectorOn(store, () => T + 20_000);
+        const first = collectorWritingTo(store, () => T + 20_000);
         await first.seedFromStore();
         for (let i = 0; i < 5; i++) first.add({ type: 'message', ts: T + i, tags, member: hash(`m${i % 3}`) }, T + i);
         await first.flush();
         // Now, two hours later, a fresh process: T is far outside what it seeds.
-        const second = collectorOn(store, () => now);
+        const second = collectorWritingTo(store, () => now);
         await second.seedFromStore();
         second.add({ type: 'message', ts: T + 5_000, tags, member: hash('m-late') }, now);
         second.add({ type: 'message', ts: T + 6_000, tags, member: hash('m1') }, now);
