@@ -69,6 +69,33 @@ describe('SlidingHll', () => {
     console.log(`sliding window estimates (true: reported): ${rows.join(', ')}`);
   });
 
+  it('moves its 16-bit entries to a new base past 1,024 buckets and keeps every window', () => {
+    const s = new SlidingHll(RETENTION);
+    const members = (step: number) => Array.from({ length: 15_000 }, (_, i) => step * 100_000 + i);
+    let b = 0;
+    for (let step = 0; step < 40; step++) {
+      b = step * 30;
+      for (const m of members(step)) s.add(b, keyOf(m), b);
+      s.close(b + 1);
+      // Around the move (bucket 933 here): a window from the previous step's bucket holds it, one from the bucket after does not.
+      if (step >= 30 && step <= 33) {
+        for (const [from, steps] of [[b - 30, [step - 1, step]], [b - 29, [step]]] as const) {
+          const plain = new Hll();
+          for (const st of steps) for (const m of members(st)) plain.add(keyOf(m));
+          expect(s.estimate(from, b + 1), `step ${step} from ${from}`).toBe(plain.estimate());
+        }
+      }
+    }
+    expect(s.isDense).toBe(true);
+    // Buckets 1,110, 1,140 and 1,170: past the 16-bit range of the first base.
+    for (const [from, steps] of [[b - 89, [37, 38, 39]], [b - 30, [38, 39]], [b, [39]]] as const) {
+      const plain = new Hll();
+      for (const st of steps) for (const m of members(st)) plain.add(keyOf(m));
+      expect(s.window(from, b + 1).serialize().equals(plain.serialize()), `from ${from}`).toBe(true);
+      expect(s.estimate(from, b + 1)).toBe(plain.estimate());
+    }
+  });
+
   it('waits for a bucket to close, forgets what is past the retention, and becomes sparse again when empty', () => {
     const s = new SlidingHll(RETENTION);
     for (let i = 0; i < 30_000; i++) s.add(10, keyOf(i), 10);

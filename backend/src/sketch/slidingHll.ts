@@ -2,7 +2,7 @@
  * Sliding-window HyperLogLog: distinct members over any window [from, now) of the last
  * `retention` buckets, from ONE structure per member set and channel instead of one sketch
  * per 10 s bucket (90 dense sketches of 64 KiB for 15 minutes: ~45 MiB per member set at a
- * busy ingest; this is ~2 MiB per channel when dense).
+ * busy ingest; this is ~1 MiB per channel when dense).
  *
  * Method: Chabchoub & Hébrail, "Sliding HyperLogLog: estimating cardinality in a data
  * stream over a sliding window" (2010). Each register keeps its *list of future possible
@@ -28,7 +28,7 @@
  *   (time × 64 + rank) stays a small integer.
  *
  * Memory: sparse (a Map per used index) while few indexes are used, then dense: 65,536
- * registers × 8 entries × 4 bytes = 2 MiB, fixed, whatever the traffic.
+ * registers × 8 entries × 2 bytes = 1 MiB, fixed, whatever the traffic.
  */
 import { Hll, P, SPARSE_MAX as HLL_SPARSE_MAX, SPARSE_P, estimateFromHistogram, toDense } from './hll.js';
 
@@ -37,11 +37,15 @@ const M = 1 << P;
 export const SLIDING_K = 8;
 /**
  * Sparse → dense past this many used indexes: a sparse index costs ~40–100 bytes (a Map
- * entry, an array when it holds several entries), so dense (2 MiB) is cheaper beyond this.
+ * entry, an array when it holds several entries), so dense (1 MiB) is cheaper beyond this.
  */
-const SPARSE_MAX = 20_000;
-/** Packed entries hold (time − base) × 64 + rank below 2^30 (V8 small integers). */
-const MAX_REL_TIME = 2 ** 23;
+const SPARSE_MAX = 10_000;
+/**
+ * Packed entries hold (time − base) × 64 + rank in 16 bits: times up to 1,024 buckets after the
+ * base (2.8 hours of 10 s buckets); past that the entries are moved to a new base (`rebase`,
+ * once in ~2.5 hours; entries older than the retention go then).
+ */
+const MAX_REL_TIME = 2 ** 10;
 
 /** Scratch space of estimate() (one thread: reused, so a wall read allocates nothing). */
 const HIST = new Float64Array(64);
@@ -85,7 +89,7 @@ export class SlidingHll {
   /** Sparse: index (p' = 25) → one packed entry, or a list of them. */
   private sparse: Map<number, number | number[]> | null = new Map();
   /** Dense: SLIDING_K packed entries per register (0 = empty), and each register's length. */
-  private entries: Uint32Array | null = null;
+  private entries: Uint16Array | null = null;
   private lengths: Uint8Array | null = null;
   /** Hits of buckets not closed yet (bucket index → sketch). */
   private readonly pending = new Map<number, Hll>();
@@ -181,7 +185,7 @@ export class SlidingHll {
   }
 
   private densify(): void {
-    const entries = new Uint32Array(M * SLIDING_K);
+    const entries = new Uint16Array(M * SLIDING_K);
     const lengths = new Uint8Array(M);
     const sparse = this.sparse!;
     this.sparse = null;
@@ -377,7 +381,7 @@ export class SlidingHll {
     let pending = 0;
     for (const h of this.pending.values()) pending += h.bytes;
     if (this.sparse) return 64 + this.sparse.size * 48 + pending;
-    return M * SLIDING_K * 4 + M + pending;
+    return M * SLIDING_K * 2 + M + pending;
   }
 }
 
