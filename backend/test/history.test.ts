@@ -11,10 +11,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
-import { Collector } from '../src/collector/collector.js';
 import { LmdbIdLedger } from '../src/ingest/idLedger.js';
 import { createMemberHasher } from '../src/ingest/memberHash.js';
 import { IngestService, IngestUnavailableError, type DurableLog } from '../src/ingest/service.js';
@@ -22,7 +20,8 @@ import { TagGuard } from '../src/ingest/tagGuard.js';
 import { createDuckDbStore } from '../src/store/duckdb/adapter.js';
 import { createInfluxStore } from '../src/store/influx/adapter.js';
 import type { MetricStore } from '../src/store/port.js';
-import { DAY, HOUR, MINUTE, floorTo } from '../src/time/zone.js';
+import { DAY, HOUR, floorTo } from '../src/time/zone.js';
+import { collectorWritingTo } from './harness/collector.js';
 import { influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
 import { startTestPulse, type TestPulse } from './harness/pulse.js';
 
@@ -128,24 +127,7 @@ for (const kind of ['duckdb', 'influx'] as const) {
     it('a duplicate 23 h later counts once, 49 h later again; a refused or busy batch marks nothing; a reopened ledger remembers', async () => {
       const t0 = floorTo(Date.now() - 3 * DAY, HOUR);
       const clock = { now: t0 };
-      const collector = new Collector({
-        bucketMs: 10_000,
-        latenessMs: 5 * MINUTE,
-        flushMs: 60_000,
-        timezone: 'Asia/Shanghai',
-        pushCapPerDay: 3,
-        store,
-        sink: {
-          async append(s) {
-            await store.writeSketches(s.sketches ?? []);
-            await store.writeCounters(s.counters);
-            await store.writeDistinct(s.distinct);
-          },
-        },
-        logger: pino({ level: 'silent' }),
-        metrics: { flushDuration: () => {}, rowsWritten: () => {} },
-        now: () => clock.now,
-      });
+      const collector = collectorWritingTo(store, () => clock.now);
       let failNext = false;
       let busy: string | null = null;
       const log: DurableLog = {
