@@ -45,7 +45,7 @@ describe('LmdbIdLedger', () => {
     await ledger.close();
     ledger = LmdbIdLedger.open({ dir, windowMs: 48 * HOUR, fsync: false });
     expect(await ledger.claim(['x', 'y', 'w'], t + 2)).toEqual([true, true, false]);
-    await ledger.remember([['z', t - HOUR]]);
+    expect(await ledger.markReplayed([['z', t - HOUR]])).toEqual([true]);
     expect(await ledger.claim(['z'], t)).toEqual([true]);
   });
 

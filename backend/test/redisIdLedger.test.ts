@@ -16,8 +16,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe.runIf(run)('RedisIdLedger (two nodes, one Redis)', () => {
   let redis: RedisHandle;
   const open: RedisIdLedger[] = [];
-  const ledger = async (o: { windowMs?: number; leaseMs?: number; prefix?: string } = {}) => {
-    const l = await RedisIdLedger.open({ url: redis.url, windowMs: o.windowMs ?? 3_600_000, leaseMs: o.leaseMs, prefix: o.prefix ?? 'pulse:test:' });
+  const ledger = async (o: { windowMs?: number; leaseMs?: number; prefix?: string; node?: string } = {}) => {
+    const l = await RedisIdLedger.open({ url: redis.url, windowMs: o.windowMs ?? 3_600_000, leaseMs: o.leaseMs, prefix: o.prefix ?? 'pulse:test:', nodeId: o.node ?? `n${open.length}` });
     open.push(l);
     return l;
   };
@@ -58,15 +58,45 @@ describe.runIf(run)('RedisIdLedger (two nodes, one Redis)', () => {
     expect(await alive.claim(['x1', 'x2'], Date.now())).toEqual([false, false]);
   });
 
+  it("journal replay after a restart counts the node's own ids and skips ids another node counted meanwhile", async () => {
+    const lease = { prefix: 'p6:', leaseMs: 300 };
+    const a = await ledger({ ...lease, node: 'a' });
+    const b = await ledger({ ...lease, node: 'b' });
+    const now = Date.now();
+    // A journals two batches and is SIGKILLed before confirming either; the producer saw no 202.
+    expect(await a.claim(['lost', 'kept'], now)).toEqual([false, false]);
+    // The first batch's retry lands on B after A's lease: B counts it.
+    await sleep(450);
+    expect(await b.claim(['lost'], Date.now())).toEqual([false]);
+    await b.confirm(['lost'], Date.now());
+    // B is in the middle of taking another id when A comes back.
+    expect(await b.claim(['taking'], Date.now())).toEqual([false]);
+    // A again (same node id, a fresh process): 'lost' is B's now (replaying it would count it
+    // twice), 'kept' is nobody else's, 'taking' is B's request in flight.
+    const a2 = await ledger({ ...lease, node: 'a' });
+    expect(await a2.markReplayed([['lost', now], ['kept', now], ['taking', now]])).toEqual([false, true, false]);
+    // 'kept' is now A's confirmed id: a duplicate on B.
+    expect(await b.claim(['kept'], Date.now())).toEqual([true]);
+    // A's own reservation, still inside its lease when A is back: A's, replayed and confirmed.
+    const c = await ledger({ prefix: 'p7:', leaseMs: 60_000, node: 'c' });
+    expect(await c.claim(['mine'], now)).toEqual([false]);
+    const c2 = await ledger({ prefix: 'p7:', node: 'c' });
+    expect(await c2.markReplayed([['mine', now]])).toEqual([true]);
+    const d = await ledger({ prefix: 'p7:', node: 'd' });
+    expect(await d.claim(['mine'], Date.now())).toEqual([true]);
+  });
+
   it('confirmed ids last the window, survive a Redis restart, and replay re-marks only ids inside the window', async () => {
     const a = await ledger({ prefix: 'p4:', windowMs: 5_000 });
     const now = Date.now();
     expect(await a.claim(['k1', 'k2'], now)).toEqual([false, false]);
     await a.confirm(['k1', 'k2'], now);
-    await a.remember([
-      ['old', now - 6_000],
-      ['recent', now - 1_000],
-    ]);
+    expect(
+      await a.markReplayed([
+        ['old', now - 6_000],
+        ['recent', now - 1_000],
+      ]),
+    ).toEqual([true, true]);
     await redis.restart();
     const b = await ledger({ prefix: 'p4:', windowMs: 5_000 });
     expect(await b.claim(['k1', 'k2', 'old', 'recent'], Date.now())).toEqual([true, true, false, true]);

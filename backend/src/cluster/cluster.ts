@@ -57,7 +57,7 @@ export async function openCluster(o: { redisUrl: string; prefix: string; nodeId:
     throw new Error(`PULSE_CLUSTER_REDIS_URL: cannot reach Redis at ${where}: ${(err as Error).message}`, { cause: err });
   }
   await checkSameSalt(adapterClient, `${o.prefix}salt-fingerprint`, o.salt);
-  const ledger = await RedisIdLedger.open({ url: o.redisUrl, windowMs: o.dedupWindowMs, prefix: o.prefix });
+  const ledger = await RedisIdLedger.open({ url: o.redisUrl, windowMs: o.dedupWindowMs, prefix: o.prefix, nodeId: o.nodeId });
   const leaseKey = `${o.prefix}lease:singletons`;
   const shared = await RedisSharedState.open({ url: o.redisUrl, prefix: o.prefix, leaseKey, token: o.fencingToken }, logger);
   const displays = redisDisplayShare(shared.client, o.prefix, logger);

@@ -10,12 +10,20 @@
  *   other node (or a later batch on this one) sees it as taken. The reservation is a short
  *   lease so that a node SIGKILLed between claim and journal does not turn the producer's
  *   retry into a "duplicate" for the whole window: after the lease the id is free again.
- * - confirm (after the journal has the batch): `SET key 1 PXAT <arrival + window>`.
+ * - confirm (after the journal has the batch): `SET key c:<node> PXAT <arrival + window>`.
  *   With an owner (an import batch's mark) the value is `o:<owner>`, and a claim by the same
  *   owner takes the id again (that batch's retry after a crash, see IngestService.acceptHistory).
  * - release (batch not acknowledged): delete the key only while it still holds this
  *   claim's reservation (a Lua compare-and-delete, atomic in Redis).
- * - remember (journal replay after a restart): `SET key 1 PXAT <arrival + window>`.
+ * Values say whose the id is: `r:<node>:<uuid>` a reservation, `c:<node>` confirmed by that
+ * node, `o:<owner>` an import batch's mark (`1`: confirmed by an older version, whoever).
+ * - markReplayed (journal replay after a restart): an id still free, or this node's own
+ *   (reservation or confirmation), is marked `c:<node>` and replayed; one that another node
+ *   confirmed or is claiming is NOT replayed. That is a node SIGKILLed after journaling a batch
+ *   but before confirming it whose producer never saw the 202: after the lease the retry was
+ *   counted on another node, and replaying the journal too would count the batch twice.
+ *   (Left open: the same death in the milliseconds between journal and confirm while a flush
+ *   also wrote the batch's counters; the replay cannot take back stored counters.)
  *
  * An id another request holds a reservation for (claimed, not confirmed) is neither new nor
  * a duplicate: that request may still journal it, or its node may have died before it did.
@@ -43,6 +51,8 @@ export interface RedisIdLedgerOptions {
   windowMs: number;
   /** Key prefix shared by the cluster's nodes (PULSE_CLUSTER_PREFIX). */
   prefix: string;
+  /** This node (PULSE_NODE_ID, stable across restarts): whose reservation or mark an id holds. */
+  nodeId: string;
   /**
    * How long a claim holds an id before its batch is confirmed (default 15 s). Claim to
    * journal takes milliseconds; the lease is how long a producer's retry is refused (503) after
@@ -66,6 +76,24 @@ return out`;
 /** Per key: the final mark, expiring at the end of the dedup window (PXAT, ms). */
 const MARK_SCRIPT = `for _, k in ipairs(KEYS) do redis.call('SET', k, ARGV[1], 'PXAT', ARGV[2]) end
 return #KEYS`;
+/**
+ * Per key (ARGV[1] this node's mark, ARGV[2] its reservation prefix, ARGV[2 + i] the key's
+ * expiry): 1 and marked when free or this node's own (or an older version's '1'; an import
+ * owner's mark is left as it is), 0 when another node confirmed or is claiming it.
+ */
+const REPLAY_SCRIPT = `local out = {}
+for i, k in ipairs(KEYS) do
+  local v = redis.call('GET', k)
+  if (not v) or v == '1' or v == ARGV[1] or string.sub(v, 1, #ARGV[2]) == ARGV[2] then
+    redis.call('SET', k, ARGV[1], 'PXAT', ARGV[i + 2])
+    out[i] = 1
+  elseif string.sub(v, 1, 2) == 'o:' then
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out`;
 /** Compare-and-delete: a key goes only while it still holds the caller's reservation. */
 const RELEASE_SCRIPT = `local n = 0
 for _, k in ipairs(KEYS) do
@@ -76,6 +104,8 @@ return n`;
 export class RedisIdLedger implements IdLedger {
   readonly windowMs: number;
   private readonly leaseMs: number;
+  private readonly confirmedMark: string;
+  private readonly reservationPrefix: string;
   /** This node's reservations not yet confirmed or released: id → reservation value. */
   private readonly reserved = new Map<string, string>();
 
@@ -85,6 +115,8 @@ export class RedisIdLedger implements IdLedger {
   ) {
     this.windowMs = o.windowMs;
     this.leaseMs = Math.min(o.leaseMs ?? 15_000, o.windowMs);
+    this.confirmedMark = `c:${o.nodeId}`;
+    this.reservationPrefix = `r:${o.nodeId}:`;
   }
 
   /** Connects (rejects with the reason when Redis does not answer). */
@@ -115,7 +147,7 @@ export class RedisIdLedger implements IdLedger {
       if (!firstAt.has(id)) firstAt.set(id, i);
     });
     const unique = [...firstAt.keys()];
-    const token = `r:${randomUUID()}`;
+    const token = `${this.reservationPrefix}${randomUUID()}`;
     // Per id: 1 when this claim took it, else what the key holds ('' when it just expired).
     const answers = await this.perChunk(unique, async (keys) => (await this.client.eval(CLAIM_SCRIPT, { keys, arguments: [token, String(this.leaseMs)] })) as (number | string)[]);
     const won = unique.map((id, k) => answers[k] === 1 || (owner !== undefined && answers[k] === `o:${owner}`));
@@ -135,7 +167,7 @@ export class RedisIdLedger implements IdLedger {
 
   async confirm(ids: readonly string[], at: number, owner?: string): Promise<void> {
     const until = at + this.windowMs;
-    const value = owner === undefined ? '1' : `o:${owner}`;
+    const value = owner === undefined ? this.confirmedMark : `o:${owner}`;
     await this.perChunk(ids, async (keys) => [await this.client.eval(MARK_SCRIPT, { keys, arguments: [value, String(until)] })]);
     for (const id of ids) this.reserved.delete(id);
   }
@@ -154,9 +186,23 @@ export class RedisIdLedger implements IdLedger {
     await Promise.all([...byToken].map(([token, own]) => this.perChunk(own, async (keys) => [await this.client.eval(RELEASE_SCRIPT, { keys, arguments: [token] })])));
   }
 
-  async remember(entries: readonly (readonly [string, number])[]): Promise<void> {
+  async markReplayed(entries: readonly (readonly [string, number])[]): Promise<boolean[]> {
     const now = Date.now();
-    await Promise.all(entries.filter(([, at]) => at + this.windowMs > now).map(([id, at]) => this.client.set(this.key(id), '1', { expiration: { type: 'PXAT', value: at + this.windowMs } })));
+    const out = new Array<boolean>(entries.length).fill(true);
+    // Outside the window an id is nobody's any more: replayed, not marked.
+    const inside = entries.flatMap(([id, at], i) => (at + this.windowMs > now ? [{ i, key: this.key(id), until: String(at + this.windowMs) }] : []));
+    const calls: Promise<void>[] = [];
+    for (let c = 0; c < inside.length; c += CHUNK) {
+      const chunk = inside.slice(c, c + CHUNK);
+      calls.push(
+        (async () => {
+          const answers = (await this.client.eval(REPLAY_SCRIPT, { keys: chunk.map((e) => e.key), arguments: [this.confirmedMark, this.reservationPrefix, ...chunk.map((e) => e.until)] })) as number[];
+          chunk.forEach((e, k) => (out[e.i] = answers[k] === 1));
+        })(),
+      );
+    }
+    await Promise.all(calls);
+    return out;
   }
 
   /** Redis expires the keys itself. */

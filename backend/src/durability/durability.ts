@@ -55,6 +55,18 @@ export interface DurabilityState {
   journalSegments: number;
 }
 
+/**
+ * Marks the journaled events' ids in the ledger; answers the events still this node's to count
+ * (an id that arrived before the dedup window is nobody's any more: replayed, not marked).
+ */
+async function markIds(ledger: IdLedger, events: readonly JournalEvent[]): Promise<JournalEvent[]> {
+  const since = Date.now() - ledger.windowMs;
+  const withId = events.filter((e) => e.id !== undefined && e.receivedAt >= since);
+  const owned = await ledger.markReplayed(withId.map((e) => [e.id!, e.receivedAt] as const));
+  const skipped = new Set(withId.filter((_, i) => !owned[i]));
+  return skipped.size ? events.filter((e) => !skipped.has(e)) : [...events];
+}
+
 /** Journal events read into memory at a time when replaying what the store already holds. */
 const REPLAY_CHUNK = 20_000;
 
@@ -119,16 +131,19 @@ export async function openDurability(o: DurabilityOptions, store: MetricStore, l
       // The ledger is on disk, but without fsync its last commits may be lost on a power cut:
       // the journal's ids are marked again, so a producer retrying a batch whose 202 it never
       // saw is still counted once. Idempotent.
-      const since = Date.now() - ledger.windowMs;
-      const idsOf = (events: readonly JournalEvent[]) => events.flatMap((e) => (e.id !== undefined && e.receivedAt >= since ? [[e.id, e.receivedAt] as [string, number]] : []));
       for (const chunk of flushedChunks?.(REPLAY_CHUNK) ?? []) {
         c.replaySketchKeys(chunk);
-        await ledger.remember(idsOf(chunk));
+        // Stored already: marked, whatever the answer (stored counters cannot be taken back).
+        await markIds(ledger, chunk);
       }
       flushedChunks = undefined;
-      c.replay(pendingReplay);
-      await ledger.remember(idsOf(pendingReplay));
-      const replayed = pendingReplay.length;
+      // In a cluster, an event whose id another node counted meanwhile (this node died before
+      // confirming, the producer's retry went elsewhere) is not replayed: it would count twice.
+      const owned = await markIds(ledger, pendingReplay);
+      const dropped = pendingReplay.length - owned.length;
+      if (dropped) logger.warn({ events: dropped }, 'journal replay: skipped events whose ids another node counted while this one was down (the producer retried there)');
+      c.replay(owned);
+      const replayed = owned.length;
       pendingReplay = [];
       spool.startDraining(store);
       return { replayed };

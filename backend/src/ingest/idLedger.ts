@@ -30,8 +30,14 @@ export interface IdLedger {
   confirm(ids: readonly string[], at: number, owner?: string): Promise<void>;
   /** Drops the reservations of a batch that was not acknowledged (a retry is not a duplicate). */
   release(ids: readonly string[], at: number): Promise<void>;
-  /** Marks ids at their arrival time without answering (journal replay after a restart). */
-  remember(entries: readonly (readonly [string, number])[]): Promise<void>;
+  /**
+   * Journal replay after a restart: marks the ids of this node's journaled events (at their
+   * arrival time) and answers, per entry, whether the event is still this node's to count.
+   * False only where another node counted the id meanwhile: this node died after journaling
+   * but before confirming, its claim's lease ran out, and the producer's retry was counted
+   * elsewhere. Counting it again on replay would count it twice. Single node: always true.
+   */
+  markReplayed(entries: readonly (readonly [string, number])[]): Promise<boolean[]>;
   /** Drops what fell out of the window. */
   sweep(now: number): Promise<void>;
   close(): Promise<void>;
@@ -146,8 +152,10 @@ export class LmdbIdLedger implements IdLedger {
     return Promise.resolve();
   }
 
-  async remember(entries: readonly (readonly [string, number])[]): Promise<void> {
+  /** One node: nobody else can have counted a journaled id. */
+  async markReplayed(entries: readonly (readonly [string, number])[]): Promise<boolean[]> {
     await this.mark(entries);
+    return entries.map(() => true);
   }
 
   async sweep(now: number): Promise<void> {
