@@ -63,8 +63,8 @@ import { forwardToLeader } from './cluster/forward.js';
 import { createMemberHasher } from './ingest/memberHash.js';
 import { EventRateLimiter } from './ingest/rateLimit.js';
 import { IngestService, type HistoryPath } from './ingest/service.js';
-import { aggregateHistory, oneBatchAtATime } from './import/aggregate.js';
-import { slicer } from './time/turns.js';
+import { aggregateHistory } from './import/aggregate.js';
+import { oneAtATime, slicer } from './time/turns.js';
 import { oneReadAtATime } from './store/backgroundReads.js';
 import type { CountableEvent } from './collector/counters.js';
 import { ImportLedger } from './import/ledger.js';
@@ -247,7 +247,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const applyAdditive = store.applyAdditive?.bind(store);
   const historyPath: HistoryPath | undefined = applyAdditive && {
     cutoff: (now) => collector.historyCutoff(now),
-    apply: oneBatchAtATime(async (events: readonly CountableEvent[], mark: string) => {
+    apply: oneAtATime(async (events: readonly CountableEvent[], mark: string) => {
       const slash = mark.lastIndexOf('/');
       // In slices with turns for the event loop (time/turns.ts): reads stay answered during an import.
       const batch = await aggregateHistory(events, { importId: mark.slice(0, slash), seq: Number(mark.slice(slash + 1)) }, {

@@ -15,7 +15,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
 import type { CountableEvent } from '../src/collector/counters.js';
-import { aggregateHistory, oneBatchAtATime, type AggregateOptions } from '../src/import/aggregate.js';
+import { aggregateHistory, type AggregateOptions } from '../src/import/aggregate.js';
+import { oneAtATime } from '../src/time/turns.js';
 import { LmdbIdLedger } from '../src/ingest/idLedger.js';
 import { createMemberHasher } from '../src/ingest/memberHash.js';
 import { IngestService, IngestUnavailableError, type HistoryPath } from '../src/ingest/service.js';
@@ -216,7 +217,7 @@ describe('aggregated import path', () => {
     let running = 0;
     let most = 0;
     const order: number[] = [];
-    const apply = oneBatchAtATime(async (n: number) => {
+    const apply = oneAtATime(async (n: number) => {
       most = Math.max(most, ++running);
       await new Promise((r) => setImmediate(r));
       order.push(n);

@@ -189,19 +189,3 @@ export async function aggregateHistory(
     },
   };
 }
-
-/**
- * `apply` run for one batch at a time, in call order. The store's write slot takes one batch
- * at a time anyway, and a batch aggregated early holds its counter rows and sketches in
- * memory while it waits for the slot: three 50,000-line batches in flight (`--batch 50000`)
- * ran the server's 256 MiB heap out (measured; docs/dev-notes/2026-12-07c/h12imp.md). The
- * parsing, validation and id claims of the next batches still overlap with the write.
- */
-export function oneBatchAtATime<A extends unknown[], R>(apply: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-  let turn: Promise<unknown> = Promise.resolve();
-  return (...args) => {
-    const run = turn.then(() => apply(...args));
-    turn = run.catch(() => undefined);
-    return run;
-  };
-}

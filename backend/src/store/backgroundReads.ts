@@ -10,11 +10,11 @@
  * with no rules loaded the same query's p95 was 0.9 s). With the engine's reads one at a
  * time, one connection is always free for the API, the wall and the reports.
  */
-import { oneBatchAtATime } from '../import/aggregate.js';
+import { oneAtATime } from '../time/turns.js';
 import type { MetricStore } from './port.js';
 
 export function oneReadAtATime(store: MetricStore): MetricStore {
-  const serial = oneBatchAtATime(<T>(read: () => Promise<T>) => read());
+  const serial = oneAtATime(<T>(read: () => Promise<T>) => read());
   return new Proxy(store, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);

@@ -38,3 +38,19 @@ export function slicer(sliceMs = SLICE_MS, every = 256): Pause {
 
 /** Never gives a turn (tests, callers that want one synchronous run). */
 export const noPause: Pause = () => undefined;
+
+/**
+ * `run` for one call at a time, in call order (a failed call does not stop the next ones).
+ * Used where a burst of work would otherwise hold its memory while waiting: an import batch
+ * aggregated early holds its rows while the store's write slot is busy (three 50,000-line
+ * batches in flight ran the server's 256 MiB heap out: docs/dev-notes/2026-12-07c/h12imp.md),
+ * and the background reads of the demo fill. Seven lines, so not a queue library.
+ */
+export function oneAtATime<A extends unknown[], R>(run: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  let turn: Promise<unknown> = Promise.resolve();
+  return (...args) => {
+    const result = turn.then(() => run(...args));
+    turn = result.catch(() => undefined);
+    return result;
+  };
+}
