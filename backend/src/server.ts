@@ -131,8 +131,8 @@ const MAX_HELD_ROWS = 150_000;
 const FUTURE_SKEW_MS = 60_000;
 
 function influxOptions(s: Extract<Config['store'], { kind: 'influx' }>) {
-  const { url, db, token, user, password, timeoutMs } = s;
-  return { url, db, token, user, password, timeoutMs };
+  const { url, db, token, user, password, timeoutMs, maxQueries } = s;
+  return { url, db, token, user, password, timeoutMs, maxQueries };
 }
 
 /** The per-group rollups' day alignment: the business zone's midnight (none in a zone with DST). */

@@ -110,6 +110,13 @@ describe('security settings', () => {
     expect(problems({ ...ok, PULSE_HTTP_HEADERS_TIMEOUT_MS: '5' })[0]).toMatch(/^PULSE_HTTP_HEADERS_TIMEOUT_MS:/);
   });
 
+  it('INFLUX_MAX_QUERIES: queries to InfluxDB at once, 4 unless set, bounded', () => {
+    const ok = { ...base, PULSE_INGEST_KEYS: 'k'.repeat(16), PULSE_READ_TOKEN: 'r'.repeat(16) };
+    expect(loadConfig(ok).store).toMatchObject({ kind: 'influx', maxQueries: 4 });
+    expect(loadConfig({ ...ok, INFLUX_MAX_QUERIES: '16' }).store).toMatchObject({ maxQueries: 16 });
+    for (const bad of ['0', '65', 'many']) expect(problems({ ...ok, INFLUX_MAX_QUERIES: bad })[0], bad).toMatch(/^INFLUX_MAX_QUERIES:/);
+  });
+
   it('PULSE_CHANNEL_NAMES: id=名称|English list in the environment, a mapping in the config file', () => {
     expect(loadConfig({}).channelNames).toEqual({});
     expect(loadConfig({ PULSE_CHANNEL_NAMES: ' taobao=淘宝店|Taobao , live=直播间,' }).channelNames).toEqual({

@@ -68,6 +68,7 @@ const EnvSchema = z.object({
   INFLUX_USER: z.string().min(1).optional(),
   INFLUX_PASSWORD: z.string().min(1).optional(),
   INFLUX_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  INFLUX_MAX_QUERIES: int(1, 64).default(4),
   PULSE_DEMO: onOff.optional(),
   PULSE_INGEST_KEYS: list.pipe(z.array(secret)).optional(),
   PULSE_READ_TOKEN: secret.optional(),
@@ -185,7 +186,7 @@ export interface Config {
   demo: boolean;
   store:
     | { kind: 'duckdb'; file: string; memoryLimit: string; checkpointThreshold?: string }
-    | { kind: 'influx'; url: string; db: string; token?: string; user?: string; password?: string; timeoutMs: number };
+    | { kind: 'influx'; url: string; db: string; token?: string; user?: string; password?: string; timeoutMs: number; maxQueries: number };
   /** PULSE_CLUSTER_REDIS_URL: several nodes share Redis + InfluxDB; null on a single node. */
   /** advertiseUrl null: http://<bound address or host name>:<port>, known once listening. */
   cluster: { redisUrl: string; prefix: string; leaseMs: number; advertiseUrl: string | null } | null;
@@ -369,6 +370,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       user: e.INFLUX_USER,
       password: e.INFLUX_PASSWORD,
       timeoutMs: e.INFLUX_TIMEOUT_MS,
+      maxQueries: e.INFLUX_MAX_QUERIES,
     };
   } else {
     store = {
