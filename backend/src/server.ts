@@ -58,6 +58,7 @@ import { wallRouter } from './http/wallRoutes.js';
 import { LmdbIdLedger, type IdLedger } from './ingest/idLedger.js';
 import { openCluster } from './cluster/cluster.js';
 import { RedisLease } from './cluster/lease.js';
+import { sharedAlertTicker } from './cluster/sharedTicker.js';
 import { StoreLiveSource } from './cluster/storeLiveSource.js';
 import { forwardToLeader } from './cluster/forward.js';
 import { createMemberHasher } from './ingest/memberHash.js';
@@ -419,12 +420,24 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   });
   // The wall's ticker: the engine's open alerts with the texts of their latest events.
   const liveAlerts = createLiveAlerts({ active: () => engine.active(), labelOf: (kpi) => KPI_BY_ID.get(kpi)?.label.zh ?? kpi });
+  // In a cluster the ticker is the lease holder's, published through Redis for walls on the other nodes.
+  const alertTicker = cluster
+    ? sharedAlertTicker({
+        local: liveAlerts.list,
+        leader: () => lease?.leader ?? false,
+        read: () => cluster.shared.read('live-alerts'),
+        write: (json) => cluster.shared.write('live-alerts', json),
+        logger,
+      })
+    : null;
+  alertTicker?.start();
   const engine = new AlertEngine({
     source: kpiSource,
     sink: createAlertSink({
       store,
       broadcast: (events) => {
         liveAlerts.record(events);
+        alertTicker?.publish();
         firings.record(events);
         live.hub?.broadcast('alert', events);
       },
@@ -478,7 +491,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     // The demo's history of today (from midnight, through the collector) and yesterday (in the
     // store) make today's figures comparable with yesterday's once both are in.
     coverageSince: clusterLive ? clusterLive.coverageSince : () => Math.min(startedAt, collector.seededSince ?? startedAt, demoTodayFrom ?? Infinity),
-    alerts: liveAlerts.list,
+    alerts: alertTicker?.list ?? liveAlerts.list,
     wasUp: (from, to) => overlaps(wallSpans, from, to),
   });
 
@@ -786,6 +799,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       await monthLive.stop();
       await yesterdaySoFar.stop();
       await clusterLive?.stop();
+      alertTicker?.stop();
       reportDelivery.close();
       await reportService.idle();
       await dispatcher.close();

@@ -299,6 +299,12 @@ describe.runIf(run)('three built nodes on one Redis and one InfluxDB, nodes kill
     // A firing, told once; its outbox entry is marked delivered in Redis before the kill.
     await burst(a, 'alert-loud');
     await until('the 【告警】 for alert-loud', () => about('alert-loud').length >= 1);
+    // A wall (re)connecting to a standby gets the evaluator's open alerts in its snapshot.
+    const tickerOf = async (i: number) => {
+      const res = await fetch(`${nodes[i]!.url}/api/v1/snapshot`, { headers: { authorization: `Bearer ${READ_TOKEN}` } });
+      return ((await res.json()) as { alerts: { alertKey: string; state: string }[] }).alerts.map((x) => `${x.alertKey}:${x.state}`);
+    };
+    await until("alert-loud on the standbys' wall tickers", async () => (await Promise.all([a, b].map(tickerOf))).every((t) => t.includes('burst|channel=alert-loud:firing')), 10_000);
     const peek = createClient({ url: redis.url });
     await peek.connect();
     const outbox = async () => Object.values(await peek.hGetAll(`${PREFIX}outbox`));
