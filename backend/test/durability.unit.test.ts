@@ -128,7 +128,7 @@ describe('spool', () => {
     let down = true;
     const flaky: MetricStore = {
       ...store,
-      writeCounters: (rows) => (down ? Promise.reject(new Error('connection refused')) : store.writeCounters(rows)),
+      writeCounters: (rows, o) => (down ? Promise.reject(new Error('connection refused')) : store.writeCounters(rows, o)),
       writeDistinct: (rows) => (down ? Promise.reject(new Error('connection refused')) : store.writeDistinct(rows)),
     };
     const errors: string[] = [];

@@ -189,7 +189,7 @@ describe('a DuckDB file from before the rollups', () => {
     await store.init();
     const rows = [0, 1, 2, 3].map((i) => ({ ts: YESTERDAY + i * 40 * MINUTE, tags: { channel: 'wechat_group', community: i % 2 ? 'ga' : 'gb', campaign: '' }, counters: { message: i + 1 } }));
     rows.push({ ts: YESTERDAY, tags: { channel: 'wechat_group', community: '', campaign: '' }, counters: { message: 100 } });
-    await writeCountersInChunks(store, rows, { rollups: null });
+    await writeCountersInChunks(store, rows);
     await store.close();
     // What an older build left: no rollup tables, no mark.
     const db = await DuckDBInstance.create(file);

@@ -14,7 +14,6 @@ import { Hll } from '../src/sketch/hll.js';
 import { createDuckDbStore } from '../src/store/duckdb/adapter.js';
 import { createInfluxStore } from '../src/store/influx/adapter.js';
 import { InfluxClient } from '../src/store/influx/client.js';
-import { writeCountersInChunks } from '../src/store/bulkWrite.js';
 import { quoteIdent, quoteString } from '../src/store/influx/influxql.js';
 import { encodePoint } from '../src/store/influx/lineProtocol.js';
 import { freePort, influxdOrSkip, startInfluxd, type InfluxdHandle } from './harness/influxd.js';
@@ -149,6 +148,37 @@ function runConformance(target: Target): void {
       ]);
     });
 
+    it("keeps a group's hour and day rollups whoever writes its 10 s rows (derived; rollup rows refused)", async () => {
+      // Asia/Shanghai days (the stores' default): 2024-01-01T16:00Z starts a day.
+      const day = T0 - 8 * HOUR;
+      const g = (ts: number, community: string, counters: Record<string, number>, campaign = '') => row(ts, { channel: 'wx', community, campaign }, counters);
+      await store.writeCounters([g(T0, 'ga', { message: 5, interaction: 2 }), g(T0 + 10_000, 'ga', { message: 1 }), g(T0 + 2 * HOUR, 'gb', { member_join: 3 }), row(T0, { channel: 'wx' }, { message: 100 })]);
+      // Rewrites replace: one smaller, one larger, a new campaign row of the same group, a new day.
+      await store.writeCounters([g(T0, 'ga', { message: 2 }), g(T0 + 2 * HOUR, 'gb', { member_join: 4, member_leave: 1 }), g(T0 + 20 * MIN, 'ga', { message: 7 }, 'camp'), g(T0 + 17 * HOUR, 'ga', { message: 9 })]);
+      // The same rows again: the rollups do not move.
+      await store.writeCounters([g(T0 + 10_000, 'ga', { message: 1 })]);
+      const counters = ['message', 'interaction', 'member_join', 'member_leave'] as const;
+      const zero = { message: 0, interaction: 0, member_join: 0, member_leave: 0 };
+      const by = ['channel', 'community'] as const;
+      const hours = await store.queryCounters(cq({ from: day, to: day + 2 * DAY, stepMs: HOUR, counters: [...counters], by: [...by], source: 'hour' }));
+      expect(hours).toEqual([
+        { tags: { channel: 'wx', community: 'ga' }, points: [{ ts: T0, sums: { ...zero, message: 2 + 1 + 7 } }, { ts: T0 + 17 * HOUR, sums: { ...zero, message: 9 } }] },
+        { tags: { channel: 'wx', community: 'gb' }, points: [{ ts: T0 + 2 * HOUR, sums: { ...zero, member_join: 4, member_leave: 1 } }] },
+      ]);
+      const days = await store.queryCounters(cq({ from: day, to: day + 2 * DAY, stepMs: DAY, offsetMs: 16 * HOUR, counters: [...counters], by: [...by], source: 'day' }));
+      expect(days).toEqual([
+        { tags: { channel: 'wx', community: 'ga' }, points: [{ ts: day, sums: { ...zero, message: 10 } }, { ts: day + DAY, sums: { ...zero, message: 9 } }] },
+        { tags: { channel: 'wx', community: 'gb' }, points: [{ ts: day, sums: { ...zero, member_join: 4, member_leave: 1 } }] },
+      ]);
+      // A rollup row from a writer that does not keep them is refused, and nothing of its call is written.
+      await expectRefused(store.writeCounters([g(T0 + 3 * HOUR, 'gc', { message: 1 }), { ...g(T0, 'ga', { message: 1 }), rollup: 'hour' }]), /derived by the store/);
+      expect(await store.queryCounters(cq({ from: T0, to: T0 + DAY, counters: ['message'], filter: { community: 'gc' }, source: 'raw' }))).toEqual([]);
+      // The collector's way: it writes whole rollup rows itself, and the store derives nothing.
+      await store.writeCounters([g(T0 + 30_000, 'ga', { message: 4 }), { ...g(T0, 'ga', { message: 14 }), rollup: 'hour' }], { rollups: 'given' });
+      const [ga] = await store.queryCounters(cq({ from: T0, to: T0 + HOUR, stepMs: HOUR, counters: ['message'], filter: { community: 'ga' }, source: 'hour' }));
+      expect(ga?.points).toEqual([{ ts: T0, sums: { message: 14 } }]);
+    });
+
     describe('range queries', () => {
       // 3 hours × 2 channels × 2 communities (+ rows without community / campaign).
       beforeEach(async () => {
@@ -163,7 +193,8 @@ function runConformance(target: Target): void {
           }
           rows.push(row(T0 + h * HOUR + 5 * MIN, { channel: 'wx' }, { message: 1000, page_view: 0 }));
         }
-        await writeCountersInChunks(store, rows); // with the groups' hour / day rollups, as the collector writes them
+        // Plain writes: the store derives the groups' hour / day rollups the group queries below read.
+        await store.writeCounters(rows);
       });
 
       it('steps by hour with no split', async () => {
@@ -287,7 +318,7 @@ function runConformance(target: Target): void {
 
     it('tricky tag values round-trip exactly (group-by, filter, tagValues)', async () => {
       const rows = TRICKY.map((v, i) => row(T0 + i * MIN, { channel: v, community: v, campaign: v }, { message: i + 1 }));
-      await writeCountersInChunks(store, rows); // with the groups' hour / day rollups, as the collector writes them
+      await store.writeCounters(rows); // the store derives the groups' hour / day rollups
       const sorted = [...TRICKY].sort();
       for (const dim of DIMENSIONS) {
         expect(await store.tagValues(dim, T0, T0 + HOUR)).toEqual(sorted);

@@ -112,11 +112,9 @@ async function main(): Promise<void> {
     }
     const raw = [...buckets.values()];
     // The groups' hour and day rollups, as the collector writes them (a whole local day here).
-    const rollups = rollupRowsOf(raw, { dayOffsetMs: SHANGHAI_DAY_OFFSET_MS });
-    const batch = [...raw, ...rollups];
-    rolled += rollups.length;
+    rolled += rollupRowsOf(raw, { dayOffsetMs: SHANGHAI_DAY_OFFSET_MS }).length;
     try {
-      retries += await writeCountersInChunks(store, batch, { rollups: null });
+      retries += await writeCountersInChunks(store, raw, { rollups: { wholePeriods: { dayOffsetMs: SHANGHAI_DAY_OFFSET_MS } } });
     } catch (err) {
       // A store that cannot hold the volume is a budget figure too: say where it stopped.
       console.log(`\n  write FAILED on day ${d + 1} of ${days} after ${rows.toLocaleString('en')} rows (${((performance.now() - writeStart) / 1000).toFixed(0)} s, RSS ${rssMiB('self').toFixed(0)} MiB): ${(err as Error).message.split('\n')[0]}`);

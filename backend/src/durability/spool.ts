@@ -271,7 +271,7 @@ export class Spool {
     const store = this.store!;
     const batch = this.opts.batchRows ?? 5_000;
     try {
-      await this.drainMap(this.counters, 'counters', (rows) => store.writeCounters(rows), batch);
+      await this.drainMap(this.counters, 'counters', (rows) => store.writeCounters(rows, { rollups: 'given' }), batch);
       // Sketches before counts: a reader never sees a count whose sketch is not stored yet.
       await this.drainMap(this.sketches, 'sketches', (rows) => store.writeSketches(rows), Math.min(batch, 200));
       await this.drainMap(this.distinct, 'distinct', (rows) => store.writeDistinct(rows), batch);

@@ -5,7 +5,7 @@
  * it does not (bad data, auth).
  */
 import type { CounterRow, MetricStore } from './port.js';
-import { SHANGHAI_DAY_OFFSET_MS, rollupRowsOf, type RollupOptions } from './rollups.js';
+import { rollupRowsOf, type RollupOptions } from './rollups.js';
 
 export interface BulkWriteOptions {
   /** Rows per writeCounters call (default 5,000). */
@@ -15,25 +15,27 @@ export interface BulkWriteOptions {
   /** Pause between tries (default 1 s). */
   retryMs?: number;
   /**
-   * The groups' hour and day rollups (store/rollups.ts) are derived from `rows` and written
-   * after them, as the collector would have (Asia/Shanghai days by default); null: none. The
-   * rollup rows REPLACE the stored ones: `rows` must hold every 10 s row of the hours and days
-   * it touches (a whole local day, or the whole population).
+   * The groups' hour and day rollups (store/rollups.ts). By default the store derives them
+   * from the rows (MetricStore.writeCounters, 'derive': right for any set of rows). A load of
+   * WHOLE periods may derive them here instead (`{ wholePeriods: <the store's RollupOptions> }`):
+   * one pass, no reads, which a big load on InfluxDB needs — but the rollup rows then REPLACE
+   * the stored ones, so `rows` must hold every 10 s row of each hour and day it touches.
    */
-  rollups?: RollupOptions | null;
+  rollups?: 'derive' | { wholePeriods: RollupOptions };
 }
 
 /** Writes every row; resolves with the number of retried chunk writes. */
 export async function writeCountersInChunks(store: MetricStore, rows: readonly CounterRow[], opts: BulkWriteOptions = {}): Promise<number> {
-  const rollups = opts.rollups === undefined ? { dayOffsetMs: SHANGHAI_DAY_OFFSET_MS } : opts.rollups;
-  if (rollups) rows = [...rows, ...rollupRowsOf(rows, rollups)];
+  const whole = opts.rollups === undefined || opts.rollups === 'derive' ? null : opts.rollups.wholePeriods;
+  if (whole) rows = [...rows, ...rollupRowsOf(rows, whole)];
+  const mode = whole ? 'given' : 'derive';
   const chunk = opts.chunk ?? 5_000;
   const attempts = opts.attempts ?? 20;
   let retries = 0;
   for (let i = 0; i < rows.length; i += chunk) {
     for (let attempt = 1; ; attempt++) {
       try {
-        await store.writeCounters(rows.slice(i, i + chunk));
+        await store.writeCounters(rows.slice(i, i + chunk), { rollups: mode });
         break;
       } catch (err) {
         if (!(err as { retryable?: boolean }).retryable || attempt >= attempts) throw err;

@@ -166,16 +166,27 @@ export interface StoreMemory {
   temporaryBytes: number;
 }
 
+export interface WriteCountersOptions {
+  /** Who keeps the groups' hour / day rollups (see MetricStore.writeCounters); 'derive' by default. */
+  rollups?: 'derive' | 'given';
+}
+
 export interface MetricStore {
   readonly kind: 'duckdb' | 'influx';
   /** Create database / tables as needed. Idempotent. */
   init(): Promise<void>;
   /**
-   * Replaces each (ts, tags[, rollup]) row in full. A group's 10 s rows do not update its
-   * hour / day rollup rows by themselves: the collector writes both, and a bulk writer derives
-   * them (store/bulkWrite.ts); reads of a group's hours and days come from the rollups.
+   * Replaces each (ts, tags[, rollup]) row in full. The groups' hour / day rollups
+   * (store/rollups.ts), which reads of a group's hours and days come from, stay consistent
+   * whoever writes:
+   * - by default (`rollups: 'derive'`) the store adds each group 10 s row's change (the new
+   *   row minus the stored one) to its hour and day rows itself, in the same write; a row
+   *   carrying `rollup` is refused (only a writer that keeps the rollups itself may send them);
+   * - `rollups: 'given'`: the caller writes every group's rollup rows itself, as whole rows
+   *   (the collector through the spool, which holds each open hour and day in memory; a bulk
+   *   load of whole periods with rollupRowsOf). The store derives nothing.
    */
-  writeCounters(rows: readonly CounterRow[]): Promise<void>;
+  writeCounters(rows: readonly CounterRow[], opts?: WriteCountersOptions): Promise<void>;
   writeDistinct(rows: readonly DistinctRow[]): Promise<void>;
   /** Replaces each (ts, granularity, set, channel, node) row in full. */
   writeSketches(rows: readonly SketchRow[]): Promise<void>;

@@ -11,7 +11,9 @@
  * Written like the 10 s rows: whole rows that replace the stored one (the collector keeps the
  * open hour and day of each active group in memory, and adds the stored row in first when it
  * takes up a period it does not hold: a late or replayed event). Imports add deltas to them
- * (DuckDB applyAdditive). Bulk writers outside the collector derive them with rollupRowsOf.
+ * (DuckDB applyAdditive). Any other writer of group 10 s rows gets them derived by the store
+ * (writeCounters' default, `rollups: 'derive'`: the row's change is added to its hour and day);
+ * a bulk load of whole periods may derive them itself with rollupRowsOf (`rollups: 'given'`).
  *
  * Reads: queryCounters of both adapters routes a query scoped to groups (community in `by`
  * or `filter`, no campaign) whose step is a whole number of hours through planCounterQuery:
@@ -19,8 +21,8 @@
  * Only periods from the store's `completeFrom` mark on are read from rollups (a store that
  * held groups before rollups existed is complete only from the first day after the upgrade).
  */
-import type { CounterQuery, CounterRow, CounterSeries } from './port.js';
-import type { NormalizedCounterQuery } from './validate.js';
+import { StoreError, type CounterQuery, type CounterRow, type CounterSeries, type WriteCountersOptions } from './port.js';
+import type { NormalizedCounterQuery, NormalizedCounterRow } from './validate.js';
 
 export type Rollup = 'hour' | 'day';
 /** Where a counter query reads: the 10 s rows, or one of the rollups. */
@@ -65,6 +67,60 @@ export function rollupsOf(o: RollupOptions): Rollup[] {
 
 /** Whether a row belongs in the rollups: rows of a group (community set). */
 export const rollsUp = (tags: { community?: string }): boolean => (tags.community ?? '') !== '';
+
+/**
+ * writeCounters' rollup mode (MetricStore.writeCounters). 'derive' refuses rollup rows: a
+ * writer that does not keep the rollups itself must not replace them (it would drop what the
+ * collector counted); the store derives them from the 10 s rows instead.
+ */
+export function rollupModeOf(rows: readonly NormalizedCounterRow[], opts: WriteCountersOptions | undefined): 'derive' | 'given' {
+  const mode = opts?.rollups ?? 'derive';
+  if (mode !== 'derive' && mode !== 'given') throw new StoreError(`unknown rollups mode ${JSON.stringify(mode)}`, false);
+  if (mode === 'derive' && rows.some((r) => r.rollup !== undefined)) {
+    throw new StoreError("rollup rows are derived by the store: write the 10 s rows only, or pass { rollups: 'given' } when writing every group's hour and day rows yourself (rollupRowsOf)", false);
+  }
+  return mode;
+}
+
+/** A 10 s row's key (ts, channel, community, campaign) as derivedRollupRows' callers may key their stored rows. */
+export const rawRowKey = (ts: number, channel: string, community: string, campaign: string) => `${ts}\u0000${channel}\u0000${community}\u0000${campaign}`;
+
+/**
+ * The rollup rows a 'derive' write leaves behind (for a store without transactions that
+ * reads first; DuckDB does the same in SQL): for each rollup period a group 10 s row of
+ * `rows` falls in, the stored rollup row plus Σ (new 10 s row − stored 10 s row).
+ * `storedRaw` / `storedRollups` give the stored values (COUNTERS order) by
+ * (ts, channel, community, campaign) and by (rollup, ts, channel, community); absent = 0.
+ */
+export function derivedRollupRows(
+  rows: readonly NormalizedCounterRow[],
+  storedRaw: (ts: number, channel: string, community: string, campaign: string) => readonly number[] | undefined,
+  storedRollup: (rollup: Rollup, ts: number, channel: string, community: string) => readonly number[] | undefined,
+  o: RollupOptions,
+): NormalizedCounterRow[] {
+  const out = new Map<string, NormalizedCounterRow>();
+  for (const r of rows) {
+    if (r.rollup !== undefined || !rollsUp(r.tags)) continue;
+    const old = storedRaw(r.ts, r.tags.channel, r.tags.community, r.tags.campaign);
+    for (const rollup of rollupsOf(o)) {
+      const ts = rollupStart(rollup, r.ts, o.dayOffsetMs);
+      const key = `${rollup}\u0000${rawRowKey(ts, r.tags.channel, r.tags.community, '')}`;
+      let row = out.get(key);
+      if (!row) {
+        const stored = storedRollup(rollup, ts, r.tags.channel, r.tags.community);
+        const values = stored ? [...stored] : new Array<number>(r.values.length).fill(0);
+        out.set(key, (row = { ts, tags: { channel: r.tags.channel, community: r.tags.community, campaign: '' }, values, rollup }));
+      }
+      r.values.forEach((v, i) => {
+        row.values[i] = (row.values[i] ?? 0) + v - (old?.[i] ?? 0);
+      });
+    }
+  }
+  // Never below 0: a stored 10 s row that its rollup never held (an InfluxDB database from
+  // before the rollups, read from the 10 s rows anyway) is not taken off what is not there.
+  for (const row of out.values()) row.values = row.values.map((v) => Math.max(0, v));
+  return [...out.values()];
+}
 
 /**
  * The hour and day rollup rows of a set of 10 s rows (summed; rows without a group are

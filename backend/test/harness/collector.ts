@@ -19,7 +19,7 @@ export function collectorWritingTo(store: MetricStore, now: () => number, timezo
     sink: {
       async append(s) {
         await store.writeSketches(s.sketches ?? []);
-        await store.writeCounters(s.counters);
+        await store.writeCounters(s.counters, { rollups: 'given' }); // the collector keeps its groups' rollups itself
         await store.writeDistinct(s.distinct);
       },
     },

@@ -25,6 +25,7 @@ import {
   type SketchQuery,
   type SketchRow,
   type StoreMemory,
+  type WriteCountersOptions,
 } from '../port.js';
 import {
   checkCounterName,
@@ -41,7 +42,7 @@ import {
   type NormalizedCounterQuery,
   type NormalizedCounterRow,
 } from '../validate.js';
-import { SHANGHAI_DAY_OFFSET_MS, planCounterQuery, readPlanned, rollupRowsOf, type CounterSource, type RollupOptions } from '../rollups.js';
+import { SHANGHAI_DAY_OFFSET_MS, planCounterQuery, readPlanned, rollupModeOf, rollupRowsOf, type CounterSource, type RollupOptions } from '../rollups.js';
 import { noPause, slicer, SLICE_MS, type Pause } from '../../time/turns.js';
 
 /** Characters per stored sketch part (see pulse_sketch). */
@@ -366,15 +367,40 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
     }
   }
 
+  /** Each rollup table with the SQL of its period start for a 10 s row's `ts` column. */
+  function rollupStarts(ts: string): [string, string][] {
+    const starts: [string, string][] = [[TABLE.hour, `${ts} - (((${ts} % ${HOUR_MS}) + ${HOUR_MS}) % ${HOUR_MS})`]];
+    const dayOff = rollupOpts.dayOffsetMs;
+    if (dayOff !== null) starts.push([TABLE.day, `${ts} - (((((${ts}) - ${dayOff}) % ${DAY_MS}) + ${DAY_MS}) % ${DAY_MS})`]);
+    return starts;
+  }
+
+  /**
+   * writeCounters' 'derive' mode (inside its transaction, the 10 s rows staged and not yet
+   * written): adds each staged group row's change — the new row minus the stored one — to its
+   * hour and day rows, so the rollups stay what the 10 s rows sum to whoever writes them.
+   */
+  async function addRollupChanges(c: DuckDBConnection, range: { lo: number; hi: number }) {
+    const same = `o.ts >= CAST($lo AS BIGINT) AND o.ts <= CAST($hi AS BIGINT) AND o.ts = s.ts AND ${DIMENSIONS.map((d) => `o.${col(d)} = s.${col(d)}`).join(' AND ')}`;
+    const changes = counterCols.map((cc) => `sum(s.${cc} - coalesce(o.${cc}, 0))`).join(', ');
+    for (const [table, start] of rollupStarts('s.ts')) {
+      await c.run(
+        `INSERT INTO ${table} (ts, ${TAG_COLS}, ${counterCols.join(', ')}) ` +
+          `SELECT ${start} AS p, s.${col('channel')}, s.${col('community')}, '', ${changes} ` +
+          `FROM temp.main.stage_counts AS s LEFT JOIN pulse_counts AS o ON ${same} WHERE s.${col('community')} <> '' ` +
+          `GROUP BY p, s.${col('channel')}, s.${col('community')} ` +
+          `ON CONFLICT (ts, ${TAG_COLS}) DO UPDATE SET ${counterCols.map((cc) => `${cc} = greatest(${cc} + EXCLUDED.${cc}, 0)`).join(', ')}`,
+        range,
+      );
+    }
+  }
+
   /** Sums the groups' 10 s rows into the rollup tables (their earlier content replaced) and marks them complete. */
   async function backfillRollups(c: DuckDBConnection) {
     await c.run('BEGIN TRANSACTION');
     try {
       const sums = counterCols.map((cc) => `sum(${cc})`).join(', ');
-      const starts: [string, string][] = [[TABLE.hour, `ts - (((ts % ${HOUR_MS}) + ${HOUR_MS}) % ${HOUR_MS})`]];
-      const dayOff = rollupOpts.dayOffsetMs;
-      if (dayOff !== null) starts.push([TABLE.day, `ts - ((((ts - ${dayOff}) % ${DAY_MS}) + ${DAY_MS}) % ${DAY_MS})`]);
-      for (const [table, start] of starts) {
+      for (const [table, start] of rollupStarts('ts')) {
         await c.run(`DELETE FROM ${table}`);
         await c.run(
           `INSERT INTO ${table} (ts, ${TAG_COLS}, ${counterCols.join(', ')}) SELECT ${start} AS p, ${col('channel')}, ${col('community')}, '', ${sums} ` +
@@ -438,10 +464,20 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       return initing;
     },
 
-    async writeCounters(input: readonly CounterRow[]) {
+    async writeCounters(input: readonly CounterRow[], writeOpts?: WriteCountersOptions) {
       // Validate the whole batch first: a refused row means nothing of the call is written.
       const batch = normalizeCounterRows(input);
       if (batch.length === 0) return;
+      // Group 10 s rows written by anyone but the collector: their rollups are derived here.
+      let derive: { lo: number; hi: number } | null = null;
+      if (rollupModeOf(batch, writeOpts) === 'derive') {
+        for (const r of batch) {
+          if (r.tags.community === '') continue;
+          derive ??= { lo: r.ts, hi: r.ts };
+          if (r.ts < derive.lo) derive.lo = r.ts;
+          if (r.ts > derive.hi) derive.hi = r.ts;
+        }
+      }
       // 10 s rows and rollup rows (store/rollups.ts) go to their own tables.
       const byTable = new Map<string, NormalizedCounterRow[]>();
       for (const row of batch) {
@@ -451,7 +487,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
         else byTable.set(table, [row]);
       }
       await serial('writeCounters', async (c) => {
-        const many = byTable.size > 1;
+        const many = byTable.size > 1 || derive !== null;
         if (many) await c.run('BEGIN TRANSACTION');
         try {
           for (const [table, list] of byTable) {
@@ -467,6 +503,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
               appender.closeSync(); // flushes
             }
             try {
+              if (derive && table === TABLE.raw) await addRollupChanges(c, derive);
               // One statement (or one transaction over the tables): all rows replace, or none
               // does. Rows are unique per key (normalizeCounterRows), which ON CONFLICT requires.
               await c.run(

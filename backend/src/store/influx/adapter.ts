@@ -28,13 +28,14 @@ import type {
   MetricStore,
   SketchQuery,
   SketchRow,
+  WriteCountersOptions,
 } from '../port.js';
 import { StoreError, tagValueProblem } from '../port.js';
 import { InfluxClient, type InfluxClientOptions } from './client.js';
 import { ident, ms, quoteIdent, quoteString, timeRange } from './influxql.js';
 import { alertQuery, decodeAlerts, encodeAlert } from './alerts.js';
 import { encodePoint } from './lineProtocol.js';
-import { SHANGHAI_DAY_OFFSET_MS, planCounterQuery, readPlanned, type CounterSource, type RollupOptions, type Segment } from '../rollups.js';
+import { SHANGHAI_DAY_OFFSET_MS, derivedRollupRows, planCounterQuery, rawRowKey, readPlanned, rollupModeOf, rollupStart, rollupsOf, type CounterSource, type Rollup, type RollupOptions, type Segment } from '../rollups.js';
 import {
   checkDimension,
   checkRange,
@@ -47,6 +48,7 @@ import {
   normalizeSketchQuery,
   normalizeSketchRows,
   type NormalizedCounterQuery,
+  type NormalizedCounterRow,
 } from '../validate.js';
 
 /** Characters per sketch string field (InfluxDB 1.x refuses string fields over 64 KB). */
@@ -58,6 +60,8 @@ const UPTIME = 'pulse_uptime';
 
 /** Lines per POST /write: the batch size InfluxData recommends for 1.x and 2.x. */
 const WRITE_CHUNK = 5000;
+/** 10 s rows per derived write: with an hour and a day row each, they fit one request. */
+const DERIVE_ROWS = Math.floor(WRITE_CHUNK / 3);
 
 export interface InfluxStoreOptions extends InfluxClientOptions {
   /** Cluster mode: this node's id, written as the `node` tag of its counter rows. */
@@ -138,13 +142,72 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
     return out;
   }
 
+  /**
+   * The stored rows of a measurement in [from, to] (this node's only, in a cluster), as
+   * COUNTERS-ordered values by `keyOf(ts, tags)`; groups' rows only.
+   */
+  async function storedRows(measurement: string, from: number, to: number, keyOf: (ts: number, t: Record<string, string>) => string): Promise<Map<string, number[]>> {
+    const where = [timeRange(from, to + 1), `${ident('community')} != ''`];
+    if (opts.writerNode !== undefined) where.push(`${ident('node')} = ${quoteString(opts.writerNode)}`);
+    const series = await client.query(`SELECT * FROM ${ident(measurement)} WHERE ${where.join(' AND ')} GROUP BY ${['channel', 'community', 'campaign'].map(ident).join(', ')}`);
+    const out = new Map<string, number[]>();
+    for (const s of series) {
+      const timeCol = s.columns.indexOf('time');
+      const cols = COUNTERS.map((c) => s.columns.indexOf(c));
+      const tags = { channel: s.tags?.channel ?? '', community: s.tags?.community ?? '', campaign: s.tags?.campaign ?? '' };
+      for (const row of s.values) {
+        const values = cols.map((ci) => (ci >= 0 && typeof row[ci] === 'number' ? (row[ci] as number) : 0));
+        out.set(keyOf(Number(row[timeCol]), tags), values);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * writeCounters' 'derive' mode: the rollup rows the batch's group 10 s rows leave behind
+   * (stored rollup + Σ new − stored 10 s row), read and computed inside the write queue so no
+   * other write of this store lands between the read and the write. They go out in the same
+   * request as the 10 s rows (one POST for up to WRITE_CHUNK lines).
+   */
+  async function derivedLines(batch: readonly NormalizedCounterRow[]): Promise<string[]> {
+    const grouped = batch.filter((r) => r.tags.community !== '');
+    if (grouped.length === 0) return [];
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const r of grouped) {
+      lo = Math.min(lo, r.ts);
+      hi = Math.max(hi, r.ts);
+    }
+    const raw = await storedRows(MEASUREMENT.raw, lo, hi, (ts, t) => rawRowKey(ts, t.channel!, t.community!, t.campaign!));
+    const rolled = new Map<string, number[]>();
+    for (const rollup of rollupsOf(rollupOpts)) {
+      const found = await storedRows(MEASUREMENT[rollup], rollupStart(rollup, lo, rollupOpts.dayOffsetMs), hi, (ts, t) => `${rollup}\u0000${rawRowKey(ts, t.channel!, t.community!, '')}`);
+      for (const [k, v] of found) rolled.set(k, v);
+    }
+    const rows = derivedRollupRows(
+      grouped,
+      (ts, channel, community, campaign) => raw.get(rawRowKey(ts, channel, community, campaign)),
+      (rollup: Rollup, ts, channel, community) => rolled.get(`${rollup}\u0000${rawRowKey(ts, channel, community, '')}`),
+      rollupOpts,
+    );
+    return rows.map((row) => {
+      const tags = opts.writerNode === undefined ? row.tags : { ...row.tags, node: opts.writerNode };
+      const measurement = MEASUREMENT[row.rollup!];
+      // What was stored non-zero is written too (0 when it is now): a rewrite merges fields.
+      const stored = rolled.get(`${row.rollup}\u0000${rawRowKey(row.ts, row.tags.channel, row.tags.community, '')}`);
+      if (stored) fieldsOf.of(measurement, tags, stored);
+      return encodePoint({ measurement, tags, fields: fieldsOf.of(measurement, tags, row.values), ts: row.ts });
+    });
+  }
+
   // One write request in flight per store. Call order is then apply order, so a later
   // rewrite of a bucket always wins over an earlier one (concurrent requests may land in
   // any order). See the report on influxd 1.6.7 and concurrent writes.
   let writeQueue: Promise<unknown> = Promise.resolve();
 
-  function writeLines(lines: string[]): Promise<void> {
+  function writeLines(lines: string[], derivedFrom?: readonly NormalizedCounterRow[]): Promise<void> {
     const run = writeQueue.then(async () => {
+      if (derivedFrom) lines = [...lines, ...(await derivedLines(derivedFrom))];
       // Sequential chunks: a failed chunk stops the call; earlier chunks stay written, which
       // is harmless because every row is a full replace (retrying the call is idempotent).
       for (let i = 0; i < lines.length; i += WRITE_CHUNK) await client.write(lines.slice(i, i + WRITE_CHUNK));
@@ -180,15 +243,21 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
       rollupsFrom = await readRollupMark();
     },
 
-    async writeCounters(rows: readonly CounterRow[]) {
+    async writeCounters(rows: readonly CounterRow[], writeOpts?: WriteCountersOptions) {
       // Validate and encode everything before the first byte is sent: a bad row refuses
       // the whole call and nothing is written.
-      const lines = normalizeCounterRows(rows).map((row) => {
+      const batch = normalizeCounterRows(rows);
+      const derive = rollupModeOf(batch, writeOpts) === 'derive' && batch.some((r) => r.tags.community !== '');
+      const lines = batch.map((row) => {
         const tags = opts.writerNode === undefined ? row.tags : { ...row.tags, node: opts.writerNode };
         const measurement = MEASUREMENT[row.rollup ?? 'raw'];
         return encodePoint({ measurement, tags, fields: fieldsOf.of(measurement, tags, row.values), ts: row.ts });
       });
-      await writeLines(lines);
+      if (!derive) return writeLines(lines);
+      // Derived rollups: each part's 10 s rows and rollup rows go out in ONE request, so a
+      // failure leaves a part all written or not at all, and the retry of a written part
+      // derives a change of 0 (its 10 s rows are stored by then): retrying stays exact.
+      for (let i = 0; i < batch.length; i += DERIVE_ROWS) await writeLines(lines.slice(i, i + DERIVE_ROWS), batch.slice(i, i + DERIVE_ROWS));
     },
 
     async writeDistinct(rows: readonly DistinctRow[]) {
