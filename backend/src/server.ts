@@ -396,6 +396,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const wecomGroups = wecomApi && config.wecom.callback ? new WeComGroupInfo({ api: wecomApi, names: communityNames, sizes: communitySizes, logger }) : null;
   // A cluster's API campaigns are in Redis: the evaluator's calendar has one made through any node.
   if (cluster) await campaigns.useShared(cluster.campaigns);
+  // 社群 names and sizes too: the evaluator's 退群潮 rule and every node's board and search see one set.
+  if (cluster) await Promise.all([communityNames.useShared(cluster.communityNames), communitySizes.useShared(cluster.communitySizes)]);
   // Wall playlists: a cluster's are read from Redis on every request.
   if (cluster) await new PlaylistStore(config.dataDir).seed(cluster.playlists);
   const playlists = new PlaylistStore(config.dataDir, Date.now, cluster?.playlists);
@@ -806,6 +808,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       await hub.close();
       displays.close();
       campaigns.close();
+      communityNames.close();
+      communitySizes.close();
       await cluster?.close();
       await collector.stop();
       await durability.close(store);

@@ -197,6 +197,28 @@ describe.runIf(run)('two nodes on one Redis and one InfluxDB', () => {
     expect(await listed(b)).toEqual([]);
   });
 
+  it('社群 names and member counts set through node B are what node A (the evaluator) shows and divides by', async () => {
+    const put = async (p: TestPulse, what: 'names' | 'sizes', body: unknown) => {
+      const res = await request(p.url, 'PUT', `/api/v1/communities/${what}`, { token: ADMIN_TOKEN, body });
+      expect(res.status, JSON.stringify(res.json)).toBe(200);
+    };
+    const read = async (p: TestPulse) => {
+      const [names, sizes] = await Promise.all([p.get('/api/v1/communities/names?ids=wx-g1,wx-g2'), p.get('/api/v1/communities/sizes?ids=wx-g1,wx-g2')]);
+      return { ...(names.json as { names: object }), ...(sizes.json as { sizes: object }) };
+    };
+    await put(b, 'names', { names: { 'wx-g1': '北京望京店 VIP 1 群', 'wx-g2': '上海静安店福利群' } });
+    await put(b, 'sizes', { sizes: { 'wx-g1': 230, 'wx-g2': 180 } });
+    const want = { names: { 'wx-g1': '北京望京店 VIP 1 群', 'wx-g2': '上海静安店福利群' }, sizes: { 'wx-g1': 230, 'wx-g2': 180 } };
+    const deadline = Date.now() + 5_000;
+    while (JSON.stringify(await read(a)) !== JSON.stringify(want) && Date.now() < deadline) await sleep(50);
+    expect(await read(a)).toEqual(want);
+    expect((await a.get('/api/v1/communities/search?q=望京')).json).toMatchObject({ items: [{ id: 'wx-g1', name: '北京望京店 VIP 1 群' }] });
+    // A removal through A reaches B.
+    await put(a, 'names', { names: { 'wx-g2': '' } });
+    while ((await read(b)).names['wx-g2' as never] !== null && Date.now() < deadline + 5_000) await sleep(50);
+    expect(await read(b)).toEqual({ ...want, names: { 'wx-g1': '北京望京店 VIP 1 群', 'wx-g2': null } });
+  });
+
   it('a playlist set through node A is the one a wall asking node B gets', async () => {
     const set = await request(a.url, 'PUT', '/api/v1/playlists/*', { token: ADMIN_TOKEN, body: { items: [{ board: 'overview', seconds: 30 }, { board: 'push', seconds: 20 }] } });
     expect(set.status, JSON.stringify(set.json)).toBe(200);

@@ -162,7 +162,7 @@ describe('cardinality guard', () => {
 });
 
 describe('community names file', () => {
-  it('reads a YAML mapping, lets the API override it, and refuses a bad file naming the entry', () => {
+  it('reads a YAML mapping, lets the API override it, and refuses a bad file naming the entry', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'pulse-names-'));
     try {
       const file = path.join(dir, 'names.yaml');
@@ -170,7 +170,7 @@ describe('community names file', () => {
       const names = new CommunityNames({ dataDir: dir, file });
       expect(names.search('望京', [], 10).items).toEqual([{ id: 'wx-chat-1', name: '北京望京店 VIP 1 群' }]);
       expect(names.search('ｖｉｐ', ['wx-chat-3'], 10).items.map((i) => i.id)).toEqual(['wx-chat-1']);
-      names.setMany([{ id: 'wx-chat-2', name: '上海静安店会员群' }]);
+      await names.setMany([{ id: 'wx-chat-2', name: '上海静安店会员群' }]);
       expect(new CommunityNames({ dataDir: dir, file }).name('wx-chat-2')).toBe('上海静安店会员群');
       writeFileSync(file, 'wx-chat-1: ""\n');
       expect(() => new CommunityNames({ dataDir: dir, file })).toThrow(/wx-chat-1.*empty name/);

@@ -50,7 +50,7 @@ for (const kind of ['duckdb', 'influx'] as const) {
       fixture = await openGroupStore(kind, 'pulse-board-', 60_000);
       await writeGroupRows(fixture.store, rows());
       const names = new CommunityNames({ dataDir: fixture.dir });
-      names.setMany(pop.map((x) => ({ id: x.id, name: x.name })));
+      await names.setMany(pop.map((x) => ({ id: x.id, name: x.name })));
       board = new CommunityBoardService({ store: fixture.store, ranking: new GroupRanking(fixture.store, TZ), names, timezone: TZ, silentDays: 3, now: () => NOW });
     }, 300_000);
     afterAll(() => fixture?.stop());

@@ -199,7 +199,7 @@ async function main(): Promise<void> {
   for (const g of pop) guard.admit('community', g.id);
   const namesDir = mkdtempSync(path.join(tmpdir(), 'pulse-bench-names-'));
   const names = new CommunityNames({ dataDir: namesDir });
-  names.setMany(pop.map((g) => ({ id: g.id, name: g.name })));
+  await names.setMany(pop.map((g) => ({ id: g.id, name: g.name })));
   const search = await timed(async () => names.search('望京', guard.values('community'), 20), 5);
   const heap1 = process.memoryUsage().heapUsed;
   rmSync(namesDir, { recursive: true, force: true });

@@ -32,6 +32,9 @@ export interface ClusterParts {
   campaigns: SharedRecords;
   /** Wall playlists (one record per display id, `*` for all walls). */
   playlists: SharedRecords;
+  /** 社群 names and member counts set through the API or the WeCom connector on any node. */
+  communityNames: SharedRecords;
+  communitySizes: SharedRecords;
   /**
    * The secret signed links are signed with when PULSE_LINK_SECRET is not set: the first node's
    * (`candidate`, its data dir's) is kept in Redis and used by all, so a link in a DingTalk
@@ -63,6 +66,8 @@ export async function openCluster(o: { redisUrl: string; prefix: string; nodeId:
   const displays = redisDisplayShare(shared.client, o.prefix, logger);
   const campaigns = redisSharedRecords(shared.client, o.prefix, 'campaigns', logger);
   const playlists = redisSharedRecords(shared.client, o.prefix, 'playlists', logger);
+  const communityNames = redisSharedRecords(shared.client, o.prefix, 'community-names', logger);
+  const communitySizes = redisSharedRecords(shared.client, o.prefix, 'community-sizes', logger);
   logger.info({ redis: where, node: o.nodeId, prefix: o.prefix }, 'cluster mode: ids, wall fan-out and the evaluator state shared through Redis');
   return {
     ledger,
@@ -72,6 +77,8 @@ export async function openCluster(o: { redisUrl: string; prefix: string; nodeId:
     displays,
     campaigns,
     playlists,
+    communityNames,
+    communitySizes,
     async sharedLinkSecret(candidate) {
       const key = `${o.prefix}link-secret`;
       // Not the adapter's connection: it blocks in stream reads once the adapter runs.
@@ -84,6 +91,8 @@ export async function openCluster(o: { redisUrl: string; prefix: string; nodeId:
       await adapterClient.close().catch(() => undefined);
       await displays.close();
       await campaigns.close();
+      await communityNames.close();
+      await communitySizes.close();
       await shared.close();
     },
   };

@@ -1,5 +1,6 @@
 /**
- * Cluster mode: records any node may create, change or delete (display tokens, campaigns),
+ * Cluster mode: records any node may create, change or delete (display tokens, campaigns,
+ * playlists, 社群 names and member counts),
  * kept in one Redis hash per kind — `<prefix><kind>`, one field per record id, the record as
  * JSON — with a channel `<prefix><kind>:changed` on which every write is announced, so the
  * other nodes read the hash again at once instead of waiting for their periodic re-read.
@@ -21,6 +22,10 @@ export interface SharedRecords {
   seed(id: string, json: string): Promise<void>;
   /** Deletes one record and announces it. */
   remove(id: string): Promise<void>;
+  /** Creates or replaces some records and deletes others in one transaction, one announcement (a connector's bulk update). */
+  update(put: ReadonlyMap<string, string>, removed: readonly string[]): Promise<void>;
+  /** Adds those whose ids are not there yet (one round trip). */
+  seedMany(records: ReadonlyMap<string, string>): Promise<void>;
   /** Calls `changed` whenever any node wrote one (a dedicated subscriber connection). */
   subscribe(changed: () => void): Promise<void>;
   close(): Promise<void>;
@@ -42,6 +47,19 @@ export function redisSharedRecords(client: Client, prefix: string, kind: string,
     },
     async remove(id) {
       await client.multi().hDel(hash, id).publish(channel, id).exec();
+    },
+    async update(put, removed) {
+      if (put.size === 0 && removed.length === 0) return;
+      const tx = client.multi();
+      if (put.size) tx.hSet(hash, Object.fromEntries(put));
+      if (removed.length) tx.hDel(hash, [...removed]);
+      await tx.publish(channel, '*').exec();
+    },
+    async seedMany(records) {
+      if (records.size === 0) return;
+      const tx = client.multi();
+      for (const [id, json] of records) tx.hSetNX(hash, id, json);
+      await tx.exec();
     },
     async subscribe(changed) {
       subscriber = client.duplicate();

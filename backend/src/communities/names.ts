@@ -4,8 +4,8 @@
  *  - a mapping file the operator keeps (PULSE_COMMUNITY_NAMES_FILE, YAML or JSON, `id: name`),
  *    read at start;
  *  - the admin API (PUT /api/v1/communities/names), which a connector (WeCom's group name on
- *    change_external_chat) or a person feeds; kept in the data dir, and it wins over the file
- *    because it carries the newest rename.
+ *    change_external_chat) or a person feeds; kept in the data dir (in a cluster: in Redis,
+ *    keptRecords.ts), and it wins over the file because it carries the newest rename.
  * Search is a linear scan over ids and names (NFKC-folded per call): simpler and exact; the
  * bench (npm run bench:communities) measured 102 ms for 20,000 groups on a heavily loaded
  * 2-core box (6 ms for 2,000). Pre-folding the labels is the next step if that matters.
@@ -14,8 +14,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { readJsonFile, writeJsonAtomic } from '../durability/jsonFile.js';
+import type { SharedRecords } from '../cluster/sharedRecords.js';
 import { tagValueProblem } from '../store/port.js';
+import { KeptRecords } from './keptRecords.js';
 
 export const MAX_NAME_LENGTH = 60;
 
@@ -46,18 +47,24 @@ function fold(s: string): string {
 
 export class CommunityNames {
   private readonly fromFile = new Map<string, string>();
-  private readonly fromApi = new Map<string, string>();
-  private readonly apiFile: string;
+  private readonly api: KeptRecords<string>;
 
   constructor(private readonly opts: CommunityNamesOptions) {
-    this.apiFile = path.join(opts.dataDir, 'community-names.json');
     if (opts.file) this.loadFile(opts.file);
-    const saved = readJsonFile(this.apiFile, (err, aside) => opts.onError?.(err, `community names file was unreadable; moved to ${aside}`));
-    if (saved !== undefined) {
-      const parsed = NameMap.safeParse(saved);
-      if (parsed.success) for (const [id, name] of Object.entries(parsed.data)) this.fromApi.set(id, name);
-      else opts.onError?.(parsed.error, `${this.apiFile}: not an object of id → name; ignored`);
-    }
+    this.api = new KeptRecords({ file: path.join(opts.dataDir, 'community-names.json'), record: z.string(), what: 'community names', ...(opts.onError ? { onError: opts.onError } : {}) });
+  }
+
+  private get fromApi(): ReadonlyMap<string, string> {
+    return this.api.map;
+  }
+
+  /** Cluster mode: the API names are the cluster's (see KeptRecords.useShared). */
+  useShared(shared: SharedRecords): Promise<void> {
+    return this.api.useShared(shared);
+  }
+
+  close(): void {
+    this.api.close();
   }
 
   /** Reads the operator's mapping file; a bad entry names the id and the reason. */
@@ -96,23 +103,27 @@ export class CommunityNames {
    * Sets names (from the API). All entries are checked first: one bad entry refuses the
    * whole request with its reason and changes nothing. An empty name removes the API name.
    */
-  setMany(entries: readonly { id: string; name: string }[]): { set: number; removed: number } {
+  async setMany(entries: readonly { id: string; name: string }[]): Promise<{ set: number; removed: number }> {
     for (const e of entries) {
       const problem = e.name.trim() === '' ? tagValueProblem(e.id) : entryProblem(e.id, e.name);
       if (problem) throw new CommunityNameError(`${JSON.stringify(e.id)}: ${problem}`);
     }
-    let set = 0;
-    let removed = 0;
+    // The last entry for an id wins, as when they were set one by one.
+    const put = new Map<string, string>();
+    const removed = new Set<string>();
     for (const e of entries) {
       const name = e.name.trim();
-      if (name === '') removed += this.fromApi.delete(e.id) ? 1 : 0;
-      else {
-        this.fromApi.set(e.id, name);
-        set++;
+      if (name === '') {
+        put.delete(e.id);
+        removed.add(e.id);
+      } else {
+        removed.delete(e.id);
+        put.set(e.id, name);
       }
     }
-    writeJsonAtomic(this.apiFile, Object.fromEntries(this.fromApi));
-    return { set, removed };
+    const had = [...removed].filter((id) => this.fromApi.has(id));
+    await this.api.apply(put, had);
+    return { set: entries.filter((e) => e.name.trim() !== '').length, removed: had.length };
   }
 
   /**

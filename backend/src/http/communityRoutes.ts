@@ -5,6 +5,7 @@
  *  - GET /api/v1/communities/names?ids=a,b (read): names for ids (labels of split series).
  *  - PUT /api/v1/communities/names (admin): `{names:{id:name}}` or `{names:[{id,name}]}`;
  *    an empty name removes it. Fed by a person or a connector (WeCom group names).
+ *  - GET /api/v1/communities/sizes?ids=a,b (read): latest member count per group, null when none.
  *  - PUT /api/v1/communities/sizes (admin): `{sizes:{id:members}}` or `{sizes:[{id,members}]}`:
  *    member-count snapshots (the 退群潮 rule divides a day's net loss by them).
  *  - GET /api/v1/communities/top?by=messages&range=today|24h|7d|30d&order=desc&limit=10 (read):
@@ -98,26 +99,34 @@ export function communityRouter(o: CommunityRouteOptions): Router {
     const ids = q.data.ids.split(',').filter(Boolean).slice(0, 1000);
     res.json({ names: Object.fromEntries(ids.map((id) => [id, o.names.name(id)])) });
   });
-  r.put('/api/v1/communities/names', admin, express.json({ limit: '8mb' }), (req, res) => {
+  r.get('/api/v1/communities/sizes', read, (req, res) => {
+    if (!o.sizes) return void res.status(404).json({ error: 'community sizes are not kept by this server' });
+    const q = NamesQuery.safeParse(req.query);
+    if (!q.success) return invalid(res, q.error);
+    const all = o.sizes.all();
+    const ids = q.data.ids.split(',').filter(Boolean).slice(0, 1000);
+    res.json({ sizes: Object.fromEntries(ids.map((id) => [id, all[id] ?? null])) });
+  });
+  r.put('/api/v1/communities/names', admin, express.json({ limit: '8mb' }), async (req, res) => {
     const b = PutBody.safeParse(req.body);
     if (!b.success) return invalid(res, b.error);
     const entries = Array.isArray(b.data.names) ? b.data.names : Object.entries(b.data.names).map(([id, name]) => ({ id, name }));
     if (entries.length > MAX_PUT) return void res.status(413).json({ error: `at most ${MAX_PUT} names per request, got ${entries.length}` });
     try {
-      res.json({ ...o.names.setMany(entries), named: o.names.size });
+      res.json({ ...(await o.names.setMany(entries)), named: o.names.size });
     } catch (err) {
       if (err instanceof CommunityNameError) res.status(400).json({ error: err.message });
       else throw err;
     }
   });
-  r.put('/api/v1/communities/sizes', admin, express.json({ limit: '8mb' }), (req, res) => {
+  r.put('/api/v1/communities/sizes', admin, express.json({ limit: '8mb' }), async (req, res) => {
     if (!o.sizes) return void res.status(404).json({ error: 'community sizes are not kept by this server' });
     const b = SizesBody.safeParse(req.body);
     if (!b.success) return invalid(res, b.error);
     const entries = Array.isArray(b.data.sizes) ? b.data.sizes : Object.entries(b.data.sizes).map(([id, members]) => ({ id, members }));
     if (entries.length > MAX_PUT) return void res.status(413).json({ error: `at most ${MAX_PUT} sizes per request, got ${entries.length}` });
     try {
-      res.json({ ...o.sizes.setMany(entries), groups: o.sizes.size });
+      res.json({ ...(await o.sizes.setMany(entries)), groups: o.sizes.size });
     } catch (err) {
       if (err instanceof CommunitySizeError) res.status(400).json({ error: err.message });
       else throw err;

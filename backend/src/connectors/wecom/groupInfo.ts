@@ -118,8 +118,8 @@ export class WeComGroupInfo {
         }
       }
       try {
-        if (names.length) this.o.names.setMany(names);
-        if (sizes.length) this.o.sizes.setMany(sizes);
+        if (names.length) await this.o.names.setMany(names);
+        if (sizes.length) await this.o.sizes.setMany(sizes);
       } catch (err) {
         this.o.logger.error({ err }, 'WeCom: customer group names / sizes not kept');
       }
