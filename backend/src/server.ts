@@ -657,8 +657,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
         // the last days into its own rows while the old evaluator's rows kept them (counted
         // twice), and the read-and-keep of live counters copied other nodes' first-bucket
         // counters into this node's row.
-        store: config.cluster && config.store.kind === 'influx' ? createInfluxStore({ ...influxOptions(config.store), writerNode: WECOM_STATS_WRITER, rollups: rollupOptions(config) }) : store,
-        ownWriter: config.cluster !== null,
+        store,
+        ...(config.cluster ? { writer: WECOM_STATS_WRITER } : {}),
         dataDir: config.dataDir,
         backfillDays: config.wecom.stats.backfillDays,
         bucketMs: config.bucketMs,

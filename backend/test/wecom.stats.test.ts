@@ -140,7 +140,6 @@ describe.each([
     const db = influx!.newDb();
     const nodeStore = createInfluxStore({ url: influx!.url, db, writerNode: 'node-1', timeoutMs: 30_000 });
     await nodeStore.init();
-    const statsStore = createInfluxStore({ url: influx!.url, db, writerNode: WECOM_STATS_WRITER, timeoutMs: 30_000 });
     // A live event of node-1 in yesterday's first bucket (the statistics' row time).
     await nodeStore.writeCounters([{ ts: yesterday, tags: { channel: 'wecom', community: '', campaign: '' }, counters: { member_join: 7 } }]);
     const dirs = [mkdtempSync(path.join(tmpdir(), 'pulse-wecom-a-')), mkdtempSync(path.join(tmpdir(), 'pulse-wecom-b-'))];
@@ -149,8 +148,8 @@ describe.each([
       for (const dir of dirs) {
         const stats = new WeComDailyStats({
           api: new WeComApi({ baseUrl: fake.url, corpId: fake.corpId, secret: fake.secret }),
-          store: statsStore,
-          ownWriter: true,
+          store: nodeStore,
+          writer: WECOM_STATS_WRITER,
           dataDir: dir,
           backfillDays: 3,
           bucketMs: 10_000,

@@ -169,6 +169,13 @@ export interface StoreMemory {
 export interface WriteCountersOptions {
   /** Who keeps the groups' hour / day rollups (see MetricStore.writeCounters); 'derive' by default. */
   rollups?: 'derive' | 'given';
+  /**
+   * Writes the rows under this writer id instead of this node's: on a cluster's InfluxDB the
+   * rows' `node` tag, so a duty the lease holder does for all (the WeCom statistics) has one
+   * row whichever node writes it, and never shares a row with a node's live counters. A store
+   * with one writer (DuckDB, a single node's InfluxDB) ignores it.
+   */
+  writer?: string;
 }
 
 export interface MetricStore {

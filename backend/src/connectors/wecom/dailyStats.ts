@@ -44,11 +44,12 @@ export interface DailyStatsOptions {
   bucketMs: number;
   latenessMs: number;
   /**
-   * `store` writes the statistics under a writer id of their own (a cluster: rows tagged
-   * `node`), so their row never holds live events' counters: nothing is read and kept. Else
-   * the row is shared with live events of the day's first bucket (see write()).
+   * A cluster: the statistics are written under this writer id (WECOM_STATS_WRITER, the rows'
+   * `node` tag), so their row never holds live events' counters: nothing is read and kept, and
+   * whichever node holds the lease rewrites the same row. Else the row is shared with live
+   * events of the day's first bucket (see write()).
    */
-  ownWriter?: boolean;
+  writer?: string;
   logger: Logger;
   now?: () => number;
 }
@@ -161,7 +162,7 @@ export class WeComDailyStats {
     const { store, bucketMs } = this.o;
     const rows: CounterRow[] = [];
     for (const [ts, sums] of byDay) {
-      if (this.o.ownWriter) {
+      if (this.o.writer !== undefined) {
         rows.push({ ts, tags: { channel: WECOM_CHANNEL, community: '', campaign: '' }, counters: sums });
         continue;
       }
@@ -171,7 +172,7 @@ export class WeComDailyStats {
       const kept = Object.fromEntries(Object.entries(existing?.sums ?? {}).filter(([c]) => !STAT_SET.has(c)));
       rows.push({ ts, tags: { channel: WECOM_CHANNEL, community: '', campaign: '' }, counters: { ...kept, ...sums } });
     }
-    if (rows.length) await store.writeCounters(rows);
+    if (rows.length) await store.writeCounters(rows, this.o.writer === undefined ? {} : { writer: this.o.writer });
   }
 
   private readState(): number | null {

@@ -146,9 +146,9 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
    * The stored rows of a measurement in [from, to] (this node's only, in a cluster), as
    * COUNTERS-ordered values by `keyOf(ts, tags)`; groups' rows only.
    */
-  async function storedRows(measurement: string, from: number, to: number, keyOf: (ts: number, t: Record<string, string>) => string): Promise<Map<string, number[]>> {
+  async function storedRows(measurement: string, from: number, to: number, keyOf: (ts: number, t: Record<string, string>) => string, node: string | undefined): Promise<Map<string, number[]>> {
     const where = [timeRange(from, to + 1), `${ident('community')} != ''`];
-    if (opts.writerNode !== undefined) where.push(`${ident('node')} = ${quoteString(opts.writerNode)}`);
+    if (node !== undefined) where.push(`${ident('node')} = ${quoteString(node)}`);
     const series = await client.query(`SELECT * FROM ${ident(measurement)} WHERE ${where.join(' AND ')} GROUP BY ${['channel', 'community', 'campaign'].map(ident).join(', ')}`);
     const out = new Map<string, number[]>();
     for (const s of series) {
@@ -169,7 +169,7 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
    * other write of this store lands between the read and the write. They go out in the same
    * request as the 10 s rows (one POST for up to WRITE_CHUNK lines).
    */
-  async function derivedLines(batch: readonly NormalizedCounterRow[]): Promise<string[]> {
+  async function derivedLines(batch: readonly NormalizedCounterRow[], node: string | undefined): Promise<string[]> {
     const grouped = batch.filter((r) => r.tags.community !== '');
     if (grouped.length === 0) return [];
     let lo = Infinity;
@@ -178,10 +178,10 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
       lo = Math.min(lo, r.ts);
       hi = Math.max(hi, r.ts);
     }
-    const raw = await storedRows(MEASUREMENT.raw, lo, hi, (ts, t) => rawRowKey(ts, t.channel!, t.community!, t.campaign!));
+    const raw = await storedRows(MEASUREMENT.raw, lo, hi, (ts, t) => rawRowKey(ts, t.channel!, t.community!, t.campaign!), node);
     const rolled = new Map<string, number[]>();
     for (const rollup of rollupsOf(rollupOpts)) {
-      const found = await storedRows(MEASUREMENT[rollup], rollupStart(rollup, lo, rollupOpts.dayOffsetMs), hi, (ts, t) => `${rollup}\u0000${rawRowKey(ts, t.channel!, t.community!, '')}`);
+      const found = await storedRows(MEASUREMENT[rollup], rollupStart(rollup, lo, rollupOpts.dayOffsetMs), hi, (ts, t) => `${rollup}\u0000${rawRowKey(ts, t.channel!, t.community!, '')}`, node);
       for (const [k, v] of found) rolled.set(k, v);
     }
     const rows = derivedRollupRows(
@@ -191,7 +191,7 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
       rollupOpts,
     );
     return rows.map((row) => {
-      const tags = opts.writerNode === undefined ? row.tags : { ...row.tags, node: opts.writerNode };
+      const tags = node === undefined ? row.tags : { ...row.tags, node };
       const measurement = MEASUREMENT[row.rollup!];
       // What was stored non-zero is written too (0 when it is now): a rewrite merges fields.
       const stored = rolled.get(`${row.rollup}\u0000${rawRowKey(row.ts, row.tags.channel, row.tags.community, '')}`);
@@ -205,9 +205,9 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
   // any order). See the report on influxd 1.6.7 and concurrent writes.
   let writeQueue: Promise<unknown> = Promise.resolve();
 
-  function writeLines(lines: string[], derivedFrom?: readonly NormalizedCounterRow[]): Promise<void> {
+  function writeLines(lines: string[], derivedFrom?: { rows: readonly NormalizedCounterRow[]; node: string | undefined }): Promise<void> {
     const run = writeQueue.then(async () => {
-      if (derivedFrom) lines = [...lines, ...(await derivedLines(derivedFrom))];
+      if (derivedFrom) lines = [...lines, ...(await derivedLines(derivedFrom.rows, derivedFrom.node))];
       // Sequential chunks: a failed chunk stops the call; earlier chunks stay written, which
       // is harmless because every row is a full replace (retrying the call is idempotent).
       for (let i = 0; i < lines.length; i += WRITE_CHUNK) await client.write(lines.slice(i, i + WRITE_CHUNK));
@@ -248,8 +248,10 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
       // the whole call and nothing is written.
       const batch = normalizeCounterRows(rows);
       const derive = rollupModeOf(batch, writeOpts) === 'derive' && batch.some((r) => r.tags.community !== '');
+      // Only a cluster's rows carry a writer (a single node's have no node tag).
+      const node = opts.writerNode === undefined ? undefined : (writeOpts?.writer ?? opts.writerNode);
       const lines = batch.map((row) => {
-        const tags = opts.writerNode === undefined ? row.tags : { ...row.tags, node: opts.writerNode };
+        const tags = node === undefined ? row.tags : { ...row.tags, node };
         const measurement = MEASUREMENT[row.rollup ?? 'raw'];
         return encodePoint({ measurement, tags, fields: fieldsOf.of(measurement, tags, row.values), ts: row.ts });
       });
@@ -257,7 +259,7 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
       // Derived rollups: each part's 10 s rows and rollup rows go out in ONE request, so a
       // failure leaves a part all written or not at all, and the retry of a written part
       // derives a change of 0 (its 10 s rows are stored by then): retrying stays exact.
-      for (let i = 0; i < batch.length; i += DERIVE_ROWS) await writeLines(lines.slice(i, i + DERIVE_ROWS), batch.slice(i, i + DERIVE_ROWS));
+      for (let i = 0; i < batch.length; i += DERIVE_ROWS) await writeLines(lines.slice(i, i + DERIVE_ROWS), { rows: batch.slice(i, i + DERIVE_ROWS), node });
     },
 
     async writeDistinct(rows: readonly DistinctRow[]) {
