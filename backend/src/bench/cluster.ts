@@ -7,19 +7,12 @@
  * BENCH_CLUSTER_NODES=1: the same load on one node on the same InfluxDB without Redis (the
  * cluster's own cost is the difference).
  */
-import { readFileSync } from 'node:fs';
 import { createClient } from 'redis';
 import { BATCH, batch, postBatch } from './pipeline.js';
-import { startBenchServer } from './server.js';
+import { cpuMicros, startBenchServer } from './server.js';
 
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
-
-/** utime + stime of a process in µs (Linux /proc; clock ticks are 100 Hz on Debian). */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
 
 async function influxWrites(url: string): Promise<{ req: number; points: number }> {
   const vars = (await (await fetch(`${url}/debug/vars`)).json()) as { write?: { values?: { req?: number; pointReq?: number } } };

@@ -1,53 +1,63 @@
 /**
- * Live pipeline figures: ingest throughput through POST /api/v1/events (batches of 500)
- * and event → socket latency (a probe event until the tick that shows it).
+ * Live pipeline figures: ingest throughput through POST /api/v1/events (batches of 500, sent
+ * by the load generator in its own process), the server CPU per event against JSON.parse of
+ * the same bodies, and event → wall latency (a probe event until the tick that shows it) under a steady load.
  */
 import { io } from 'socket.io-client';
 import type { LiveTick } from '@siyu-pulse/contracts/live';
-import { KEY, READ, percentile, startBenchServer } from './server.js';
+import { KEY, READ, cpuMicros, percentile, startBenchServer, type BenchServer } from './server.js';
+import { startLoad, type LoadTimes } from './loadgen.js';
+import { BATCH, batch, postBatch } from './batches.js';
 
-export const BATCH = 500;
+export { BATCH, batch, postBatch };
+
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const PROBES = Number(process.env.BENCH_PROBES ?? 40);
-const CHANNELS = ['wecom', 'wechat_group', 'miniprogram', 'douyin', 'sms', 'app_push', 'store_qr'];
-const TYPES = ['message', 'interaction', 'page.view', 'push.delivered', 'push.open', 'cart.add'];
 
-/** `ts`: an event's time from its number (none: stamped on arrival, i.e. live); `idPrefix` keeps runs apart (ids are deduplicated). */
-export function batch(seq: number, ts?: (n: number) => number, idPrefix = 'b'): string {
-  const events = [];
-  for (let i = 0; i < BATCH; i++) {
-    const n = seq * BATCH + i;
-    events.push({ id: `${idPrefix}-${n}`, type: TYPES[n % TYPES.length], channel: CHANNELS[n % CHANNELS.length], community: `群${n % 50}`, member: `m${n % 20_000}`, ...(ts ? { ts: ts(n) } : {}) });
+interface Throughput {
+  accepted: number;
+  rate: number;
+  /** Server CPU time (all its threads: DuckDB's, libuv's) per accepted event, µs. */
+  cpuPerEvent: number;
+}
+
+/**
+ * Warm-up, then BATCHES batches from CONCURRENCY senders in the load generator's own
+ * process (loadgen.ts; bodies prepared before the clock starts), and the server's CPU time
+ * (/proc) over the same interval.
+ */
+async function throughput(server: BenchServer, ts?: LoadTimes, idPrefix = 'b'): Promise<Throughput> {
+  await postBatch(server.base, batch(1_000_000, ts ? (n) => ts.base + Math.floor(n / ts.perMs) : undefined, idPrefix));
+  const load = startLoad({ kind: 'max', base: server.base, batches: BATCHES, concurrency: CONCURRENCY, idPrefix, ...(ts ? { ts } : {}) });
+  try {
+    await load.ready;
+    const cpuBefore = cpuMicros(server.pid);
+    load.go();
+    const r = await load.done;
+    const cpu = cpuMicros(server.pid) - cpuBefore;
+    if (r.failed) throw new Error(`${r.failed} batches failed`);
+    return { accepted: r.accepted, rate: r.accepted / r.seconds, cpuPerEvent: cpu / r.accepted };
+  } finally {
+    load.kill();
   }
-  return JSON.stringify(events);
 }
 
-export async function postBatch(base: string, body: string): Promise<number> {
-  const res = await fetch(`${base}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body });
-  const answer = (await res.json()) as { accepted: number };
-  if (res.status !== 202) throw new Error(`ingest answered ${res.status}`);
-  return answer.accepted;
-}
-
-/** Warm-up, then BATCHES batches from CONCURRENCY senders (bodies prepared up front so the client costs less). */
-async function throughput(base: string, ts?: (n: number) => number, idPrefix?: string): Promise<{ accepted: number; rate: number }> {
-  await postBatch(base, batch(1_000_000, ts, idPrefix));
-  const bodies = Array.from({ length: BATCHES }, (_, i) => batch(i, ts, idPrefix));
-  let next = 0;
-  let accepted = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < bodies.length) {
-        // Not `accepted += await …`: that reads `accepted` before the await and loses the
-        // other senders' additions.
-        const n = await postBatch(base, bodies[next++]!);
-        accepted += n;
-      }
-    }),
-  );
-  return { accepted, rate: accepted / ((performance.now() - started) / 1000) };
+/**
+ * The reference: `JSON.parse` of the same bodies the load generator sent, in this process
+ * on one core (best of three passes), in µs per event.
+ */
+function jsonParseMicrosPerEvent(ts?: LoadTimes, idPrefix = 'b'): number {
+  const bodies = Array.from({ length: BATCHES }, (_, i) => batch(i, ts ? (n) => ts.base + Math.floor(n / ts.perMs) : undefined, idPrefix));
+  let best = Infinity;
+  let events = 0;
+  for (let pass = 0; pass < 3; pass++) {
+    events = 0;
+    const started = performance.now();
+    for (const b of bodies) events += (JSON.parse(b) as unknown[]).length;
+    best = Math.min(best, performance.now() - started);
+  }
+  return (best * 1000) / events;
 }
 
 const perSecond = (rate: number) => `${Math.round(rate).toLocaleString('en-US')} events/s`;
@@ -65,8 +75,8 @@ export async function benchHistory(): Promise<[string, string][]> {
     const t0 = Date.now();
     const rates: Record<string, number[]> = { live: [], day: [] };
     for (let round = 0; round < 2; round++) {
-      rates.live!.push((await throughput(server.base, undefined, `live${round}`)).rate);
-      rates.day!.push((await throughput(server.base, (n) => t0 - 86_400_000 + Math.floor(n / 20) + round * 3_600_000, `day${round}`)).rate);
+      rates.live!.push((await throughput(server, undefined, `live${round}`)).rate);
+      rates.day!.push((await throughput(server, { base: t0 - 86_400_000 + round * 3_600_000, perMs: 20 }, `day${round}`)).rate);
     }
     rows.push(['ingest: live events (2 runs)', rates.live!.map(perSecond).join(', ')]);
     rows.push(['ingest: events 1 day old (2 runs)', rates.day!.map(perSecond).join(', ')]);
@@ -85,7 +95,8 @@ export async function benchJournalCost(): Promise<[string, string][]> {
   ] as const) {
     const server = await startBenchServer({ ...env });
     try {
-      rows.push([label, perSecond((await throughput(server.base)).rate)]);
+      const t = await throughput(server);
+      rows.push([label, `${perSecond(t.rate)}, server ${t.cpuPerEvent.toFixed(1)} CPU-µs/event`]);
     } finally {
       await server.stop();
     }
@@ -93,19 +104,24 @@ export async function benchJournalCost(): Promise<[string, string][]> {
   return rows;
 }
 
-export async function benchPipeline(): Promise<[string, string][]> {
-  const influx: Record<string, string> = process.env.BENCH_INFLUX_URL
-    ? { PULSE_STORE: 'influx', INFLUX_URL: process.env.BENCH_INFLUX_URL, INFLUX_DB: process.env.BENCH_INFLUX_DB ?? 'pulse_bench' }
-    : {};
-  const server = await startBenchServer(influx);
-  const base = server.base;
-  try {
-    const post = (body: string) => postBatch(base, body);
-    const { accepted, rate } = await throughput(base);
+/** Background load while the latency probes run (the issue's "at 10,000 events/s"). */
+const LATENCY_LOAD = Number(process.env.BENCH_LATENCY_LOAD ?? 10_000);
 
-    // Latency: one probe event on its own channel; wait for the tick that shows it.
-    const socket = io(`${base}/live`, { auth: { token: READ }, transports: ['websocket'] });
+/**
+ * Event → wall latency: one probe event on its own channel, timed from its POST until the
+ * first tick that shows it, while the load generator sends LATENCY_LOAD events/s.
+ */
+async function wallLatency(base: string): Promise<{ latencies: number[]; background: number }> {
+  const load = LATENCY_LOAD > 0 ? startLoad({ kind: 'rate', base, eventsPerSecond: LATENCY_LOAD, idPrefix: 'bg' }) : undefined;
+  const socket = io(`${base}/live`, { auth: { token: READ }, transports: ['websocket'] });
+  try {
     await new Promise<void>((resolve) => socket.once('snapshot', () => resolve()));
+    if (load) {
+      await load.ready;
+      load.go();
+      // Let the background settle before the first probe.
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
     const latencies: number[] = [];
     for (let i = 0; i < PROBES; i++) {
       const channel = `probe-${i}`;
@@ -119,23 +135,50 @@ export async function benchPipeline(): Promise<[string, string][]> {
         socket.on('tick', onTick);
       });
       const sent = performance.now();
-      await post(JSON.stringify([{ type: 'member.join', channel, member: `probe-${i}` }]));
+      await postBatch(base, JSON.stringify([{ type: 'member.join', channel, member: `probe-${i}` }]));
       latencies.push((await seen) - sent);
-      // A uniformly random pause puts the next probe at a random phase of the 1 s tick.
+      // A uniformly random pause puts the next probe at a random phase of the tick.
       await new Promise((r) => setTimeout(r, Math.random() * 1000));
     }
+    let background = 0;
+    if (load) {
+      load.stop();
+      const r = await load.done;
+      background = r.accepted / r.seconds;
+    }
+    return { latencies: latencies.sort((a, b) => a - b), background };
+  } finally {
     socket.close();
-    latencies.sort((a, b) => a - b);
+    load?.kill();
+  }
+}
+
+export async function benchPipeline(): Promise<[string, string][]> {
+  const influx: Record<string, string> = process.env.BENCH_INFLUX_URL
+    ? { PULSE_STORE: 'influx', INFLUX_URL: process.env.BENCH_INFLUX_URL, INFLUX_DB: process.env.BENCH_INFLUX_DB ?? 'pulse_bench' }
+    : {};
+  // BENCH_PROF=<dir>: a CPU profile of the server (throughput and latency runs), written when it stops.
+  const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
+  const server = await startBenchServer(influx, prof);
+  const base = server.base;
+  try {
+    const t = await throughput(server);
+    const parseMicros = jsonParseMicrosPerEvent();
+    const { latencies, background } = await wallLatency(base);
     const mem = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${READ}` } })).text();
     const rss = Number(/^process_resident_memory_bytes (\d+)/m.exec(mem)?.[1] ?? NaN);
     return [
       ['store', influx.PULSE_STORE ?? 'duckdb (embedded)'],
-      ['ingest: events accepted', String(accepted)],
-      ['ingest: batch size / concurrency', `${BATCH} / ${CONCURRENCY}`],
-      ['ingest: throughput (journal on, fsync every 10 ms)', perSecond(rate)],
-      ['event → socket: probes', String(latencies.length)],
-      ['event → socket: p50', `${percentile(latencies, 0.5).toFixed(0)} ms`],
-      ['event → socket: p99', `${percentile(latencies, 0.99).toFixed(0)} ms`],
+      ['ingest: events accepted', String(t.accepted)],
+      ['ingest: batch size / concurrency', `${BATCH} / ${CONCURRENCY} (load generator in its own process)`],
+      ['ingest: throughput (journal on, fsync every 10 ms)', perSecond(t.rate)],
+      ['ingest: server CPU per event', `${t.cpuPerEvent.toFixed(1)} µs (all server threads)`],
+      ['JSON.parse of the same bodies (one core)', `${parseMicros.toFixed(2)} µs/event = ${perSecond(1e6 / parseMicros)}`],
+      ['ingest: server CPU ÷ JSON.parse', `${(t.cpuPerEvent / parseMicros).toFixed(1)}×`],
+      ['event → wall: background load', LATENCY_LOAD > 0 ? `${perSecond(background)} (asked ${perSecond(LATENCY_LOAD)})` : 'none'],
+      ['event → wall: probes', String(latencies.length)],
+      ['event → wall: p50', `${percentile(latencies, 0.5).toFixed(0)} ms`],
+      ['event → wall: p99', `${percentile(latencies, 0.99).toFixed(0)} ms`],
       ['server RSS after run', `${(rss / 1024 / 1024).toFixed(0)} MiB`],
     ];
   } finally {

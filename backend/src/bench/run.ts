@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const w = Math.max(...rows.map(([k]) => k.length));
   console.log('\nSiyu Pulse benchmark\n');
   for (const [k, v] of rows) console.log(`  ${k.padEnd(w)}  ${v}`);
-  console.log('\n  Event → socket latency includes the 1 s tick (on average half a tick of waiting).\n');
+  console.log('\n  Event → wall latency includes the wait for the next tick (see live/hub.ts).\n');
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,6 @@
 /** Starts the built server as its own process for a benchmark, on a free loopback port. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -70,3 +70,9 @@ export async function startBenchServer(env: Record<string, string>, extraNodeFla
 }
 
 export const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+
+/** utime + stime of a process (all its threads) in µs (Linux /proc; clock ticks are 100 Hz on Debian). */
+export function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
