@@ -5,7 +5,7 @@
  */
 import { io } from 'socket.io-client';
 import type { LiveTick } from '@siyu-pulse/contracts/live';
-import { KEY, READ, cpuMicros, percentile, startBenchServer, type BenchServer } from './server.js';
+import { READ, cpuMicros, percentile, startBenchServer, type BenchServer } from './server.js';
 import { startLoad, type LoadTimes } from './loadgen.js';
 import { BATCH, batch, postBatch } from './batches.js';
 
