@@ -581,8 +581,12 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     onClientCount: (n) => metrics.socketClients(n),
     onDisplaySeen: (id) => displays.touch(id),
     adapter: cluster?.socketAdapter,
+    pushMs: config.wallPushMs,
   });
   live.hub = hub;
+  // A single node's wall reads the collector: new events are worth an early tick. (A
+  // cluster's wall reads the store, refreshed on its own schedule: heartbeat ticks only.)
+  if (!clusterLive) collector.onCounted(() => hub.changed());
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

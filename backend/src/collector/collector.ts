@@ -145,6 +145,14 @@ export class Collector {
   addDurable(events: readonly { event: CountableEvent; receivedAt: number }[], lastLsn: number): void {
     for (const e of events) this.add(e.event, e.receivedAt);
     this.appliedLsn = Math.max(this.appliedLsn, lastLsn);
+    if (events.length) this.countedListener?.();
+  }
+
+  private countedListener: (() => void) | undefined;
+
+  /** `listener` runs after each group of newly accepted events is counted (the wall's early tick). */
+  onCounted(listener: () => void): void {
+    this.countedListener = listener;
   }
 
   /**

@@ -85,6 +85,8 @@ const EnvSchema = z.object({
   /** A duplicate event id is counted once within this window (disk ledger, so it costs no memory per id). */
   PULSE_DEDUP_HOURS: z.coerce.number({ error: 'must be a whole number of hours (24–8760), e.g. 48' }).int('must be a whole number of hours (24–8760), e.g. 48').min(24, 'must be at least 24 hours (a producer retrying the next day must still be caught)').max(8_760, 'must be at most 8760 hours (one year)').default(48),
   PULSE_FLUSH_MS: int(50, 60_000).default(1000),
+  /** New events reach the walls in a tick this long after the last one (live/hub.ts); 1000: heartbeat ticks only. */
+  PULSE_WALL_PUSH_MS: int(50, 1000).default(250),
   PULSE_SALT: z.string().min(16, 'must be at least 16 characters').optional(),
   PULSE_TIMEZONE: z.string().refine(validTimezone, 'not an IANA time zone (e.g. Asia/Shanghai)').default('Asia/Shanghai'),
   PULSE_BUSINESS_NAME: z.string().min(1).max(40).default('私域运营中心'),
@@ -225,6 +227,8 @@ export interface Config {
   /** PULSE_DEDUP_HOURS in ms: the id ledger's window. */
   dedupWindowMs: number;
   flushMs: number;
+  /** PULSE_WALL_PUSH_MS: the earliest tick after new events (live/hub.ts). */
+  wallPushMs: number;
   /** null: read from / created in the data dir by the salt module. */
   salt: string | null;
   timezone: string;
@@ -453,6 +457,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeId: e.PULSE_NODE_ID ?? (e.PULSE_CLUSTER_REDIS_URL ? hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'node' : 'main'),
     dedupWindowMs: e.PULSE_DEDUP_HOURS * 3_600_000,
     flushMs: e.PULSE_FLUSH_MS,
+    wallPushMs: e.PULSE_WALL_PUSH_MS,
     salt: e.PULSE_SALT ?? null,
     timezone: e.PULSE_TIMEZONE,
     businessName: e.PULSE_BUSINESS_NAME,

@@ -1,7 +1,10 @@
 /**
  * The live hub: Socket.IO namespace `/live`. Every client gets a full snapshot on connect
- * and after any reconnect that connection-state recovery could not restore; then one
- * `tick` a second, computed once and broadcast (it doubles as the heartbeat). Sockets
+ * and after any reconnect that connection-state recovery could not restore; then `tick`s,
+ * each computed once and broadcast: one a second at least (the heartbeat), and sooner when
+ * new events were counted (`changed()`), no closer together than `pushMs`, so an event
+ * reaches the walls within about `pushMs` instead of waiting up to a second, and a busy
+ * stream of events still costs at most 1000 / pushMs ticks a second. Sockets
  * opened with a display token join that display's room, so remote control can address
  * one display and a revoked token's sockets can be dropped at once.
  */
@@ -19,7 +22,13 @@ export interface LiveHubOptions {
   onClientCount(n: number): void;
   /** A display's socket connected or disconnected (its lastSeenAt). */
   onDisplaySeen?(displayId: string): void;
+  /** The heartbeat: a tick at least this often (default 1000). */
   tickMs?: number;
+  /**
+   * After `changed()`, the next tick comes this long after the previous one (default 250;
+   * at most tickMs). Many changes in between are one tick.
+   */
+  pushMs?: number;
   /**
    * Cluster mode: the Socket.IO adapter shared by every node (Redis Streams). Control
    * messages, revocations and alert events then reach the walls of every node; each node
@@ -40,8 +49,16 @@ function handshakeToken(socket: Socket): string | undefined {
 export class LiveHub {
   readonly io: Server;
   private timer: NodeJS.Timeout | undefined;
+  private readonly tickMs: number;
+  private readonly pushMs: number;
+  private lastTickAt = 0;
+  /** When the next tick is due (Infinity: not started or closed). */
+  private nextTickAt = Number.POSITIVE_INFINITY;
+  private running = false;
 
   constructor(server: HttpServer, private readonly opts: LiveHubOptions) {
+    this.tickMs = opts.tickMs ?? 1000;
+    this.pushMs = Math.min(opts.pushMs ?? 250, this.tickMs);
     this.io = new Server(server, {
       serveClient: false,
       // Brief network blips replay missed ticks instead of forcing a full snapshot.
@@ -115,13 +132,42 @@ export class LiveHub {
   }
 
   start(): void {
-    // `local`: in a cluster every node ticks its own sockets (a wall must get one tick a second, not one per node).
-    this.timer = setInterval(() => this.io.of('/live').local.emit('tick', this.opts.snapshots.tick()), this.opts.tickMs ?? 1000);
+    this.running = true;
+    this.schedule(this.tickMs);
+  }
+
+  /**
+   * New events were counted: the next tick comes `pushMs` after the last one (now, if that
+   * is past) rather than at the heartbeat. Cheap enough to call on every journal commit.
+   */
+  changed(): void {
+    if (!this.running) return;
+    const due = this.lastTickAt + this.pushMs;
+    if (due >= this.nextTickAt) return;
+    this.schedule(Math.max(0, due - Date.now()));
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.nextTickAt = Date.now() + delayMs;
+    this.timer = setTimeout(() => this.sendTick(), delayMs);
     this.timer.unref();
   }
 
+  private sendTick(): void {
+    this.timer = undefined;
+    this.lastTickAt = Date.now();
+    // Scheduled first: a tick that throws must not stop the heartbeat.
+    this.schedule(this.tickMs);
+    // `local`: in a cluster every node ticks its own sockets (a wall gets its node's ticks, not one per node).
+    this.io.of('/live').local.emit('tick', this.opts.snapshots.tick());
+  }
+
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.nextTickAt = Number.POSITIVE_INFINITY;
     this.io.of('/live').disconnectSockets(true);
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
   }
