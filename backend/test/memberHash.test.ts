@@ -1,6 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createMemberHasher, rememberingHasher } from '../src/ingest/memberHash.js';
+import { IngestService } from '../src/ingest/service.js';
+import type { IdLedger } from '../src/ingest/idLedger.js';
+import { TagGuard } from '../src/ingest/tagGuard.js';
 
 const reference = (salt: string, id: string) => createHmac('sha256', salt).update(id, 'utf8').digest().subarray(0, 12).toString('base64url');
 
@@ -23,5 +26,33 @@ describe('member hash', () => {
     expect(h.size).toBe(1);
     expect(h('a')).toBe(reference('remember-salt', 'a'));
     expect(computed).toBe(5);
+  });
+
+  it('live batches hash a member once a minute at most, and forget the ids after a minute', async () => {
+    let computed = 0;
+    const plain = createMemberHasher('live-salt');
+    let now = Date.UTC(2026, 11, 7, 4, 0, 0);
+    const hashes: (string | undefined)[] = [];
+    const service = new IngestService({
+      log: { append: (items) => (hashes.push(...items.map((i) => i.event.member)), Promise.resolve()) },
+      hashMember: (id) => (computed++, plain(id)),
+      ledger: {} as IdLedger, // no event ids: never asked
+      tagGuard: new TagGuard({ channel: 50, community: 100, campaign: 100 }),
+      historyMs: 86_400_000,
+      futureSkewMs: 60_000,
+      metrics: { accepted: () => {}, duplicate: () => {}, rejected: () => {} },
+      now: () => now,
+    });
+    const send = (...members: string[]) => service.accept(members.map((member) => ({ type: 'message', channel: 'wecom', member })));
+    await send('a', 'b', 'a');
+    await send('b', 'c');
+    expect(computed).toBe(3);
+    now += 59_999;
+    await send('a');
+    expect(computed).toBe(3);
+    now += 1;
+    await send('a', 'b');
+    expect(computed).toBe(5);
+    expect(hashes).toEqual(['a', 'b', 'a', 'b', 'c', 'a', 'a', 'b'].map((id) => reference('live-salt', id)));
   });
 });

@@ -99,6 +99,14 @@ function memberParts(hash: string | undefined): Pick<CountableEvent, 'member' | 
 
 /** Member hashes an import remembers across its batches: ~10 MB at most (memberHash.ts). */
 const HISTORY_HASHES_REMEMBERED = 65_536;
+/**
+ * Live traffic: members recur (a chat, a browsing session, a campaign's push then its open),
+ * and the HMAC was the largest single cost of an event (issue 18's profile). The members of
+ * the last minute at most are remembered (the same bound in entries as an import's), held in
+ * memory only, as every member hash is, and forgotten wholesale every LIVE_HASHES_MS.
+ */
+const LIVE_HASHES_REMEMBERED = 65_536;
+const LIVE_HASHES_MS = 60_000;
 
 export class IngestService {
   private readonly now: () => number;
@@ -106,9 +114,22 @@ export class IngestService {
   /** Member hashes for import batches, remembered across them (memberHash.ts: rememberingHasher). */
   private readonly historyHash: MemberHasher;
 
+  /** Member hashes of live batches and since when (see LIVE_HASHES_MS). */
+  private liveHash: MemberHasher | undefined;
+  private liveHashSince = 0;
+
   constructor(private readonly opts: IngestOptions) {
     this.now = opts.now ?? Date.now;
     this.historyHash = rememberingHasher(opts.hashMember, HISTORY_HASHES_REMEMBERED);
+  }
+
+  /** The live batches' remembering hasher, started afresh every LIVE_HASHES_MS (also when the clock goes back). */
+  private liveHasher(now: number): MemberHasher {
+    if (this.liveHash === undefined || now - this.liveHashSince >= LIVE_HASHES_MS || now < this.liveHashSince) {
+      this.liveHash = rememberingHasher(this.opts.hashMember, LIVE_HASHES_REMEMBERED);
+      this.liveHashSince = now;
+    }
+    return this.liveHash;
   }
 
   /** Validation, scope and the history / future rules for one batch: no side effects. */
@@ -262,14 +283,7 @@ export class IngestService {
     }
     const durable: Parameters<DurableLog['append']>[0][number][] = [];
     const claimed: string[] = [];
-    // A member recurs within a batch (an import's 20,000 events): one HMAC each. The map
-    // lives for this call only, so ids are held no longer than the batch itself.
-    const hashes = new Map<string, string>();
-    const hashOnce = (member: string) => {
-      let h = hashes.get(member);
-      if (h === undefined) hashes.set(member, (h = this.opts.hashMember(member)));
-      return h;
-    };
+    const hashOnce = this.liveHasher(now);
     let k = 0;
     for (const { e, ts } of valid) {
       if (e.id !== undefined) {
