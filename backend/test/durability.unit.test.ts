@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { COUNTERS, type CounterName } from '@siyu-pulse/contracts/catalogue';
 import type { CountableEvent } from '../src/collector/counters.js';
-import { Journal, JournalFullError } from '../src/durability/journal.js';
+import { Journal, JournalFullError, encode } from '../src/durability/journal.js';
+import { TagSets } from '../src/collector/tagSets.js';
 import { Spool, SpoolFullError } from '../src/durability/spool.js';
 import { createDuckDbStore } from '../src/store/duckdb/adapter.js';
 import type { CounterRow, MetricStore } from '../src/store/port.js';
@@ -29,6 +30,20 @@ const item = (i: number) => ({ receivedAt: 1_700_000_000_000 + i, id: `id-${i}`,
 const opts = (dir: string, over: Partial<Parameters<typeof Journal.open>[0]> = {}) => ({ dir, fsyncMs: 5, fsync: true, segmentBytes: 1 << 20, maxBytes: 1 << 24, ...over });
 
 describe('journal', () => {
+  it('writes each line as JSON.stringify of its fields would, shared tags objects or not', () => {
+    const sets = new TagSets();
+    const names = ['wecom', '群"1"', 'a\\b', '\u2028分\n', '', '😀', '\u0000x'];
+    for (let i = 0; i < 300; i++) {
+      const [channel, community, campaign] = [names[i % 7]!, names[(i * 3) % 7]!, names[(i * 5) % 7]!];
+      const tags = i % 2 ? sets.of(channel, community, campaign) : { channel, community, campaign };
+      const e: CountableEvent = { type: i % 3 ? 'message' : 'order.paid', ts: 1_700_000_000_000 + i, tags, ...(i % 4 ? { sketchKey: i * 7919 } : {}), ...(i % 3 ? {} : { amount: i * 100 }), ...(i % 5 ? {} : { durationMs: i }) };
+      const id = i % 6 ? `id-"${names[i % 7]}"-${i}` : undefined;
+      const mark = i % 9 ? undefined : `imp/${i}/3`;
+      const fields = [i, 1_700_000_000_000 + i * 3, id ?? null, e.type, e.ts, channel, community, campaign, e.amount ?? null, e.durationMs ?? null, e.sketchKey ?? null];
+      expect(encode(i, 1_700_000_000_000 + i * 3, id, e, mark)).toBe(JSON.stringify(mark === undefined ? fields : [...fields, mark]));
+    }
+  });
+
   it('commits concurrent appends as groups, applies them in order, and replays them without member ids', async () => {
     const dir = tmp('journal');
     const applied: number[][] = [];

@@ -17,6 +17,7 @@ import type { CounterRow, SketchRow } from '../store/port.js';
 import { DistinctTracker, type DistinctCounts, type UnloadedPeriod } from './distinct.js';
 import { FlushBuckets } from './flushBuckets.js';
 import { PushCapCounter } from './pushCap.js';
+import { groupTagsOf } from './tagSets.js';
 import { SHANGHAI_DAY_OFFSET_MS, rollsUp, rollupsOf, type Rollup, type RollupOptions } from '../store/rollups.js';
 
 export interface CollectorMetrics {
@@ -111,7 +112,7 @@ export class Collector {
   add(e: CountableEvent, receivedAt: number): void {
     applyEvent(this.flushBuckets.vectorFor(e.ts, e.tags), e);
     if (rollsUp(e.tags)) {
-      const tags = { channel: e.tags.channel, community: e.tags.community, campaign: '' };
+      const tags = groupTagsOf(e.tags);
       for (const b of this.rollupBuckets) applyEvent(b.vectorFor(e.ts, tags), e);
     }
     // The live rings answer for the last 26 h only: an older (historical) event goes to the

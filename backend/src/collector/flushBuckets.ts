@@ -12,6 +12,7 @@ import { COUNTERS, type Tags } from '@siyu-pulse/contracts/catalogue';
 import type { CounterRow } from '../store/port.js';
 import type { Rollup } from '../store/rollups.js';
 import { newVector, type CounterVector } from './counters.js';
+import { tagKeyOf as tagKey } from './tagSets.js';
 
 interface BucketRow {
   tags: Tags;
@@ -36,7 +37,6 @@ export interface PendingWrite {
   commit(): void;
 }
 
-const tagKey = (t: Tags) => `${t.channel}\u0000${t.community}\u0000${t.campaign}`;
 
 export class FlushBuckets {
   private readonly buckets = new Map<number, Map<string, BucketRow>>();

@@ -61,12 +61,28 @@ interface Pending<T> {
   waiters: { resolve: () => void; reject: (err: Error) => void }[];
 }
 
-const encode = (lsn: number, receivedAt: number, id: string | undefined, e: CountableEvent, mark?: string): string =>
-  JSON.stringify(
-    mark === undefined
-      ? [lsn, receivedAt, id ?? null, e.type, e.ts, e.tags.channel, e.tags.community, e.tags.campaign, e.amount ?? null, e.durationMs ?? null, e.sketchKey ?? null]
-      : [lsn, receivedAt, id ?? null, e.type, e.ts, e.tags.channel, e.tags.community, e.tags.campaign, e.amount ?? null, e.durationMs ?? null, e.sketchKey ?? null, mark],
-  );
+/** A number as JSON.stringify writes it inside an array (a non-finite one is null). */
+const num = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? 'null' : String(n));
+
+/** `"channel","community","campaign"`, remembered per shared tags object (collector/tagSets.ts). */
+const tagsJson = new WeakMap<CountableEvent['tags'], string>();
+function tagsPart(t: CountableEvent['tags']): string {
+  let j = tagsJson.get(t);
+  if (j === undefined) {
+    j = `${JSON.stringify(t.channel)},${JSON.stringify(t.community)},${JSON.stringify(t.campaign)}`;
+    if (Object.isFrozen(t)) tagsJson.set(t, j);
+  }
+  return j;
+}
+
+/**
+ * One journal line: the same text as JSON.stringify of
+ * `[lsn, receivedAt, id, type, ts, channel, community, campaign, amount, durationMs, sketchKey(, mark)]`
+ * (journal.test.ts compares them), built without the array and with the tags' part
+ * written once per tag set (issue 18's profile).
+ */
+export const encode = (lsn: number, receivedAt: number, id: string | undefined, e: CountableEvent, mark?: string): string =>
+  `[${num(lsn)},${num(receivedAt)},${id === undefined ? 'null' : JSON.stringify(id)},${JSON.stringify(e.type)},${num(e.ts)},${tagsPart(e.tags)},${num(e.amount)},${num(e.durationMs)},${num(e.sketchKey)}${mark === undefined ? '' : `,${JSON.stringify(mark)}`}]`;
 
 function decode(line: string): JournalEvent | null {
   let a: unknown;

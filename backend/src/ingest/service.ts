@@ -6,6 +6,7 @@
  * producers' path.
  */
 import type { CountableEvent } from '../collector/counters.js';
+import { TagSets } from '../collector/tagSets.js';
 import { sketchKeyOf } from '../sketch/hll.js';
 import { slicer, type Pause } from '../time/turns.js';
 import { rememberingHasher, type MemberHasher } from './memberHash.js';
@@ -114,6 +115,9 @@ export class IngestService {
   /** Member hashes for import batches, remembered across them (memberHash.ts: rememberingHasher). */
   private readonly historyHash: MemberHasher;
 
+  /** One shared tags object per tag set (collector/tagSets.ts). */
+  private readonly tagSets = new TagSets();
+
   /** Member hashes of live batches and since when (see LIVE_HASHES_MS). */
   private liveHash: MemberHasher | undefined;
   private liveHashSince = 0;
@@ -174,11 +178,7 @@ export class IngestService {
     return {
       type: e.type,
       ts,
-      tags: {
-        channel: tagGuard.admit('channel', e.channel),
-        community: tagGuard.admit('community', e.community ?? ''),
-        campaign: tagGuard.admit('campaign', e.campaign ?? ''),
-      },
+      tags: this.tagSets.of(tagGuard.admit('channel', e.channel), tagGuard.admit('community', e.community ?? ''), tagGuard.admit('campaign', e.campaign ?? '')),
       ...memberParts(e.member === undefined ? undefined : hashOnce(e.member)),
       amount: e.amount,
       durationMs: e.duration_ms,
