@@ -55,6 +55,22 @@ describe('Hll sketch', () => {
     expect(a.merge(small)).toBe(false);
   });
 
+  it('a dense estimate kept up to date through adds, merges and clones equals one counted afresh', () => {
+    const fresh = (h: Hll) => Hll.deserialize(h.serialize()).estimate();
+    const a = sketchOf(0, 5_000);
+    expect(a.isDense).toBe(true);
+    expect(a.estimate()).toBe(fresh(a));
+    for (const k of keys(5_000, 9_000)) a.add(k); // counted incrementally from here
+    expect(a.estimate()).toBe(fresh(a));
+    const c = a.clone();
+    a.merge(sketchOf(8_000, 20_000));
+    expect(a.estimate()).toBe(fresh(a));
+    expect(c.estimate()).toBe(fresh(c));
+    expect(c.estimate()).toBeLessThan(a.estimate());
+    for (const k of keys(20_000, 21_000)) c.add(k);
+    expect(c.estimate()).toBe(fresh(c));
+  });
+
   it('round-trips through the versioned binary form (sparse and dense) and refuses an unknown version', () => {
     for (const n of [0, 7, 1_400, 50_000]) {
       const h = sketchOf(0, n);

@@ -87,6 +87,12 @@ export function toDense(key: number): [number, number] {
 export class Hll {
   private sparse: Map<number, number> | null = new Map();
   private dense: Uint8Array | null = null;
+  /**
+   * Dense: how many registers hold each value, kept up to date by every register change
+   * (null until first needed), so an estimate is a pass over ~50 counts, not 65,536
+   * registers (the wall re-estimates changing day sketches several times a second).
+   */
+  private hist: Float64Array | null = null;
   /** The last estimate, until the sketch changes (the wall reads day sketches every second). */
   private cached: number | null = null;
 
@@ -103,8 +109,13 @@ export class Hll {
       return true;
     }
     const [i, r] = toDense(key);
-    if (this.dense![i]! >= r) return false;
+    const was = this.dense![i]!;
+    if (was >= r) return false;
     this.dense![i] = r;
+    if (this.hist) {
+      this.hist[was]!--;
+      this.hist[r]!++;
+    }
     this.cached = null;
     return true;
   }
@@ -119,8 +130,13 @@ export class Hll {
     if (this.sparse) this.densify();
     const a = this.dense!;
     const b = other.dense!;
+    const hist = this.hist;
     for (let i = 0; i < M; i++) {
       if (b[i]! > a[i]!) {
+        if (hist) {
+          hist[a[i]!]!--;
+          hist[b[i]!]!++;
+        }
         a[i] = b[i]!;
         changed = true;
       }
@@ -189,15 +205,18 @@ export class Hll {
       for (const r of this.sparse.values()) hist[r]!++;
       return Math.round(ertl(hist, SPARSE_M, SPARSE_Q));
     }
-    const hist = new Float64Array(Q + 2);
-    for (let i = 0; i < M; i++) hist[this.dense![i]!]!++;
-    return Math.round(ertl(hist, M, Q));
+    if (!this.hist) {
+      this.hist = new Float64Array(Q + 2);
+      for (let i = 0; i < M; i++) this.hist[this.dense![i]!]!++;
+    }
+    return Math.round(ertl(this.hist, M, Q));
   }
 
   clone(): Hll {
     const c = new Hll();
     c.sparse = this.sparse ? new Map(this.sparse) : null;
     c.dense = this.dense ? this.dense.slice() : null;
+    c.hist = this.hist ? this.hist.slice() : null;
     return c;
   }
 
