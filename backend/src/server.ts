@@ -338,10 +338,11 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const notifiers = loadNotifiers({ file: config.alerts.notifiersFile ?? undefined, env: config.alerts.notifierEnv });
   const dispatcher = new Dispatcher({
     outboxDir: path.join(config.dataDir, 'outbox'),
-    // A cluster's outbox is in Redis: the node that takes over delivers what is owed.
-    ...(cluster ? { outboxStorage: cluster.shared.outbox } : {}),
     // The delivery log (alert center → 通知渠道) is kept across restarts.
     logFile: path.join(config.dataDir, 'notifier-log.json'),
+    // A cluster's outbox and delivery log are in Redis: the node that takes over delivers what
+    // is owed and shows what the one before it tried.
+    ...(cluster ? { outboxStorage: cluster.shared.outbox, logStorage: { read: () => cluster.shared.read('delivery-log'), write: (json: string) => cluster.shared.write('delivery-log', json) } } : {}),
     notifiers,
     wallUrl: config.alerts.publicUrl ?? undefined,
     // Messages name channels as the wall does (企业微信, not wecom), groups by their 社群 names

@@ -348,6 +348,10 @@ describe.runIf(run)('three built nodes on one Redis and one InfluxDB, nodes kill
     });
     // What was owed is delivered by the new evaluator.
     await until('the owed 【告警】 for alert-owed', () => about('alert-owed').some((t) => t.startsWith('【告警】')));
+    // 通知渠道 on the new evaluator shows the attempts of the one before it: alert-loud delivered,
+    // alert-owed refused with the robot's 500 (the new evaluator's own attempts all succeed).
+    const deliveryLog = (((await api(a, 'GET', '/api/v1/notifiers')).json as { notifiers: { id: string; log: { title: string; ok: boolean; code?: string }[] }[] }).notifiers.find((n) => n.id === 'dingtalk')?.log ?? []).map((x) => `${x.ok ? 'ok' : 'failed'} ${x.title}`);
+    expect(deliveryLog, JSON.stringify(deliveryLog)).toEqual(expect.arrayContaining([expect.stringMatching(/^ok 【告警】.*alert-loud/), expect.stringMatching(/^failed 【告警】.*alert-owed/)]));
     // Both end (their messages leave the 30 s window): the new evaluator tells the group.
     await until('the 【已恢复】 for alert-loud and alert-owed', () => about('alert-loud').length >= 2 && about('alert-owed').length >= 2, 90_000);
     // A second 【告警】 would have been sent at the takeover, long before; and nothing follows

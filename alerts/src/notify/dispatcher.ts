@@ -69,6 +69,12 @@ export interface DispatcherOptions {
    * at most `logSize` rows per notifier, so a few tens of KB). Absent: memory only.
    */
   logFile?: string;
+  /**
+   * A cluster: the delivery log in storage every node sees (instead of `logFile`), written
+   * after each attempt and read again by `reload()`, so the node that takes the lease over
+   * shows the attempts of the one before it under 通知渠道.
+   */
+  logStorage?: { read(): Promise<unknown>; write(json: string): Promise<void> };
   /** Link put into test messages (the wall's URL). */
   wallUrl?: string;
   /** Display names of split values and the demo label, for every message. */
@@ -131,6 +137,7 @@ export class Dispatcher {
   private paused = false;
   private readonly outcomeListeners = new Set<(o: DeliveryOutcome) => void>();
   private readonly logFile: string | null;
+  private readonly logStorage: DispatcherOptions['logStorage'] | null;
 
   constructor(options: DispatcherOptions) {
     this.now = options.now ?? Date.now;
@@ -148,7 +155,8 @@ export class Dispatcher {
     this.wallUrl = options.wallUrl ?? '';
     this.style = options.style ?? {};
     this.outbox = new Outbox({ dir: options.outboxDir, now: this.now, ...(options.outboxStorage ? { storage: options.outboxStorage } : {}) });
-    this.logFile = options.logFile ?? null;
+    this.logFile = options.logStorage ? null : (options.logFile ?? null);
+    this.logStorage = options.logStorage ?? null;
     const kept = this.readLog();
     const senders = options.senders ?? options.notifiers.map(createSender);
     for (const sender of senders) {
@@ -179,8 +187,12 @@ export class Dispatcher {
   }
 
   private writeLog(): void {
-    if (!this.logFile) return;
     const notifiers = Object.fromEntries([...this.runtimes.values()].map((r) => [r.sender.id, r.log]));
+    if (this.logStorage) {
+      this.logStorage.write(JSON.stringify({ version: 1, notifiers })).catch((err: unknown) => this.logger.warn({ err }, 'notify: delivery log not saved to the shared storage'));
+      return;
+    }
+    if (!this.logFile) return;
     try {
       // Write-then-rename: a crash mid-write leaves the previous log, never half a file.
       const tmp = `${this.logFile}.tmp`;
@@ -239,8 +251,12 @@ export class Dispatcher {
   }
 
   /** A shared outbox: read what is owed again before delivering (a node taking delivery over). */
-  reload(): Promise<void> {
-    return this.outbox.reload();
+  async reload(): Promise<void> {
+    await this.outbox.reload();
+    if (!this.logStorage) return;
+    const doc = (await this.logStorage.read()) as { notifiers?: Record<string, DeliveryAttempt[]> } | undefined;
+    const kept = doc?.notifiers && typeof doc.notifiers === 'object' ? doc.notifiers : {};
+    for (const r of this.runtimes.values()) if (Array.isArray(kept[r.sender.id])) r.log = kept[r.sender.id]!.slice(0, this.opts.logSize);
   }
 
   /**

@@ -36,7 +36,7 @@ const FENCED_HDEL = `${FENCE} for i = 2, #ARGV do redis.call('HDEL', KEYS[2], AR
 const FENCE_ONLY = `${FENCE} return 1`;
 
 /** What the evaluator writes, and may write only while it holds the lease. */
-export type FencedDocumentName = StateDocumentName | 'feedback' | 'live-alerts';
+export type FencedDocumentName = StateDocumentName | 'feedback' | 'live-alerts' | 'delivery-log';
 
 export interface SharedStateOptions {
   url: string;
