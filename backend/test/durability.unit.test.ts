@@ -14,6 +14,7 @@ import { TagSets } from '../src/collector/tagSets.js';
 import { Spool, SpoolFullError } from '../src/durability/spool.js';
 import { createDuckDbStore } from '../src/store/duckdb/adapter.js';
 import type { CounterRow, MetricStore } from '../src/store/port.js';
+import { Hll, sketchKeyOf } from '../src/sketch/hll.js';
 
 const dirs: string[] = [];
 const tmp = (name: string) => {
@@ -193,6 +194,30 @@ describe('spool', () => {
     const q = { from: T, to: T + 3_600_000, stepMs: 3_600_000, offsetMs: 0, counters: ['message'], by: [], filter: { community: tags.community } };
     expect((await store.queryCounters({ ...q, source: 'raw' }))[0]!.points[0]!.sums.message).toBe(2);
     expect((await store.queryCounters({ ...q, source: 'hour' }))[0]!.points[0]!.sums.message).toBe(7);
+    await again.close();
+    await store.close();
+  });
+
+  it('keeps a group’s sketch and the channel sketch of the same period apart, through a restart, each to its own table', async () => {
+    const dir = tmp('spool-group-sketch');
+    const store = createDuckDbStore({ file: path.join(dir, 'pulse.duckdb') });
+    await store.init();
+    const T = 1_700_000_000_000 - (1_700_000_000_000 % 3_600_000);
+    const one = new Hll();
+    one.add(sketchKeyOf('AAAAAAAAAAAA'));
+    const two = one.clone();
+    two.add(sketchKeyOf('BBBBBBBBBBBB'));
+    const base = { ts: T, granularity: 'hour' as const, set: 'active' as const, channel: '', node: 'main' };
+    const spool = Spool.open({ dir: path.join(dir, 'spool'), maxBytes: 1 << 20 }, COUNTERS);
+    await spool.append({ lsn: 1, counters: [], distinct: [], sketches: [{ ...base, sketch: one.toBase64() }, { ...base, sketch: two.toBase64(), community: '望京1群' }] });
+    await spool.close();
+    const again = Spool.open({ dir: path.join(dir, 'spool'), maxBytes: 1 << 20 }, COUNTERS);
+    expect(again.pendingSketches('active', 'hour', T).map((r) => r.community)).toEqual([undefined]);
+    expect(again.pendingSketches('active', 'hour', T, true).map((r) => r.community)).toEqual(['望京1群']);
+    await again.drainNow(store);
+    const q = { from: T, to: T + 3_600_000, granularity: 'hour' as const, set: 'active' as const };
+    expect((await store.querySketches(q)).map((r) => Hll.fromBase64(r.sketch).estimate())).toEqual([1]);
+    expect((await store.querySketches({ ...q, community: '望京1群' })).map((r) => [r.community, Hll.fromBase64(r.sketch).estimate()])).toEqual([['望京1群', 2]]);
     await again.close();
     await store.close();
   });

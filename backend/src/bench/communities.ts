@@ -14,7 +14,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CounterRow, MetricStore } from '../store/port.js';
+import type { CounterRow, MetricStore, SketchRow } from '../store/port.js';
+import { GroupMembers } from '../collector/groupMembers.js';
+import { groupActiveSeries, topActiveGroups } from '../communities/activeMembers.js';
 import { createDuckDbStore } from '../store/duckdb/adapter.js';
 import { createInfluxStore } from '../store/influx/adapter.js';
 import { writeCountersInChunks } from '../store/bulkWrite.js';
@@ -56,6 +58,18 @@ async function timed<T>(fn: () => Promise<T>, runs = 3): Promise<{ ms: number; v
   return { ms: t[Math.floor(runs / 2)]!, value };
 }
 
+/** A member's sketch key (sketch/hll.ts: 25-bit index × 64 + rank) from (group, member number): a fixed integer hash, no ids. */
+function memberKey(group: number, member: number): number {
+  const mix = (x: number) => {
+    x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+    x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+    return (x ^ (x >>> 16)) >>> 0;
+  };
+  const h1 = mix(group * 0x9e3779b1 + member * 0x85ebca6b + 1);
+  const h2 = mix(h1 ^ 0x27d4eb2f);
+  return (h1 >>> 7) * 64 + Math.min(39, Math.clz32(h2) + 1);
+}
+
 async function main(): Promise<void> {
   const groups = num('BENCH_GROUPS', 20_000);
   const days = num('BENCH_DAYS', 30);
@@ -84,6 +98,14 @@ async function main(): Promise<void> {
   const out: [string, string][] = [];
   let rows = 0;
   let rolled = 0;
+  // Per-group active members (collector/groupMembers.ts): each active event (message,
+  // interaction, join) names a member of its group's pool (BENCH_POOL × the group's daily
+  // messages, at least 3 members; members of different groups are different people), and the
+  // group's hour and day sketches get it, as the collector builds them. Written per day.
+  const poolFactor = num('BENCH_POOL', 0.6);
+  const withMembers = process.env.BENCH_MEMBERS !== 'off';
+  let sketchRows = 0;
+  let sketchMs = 0;
   let events = 0;
   let retries = 0;
   const writeStart = performance.now();
@@ -91,7 +113,22 @@ async function main(): Promise<void> {
     const start = first + d * DAY;
     const end = Math.min(start + DAY, now);
     const buckets = new Map<string, CounterRow>();
-    const add = (g: string, counter: string, n: number) => {
+    const sketches = new Map<string, SketchRow>();
+    const hlls = new Map<string, Hll>();
+    const start0 = start; // (the loop below binds its own `start`)
+    const member = (gi: number, g: string, ts: number, pool: number) => {
+      const key = memberKey(gi, Math.floor(rnd() * pool));
+      for (const [gran, start] of [['hour', Math.floor(ts / HOUR) * HOUR], ['day', start0]] as const) {
+        const k = `${gran}\u0000${start}\u0000${g}`;
+        let h = hlls.get(k);
+        if (!h) {
+          hlls.set(k, (h = new Hll()));
+          sketches.set(k, { ts: start, granularity: gran, set: 'active', channel: '', node: 'main', sketch: '', community: g });
+        }
+        h.add(key);
+      }
+    };
+    const add = (g: string, counter: string, n: number, gi = -1, pool = 0) => {
       for (let i = 0; i < n; i++) {
         // Daytime-heavy: three quarters of the activity between 08:00 and 23:00 Beijing time.
         const span = end - start;
@@ -102,14 +139,16 @@ async function main(): Promise<void> {
         if (!row) buckets.set(key, (row = { ts, tags: { channel: 'wechat_group', community: g, campaign: '' }, counters: {} }));
         row.counters[counter] = (row.counters[counter] ?? 0) + 1;
         events++;
+        if (withMembers && gi >= 0) member(gi, g, ts, pool);
       }
     };
-    for (const g of pop) {
-      add(g.id, 'message', g.messages);
-      add(g.id, 'interaction', g.interactions);
-      add(g.id, 'member_join', g.joins);
+    pop.forEach((g, gi) => {
+      const pool = Math.max(3, Math.round(g.messages * poolFactor));
+      add(g.id, 'message', g.messages, gi, pool);
+      add(g.id, 'interaction', g.interactions, gi, pool);
+      add(g.id, 'member_join', g.joins, gi, pool);
       add(g.id, 'member_leave', g.leaves);
-    }
+    });
     const raw = [...buckets.values()];
     // The groups' hour and day rollups, as the collector writes them (a whole local day here).
     rolled += rollupRowsOf(raw, { dayOffsetMs: SHANGHAI_DAY_OFFSET_MS }).length;
@@ -122,11 +161,20 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     rows += raw.length;
+    if (withMembers) {
+      const list = [...sketches.entries()].map(([k, r]) => ({ ...r, sketch: hlls.get(k)!.toBase64() }));
+      const t0 = performance.now();
+      // As the spool drains them: 200 sketch rows per writeSketches call.
+      for (let i = 0; i < list.length; i += 200) await store.writeSketches(list.slice(i, i + 200));
+      sketchMs += performance.now() - t0;
+      sketchRows += list.length;
+    }
     console.error(`  day ${d + 1}/${days}: ${rows.toLocaleString('en')} rows, ${((performance.now() - writeStart) / 1000).toFixed(0)} s, RSS ${rssMiB('self').toFixed(0)} MiB`);
   }
   const writeMs = performance.now() - writeStart;
   out.push(['store', influxUrl ? `InfluxDB ${influxUrl}` : `DuckDB ${diskPath}`]);
   out.push(['population', `${groups} groups × ${days} days, top group ${pop[0]!.messages} messages/day, median ${pop[Math.floor(groups / 2)]!.messages}`]);
+  if (withMembers) out.push(['group sketches written', `${sketchRows.toLocaleString('en')} hour + day rows (active members, pool ${poolFactor} × messages), ${(sketchMs / 1000).toFixed(1)} s of the write time`]);
   out.push(['written', `${events.toLocaleString('en')} events in ${rows.toLocaleString('en')} 10 s rows + ${rolled.toLocaleString('en')} hour/day rollup rows, ${(writeMs / 1000).toFixed(1)} s (${Math.round((rows + rolled) / (writeMs / 1000)).toLocaleString('en')} rows/s, ${retries} retried writes)`]);
 
   const ranking = new GroupRanking(store, TZ);
@@ -138,6 +186,19 @@ async function main(): Promise<void> {
     const total = byDay.value[0]?.points.reduce((a, p) => a + (p.sums.message ?? 0), 0) ?? 0;
     out.push([`series, ${label} (${g}), ${days} d by day`, `${byDay.ms.toFixed(0)} ms (${total} messages; ${days} days × ${pop.find((x) => x.id === g)!.messages} sent)`]);
     out.push([`series, ${label}, yesterday by hour`, `${byHour.ms.toFixed(0)} ms`]);
+  }
+  if (withMembers) {
+    const dayOf = (ts: number) => dayStart(ts, TZ);
+    for (const [label, g] of [['lively group', one], ['quiet group', tail]] as const) {
+      const byDay = await timed(() => groupActiveSeries(store, g, 'day', first, today + DAY));
+      const byHour = await timed(() => groupActiveSeries(store, g, 'hour', today - DAY, today));
+      out.push([`active members, ${label}, ${days} d by day`, `${byDay.ms.toFixed(0)} ms (${byDay.value.length} days, today ${byDay.value.at(-1)?.members ?? 0})`]);
+      out.push([`active members, ${label}, yesterday by hour`, `${byHour.ms.toFixed(0)} ms (${byHour.value.length} hours)`]);
+    }
+    for (const [label, from] of [['today', today], ['7 days', today - 6 * DAY], [`${days} days`, first]] as const) {
+      const r = await timed(() => topActiveGroups(store, from, today + DAY, 10, dayOf));
+      out.push([`top-10 by active members, ${label}`, `${r.ms.toFixed(0)} ms (${r.value.groups} groups; #1 ${r.value.rows[0]?.community} ${r.value.rows[0]?.members})`]);
+    }
   }
   for (const [label, from] of [['today', today], ['7 days', today - 6 * DAY], [`${days} days`, first]] as const) {
     const r = await timed(() => ranking.rank({ from, to: now, by: 'messages', order: 'desc', limit: 10 }));
@@ -170,29 +231,21 @@ async function main(): Promise<void> {
   const heapR1 = process.memoryUsage().heapUsed;
   out.push(['collector heap, open hour + day rows', `${((heapR1 - heapR0) / 1024 / 1024).toFixed(1)} MiB for ${live.reduce((n, b) => n + b.rowCount, 0).toLocaleString('en')} rows (${groups} groups)`]);
   live.length = 0;
-  // Per-group active members (not built yet): what sparse sketches (sketch/hll.ts) of every
-  // group's day and busiest hour would take, at an upper bound of one distinct member per
-  // message of the day (a tenth of them in the hour).
+  // What the collector holds live for per-group active members: the real tracker
+  // (collector/groupMembers.ts) with a whole day's active members of every group in its open
+  // hour and day (an upper bound for the hour: the day's members all in one hour).
   gc();
   const heapS0 = process.memoryUsage().heapUsed;
-  const sketches: Hll[] = [];
-  let sketchBytes = 0;
-  const srnd = mulberry32(7);
-  for (const g of pop) {
-    const day = new Hll();
-    const hour = new Hll();
-    for (let i = 0; i < g.messages; i++) {
-      const key = Math.floor(srnd() * 2 ** 25) * 64 + Math.min(39, 1 + Math.floor(-Math.log2(srnd() || 1e-12)));
-      day.add(key);
-      if (i % 10 === 0) hour.add(key);
-    }
-    sketches.push(day, hour);
-    sketchBytes += day.serialize().length + hour.serialize().length;
-  }
+  let tracker: GroupMembers | null = new GroupMembers((g, ts) => (g === 'hour' ? Math.floor(ts / HOUR) * HOUR : dayStart(ts, TZ)), 'main');
+  const mrnd = mulberry32(7);
+  pop.forEach((g, gi) => {
+    const pool = Math.max(3, Math.round(g.messages * poolFactor));
+    for (let i = 0; i < g.messages + g.interactions + g.joins; i++) tracker!.add('message', now, g.id, memberKey(gi, Math.floor(mrnd() * pool)));
+  });
   gc();
   const heapS1 = process.memoryUsage().heapUsed;
-  out.push(['member sketches per group (estimate, not built)', `${((heapS1 - heapS0) / 1024 / 1024).toFixed(1)} MiB heap, ${(sketchBytes / 1024 / 1024).toFixed(1)} MiB serialized for ${sketches.length.toLocaleString('en')} day + hour sketches`]);
-  sketches.length = 0;
+  out.push(['collector heap, group active members (open hour + day)', `${((heapS1 - heapS0) / 1024 / 1024).toFixed(1)} MiB for ${tracker.periodCount.toLocaleString('en')} group sketches (${groups} groups, a day's members each)`]);
+  tracker = null;
   // What the server keeps per group in memory: the admitted id and its name.
   const heap0 = process.memoryUsage().heapUsed;
   const guard = new TagGuard({ channel: 50, community: groups, campaign: 100 });

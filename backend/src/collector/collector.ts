@@ -16,6 +16,7 @@ import { sketchKeyOf } from '../sketch/hll.js';
 import type { CounterRow, SketchRow } from '../store/port.js';
 import { DistinctTracker, type DistinctCounts, type UnloadedPeriod } from './distinct.js';
 import { FlushBuckets } from './flushBuckets.js';
+import { GroupMembers, GROUP_MEMBER_SET, type UnloadedGroupPeriod } from './groupMembers.js';
 import { PushCapCounter } from './pushCap.js';
 import { groupTagsOf } from './tagSets.js';
 import { SHANGHAI_DAY_OFFSET_MS, rollsUp, rollupsOf, type Rollup, type RollupOptions } from '../store/rollups.js';
@@ -30,7 +31,7 @@ export interface CollectorMetrics {
 export interface SnapshotSink {
   append(s: Snapshot): Promise<void>;
   /** Sketch rows spooled but maybe not yet in the store (merged before a period is rewritten). */
-  pendingSketches?(set: string, granularity: Granularity, start: number): SketchRow[];
+  pendingSketches?(set: string, granularity: Granularity, start: number, groups?: boolean): SketchRow[];
   /** The counter row spooled for this bucket and tag set, if it has not reached the store yet. */
   pendingCounters?(ts: number, tags: Tags, rollup?: Rollup): CounterRow | undefined;
   /** Periods (`ts\0granularity\0set`) with distinct or sketch rows not yet in the store. */
@@ -72,6 +73,8 @@ export class Collector {
   /** The open hour and day of every active group (store/rollups.ts), written like the 10 s rows. */
   private readonly rollupBuckets: FlushBuckets[];
   private readonly distinct: DistinctTracker;
+  /** Per-group active members by hour and day (collector/groupMembers.ts). */
+  private readonly groupMembers: GroupMembers;
   private readonly pushCap: PushCapCounter;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
@@ -105,6 +108,7 @@ export class Collector {
       return b;
     });
     this.distinct = new DistinctTracker(opts.bucketMs, BUCKET_RING_RETENTION, opts.latenessMs, opts.timezone, opts.node ?? 'main', this.now);
+    this.groupMembers = new GroupMembers((g, ts) => this.distinct.periodStart(g, ts), opts.node ?? 'main');
     this.pushCap = new PushCapCounter(opts.pushCapPerDay, opts.latenessMs, (ts) => this.distinct.periodStart('day', ts));
   }
 
@@ -124,6 +128,7 @@ export class Collector {
     const key = e.sketchKey ?? (e.member !== undefined ? sketchKeyOf(e.member) : undefined);
     if (key !== undefined) {
       this.distinct.add(e.type, e.ts, e.tags.channel, key);
+      this.groupMembers.add(e.type, e.ts, e.tags.community, key);
       // Push counts per member need the hash, which a journal replay does not have.
       if (e.type === 'push.sent' && e.member !== undefined) this.countPush(e.ts, e.tags.channel, e.member, key);
     }
@@ -170,7 +175,11 @@ export class Collector {
    * rows are written less often than counters, so the last ones may not be). Idempotent.
    */
   replaySketchKeys(events: readonly JournalEvent[]): void {
-    for (const j of events) if (j.event.sketchKey !== undefined) this.distinct.add(j.event.type, j.event.ts, j.event.tags.channel, j.event.sketchKey);
+    for (const j of events) {
+      if (j.event.sketchKey === undefined) continue;
+      this.distinct.add(j.event.type, j.event.ts, j.event.tags.channel, j.event.sketchKey);
+      this.groupMembers.add(j.event.type, j.event.ts, j.event.tags.community, j.event.sketchKey);
+    }
   }
 
   /**
@@ -179,7 +188,7 @@ export class Collector {
    * and evicts them. Bulk feeders (ingest/bulk.ts) flush when it passes their bound.
    */
   heldRows(): number {
-    return this.flushBuckets.rowCount + this.rollupBuckets.reduce((n, b) => n + b.rowCount, 0) + this.distinct.periodCount;
+    return this.flushBuckets.rowCount + this.rollupBuckets.reduce((n, b) => n + b.rowCount, 0) + this.distinct.periodCount + this.groupMembers.periodCount;
   }
 
   // ---- the aggregated import path (import/aggregate.ts) ---------------------------------
@@ -339,6 +348,11 @@ export class Collector {
         error = `reading stored sketches failed: ${(err as Error).message}`;
         return -1;
       });
+      const groupsHeldBack = await this.loadGroupSketches().catch((err: unknown) => {
+        error = `reading stored group sketches failed: ${(err as Error).message}`;
+        return -1;
+      });
+      if (heldBack === 0 && groupsHeldBack !== 0) heldBack = groupsHeldBack;
       if (!this.flushBuckets.hasUnloaded() && !this.rollupBuckets.some((b) => b.hasUnloaded())) break;
       // Still behind after a few rounds: the next flush continues (rows stay in memory, dirty).
       if (round >= 4) {
@@ -353,15 +367,18 @@ export class Collector {
     const counters = this.flushBuckets.takeDirty();
     const rolled = this.rollupBuckets.map((b) => b.takeDirty());
     const distinct = this.distinct.takeDirty(now, withSketches);
+    const groupSketches = withSketches ? this.groupMembers.takeDirty() : null;
     try {
       // `lsn` covers the counters (replayed only past it). Sketch keys are replayed from the
       // whole retained journal (merging is idempotent), so the journal is released only up
       // to the last flush that wrote every sketch — one with no period still unloaded.
       const rows = rolled.length ? [...counters.rows, ...rolled.flatMap((r) => r.rows)] : counters.rows;
-      await this.opts.sink.append({ lsn, counters: rows, distinct: distinct.rows, sketches: distinct.sketches });
+      const sketches = groupSketches?.sketches.length ? [...distinct.sketches, ...groupSketches.sketches] : distinct.sketches;
+      await this.opts.sink.append({ lsn, counters: rows, distinct: distinct.rows, sketches });
       counters.commit();
       for (const r of rolled) r.commit();
       distinct.commit();
+      groupSketches?.commit();
       if (counters.rows.length) this.opts.metrics.rowsWritten('counters', counters.rows.length);
       if (distinct.rows.length) this.opts.metrics.rowsWritten('distinct', distinct.rows.length);
       if (withSketches) {
@@ -383,6 +400,7 @@ export class Collector {
     this.minuteRing.evict(now);
     this.ringHorizon = this.minuteRing.horizon(now);
     this.distinct.evict(now);
+    this.groupMembers.evict(now, this.opts.latenessMs);
     this.pushCap.evict(now);
     this.opts.metrics.flushDuration((performance.now() - started) / 1000);
   }
@@ -470,6 +488,38 @@ export class Collector {
       }
       i = j + 1;
     }
+  }
+
+  /**
+   * Merges the stored group sketches (store + spool) into every group period taken up since
+   * the last flush: one read per period start, every group of it. Returns how many remain.
+   */
+  private async loadGroupSketches(): Promise<number> {
+    const wanted = this.groupMembers.unloaded();
+    if (wanted.length === 0) return 0;
+    const byStart = new Map<string, UnloadedGroupPeriod[]>();
+    for (const w of wanted) {
+      const k = `${w.granularity}\u0000${w.start}`;
+      const list = byStart.get(k);
+      if (list) list.push(w);
+      else byStart.set(k, [w]);
+    }
+    for (const list of byStart.values()) {
+      const { granularity, start } = list[0]!;
+      // Pending before stored, as for counters (merging both is idempotent).
+      const pending = this.opts.sink.pendingSketches?.(GROUP_MEMBER_SET, granularity, start, true) ?? [];
+      const community = list.length === 1 ? list[0]!.community : true;
+      const stored = await this.opts.store.querySketches({ from: start, to: start + GRANULARITIES[granularity], granularity, set: GROUP_MEMBER_SET, community });
+      const rows = new Map<string, SketchRow[]>();
+      for (const r of [...stored, ...pending]) {
+        if (r.ts !== start || r.community === undefined) continue;
+        const l = rows.get(r.community);
+        if (l) l.push(r);
+        else rows.set(r.community, [r]);
+      }
+      for (const w of list) this.groupMembers.mergeStored(granularity, start, w.community, rows.get(w.community) ?? []);
+    }
+    return this.groupMembers.unloaded().length;
   }
 
   // ---- restart ----------------------------------------------------------------------

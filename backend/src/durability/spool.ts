@@ -53,13 +53,23 @@ interface Entry<R> {
 
 type EncodedCounter = [number, string, string, string, Record<string, number>, Rollup?];
 type EncodedDistinct = [number, string, string, string, number];
-type EncodedSketch = [number, string, string, string, string, string];
+type EncodedSketch = [number, string, string, string, string, string, string?];
 
 const counterKey = (r: CounterRow) => `${r.ts}\u0000${r.tags.channel}\u0000${r.tags.community}\u0000${r.tags.campaign}\u0000${r.rollup ?? ''}`;
 const distinctKey = (r: DistinctRow) => `${r.ts}\u0000${r.granularity}\u0000${r.set}\u0000${r.channel}`;
-const sketchKey = (r: SketchRow) => `${r.ts}\u0000${r.granularity}\u0000${r.set}\u0000${r.channel}\u0000${r.node}`;
-const encodeSketch = (r: SketchRow): EncodedSketch => [r.ts, r.granularity, r.set, r.channel, r.node, r.sketch];
-const decodeSketch = (a: EncodedSketch): SketchRow => ({ ts: a[0], granularity: a[1] as Granularity, set: a[2] as MemberSetId, channel: a[3], node: a[4], sketch: a[5] });
+const sketchKey = (r: SketchRow) => `${r.ts}\u0000${r.granularity}\u0000${r.set}\u0000${r.channel}\u0000${r.node}\u0000${r.community ?? ''}`;
+// A seventh element: a group's sketch (SketchRow.community); spools written before have six.
+const encodeSketch = (r: SketchRow): EncodedSketch =>
+  r.community !== undefined ? [r.ts, r.granularity, r.set, r.channel, r.node, r.sketch, r.community] : [r.ts, r.granularity, r.set, r.channel, r.node, r.sketch];
+const decodeSketch = (a: EncodedSketch): SketchRow => ({
+  ts: a[0],
+  granularity: a[1] as Granularity,
+  set: a[2] as MemberSetId,
+  channel: a[3],
+  node: a[4],
+  sketch: a[5],
+  ...(typeof a[6] === 'string' ? { community: a[6] } : {}),
+});
 
 function encodeCounter(r: CounterRow): EncodedCounter {
   const nonZero: Record<string, number> = {};
@@ -155,10 +165,12 @@ export class Spool {
     return this.counters.get(`${ts}\u0000${tags.channel}\u0000${tags.community}\u0000${tags.campaign}\u0000${rollup ?? ''}`)?.row;
   }
 
-  /** Sketch rows of one period still waiting for the store (every channel and node). */
-  pendingSketches(set: string, granularity: Granularity, start: number): SketchRow[] {
+  /** Sketch rows of one period still waiting for the store (every channel and node; groups' rows with `groups`). */
+  pendingSketches(set: string, granularity: Granularity, start: number, groups = false): SketchRow[] {
     const out: SketchRow[] = [];
-    for (const { row } of this.sketches.values()) if (row.ts === start && row.set === set && row.granularity === granularity) out.push(row);
+    for (const { row } of this.sketches.values()) {
+      if (row.ts === start && row.set === set && row.granularity === granularity && (row.community !== undefined) === groups) out.push(row);
+    }
     return out;
   }
 

@@ -51,6 +51,13 @@ export interface SketchRow {
   node: string;
   /** base64 of the versioned binary sketch. */
   sketch: string;
+  /**
+   * A group's sketch (per-group active members, collector/groupMembers.ts): the members of
+   * `set` seen in this 社群 in the period, over all channels (channel ''), hour and day only.
+   * Kept apart from the channel sketches (DuckDB pulse_group_sketch, InfluxDB measurement of
+   * the same name). Absent: the channel-wide sketch of `set`.
+   */
+  community?: string;
 }
 
 export interface SketchQuery {
@@ -61,6 +68,11 @@ export interface SketchQuery {
   set: MemberSetId;
   /** Only this channel ('' = the all-channels sketch); every channel when absent. */
   channel?: string;
+  /**
+   * Group sketches instead (SketchRow.community): one group's rows, or with `true` every
+   * group's rows of the range (a ranking). `channel` does not apply.
+   */
+  community?: string | true;
 }
 
 export interface CounterQuery {

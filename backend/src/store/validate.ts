@@ -144,9 +144,14 @@ export function normalizeSketchRows(rows: readonly SketchRow[]): SketchRow[] {
     if (typeof row.sketch !== 'string' || row.sketch.length === 0 || row.sketch.length > MAX_SKETCH_CHARS || !SKETCH_TEXT.test(row.sketch)) {
       fail(`row ${i}: sketch must be non-empty base64 of at most ${MAX_SKETCH_CHARS} characters`);
     }
-    const key = keyOf(ts, row.granularity, row.set, channel, node);
+    const community = row.community === undefined ? undefined : checkTag('community', row.community);
+    if (community !== undefined) {
+      if (community === '') fail(`row ${i}: a group sketch needs a community`);
+      if (channel !== '' || row.granularity === 'minute') fail(`row ${i}: a group sketch is over all channels (channel ''), by hour or day`);
+    }
+    const key = keyOf(ts, row.granularity, row.set, channel, node, community ?? '');
     if (byKey.has(key)) byKey.delete(key);
-    byKey.set(key, { ts, granularity: row.granularity, set: row.set, channel, node, sketch: row.sketch });
+    byKey.set(key, { ts, granularity: row.granularity, set: row.set, channel, node, sketch: row.sketch, ...(community !== undefined ? { community } : {}) });
   });
   return [...byKey.values()];
 }
@@ -157,8 +162,19 @@ export function normalizeSketchQuery(q: SketchQuery): SketchQuery & { impossible
   if (!Object.hasOwn(GRANULARITIES, q.granularity)) fail(`unknown granularity ${JSON.stringify(q.granularity)}`);
   if (!MEMBER_SET_IDS.includes(q.set)) fail(`unknown member set ${JSON.stringify(q.set)}`);
   if (q.channel !== undefined && typeof q.channel !== 'string') fail('channel must be a string');
-  const impossible = q.channel !== undefined && q.channel !== '' && tagValueProblem(q.channel) !== null;
-  return { from, to, granularity: q.granularity, set: q.set, ...(q.channel !== undefined ? { channel: q.channel } : {}), impossible };
+  if (q.community !== undefined && q.community !== true && typeof q.community !== 'string') fail('community must be a string or true');
+  const impossible =
+    (q.channel !== undefined && q.channel !== '' && tagValueProblem(q.channel) !== null) ||
+    (typeof q.community === 'string' && (q.community === '' || tagValueProblem(q.community) !== null));
+  return {
+    from,
+    to,
+    granularity: q.granularity,
+    set: q.set,
+    ...(q.channel !== undefined ? { channel: q.channel } : {}),
+    ...(q.community !== undefined ? { community: q.community } : {}),
+    impossible,
+  };
 }
 
 export interface NormalizedCounterQuery {

@@ -8,7 +8,7 @@ import { Collector } from '../../src/collector/collector.js';
 import type { MetricStore } from '../../src/store/port.js';
 import { MINUTE } from '../../src/time/zone.js';
 
-export function collectorWritingTo(store: MetricStore, now: () => number, timezone = 'Asia/Shanghai'): Collector {
+export function collectorWritingTo(store: MetricStore, now: () => number, timezone = 'Asia/Shanghai', node?: string): Collector {
   return new Collector({
     bucketMs: 10_000,
     latenessMs: 5 * MINUTE,
@@ -26,5 +26,6 @@ export function collectorWritingTo(store: MetricStore, now: () => number, timezo
     logger: pino({ level: 'silent' }),
     metrics: { flushDuration: () => {}, rowsWritten: () => {} },
     now,
+    ...(node !== undefined ? { node } : {}),
   });
 }

@@ -224,6 +224,12 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
         `CREATE TABLE IF NOT EXISTS pulse_sketch (ts BIGINT NOT NULL, granularity VARCHAR NOT NULL, member_set VARCHAR NOT NULL, ` +
           `channel VARCHAR NOT NULL, node VARCHAR NOT NULL, part INTEGER NOT NULL, sketch VARCHAR NOT NULL, PRIMARY KEY (ts, granularity, member_set, channel, node, part))`,
       );
+      // Per-group sketches (SketchRow.community: a group's active members per hour / day), the
+      // same layout with the group in place of the channel.
+      await c.run(
+        `CREATE TABLE IF NOT EXISTS pulse_group_sketch (ts BIGINT NOT NULL, granularity VARCHAR NOT NULL, member_set VARCHAR NOT NULL, ` +
+          `community VARCHAR NOT NULL, node VARCHAR NOT NULL, part INTEGER NOT NULL, sketch VARCHAR NOT NULL, PRIMARY KEY (ts, granularity, member_set, community, node, part))`,
+      );
       // One row per server run (uptime/uptime.ts): when the server was up, so downtime reads as a gap.
       await c.run(`CREATE TABLE IF NOT EXISTS pulse_uptime (run_id VARCHAR PRIMARY KEY, started_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL)`);
       // The marks of the aggregated import batches (applyAdditive).
@@ -541,26 +547,35 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
     async writeSketches(input: readonly SketchRow[]) {
       const batch = normalizeSketchRows(input);
       if (batch.length === 0) return;
+      // Group sketches go to pulse_group_sketch, staged with the group in the channel column.
+      const [grouped, channels] = split(batch, (r) => r.community !== undefined);
+      const parts: [SketchRow[], string, string][] = [];
+      if (channels.length) parts.push([channels, 'pulse_sketch', 'channel']);
+      if (grouped.length) parts.push([grouped.map((r) => ({ ...r, channel: r.community! })), 'pulse_group_sketch', 'community']);
       await serial('writeSketches', async (c) => {
-        await appendSketches(c, batch, 'stage_sketch', 'temp');
         await c.run('BEGIN TRANSACTION');
         try {
-          await c.run(
-            `INSERT OR REPLACE INTO pulse_sketch (ts, granularity, member_set, channel, node, part, sketch) ` +
-              `SELECT ts, granularity, member_set, channel, node, part, sketch FROM temp.main.stage_sketch`,
-          );
-          // A sketch that got shorter (sparse → smaller) leaves no stale tail parts behind.
-          await c.run(
-            `DELETE FROM pulse_sketch USING (SELECT DISTINCT ts, granularity, member_set, channel, node, parts FROM temp.main.stage_sketch) s ` +
-              `WHERE pulse_sketch.ts = s.ts AND pulse_sketch.granularity = s.granularity AND pulse_sketch.member_set = s.member_set ` +
-              `AND pulse_sketch.channel = s.channel AND pulse_sketch.node = s.node AND pulse_sketch.part >= s.parts`,
-          );
+          for (const [list, table, who] of parts) {
+            await appendSketches(c, list, 'stage_sketch', 'temp');
+            try {
+              await c.run(
+                `INSERT OR REPLACE INTO ${table} (ts, granularity, member_set, ${who}, node, part, sketch) ` +
+                  `SELECT ts, granularity, member_set, channel, node, part, sketch FROM temp.main.stage_sketch`,
+              );
+              // A sketch that got shorter (sparse → smaller) leaves no stale tail parts behind.
+              await c.run(
+                `DELETE FROM ${table} USING (SELECT DISTINCT ts, granularity, member_set, channel, node, parts FROM temp.main.stage_sketch) s ` +
+                  `WHERE ${table}.ts = s.ts AND ${table}.granularity = s.granularity AND ${table}.member_set = s.member_set ` +
+                  `AND ${table}.${who} = s.channel AND ${table}.node = s.node AND ${table}.part >= s.parts`,
+              );
+            } finally {
+              await clearStage(c, 'stage_sketch');
+            }
+          }
           await c.run('COMMIT');
         } catch (err) {
           await c.run('ROLLBACK');
           throw err;
-        } finally {
-          await clearStage(c, 'stage_sketch');
         }
       });
     },
@@ -672,25 +687,38 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       const q = normalizeSketchQuery(query);
       if (q.impossible || q.from >= q.to) return [];
       const params: Record<string, DuckDBValue> = { from: q.from, to: q.to, g: q.granularity, s: q.set };
-      let channelCond = '';
-      if (q.channel !== undefined) {
-        channelCond = ' AND channel = $c';
+      // Group sketches (q.community) are read from pulse_group_sketch, the group in the channel's place.
+      const groups = q.community !== undefined;
+      const who = groups ? 'community' : 'channel';
+      let cond = '';
+      if (typeof q.community === 'string') {
+        cond = ' AND community = $c';
+        params.c = q.community;
+      } else if (!groups && q.channel !== undefined) {
+        cond = ' AND channel = $c';
         params.c = q.channel;
       }
       const sql =
-        `SELECT ts, channel, node, sketch FROM pulse_sketch WHERE ts >= CAST($from AS BIGINT) AND ts < CAST($to AS BIGINT) ` +
-        `AND granularity = $g AND member_set = $s${channelCond} ORDER BY ts, channel, node, part`;
+        `SELECT ts, ${who} AS who, node, sketch FROM ${groups ? 'pulse_group_sketch' : 'pulse_sketch'} WHERE ts >= CAST($from AS BIGINT) AND ts < CAST($to AS BIGINT) ` +
+        `AND granularity = $g AND member_set = $s${cond} ORDER BY ts, ${who}, node, part`;
       const result = await read('querySketches', (c) => rows(c, sql, params));
       const out: SketchRow[] = [];
+      let last: SketchRow | undefined;
+      let lastWho = '';
       for (const r of result) {
         const ts = num(r.ts);
-        const channel = String(r.channel ?? '');
+        const whoValue = String(r.who ?? '');
         const node = String(r.node ?? '');
-        const last = out[out.length - 1];
-        if (last && last.ts === ts && last.channel === channel && last.node === node) last.sketch += String(r.sketch ?? '');
-        else out.push({ ts, granularity: q.granularity, set: q.set, channel, node, sketch: String(r.sketch ?? '') });
+        if (last && last.ts === ts && lastWho === whoValue && last.node === node) last.sketch += String(r.sketch ?? '');
+        else {
+          last = groups
+            ? { ts, granularity: q.granularity, set: q.set, channel: '', node, sketch: String(r.sketch ?? ''), community: whoValue }
+            : { ts, granularity: q.granularity, set: q.set, channel: whoValue, node, sketch: String(r.sketch ?? '') };
+          lastWho = whoValue;
+          out.push(last);
+        }
       }
-      return out.sort((a, b) => a.ts - b.ts || compareStrings(a.channel, b.channel) || compareStrings(a.node, b.node));
+      return out.sort((a, b) => a.ts - b.ts || compareStrings(a.community ?? a.channel, b.community ?? b.channel) || compareStrings(a.node, b.node));
     },
 
     async queryCounters(query: CounterQuery): Promise<CounterSeries[]> {

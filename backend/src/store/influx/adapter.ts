@@ -16,6 +16,8 @@
  *                integer field value. One point per period start and channel.
  * pulse_sketch   tags granularity / member_set / channel / node; the base64 sketch split into
  *                string fields s0, s1, … (1.x caps a string field at 64 KB) and `parts`.
+ * pulse_group_sketch: a group's sketches (per-group active members), as pulse_sketch with
+ *                the tag community in place of channel.
  */
 import { COUNTERS, type Dimension } from '@siyu-pulse/contracts/catalogue';
 import type {
@@ -53,8 +55,12 @@ import {
 
 /** Characters per sketch string field (InfluxDB 1.x refuses string fields over 64 KB). */
 const SKETCH_PART = 60_000;
-/** Sketch lines per POST /write (each may be ~100 KB). */
-const SKETCH_CHUNK = 50;
+/**
+ * Sketch lines per POST /write: at most this many bytes of them (a dense sketch is ~100 KB,
+ * a group's sparse one a few dozen bytes: 20,000 groups' hour and day sketches would be
+ * ~800 requests at a fixed 50 lines), and at most WRITE_CHUNK lines.
+ */
+const SKETCH_CHUNK_BYTES = 5_000_000;
 /** Server runs (uptime/uptime.ts): tag run, integer fields started_at and last_seen. */
 const UPTIME = 'pulse_uptime';
 
@@ -73,6 +79,8 @@ export interface InfluxStoreOptions extends InfluxClientOptions {
 /** The measurement of a counter source. */
 const MEASUREMENT: Record<CounterSource, string> = { raw: 'pulse_counts', hour: 'pulse_groups_hour', day: 'pulse_groups_day' };
 const META = 'pulse_meta';
+/** Per-group sketches (SketchRow.community): tags granularity / member_set / community / node, fields as pulse_sketch. */
+const GROUP_SKETCH = 'pulse_group_sketch';
 
 export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
   const client = new InfluxClient(opts);
@@ -280,26 +288,44 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
         let parts = 0;
         for (let i = 0; i < row.sketch.length; i += SKETCH_PART) fields[`s${parts++}`] = row.sketch.slice(i, i + SKETCH_PART);
         fields.parts = parts;
+        // A group's sketch (per-group active members) has its own measurement, tagged by group.
+        const groups = row.community !== undefined;
         return encodePoint({
-          measurement: 'pulse_sketch',
-          tags: { granularity: row.granularity, member_set: row.set, channel: row.channel, node: row.node },
+          measurement: groups ? GROUP_SKETCH : 'pulse_sketch',
+          tags: groups
+            ? { granularity: row.granularity, member_set: row.set, community: row.community!, node: row.node }
+            : { granularity: row.granularity, member_set: row.set, channel: row.channel, node: row.node },
           fields,
           ts: row.ts,
         });
       });
-      for (let i = 0; i < lines.length; i += SKETCH_CHUNK) await writeLines(lines.slice(i, i + SKETCH_CHUNK));
+      let chunk: string[] = [];
+      let bytes = 0;
+      for (const line of lines) {
+        if (chunk.length && (bytes + line.length > SKETCH_CHUNK_BYTES || chunk.length >= WRITE_CHUNK)) {
+          await writeLines(chunk);
+          chunk = [];
+          bytes = 0;
+        }
+        chunk.push(line);
+        bytes += line.length;
+      }
+      if (chunk.length) await writeLines(chunk);
     },
 
     async querySketches(query: SketchQuery): Promise<SketchRow[]> {
       const q = normalizeSketchQuery(query);
       if (q.impossible || q.from >= q.to) return [];
+      const groups = q.community !== undefined;
+      const who = groups ? 'community' : 'channel';
       const where = [
         timeRange(q.from, q.to),
         `${ident('granularity')} = ${quoteString(q.granularity)}`,
         `${ident('member_set')} = ${quoteString(q.set)}`,
-        ...(q.channel !== undefined ? [`${ident('channel')} = ${quoteString(q.channel)}`] : []),
+        ...(typeof q.community === 'string' ? [`${ident('community')} = ${quoteString(q.community)}`] : []),
+        ...(!groups && q.channel !== undefined ? [`${ident('channel')} = ${quoteString(q.channel)}`] : []),
       ];
-      const series = await client.query(`SELECT * FROM ${ident('pulse_sketch')} WHERE ${where.join(' AND ')} GROUP BY ${ident('channel')}, ${ident('node')}`);
+      const series = await client.query(`SELECT * FROM ${ident(groups ? GROUP_SKETCH : 'pulse_sketch')} WHERE ${where.join(' AND ')} GROUP BY ${ident(who)}, ${ident('node')}`);
       const out: SketchRow[] = [];
       for (const s of series) {
         const timeCol = s.columns.indexOf('time');
@@ -309,10 +335,11 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
           if (!Number.isSafeInteger(parts) || parts < 1) continue;
           let sketch = '';
           for (let i = 0; i < parts; i++) sketch += String(row[s.columns.indexOf(`s${i}`)] ?? '');
-          out.push({ ts: Number(row[timeCol]), granularity: q.granularity, set: q.set, channel: s.tags?.channel ?? '', node: s.tags?.node ?? '', sketch });
+          const base = { ts: Number(row[timeCol]), granularity: q.granularity, set: q.set, node: s.tags?.node ?? '', sketch };
+          out.push(groups ? { ...base, channel: '', community: s.tags?.community ?? '' } : { ...base, channel: s.tags?.channel ?? '' });
         }
       }
-      return out.sort((a, b) => a.ts - b.ts || compareStrings(a.channel, b.channel) || compareStrings(a.node, b.node));
+      return out.sort((a, b) => a.ts - b.ts || compareStrings(a.community ?? a.channel, b.community ?? b.channel) || compareStrings(a.node, b.node));
     },
 
     async queryCounters(query: CounterQuery): Promise<CounterSeries[]> {

@@ -17,7 +17,7 @@ export function quoteIdent(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
-export const MEASUREMENTS = ['pulse_counts', 'pulse_distinct', 'pulse_sketch', 'pulse_groups_hour', 'pulse_groups_day', 'pulse_meta'] as const;
+export const MEASUREMENTS = ['pulse_counts', 'pulse_distinct', 'pulse_sketch', 'pulse_groups_hour', 'pulse_groups_day', 'pulse_meta', 'pulse_group_sketch'] as const;
 /** Tag and field names of pulse_distinct and pulse_sketch (fixed). */
 const DISTINCT_NAMES = ['granularity', 'member_set', 'channel', 'value', 'node', 'parts', 'key'] as const;
 
