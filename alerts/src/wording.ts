@@ -42,6 +42,8 @@ export function bandBasisZh(b: Pick<Band, 'periods' | 'period' | 'comparable'>):
       return `近${b.periods}个休息日同一时段`;
     case 'holiday':
       return `近${b.periods}个节假日及休息日同一时段`;
+    case 'holiday_own':
+      return `本次假期前${b.periods}天同一时段`;
     case 'campaign':
       return `本次活动前${b.periods}天同一时段`;
     default:

@@ -21,8 +21,11 @@ export interface Band {
   periods: number;
   /** `recent`: a young KPI's last windows stand in until enough comparable periods exist. */
   period: 'day' | 'week' | 'recent';
-  /** Comparable days only (same day type / earlier days of the same holiday or campaign). */
-  comparable?: 'workday' | 'restday' | 'holiday' | 'campaign';
+  /**
+   * Comparable days only: same day type (`workday` / `restday`), rest days and earlier holidays
+   * (`holiday`), earlier days of the same holiday (`holiday_own`) or campaign (`campaign`).
+   */
+  comparable?: 'workday' | 'restday' | 'holiday' | 'holiday_own' | 'campaign';
   /**
    * The window that fired when it is not the rule's own: a short window (`short`: a 15–60
    * minute incident a 1 h window averages away) or an accumulated long one (`sum` / `mean`:

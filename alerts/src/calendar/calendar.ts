@@ -230,6 +230,19 @@ export class Calendar {
     return this.off.get(d) ?? this.makeup.get(d);
   }
 
+  /**
+   * The first instant (Shanghai midnight) of the run of consecutive days off of the same
+   * holiday that `ts` falls in (春节 2026: 02-15 00:00 for any instant 02-15..02-23), or
+   * undefined when `ts` is not a holiday day off.
+   */
+  holidayRunStart(ts: number): number | undefined {
+    const name = this.off.get(shanghaiDate(ts));
+    if (name === undefined) return undefined;
+    let start = shanghaiMidnight(shanghaiDate(ts));
+    while (this.off.get(shanghaiDate(start - DAY_MS)) === name) start -= DAY_MS;
+    return start;
+  }
+
   holidays(): readonly HolidayPeriod[] {
     return this.periods;
   }

@@ -7,19 +7,10 @@ import type { KpiInfo } from '../contract.js';
 import { kindOf } from '../kinds/registry.js';
 import type { AnyRule } from '../kinds/types.js';
 import type { ShapeIssue } from './schema.js';
+import { needsMinuteWindows } from '../kinds/common/distinct.js';
 
-/**
- * Whether a KPI is answered only over minute-aligned windows. KpiInfo does not say which
- * KPIs use a distinct count; the backend offers those split by channel only (distinct sets
- * are kept per channel), so "cannot be split by community" identifies them. Aligning a
- * plain KPI to the minute by mistake only delays it by < 1 min, so the guess fails safe.
- */
-export function needsMinuteWindows(kpi: KpiInfo): boolean {
-  // A source that says what the KPI is wins: a plain sum that simply cannot be split by
-  // community (a CSV series, a backtest KPI) is not a distinct count.
-  if (kpi.distinct !== undefined) return kpi.distinct;
-  return !kpi.splits.includes('community');
-}
+// Whether a KPI is answered only over minute-aligned windows (kinds/common/distinct.ts).
+export { needsMinuteWindows };
 
 export type MinuteAligned = (kpi: KpiInfo) => boolean;
 

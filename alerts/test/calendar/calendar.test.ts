@@ -95,6 +95,18 @@ describe('campaigns and extension', () => {
     expect(() => cal.addHolidayDocument({ holidays: [{ year: 2030, name: '错', off: ['2030-02-30'] }] })).toThrow(/not a date/);
   });
 
+  it('holidayRunStart: the first day off of the run a day belongs to; none on 调休 or ordinary days', () => {
+    const cal = Calendar.shipped();
+    const start = parseShanghaiTime('2026-02-15');
+    expect(cal.holidayRunStart(start)).toBe(start);
+    expect(cal.holidayRunStart(parseShanghaiTime('2026-02-20 13:00'))).toBe(start);
+    expect(cal.holidayRunStart(parseShanghaiTime('2026-02-23 23:59'))).toBe(start);
+    expect(cal.holidayRunStart(parseShanghaiTime('2026-02-14 12:00'))).toBeUndefined(); // 调休 workday
+    expect(cal.holidayRunStart(parseShanghaiTime('2026-02-24 00:00'))).toBeUndefined();
+    // 元旦 2026 (01-01..01-03) is its own run, not joined to anything before it.
+    expect(cal.holidayRunStart(parseShanghaiTime('2026-01-03 08:00'))).toBe(parseShanghaiTime('2026-01-01'));
+  });
+
   it('isSpecial: a window touching a holiday or a campaign on the channel', () => {
     const cal = Calendar.shipped();
     cal.addCampaign({ id: 'x', name: 'X', start: '2025-03-05 10:00', end: '2025-03-05 12:00', channels: ['sms'] });

@@ -185,6 +185,102 @@ describe('calendar', () => {
   }, 120_000);
 });
 
+describe('calendar: a holiday of several days compares with its own earlier days', () => {
+  const cal = Calendar.shipped();
+  // 2026 春节: days off 02-15 .. 02-23 (调休 workdays 02-14, 02-28). Weekends run at 0.8 of a
+  // workday, 春节 at 0.45: quieter than any ordinary rest day.
+  const from = parseShanghaiTime('2026-01-19');
+  const shape = (ts: number) => 100 + 40 * Math.sin((((ts - from) % DAY) / DAY - 0.3) * 2 * Math.PI);
+  const level = (ts: number) => (cal.dayType(ts) === 'holiday' ? 0.45 : cal.isWorkingDay(ts) ? 1 : 0.8);
+  const yaml = `
+rules:
+  - id: s
+    name: 春节
+    kpi: series
+    window: 1h
+    baseline: { type: seasonal, period: 1d, periods: 5, min_periods: 2, days: comparable }
+    band: { quantile: 0.99, k: 1.5, span: 7d, min_history: 12h }
+    thresholds: { fire: 0.15, clear: 0.10 }
+    pending_for: 10m
+    calendar: { holidays: comparable }
+`;
+  const rise = parseShanghaiTime('2026-02-20 10:00');
+  const days = 33; // through 02-20
+
+  it('quiet 春节: its first days against rest days scaled by its own level so far, then against its own days — no alert', async () => {
+    const r = await run(rows(from, days, (ts) => shape(ts) * level(ts)), yaml, { calendar: cal });
+    // Compared with ordinary rest days (the rule before) 春节 is a 44% drop every day.
+    expect(r.firings).toEqual([]);
+  }, 120_000);
+
+  it('a +30% rise on 春节 day 6 fires once, against the same hour of 春节\'s earlier days', async () => {
+    const s = rows(from, days, (ts) => shape(ts) * level(ts) * (ts >= rise && ts < rise + 6 * HOUR ? 1.3 : 1));
+    const r = await run(s, yaml, { calendar: cal });
+    expect(r.firings).toHaveLength(1);
+    const f = r.firings[0]!;
+    expect(f.ts).toBeGreaterThan(rise);
+    expect(f.ts).toBeLessThan(rise + HOUR);
+    expect(f.change).toBeGreaterThan(0.15);
+    expect(f.band?.comparable).toBe('holiday_own');
+    expect(f.summary).toMatch(/本次假期前5天同一时段/);
+  }, 120_000);
+
+  it('an 8-hour +30% on 春节 day 2 (one day of its own) fires against rest days scaled by its level over the last day, and resolves', async () => {
+    const start = parseShanghaiTime('2026-02-16 10:00');
+    const s = rows(from, 30, (ts) => shape(ts) * level(ts) * (ts >= start && ts < start + 8 * HOUR ? 1.3 : 1));
+    const r = await run(s, yaml, { calendar: cal });
+    // Scaled by its last 6 hours only, the rise became 春节's level within 3 hours and was missed.
+    expect(r.firings).toHaveLength(1);
+    const f = r.firings[0]!;
+    expect(f.ts).toBeGreaterThan(start);
+    expect(f.ts).toBeLessThan(start + HOUR);
+    expect(f.band?.comparable).toBe('holiday');
+    // Firing hours are left out of the scale, yet the alert is still judged: it resolves.
+    const resolved = r.events.find((e) => e.state === 'resolved' && e.ts > f.ts);
+    expect(resolved?.ts).toBeLessThan(start + 10 * HOUR);
+  }, 120_000);
+});
+
+describe('a window across midnight between unlike days', () => {
+  // Weekends at 0.8 of a workday, a smooth daily shape, ±2% noise, no holidays (2025-06/07).
+  const from = parseShanghaiTime('2025-06-02');
+  const shape = (ts: number) => 100 + 40 * Math.sin((((ts - from) % DAY) / DAY - 0.3) * 2 * Math.PI);
+  const weekday = (ts: number) => new Date(ts + 8 * HOUR).getUTCDay();
+  const level = (ts: number) => (weekday(ts) === 0 || weekday(ts) === 6 ? 0.8 : 1);
+  const yaml = (extra = '') => `
+rules:
+  - id: s
+    name: 跨午夜
+    kpi: series
+    window: 1h
+    baseline: { type: seasonal, period: 1d, periods: 5, min_periods: 2, days: comparable }
+    band: { quantile: 0.99, k: 1.5, span: 7d, min_history: 12h }
+    thresholds: { fire: 0.12, clear: 0.08 }
+    pending_for: 10m
+${extra}`;
+  const cal = new Calendar();
+
+  it('Saturday and Monday 00:15: each side of midnight against days like its own, so the weekend step is no alert (counts and levels)', async () => {
+    // From the second week on, when days like each side exist (the first weekend has only a young
+    // KPI's recent windows to stand in). Compared whole, every Saturday and Monday 00:15 fired.
+    const judged = (fs: { ts: number }[]) => fs.filter((f) => f.ts >= from + 7 * DAY);
+    const counts = rows(from, 22, (ts) => shape(ts) * level(ts));
+    expect(judged((await run(counts, yaml(), { calendar: cal })).firings)).toEqual([]);
+    // A level (an open rate) steps at midnight too: the parts are weighted by their samples.
+    const rates = rows(from, 22, (ts) => 0.2 * level(ts));
+    expect(judged((await run(rates, yaml(), { calendar: cal, kind: 'mean' })).firings)).toEqual([]);
+  }, 120_000);
+
+  it('a real drop across midnight still fires', async () => {
+    const drop = parseShanghaiTime('2025-06-21 23:30'); // Saturday night into Sunday
+    const s = rows(from, 22, (ts) => shape(ts) * level(ts) * (ts >= drop && ts < drop + 2 * HOUR ? 0.6 : 1));
+    const r = await run(s, yaml(), { calendar: cal });
+    expect(r.firings).toHaveLength(1);
+    expect(r.firings[0]!.ts).toBeGreaterThan(drop);
+    expect(r.firings[0]!.ts).toBeLessThan(drop + HOUR);
+  }, 120_000);
+});
+
 describe('rule schema refuses what can never fire', () => {
   const catalogue = new Map(seriesSource(rows(T0, 1, () => 1), 'sum').catalogue().map((k) => [k.id, k]));
   const problems = (extra: string) => parseRuleYaml(`rules: [{ id: x, name: x, kpi: series, window: 1h, ${extra} }]`, { catalogue }).problems.map((p) => p.message);

@@ -42,6 +42,14 @@ export interface CandidatePlan {
   comparable?: Band['comparable'];
   /** No decision at all at this instant (muted by the calendar), and why. */
   mute?: string;
+  /**
+   * The window lies in a running period compared like with like (a campaign, or a holiday's
+   * days off) that started at `start`. While fewer than `min_periods` of its own earlier days
+   * exist, `ordinary` days (ordinary comparable days for a campaign, the rest days for a
+   * holiday) scaled by how far the period's own windows so far ran from them stand in (no
+   * decision in its first windows, before that scale exists: its level is not known yet).
+   */
+  uplift?: { start: number; ordinary: Span[] };
 }
 
 /** How the current window's day and campaigns affect the candidate choice, for one rule. */
@@ -70,11 +78,17 @@ export function planCandidates(
   const campaign = inCampaign ? running[0] : undefined;
   const comparableHoliday = holiday && modes.holidays === 'comparable';
   const byDayType = s.periodMs === DAY_MS && s.days === 'comparable';
+  // A holiday of several days off (春节, 国庆) compared like with like: its own earlier days
+  // are the comparable ones once min_periods of them exist (春节 is not an ordinary Sunday).
+  // (The hour after its last day still holds holiday data: its days' same hour compare too.)
+  const holidayRun = comparableHoliday && !campaign && calendar ? calendar.holidayRunStart(calendar.isHoliday(probe) ? probe : cur.from) : undefined;
+  const own = (sp: Span): boolean => holidayRun !== undefined && sp.from >= holidayRun;
 
   const spans: Span[] = [];
   // Look far enough back to find N rest days among workdays (2 in 7) or N holiday-free weeks.
   const maxBack = s.periodMs === DAY_MS ? s.periods * 5 + 10 : s.periods + 4;
-  for (let k = 1; k <= maxBack && (campaign !== undefined || spans.length < s.periods); k++) {
+  const counted = (): number => spans.filter((sp) => !own(sp)).length;
+  for (let k = 1; k <= maxBack && (campaign !== undefined || counted() < s.periods); k++) {
     const span = { from: cur.from - k * s.periodMs, to: cur.to - k * s.periodMs };
     const p = span.to - 1;
     if (campaign) {
@@ -95,6 +109,18 @@ export function planCandidates(
   if (campaign && byDayType) {
     const same = spans.filter((sp) => dayClass(sp.to - 1) === curClass);
     if (same.length >= s.minPeriods) spans.splice(0, spans.length, ...same);
+  }
+  if (campaign && modes.campaigns === 'comparable') {
+    const ordinary = planCandidates(t, windowMs, s, { ...modes, campaigns: 'normal' }, calendar, channel).spans;
+    spans.splice(s.periods);
+    return { spans, comparable: 'campaign', uplift: { start: campaign.start, ordinary } };
+  }
+  if (holidayRun !== undefined) {
+    const mine = spans.filter(own).slice(0, s.periods);
+    if (mine.length >= s.minPeriods) return { spans: mine, comparable: 'holiday_own' };
+    // Its first days: rest days (and earlier holidays) before it, scaled by its own uplift so far.
+    const ordinary = spans.filter((sp) => sp.to <= holidayRun).slice(0, s.periods);
+    return { spans: mine, comparable: 'holiday', uplift: { start: holidayRun, ordinary } };
   }
   spans.splice(s.periods);
   const comparable: Band['comparable'] | undefined = campaign

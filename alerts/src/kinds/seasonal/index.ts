@@ -17,11 +17,27 @@ import type { Instance, RuleKind, Split } from '../types.js';
 import { bandHalfWidth, emptyNoise, median, planCandidates, recordNoise } from './baseline.js';
 import type { NoiseMemory } from './baseline.js';
 import type { HeldNoise } from '../types.js';
+import { shanghaiDate, shanghaiMidnight } from '../../calendar/calendar.js';
+import { needsMinuteWindows } from '../common/distinct.js';
 
 type WindowValueLike = { value: number; sample: number; from?: number };
 
+/**
+ * A campaign's or a holiday's level against ordinary days: the median ratio of its whole hours
+ * (or windows, when longer) over the last day, since it began. A day, so that an incident of
+ * a few hours inside it does not become the level it is judged against.
+ */
+const UPLIFT_SPAN_MS = 3_600_000;
+const UPLIFT_LOOKBACK_MS = 86_400_000;
+
 /** Seasonal rules without enough comparable periods yet compare with this many recent windows. */
 const RECENT_WINDOWS = 12;
+
+/** The Shanghai midnight strictly inside a window, if it crosses one. */
+function midnightInside(w: Span): number | undefined {
+  const m = shanghaiMidnight(shanghaiDate(w.to - 1));
+  return m > w.from && m < w.to ? m : undefined;
+}
 
 export const seasonalKind: RuleKind<ChangeRule> = {
   id: 'seasonal',
@@ -55,14 +71,14 @@ export const seasonalKind: RuleKind<ChangeRule> = {
     const pick = (r: WindowResult | null, split: Split) => (r ? (split ? (r.splits[split.value] ?? (kpi.ratio ? undefined : { value: 0, sample: 0 })) : r.total) : undefined);
 
     /**
-     * The current value and the expected one for a window of `windowMs` ending at t: the
-     * rule's own window (`main`, which may end a 新常态) or an extra one (short /
-     * accumulated), which only reads.
+     * The current value and the expected one for a window of `windowMs` ending at `at` (t,
+     * or a midnight for the first part of a window split there): the rule's own window
+     * (`main`, which may end a 新常态) or an extra one (short / accumulated), which only reads.
      */
-    const baseFor = async (split: Split, windowMs: number, main: boolean): Promise<Based> => {
+    const baseFor = async (split: Split, windowMs: number, main: boolean, at = t): Promise<Based> => {
       const channel = split?.dim === 'channel' ? split.value : undefined;
-      const cur = currentWindow(t, windowMs);
-      const plan = planCandidates(t, windowMs, seasonal, rule.calendar, host.calendar, channel);
+      const cur = currentWindow(at, windowMs);
+      const plan = planCandidates(at, windowMs, seasonal, rule.calendar, host.calendar, channel);
       const curValue = pick(await fetch(cur), split);
       if (plan.mute) return { undecided: { value: curValue?.value ?? null, baseline: null, change: null, notEnoughHistory: false, observation: null, reason: plan.mute } };
       const rec = host.record(alertKeyOf(rule.id, split));
@@ -77,35 +93,45 @@ export const seasonalKind: RuleKind<ChangeRule> = {
       });
       let periodsUsed = values.length;
       let basis: 'day' | 'week' | 'recent' = period;
-      // The first days of a campaign have no earlier campaign days to compare with. Ordinary
-      // comparable days stand in, scaled by how far the campaign's own last windows ran from
-      // them (the median ratio of its last 6 windows): a campaign's uplift is not news, a drop
-      // within it is.
-      let campaignBase: { value: number; sample: number } | null = null;
-      const running = plan.comparable === 'campaign' ? host.calendar?.campaignsAt(t - 1, channel)[0] : undefined;
-      if (values.length < seasonal.minPeriods && running) {
-        const ordinary = planCandidates(t, windowMs, seasonal, { ...rule.calendar, campaigns: 'normal' }, host.calendar, channel).spans;
-        const ordinaryAt = async (back: number): Promise<{ value: number; sample: number } | null> => {
-          const rs = await Promise.all(ordinary.map((sp) => fetch({ from: sp.from - back, to: sp.to - back })));
+      const comparable = plan.comparable;
+      // The first days of a campaign or a holiday have too few earlier days of their own to
+      // compare with. Ordinary comparable days stand in, scaled by how far the period's own
+      // hours ran from them (the median ratio of its hours over the last day, since it began):
+      // a campaign's uplift or 春节's quiet is not news, a drop within it is, and an incident of
+      // a few hours does not become the level (the last 6 hours alone took an 8-hour +22% on
+      // 春节 day 2 for 春节's level after 3 hours).
+      let scaledBase: { value: number; sample: number } | null = null;
+      const uplift = plan.uplift;
+      if (values.length < seasonal.minPeriods && uplift) {
+        const ordinary = uplift.ordinary;
+        // The ordinary days' median over `span` (each ordinary day is a whole number of days back).
+        const ordinaryAt = async (span: Span): Promise<{ value: number; sample: number } | null> => {
+          const rs = await Promise.all(ordinary.map((sp) => fetch({ from: span.from - (cur.to - sp.to), to: span.to - (cur.to - sp.to) })));
           const vs = rs.map((r) => pick(r, split)).filter((v): v is { value: number; sample: number } => !!v && v.value !== null);
           return vs.length >= seasonal.minPeriods ? { value: median(vs.map((v) => v.value)) ?? 0, sample: median(vs.map((v) => v.sample)) ?? 0 } : null;
         };
-        const ratios: number[] = [];
-        for (let j = 1; j <= 6; j++) {
-          const span = { from: cur.from - j * windowMs, to: cur.to - j * windowMs };
-          if (span.from < running.start) break;
-          if (blocked.some((f) => span.from < f.to && f.from < span.to)) continue;
-          const [r, exp] = await Promise.all([fetch(span), ordinaryAt(j * windowMs)]);
+        const clean: number[] = [];
+        const all: number[] = [];
+        const step = Math.max(windowMs, UPLIFT_SPAN_MS);
+        for (let j = 1; j * step <= UPLIFT_LOOKBACK_MS; j++) {
+          const span = { from: cur.from - j * step, to: cur.from - (j - 1) * step };
+          if (span.from < uplift.start) break;
+          const [r, exp] = await Promise.all([fetch(span), ordinaryAt(span)]);
           const v = pick(r, split);
-          if (v && v.value !== null && exp && exp.value > 0) ratios.push(v.value / exp.value);
+          if (!(v && v.value !== null && exp && exp.value > 0)) continue;
+          all.push(v.value / exp.value);
+          if (!blocked.some((f) => span.from < f.to && f.from < span.to)) clean.push(v.value / exp.value);
         }
-        const here = await ordinaryAt(0);
+        // Hours that were firing are left out, unless nothing else is left: an alert firing
+        // since (nearly) the period began must still be judged, or it could never resolve.
+        const ratios = clean.length >= 2 ? clean : all;
+        const here = await ordinaryAt(cur);
         if (ratios.length >= 2 && here) {
-          campaignBase = { value: here.value * (median(ratios) ?? 1), sample: here.sample };
+          scaledBase = { value: here.value * (median(ratios) ?? 1), sample: here.sample };
           periodsUsed = ordinary.length;
         }
       }
-      if (main && values.length < seasonal.minPeriods && !plan.comparable?.match(/^(holiday|campaign)$/)) {
+      if (main && values.length < seasonal.minPeriods && !comparable?.match(/^(holiday|holiday_own|campaign)$/)) {
         // A KPI younger than min_periods comparable periods: the recent windows before this one
         // (robust median of the last 12) stand in until the seasonal history exists.
         const recent = Array.from({ length: RECENT_WINDOWS }, (_, j) => ({ from: cur.from - (j + 1) * windowMs, to: cur.to - (j + 1) * windowMs })).filter(
@@ -123,7 +149,7 @@ export const seasonalKind: RuleKind<ChangeRule> = {
           basis = 'recent';
         }
       }
-      if (basis !== 'recent' && values.length < seasonal.minPeriods && !campaignBase) {
+      if (basis !== 'recent' && values.length < seasonal.minPeriods && !scaledBase) {
         return {
           undecided: {
             value: curValue?.value ?? (kpi.ratio ? null : 0),
@@ -156,8 +182,36 @@ export const seasonalKind: RuleKind<ChangeRule> = {
           if (t - rec.shift.backSince >= rule.windowMs) rec.shift = null;
         } else rec.shift.backSince = null;
       }
-      const base = campaignBase ?? { value: expected, sample: median(values.map((v) => v.sample)) ?? 0 };
-      return { curValue, base, periodsUsed, basis, ...(plan.comparable && basis !== 'recent' ? { comparable: plan.comparable } : {}) };
+      let base = scaledBase ?? { value: expected, sample: median(values.map((v) => v.sample)) ?? 0 };
+      // A window across midnight, on a rule that compares days by type: the part before
+      // midnight is expected from days like the one ending, the part after from days like the
+      // one beginning, summed (a ratio: weighted by the parts' samples). Compared whole, Monday
+      // 00:15 took Thursday-to-Friday nights for Sunday's last 45 minutes, Saturday 00:15 took
+      // Friday evenings for a Saturday's: a 15–20% "drop" every weekend. Not for distinct
+      // counts (they do not add) nor while a 新常态 is in force (judged on the whole window).
+      const byType = seasonal.periodMs === DAY && (seasonal.days === 'comparable' || rule.calendar.holidays === 'comparable' || rule.calendar.campaigns === 'comparable');
+      const midnight = byType && at === t && basis !== 'recent' && !rec?.shift && !needsMinuteWindows(kpi) ? midnightInside(cur) : undefined;
+      if (midnight !== undefined) {
+        const before = planCandidates(midnight, midnight - cur.from, seasonal, rule.calendar, host.calendar, channel);
+        const after = planCandidates(at, at - midnight, seasonal, rule.calendar, host.calendar, channel);
+        if (!before.mute && !after.mute) {
+          const [a, b] = await Promise.all([baseFor(split, midnight - cur.from, false, midnight), baseFor(split, at - midnight, false, at)]);
+          // A side without enough days like its own takes no decision: the whole window compared
+          // as one is the biased comparison this replaces (and its false alerts would block the
+          // very windows the side is still missing).
+          if ('undecided' in a || 'undecided' in b) {
+            const side = 'undecided' in a ? a.undecided : 'undecided' in b ? b.undecided : null;
+            return { undecided: { ...(side as Evaluation), value: curValue?.value ?? null, reason: `window across midnight, one side: ${side?.reason ?? ''}` } };
+          }
+          if (a.base.value !== null && b.base.value !== null) {
+            const sample = a.base.sample + b.base.sample;
+            if (!kpi.ratio) base = { value: a.base.value + b.base.value, sample };
+            else if (sample > 0) base = { value: (a.base.value * a.base.sample + b.base.value * b.base.sample) / sample, sample };
+            periodsUsed = Math.min(a.periodsUsed, b.periodsUsed);
+          }
+        }
+      }
+      return { curValue, base, periodsUsed, basis, ...(comparable && basis !== 'recent' ? { comparable } : {}) };
     };
 
     const bandInput = (b: Exclude<Based, { undecided: Evaluation }>, half: number | null | undefined) =>
@@ -251,7 +305,7 @@ export const seasonalKind: RuleKind<ChangeRule> = {
     if (band && rec.machine.inner !== 'firing' && !adopted && ev.value !== null && ev.baseline !== null) {
       // Holidays and campaigns compared like with like still differ more than ordinary days:
       // with learn_on_calendar_days false they never widen the ordinary band.
-      const special = ev.band?.comparable === 'holiday' || ev.band?.comparable === 'campaign';
+      const special = ev.band?.comparable === 'holiday' || ev.band?.comparable === 'holiday_own' || ev.band?.comparable === 'campaign';
       if (special && !band.learnOnCalendarDays) return;
       // The rule's own window (ev may be an extra window's, when that one is the news).
       let deviation = ev.learn?.main ?? (ev.band?.window ? null : Math.abs(ev.value - ev.baseline));
