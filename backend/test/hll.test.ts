@@ -55,6 +55,21 @@ describe('Hll sketch', () => {
     expect(a.merge(small)).toBe(false);
   });
 
+  it('reads the sketch key from the hash text as a Buffer would', () => {
+    const viaBuffer = (h: string) => {
+      const b = Buffer.from(h, 'base64url');
+      const hi = b.readUInt32BE(0);
+      const lo = b.readUInt32BE(4);
+      const index = hi >>> 7;
+      const restHi = hi & 0x7f;
+      const rank = restHi !== 0 ? Math.clz32(restHi) - 24 : lo !== 0 ? 7 + Math.clz32(lo) + 1 : 40;
+      return index * 64 + rank;
+    };
+    const texts = Array.from({ length: 2_000 }, (_, i) => hash(`m-${i}`));
+    texts.push('AAAAAAAAAAAAAAAA', '________________', '-_-_-_-_-_-_-_-_', '+/+/+/+/+/+/+/+/', 'AAAAAAAAAAB_____', 'AAAAAAAAAAE=', 'ab.cdefghijklmnop', 'abcdefghij\u00e9klmn');
+    for (const t of texts) expect(sketchKeyOf(t)).toBe(viaBuffer(t));
+  });
+
   it('a dense estimate kept up to date through adds, merges and clones equals one counted afresh', () => {
     const fresh = (h: Hll) => Hll.deserialize(h.serialize()).estimate();
     const a = sketchOf(0, 5_000);

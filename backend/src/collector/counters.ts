@@ -2,7 +2,7 @@
  * Counter vectors: one Float64Array slot per catalogue counter, so summing windows is a
  * tight loop rather than object churn on the 1 s tick.
  */
-import { AMOUNT_COUNTERS, COUNTERS, HISTOGRAMS, countCounterOf, histogramCounter, type CounterSums, type EventType, type HistogramId, type Tags } from '@siyu-pulse/contracts/catalogue';
+import { AMOUNT_COUNTERS, COUNTERS, EVENT_TYPES, HISTOGRAMS, countCounterOf, histogramCounter, type CounterSums, type EventType, type HistogramId, type Tags } from '@siyu-pulse/contracts/catalogue';
 import { histogramBucketIndex } from '../catalogue/evaluate.js';
 
 export type CounterVector = Float64Array;
@@ -49,11 +49,26 @@ const HISTOGRAM_BY_TYPE = new Map<EventType, HistogramId>(
   (Object.keys(HISTOGRAMS) as HistogramId[]).map((id) => [HISTOGRAMS[id].eventType, id]),
 );
 
+/** What an event of one type adds, as counter slots (worked out once per type, not per event). */
+interface TypePlan {
+  count: number;
+  /** Slot of the type's amount counter, or -1. */
+  amount: number;
+  hist: HistogramId | undefined;
+}
+
+function planOf(type: EventType): TypePlan {
+  const amountCounter = (AMOUNT_COUNTERS as Partial<Record<EventType, string>>)[type];
+  return { count: COUNTER_INDEX.get(countCounterOf(type))!, amount: amountCounter ? COUNTER_INDEX.get(amountCounter)! : -1, hist: HISTOGRAM_BY_TYPE.get(type) };
+}
+
+const PLANS = new Map<EventType, TypePlan>(EVENT_TYPES.map((t) => [t, planOf(t)]));
+
 export function applyEvent(v: CounterVector, e: CountableEvent): void {
-  v[COUNTER_INDEX.get(countCounterOf(e.type))!]! += 1;
-  const amountCounter = (AMOUNT_COUNTERS as Partial<Record<EventType, string>>)[e.type];
-  if (amountCounter && e.amount !== undefined) v[COUNTER_INDEX.get(amountCounter)!]! += e.amount;
-  const hist = HISTOGRAM_BY_TYPE.get(e.type);
+  const plan = PLANS.get(e.type) ?? planOf(e.type);
+  v[plan.count]! += 1;
+  if (plan.amount >= 0 && e.amount !== undefined) v[plan.amount]! += e.amount;
+  const hist = plan.hist;
   if (hist && e.durationMs !== undefined) {
     v[COUNTER_INDEX.get(histogramCounter(hist, histogramBucketIndex(hist, e.durationMs)))!]! += 1;
   }

@@ -93,11 +93,6 @@ export interface IngestOptions {
   now?: () => number;
 }
 
-/** The hashed id (memory only) and its sketch key (what the journal keeps). */
-function memberParts(hash: string | undefined): Pick<CountableEvent, 'member' | 'sketchKey'> {
-  return hash === undefined ? {} : { member: hash, sketchKey: sketchKeyOf(hash) };
-}
-
 /** Member hashes an import remembers across its batches: ~10 MB at most (memberHash.ts). */
 const HISTORY_HASHES_REMEMBERED = 65_536;
 /**
@@ -172,17 +167,14 @@ export class IngestService {
     out.valid.push({ e, ts });
   }
 
-  /** The event as counted: admitted tags, hashed member (memo per batch) and its sketch key. */
+  /** The event as counted: admitted tags, hashed member (remembered) and its sketch key. */
   private countable(e: ValidEvent, ts: number, hashOnce: (member: string) => string): CountableEvent {
     const { tagGuard } = this.opts;
-    return {
-      type: e.type,
-      ts,
-      tags: this.tagSets.of(tagGuard.admit('channel', e.channel), tagGuard.admit('community', e.community ?? ''), tagGuard.admit('campaign', e.campaign ?? '')),
-      ...memberParts(e.member === undefined ? undefined : hashOnce(e.member)),
-      amount: e.amount,
-      durationMs: e.duration_ms,
-    };
+    const tags = this.tagSets.of(tagGuard.admit('channel', e.channel), tagGuard.admit('community', e.community ?? ''), tagGuard.admit('campaign', e.campaign ?? ''));
+    // Built without spreading a parts object: two allocations per event fewer.
+    if (e.member === undefined) return { type: e.type, ts, tags, amount: e.amount, durationMs: e.duration_ms };
+    const member = hashOnce(e.member);
+    return { type: e.type, ts, tags, member, sketchKey: sketchKeyOf(member), amount: e.amount, durationMs: e.duration_ms };
   }
 
   /**
@@ -274,7 +266,8 @@ export class IngestService {
     }
     const { log, ledger } = this.opts;
     // One ledger round trip per batch (one disk commit; one pipeline for a shared ledger).
-    const ids = valid.flatMap((v) => (v.e.id === undefined ? [] : [v.e.id]));
+    const ids: string[] = [];
+    for (const v of valid) if (v.e.id !== undefined) ids.push(v.e.id);
     let seen: boolean[];
     try {
       seen = ids.length ? await ledger.claim(ids, now, batchMark) : [];
