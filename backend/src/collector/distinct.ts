@@ -163,11 +163,24 @@ export class DistinctTracker {
       c.add(b, key, closed);
     }
     const periods = this.periods.get(id)!;
-    for (const g of GRANS) {
-      const p = this.period(periods[g], this.periodStart(g, ts), false);
+    const starts = this.periodStartsAt(ts);
+    for (let i = 0; i < GRANS.length; i++) {
+      const p = this.period(periods[GRANS[i]!], starts[i]!, false);
       if (addTo(p, channel, key)) p.version++;
     }
   }
+
+  /** periodStart of every granularity (GRANS order) at `ts`, remembered for the last `ts` (a live batch shares one). */
+  private periodStartsAt(ts: number): readonly number[] {
+    if (ts !== this.startsTs) {
+      for (let i = 0; i < GRANS.length; i++) this.starts[i] = this.periodStart(GRANS[i]!, ts);
+      this.startsTs = ts;
+    }
+    return this.starts;
+  }
+
+  private startsTs = Number.NaN;
+  private readonly starts: number[] = GRANS.map(() => 0);
 
   /**
    * Makes the periods at `ts` hold `channel`, possibly with nobody in it, so a count of 0
