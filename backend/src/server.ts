@@ -531,7 +531,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
       alertRouter({ policy, engine, dispatcher, store, feedback: { forEvent: (id) => feedback.get(id), firingOf: (key) => firings.of(key) }, landing: { series, source: kpiSource, kpis: () => kpis } }),
       feedbackRouter({ policy, store, feedback, ruleIds: () => engine.status().rules.map((r) => r.rule.id) }),
       campaignRouter({ policy, campaigns }),
-      communityRouter({ policy, names: communityNames, sizes: communitySizes, knownIds: () => tagGuard.values('community'), ranking: groupRanking, board: communityBoard, timezone: config.timezone }),
+      communityRouter({ policy, names: communityNames, sizes: communitySizes, knownIds: () => tagGuard.values('community'), ranking: groupRanking, board: communityBoard, store, timezone: config.timezone }),
       backtestRouter({
         policy,
         service: new BacktestService({ store, catalogue: () => kpiSource.catalogue(), kpis, timezone: config.timezone, alignMs: config.bucketMs, historySince, calendar, rulesDir }),

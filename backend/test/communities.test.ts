@@ -111,6 +111,32 @@ for (const s of suites) {
       for (const r of top.rows) expect(r).toMatchObject({ joins: expected.get(r.community)!.joins, leaves: expected.get(r.community)!.leaves, interactions: expected.get(r.community)!.interactions });
     });
 
+    it('counts every group’s distinct active members as sent, ranks on them, and answers one group by hour', async () => {
+      // Members: messages name 50 per group at most (…-m0 … -m49), every join a new one; interactions
+      // and leaves name nobody. The group sketches are written every 10 s: wait for all 20,000.
+      const active = (g: GroupSpec) => Math.min(g.messages, 50) + g.joins;
+      const deadline = Date.now() + 60_000;
+      let top: { groups: number; rows: { community: string; name: string | null; members: number }[] };
+      for (;;) {
+        top = (await pulse.get(`/api/v1/communities/active?range=24h&limit=10`)).json as typeof top;
+        if (top.groups === N || Date.now() > deadline) break;
+        await new Promise((res) => setTimeout(res, 500));
+      }
+      expect(top.groups).toBe(N);
+      const expectedTop = [...population].map((g) => [g.id, active(g)] as [string, number]).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      expect(top.rows.map((r) => [r.community, r.members])).toEqual(expectedTop.slice(0, 10));
+      const today = (await pulse.get(`/api/v1/communities/active?range=today&limit=3`)).json as typeof top;
+      if (today.groups === N) expect(today.rows.map((r) => r.members)).toEqual(expectedTop.slice(0, 3).map(([, n]) => n));
+      for (const g of [population[0]!, population[777]!, population[N - 1]!]) {
+        const r = (await pulse.get(`/api/v1/communities/active?range=24h&community=${g.id}&granularity=hour`)).json as { points: { ts: number; members: number }[] };
+        // Sent within 3 minutes: one or two hours; their union is the group's members.
+        expect(r.points.length).toBeGreaterThanOrEqual(1);
+        expect(Math.max(...r.points.map((p) => p.members))).toBeLessThanOrEqual(active(g));
+        if (r.points.length === 1) expect(r.points[0]!.members).toBe(active(g));
+      }
+      expect((await pulse.get(`/api/v1/communities/active?granularity=week`)).status).toBe(400);
+    }, 90_000);
+
     it('names 20,000 groups through the admin API and finds one by part of its name', async () => {
       const put = await request(pulse.url, 'PUT', '/api/v1/communities/names', { token: ADMIN_TOKEN, body: { names: Object.fromEntries(population.map((g) => [g.id, g.name])) } });
       expect(put.status, JSON.stringify(put.json)).toBe(200);

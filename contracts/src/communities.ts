@@ -18,3 +18,26 @@ export interface CommunityBoard {
   groups: number;
   lists: Record<BoardList, BoardEntry[]>;
 }
+
+/**
+ * Distinct active members per group (`GET /api/v1/communities/active`): members who sent a
+ * message, interacted, joined, … in the group (the `active` member set), from per-group
+ * sketches (HyperLogLog estimates: exact in practice for a few hundred members, within ~1 %
+ * beyond). Distinct counts do not add up: a range's value is the merge, not a sum of days.
+ */
+export interface ActiveMembersTop {
+  range: string;
+  from: number;
+  to: number;
+  /** Groups with at least one active member in the range. */
+  groups: number;
+  rows: { community: string; name: string | null; members: number }[];
+}
+
+/** One group's active members per hour or local day (`…/active?community=…&granularity=hour|day`). */
+export interface ActiveMembersSeries {
+  community: string;
+  name: string | null;
+  granularity: 'hour' | 'day';
+  points: { ts: number; members: number }[];
+}

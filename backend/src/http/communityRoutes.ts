@@ -10,6 +10,9 @@
  *    member-count snapshots (the 退群潮 rule divides a day's net loss by them).
  *  - GET /api/v1/communities/top?by=messages&range=today|24h|7d|30d&order=desc&limit=10 (read):
  *    per-group totals ranked on one measure, with names and the number of groups.
+ *  - GET /api/v1/communities/active?range=today|yesterday|24h|7d|30d&limit=10 (read): groups
+ *    ranked by distinct active members over the range (ActiveMembersTop); with
+ *    `community=<id>&granularity=hour|day` that group's active members per period instead.
  *  - GET /api/v1/communities/board?limit=15 (read): the wall's 社群 board (most active today,
  *    fastest growing, losing members, 沉默群), each entry with a 14-day sparkline.
  */
@@ -21,6 +24,9 @@ import { GROUP_MEASURES, type GroupRanking } from '../communities/ranking.js';
 import type { CommunityBoardService } from '../communities/board.js';
 import { CommunitySizeError, type CommunitySizes } from '../communities/sizes.js';
 import { DAY, HOUR, dayStart } from '../time/zone.js';
+import type { ActiveMembersSeries, ActiveMembersTop } from '@siyu-pulse/contracts/communities';
+import { groupActiveSeries, topActiveGroups } from '../communities/activeMembers.js';
+import type { MetricStore } from '../store/port.js';
 import { requireScope, type AccessPolicy } from './auth.js';
 
 export interface CommunityRouteOptions {
@@ -32,6 +38,8 @@ export interface CommunityRouteOptions {
   knownIds(): Iterable<string>;
   ranking: GroupRanking;
   board: CommunityBoardService;
+  /** Where the per-group active members' sketches are read (communities/activeMembers.ts). */
+  store: MetricStore;
   timezone: string;
   now?: () => number;
 }
@@ -57,6 +65,16 @@ const TopQuery = z
     range: z.enum(RANGES).default('today'),
     limit: limit(100, 10),
     channel: z.string().min(1).max(128).optional(),
+    token: z.string().optional(),
+  })
+  .strict();
+
+const ActiveQuery = z
+  .object({
+    range: z.enum(RANGES).default('today'),
+    limit: limit(100, 10),
+    community: z.string().min(1).max(128).optional(),
+    granularity: z.enum(['hour', 'day']).default('hour'),
     token: z.string().optional(),
   })
   .strict();
@@ -138,6 +156,26 @@ export function communityRouter(o: CommunityRouteOptions): Router {
     const { from, to } = rangeBounds(q.data.range, now(), o.timezone);
     const result = await o.ranking.rank({ from, to, by: q.data.by, order: q.data.order, limit: q.data.limit, ...(q.data.channel ? { channel: q.data.channel } : {}) });
     res.json({ ...result, range: q.data.range, rows: result.rows.map((row) => ({ ...row, name: o.names.name(row.community) })) });
+  });
+  r.get('/api/v1/communities/active', read, async (req, res) => {
+    const q = ActiveQuery.safeParse(req.query);
+    if (!q.success) return invalid(res, q.error);
+    const t = now();
+    const { from, to } = rangeBounds(q.data.range, t, o.timezone);
+    const day = (ts: number) => dayStart(ts, o.timezone);
+    if (q.data.community !== undefined) {
+      // Period starts in [from, to): the period holding `to` (now) is the open one, included.
+      const g = q.data.granularity;
+      const f = g === 'day' ? day(from) : Math.floor(from / HOUR) * HOUR;
+      const points = await groupActiveSeries(o.store, q.data.community, g, f, to + 1);
+      const body: ActiveMembersSeries = { community: q.data.community, name: o.names.name(q.data.community), granularity: g, points };
+      return void res.json(body);
+    }
+    // A range that runs to now reads whole days up to the end of today (nothing later is stored).
+    const end = to === t && q.data.range !== '24h' ? day(t) + DAY : to;
+    const top = await topActiveGroups(o.store, from, end, q.data.limit, day);
+    const body: ActiveMembersTop = { range: q.data.range, from, to, groups: top.groups, rows: top.rows.map((r) => ({ ...r, name: o.names.name(r.community) })) };
+    res.json(body);
   });
   r.get('/api/v1/communities/board', read, async (req, res) => {
     const q = z.object({ limit: limit(30, 15), token: z.string().optional() }).strict().safeParse(req.query);
