@@ -239,6 +239,16 @@ rules:
     const resolved = r.events.find((e) => e.state === 'resolved' && e.ts > f.ts);
     expect(resolved?.ts).toBeLessThan(start + 10 * HOUR);
   }, 120_000);
+
+  it('a drop on 春节 day 1 adopted as 新常态: its return to the holiday\'s old level is no "rise"', async () => {
+    const start = parseShanghaiTime('2026-02-15 03:00');
+    const s = rows(from, 29, (ts) => shape(ts) * level(ts) * (ts >= start && ts < start + 8 * HOUR ? 0.6 : 1));
+    const r = await run(s, yaml + '    level_shift: { adopt_after: 6h }\n', { calendar: cal });
+    // The adopted hours used to become the holiday's level: the return fired as a rise.
+    expect(r.firings).toHaveLength(1);
+    expect(r.firings[0]!.change).toBeLessThan(0);
+    expect(r.events.some((e) => e.summary.includes('新常态'))).toBe(true);
+  }, 120_000);
 });
 
 describe('a window across midnight between unlike days', () => {

@@ -100,7 +100,7 @@ export const seasonalKind: RuleKind<ChangeRule> = {
       // a campaign's uplift or 春节's quiet is not news, a drop within it is, and an incident of
       // a few hours does not become the level (the last 6 hours alone took an 8-hour +22% on
       // 春节 day 2 for 春节's level after 3 hours).
-      let scaledBase: { value: number; sample: number } | null = null;
+      let scaled = false;
       const uplift = plan.uplift;
       if (values.length < seasonal.minPeriods && uplift) {
         const ordinary = uplift.ordinary;
@@ -110,24 +110,34 @@ export const seasonalKind: RuleKind<ChangeRule> = {
           const vs = rs.map((r) => pick(r, split)).filter((v): v is { value: number; sample: number } => !!v && v.value !== null);
           return vs.length >= seasonal.minPeriods ? { value: median(vs.map((v) => v.value)) ?? 0, sample: median(vs.map((v) => v.sample)) ?? 0 } : null;
         };
-        const clean: number[] = [];
-        const all: number[] = [];
+        type Ratio = { ratio: number; from: number };
+        const clean: Ratio[] = [];
+        const all: Ratio[] = [];
         const step = Math.max(windowMs, UPLIFT_SPAN_MS);
+        const since = rec?.shift?.since;
+        // Whole hours on a grid from the period's start (the same hours from one evaluation to
+        // the next: a sliding grid flipped between firing and clean hours and flapped).
+        const grid = uplift.start + Math.floor((cur.from - uplift.start) / step) * step;
         for (let j = 1; j * step <= UPLIFT_LOOKBACK_MS; j++) {
-          const span = { from: cur.from - j * step, to: cur.from - (j - 1) * step };
+          const span = { from: grid - j * step, to: grid - (j - 1) * step };
           if (span.from < uplift.start) break;
           const [r, exp] = await Promise.all([fetch(span), ordinaryAt(span)]);
           const v = pick(r, split);
           if (!(v && v.value !== null && exp && exp.value > 0)) continue;
-          all.push(v.value / exp.value);
-          if (!blocked.some((f) => span.from < f.to && f.from < span.to)) clean.push(v.value / exp.value);
+          all.push({ ratio: v.value / exp.value, from: span.from });
+          // Hours of an adopted 新常态 already hold the shift: left out like firing hours, the
+          // shift then lifts the level from before it (and may end, below).
+          if (!blocked.some((f) => span.from < f.to && f.from < span.to) && !(since !== undefined && span.to > since)) clean.push({ ratio: v.value / exp.value, from: span.from });
         }
         // Hours that were firing are left out, unless nothing else is left: an alert firing
         // since (nearly) the period began must still be judged, or it could never resolve.
         const ratios = clean.length >= 2 ? clean : all;
         const here = await ordinaryAt(cur);
         if (ratios.length >= 2 && here) {
-          scaledBase = { value: here.value * (median(ratios) ?? 1), sample: here.sample };
+          // One expected value, dated by the earliest hour behind it (for the 新常态 logic below).
+          const value = here.value * (median(ratios.map((x) => x.ratio)) ?? 1);
+          values.splice(0, values.length, { value, sample: here.sample, from: Math.min(...ratios.map((x) => x.from)) });
+          scaled = true;
           periodsUsed = ordinary.length;
         }
       }
@@ -149,7 +159,7 @@ export const seasonalKind: RuleKind<ChangeRule> = {
           basis = 'recent';
         }
       }
-      if (basis !== 'recent' && values.length < seasonal.minPeriods && !scaledBase) {
+      if (basis !== 'recent' && values.length < seasonal.minPeriods && !scaled) {
         return {
           undecided: {
             value: curValue?.value ?? (kpi.ratio ? null : 0),
@@ -176,13 +186,25 @@ export const seasonalKind: RuleKind<ChangeRule> = {
         const plain = median(values.map((v) => v.value)) ?? 0;
         if (!main) {
           if (rec.shift.backSince != null) expected = plain;
-        } else if (Math.abs(curValue.value - plain) < Math.abs(curValue.value - expected)) {
-          expected = plain;
-          rec.shift.backSince ??= t;
-          if (t - rec.shift.backSince >= rule.windowMs) rec.shift = null;
-        } else rec.shift.backSince = null;
+        } else {
+          const closer = Math.abs(curValue.value - plain) < Math.abs(curValue.value - expected);
+          // On its way back (between the new normal and the old one): no move to report.
+          const between = (curValue.value - expected) * (plain - curValue.value) > 0;
+          if (closer) {
+            rec.shift.backSince ??= t;
+            if (t - rec.shift.backSince >= rule.windowMs) {
+              // A 新常态 that went back to the old normal was, after all, an episode: its windows
+              // are left out of later baselines like a firing's (a holiday's level from its own
+              // hours would otherwise take them for the holiday's level).
+              const up = rec.shift.ratio != null ? rec.shift.ratio > 1 : rec.shift.offset > 0;
+              rec.firingSpans.push({ from: rec.shift.since, to: rec.shift.backSince, move: up ? 'up' : 'down' });
+              rec.shift = null;
+            }
+          } else rec.shift.backSince = null;
+          expected = between ? curValue.value : closer ? plain : expected;
+        }
       }
-      let base = scaledBase ?? { value: expected, sample: median(values.map((v) => v.sample)) ?? 0 };
+      let base = { value: expected, sample: median(values.map((v) => v.sample)) ?? 0 };
       // A window across midnight, on a rule that compares days by type: the part before
       // midnight is expected from days like the one ending, the part after from days like the
       // one beginning, summed (a ratio: weighted by the parts' samples). Compared whole, Monday
