@@ -5,8 +5,8 @@
  *    hour of backfill so every bounded buffer (60 trend minutes) is full from the start; at a
  *    fixed 100 events/s (not its day curve, which at 04:00 Beijing is ~4 events/s and left
  *    most 100 ms ticks empty), so the load is the same whatever hour the suite runs at;
- *  - the server ticks every second (its fastest rate) — each tick replaces every tile value,
- *    sparkline, the funnel, the channel table and the trend data;
+ *  - the server ticks up to 4 times a second (new events: PULSE_WALL_PUSH_MS, 250 ms) — each
+ *    tick replaces every tile value, sparkline, the funnel, the channel table and the trend data;
  *  - an admin switches the board every 4 s (every chart and tile unmounted and re-created);
  *  - a real alert rule fires and resolves per channel all the time (ticker rows come and
  *    go, tiles flash), and the language flips every 30 s (all texts and chart options).
