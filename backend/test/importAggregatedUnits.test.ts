@@ -177,17 +177,32 @@ describe('aggregated import path', () => {
       const t = Date.UTC(2026, 9, 5, 3, 0, 0);
       const first = [ev('message', t + 1, 'wecom', 'a'), ev('order.paid', t + 2, 'wecom', 'a', 1_000), ev('message', t + 10_001, 'sms', 'b')];
       expect(await store.applyAdditive!(await aggregateHistory(first, { importId: 'fresh', seq: 0 }, opts()))).toBe('applied');
-      const second = [ev('order.paid', t + 3, 'wecom', 'b', 250), ev('message', t + 4, 'wecom', 'c'), ev('order.paid', t + 20_000, 'sms', 'c', 7)];
+      const second = [ev('order.paid', t + 3, 'wecom', 'b', 250), ev('message', t + 4, 'wecom', 'c'), ev('order.paid', t + 20_000, 'sms', 'c', 7), ev('message', t + 5, 'douyin', 'd')];
       expect(await store.applyAdditive!(await aggregateHistory(second, { importId: 'fresh', seq: 1 }, opts()))).toBe('applied');
       const series = await store.queryCounters({ from: t, to: t + 30_000, stepMs: 10_000, offsetMs: 0, counters: ['message', 'order_paid', 'order_paid_fen'], by: ['channel'], filter: {} });
       const got = series.flatMap((s) => s.points.map((p) => [s.tags.channel, p.ts - t, p.sums.message, p.sums.order_paid, p.sums.order_paid_fen]));
       expect(got.sort()).toEqual(
         [
+          ['douyin', 0, 1, 0, 0],
           ['sms', 10_000, 1, 0, 0],
           ['sms', 20_000, 0, 1, 7],
           ['wecom', 0, 2, 2, 1_250],
         ].sort(),
       );
+      // The groups' hour and day rollups: the second batch adds to the two rows the first one
+      // stored and appends the new one (douyin).
+      for (const [source, step] of [['hour', HOUR], ['day', DAY]] as const) {
+        const from = source === 'hour' ? floorTo(t, HOUR) : periodStart('day', t);
+        const rolled = await store.queryCounters({ from, to: from + step, stepMs: step, offsetMs: from % step, counters: ['message', 'order_paid', 'order_paid_fen'], by: ['channel'], filter: { community: 'g1' }, source });
+        const sums = rolled.map((s) => [s.tags.channel, ...s.points.map((p) => [p.ts - from, p.sums.message, p.sums.order_paid, p.sums.order_paid_fen])]);
+        expect(sums.sort(), source).toEqual(
+          [
+            ['douyin', [0, 1, 0, 0]],
+            ['sms', [0, 1, 1, 7]],
+            ['wecom', [0, 2, 2, 1_250]],
+          ].sort(),
+        );
+      }
     });
   });
 

@@ -146,6 +146,28 @@ export function rollupRowsOf(rows: readonly CounterRow[], o: RollupOptions): Cou
   return [...out.values()];
 }
 
+/**
+ * The hour and day rollup deltas of normalized 10 s deltas (an import batch's, DuckDB
+ * applyAdditive): rollupRowsOf on the value vectors, without a counter map per row.
+ */
+export function rollupDeltasOf(rows: readonly NormalizedCounterRow[], o: RollupOptions): Record<Rollup, NormalizedCounterRow[]> {
+  const out = { hour: [], day: [] } as Record<Rollup, NormalizedCounterRow[]>;
+  for (const rollup of rollupsOf(o)) {
+    const byKey = new Map<string, NormalizedCounterRow>();
+    for (const r of rows) {
+      if (!rollsUp(r.tags)) continue;
+      const ts = rollupStart(rollup, r.ts, o.dayOffsetMs);
+      const key = `${ts}\u0000${r.tags.channel}\u0000${r.tags.community}`;
+      let row = byKey.get(key);
+      if (!row) byKey.set(key, (row = { ts, tags: { channel: r.tags.channel, community: r.tags.community, campaign: '' }, values: new Array<number>(r.values.length).fill(0), rollup }));
+      const v = row.values;
+      for (let k = 0; k < v.length; k++) v[k]! += r.values[k]!;
+    }
+    out[rollup] = [...byKey.values()];
+  }
+  return out;
+}
+
 export interface Segment {
   source: CounterSource;
   from: number;

@@ -42,7 +42,7 @@ import {
   type NormalizedCounterQuery,
   type NormalizedCounterRow,
 } from '../validate.js';
-import { SHANGHAI_DAY_OFFSET_MS, planCounterQuery, readPlanned, rollupModeOf, rollupRowsOf, type CounterSource, type RollupOptions } from '../rollups.js';
+import { SHANGHAI_DAY_OFFSET_MS, planCounterQuery, readPlanned, rollupDeltasOf, rollupModeOf, rollupsOf, type CounterSource, type RollupOptions } from '../rollups.js';
 import { noPause, slicer, SLICE_MS, type Pause } from '../../time/turns.js';
 
 /** Characters per stored sketch part (see pulse_sketch). */
@@ -85,6 +85,7 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 /** Sketch and count rows appended between two looks at whether the event loop wants a turn. */
 const TURN_ROWS = 512;
+const counterKey = (...parts: (number | string)[]) => parts.join('\u0000');
 const periodKey = (ts: number, g: string, set: string, channel: string) => `${ts}\u0000${g}\u0000${set}\u0000${channel}`;
 const sketchKey = (r: SketchRow) => `${periodKey(r.ts, r.granularity, r.set, r.channel)}\u0000${r.node}`;
 function split<T>(list: readonly T[], inFirst: (x: T) => boolean): [T[], T[]] {
@@ -116,11 +117,12 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
   /** Counter columns in the same order as COUNTERS (the staging table's layout). */
   const counterCols = COUNTERS.map(col);
   /**
-   * pulse_counts' columns are (ts, tags, COUNTERS) in that order, so an appender can write it
-   * by position. A file whose later counters were added by ALTER TABLE may differ: then
-   * additive writes go through stage_counts (named columns).
+   * The counter tables (pulse_counts and the rollups) whose columns are (ts, tags, COUNTERS)
+   * in that order, so an appender can write them by position. A file whose later counters
+   * were added by ALTER TABLE may differ: then additive writes go through stage_counts (named
+   * columns).
    */
-  let countsInCatalogueOrder = false;
+  const inCatalogueOrder = new Set<string>();
   /**
    * Per-connection staging tables fed by the appender (fast, no SQL text from values), by
    * their columns. They are emptied by being created again (`clearStage`), not by DELETE: a
@@ -203,10 +205,12 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       // one transaction with the mark, so a crash half-way does it again from the start).
       const mark = await c.runAndReadAll(`SELECT value FROM pulse_meta WHERE key = 'rollups_from'`);
       if (mark.getRowObjects().length === 0) await backfillRollups(c);
-      const order = (await c.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'pulse_counts' ORDER BY column_index`))
-        .getRowObjects()
-        .map((r) => String(r.column_name));
-      countsInCatalogueOrder = order.join('\u0000') === ['ts', ...DIMENSIONS, ...COUNTERS].join('\u0000');
+      for (const table of Object.values(TABLE)) {
+        const order = (await c.runAndReadAll(`SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = $t ORDER BY column_index`, { t: table }))
+          .getRowObjects()
+          .map((r) => String(r.column_name));
+        if (order.join('\u0000') === ['ts', ...DIMENSIONS, ...COUNTERS].join('\u0000')) inCatalogueOrder.add(table);
+      }
       await c.run(
         `CREATE TABLE IF NOT EXISTS pulse_distinct (ts BIGINT NOT NULL, granularity VARCHAR NOT NULL, member_set VARCHAR NOT NULL, ` +
           `channel VARCHAR NOT NULL, value BIGINT NOT NULL, PRIMARY KEY (ts, granularity, member_set, channel))`,
@@ -290,42 +294,49 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
   }
 
   /**
-   * Adds the deltas in stage_counts to pulse_counts (inside the caller's transaction). Rows
-   * already stored get `c = c + delta` (an UPDATE joined on the key), the others are inserted;
-   * with nothing stored in the batch's time range it is one plain INSERT. Cheaper than
-   * INSERT … ON CONFLICT DO UPDATE, which takes the update path for every row. The time range
-   * bounds both joins to the row groups that can hold the batch's rows (zone maps on ts).
+   * Adds counter deltas to `table` (pulse_counts or a rollup; inside the caller's transaction).
+   * The keys already stored in the deltas' time range are read first (zone maps on ts bound
+   * the scan to the row groups that can hold them): those rows get `c = c + delta` (staged,
+   * an UPDATE joined on the key), and every other row is appended straight to the table
+   * (DataChunks; staged and inserted when its columns are not in catalogue order). An import
+   * in time order overlaps the stored rows only in the bucket, hour and day at its batches'
+   * edges, so nearly every row takes the append; before, one stored row in a batch's range
+   * sent all of its rows through the staging table and two joins (UPDATE, INSERT … NOT EXISTS).
+   * Deltas are unique per key (normalizeCounterRows), and nothing else writes between the
+   * read and the append (one write lane), so an appended key is never a duplicate.
    */
-  async function addStagedCounters(c: DuckDBConnection, range: { lo: number; hi: number }, anyStored: boolean, table = TABLE.raw) {
-    const all = `ts, ${TAG_COLS}, ${counterCols.join(', ')}`;
-    if (!anyStored) {
-      await c.run(`INSERT INTO ${table} (${all}) SELECT ${all} FROM temp.main.stage_counts`);
-      return;
+  async function addCounterDeltas(c: DuckDBConnection, table: string, deltas: readonly NormalizedCounterRow[], pause: Pause = noPause) {
+    if (deltas.length === 0) return;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const r of deltas) {
+      if (r.ts < lo) lo = r.ts;
+      if (r.ts > hi) hi = r.ts;
     }
-    const sameKey = `p.ts >= CAST($lo AS BIGINT) AND p.ts <= CAST($hi AS BIGINT) AND p.ts = s.ts AND ${DIMENSIONS.map((d) => `p.${col(d)} = s.${col(d)}`).join(' AND ')}`;
-    // The stored rows first: after the UPDATE every stored key matches, so the INSERT takes exactly the rest.
-    await c.run(`UPDATE ${table} AS p SET ${counterCols.map((cc) => `${cc} = p.${cc} + s.${cc}`).join(', ')} FROM temp.main.stage_counts AS s WHERE ${sameKey}`, range);
-    await c.run(`INSERT INTO ${table} (${all}) SELECT ${all} FROM temp.main.stage_counts AS s WHERE NOT EXISTS (SELECT 1 FROM ${table} AS p WHERE ${sameKey})`, range);
-  }
-
-  /** Adds the groups' rows of an import's deltas to the rollups (inside the caller's transaction; stage_counts is free). */
-  async function addRollupDeltas(c: DuckDBConnection, deltas: readonly CounterRow[]) {
-    const rolled = normalizeCounterRows(rollupRowsOf(deltas, rollupOpts));
-    for (const rollup of ['hour', 'day'] as const) {
-      const list = rolled.filter((r) => r.rollup === rollup);
-      if (list.length === 0) continue;
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (const r of list) {
-        if (r.ts < lo) lo = r.ts;
-        if (r.ts > hi) hi = r.ts;
-      }
-      await appendCounters(c, list, 'stage_counts', 'temp');
+    const range = { lo, hi };
+    const storedKeys = new Set<string>();
+    const reader = await c.runAndReadAll(`SELECT ts, ${TAG_COLS} FROM ${table} WHERE ts >= CAST($lo AS BIGINT) AND ts <= CAST($hi AS BIGINT)`, range);
+    const cols = reader.getColumns();
+    const n = reader.currentRowCount;
+    for (let i = 0; i < n; i++) storedKeys.add(counterKey(num(cols[0]![i]), ...DIMENSIONS.map((_, d) => String(cols[1 + d]![i] ?? ''))));
+    const [stored, fresh] = storedKeys.size ? split(deltas, (r) => storedKeys.has(counterKey(r.ts, ...DIMENSIONS.map((d) => r.tags[d])))) : [[], deltas];
+    const all = `ts, ${TAG_COLS}, ${counterCols.join(', ')}`;
+    if (stored.length) {
+      await appendCounters(c, stored, 'stage_counts', 'temp', pause);
       try {
-        await addStagedCounters(c, { lo, hi }, true, TABLE[rollup]);
+        const sameKey = `p.ts >= CAST($lo AS BIGINT) AND p.ts <= CAST($hi AS BIGINT) AND p.ts = s.ts AND ${DIMENSIONS.map((d) => `p.${col(d)} = s.${col(d)}`).join(' AND ')}`;
+        await c.run(`UPDATE ${table} AS p SET ${counterCols.map((cc) => `${cc} = p.${cc} + s.${cc}`).join(', ')} FROM temp.main.stage_counts AS s WHERE ${sameKey}`, range);
       } finally {
         await clearStage(c, 'stage_counts');
       }
+    }
+    if (fresh.length === 0) return;
+    if (inCatalogueOrder.has(table)) return appendCounters(c, fresh, table, undefined, pause);
+    await appendCounters(c, fresh, 'stage_counts', 'temp', pause);
+    try {
+      await c.run(`INSERT INTO ${table} (${all}) SELECT ${all} FROM temp.main.stage_counts`);
+    } finally {
+      await clearStage(c, 'stage_counts');
     }
   }
 
@@ -607,14 +618,6 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
           const counts = await rows(c, `SELECT ts, channel FROM pulse_distinct WHERE ts >= CAST($from AS BIGINT) AND ts < CAST($to AS BIGINT) AND granularity = $g AND member_set = $s`, range);
           for (const x of counts) storedCounts.add(periodKey(num(x.ts), r.granularity, r.set, String(x.channel ?? '')));
         }
-        // Counter rows already stored in the batch's time range (zone maps on ts make this cheap).
-        let lo = Infinity;
-        let hi = -Infinity;
-        for (const r of deltas) {
-          if (r.ts < lo) lo = r.ts;
-          if (r.ts > hi) hi = r.ts;
-        }
-        const countersStored = deltas.length > 0 && num((await rows(c, 'SELECT count(*) AS n FROM pulse_counts WHERE ts >= CAST($lo AS BIGINT) AND ts <= CAST($hi AS BIGINT)', { lo, hi }))[0]?.n) > 0;
         // Checked here, in the write slot: nothing else writes or reads this store until the commit.
         const out = await b.complete(stored);
         if (!out) return 'conflict' as const;
@@ -625,25 +628,19 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
         const storedSketches = new Set(stored.map((r) => sketchKey(r)));
         const [replaceSketches, newSketches] = split(sketches, (r) => storedSketches.has(sketchKey(r)));
         const [replaceCounts, newCounts] = split(distinct, (r) => storedCounts.has(periodKey(r.ts, r.granularity, r.set, r.channel)));
-        const direct = !countersStored && countsInCatalogueOrder;
         // Turns for the event loop between slices of the appends (a look at the clock per slice of rows).
         const pause = slicer(SLICE_MS, 1);
         try {
-          if (deltas.length && !direct) await appendCounters(c, deltas, 'stage_counts', 'temp', pause);
           if (replaceSketches.length) await appendSketches(c, replaceSketches, 'stage_sketch', 'temp', pause);
           if (replaceCounts.length) await appendDistinct(c, replaceCounts, 'stage_distinct', 'temp', pause);
           // One transaction: the deltas are added, the sketches and counts replaced by their
           // merges or appended, and the mark recorded — all of it or none (import/aggregate.ts).
           await c.run('BEGIN TRANSACTION');
           try {
-            if (deltas.length) {
-              if (direct) await appendCounters(c, deltas, 'pulse_counts', undefined, pause);
-              else {
-                await addStagedCounters(c, { lo, hi }, countersStored);
-                await clearStage(c, 'stage_counts');
-              }
-              await addRollupDeltas(c, b.counters);
-            }
+            // The 10 s rows' deltas, and the groups' hour and day rollups of them (store/rollups.ts).
+            await addCounterDeltas(c, TABLE.raw, deltas, pause);
+            const rolled = rollupDeltasOf(deltas, rollupOpts);
+            for (const rollup of rollupsOf(rollupOpts)) await addCounterDeltas(c, TABLE[rollup], rolled[rollup], pause);
             if (replaceSketches.length) {
               await c.run(
                 `INSERT OR REPLACE INTO pulse_sketch (ts, granularity, member_set, channel, node, part, sketch) ` +
@@ -671,7 +668,6 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
           }
           return 'applied' as const;
         } finally {
-          if (deltas.length && !direct) await clearStage(c, 'stage_counts');
           if (replaceSketches.length) await clearStage(c, 'stage_sketch');
           if (replaceCounts.length) await clearStage(c, 'stage_distinct');
         }
