@@ -8,11 +8,11 @@
  *   writes the mark with them, answers 'done' for a mark it has, and writes nothing on a conflict;
  * - the aggregate of a batch equals the per-event sums (counters, members per period).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
 import type { CountableEvent } from '../src/collector/counters.js';
 import { aggregateHistory, type AggregateOptions } from '../src/import/aggregate.js';
@@ -204,6 +204,37 @@ describe('aggregated import path', () => {
         );
       }
     });
+  });
+
+  it('import batches run at the import checkpoint threshold; once they stop, the live threshold is back', async () => {
+    // A tiny import threshold makes every import commit checkpoint (an empty WAL after it),
+    // which the live threshold (DuckDB's 16MB) does not: the WAL file shows which one is set.
+    const file = path.join(dir, 'thresholds.duckdb');
+    const store = createDuckDbStore({ file, importCheckpointThreshold: '1KB', importIdleMs: 200 });
+    await store.init();
+    const wal = () => (existsSync(`${file}.wal`) ? statSync(`${file}.wal`).size : 0);
+    try {
+      const t = Date.UTC(2026, 9, 9, 3, 0, 0);
+      const live = { ts: t - DAY, tags: { channel: 'wecom', community: '', campaign: '' }, counters: { message: 1 } };
+      await store.writeCounters([live]);
+      expect(wal()).toBeGreaterThan(0); // the live threshold: not checkpointed
+      await store.writeCounters([{ ...live, ts: t - 2 * DAY }]);
+      const batch = [ev('message', t + 1, 'wecom', 'a'), ev('message', t + 10_001, 'sms', 'b')];
+      expect(await store.applyAdditive!(await aggregateHistory(batch, { importId: 'thr', seq: 0 }, opts()))).toBe('applied');
+      expect(wal()).toBe(0); // the import threshold: checkpointed at its commit
+      let more = 0;
+      await vi.waitFor(
+        async () => {
+          await store.writeCounters([{ ...live, ts: t - 3 * DAY + 10_000 * more++ }]);
+          expect(wal()).toBeGreaterThan(0); // the live threshold is back
+        },
+        { timeout: 10_000 },
+      );
+      const [s] = await store.queryCounters({ from: t - 3 * DAY, to: t + DAY, stepMs: DAY, offsetMs: 0, counters: ['message'], by: [], filter: {} });
+      expect(s!.points.reduce((n, p) => n + p.sums.message!, 0)).toBe(4 + more);
+    } finally {
+      await store.close();
+    }
   });
 
   it('a store file whose counter columns are not in catalogue order (added later by ALTER TABLE) still gets each delta in its own column', async () => {

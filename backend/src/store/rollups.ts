@@ -161,7 +161,10 @@ export function rollupDeltasOf(rows: readonly NormalizedCounterRow[], o: RollupO
       let row = byKey.get(key);
       if (!row) byKey.set(key, (row = { ts, tags: { channel: r.tags.channel, community: r.tags.community, campaign: '' }, values: new Array<number>(r.values.length).fill(0), rollup }));
       const v = row.values;
-      for (let k = 0; k < v.length; k++) v[k]! += r.values[k]!;
+      for (let k = 0; k < v.length; k++) {
+        const x = r.values[k]!;
+        if (x !== 0) v[k]! += x; // a 10 s row sets a few of the counters
+      }
     }
     out[rollup] = [...byKey.values()];
   }

@@ -66,7 +66,28 @@ export interface DuckDbStoreOptions {
   checkpointThreshold?: string;
   /** Day rollups' alignment (store/rollups.ts); Asia/Shanghai's midnight by default. */
   rollups?: RollupOptions;
+  /**
+   * checkpoint_threshold while import batches are applied (applyAdditive), when
+   * `checkpointThreshold` is not set; IMPORT_CHECKPOINT_THRESHOLD by default.
+   */
+  importCheckpointThreshold?: string;
+  /** How long after the last import batch the live threshold is set again (ms); IMPORT_IDLE_MS by default. */
+  importIdleMs?: number;
 }
+
+/**
+ * The WAL size between checkpoints while history is imported. A checkpoint compresses the
+ * row groups that changed, and the last one is usually part-filled; at DuckDB's default
+ * (16MB, a couple of import batches of wide counter rows) a row group of 122,880 rows is
+ * checkpointed several times as it fills (by the row counts; not traced). 64MB is of the
+ * order of one row group of counter rows. Measured on the brand month's first 600,000 events
+ * (load ~12, docs/dev-notes/2026-12-07e/h12imp4.md): server CPU 53.5 → 45.7 s, peak RSS 524
+ * → 536 MiB; 256MB saved little more (44.6 s) and held 786 MiB. Live ingest keeps the
+ * configured threshold (its committed rows stay in memory until a checkpoint: the memory bench).
+ */
+export const IMPORT_CHECKPOINT_THRESHOLD = '64MB';
+/** The import threshold is dropped once no import batch came for this long (ms). */
+const IMPORT_IDLE_MS = 5_000;
 
 /** The table of a counter source. */
 const TABLE: Record<CounterSource, string> = { raw: 'pulse_counts', hour: 'pulse_groups_hour', day: 'pulse_groups_day' };
@@ -114,6 +135,13 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
   /** The connection is gone. */
   let closed = false;
   let initing: Promise<void> | null = null;
+  /**
+   * The threshold applyAdditive sets while imports run (none when the operator set one), the
+   * one to go back to (read at open), and the timer that goes back after IMPORT_IDLE_MS.
+   */
+  const importThreshold = opts.checkpointThreshold ? null : (opts.importCheckpointThreshold ?? IMPORT_CHECKPOINT_THRESHOLD);
+  let liveThreshold = '';
+  let importIdle: NodeJS.Timeout | null = null;
   /** Counter columns in the same order as COUNTERS (the staging table's layout). */
   const counterCols = COUNTERS.map(col);
   /**
@@ -238,6 +266,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       await c.run(`CREATE TABLE IF NOT EXISTS pulse_uptime (run_id VARCHAR PRIMARY KEY, started_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL)`);
       // The marks of the aggregated import batches (applyAdditive).
       await c.run(`CREATE TABLE IF NOT EXISTS pulse_imports (import_id VARCHAR NOT NULL, seq INTEGER NOT NULL, applied_at BIGINT NOT NULL, PRIMARY KEY (import_id, seq))`);
+      liveThreshold = String((await c.runAndReadAll(`SELECT current_setting('checkpoint_threshold') AS t`)).getRowObjects()[0]?.t ?? '');
       for (let i = 0; i < readers.length; i++) readers[i] = await instance.connect();
       probe = await instance.connect();
       conn = c;
@@ -432,6 +461,27 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
     }
   }
 
+  /**
+   * In an import (write lane): checkpoints less often (IMPORT_CHECKPOINT_THRESHOLD) until no
+   * batch came for IMPORT_IDLE_MS; then the live threshold is set again and the import's WAL
+   * checkpointed (a failed CHECKPOINT, e.g. while another transaction writes, is left to the
+   * next automatic one).
+   */
+  async function importCheckpoints(c: DuckDBConnection) {
+    if (!importThreshold || !liveThreshold) return;
+    if (importIdle) clearTimeout(importIdle);
+    else await c.run(`SET checkpoint_threshold = '${importThreshold.replace(/'/g, '')}'`);
+    importIdle = setTimeout(() => {
+      importIdle = null;
+      serial('checkpoint after import', async (w) => {
+        if (importIdle) return; // a batch came meanwhile
+        await w.run(`SET checkpoint_threshold = '${liveThreshold.replace(/'/g, '')}'`);
+        await w.run('CHECKPOINT').catch(() => undefined);
+      }).catch(() => undefined);
+    }, opts.importIdleMs ?? IMPORT_IDLE_MS);
+    importIdle.unref();
+  }
+
   /** One table's sums over [from, to) by the query's buckets and split (ungrouped: rows without a community only). */
   async function queryTable(q: NormalizedCounterQuery, table: string, from: number, to: number, ungrouped: boolean): Promise<CounterSeries[]> {
     const params: Record<string, DuckDBValue> = { from, to, step: q.stepMs, off: q.offsetMs };
@@ -596,6 +646,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       return serial('applyAdditive', async (c) => {
         const done = await rows(c, 'SELECT 1 AS x FROM pulse_imports WHERE import_id = $i AND seq = $s', { i: b.importId, s: b.seq });
         if (done.length) return 'done' as const;
+        await importCheckpoints(c);
         // What is stored for the batch's periods: every node's sketch rows (to merge), and
         // which count rows exist (those are replaced, the others appended).
         const stored: SketchRow[] = [];
@@ -836,6 +887,8 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
     async close() {
       if (closing) return;
       closing = true;
+      if (importIdle) clearTimeout(importIdle);
+      importIdle = null;
       await Promise.all([writes.idle(), ...reads.map((r) => r.idle())]); // calls already queued finish first
       closed = true;
       probe?.closeSync();
