@@ -651,23 +651,31 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
         // which count rows exist (those are replaced, the others appended).
         const stored: SketchRow[] = [];
         const storedCounts = new Set<string>();
-        for (const r of b.sketchRanges) {
-          const range = { from: r.from, to: r.to, g: r.granularity, s: r.set };
-          const found = await rows(
-            c,
-            `SELECT ts, channel, node, sketch FROM pulse_sketch WHERE ts >= CAST($from AS BIGINT) AND ts < CAST($to AS BIGINT) AND granularity = $g AND member_set = $s ORDER BY ts, channel, node, part`,
-            range,
-          );
+        if (b.sketchRanges.length) {
+          // One query per table for all of the batch's ranges (member set × granularity), not
+          // two per range: each statement costs a round of DuckDB's task scheduling, and the
+          // write slot waits for it. The outer ts bounds keep the scan to the ranges' row groups.
+          const params: Record<string, DuckDBValue> = { lo: Math.min(...b.sketchRanges.map((r) => r.from)), hi: Math.max(...b.sketchRanges.map((r) => r.to)) };
+          const any = b.sketchRanges
+            .map((r, i) => {
+              Object.assign(params, { [`f${i}`]: r.from, [`t${i}`]: r.to, [`g${i}`]: r.granularity, [`s${i}`]: r.set });
+              return `(granularity = $g${i} AND member_set = $s${i} AND ts >= CAST($f${i} AS BIGINT) AND ts < CAST($t${i} AS BIGINT))`;
+            })
+            .join(' OR ');
+          const where = `ts >= CAST($lo AS BIGINT) AND ts < CAST($hi AS BIGINT) AND (${any})`;
+          const found = await rows(c, `SELECT granularity, member_set, ts, channel, node, sketch FROM pulse_sketch WHERE ${where} ORDER BY granularity, member_set, ts, channel, node, part`, params);
           let last: SketchRow | undefined;
           for (const x of found) {
+            const granularity = String(x.granularity) as SketchRow['granularity'];
+            const set = String(x.member_set) as SketchRow['set'];
             const ts = num(x.ts);
             const channel = String(x.channel ?? '');
             const node = String(x.node ?? '');
-            if (last && last.ts === ts && last.channel === channel && last.node === node) last.sketch += String(x.sketch ?? '');
-            else stored.push((last = { ts, granularity: r.granularity, set: r.set, channel, node, sketch: String(x.sketch ?? '') }));
+            if (last && last.granularity === granularity && last.set === set && last.ts === ts && last.channel === channel && last.node === node) last.sketch += String(x.sketch ?? '');
+            else stored.push((last = { ts, granularity, set, channel, node, sketch: String(x.sketch ?? '') }));
           }
-          const counts = await rows(c, `SELECT ts, channel FROM pulse_distinct WHERE ts >= CAST($from AS BIGINT) AND ts < CAST($to AS BIGINT) AND granularity = $g AND member_set = $s`, range);
-          for (const x of counts) storedCounts.add(periodKey(num(x.ts), r.granularity, r.set, String(x.channel ?? '')));
+          const counts = await rows(c, `SELECT ts, granularity, member_set, channel FROM pulse_distinct WHERE ${where}`, params);
+          for (const x of counts) storedCounts.add(periodKey(num(x.ts), String(x.granularity), String(x.member_set), String(x.channel ?? '')));
         }
         // Checked here, in the write slot: nothing else writes or reads this store until the commit.
         const out = await b.complete(stored);
