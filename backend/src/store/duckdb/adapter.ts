@@ -624,10 +624,20 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
                   `SELECT ts, granularity, member_set, channel, node, part, sketch FROM temp.main.stage_sketch`,
               );
               // A sketch that got shorter (sparse → smaller) leaves no stale tail parts behind.
+              // The batch's time range bounds the join to the row groups that can hold its rows
+              // (zone maps on ts): unbounded, every call scanned the whole table, and a 30-day
+              // load of 20,000 groups' sketches slowed day by day (measured: 4× the write time).
+              let lo = Infinity;
+              let hi = -Infinity;
+              for (const r of list) {
+                if (r.ts < lo) lo = r.ts;
+                if (r.ts > hi) hi = r.ts;
+              }
               await c.run(
                 `DELETE FROM ${table} USING (SELECT DISTINCT ts, granularity, member_set, channel, node, parts FROM temp.main.stage_sketch) s ` +
-                  `WHERE ${table}.ts = s.ts AND ${table}.granularity = s.granularity AND ${table}.member_set = s.member_set ` +
+                  `WHERE ${table}.ts >= CAST($lo AS BIGINT) AND ${table}.ts <= CAST($hi AS BIGINT) AND ${table}.ts = s.ts AND ${table}.granularity = s.granularity AND ${table}.member_set = s.member_set ` +
                   `AND ${table}.${who} = s.channel AND ${table}.node = s.node AND ${table}.part >= s.parts`,
+                { lo, hi },
               );
             } finally {
               await clearStage(c, 'stage_sketch');
