@@ -16,7 +16,7 @@ import { sketchKeyOf } from '../sketch/hll.js';
 import type { CounterRow, SketchRow } from '../store/port.js';
 import { DistinctTracker, type DistinctCounts, type UnloadedPeriod } from './distinct.js';
 import { FlushBuckets } from './flushBuckets.js';
-import { GroupMembers, GROUP_MEMBER_SET, type UnloadedGroupPeriod } from './groupMembers.js';
+import { GroupMembers, GROUP_MEMBER_SET } from './groupMembers.js';
 import { PushCapCounter } from './pushCap.js';
 import { groupTagsOf } from './tagSets.js';
 import { SHANGHAI_DAY_OFFSET_MS, rollsUp, rollupsOf, type Rollup, type RollupOptions } from '../store/rollups.js';
@@ -64,6 +64,18 @@ const MINUTE_RING_RETENTION = 26 * HOUR + 10 * MINUTE;
 const SKETCH_FLUSH_MS = 10_000;
 /** Bucket-resolution history: the 5-minute window and the one before it, with margin. */
 const BUCKET_RING_RETENTION = 15 * MINUTE;
+
+/** Items in lists by a key, in first-seen order. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
 
 export class Collector {
   readonly bucketMs: number;
@@ -451,14 +463,7 @@ export class Collector {
   private async loadStoredSketches(): Promise<number> {
     const wanted = this.distinct.unloaded();
     if (wanted.length === 0) return 0;
-    const groups = new Map<string, UnloadedPeriod[]>();
-    for (const w of wanted) {
-      const k = `${w.set}\u0000${w.granularity}`;
-      const list = groups.get(k);
-      if (list) list.push(w);
-      else groups.set(k, [w]);
-    }
-    for (const list of groups.values()) await this.loadPeriods(list);
+    for (const list of groupBy(wanted, (w) => `${w.set}\u0000${w.granularity}`).values()) await this.loadPeriods(list);
     return this.distinct.unloaded().length;
   }
 
@@ -497,26 +502,16 @@ export class Collector {
   private async loadGroupSketches(): Promise<number> {
     const wanted = this.groupMembers.unloaded();
     if (wanted.length === 0) return 0;
-    const byStart = new Map<string, UnloadedGroupPeriod[]>();
-    for (const w of wanted) {
-      const k = `${w.granularity}\u0000${w.start}`;
-      const list = byStart.get(k);
-      if (list) list.push(w);
-      else byStart.set(k, [w]);
-    }
-    for (const list of byStart.values()) {
+    for (const list of groupBy(wanted, (w) => `${w.granularity}\u0000${w.start}`).values()) {
       const { granularity, start } = list[0]!;
       // Pending before stored, as for counters (merging both is idempotent).
       const pending = this.opts.sink.pendingSketches?.(GROUP_MEMBER_SET, granularity, start, true) ?? [];
       const community = list.length === 1 ? list[0]!.community : true;
       const stored = await this.opts.store.querySketches({ from: start, to: start + GRANULARITIES[granularity], granularity, set: GROUP_MEMBER_SET, community });
-      const rows = new Map<string, SketchRow[]>();
-      for (const r of [...stored, ...pending]) {
-        if (r.ts !== start || r.community === undefined) continue;
-        const l = rows.get(r.community);
-        if (l) l.push(r);
-        else rows.set(r.community, [r]);
-      }
+      const rows = groupBy(
+        [...stored, ...pending].filter((r) => r.ts === start && r.community !== undefined),
+        (r) => r.community!,
+      );
       for (const w of list) this.groupMembers.mergeStored(granularity, start, w.community, rows.get(w.community) ?? []);
     }
     return this.groupMembers.unloaded().length;
