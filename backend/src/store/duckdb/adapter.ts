@@ -715,10 +715,19 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
                 `INSERT OR REPLACE INTO pulse_sketch (ts, granularity, member_set, channel, node, part, sketch) ` +
                   `SELECT ts, granularity, member_set, channel, node, part, sketch FROM temp.main.stage_sketch`,
               );
+              // Bounded by the replaced rows' time range, as in writeSketches (zone maps on ts):
+              // unbounded, every import batch that replaced a sketch scanned the whole table.
+              let lo = Infinity;
+              let hi = -Infinity;
+              for (const r of replaceSketches) {
+                if (r.ts < lo) lo = r.ts;
+                if (r.ts > hi) hi = r.ts;
+              }
               await c.run(
                 `DELETE FROM pulse_sketch USING (SELECT DISTINCT ts, granularity, member_set, channel, node, parts FROM temp.main.stage_sketch) s ` +
-                  `WHERE pulse_sketch.ts = s.ts AND pulse_sketch.granularity = s.granularity AND pulse_sketch.member_set = s.member_set ` +
+                  `WHERE pulse_sketch.ts >= CAST($lo AS BIGINT) AND pulse_sketch.ts <= CAST($hi AS BIGINT) AND pulse_sketch.ts = s.ts AND pulse_sketch.granularity = s.granularity AND pulse_sketch.member_set = s.member_set ` +
                   `AND pulse_sketch.channel = s.channel AND pulse_sketch.node = s.node AND pulse_sketch.part >= s.parts`,
+                { lo, hi },
               );
             }
             if (newSketches.length) await appendSketches(c, newSketches, 'pulse_sketch', undefined, pause);
