@@ -82,8 +82,9 @@ function simulateTraffic(from: number, to: number): Promise<SimulatedRows> {
       sink: {
         async append(snapshot: { counters: readonly CounterRow[]; distinct: readonly DistinctRow[]; sketches?: readonly SketchRow[] }) {
           // Only what the report reads: all-channel day sketches of the sets month-level KPIs use.
-          for (const r of snapshot.sketches ?? []) if (r.granularity === 'day' && r.channel === '' && (r.set === 'active' || r.set === 'buyers')) sketches.set(`${r.ts}|${r.set}|${r.node}`, r);
-          for (const r of snapshot.counters) counters.set(`${r.ts}|${r.tags.channel}|${r.tags.community}|${r.tags.campaign}`, r);
+          for (const r of snapshot.sketches ?? []) if (r.granularity === 'day' && r.channel === '' && !r.community && (r.set === 'active' || r.set === 'buyers')) sketches.set(`${r.ts}|${r.set}|${r.node}`, r);
+          // A group's hour / day rollup rows share their 10 s row's time and tags: the kind is in the key.
+          for (const r of snapshot.counters) counters.set(`${r.ts}|${r.tags.channel}|${r.tags.community}|${r.tags.campaign}|${r.rollup ?? ''}`, r);
           for (const r of snapshot.distinct) if (r.granularity !== 'minute') distinct.set(`${r.ts}|${r.granularity}|${r.set}|${r.channel}`, r);
         },
       },
@@ -111,7 +112,8 @@ function simulateTraffic(from: number, to: number): Promise<SimulatedRows> {
 }
 
 async function writeRows(store: MetricStore, rows: SimulatedRows): Promise<void> {
-  for (let i = 0; i < rows.counters.length; i += 10_000) await store.writeCounters(rows.counters.slice(i, i + 10_000));
+  // The collector's rows carry the groups' hour / day rollups (whole rows): written as given.
+  for (let i = 0; i < rows.counters.length; i += 10_000) await store.writeCounters(rows.counters.slice(i, i + 10_000), { rollups: 'given' });
   for (let i = 0; i < rows.distinct.length; i += 10_000) await store.writeDistinct(rows.distinct.slice(i, i + 10_000));
   for (let i = 0; i < rows.sketches.length; i += 50) await store.writeSketches(rows.sketches.slice(i, i + 50));
 }
