@@ -369,6 +369,33 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
     }
   }
 
+  /**
+   * The sketch rows staged in temp.main.stage_sketch replace their stored rows in `table`
+   * (the group column is `who`; staged in `channel`). A sketch that got shorter (sparse →
+   * smaller) leaves no stale tail parts behind. The rows' time range bounds the delete's join
+   * to the row groups that can hold them (zone maps on ts): unbounded, every call scanned the
+   * whole table, and a 30-day load of 20,000 groups' sketches slowed day by day (measured: 4×
+   * the write time).
+   */
+  async function replaceFromStage(c: DuckDBConnection, list: readonly SketchRow[], table: 'pulse_sketch' | 'pulse_group_sketch', who: 'channel' | 'community') {
+    await c.run(
+      `INSERT OR REPLACE INTO ${table} (ts, granularity, member_set, ${who}, node, part, sketch) ` +
+        `SELECT ts, granularity, member_set, channel, node, part, sketch FROM temp.main.stage_sketch`,
+    );
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const r of list) {
+      if (r.ts < lo) lo = r.ts;
+      if (r.ts > hi) hi = r.ts;
+    }
+    await c.run(
+      `DELETE FROM ${table} USING (SELECT DISTINCT ts, granularity, member_set, channel, node, parts FROM temp.main.stage_sketch) s ` +
+        `WHERE ${table}.ts >= CAST($lo AS BIGINT) AND ${table}.ts <= CAST($hi AS BIGINT) AND ${table}.ts = s.ts AND ${table}.granularity = s.granularity AND ${table}.member_set = s.member_set ` +
+        `AND ${table}.${who} = s.channel AND ${table}.node = s.node AND ${table}.part >= s.parts`,
+      { lo, hi },
+    );
+  }
+
   /** Sketch rows in parts into `table`: pulse_sketch, or stage_sketch (which also keeps the number of parts). */
   async function appendSketches(c: DuckDBConnection, list: readonly SketchRow[], table: 'pulse_sketch' | 'stage_sketch', catalog?: string, pause: Pause = noPause) {
     const appender = await c.createAppender(table, 'main', catalog ?? null);
@@ -610,7 +637,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       if (batch.length === 0) return;
       // Group sketches go to pulse_group_sketch, staged with the group in the channel column.
       const [grouped, channels] = split(batch, (r) => r.community !== undefined);
-      const parts: [SketchRow[], string, string][] = [];
+      const parts: [SketchRow[], 'pulse_sketch' | 'pulse_group_sketch', 'channel' | 'community'][] = [];
       if (channels.length) parts.push([channels, 'pulse_sketch', 'channel']);
       if (grouped.length) parts.push([grouped.map((r) => ({ ...r, channel: r.community! })), 'pulse_group_sketch', 'community']);
       await serial('writeSketches', async (c) => {
@@ -619,26 +646,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
           for (const [list, table, who] of parts) {
             await appendSketches(c, list, 'stage_sketch', 'temp');
             try {
-              await c.run(
-                `INSERT OR REPLACE INTO ${table} (ts, granularity, member_set, ${who}, node, part, sketch) ` +
-                  `SELECT ts, granularity, member_set, channel, node, part, sketch FROM temp.main.stage_sketch`,
-              );
-              // A sketch that got shorter (sparse → smaller) leaves no stale tail parts behind.
-              // The batch's time range bounds the join to the row groups that can hold its rows
-              // (zone maps on ts): unbounded, every call scanned the whole table, and a 30-day
-              // load of 20,000 groups' sketches slowed day by day (measured: 4× the write time).
-              let lo = Infinity;
-              let hi = -Infinity;
-              for (const r of list) {
-                if (r.ts < lo) lo = r.ts;
-                if (r.ts > hi) hi = r.ts;
-              }
-              await c.run(
-                `DELETE FROM ${table} USING (SELECT DISTINCT ts, granularity, member_set, channel, node, parts FROM temp.main.stage_sketch) s ` +
-                  `WHERE ${table}.ts >= CAST($lo AS BIGINT) AND ${table}.ts <= CAST($hi AS BIGINT) AND ${table}.ts = s.ts AND ${table}.granularity = s.granularity AND ${table}.member_set = s.member_set ` +
-                  `AND ${table}.${who} = s.channel AND ${table}.node = s.node AND ${table}.part >= s.parts`,
-                { lo, hi },
-              );
+              await replaceFromStage(c, list, table, who);
             } finally {
               await clearStage(c, 'stage_sketch');
             }
@@ -711,24 +719,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
             const rolled = rollupDeltasOf(deltas, rollupOpts);
             for (const rollup of rollupsOf(rollupOpts)) await addCounterDeltas(c, TABLE[rollup], rolled[rollup], pause);
             if (replaceSketches.length) {
-              await c.run(
-                `INSERT OR REPLACE INTO pulse_sketch (ts, granularity, member_set, channel, node, part, sketch) ` +
-                  `SELECT ts, granularity, member_set, channel, node, part, sketch FROM temp.main.stage_sketch`,
-              );
-              // Bounded by the replaced rows' time range, as in writeSketches (zone maps on ts):
-              // unbounded, every import batch that replaced a sketch scanned the whole table.
-              let lo = Infinity;
-              let hi = -Infinity;
-              for (const r of replaceSketches) {
-                if (r.ts < lo) lo = r.ts;
-                if (r.ts > hi) hi = r.ts;
-              }
-              await c.run(
-                `DELETE FROM pulse_sketch USING (SELECT DISTINCT ts, granularity, member_set, channel, node, parts FROM temp.main.stage_sketch) s ` +
-                  `WHERE pulse_sketch.ts >= CAST($lo AS BIGINT) AND pulse_sketch.ts <= CAST($hi AS BIGINT) AND pulse_sketch.ts = s.ts AND pulse_sketch.granularity = s.granularity AND pulse_sketch.member_set = s.member_set ` +
-                  `AND pulse_sketch.channel = s.channel AND pulse_sketch.node = s.node AND pulse_sketch.part >= s.parts`,
-                { lo, hi },
-              );
+              await replaceFromStage(c, replaceSketches, 'pulse_sketch', 'channel');
             }
             if (newSketches.length) await appendSketches(c, newSketches, 'pulse_sketch', undefined, pause);
             if (replaceCounts.length) {
