@@ -1,6 +1,6 @@
 /**
  * Memory stays flat under churn. The wall runs in Chromium for PULSE_HEAP_TEST_SECONDS
- * (default 150 s; the whole test stays under 4 minutes) while:
+ * (default 80 s, so the suite stays inside CI's 30 minutes; 150 s or more for a deeper look) while:
  *  - the product's simulator posts events 10× a second (one POST every 100 ms), after an
  *    hour of backfill so every bounded buffer (60 trend minutes) is full from the start; at a
  *    fixed 100 events/s (not its day curve, which at 04:00 Beijing is ~4 events/s and left
@@ -22,7 +22,7 @@ import type { Browser } from 'playwright-core';
 import { ARTIFACTS_DIR, launchChromium, postEvents, startBackend, type Backend, type PulseEvent, membersDropRules } from './harness';
 import { admin, heapAfterGc, MB, openWall, SimFeed, waitConnected } from './wall-helpers';
 
-const SECONDS = Math.max(20, Number(process.env.PULSE_HEAP_TEST_SECONDS ?? 150));
+const SECONDS = Math.max(20, Number(process.env.PULSE_HEAP_TEST_SECONDS ?? 80));
 const MINUTE = 60_000;
 const CHANNELS = ['wecom', 'wechat_group', 'miniprogram', 'douyin', 'sms', 'app_push', 'store_qr'];
 
