@@ -39,18 +39,13 @@ export class KeptRecords<V> {
 
   /** Sets and removes records: durable (the file, or Redis) before they count here. */
   async apply(put: ReadonlyMap<string, V>, removed: readonly string[]): Promise<void> {
-    if (this.shared) {
-      await this.shared.update(new Map([...put].map(([id, v]) => [id, JSON.stringify(v)])), removed);
-      for (const [id, v] of put) this.map.set(id, v);
-      for (const id of removed) this.map.delete(id);
-      return;
-    }
     const next = new Map(this.map);
     for (const [id, v] of put) next.set(id, v);
     for (const id of removed) next.delete(id);
-    writeJsonAtomic(this.o.file, Object.fromEntries(next));
-    for (const [id, v] of put) this.map.set(id, v);
-    for (const id of removed) this.map.delete(id);
+    if (this.shared) await this.shared.update(new Map([...put].map(([id, v]) => [id, JSON.stringify(v)])), removed);
+    else writeJsonAtomic(this.o.file, Object.fromEntries(next));
+    this.map.clear();
+    for (const [id, v] of next) this.map.set(id, v);
   }
 
   /**
