@@ -85,6 +85,13 @@ export interface NoiseBand {
    * judging it. `learn` (default): learnt at once, like any deviation at rest.
    */
   pending: 'learn' | 'hold';
+  /**
+   * `level`: each deviation is remembered with the scale of the expected value it was measured
+   * against, and rescaled to the current one (a count's noise grows with √level, a ratio's
+   * falls with √denominator): a band learnt on ordinary days fits a holiday at half their
+   * level or a campaign at twice it. Absent: deviations are used as seen, in the KPI's unit.
+   */
+  scale?: 'level';
 }
 
 /**

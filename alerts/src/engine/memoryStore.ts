@@ -66,7 +66,7 @@ const isTold = (x: unknown): x is NotifyMemory => {
 };
 
 const isNoise = (x: unknown): x is NoiseMemory =>
-  typeof x === 'object' && x !== null && Array.isArray((x as NoiseMemory).samples) && (x as NoiseMemory).samples.every((s) => Array.isArray(s) && s.length === 2 && s.every((n) => typeof n === 'number' && Number.isFinite(n)));
+  typeof x === 'object' && x !== null && Array.isArray((x as NoiseMemory).samples) && (x as NoiseMemory).samples.every((s) => Array.isArray(s) && (s.length === 2 || s.length === 3) && s.every((n) => typeof n === 'number' && Number.isFinite(n)));
 
 export class MemoryStore {
   private remembered = new Map<string, RememberedInstance>();

@@ -61,6 +61,8 @@ export interface HeldNoise {
   t: number;
   dev: number;
   w: number;
+  /** The scale of the expected value it was measured against (noiseScale), when known. */
+  scale?: number | undefined;
 }
 
 export interface Instance {

@@ -129,6 +129,15 @@ describe('a band per time of day', () => {
     expect(night(r)).toHaveLength(1);
     expect(night(r)[0]!.change).toBeLessThan(-0.15);
   }, 120_000);
+
+  it('a band that follows the level (scale: level) catches it too, from deviations of every hour, and fires nowhere else', async () => {
+    // Each deviation is rescaled from the level it was learnt at to the night's (√ of the
+    // count): the peak's wide deviations no longer hide the night, and no hour is singled out.
+    const r = await run(series, band(', scale: level'));
+    expect(night(r)).toHaveLength(1);
+    expect(night(r)[0]!.change).toBeLessThan(-0.15);
+    expect(r.firings).toHaveLength(1);
+  }, 120_000);
 });
 
 describe('the one line', () => {

@@ -31,7 +31,8 @@ const { rules } = parseRuleYaml(
     kpi: series
     window: 1h
     baseline: { type: seasonal, period: 1d, periods: 3, min_periods: 2, days: all }
-    band: { quantile: 0.99, k: 1.5, span: 3d, min_history: 12h }
+    # scale: level — each deviation is saved with the scale it was learnt at, and restored.
+    band: { quantile: 0.99, k: 1.5, span: 3d, min_history: 12h, scale: level }
 `,
   { catalogue },
 );

@@ -32,10 +32,11 @@ export interface Evaluation {
   basis?: 'recent';
   /**
    * Seasonal rules: the deviations |value − expected| to learn as noise while at rest, of the
-   * rule's own window and of each extra window ([windowMs, deviation]); the evaluation itself
-   * may be an extra window's.
+   * rule's own window and of each extra window ([windowMs, deviation, scale]), with the scale
+   * of the expected value each was measured against (noiseScale); the evaluation itself may
+   * be an extra window's.
    */
-  learn?: { main: number | null; extra: [number, number][] };
+  learn?: { main: number | null; mainScale?: number; extra: [number, number, number?][] };
 }
 
 /** A noise band for one evaluation: its half-width around the baseline (null while still learning). */

@@ -75,7 +75,10 @@ export function planCandidates(
   const dayClass = (ts: number): DayClass => (calendar ? (calendar.isWorkingDay(ts) ? 'work' : 'rest') : weekendClass(ts));
   const curClass = dayClass(probe);
   const inCampaign = running.length > 0 && modes.campaigns === 'comparable';
-  const campaign = inCampaign ? running[0] : undefined;
+  // Campaigns inside another (双11 当天 inside the 双11 pre-sale) are like-with-like with their
+  // own days: the innermost (latest to start, then soonest to end) is the one compared. Its
+  // outer campaign's days would make a peak day's normal level a "rise" against the pre-sale.
+  const campaign = inCampaign ? [...running].sort((a, b) => b.start - a.start || a.end - b.end)[0] : undefined;
   const comparableHoliday = holiday && modes.holidays === 'comparable';
   const byDayType = s.periodMs === DAY_MS && s.days === 'comparable';
   // A holiday of several days off (春节, 国庆) compared like with like: its own earlier days
@@ -141,12 +144,45 @@ function weekendClass(ts: number): DayClass {
   return wd === 0 || wd === 6 ? 'rest' : 'work';
 }
 
+/**
+ * One deviation learnt as noise: [time, |value − expected|, scale], the scale (noiseScale) of
+ * the expected value it was measured against; absent or 0 when unknown (state saved before
+ * scales existed, a zero baseline).
+ */
+export type NoiseSample = [number, number] | [number, number, number];
+
 /** Deviations of one alert instance while at rest: its observed noise. */
 export interface NoiseMemory {
-  /** [time, |value − expected|], oldest first. */
-  samples: [number, number][];
+  /** Oldest first. */
+  samples: NoiseSample[];
   lastAt: number | null;
 }
+
+/**
+ * How large a window's normal noise is expected to be at this expected value, up to a factor
+ * the band learns (`band.scale: level`). A count is a sum of independent events: its noise
+ * grows with the square root of its level (Poisson; overdispersed counts grow faster, between
+ * √level and level, so √ is the cautious end: it never narrows the band on a quiet day as
+ * much as a proportional law would). A ratio or mean is the average of `sample` observations:
+ * its noise falls with the square root of the denominator. The expected value is itself a
+ * median of `periods` windows with their own noise, which a deviation from it also carries
+ * (the median of n has about π/2n of one window's variance): a band learnt against medians of
+ * 7 days is widened by √((1 + π/6)/(1 + π/14)) ≈ 1.12 against a median of 3 (a campaign's or
+ * a holiday's first own days). Only the ratio of two scales is used, so the unit (¥ or 分,
+ * bytes or KB) does not matter. 0: unknown.
+ */
+export function noiseScale(ratio: boolean, expected: { value: number | null; sample: number }, periods?: number): number {
+  const own = periods !== undefined && periods >= 1 ? Math.sqrt(1 + Math.PI / (2 * periods)) : 1;
+  if (ratio) return expected.sample > 0 ? own / Math.sqrt(expected.sample) : 0;
+  return expected.value !== null && expected.value > 0 ? own * Math.sqrt(expected.value) : 0;
+}
+
+/**
+ * A deviation learnt at another level is rescaled by at most this factor either way (a level
+ * 16× apart): beyond it the square-root law is an extrapolation, and a burst learnt at a
+ * near-zero hour must not be blown up into a band for the peak.
+ */
+export const MAX_NOISE_RESCALE = 4;
 
 export const emptyNoise = (): NoiseMemory => ({ samples: [], lastAt: null });
 
@@ -155,9 +191,9 @@ export function noiseSampleMs(windowMs: number): number {
   return Math.max(60_000, Math.floor(windowMs / 12));
 }
 
-export function recordNoise(mem: NoiseMemory, t: number, deviation: number, band: NoiseBand, windowMs: number): void {
+export function recordNoise(mem: NoiseMemory, t: number, deviation: number, band: NoiseBand, windowMs: number, scale?: number): void {
   if (mem.lastAt !== null && t - mem.lastAt < noiseSampleMs(windowMs)) return;
-  mem.samples.push([t, Math.abs(deviation)]);
+  mem.samples.push(band.scale === 'level' && scale !== undefined && scale > 0 && Number.isFinite(scale) ? [t, Math.abs(deviation), scale] : [t, Math.abs(deviation)]);
   mem.lastAt = t;
   const cut = t - band.spanMs;
   let i = 0;
@@ -167,9 +203,12 @@ export function recordNoise(mem: NoiseMemory, t: number, deviation: number, band
 
 /**
  * The band's half-width, or null while fewer than `minHistoryMs` of deviations are known
- * (a fresh rule learns the KPI's noise before it judges).
+ * (a fresh rule learns the KPI's noise before it judges). With `band.scale: level` and the
+ * current expected value's `scale`, each deviation is first rescaled from the level it was
+ * learnt at to this one (noiseScale): a band learnt on workdays is not 2× too wide, relative
+ * to the level, on a 春节 day at half their level.
  */
-export function bandHalfWidth(mem: NoiseMemory, t: number, band: NoiseBand, windowMs: number): number | null {
+export function bandHalfWidth(mem: NoiseMemory, t: number, band: NoiseBand, windowMs: number, scale?: number): number | null {
   const first = mem.samples[0];
   if (!first) return band.minHistoryMs === 0 ? 0 : null;
   const covered = t - first[0];
@@ -187,9 +226,12 @@ export function bandHalfWidth(mem: NoiseMemory, t: number, band: NoiseBand, wind
     const perDay = Math.floor((2 * tod) / noiseSampleMs(windowMs));
     if (near.length >= perDay * 1.5 && t - (near[0]?.[0] ?? t) >= DAY_MS - tod) samples = near;
   }
-  const q = quantile(
-    samples.map((s) => s[1]),
-    band.quantile,
-  );
+  const now = band.scale === 'level' && scale !== undefined && scale > 0 && Number.isFinite(scale) ? scale : 0;
+  const rescale = (s: NoiseSample): number => {
+    const then = s[2];
+    if (!now || then === undefined || !(then > 0)) return s[1];
+    return s[1] * Math.min(MAX_NOISE_RESCALE, Math.max(1 / MAX_NOISE_RESCALE, now / then));
+  };
+  const q = quantile(samples.map(rescale), band.quantile);
   return q === null ? null : band.k * q;
 }

@@ -14,7 +14,7 @@ import { changeSummaryZh } from '../change/summary.js';
 import { EPS, type Evaluation } from '../common/evaluation.js';
 import { alertKeyOf } from '../common/keys.js';
 import type { Instance, RuleKind, Split } from '../types.js';
-import { bandHalfWidth, emptyNoise, median, planCandidates, recordNoise } from './baseline.js';
+import { bandHalfWidth, emptyNoise, median, noiseScale, planCandidates, recordNoise } from './baseline.js';
 import type { NoiseMemory } from './baseline.js';
 import type { HeldNoise } from '../types.js';
 import { shanghaiDate, shanghaiMidnight } from '../../calendar/calendar.js';
@@ -247,11 +247,14 @@ export const seasonalKind: RuleKind<ChangeRule> = {
       // shape): kept apart so it never widens the seasonal band learnt later.
       // Extra windows keep theirs in noiseExtra.
       const memOf = (key: string | null): NoiseMemory => (!rec ? emptyNoise() : key === null ? rec.noise : (rec.noiseExtra?.[key] ?? emptyNoise()));
-      const halfOf = (w: number, mem: NoiseMemory): number | null | undefined => (rule.band ? bandHalfWidth(mem, t, rule.band, w) : undefined);
-      const half = halfOf(rule.windowMs, b.basis === 'recent' ? (rec?.noiseRecent ?? emptyNoise()) : memOf(null));
+      // The scale of each expected value (band.scale: level): its band is rescaled to it.
+      const scaleOf = (x: { base: WindowValue; periodsUsed: number }): number => noiseScale(kpi.ratio, x.base, x.periodsUsed);
+      const halfOf = (w: number, mem: NoiseMemory, scale: number): number | null | undefined => (rule.band ? bandHalfWidth(mem, t, rule.band, w, scale) : undefined);
+      const mainScale = scaleOf(b);
+      const half = halfOf(rule.windowMs, b.basis === 'recent' ? (rec?.noiseRecent ?? emptyNoise()) : memOf(null), mainScale);
       const mainEv = evaluateChange(rule, kpi, b.curValue, b.base, bandInput(b, half));
       const ev: Evaluation = b.basis === 'recent' ? { ...mainEv, basis: 'recent' } : mainEv;
-      const learn: NonNullable<Evaluation['learn']> = { main: ev.value !== null && ev.baseline !== null ? Math.abs(ev.value - ev.baseline) : null, extra: [] };
+      const learn: NonNullable<Evaluation['learn']> = { main: ev.value !== null && ev.baseline !== null ? Math.abs(ev.value - ev.baseline) : null, mainScale, extra: [] };
       const extras = rule.extraWindows && rule.band && b.basis !== 'recent' ? [rule.extraWindows.shortMs, rule.extraWindows.accumulateMs].filter((w): w is number => w !== undefined) : [];
       if (!extras.length) return { ...ev, learn };
 
@@ -267,8 +270,9 @@ export const seasonalKind: RuleKind<ChangeRule> = {
         const f = w / rule.windowMs;
         // Guards in the KPI's unit scale with the window (a count's floor per hour is a quarter per 15 minutes).
         const scaled: ChangeRule = { ...rule, minSample: rule.minSample * f, minAbsChange: kpi.ratio ? rule.minAbsChange : rule.minAbsChange * f };
-        const xe = evaluateChange(scaled, kpi, xb.curValue, xb.base, bandInput(xb, halfOf(w, memOf(String(w)))));
-        if (xe.value !== null && xe.baseline !== null) learn.extra.push([w, Math.abs(xe.value - xe.baseline)]);
+        const xScale = scaleOf(xb);
+        const xe = evaluateChange(scaled, kpi, xb.curValue, xb.base, bandInput(xb, halfOf(w, memOf(String(w)), xScale)));
+        if (xe.value !== null && xe.baseline !== null) learn.extra.push([w, Math.abs(xe.value - xe.baseline), xScale]);
         const xo = xe.observation;
         if (!xo) continue;
         // An extra window keeps an episode open only while it would still fire (beyond the
@@ -333,13 +337,16 @@ export const seasonalKind: RuleKind<ChangeRule> = {
       let deviation = ev.learn?.main ?? (ev.band?.window ? null : Math.abs(ev.value - ev.baseline));
       const half = ev.band && !ev.band.window ? (ev.band.high - ev.band.low) / 2 : null;
       if (deviation !== null && band.clip !== undefined && half !== null && half > 0) deviation = Math.min(deviation, band.clip * half);
-      const seen: HeldNoise[] = [...(deviation !== null ? [{ key: ev.basis === 'recent' ? 'recent' : 'main', t, dev: deviation, w: rule.windowMs }] : []), ...(ev.learn?.extra ?? []).map(([w, dev]) => ({ key: String(w), t, dev, w }))];
+      const seen: HeldNoise[] = [
+        ...(deviation !== null ? [{ key: ev.basis === 'recent' ? 'recent' : 'main', t, dev: deviation, w: rule.windowMs, scale: ev.learn?.mainScale }] : []),
+        ...(ev.learn?.extra ?? []).map(([w, dev, scale]) => ({ key: String(w), t, dev, w, scale })),
+      ];
       if (band.pending === 'hold' && rec.machine.inner === 'pending') {
         (rec.heldNoise ??= []).push(...seen);
         return;
       }
       const memory = (key: string): NoiseMemory => (key === 'main' ? rec.noise : key === 'recent' ? rec.noiseRecent : ((rec.noiseExtra ??= {})[key] ??= emptyNoise()));
-      for (const h of [...(rec.heldNoise ?? []), ...seen]) recordNoise(memory(h.key), h.t, h.dev, band, h.w);
+      for (const h of [...(rec.heldNoise ?? []), ...seen]) recordNoise(memory(h.key), h.t, h.dev, band, h.w, h.scale);
       rec.heldNoise = undefined;
     }
   },
