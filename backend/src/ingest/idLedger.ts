@@ -8,6 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { IdFilter } from './idFilter.js';
 
 export interface IdLedger {
   /** A duplicate is an id claimed less than this long before (arrival time). */
@@ -43,6 +44,13 @@ export interface IdLedger {
   close(): Promise<void>;
 }
 
+/** One half window of ids: its LMDB database and the filter of its ids (complete once `filled`). */
+interface Partition {
+  db: Database<number | string, string>;
+  filter: IdFilter;
+  filled: boolean;
+}
+
 export interface LmdbIdLedgerOptions {
   dir: string;
   windowMs: number;
@@ -61,16 +69,25 @@ export interface LmdbIdLedgerOptions {
  * checks the (at most three) partitions that overlap the window; a partition entirely older
  * than the window is dropped whole, so expiry never scans ids and the file stays at about
  * 1.5 windows of ids (LMDB reuses freed pages; the file does not shrink).
+ *
+ * Each partition has a Bloom filter in memory (idFilter.ts, 2 MiB, fixed): a new id, which
+ * nearly every id is, is answered without a disk lookup. Every id this process writes is added
+ * to its partition's filter when its write is issued (while still reserved in `pending`); a
+ * partition found on disk at start-up is read into its filter in the background, and is looked
+ * up on disk for every id until that is done. So a filter's "certainly not" is never wrong.
  */
 export class LmdbIdLedger implements IdLedger {
   readonly windowMs: number;
   private readonly spanMs: number;
   private readonly root: RootDatabase;
   private readonly meta: Database<number[], string>;
-  /** Value: arrival time, or `<arrival time>|<owner>` for ids an import batch confirmed. */
-  private readonly partitions = new Map<number, Database<number | string, string>>();
+  /** By start; a db's value: arrival time, or `<arrival time>|<owner>` for ids an import batch confirmed. */
+  private readonly partitions = new Map<number, Partition>();
   /** Ids reserved by a claim or whose commit is in flight (LMDB shows a write to readers once committed). */
   private readonly pending = new Map<string, number>();
+  /** Reading the partitions found at start-up into their filters. */
+  private filling: Promise<void> = Promise.resolve();
+  private closing = false;
 
   private constructor(o: LmdbIdLedgerOptions) {
     this.windowMs = o.windowMs;
@@ -78,26 +95,69 @@ export class LmdbIdLedger implements IdLedger {
     mkdirSync(o.dir, { recursive: true });
     this.root = open({ path: o.dir, maxDbs: 64, noSync: !o.fsync, compression: false });
     this.meta = this.root.openDB<number[], string>({ name: 'meta' });
-    for (const start of this.meta.get('partitions') ?? []) this.partitions.set(start, this.openPartition(start));
+    const found = this.meta.get('partitions') ?? [];
+    for (const start of found) this.partitions.set(start, this.openPartition(start, false));
+    this.filling = this.fill(found);
+  }
+
+  /** Keys read into a filter per event-loop turn at start-up. */
+  private static readonly FILL_CHUNK = 20_000;
+
+  /**
+   * Reads the ids of partitions that were on disk at start-up into their filters, a chunk per
+   * turn (a 48 h window can hold millions of ids: start-up and ingest go on meanwhile, looking
+   * those partitions up on disk). Ids written meanwhile are added by mark() as for any partition.
+   */
+  private async fill(starts: readonly number[]): Promise<void> {
+    for (const start of starts) {
+      let after: string | undefined;
+      for (;;) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const p = this.partitions.get(start);
+        if (this.closing || !p) break;
+        let n = 0;
+        for (const key of p.db.getKeys(after === undefined ? { limit: LmdbIdLedger.FILL_CHUNK } : { start: after, limit: LmdbIdLedger.FILL_CHUNK + 1 })) {
+          if (key === after) continue;
+          p.filter.add(key);
+          after = key;
+          n++;
+        }
+        if (n === 0) {
+          p.filled = true;
+          break;
+        }
+      }
+    }
+  }
+
+  /** Resolves once the partitions found at start-up are in their filters (tests, benchmarks). */
+  get filtersFilled(): Promise<void> {
+    return this.filling;
   }
 
   static open(o: LmdbIdLedgerOptions): LmdbIdLedger {
     return new LmdbIdLedger(o);
   }
 
-  private openPartition(start: number): Database<number | string, string> {
-    return this.root.openDB<number | string, string>({ name: `ids-${start}` });
+  private openPartition(start: number, filled: boolean): Partition {
+    return { db: this.root.openDB<number | string, string>({ name: `ids-${start}` }), filter: new IdFilter(), filled };
   }
 
-  private partitionFor(at: number): Database<number | string, string> {
+  private partitionFor(at: number): Partition {
     const start = Math.floor(at / this.spanMs) * this.spanMs;
-    let db = this.partitions.get(start);
-    if (!db) {
-      db = this.openPartition(start);
-      this.partitions.set(start, db);
+    let p = this.partitions.get(start);
+    if (!p) {
+      p = this.openPartition(start, true);
+      // A partition this process creates may hold ids of an earlier run all the same (its start
+      // was not yet in `meta` when that run died): then it is read into its filter first.
+      if (p.db.getKeysCount({ limit: 1 }) > 0) {
+        p.filled = false;
+        this.filling = this.filling.then(() => this.fill([start]));
+      }
+      this.partitions.set(start, p);
       void this.meta.put('partitions', [...this.partitions.keys()].sort((a, b) => a - b));
     }
-    return db;
+    return p;
   }
 
   /** Whether `id` was seen within the window before/at `at` by anyone but `owner`. */
@@ -105,8 +165,9 @@ export class LmdbIdLedger implements IdLedger {
     const since = at - this.windowMs;
     const p = this.pending.get(id);
     if (p !== undefined && p >= since) return true;
-    for (const [start, db] of this.partitions) {
+    for (const [start, { db, filter, filled }] of this.partitions) {
       if (start + this.spanMs <= since) continue;
+      if (filled && !filter.mayHave(id)) continue;
       const v = db.get(id);
       if (v === undefined) continue;
       if (typeof v === 'number') {
@@ -123,7 +184,12 @@ export class LmdbIdLedger implements IdLedger {
   private async mark(entries: readonly (readonly [string, number])[], owner?: string): Promise<void> {
     if (entries.length === 0) return;
     for (const [id, at] of entries) this.pending.set(id, at);
-    const targets = entries.map(([id, at]) => [this.partitionFor(at), id, owner === undefined ? at : `${at}|${owner}`] as const);
+    const targets = entries.map(([id, at]) => {
+      const { db, filter } = this.partitionFor(at);
+      // Before the commit, while the id is reserved in `pending`: no moment where neither answers.
+      filter.add(id);
+      return [db, id, owner === undefined ? at : `${at}|${owner}`] as const;
+    });
     await this.root.transaction(() => {
       for (const [db, id, value] of targets) void db.put(id, value);
     });
@@ -143,8 +209,19 @@ export class LmdbIdLedger implements IdLedger {
     return Promise.resolve(seen);
   }
 
-  confirm(ids: readonly string[], at: number, owner?: string): Promise<void> {
-    return this.mark(ids.map((id) => [id, at] as const), owner);
+  /** mark() for ids of one arrival time: one partition, one value, no per-id tuples (the hot path). */
+  async confirm(ids: readonly string[], at: number, owner?: string): Promise<void> {
+    if (ids.length === 0) return;
+    const { db, filter } = this.partitionFor(at);
+    const value = owner === undefined ? at : `${at}|${owner}`;
+    for (const id of ids) {
+      this.pending.set(id, at);
+      filter.add(id);
+    }
+    await this.root.transaction(() => {
+      for (const id of ids) void db.put(id, value);
+    });
+    for (const id of ids) if (this.pending.get(id) === at) this.pending.delete(id);
   }
 
   release(ids: readonly string[], at: number): Promise<void> {
@@ -163,7 +240,7 @@ export class LmdbIdLedger implements IdLedger {
     const old = [...this.partitions.keys()].filter((start) => start + this.spanMs <= since);
     if (old.length === 0) return;
     for (const start of old) {
-      const db = this.partitions.get(start)!;
+      const { db } = this.partitions.get(start)!;
       this.partitions.delete(start);
       await db.drop();
     }
@@ -180,6 +257,8 @@ export class LmdbIdLedger implements IdLedger {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    await this.filling;
     await this.root.flushed;
     await this.root.close();
   }
