@@ -59,7 +59,9 @@ export interface HistoryPath {
 }
 
 interface Checked {
-  valid: { e: ValidEvent; ts: number }[];
+  /** The valid events, and their times at the same index (two arrays: no pair object per event). */
+  valid: ValidEvent[];
+  ts: number[];
   rejections: { index: number; reason: RejectReason; error: string }[];
 }
 
@@ -133,14 +135,14 @@ export class IngestService {
 
   /** Validation, scope and the history / future rules for one batch: no side effects. */
   private check(items: readonly unknown[], parseErrors: ReadonlyMap<number, string>, scope: IngestScope | undefined, now: number): Checked {
-    const out: Checked = { valid: [], rejections: [] };
+    const out: Checked = { valid: [], ts: [], rejections: [] };
     for (let index = 0; index < items.length; index++) this.checkOne(items[index], index, parseErrors, scope, now, out);
     return out;
   }
 
   /** check() in slices: the event loop gets a turn whenever `pause` says (an import batch). */
   private async checkSliced(items: readonly unknown[], parseErrors: ReadonlyMap<number, string>, now: number, pause: Pause): Promise<Checked> {
-    const out: Checked = { valid: [], rejections: [] };
+    const out: Checked = { valid: [], ts: [], rejections: [] };
     for (let index = 0; index < items.length; index++) {
       this.checkOne(items[index], index, parseErrors, undefined, now, out);
       const p = pause();
@@ -164,7 +166,8 @@ export class IngestService {
       return reject('too_late', `ts ${new Date(ts).toISOString()} is older than the history limit of ${historyMs / DAY_MS} days (PULSE_HISTORY_DAYS); events this old are not counted`);
     }
     if (ts > now + futureSkewMs) return reject('future', `ts ${new Date(ts).toISOString()} is more than ${futureSkewMs / 1000} s in the future (check the producer's clock)`);
-    out.valid.push({ e, ts });
+    out.valid.push(e);
+    out.ts.push(ts);
   }
 
   /** The event as counted: admitted tags, hashed member (remembered) and its sketch key. */
@@ -199,11 +202,11 @@ export class IngestService {
     // An import batch is tens of thousands of events: its per-event work runs in slices so
     // reads and the wall are served during a big import or the demo's fill (time/turns.ts).
     const pause = slicer();
-    const { valid, rejections } = await this.checkSliced(items, parseErrors, now, pause);
+    const { valid, ts: times, rejections } = await this.checkSliced(items, parseErrors, now, pause);
     const cutoff = history.cutoff(now);
-    for (const v of valid) if (v.ts >= cutoff) return null;
+    for (const ts of times) if (ts >= cutoff) return null;
     const { ledger } = this.opts;
-    const ids = valid.flatMap((v) => (v.e.id === undefined ? [] : [v.e.id]));
+    const ids = valid.flatMap((e) => (e.id === undefined ? [] : [e.id]));
     let seen: boolean[];
     try {
       seen = ids.length ? await ledger.claim(ids, now, batchMark) : [];
@@ -214,7 +217,8 @@ export class IngestService {
     const events: CountableEvent[] = [];
     let duplicates = 0;
     let k = 0;
-    for (const { e, ts } of valid) {
+    for (let i = 0; i < valid.length; i++) {
+      const e = valid[i]!;
       if (e.id !== undefined) {
         if (seen[k++]) {
           duplicates++;
@@ -222,7 +226,7 @@ export class IngestService {
         }
         claimed.push(e.id);
       }
-      events.push(this.countable(e, ts, this.historyHash));
+      events.push(this.countable(e, times[i]!, this.historyHash));
       const p = pause();
       if (p) await p;
     }
@@ -258,7 +262,7 @@ export class IngestService {
     const now = this.now();
     const busy = this.opts.busy?.();
     if (busy) throw new IngestUnavailableError(new Error(busy));
-    const { valid, rejections } = this.check(items, parseErrors, scope, now);
+    const { valid, ts: times, rejections } = this.check(items, parseErrors, scope, now);
     const result: IngestResult = { accepted: 0, duplicates: 0, rejected: [] };
     for (const r of rejections) {
       result.rejected.push({ index: r.index, error: r.error });
@@ -267,7 +271,7 @@ export class IngestService {
     const { log, ledger } = this.opts;
     // One ledger round trip per batch (one disk commit; one pipeline for a shared ledger).
     const ids: string[] = [];
-    for (const v of valid) if (v.e.id !== undefined) ids.push(v.e.id);
+    for (const e of valid) if (e.id !== undefined) ids.push(e.id);
     let seen: boolean[];
     try {
       seen = ids.length ? await ledger.claim(ids, now, batchMark) : [];
@@ -278,7 +282,8 @@ export class IngestService {
     const claimed: string[] = [];
     const hashOnce = this.liveHasher(now);
     let k = 0;
-    for (const { e, ts } of valid) {
+    for (let i = 0; i < valid.length; i++) {
+      const e = valid[i]!;
       if (e.id !== undefined) {
         if (seen[k++]) {
           result.duplicates++;
@@ -286,7 +291,7 @@ export class IngestService {
         }
         claimed.push(e.id);
       }
-      const event = this.countable(e, ts, hashOnce);
+      const event = this.countable(e, times[i]!, hashOnce);
       durable.push({ receivedAt: now, id: e.id, event, payload: { event, receivedAt: now } });
       result.accepted++;
     }
