@@ -23,7 +23,7 @@ import { IngestService, IngestUnavailableError, type HistoryPath } from '../src/
 import { TagGuard } from '../src/ingest/tagGuard.js';
 import { Hll, sketchKeyOf } from '../src/sketch/hll.js';
 import { createDuckDbStore } from '../src/store/duckdb/adapter.js';
-import type { MetricStore } from '../src/store/port.js';
+import type { CounterRow, MetricStore } from '../src/store/port.js';
 import { DAY, HOUR, MINUTE, alignmentOffset, floorTo } from '../src/time/zone.js';
 
 const TZ = 'Asia/Shanghai';
@@ -204,6 +204,113 @@ describe('aggregated import path', () => {
         );
       }
     });
+  });
+
+  it('imported 10 s deltas (pulse_history) read as part of their rows: filters, splits, tag values, after a reopen; a replacing write folds them in, the derived rollups stay the sum', async () => {
+    const file = path.join(dir, 'history.duckdb');
+    let store = createDuckDbStore({ file });
+    await store.init();
+    const t = Date.UTC(2026, 9, 11, 3, 0, 0);
+    const hour = floorTo(t, HOUR);
+    const wecom = { channel: 'wecom', community: 'g1', campaign: '' };
+    const raw = (counters: ('message' | 'order_paid_fen')[], by: ('channel' | 'community')[] = [], filter = {}) =>
+      store.queryCounters({ from: t, to: t + 30_000, stepMs: 10_000, offsetMs: 0, counters, by, filter, source: 'raw' });
+    const rolled = async () => (await store.queryCounters({ from: hour, to: hour + HOUR, stepMs: HOUR, offsetMs: 0, counters: ['message'], by: [], filter: { community: 'g1' }, source: 'hour' }))[0]?.points[0]?.sums.message;
+    try {
+      // A collector's row, then two batches over it (one with a channel only history has).
+      await store.writeCounters([{ ts: t, tags: wecom, counters: { message: 3 } }]);
+      const one = [ev('message', t + 1, 'wecom', 'a'), ev('order.paid', t + 2, 'wecom', 'a', 900), ev('message', t + 10_001, 'weibo', 'b')];
+      expect(await store.applyAdditive!(await aggregateHistory(one, { importId: 'hist', seq: 0 }, opts()))).toBe('applied');
+      expect(await store.applyAdditive!(await aggregateHistory([ev('message', t + 3, 'wecom', 'c')], { importId: 'hist', seq: 1 }, opts()))).toBe('applied');
+      const check = async () => {
+        const split = await raw(['message', 'order_paid_fen'], ['channel']);
+        expect(split.map((x) => [x.tags.channel, x.points.map((p) => [p.ts - t, p.sums.message, p.sums.order_paid_fen])])).toEqual([
+          ['wecom', [[0, 5, 900]]],
+          ['weibo', [[10_000, 1, 0]]],
+        ]);
+        expect((await raw(['order_paid_fen'], [], { channel: 'weibo' }))[0]!.points).toEqual([{ ts: t + 10_000, sums: { order_paid_fen: 0 } }]);
+        expect(await store.tagValues('channel', t, t + 30_000)).toEqual(['wecom', 'weibo']);
+        expect(await rolled()).toBe(6);
+      };
+      await check();
+      // The history is found again when the file is opened again.
+      await store.close();
+      store = createDuckDbStore({ file });
+      await store.init();
+      await check();
+      // A write replaces the row in full (the collector rewriting a row it loaded: 5 + 2 late
+      // messages): 7, not 7 + the 2 imported ones; the derived hour rollup follows (7 + weibo's 1).
+      await store.writeCounters([{ ts: t, tags: wecom, counters: { message: 7, order_paid_fen: 900 } }]);
+      expect((await raw(['message', 'order_paid_fen']))[0]!.points).toEqual([
+        { ts: t, sums: { message: 7, order_paid_fen: 900 } },
+        { ts: t + 10_000, sums: { message: 1, order_paid_fen: 0 } },
+      ]);
+      expect(await rolled()).toBe(8);
+      // A later batch adds to the rewritten row again.
+      expect(await store.applyAdditive!(await aggregateHistory([ev('message', t + 4, 'wecom', 'd')], { importId: 'hist', seq: 2 }, opts()))).toBe('applied');
+      expect((await raw(['message']))[0]!.points[0]).toEqual({ ts: t, sums: { message: 8 } });
+      expect(await rolled()).toBe(9);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('the same events imported (narrow pulse_history) and written as whole rows read the same: every split, step and source, tag values', async () => {
+    const imported = createDuckDbStore({ file: path.join(dir, 'same-imported.duckdb') });
+    const written = createDuckDbStore({ file: path.join(dir, 'same-written.duckdb') });
+    await Promise.all([imported.init(), written.init()]);
+    try {
+      const t0 = Date.UTC(2026, 9, 20, 15, 0, 0); // across two Shanghai days
+      const types = ['message', 'interaction', 'order.paid', 'push.sent', 'push.delivered'] as const;
+      let seed = 7;
+      const rnd = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) % n;
+      const events: CountableEvent[] = [];
+      for (let i = 0; i < 3_000; i++) {
+        const member = hasher(`m${rnd(400)}`);
+        const type = types[rnd(types.length)]!;
+        events.push({
+          type,
+          ts: t0 + i * 29_000 + rnd(20_000),
+          tags: { channel: ['wecom', 'sms', 'douyin'][rnd(3)]!, community: ['', 'g1', 'g2'][rnd(3)]!, campaign: ['', 'c1'][rnd(2)]! },
+          member,
+          sketchKey: sketchKeyOf(member),
+          ...(type === 'order.paid' ? { amount: 100 + rnd(5_000) } : {}),
+        });
+      }
+      // Imported in three batches (their edges share buckets, hours and days); written as the summed rows.
+      const whole = new Map<string, CounterRow>();
+      for (let seq = 0; seq < 3; seq++) {
+        const agg = await aggregateHistory(events.slice(seq * 1_000, (seq + 1) * 1_000), { importId: 'same', seq }, opts());
+        expect(await imported.applyAdditive!(agg)).toBe('applied');
+        for (const r of agg.counters) {
+          const k = `${r.ts}/${r.tags.channel}/${r.tags.community}/${r.tags.campaign}`;
+          const w = whole.get(k) ?? { ts: r.ts, tags: r.tags, counters: {} };
+          for (const [name, v] of Object.entries(r.counters)) w.counters[name] = (w.counters[name] ?? 0) + v;
+          whole.set(k, w);
+        }
+      }
+      await written.writeCounters([...whole.values()]);
+      const from = floorTo(t0, DAY, alignmentOffset(DAY, TZ, t0));
+      const to = from + 3 * DAY;
+      const counters = ['message', 'interaction', 'order_paid', 'order_paid_fen', 'push_sent', 'push_delivered'] as const;
+      const queries = [
+        { stepMs: 10_000, offsetMs: 0, by: [], filter: {} },
+        { stepMs: HOUR, offsetMs: 0, by: ['channel'], filter: {} },
+        { stepMs: HOUR, offsetMs: 0, by: ['community'], filter: { channel: 'wecom' } },
+        { stepMs: DAY, offsetMs: alignmentOffset(DAY, TZ, t0), by: ['community', 'channel'], filter: {} },
+        { stepMs: DAY, offsetMs: alignmentOffset(DAY, TZ, t0), by: [], filter: { community: 'g2' } },
+        { stepMs: 5 * MINUTE, offsetMs: 0, by: ['campaign'], filter: { community: 'g1' } },
+      ] as const;
+      for (const q of queries) {
+        const ask = (s: MetricStore) => s.queryCounters({ from, to, counters: [...counters], ...q, by: [...q.by] });
+        const [a, b] = await Promise.all([ask(imported), ask(written)]);
+        expect(a, JSON.stringify(q)).toEqual(b);
+        expect(a.length).toBeGreaterThan(0);
+      }
+      for (const dim of ['channel', 'community', 'campaign'] as const) expect(await imported.tagValues(dim, from, to)).toEqual(await written.tagValues(dim, from, to));
+    } finally {
+      await Promise.all([imported.close(), written.close()]);
+    }
   });
 
   it('import batches run at the import checkpoint threshold; once they stop, the live threshold is back', async () => {

@@ -4,6 +4,9 @@
  * pulse_counts(ts, channel, community, campaign, <one BIGINT per counter>), PK (ts, tags)
  * pulse_groups_hour, pulse_groups_day: the same columns, one row per group and hour / local day
  *   (store/rollups.ts; campaign ''); filled from pulse_counts once when a file without them opens
+ * pulse_history(ts, channel, community, campaign, counter, value), no key: imported 10 s counter
+ *   deltas, one row per counter set (applyAdditive); a 10 s row reads as its pulse_counts row
+ *   plus the sum of its history rows (HISTORY below)
  * pulse_meta(key, value): the rollups' completeness mark
  * pulse_distinct(ts, granularity, member_set, channel, value), PK (ts, granularity, member_set, channel)
  * pulse_sketch(ts, granularity, member_set, channel, node, part, sketch), PK (…, node, part): sketch text in parts
@@ -89,6 +92,24 @@ export const IMPORT_CHECKPOINT_THRESHOLD = '64MB';
 /** The import threshold is dropped once no import batch came for this long (ms). */
 const IMPORT_IDLE_MS = 5_000;
 
+/**
+ * The imported 10 s counter deltas, narrow and append-only: (ts, tags, counter name, value),
+ * one row per counter a delta sets, no primary key. A brand's event sets one or two of the
+ * catalogue's counters, so an import row of pulse_counts wrote ~58 cells (and an entry of its
+ * primary-key index, after a read of the keys already stored) to set ~1.5; here it appends
+ * ~1.5 rows of 6 cells, and adding needs no read (deltas of one key add up on reads).
+ * - Reads of the 10 s rows (queryTable 'raw', tagValues) add pulse_history to pulse_counts
+ *   (UNION ALL under the same sums), only once the file has history rows (`hasHistory`).
+ * - A write that replaces a 10 s row in full (writeCounters) first folds the history of its
+ *   keys into pulse_counts and deletes it (foldHistory), so "replaces in full" and the
+ *   'derive' rollups' "new row minus stored row" see the whole stored row.
+ * - The groups' hour and day rollups stay wide (a fifth of the rows; addCounterDeltas).
+ * The counter is stored by name (dictionary-compressed), so a catalogue that gains counters
+ * or reorders them reads old history right.
+ */
+const HISTORY = 'pulse_history';
+const HISTORY_TYPES = [BIGINT, ...DIMENSIONS.map(() => VARCHAR), VARCHAR, BIGINT];
+
 /** The table of a counter source. */
 const TABLE: Record<CounterSource, string> = { raw: 'pulse_counts', hour: 'pulse_groups_hour', day: 'pulse_groups_day' };
 
@@ -99,6 +120,13 @@ function col(name: string): string {
 }
 
 const TAG_COLS = DIMENSIONS.map(col).join(', ');
+/** A counter name as an SQL string literal (allow-listed catalogue names only, like col()). */
+function lit(name: string): string {
+  checkCounterName(name);
+  return `'${name}'`;
+}
+/** pulse_history's rows as columns of `counters` (each row sets one of them, the rest 0). */
+const historyAsColumns = (counters: readonly string[]) => counters.map((n) => `CASE WHEN counter = ${lit(n)} THEN value ELSE 0 END AS ${col(n)}`);
 /** stage_counts' column types (ts, the tags, the counters) and rows per DataChunk (DuckDB's vector size). */
 const STAGE_COUNT_TYPES = [BIGINT, ...DIMENSIONS.map(() => VARCHAR), ...COUNTERS.map(() => BIGINT)];
 const STAGE_CHUNK_ROWS = 2048;
@@ -142,6 +170,8 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
   const importThreshold = opts.checkpointThreshold ? null : (opts.importCheckpointThreshold ?? IMPORT_CHECKPOINT_THRESHOLD);
   let liveThreshold = '';
   let importIdle: NodeJS.Timeout | null = null;
+  /** pulse_history has rows (HISTORY): reads add them, replacing writes fold them first. Only ever set. */
+  let hasHistory = false;
   /** Counter columns in the same order as COUNTERS (the staging table's layout). */
   const counterCols = COUNTERS.map(col);
   /**
@@ -228,6 +258,8 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
           if (!existing.has(counter)) await c.run(`ALTER TABLE ${table} ADD COLUMN ${col(counter)} BIGINT DEFAULT 0`);
         }
       }
+      await c.run(`CREATE TABLE IF NOT EXISTS ${HISTORY} (ts BIGINT NOT NULL, ${DIMENSIONS.map((d) => `${col(d)} VARCHAR NOT NULL`).join(', ')}, counter VARCHAR NOT NULL, value BIGINT NOT NULL)`);
+      hasHistory = (await c.runAndReadAll(`SELECT 1 FROM ${HISTORY} LIMIT 1`)).currentRowCount > 0;
       await c.run('CREATE TABLE IF NOT EXISTS pulse_meta (key VARCHAR PRIMARY KEY, value BIGINT NOT NULL)');
       // A file from before the rollups: its groups' 10 s rows are summed into them once (in
       // one transaction with the mark, so a crash half-way does it again from the start).
@@ -323,7 +355,83 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
   }
 
   /**
-   * Adds counter deltas to `table` (pulse_counts or a rollup; inside the caller's transaction).
+   * 10 s counter deltas appended to pulse_history (HISTORY; inside the caller's transaction):
+   * a row per counter a delta sets, in DataChunks of ≤ 2,048 rows. A delta that sets none
+   * still gets a row (its first counter, 0), so its bucket reads as stored (0), as a
+   * pulse_counts row of zeros did.
+   */
+  async function appendHistory(c: DuckDBConnection, deltas: readonly NormalizedCounterRow[], pause: Pause = noPause) {
+    const appender = await c.createAppender(HISTORY, 'main', null);
+    try {
+      let ts: bigint[] = [];
+      let tags: string[][] = DIMENSIONS.map(() => []);
+      let names: string[] = [];
+      let values: bigint[] = [];
+      const add = (t: bigint, r: NormalizedCounterRow, name: string, value: number) => {
+        ts.push(t);
+        for (let d = 0; d < DIMENSIONS.length; d++) tags[d]!.push(r.tags[DIMENSIONS[d]!]);
+        names.push(name);
+        values.push(BigInt(value));
+      };
+      const flush = () => {
+        if (ts.length === 0) return;
+        const chunk = DuckDBDataChunk.create(HISTORY_TYPES, ts.length);
+        chunk.setColumnValues(0, ts);
+        for (let d = 0; d < DIMENSIONS.length; d++) chunk.setColumnValues(1 + d, tags[d]!);
+        chunk.setColumnValues(1 + DIMENSIONS.length, names);
+        chunk.setColumnValues(2 + DIMENSIONS.length, values);
+        appender.appendDataChunk(chunk);
+        ts = [];
+        tags = DIMENSIONS.map(() => []);
+        names = [];
+        values = [];
+      };
+      for (const r of deltas) {
+        const t = BigInt(r.ts);
+        const v = r.values;
+        let set = false;
+        for (let k = 0; k < v.length; k++) {
+          if (v[k] === 0) continue;
+          add(t, r, COUNTERS[k]!, v[k]!);
+          set = true;
+        }
+        if (!set) add(t, r, COUNTERS[0]!, 0);
+        if (ts.length >= STAGE_CHUNK_ROWS - COUNTERS.length) {
+          flush();
+          await turnAfterFlush(appender, pause);
+        }
+      }
+      flush();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  /**
+   * Before the 10 s rows staged in stage_counts replace their stored rows (writeCounters;
+   * inside its transaction): the history deltas of those keys are added into pulse_counts
+   * and deleted, so the stored row is whole again (HISTORY). Only when pulse_history has rows
+   * in the staged rows' time range (zone maps on ts: the live range usually has none).
+   */
+  async function foldHistory(c: DuckDBConnection, range: { lo: number; hi: number }) {
+    const inRange = `h.ts >= CAST($lo AS BIGINT) AND h.ts <= CAST($hi AS BIGINT)`;
+    const any = await c.runAndReadAll(`SELECT 1 FROM ${HISTORY} AS h WHERE ${inRange} LIMIT 1`, range);
+    if (any.currentRowCount === 0) return;
+    const sameKey = `h.ts = s.ts AND ${DIMENSIONS.map((d) => `h.${col(d)} = s.${col(d)}`).join(' AND ')}`;
+    const sums = COUNTERS.map((n) => `coalesce(sum(h.value) FILTER (WHERE h.counter = ${lit(n)}), 0)`).join(', ');
+    await c.run(
+      `INSERT INTO pulse_counts (ts, ${TAG_COLS}, ${counterCols.join(', ')}) ` +
+        `SELECT h.ts, ${DIMENSIONS.map((d) => `h.${col(d)}`).join(', ')}, ${sums} FROM ${HISTORY} AS h ` +
+        `WHERE ${inRange} AND EXISTS (SELECT 1 FROM temp.main.stage_counts AS s WHERE ${sameKey}) ` +
+        `GROUP BY h.ts, ${DIMENSIONS.map((d) => `h.${col(d)}`).join(', ')} ` +
+        `ON CONFLICT (ts, ${TAG_COLS}) DO UPDATE SET ${counterCols.map((cc) => `${cc} = ${cc} + EXCLUDED.${cc}`).join(', ')}`,
+      range,
+    );
+    await c.run(`DELETE FROM ${HISTORY} AS h USING temp.main.stage_counts AS s WHERE ${inRange} AND ${sameKey}`, range);
+  }
+
+  /**
+   * Adds counter deltas to `table` (a rollup; inside the caller's transaction).
    * The keys already stored in the deltas' time range are read first (zone maps on ts bound
    * the scan to the row groups that can hold them): those rows get `c = c + delta` (staged,
    * an UPDATE joined on the key), and every other row is appended straight to the table
@@ -473,11 +581,13 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
     await c.run('BEGIN TRANSACTION');
     try {
       const sums = counterCols.map((cc) => `sum(${cc})`).join(', ');
+      const all = `ts, ${TAG_COLS}, ${counterCols.join(', ')}`;
+      const source = hasHistory ? `(SELECT ${all} FROM pulse_counts UNION ALL SELECT ts, ${TAG_COLS}, ${historyAsColumns(COUNTERS).join(', ')} FROM ${HISTORY})` : 'pulse_counts';
       for (const [table, start] of rollupStarts('ts')) {
         await c.run(`DELETE FROM ${table}`);
         await c.run(
           `INSERT INTO ${table} (ts, ${TAG_COLS}, ${counterCols.join(', ')}) SELECT ${start} AS p, ${col('channel')}, ${col('community')}, '', ${sums} ` +
-            `FROM pulse_counts WHERE ${col('community')} <> '' GROUP BY p, ${col('channel')}, ${col('community')}`,
+            `FROM ${source} WHERE ${col('community')} <> '' GROUP BY p, ${col('channel')}, ${col('community')}`,
         );
       }
       await c.run(`INSERT OR REPLACE INTO pulse_meta VALUES ('rollups_from', 0)`);
@@ -522,9 +632,15 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
     // because DuckDB's % (like //) truncates toward zero for negative operands.
     const bucket = `ts - ((((ts - CAST($off AS BIGINT)) % CAST($step AS BIGINT)) + CAST($step AS BIGINT)) % CAST($step AS BIGINT))`;
     const byCols = q.by.map(col);
+    // The 10 s rows: pulse_counts and the imported deltas of pulse_history (HISTORY), summed alike.
+    const source =
+      table === TABLE.raw && hasHistory
+        ? `(SELECT ts, ${TAG_COLS}${q.counters.map((c) => `, ${col(c)}`).join('')} FROM ${table} WHERE ${where[0]} AND ${where[1]} ` +
+          `UNION ALL SELECT ts, ${TAG_COLS}${historyAsColumns(q.counters).map((x) => `, ${x}`).join('')} FROM ${HISTORY} WHERE ${where[0]} AND ${where[1]})`
+        : table;
     const sql =
       `SELECT ${[`${bucket} AS bucket`, ...byCols, ...q.counters.map((c) => `CAST(coalesce(sum(${col(c)}), 0) AS BIGINT) AS ${col(c)}`)].join(', ')} ` +
-      `FROM ${table} WHERE ${where.join(' AND ')} GROUP BY ${['bucket', ...byCols].join(', ')} ORDER BY bucket`;
+      `FROM ${source} WHERE ${where.join(' AND ')} GROUP BY ${['bucket', ...byCols].join(', ')} ORDER BY bucket`;
     const result = await read('queryCounters', (c) => rows(c, sql, params));
     const series = new Map<string, CounterSeries>();
     for (const r of result) {
@@ -581,7 +697,15 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
         else byTable.set(table, [row]);
       }
       await serial('writeCounters', async (c) => {
-        const many = byTable.size > 1 || derive !== null;
+        // 10 s rows replace stored ones that imported history may add to (foldHistory).
+        const raw = hasHistory ? byTable.get(TABLE.raw) : undefined;
+        let fold: { lo: number; hi: number } | null = null;
+        for (const r of raw ?? []) {
+          fold ??= { lo: r.ts, hi: r.ts };
+          if (r.ts < fold.lo) fold.lo = r.ts;
+          if (r.ts > fold.hi) fold.hi = r.ts;
+        }
+        const many = byTable.size > 1 || derive !== null || fold !== null;
         if (many) await c.run('BEGIN TRANSACTION');
         try {
           for (const [table, list] of byTable) {
@@ -597,6 +721,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
               appender.closeSync(); // flushes
             }
             try {
+              if (fold && table === TABLE.raw) await foldHistory(c, fold);
               if (derive && table === TABLE.raw) await addRollupChanges(c, derive);
               // One statement (or one transaction over the tables): all rows replace, or none
               // does. Rows are unique per key (normalizeCounterRows), which ON CONFLICT requires.
@@ -714,8 +839,13 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
           // merges or appended, and the mark recorded — all of it or none (import/aggregate.ts).
           await c.run('BEGIN TRANSACTION');
           try {
-            // The 10 s rows' deltas, and the groups' hour and day rollups of them (store/rollups.ts).
-            await addCounterDeltas(c, TABLE.raw, deltas, pause);
+            // The 10 s rows' deltas (appended to pulse_history: HISTORY), and the groups' hour
+            // and day rollups of them (store/rollups.ts). Reads add history from here on (a
+            // rollback leaves the flag set: they then add an empty table).
+            if (deltas.length) {
+              hasHistory = true;
+              await appendHistory(c, deltas, pause);
+            }
             const rolled = rollupDeltasOf(deltas, rollupOpts);
             for (const rollup of rollupsOf(rollupOpts)) await addCounterDeltas(c, TABLE[rollup], rolled[rollup], pause);
             if (replaceSketches.length) {
@@ -883,7 +1013,11 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       checkDimension(dim);
       checkRange(from, to);
       if (from >= to) return [];
-      const sql = `SELECT DISTINCT ${col(dim)} AS v FROM pulse_counts WHERE ts >= CAST($from AS BIGINT) AND ts < CAST($to AS BIGINT) AND ${col(dim)} <> ''`;
+      const where = `ts >= CAST($from AS BIGINT) AND ts < CAST($to AS BIGINT) AND ${col(dim)} <> ''`;
+      // The imported 10 s deltas (HISTORY) hold tag values too.
+      const sql = hasHistory
+        ? `SELECT DISTINCT v FROM (SELECT ${col(dim)} AS v FROM pulse_counts WHERE ${where} UNION ALL SELECT ${col(dim)} AS v FROM ${HISTORY} WHERE ${where})`
+        : `SELECT DISTINCT ${col(dim)} AS v FROM pulse_counts WHERE ${where}`;
       const result = await read('tagValues', (c) => rows(c, sql, { from, to }));
       return result.map((r) => String(r.v)).sort(compareStrings);
     },
