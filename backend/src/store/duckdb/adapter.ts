@@ -633,14 +633,16 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
     const bucket = `ts - ((((ts - CAST($off AS BIGINT)) % CAST($step AS BIGINT)) + CAST($step AS BIGINT)) % CAST($step AS BIGINT))`;
     const byCols = q.by.map(col);
     // The 10 s rows: pulse_counts and the imported deltas of pulse_history (HISTORY), summed alike.
+    // Each side filtered and cut to the columns the sums need (ts, the split, the counters).
+    const cond = where.join(' AND ');
     const source =
       table === TABLE.raw && hasHistory
-        ? `(SELECT ts, ${TAG_COLS}${q.counters.map((c) => `, ${col(c)}`).join('')} FROM ${table} WHERE ${where[0]} AND ${where[1]} ` +
-          `UNION ALL SELECT ts, ${TAG_COLS}${historyAsColumns(q.counters).map((x) => `, ${x}`).join('')} FROM ${HISTORY} WHERE ${where[0]} AND ${where[1]})`
-        : table;
+        ? `(SELECT ${['ts', ...byCols, ...q.counters.map(col)].join(', ')} FROM ${table} WHERE ${cond} ` +
+          `UNION ALL SELECT ${['ts', ...byCols, ...historyAsColumns(q.counters)].join(', ')} FROM ${HISTORY} WHERE ${cond})`
+        : `${table} WHERE ${cond}`;
     const sql =
       `SELECT ${[`${bucket} AS bucket`, ...byCols, ...q.counters.map((c) => `CAST(coalesce(sum(${col(c)}), 0) AS BIGINT) AS ${col(c)}`)].join(', ')} ` +
-      `FROM ${source} WHERE ${where.join(' AND ')} GROUP BY ${['bucket', ...byCols].join(', ')} ORDER BY bucket`;
+      `FROM ${source} GROUP BY ${['bucket', ...byCols].join(', ')} ORDER BY bucket`;
     const result = await read('queryCounters', (c) => rows(c, sql, params));
     const series = new Map<string, CounterSeries>();
     for (const r of result) {
