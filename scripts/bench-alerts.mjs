@@ -8,7 +8,7 @@
  * its pre-sale; 2026-01-12 → 2026-03-16: 春节), a daily shape (night trough, lunch and evening
  * peaks), a weekly one (weekends lower, 调休 Saturdays worked), holidays lower (春节 much
  * lower), campaign peaks (双11 pre-sale ×1.3, 11-11 ×2.5), Poisson-like noise on counts and
- * binomial-like noise on the rate, and injected incidents: drops and rises of 10–60% lasting
+ * binomial-like noise on the rate (given with its deliveries, the rate's denominator), and injected incidents: drops and rises of 10–60% lasting
  * 15 minutes to 2 days, some on holidays. The team's calendar names 双11 当天 as a campaign of
  * its own (a peak day is known in advance).
  *
@@ -68,7 +68,8 @@ function simulate(from, to) {
   }
   const factor = (x) => { for (const i of incidents) if (x >= i.start && x < i.end) return 1 + i.sign * i.size; return 1; };
   const counts = ts.map((x) => { const mean = 120 * shape(x) * factor(x); return { ts: x, value: Math.max(0, Math.round(mean + Math.sqrt(mean) * gauss() + 0.04 * mean * gauss())) }; });
-  const rates = ts.map((x) => { const n = 400 * shape(x); const p = Math.min(0.95, 0.22 * factor(x)); return { ts: x, value: Math.max(0, p + Math.sqrt((p * (1 - p)) / Math.max(1, n)) * gauss()) }; });
+  // The rate's denominator (deliveries) goes with it, as the product's ratio KPIs carry theirs.
+  const rates = ts.map((x) => { const n = Math.max(1, Math.round(400 * shape(x))); const p = Math.min(0.95, 0.22 * factor(x)); return { ts: x, value: Math.max(0, p + Math.sqrt((p * (1 - p)) / n) * gauss()), sample: n }; });
   return { counts, rates, incidents };
 }
 

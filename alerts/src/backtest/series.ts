@@ -2,13 +2,17 @@
  * A KPI given as a series (`timestamp,value`, one row per bucket) as a KpiSource, for the
  * backtest CLI and tests. `sum`: a window's value is the sum of its rows (counts, money);
  * `mean`: the mean of its rows (levels, ratios) — a ratio of sums, Σvalue ÷ rows, so it
- * pools like any ratio KPI.
+ * pools like any ratio KPI. A ratio may give each row's denominator (`timestamp,value,sample`:
+ * an open rate and its deliveries): the window is then Σ(value × sample) ÷ Σsample, with the
+ * deliveries as its sample, as the product's own ratio KPIs are.
  */
 import type { KpiInfo, KpiSource, WindowResult } from '../contract.js';
 
 export interface SeriesRow {
   ts: number;
   value: number;
+  /** `mean` series only: the row's denominator (deliveries behind an open rate). */
+  sample?: number;
 }
 
 export type SeriesKind = 'sum' | 'mean';
@@ -45,8 +49,16 @@ export function bucketOf(rows: readonly SeriesRow[]): number {
 export function seriesSource(rows: readonly SeriesRow[], kind: SeriesKind, id = SERIES_KPI): KpiSource & { bucketMs: number } {
   const sorted = [...rows].sort((a, b) => a.ts - b.ts);
   const ts = sorted.map((r) => r.ts);
+  const weighted = kind === 'mean' && sorted.some((r) => r.sample !== undefined);
+  if (weighted && !sorted.every((r) => r.sample !== undefined && Number.isFinite(r.sample) && r.sample >= 0)) throw new Error('a denominator (sample) on every row or on none, each ≥ 0');
+  if (kind === 'sum' && sorted.some((r) => r.sample !== undefined)) throw new Error('a denominator (sample) is for mean series only: a count is its own sample');
+  // Prefix sums: Σvalue (Σvalue × sample when weighted) and Σsample.
   const prefix = [0];
-  for (const r of sorted) prefix.push((prefix.at(-1) ?? 0) + r.value);
+  const prefixSample = [0];
+  for (const r of sorted) {
+    prefix.push((prefix.at(-1) ?? 0) + (weighted ? r.value * (r.sample ?? 0) : r.value));
+    prefixSample.push((prefixSample.at(-1) ?? 0) + (r.sample ?? 0));
+  }
   const bucketMs = bucketOf(sorted);
   const first = ts[0] ?? 0;
   const lower = (x: number): number => {
@@ -74,7 +86,8 @@ export function seriesSource(rows: readonly SeriesRow[], kind: SeriesKind, id = 
       const expected = Math.max(1, Math.round((to - from) / bucketMs));
       if (kind === 'mean') {
         // No rows: no value (a gap in a level series is not a level of 0).
-        return { total: { value: n > 0 ? sum / n : null, num: sum, den: n, sample: n }, splits: {} };
+        const den = weighted ? (prefixSample[b] ?? 0) - (prefixSample[a] ?? 0) : n;
+        return { total: { value: den > 0 ? sum / den : null, num: sum, den, sample: den }, splits: {} };
       }
       // Counts: a window with at most half its rows is unknown; a few missing rows are filled at the window's rate.
       if (n * 2 < expected) return { total: { value: null, sample: 0 }, splits: {} };
@@ -84,7 +97,10 @@ export function seriesSource(rows: readonly SeriesRow[], kind: SeriesKind, id = 
   };
 }
 
-/** Parse `timestamp,value` CSV text (header optional; times ISO or 'YYYY-MM-DD HH:MM:SS', UTC unless zoned). */
+/**
+ * Parse `timestamp,value` CSV text (header optional; times ISO or 'YYYY-MM-DD HH:MM:SS', UTC
+ * unless zoned), or `timestamp,value,sample` (a ratio's denominator per row).
+ */
 export function parseSeriesCsv(text: string): { rows: SeriesRow[]; texts: string[] } {
   const rows: SeriesRow[] = [];
   const texts: string[] = [];
@@ -92,14 +108,15 @@ export function parseSeriesCsv(text: string): { rows: SeriesRow[]; texts: string
   lines.forEach((line, i) => {
     const l = line.trim();
     if (!l) return;
-    const [a = '', b = ''] = l.split(',');
+    const [a = '', b = '', c] = l.split(',');
     const value = Number(b);
+    const sample = c === undefined ? undefined : Number(c);
     const ts = parseTime(a.trim());
-    if (ts === null || b.trim() === '' || !Number.isFinite(value)) {
+    if (ts === null || b.trim() === '' || !Number.isFinite(value) || (sample !== undefined && (c?.trim() === '' || !Number.isFinite(sample) || sample < 0))) {
       if (i === 0) return; // header
-      throw new Error(`line ${i + 1}: expected "timestamp,value", got ${JSON.stringify(l.slice(0, 80))}`);
+      throw new Error(`line ${i + 1}: expected "timestamp,value" or "timestamp,value,sample" (sample ≥ 0), got ${JSON.stringify(l.slice(0, 80))}`);
     }
-    rows.push({ ts, value });
+    rows.push(sample === undefined ? { ts, value } : { ts, value, sample });
     texts.push(a.trim());
   });
   if (rows.length < 2) throw new Error('the series needs at least two rows');

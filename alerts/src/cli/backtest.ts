@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
  * npm run -s backtest -- --rules rule.yaml --series kpi.csv --kind sum|mean [--rule id]
+ * (kpi.csv: `timestamp,value`, or `timestamp,value,sample` for a ratio with its denominator)
  *
  * Runs the alert engine over a KPI series given as CSV (`timestamp,value`, one row per
  * bucket) and prints one JSON line per firing: {"ts","state":"firing","value","baseline",…}.
@@ -88,7 +89,13 @@ async function main(): Promise<void> {
     ruleDocs = [{ id: pick, name: pick, extends: pick, kpi: SERIES_KPI }];
   }
 
-  const source = seriesSource(rows, kind as SeriesKind);
+  const source = (() => {
+    try {
+      return seriesSource(rows, kind as SeriesKind);
+    } catch (err) {
+      fail(`${values.series}: ${(err as Error).message}`);
+    }
+  })();
   const catalogue = new Map(source.catalogue().map((k) => [k.id, k]));
   const { stringify } = await import('yaml');
   const parsed = parseRuleYaml(stringify({ rules: ruleDocs }), { catalogue, templates, file: values.rules });

@@ -77,6 +77,17 @@ describe('backtest (the engine over a series)', () => {
     expect(parseSeriesCsv('timestamp,value\n2025-01-01 00:00:00,1\n2025-01-01 00:05:00,2\n').rows).toHaveLength(2);
     expect(() => parseSeriesCsv('timestamp,value\n2025-01-01 00:00:00,1\n2025-01-01 00:05:00,x\n')).toThrow(/line 3/);
   });
+
+  it('a ratio with its denominator (timestamp,value,sample): the window is Σ(value × sample) ÷ Σsample, with the denominator as its sample', async () => {
+    const { rows } = parseSeriesCsv('timestamp,value,sample\n2025-01-01 00:00:00,0.5,100\n2025-01-01 00:05:00,0.2,400\n');
+    expect(rows).toEqual([expect.objectContaining({ value: 0.5, sample: 100 }), expect.objectContaining({ value: 0.2, sample: 400 })]);
+    const w = await seriesSource(rows, 'mean').window('series', rows[0]!.ts, rows[0]!.ts + 10 * 60_000);
+    expect(w?.total.value).toBeCloseTo((0.5 * 100 + 0.2 * 400) / 500);
+    expect(w?.total.sample).toBe(500);
+    expect(() => parseSeriesCsv('t,v,s\n2025-01-01 00:00:00,0.5,100\n2025-01-01 00:05:00,0.2,-1\n')).toThrow(/line 3/);
+    expect(() => seriesSource([rows[0]!, { ts: rows[1]!.ts, value: 0.2 }], 'mean')).toThrow(/every row or on none/);
+    expect(() => seriesSource(rows, 'sum')).toThrow(/mean series only/);
+  });
 });
 
 describe('backtest CLI', () => {
