@@ -240,7 +240,7 @@ async function main(): Promise<void> {
   const mrnd = mulberry32(7);
   pop.forEach((g, gi) => {
     const pool = Math.max(3, Math.round(g.messages * poolFactor));
-    for (let i = 0; i < g.messages + g.interactions + g.joins; i++) tracker!.add('message', now, g.id, memberKey(gi, Math.floor(mrnd() * pool)));
+    for (let i = 0; i < g.messages + g.interactions + g.joins; i++) tracker!.add('message', now, g.id, memberKey(gi, Math.floor(mrnd() * pool)), 0);
   });
   gc();
   const heapS1 = process.memoryUsage().heapUsed;

@@ -62,6 +62,13 @@ export interface CollectorOptions {
 const MINUTE_RING_RETENTION = 26 * HOUR + 10 * MINUTE;
 /** Sketch rows are written at most this often (and at stop / flushToStore); counts every flush. */
 const SKETCH_FLUSH_MS = 10_000;
+/**
+ * Dense group sketches (per-group active members of a group with thousands of members)
+ * written per sketch flush, at most (collector/groupMembers.ts: longest-unwritten first, so
+ * 400 of them are all rewritten about once a minute; sparse ones every flush). ~10 MB of
+ * buffers and text while written, instead of ~60 MB for 400 at once.
+ */
+const DENSE_GROUP_SKETCHES_PER_FLUSH = 64;
 /** Bucket-resolution history: the 5-minute window and the one before it, with margin. */
 const BUCKET_RING_RETENTION = 15 * MINUTE;
 
@@ -140,7 +147,7 @@ export class Collector {
     const key = e.sketchKey ?? (e.member !== undefined ? sketchKeyOf(e.member) : undefined);
     if (key !== undefined) {
       this.distinct.add(e.type, e.ts, e.tags.channel, key);
-      this.groupMembers.add(e.type, e.ts, e.tags.community, key);
+      this.groupMembers.add(e.type, e.ts, e.tags.community, key, this.appliedLsn);
       // Push counts per member need the hash, which a journal replay does not have.
       if (e.type === 'push.sent' && e.member !== undefined) this.countPush(e.ts, e.tags.channel, e.member, key);
     }
@@ -190,7 +197,7 @@ export class Collector {
     for (const j of events) {
       if (j.event.sketchKey === undefined) continue;
       this.distinct.add(j.event.type, j.event.ts, j.event.tags.channel, j.event.sketchKey);
-      this.groupMembers.add(j.event.type, j.event.ts, j.event.tags.community, j.event.sketchKey);
+      this.groupMembers.add(j.event.type, j.event.ts, j.event.tags.community, j.event.sketchKey, this.appliedLsn);
     }
   }
 
@@ -379,7 +386,7 @@ export class Collector {
     const counters = this.flushBuckets.takeDirty();
     const rolled = this.rollupBuckets.map((b) => b.takeDirty());
     const distinct = this.distinct.takeDirty(now, withSketches);
-    const groupSketches = withSketches ? this.groupMembers.takeDirty() : null;
+    const groupSketches = withSketches ? this.groupMembers.takeDirty(forceSketches ? Number.POSITIVE_INFINITY : DENSE_GROUP_SKETCHES_PER_FLUSH, lsn) : null;
     try {
       // `lsn` covers the counters (replayed only past it). Sketch keys are replayed from the
       // whole retained journal (merging is idempotent), so the journal is released only up
@@ -397,7 +404,8 @@ export class Collector {
         this.lastSketchFlushAt = now;
         if (heldBack === 0) this.sketchLsn = lsn;
       }
-      this.opts.onFlushed?.(Math.min(lsn, this.sketchLsn));
+      // Group sketches not yet written (a budget per flush) keep their journal events.
+      this.opts.onFlushed?.(Math.min(lsn, this.sketchLsn, this.groupMembers.unwrittenSince() ?? lsn));
     } catch (err) {
       error = `flush to the spool failed: ${(err as Error).message}`;
     }

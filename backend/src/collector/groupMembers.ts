@@ -11,8 +11,19 @@
  * in before it is first written (`unloaded` → `mergeStored`; one read per period start for
  * all its groups), so a stored sketch is only ever merged into, never replaced by a smaller one.
  *
+ * Writes are budgeted (`takeDirty(maxDense)`): every changed sparse sketch, and of the dense
+ * ones those changed longest ago, up to a number per flush. Why: at a brand's scale hundreds of groups' hour and day
+ * sketches are dense (64 KiB each, ~40 KB written), and serialising all of them at once every
+ * sketch flush was a ~70 MiB burst of buffers and strings (issue 12's memory benchmark: peak
+ * RSS 479 MiB at 10 M members, 392 without group sketches). A shop's few sparse groups all fit
+ * in one flush; a brand's dense ones are written in turn. Durability is unchanged: each period
+ * remembers the journal LSN before its first unwritten change (`unwrittenSince`), and the
+ * journal is released only up to the oldest of those, so a restart replays what was not written.
+ *
  * Memory: one sparse sketch per active group and open hour / day (a quiet group's holds a
- * few members in a few bytes); periods leave once past lateness and written.
+ * few members in a few bytes); periods leave once past lateness and written. Periods are
+ * found through nested maps (granularity → period start → group) so counting an event
+ * builds no key string (this runs twice per event with a group).
  */
 import { GRANULARITIES, MEMBER_SETS, type EventType } from '@siyu-pulse/contracts/catalogue';
 import { Hll } from '../sketch/hll.js';
@@ -34,6 +45,8 @@ interface Period {
   version: number;
   written: number;
   loaded: boolean;
+  /** Journal LSN before this period's first change not yet written (null: nothing unwritten from the journal). */
+  dirtySince: number | null;
 }
 
 /** A group period whose stored rows must be merged in before it is written. */
@@ -49,7 +62,8 @@ export interface PendingGroupSketches {
 }
 
 export class GroupMembers {
-  private readonly periods = new Map<string, Period>();
+  private readonly periods: Record<GroupGranularity, Map<number, Map<string, Period>>> = { hour: new Map(), day: new Map() };
+  private held = 0;
 
   constructor(
     /** The period start of a granularity at `ts` (the DistinctTracker's: the zone's hours and days). */
@@ -58,40 +72,56 @@ export class GroupMembers {
     private readonly node: string,
   ) {}
 
-  /** Counts a member (sketch key) of an event in a group; other event types and '' are ignored. */
-  add(type: EventType, ts: number, community: string, key: number): void {
+  /**
+   * Counts a member (sketch key) of an event in a group; other event types and '' are ignored.
+   * `lsnBefore`: the journal LSN up to which events were counted before this one.
+   */
+  add(type: EventType, ts: number, community: string, key: number, lsnBefore: number): void {
     if (community === '' || !ACTIVE_TYPES.has(type)) return;
     for (const g of GROUP_GRANULARITIES) {
       const p = this.period(g, this.periodStart(g, ts), community);
-      if (p.sketch.add(key)) p.version++;
+      if (p.sketch.add(key)) {
+        p.version++;
+        p.dirtySince ??= lsnBefore;
+      }
     }
   }
 
   private period(granularity: GroupGranularity, start: number, community: string): Period {
-    const k = `${granularity}\u0000${start}\u0000${community}`;
-    let p = this.periods.get(k);
+    let groups = this.periods[granularity].get(start);
+    if (!groups) this.periods[granularity].set(start, (groups = new Map()));
+    let p = groups.get(community);
     if (!p) {
-      p = { granularity, start, community, sketch: new Hll(), version: 0, written: 0, loaded: false };
-      this.periods.set(k, p);
+      p = { granularity, start, community, sketch: new Hll(), version: 0, written: 0, loaded: false, dirtySince: null };
+      groups.set(community, p);
+      this.held++;
     }
     return p;
+  }
+
+  private find(granularity: GroupGranularity, start: number, community: string): Period | undefined {
+    return this.periods[granularity].get(start)?.get(community);
+  }
+
+  private *all(): Generator<Period> {
+    for (const g of GROUP_GRANULARITIES) for (const groups of this.periods[g].values()) yield* groups.values();
   }
 
   /** Dirty periods whose stored rows have not been merged in yet. */
   unloaded(): UnloadedGroupPeriod[] {
     const out: UnloadedGroupPeriod[] = [];
-    for (const p of this.periods.values()) if (!p.loaded) out.push({ granularity: p.granularity, start: p.start, community: p.community });
+    for (const p of this.all()) if (!p.loaded) out.push({ granularity: p.granularity, start: p.start, community: p.community });
     return out;
   }
 
   hasUnloaded(): boolean {
-    for (const p of this.periods.values()) if (!p.loaded) return true;
+    for (const p of this.all()) if (!p.loaded) return true;
     return false;
   }
 
   /** Merges every stored row (any node) of one group period into it and marks it loaded. */
   mergeStored(granularity: GroupGranularity, start: number, community: string, rows: readonly SketchRow[]): void {
-    const p = this.periods.get(`${granularity}\u0000${start}\u0000${community}`);
+    const p = this.find(granularity, start, community);
     if (!p) return;
     for (const r of rows) if (p.sketch.merge(Hll.fromBase64(r.sketch))) p.version++;
     p.loaded = true;
@@ -99,36 +129,63 @@ export class GroupMembers {
 
   /** Whether memory holds this group period. */
   holds(granularity: GroupGranularity, start: number, community: string): boolean {
-    return this.periods.has(`${granularity}\u0000${start}\u0000${community}`);
+    return this.find(granularity, start, community) !== undefined;
   }
 
-  /** Sketch rows of every loaded period that changed since its last write. */
-  takeDirty(): PendingGroupSketches {
+  /**
+   * Sketch rows of loaded periods changed since their last write, the longest-unwritten first:
+   * every sparse one (a few bytes each) and at most `maxDense` dense ones (64 KiB of registers,
+   * ~150 KB of buffers and text while written). `lsn`: the journal LSN counted so far (every
+   * change taken is at or before it); a period changed again before `commit` is unwritten from there.
+   */
+  takeDirty(maxDense: number, lsn: number): PendingGroupSketches {
+    const dirty: Period[] = [];
+    for (const p of this.all()) if (p.loaded && p.version !== p.written) dirty.push(p);
+    if (Number.isFinite(maxDense)) dirty.sort((a, b) => (a.dirtySince ?? Number.MAX_SAFE_INTEGER) - (b.dirtySince ?? Number.MAX_SAFE_INTEGER));
     const sketches: SketchRow[] = [];
     const marks: [Period, number][] = [];
-    for (const p of this.periods.values()) {
-      if (!p.loaded || p.version === p.written) continue;
+    let dense = 0;
+    for (const p of dirty) {
+      if (p.sketch.isDense && ++dense > maxDense) continue;
       sketches.push({ ts: p.start, granularity: p.granularity, set: GROUP_MEMBER_SET, channel: '', node: this.node, sketch: p.sketch.toBase64(), community: p.community });
       marks.push([p, p.version]);
     }
     return {
       sketches,
       commit: () => {
-        for (const [p, v] of marks) p.written = Math.max(p.written, v);
+        for (const [p, v] of marks) {
+          p.written = Math.max(p.written, v);
+          p.dirtySince = p.version === p.written ? null : lsn;
+        }
       },
     };
   }
 
+  /** The oldest journal LSN before a change not yet written (null: every counted change is written). */
+  unwrittenSince(): number | null {
+    let min: number | null = null;
+    for (const p of this.all()) if (p.dirtySince !== null && (min === null || p.dirtySince < min)) min = p.dirtySince;
+    return min;
+  }
+
   /** Written, loaded periods past their end + lateness leave memory (a later event reloads them). */
   evict(now: number, latenessMs: number): void {
-    for (const [k, p] of this.periods) {
-      if (p.start + GRANULARITIES[p.granularity] + latenessMs >= now || p.version !== p.written || !p.loaded) continue;
-      this.periods.delete(k);
+    for (const g of GROUP_GRANULARITIES) {
+      const byStart = this.periods[g];
+      for (const [start, groups] of byStart) {
+        if (start + GRANULARITIES[g] + latenessMs >= now) continue;
+        for (const [community, p] of groups) {
+          if (p.version !== p.written || !p.loaded) continue;
+          groups.delete(community);
+          this.held--;
+        }
+        if (groups.size === 0) byStart.delete(start);
+      }
     }
   }
 
   /** Group periods held (one sketch each). */
   get periodCount(): number {
-    return this.periods.size;
+    return this.held;
   }
 }
