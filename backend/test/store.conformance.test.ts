@@ -504,6 +504,40 @@ function runConformance(target: Target): void {
       }
     });
 
+    it('group sketches by a list of groups (tricky names, injections read nothing); day marks and kept day rankings', async () => {
+      const sk = (n: number) => {
+        const h = new Hll();
+        for (let i = 0; i < n; i++) h.add(((i * 2_654_435_761) % 2 ** 25) * 64 + 1);
+        return h.toBase64();
+      };
+      const g = (community: string, n: number, ts = T0, granularity: SketchRow['granularity'] = 'day'): SketchRow => ({ ts, granularity, set: 'active', channel: '', node: 'main', sketch: sk(n), community });
+      await store.writeSketches([...TRICKY.map((c, i) => g(c, i + 1)), g('plain', 9), g('plain', 3, T0, 'hour')]);
+      const list = async (community: readonly string[]) => (await store.querySketches({ from: T0, to: T0 + DAY, granularity: 'day', set: 'active', community })).map((r) => r.community);
+      expect(await list([TRICKY[0]!, 'plain', 'absent'])).toEqual([TRICKY[0], 'plain'].sort());
+      expect(await list(TRICKY)).toEqual([...TRICKY].sort());
+      // Only the injections that are also stored names (" and ') read their own rows.
+      expect(await list(INJECTIONS)).toEqual(INJECTIONS.filter((c) => TRICKY.includes(c)).sort());
+      expect(await list([])).toEqual([]);
+      // Writing a group's day sketch marks its day (an hour sketch or a channel's does not).
+      const first = await store.groupDayTops(T0, T0 + 2 * DAY);
+      expect([...first.marks.keys()]).toEqual([T0]);
+      expect(first.tops.size).toBe(0);
+      await store.writeSketches([g('plain', 3, T0 + DAY, 'hour'), { ts: T0 + DAY, granularity: 'day', set: 'active', channel: '', node: 'main', sketch: sk(2) }]);
+      expect([...(await store.groupDayTops(T0, T0 + 2 * DAY)).marks.keys()]).toEqual([T0]);
+      const mark = first.marks.get(T0)!;
+      const top = { day: T0, basis: mark, groups: 12, top: [{ community: TRICKY[1]!, members: 9 }, { community: 'plain', members: 9 }], rest: 4, groupsSketch: sk(12) };
+      await store.writeGroupDayTop(top);
+      await store.writeGroupDayTop({ ...top, day: T0 + DAY, basis: null, top: [], rest: 0, groups: 0 });
+      const kept = await store.groupDayTops(T0, T0 + 2 * DAY);
+      expect(kept.tops.get(T0)).toEqual(top);
+      expect(kept.tops.get(T0 + DAY)).toEqual({ ...top, day: T0 + DAY, basis: null, top: [], rest: 0, groups: 0 });
+      // Another write of the day: a new mark, the kept ranking stays as it was (its basis tells it is stale).
+      await store.writeSketches([g('plain', 10)]);
+      const after = await store.groupDayTops(T0, T0 + DAY);
+      expect(after.marks.get(T0)).not.toBe(mark);
+      expect(after.tops.get(T0)?.basis).toBe(mark);
+    });
+
     it('member sketches: write, replace per node, read every node and channel of a period, tricky channels, dense sketches', async () => {
       const sk = (n: number, from = 0) => {
         const h = new Hll();

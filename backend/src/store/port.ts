@@ -69,10 +69,32 @@ export interface SketchQuery {
   /** Only this channel ('' = the all-channels sketch); every channel when absent. */
   channel?: string;
   /**
-   * Group sketches instead (SketchRow.community): one group's rows, or with `true` every
-   * group's rows of the range (a ranking). `channel` does not apply.
+   * Group sketches instead (SketchRow.community): one group's rows, the rows of a list of
+   * groups, or with `true` every group's rows of the range (a ranking). `channel` does not apply.
    */
-  community?: string | true;
+  community?: string | readonly string[] | true;
+}
+
+/**
+ * A local day's ranking of the groups by active members (communities/activeMembers.ts), kept
+ * beside the group sketches so a ranking over many days reads one small row per day instead
+ * of every group's day sketches. Valid while `basis` equals the day's mark: every write of a
+ * group's day sketch gives its day a new mark (MetricStore.groupDayTops), so a late event, an
+ * import or another node's write makes the kept row stale and the next reader computes it again.
+ */
+export interface GroupDayTop {
+  /** The day sketches' period start. */
+  day: number;
+  /** The day's mark read before the sketches it was computed from (null: the day had none). */
+  basis: string | null;
+  /** Groups with an active member that day. */
+  groups: number;
+  /** The day's best groups by active members, descending (ties: community ascending). */
+  top: { community: string; members: number }[];
+  /** Active members of the best group not in `top` (0: every group of the day is in it). */
+  rest: number;
+  /** base64 sketch of the day's groups (their ids' hashes): the union over days counts a range's groups. */
+  groupsSketch: string;
 }
 
 export interface CounterQuery {
@@ -211,6 +233,15 @@ export interface MetricStore {
   writeSketches(rows: readonly SketchRow[]): Promise<void>;
   /** Every stored sketch row of the query's periods (all nodes), ascending by ts. */
   querySketches(q: SketchQuery): Promise<SketchRow[]>;
+  /**
+   * The days in [from, to) as far as the group day rankings go: each day's current mark (a
+   * new one with every write of a group's day sketch, by writeSketches or applyAdditive, after
+   * the sketch is stored) and its kept ranking, if any (GroupDayTop; stale when its basis is
+   * not the day's mark).
+   */
+  groupDayTops(from: number, to: number): Promise<{ marks: Map<number, string>; tops: Map<number, GroupDayTop> }>;
+  /** Keeps a day's ranking (replaces the day's row). */
+  writeGroupDayTop(top: GroupDayTop): Promise<void>;
   queryCounters(q: CounterQuery): Promise<CounterSeries[]>;
   queryDistinct(q: DistinctQuery): Promise<DistinctSeries[]>;
   writeAlertEvents(rows: readonly AlertRow[]): Promise<void>;

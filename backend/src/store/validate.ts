@@ -162,17 +162,22 @@ export function normalizeSketchQuery(q: SketchQuery): SketchQuery & { impossible
   if (!Object.hasOwn(GRANULARITIES, q.granularity)) fail(`unknown granularity ${JSON.stringify(q.granularity)}`);
   if (!MEMBER_SET_IDS.includes(q.set)) fail(`unknown member set ${JSON.stringify(q.set)}`);
   if (q.channel !== undefined && typeof q.channel !== 'string') fail('channel must be a string');
-  if (q.community !== undefined && q.community !== true && typeof q.community !== 'string') fail('community must be a string or true');
+  if (q.community !== undefined && q.community !== true && typeof q.community !== 'string' && !(Array.isArray(q.community) && q.community.every((c) => typeof c === 'string')))
+    fail('community must be a string, a list of strings or true');
+  const badGroup = (c: string) => c === '' || tagValueProblem(c) !== null;
+  // A list keeps its possible groups (an empty list, or one of impossible groups only, reads nothing).
+  const community = Array.isArray(q.community) ? [...new Set(q.community.filter((c) => !badGroup(c)))].sort(compareStrings) : q.community;
   const impossible =
     (q.channel !== undefined && q.channel !== '' && tagValueProblem(q.channel) !== null) ||
-    (typeof q.community === 'string' && (q.community === '' || tagValueProblem(q.community) !== null));
+    (typeof community === 'string' && badGroup(community)) ||
+    (Array.isArray(community) && community.length === 0);
   return {
     from,
     to,
     granularity: q.granularity,
     set: q.set,
     ...(q.channel !== undefined ? { channel: q.channel } : {}),
-    ...(q.community !== undefined ? { community: q.community } : {}),
+    ...(community !== undefined ? { community } : {}),
     impossible,
   };
 }

@@ -10,9 +10,13 @@
  * pulse_meta(key, value): the rollups' completeness mark
  * pulse_distinct(ts, granularity, member_set, channel, value), PK (ts, granularity, member_set, channel)
  * pulse_sketch(ts, granularity, member_set, channel, node, part, sketch), PK (…, node, part): sketch text in parts
+ * pulse_group_sketch: the same with community in place of channel (per-group active members)
+ * pulse_group_day_mark(day, mark): a new mark with every write of a group's day sketch
+ * pulse_group_day_top(day, basis, body): a day's ranking of the groups (GroupDayTop, JSON body)
  * Tag value '' = no value. Values are always bound (parameters or the appender); the only
  * identifiers in SQL text are allow-listed catalogue names.
  */
+import { randomBytes } from 'node:crypto';
 import { BIGINT, DuckDBDataChunk, DuckDBInstance, VARCHAR, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { COUNTERS, DIMENSIONS, type Dimension } from '@siyu-pulse/contracts/catalogue';
 import {
@@ -24,6 +28,7 @@ import {
   type DistinctQuery,
   type DistinctRow,
   type DistinctSeries,
+  type GroupDayTop,
   type MetricStore,
   type SketchQuery,
   type SketchRow,
@@ -294,6 +299,9 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
         `CREATE TABLE IF NOT EXISTS pulse_group_sketch (ts BIGINT NOT NULL, granularity VARCHAR NOT NULL, member_set VARCHAR NOT NULL, ` +
           `community VARCHAR NOT NULL, node VARCHAR NOT NULL, part INTEGER NOT NULL, sketch VARCHAR NOT NULL, PRIMARY KEY (ts, granularity, member_set, community, node, part))`,
       );
+      // The groups' day rankings (port.ts GroupDayTop) and the marks that tell a kept one is stale.
+      await c.run(`CREATE TABLE IF NOT EXISTS pulse_group_day_mark (day BIGINT PRIMARY KEY, mark VARCHAR NOT NULL)`);
+      await c.run(`CREATE TABLE IF NOT EXISTS pulse_group_day_top (day BIGINT PRIMARY KEY, basis VARCHAR, body VARCHAR NOT NULL)`);
       // One row per server run (uptime/uptime.ts): when the server was up, so downtime reads as a gap.
       await c.run(`CREATE TABLE IF NOT EXISTS pulse_uptime (run_id VARCHAR PRIMARY KEY, started_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL)`);
       // The marks of the aggregated import batches (applyAdditive).
@@ -502,6 +510,15 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
         `AND ${table}.${who} = s.channel AND ${table}.node = s.node AND ${table}.part >= s.parts`,
       { lo, hi },
     );
+  }
+
+  /**
+   * A new mark for every day of which a group's day sketch is among `rows` (GroupDayTop), in
+   * the caller's transaction: a kept ranking of that day is stale from the commit on.
+   */
+  async function markGroupDays(c: DuckDBConnection, rows: readonly SketchRow[]) {
+    const days = [...new Set(rows.filter((r) => r.community !== undefined && r.granularity === 'day').map((r) => r.ts))];
+    for (const day of days) await c.run('INSERT OR REPLACE INTO pulse_group_day_mark VALUES (CAST($d AS BIGINT), $m)', { d: day, m: randomBytes(12).toString('base64') });
   }
 
   /** Sketch rows in parts into `table`: pulse_sketch, or stage_sketch (which also keeps the number of parts). */
@@ -778,6 +795,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
               await clearStage(c, 'stage_sketch');
             }
           }
+          await markGroupDays(c, grouped);
           await c.run('COMMIT');
         } catch (err) {
           await c.run('ROLLBACK');
@@ -891,6 +909,8 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
       if (typeof q.community === 'string') {
         cond = ' AND community = $c';
         params.c = q.community;
+      } else if (Array.isArray(q.community)) {
+        cond = ` AND community IN (${q.community.map((c, i) => ((params[`c${i}`] = c), `$c${i}`)).join(', ')})`;
       } else if (!groups && q.channel !== undefined) {
         cond = ' AND channel = $c';
         params.c = q.channel;
@@ -916,6 +936,24 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
         }
       }
       return out.sort((a, b) => a.ts - b.ts || compareStrings(a.community ?? a.channel, b.community ?? b.channel) || compareStrings(a.node, b.node));
+    },
+
+    async groupDayTops(from: number, to: number) {
+      checkRange(from, to);
+      const [marks, tops] = await read('groupDayTops', async (c) => [
+        await rows(c, 'SELECT day, mark FROM pulse_group_day_mark WHERE day >= CAST($f AS BIGINT) AND day < CAST($t AS BIGINT)', { f: from, t: to }),
+        await rows(c, 'SELECT day, basis, body FROM pulse_group_day_top WHERE day >= CAST($f AS BIGINT) AND day < CAST($t AS BIGINT)', { f: from, t: to }),
+      ]);
+      return {
+        marks: new Map(marks.map((r) => [num(r.day), String(r.mark)])),
+        tops: new Map(tops.map((r) => [num(r.day), { ...(JSON.parse(String(r.body)) as Omit<GroupDayTop, 'day' | 'basis'>), day: num(r.day), basis: r.basis === null ? null : String(r.basis) }])),
+      };
+    },
+
+    async writeGroupDayTop(top: GroupDayTop) {
+      const { day, basis, ...body } = top;
+      checkRange(day, day);
+      await serial('writeGroupDayTop', (c) => c.run('INSERT OR REPLACE INTO pulse_group_day_top VALUES (CAST($d AS BIGINT), $b, $body)', { d: day, b: basis, body: JSON.stringify(body) }));
     },
 
     async queryCounters(query: CounterQuery): Promise<CounterSeries[]> {

@@ -18,7 +18,12 @@
  *                string fields s0, s1, … (1.x caps a string field at 64 KB) and `parts`.
  * pulse_group_sketch: a group's sketches (per-group active members), as pulse_sketch with
  *                the tag community in place of channel.
+ * pulse_group_day_mark: string field mark at each day's start, a new one with every write
+ *                of a group's day sketch (after the sketch's lines); one series.
+ * pulse_group_day_top: a day's ranking of the groups (port.ts GroupDayTop): string fields
+ *                basis ('' = none), body (base64 of JSON) and groups_sketch, at the day's start; one series.
  */
+import { randomBytes } from 'node:crypto';
 import { COUNTERS, type Dimension } from '@siyu-pulse/contracts/catalogue';
 import type {
   CounterQuery,
@@ -27,6 +32,7 @@ import type {
   DistinctQuery,
   DistinctRow,
   DistinctSeries,
+  GroupDayTop,
   MetricStore,
   SketchQuery,
   SketchRow,
@@ -81,6 +87,8 @@ const MEASUREMENT: Record<CounterSource, string> = { raw: 'pulse_counts', hour: 
 const META = 'pulse_meta';
 /** Per-group sketches (SketchRow.community): tags granularity / member_set / community / node, fields as pulse_sketch. */
 const GROUP_SKETCH = 'pulse_group_sketch';
+const GROUP_DAY_MARK = 'pulse_group_day_mark';
+const GROUP_DAY_TOP = 'pulse_group_day_top';
 
 export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
   const client = new InfluxClient(opts);
@@ -283,7 +291,8 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
     },
 
     async writeSketches(rows: readonly SketchRow[]) {
-      const lines = normalizeSketchRows(rows).map((row) => {
+      const batch = normalizeSketchRows(rows);
+      const lines = batch.map((row) => {
         const fields: Record<string, number | string> = {};
         let parts = 0;
         for (let i = 0; i < row.sketch.length; i += SKETCH_PART) fields[`s${parts++}`] = row.sketch.slice(i, i + SKETCH_PART);
@@ -311,6 +320,39 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
         bytes += line.length;
       }
       if (chunk.length) await writeLines(chunk);
+      // The days of group day sketches get new marks once the sketches are stored (a kept day
+      // ranking computed before is stale from here on; one read before it sees the new sketches).
+      const days = [...new Set(batch.filter((r) => r.community !== undefined && r.granularity === 'day').map((r) => r.ts))];
+      if (days.length) await writeLines(days.map((ts) => encodePoint({ measurement: GROUP_DAY_MARK, tags: {}, fields: { mark: randomBytes(12).toString('base64') }, ts })));
+    },
+
+    async groupDayTops(from: number, to: number) {
+      checkRange(from, to);
+      const [marks, tops] = await Promise.all([
+        client.query(`SELECT ${ident('mark')} FROM ${ident(GROUP_DAY_MARK)} WHERE ${timeRange(from, to)}`),
+        client.query(`SELECT ${ident('basis')}, ${ident('body')}, ${ident('groups_sketch')} FROM ${ident(GROUP_DAY_TOP)} WHERE ${timeRange(from, to)}`),
+      ]);
+      const out = { marks: new Map<number, string>(), tops: new Map<number, GroupDayTop>() };
+      for (const s of marks) for (const v of s.values) out.marks.set(Number(v[s.columns.indexOf('time')]), String(v[s.columns.indexOf('mark')]));
+      for (const s of tops) {
+        for (const v of s.values) {
+          const day = Number(v[s.columns.indexOf('time')]);
+          const basis = String(v[s.columns.indexOf('basis')] ?? '');
+          const body = JSON.parse(Buffer.from(String(v[s.columns.indexOf('body')]), 'base64').toString('utf8')) as Omit<GroupDayTop, 'day' | 'basis' | 'groupsSketch'>;
+          out.tops.set(day, { ...body, day, basis: basis === '' ? null : basis, groupsSketch: String(v[s.columns.indexOf('groups_sketch')] ?? '') });
+        }
+      }
+      return out;
+    },
+
+    async writeGroupDayTop(top: GroupDayTop) {
+      const { day, basis, groupsSketch, ...body } = top;
+      checkRange(day, day);
+      // 1.x caps a string field at 64 KB: a day's sketch of 20,000 groups' ids is ~25 KB deflated; a larger one is left out (the range's group count then reads the sketches).
+      // String fields hold base64 only (lineProtocol.ts): the body's JSON is written as base64.
+      const fields: Record<string, string> = { basis: basis ?? '', body: Buffer.from(JSON.stringify(body)).toString('base64') };
+      if (groupsSketch.length <= SKETCH_PART) fields.groups_sketch = groupsSketch;
+      await writeLines([encodePoint({ measurement: GROUP_DAY_TOP, tags: {}, fields, ts: day })]);
     },
 
     async querySketches(query: SketchQuery): Promise<SketchRow[]> {
@@ -323,6 +365,7 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
         `${ident('granularity')} = ${quoteString(q.granularity)}`,
         `${ident('member_set')} = ${quoteString(q.set)}`,
         ...(typeof q.community === 'string' ? [`${ident('community')} = ${quoteString(q.community)}`] : []),
+        ...(Array.isArray(q.community) ? [`(${q.community.map((c) => `${ident('community')} = ${quoteString(c)}`).join(' OR ')})`] : []),
         ...(!groups && q.channel !== undefined ? [`${ident('channel')} = ${quoteString(q.channel)}`] : []),
       ];
       const series = await client.query(`SELECT * FROM ${ident(groups ? GROUP_SKETCH : 'pulse_sketch')} WHERE ${where.join(' AND ')} GROUP BY ${ident(who)}, ${ident('node')}`);
