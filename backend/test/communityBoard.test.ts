@@ -4,14 +4,17 @@
  * on the time of day: most active today, fastest growing and losing members rank as the
  * totals sent; a group that talked last week and went quiet for the configured days is
  * listed as 沉默群 (and one that still talks is not); sparklines hold 14 daily values that
- * end with today's total.
+ * end with today's total. Without member ids (no group sketches) "most active" ranks by
+ * messages; once groups have active members today (their day sketches), by those members,
+ * with a sparkline of members per day.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommunityBoardService } from '../src/communities/board.js';
 import { CommunityNames } from '../src/communities/names.js';
 import { groupPopulation } from '../src/communities/population.js';
 import { GroupRanking } from '../src/communities/ranking.js';
-import type { CounterRow } from '../src/store/port.js';
+import type { CounterRow, SketchRow } from '../src/store/port.js';
+import { Hll } from '../src/sketch/hll.js';
 import { DAY } from '../src/time/zone.js';
 import { openGroupStore, writeGroupRows, type GroupStore } from './harness/groupStore.js';
 import { influxdOrSkip } from './harness/influxd.js';
@@ -58,6 +61,7 @@ for (const kind of ['duckdb', 'influx'] as const) {
     it('ranks most active, growing and losing groups as sent, names them, and lists the silent group', async () => {
       const b = await board.board(10);
       expect(b.groups).toBe(N);
+      expect(b.activeBy).toBe('messages');
       const order = (f: (g: (typeof pop)[number]) => number, dir: 1 | -1) =>
         pop.map((g) => ({ id: g.id, v: f(g) })).filter((x) => (dir === -1 ? x.v > 0 : x.v < 0) || f === msgs).sort((a, c) => dir * (a.v - c.v) || (a.id < c.id ? -1 : 1)).slice(0, 10);
       const msgs = (g: (typeof pop)[number]) => (g.id === SILENT ? 0 : g.messages);
@@ -72,6 +76,36 @@ for (const kind of ['duckdb', 'influx'] as const) {
       expect(top.spark).toHaveLength(14);
       expect(top.spark[13]).toBe(top.value);
       expect(b.lists.silent[0]!.spark.slice(-3)).toEqual([0, 0, 0]);
+    }, 120_000);
+
+    it('ranks most active by today’s active members once groups have them, with members per day as the sparkline', async () => {
+      // 300 groups with active members today (not in the order of their messages), the first ten yesterday too.
+      const members = (i: number, d: number) => ((i * 37 + d * 11) % 97) + 1;
+      const sketch = (community: string, ts: number, n: number): SketchRow => {
+        const h = new Hll();
+        for (let k = 0; k < n; k++) h.add((((k + 1) * 2654435761) % 2 ** 25) * 64 + 1 + (k % 20));
+        return { ts, granularity: 'day', set: 'active', channel: '', node: 'main', sketch: h.toBase64(), community };
+      };
+      const rows: SketchRow[] = [];
+      for (let i = 0; i < 300; i++) rows.push(sketch(pop[i]!.id, TODAY, members(i, 0)));
+      for (let i = 0; i < 10; i++) rows.push(sketch(pop[i]!.id, TODAY - DAY, members(i, 1)));
+      await fixture.store.writeSketches(rows);
+      const names = new CommunityNames({ dataDir: fixture.dir });
+      const fresh = new CommunityBoardService({ store: fixture.store, ranking: new GroupRanking(fixture.store, TZ), names, timezone: TZ, silentDays: 3, now: () => NOW });
+      const b = await fresh.board(10);
+      expect(b.activeBy).toBe('members');
+      const want = Array.from({ length: 300 }, (_, i) => ({ id: pop[i]!.id, i, v: members(i, 0) }))
+        .sort((a, c) => c.v - a.v || (a.id < c.id ? -1 : 1))
+        .slice(0, 10);
+      expect(b.lists.active.map((e) => [e.community, e.value])).toEqual(want.map((x) => [x.id, x.v]));
+      for (const [k, e] of b.lists.active.entries()) {
+        expect(e.spark).toHaveLength(14);
+        expect(e.spark[13]).toBe(e.value);
+        expect(e.spark[12]).toBe(want[k]!.i < 10 ? members(want[k]!.i, 1) : 0);
+        expect(e.spark.slice(0, 12)).toEqual(Array(12).fill(0));
+      }
+      // The other lists do not change.
+      expect(b.lists.losing[0]!.community).toBe(EXODUS);
     }, 120_000);
   });
 }

@@ -5,7 +5,10 @@ export type BoardList = (typeof BOARD_LISTS)[number];
 export interface BoardEntry {
   community: string;
   name: string | null;
-  /** The list's measure: messages today, net joins today, net today (negative), messages in the week before the silence. */
+  /**
+   * The list's measure: active members today (messages today when `activeBy` says so), net
+   * joins today, net today (negative), messages in the week before the silence.
+   */
   value: number;
   /** That measure per local day, oldest first, 14 days ending today. */
   spark: number[];
@@ -16,6 +19,11 @@ export interface CommunityBoard {
   silentDays: number;
   /** Groups with any event in the last 30 days. */
   groups: number;
+  /**
+   * What "most active" ranks by: the day's distinct active members per group (members who
+   * sent a message, interacted, joined …), or messages when no group has member ids today.
+   */
+  activeBy: 'members' | 'messages';
   lists: Record<BoardList, BoardEntry[]>;
 }
 

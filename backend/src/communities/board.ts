@@ -1,13 +1,18 @@
 /**
  * The wall's 社群 board: most active groups today, fastest growing, losing members, and
  * 沉默群 (groups that talked in the week before the last N days and sent nothing since).
- * Each entry carries its daily trend (14 days) for a sparkline. Built from the ranking's
- * counter totals; cached for a minute so several walls polling do not each scan 20,000 groups.
+ * Each entry carries its daily trend (14 days) for a sparkline. "Most active" ranks by the
+ * day's distinct active members (per-group sketches, communities/activeMembers.ts: people,
+ * so three members posting a thousand messages do not lead), or by messages when no group
+ * has members today (producers that send no member ids); the other lists come from the
+ * ranking's counter totals. Cached for a minute so several walls polling do not each scan
+ * 20,000 groups.
  */
-import { DAY, dayStart } from '../time/zone.js';
+import { DAY, HOUR, dayStart } from '../time/zone.js';
 import type { GroupMeasure, GroupRanking, GroupRow } from './ranking.js';
 import type { CommunityNames } from './names.js';
 import type { MetricStore } from '../store/port.js';
+import { groupActiveSeries, topActiveGroups } from './activeMembers.js';
 import type { CommunityBoard } from '@siyu-pulse/contracts/communities';
 
 const SPARK_DAYS = 14;
@@ -35,7 +40,8 @@ export class CommunityBoardService {
     const { ranking, timezone: tz, silentDays } = this.o;
     const today = dayStart(now, tz);
     const quietFrom = today - (silentDays - 1) * DAY;
-    const [active, growing, losing, before, recent, month] = await Promise.all([
+    const [members, active, growing, losing, before, recent, month] = await Promise.all([
+      topActiveGroups(this.o.store, today, dayStart(today + 27 * HOUR, tz), limit, (ts) => dayStart(ts, tz)),
       ranking.rank({ from: today, to: now, by: 'messages', order: 'desc', limit }),
       ranking.rank({ from: today, to: now, by: 'net', order: 'desc', limit }),
       ranking.rank({ from: today, to: now, by: 'net', order: 'asc', limit }),
@@ -50,17 +56,31 @@ export class CommunityBoardService {
       .slice(0, limit);
     const entries = (rows: GroupRow[], measure: GroupMeasure, keep: (r: GroupRow) => boolean) =>
       Promise.all(rows.filter(keep).map(async (r) => ({ community: r.community, name: this.o.names.name(r.community), value: r[measure], spark: await this.spark(r.community, measure, today) })));
+    const byMembers = members.rows.length > 0;
     return {
       generatedAt: now,
       silentDays,
       groups: month.rows.length,
+      activeBy: byMembers ? 'members' : 'messages',
       lists: {
-        active: await entries(active.rows, 'messages', (r) => r.messages > 0),
+        active: byMembers
+          ? await Promise.all(members.rows.map(async (r) => ({ community: r.community, name: this.o.names.name(r.community), value: r.members, spark: await this.memberSpark(r.community, today) })))
+          : await entries(active.rows, 'messages', (r) => r.messages > 0),
         growing: await entries(growing.rows, 'net', (r) => r.net > 0),
         losing: await entries(losing.rows, 'net', (r) => r.net < 0),
         silent: await entries(silent, 'messages', () => true),
       },
     };
+  }
+
+  /** Active members per local day over the last 14 days for one group (its day sketches). */
+  private async memberSpark(community: string, today: number): Promise<number[]> {
+    const tz = this.o.timezone;
+    const days: number[] = [today];
+    while (days.length < SPARK_DAYS) days.unshift(dayStart(days[0]! - 12 * HOUR, tz));
+    const points = await groupActiveSeries(this.o.store, community, 'day', days[0]!, dayStart(today + 27 * HOUR, tz));
+    const byTs = new Map(points.map((p) => [p.ts, p.members]));
+    return days.map((d) => byTs.get(d) ?? 0);
   }
 
   /** The measure per local day over the last 14 days for one group (one small query). */
