@@ -3,7 +3,10 @@
  * 20,000 groups of the skewed population, for a fixed past week (nothing depends on the time
  * of day): the counts of active / silent / shrinking groups this week and last, and the best
  * and worst ten with their numbers, equal what is computed by hand from the rows written;
- * groups are named; the DingTalk text lists both tens within the robot's byte limit.
+ * groups are named; the DingTalk text lists both tens within the robot's byte limit. The
+ * first 2,000 groups have active members in the week (day sketches of two days, the same
+ * people twice and three new ones): the listed groups' members over the week and the group
+ * with the most of them are in the section.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupPopulation } from '../src/communities/population.js';
@@ -15,7 +18,8 @@ import { addDays, previousWeek, weekLabel } from '../src/reports/week.js';
 import { generateWeeklyReport } from '../src/reports/weekly.js';
 import { communities } from '../src/reports/weekly/communities.js';
 import { Reader } from '../src/reports/weekly/reader.js';
-import type { CounterRow, MetricStore } from '../src/store/port.js';
+import type { CounterRow, MetricStore, SketchRow } from '../src/store/port.js';
+import { Hll } from '../src/sketch/hll.js';
 import { DAY, HOUR } from '../src/time/zone.js';
 import { openGroupStore, writeGroupRows, type GroupStore } from './harness/groupStore.js';
 import { influxdOrSkip } from './harness/influxd.js';
@@ -74,6 +78,25 @@ function rows(weeks: Week[]): CounterRow[] {
   return out;
 }
 
+/** Group i's active members on its first day (i < 2,000); the week has these and 3 more. */
+const dayMembers = (i: number) => (i % 50) + 1;
+const weekMembers = (id: string) => {
+  const i = pop.findIndex((g) => g.id === id);
+  return i < 2000 ? dayMembers(i) + 3 : 0;
+};
+/** Day sketches of the report's week: Tuesday members 0…n−1, Thursday the same and n…n+2. */
+function sketches(): SketchRow[] {
+  const key = (k: number) => (((k + 1) * 2654435761) % 2 ** 25) * 64 + 1 + (k % 20);
+  const row = (community: string, ts: number, from: number, to: number): SketchRow => {
+    const h = new Hll();
+    for (let k = from; k < to; k++) h.add(key(k));
+    return { ts, granularity: 'day', set: 'active', channel: '', node: 'main', sketch: h.toBase64(), community };
+  };
+  const out: SketchRow[] = [];
+  for (let i = 0; i < 2000; i++) out.push(row(pop[i]!.id, WEEK + DAY, 0, dayMembers(i)), row(pop[i]!.id, WEEK + 3 * DAY, 0, dayMembers(i) + 3));
+  return out;
+}
+
 /** The section's figures computed by hand from the plan. */
 function byHand(weeks: Week[]) {
   const counts = (now: Week, before: Week) => {
@@ -110,6 +133,8 @@ for (const kind of ['duckdb', 'influx'] as const) {
       store = fixture.store;
       const all = rows(weeks);
       await writeGroupRows(store, all);
+      const groupSketches = sketches();
+      for (let i = 0; i < groupSketches.length; i += 1000) await store.writeSketches(groupSketches.slice(i, i + 1000));
       const started = performance.now();
       const input = {
         series: new SeriesService(store, 10_000, TZ, () => NOW),
@@ -151,6 +176,8 @@ for (const kind of ['duckdb', 'influx'] as const) {
       expect(s!.finding.zh).toContain(`本周 ${formatValue(want.now.groups, 'count', 'zh')} 个群有动态`);
       expect(s!.finding.zh).toContain(`最活跃：${names.get(want.best[0]!.id)}`);
       expect(s!.finding.zh).toContain(`流失最多：${names.get(EXODUS)}，净减少 ${-EXODUS_NET} 人`);
+      // 53 members (49 + 1 + 3): the first of the ties by id.
+      expect(s!.finding.zh).toContain(`活跃成员最多：${names.get(pop[49]!.id)}，53 人。`);
     });
 
     it('lists the best ten by messages and the worst ten by members lost, named, with their numbers', () => {
@@ -158,8 +185,9 @@ for (const kind of ['duckdb', 'influx'] as const) {
       const rows = s.table!.rows;
       const change = (m: number, b: number) => (b === 0 ? null : (m - b) / b);
       const list = (name: string) => rows.filter((r) => String(r[0]).startsWith(`${name} `));
-      expect(list('最活跃')).toEqual(want.best.map((x, i) => [`最活跃 ${i + 1}`, names.get(x.id), x.m, change(x.m, x.before), x.net]));
-      expect(list('流失最多')).toEqual(want.worst.map((x, i) => [`流失最多 ${i + 1}`, names.get(x.id), x.m, change(x.m, x.before), x.net]));
+      expect(s.table!.columns.map((c) => c.zh)).toEqual(['榜单', '社群', '消息', '活跃成员', '环比', '净增']);
+      expect(list('最活跃')).toEqual(want.best.map((x, i) => [`最活跃 ${i + 1}`, names.get(x.id), x.m, weekMembers(x.id), change(x.m, x.before), x.net]));
+      expect(list('流失最多')).toEqual(want.worst.map((x, i) => [`流失最多 ${i + 1}`, names.get(x.id), x.m, weekMembers(x.id), change(x.m, x.before), x.net]));
       expect(list('流失最多')[0]![1]).toBe(names.get(EXODUS));
     });
 
@@ -171,7 +199,7 @@ for (const kind of ['duckdb', 'influx'] as const) {
       expect(block).toContain('**最活跃 10 个群**');
       expect(block).toContain('**流失最多 10 个群**');
       const top = want.best[0]!;
-      expect(block).toContain(`1. ${names.get(top.id)} ${formatValue(top.m, 'count', 'zh')} 条`);
+      expect(block).toContain(`1. ${names.get(top.id)} ${formatValue(top.m, 'count', 'zh')} 条，${weekMembers(top.id)} 人活跃`);
       expect(block).toContain(`1. ${names.get(EXODUS)} `);
       expect(block).toContain(`净减少 ${-EXODUS_NET}`);
     });

@@ -62,21 +62,27 @@ function funnelLine(s: ReportSection): string[] {
 
 /**
  * 社群健康: the best and the worst ten, one line each, under their list's name
- * ("1. 北京望京店 VIP 7 群 1,234 条，环比 +12.0%，净增 5").
+ * ("1. 北京望京店 VIP 7 群 1,234 条，56 人活跃，环比 +12.0%，净增 5").
  */
 function communityLines(s: ReportSection): string[] {
-  // Rows read "最活跃 1", name, messages, change, net (reports/weekly/communities.ts).
-  const rows = ((s.table?.rows ?? []) as [string, string, number, number | null, number][]).map(([cell, ...rest]) => {
+  // Rows read "最活跃 1", name, messages, [active members,] change, net (reports/weekly/communities.ts).
+  const withMembers = s.table?.columns.some((c) => c.zh === '活跃成员') ?? false;
+  const rows = ((s.table?.rows ?? []) as (string | number | null)[][]).map((row) => {
+    const cell = String(row[0]);
     const m = /^(.*) (\d+)$/.exec(cell);
-    return { list: m?.[1] ?? cell, rank: m?.[2] ?? '', rest };
+    const [name, messages, ...more] = row.slice(1) as [string, number, ...(number | null)[]];
+    const members = withMembers ? (more.shift() as number) : null;
+    const [change, net] = more as [number | null, number];
+    return { list: m?.[1] ?? cell, rank: m?.[2] ?? '', name, messages, members, change, net };
   });
   const out: string[] = [];
   for (const list of [...new Set(rows.map((r) => r.list))]) {
     out.push(`**${list} ${rows.filter((r) => r.list === list).length} 个群**`);
-    for (const { rank, rest: [name, messages, change, net] } of rows.filter((r) => r.list === list)) {
+    for (const { rank, name, messages, members, change, net } of rows.filter((r) => r.list === list)) {
+      const p = members === null ? '' : `，${formatValue(members, 'count', 'zh')} 人活跃`;
       const c = change === null ? '' : formatChange(change) === '0.0%' ? '，环比持平' : `，环比 ${formatChange(change)}`;
       const n = net < 0 ? `净减少 ${formatValue(-net, 'count', 'zh')}` : `净增 ${formatValue(net, 'count', 'zh')}`;
-      out.push(`${rank}. ${name} ${formatValue(messages, 'count', 'zh')} 条${c}，${n}`);
+      out.push(`${rank}. ${name} ${formatValue(messages, 'count', 'zh')} 条${p}${c}，${n}`);
     }
   }
   return out;

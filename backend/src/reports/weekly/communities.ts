@@ -6,10 +6,16 @@
  *   gone quiet; the week before that gives last week's count for the change);
  * - shrinking (缩减群): more members left than joined over the week (net < 0);
  * - the best ten by messages (with their change on the week before and net members) and the
- *   worst ten by members lost (net, most negative first), named as people know them.
+ *   worst ten by members lost (net, most negative first), named as people know them;
+ * - when the week's groups have active members (per-group sketches: people who sent a message,
+ *   interacted, joined …; communities/activeMembers.ts), each listed group's distinct active
+ *   members over the week, and the group with the most of them in the finding. Left out for a
+ *   week without any (producers that send no member ids, history imported without members).
  * Left out when no group had any event in either week (a business without 社群).
  */
 import { GroupRanking, type GroupRow } from '../../communities/ranking.js';
+import { activeMembersOf, topActiveGroups } from '../../communities/activeMembers.js';
+import { dayStart } from '../../time/zone.js';
 import type { ReportMetric, ReportSection } from '@siyu-pulse/contracts/reports';
 import { formatKpi as formatValue, type Lang } from '@siyu-pulse/contracts/format';
 import type { Week } from '../week.js';
@@ -104,6 +110,9 @@ export async function communities(r: Reader): Promise<ReportSection | null> {
   const h = communityHealth(now, before, beforeThat);
   if (!h.week.groups && !h.previous.groups) return null;
   const name = (id: string) => r.input.communityName?.(id) ?? id;
+  // Active members: the week's best group by them (kept day rankings), and each listed group's.
+  const mostMembers = (await topActiveGroups(r.input.store, r.week.from, r.week.to, 1, (ts) => dayStart(ts, r.tz))).rows[0];
+  const members = mostMembers ? await activeMembersOf(r.input.store, [...new Set([...h.best, ...h.worst].map((x) => x.community))], r.week.from, r.week.to) : null;
 
   const metric = (zh: string, en: string, key: keyof CommunityWeek, good: 'up' | 'down' | 'neutral'): ReportMetric => {
     const change = relativeChange(h.week[key], h.previous[key]);
@@ -121,22 +130,25 @@ export async function communities(r: Reader): Promise<ReportSection | null> {
     `本周 ${count(h.week.groups, 'zh')} 个群有动态，其中活跃群 ${count(h.week.active, 'zh')} 个${vsPrev('active', 'zh')}；` +
     `沉默群 ${count(h.week.silent, 'zh')} 个${vsPrev('silent', 'zh')}；缩减群 ${count(h.week.shrinking, 'zh')} 个${vsPrev('shrinking', 'zh')}。` +
     (top ? `最活跃：${name(top.community)}，${count(top.messages, 'zh')} 条消息。` : '') +
+    (mostMembers ? `活跃成员最多：${name(mostMembers.community)}，${count(mostMembers.members, 'zh')} 人。` : '') +
     (low ? `流失最多：${name(low.community)}，净减少 ${count(-low.net, 'zh')} 人。` : '');
   const en =
     `${count(h.week.groups, 'en')} groups had activity this week; ${count(h.week.active, 'en')} active${vsPrev('active', 'en')}, ` +
     `${count(h.week.silent, 'en')} silent${vsPrev('silent', 'en')}, ${count(h.week.shrinking, 'en')} shrinking${vsPrev('shrinking', 'en')}.` +
     (top ? ` Most active: ${name(top.community)}, ${count(top.messages, 'en')} messages.` : '') +
+    (mostMembers ? ` Most active members: ${name(mostMembers.community)}, ${count(mostMembers.members, 'en')}.` : '') +
     (low ? ` Most members lost: ${name(low.community)}, net −${count(-low.net, 'en')}.` : '');
-  // The list and the rank in one cell ("最活跃 1"): five columns fit a phone.
-  const rows = (list: CommunityRankRow[], zhList: string) => list.map((x, i) => [`${zhList} ${i + 1}`, name(x.community), x.messages, x.change, x.net]);
+  // The list and the rank in one cell ("最活跃 1"): five columns (six with active members) fit a phone.
+  const rows = (list: CommunityRankRow[], zhList: string) =>
+    list.map((x, i) => [`${zhList} ${i + 1}`, name(x.community), x.messages, ...(members ? [members.get(x.community) ?? 0] : []), x.change, x.net]);
   return {
     id: 'communities',
     title: lbl('社群健康', 'Community health'),
     finding: lbl(zh, en),
     metrics,
     table: {
-      columns: [lbl('榜单', 'List'), lbl('社群', 'Group'), lbl('消息', 'Messages'), lbl('环比', 'WoW'), lbl('净增', 'Net')],
-      units: ['text', 'text', 'count', 'percent', 'count'],
+      columns: [lbl('榜单', 'List'), lbl('社群', 'Group'), lbl('消息', 'Messages'), ...(members ? [lbl('活跃成员', 'Active members')] : []), lbl('环比', 'WoW'), lbl('净增', 'Net')],
+      units: ['text', 'text', 'count', ...(members ? (['count'] as const) : []), 'percent', 'count'],
       rows: [...rows(h.best, '最活跃'), ...rows(h.worst, '流失最多')],
     },
     link: r.link(['messages', 'new_members', 'lost_members'], top ? { community: top.community } : {}),
