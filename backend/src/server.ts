@@ -256,7 +256,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
         periodStart: (g, ts) => collector.periodStart(g, ts),
         pushCapPerDay: config.pushCapPerDay,
         node: config.nodeId,
-        conflict: (rows, periods) => collector.historyConflict(rows, periods),
+        conflict: (rows, periods, groups) => collector.historyConflict(rows, periods, groups),
       }, slicer());
       const outcome = await applyAdditive(batch);
       if (outcome === 'applied' && batch.minTs !== null) collector.noteHistory(batch.minTs);

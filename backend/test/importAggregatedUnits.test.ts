@@ -128,7 +128,12 @@ describe('aggregated import path', () => {
     expect(count('push_reached', 'day', day, 'wecom')).toBe(1);
     expect(count('push_over_cap', 'day', day, 'wecom')).toBe(1);
     // Every count row has its sketch row (the same period, set and channel).
-    expect(out.sketches.map((s) => `${s.ts}/${s.granularity}/${s.set}/${s.channel}`).sort()).toEqual(out.distinct.map((s) => `${s.ts}/${s.granularity}/${s.set}/${s.channel}`).sort());
+    const channelRows = out.sketches.filter((s) => s.community === undefined);
+    expect(channelRows.map((s) => `${s.ts}/${s.granularity}/${s.set}/${s.channel}`).sort()).toEqual(out.distinct.map((s) => `${s.ts}/${s.granularity}/${s.set}/${s.channel}`).sort());
+    // And the group's (every event is g1's) active members per hour and day: the same members as the all-channel set.
+    const groupDay = out.sketches.find((s) => s.community === 'g1' && s.granularity === 'day' && s.ts === day);
+    expect(Hll.fromBase64(groupDay!.sketch).estimate()).toBe(3);
+    expect(out.sketches.filter((s) => s.community !== undefined).every((s) => s.set === 'active' && (s.granularity === 'hour' || s.granularity === 'day'))).toBe(true);
     // A conflict: nothing to write.
     expect(await (await aggregateHistory(events, { importId: 'x', seq: 0 }, opts(() => true))).complete([])).toBeNull();
   });
@@ -171,6 +176,49 @@ describe('aggregated import path', () => {
       for (const r of rows) merged.merge(Hll.fromBase64(r.sketch));
       expect(merged.estimate()).toBe(4);
       expect(COUNTERS).toContain('message');
+    });
+
+    it('per-group active members: a batch merges its groups’ members into their stored hour and day sketches (any node) and marks the day', async () => {
+      const t = Date.UTC(2026, 9, 3, 3, 0, 0);
+      const day = periodStart('day', t);
+      const hour = floorTo(t, HOUR);
+      const at = (type: CountableEvent['type'], ts: number, community: string, member: string): CountableEvent => {
+        const hash = hasher(member);
+        return { type, ts, tags: { channel: 'wecom', community, campaign: '' }, member: hash, sketchKey: sketchKeyOf(hash) };
+      };
+      // Stored: g1's day and hour sketches of a, b (node main) and x (another node).
+      const sketch = (...ids: string[]) => {
+        const h = new Hll();
+        for (const m of ids) h.add(sketchKeyOf(hasher(m)));
+        return h.toBase64();
+      };
+      await store.writeSketches([
+        { ts: day, granularity: 'day', set: 'active', channel: '', node: 'main', sketch: sketch('a', 'b'), community: 'g1' },
+        { ts: day, granularity: 'day', set: 'active', channel: '', node: 'other', sketch: sketch('x'), community: 'g1' },
+        { ts: hour, granularity: 'hour', set: 'active', channel: '', node: 'main', sketch: sketch('a'), community: 'g1' },
+      ]);
+      const marked = (await store.groupDayTops(day, day + 1)).marks.get(day);
+      // b and c talk in g1 (this hour and the next), d joins g2, e only leaves g2 and f gets a push: not active.
+      const batch = [at('message', t + 1, 'g1', 'b'), at('message', t + 2, 'g1', 'c'), at('interaction', t + HOUR, 'g1', 'c'), at('member.join', t + 5, 'g2', 'd'), at('member.leave', t + 6, 'g2', 'e'), at('push.sent', t + 7, 'g2', 'f')];
+      const agg = await aggregateHistory(batch, { importId: 'groups', seq: 0 }, opts());
+      expect(agg.groupSketches?.communities.sort()).toEqual(['g1', 'g2']);
+      expect(await store.applyAdditive!(agg)).toBe('applied');
+      const members = async (community: string, granularity: 'hour' | 'day', from: number) => {
+        const rows = await store.querySketches({ from, to: from + 1, granularity, set: 'active', community });
+        const h = new Hll();
+        for (const r of rows) h.merge(Hll.fromBase64(r.sketch));
+        return h.estimate();
+      };
+      expect(await members('g1', 'day', day)).toBe(4); // a, b, x, c
+      expect(await members('g1', 'hour', hour)).toBe(3); // a, b, c
+      expect(await members('g1', 'hour', hour + HOUR)).toBe(1); // c
+      expect(await members('g2', 'day', day)).toBe(1); // d
+      expect((await store.groupDayTops(day, day + 1)).marks.get(day)).not.toBe(marked);
+      // The same batch again: done, nothing merged twice; a collector holding a group period: a conflict.
+      expect(await store.applyAdditive!(await aggregateHistory(batch, { importId: 'groups', seq: 0 }, opts()))).toBe('done');
+      const held: AggregateOptions['conflict'] = (_rows, _periods, groups) => groups.some((g) => g.community === 'g2');
+      expect(await store.applyAdditive!(await aggregateHistory([at('message', t + 9, 'g2', 'z')], { importId: 'groups', seq: 1 }, { ...opts(), conflict: held }))).toBe('conflict');
+      expect(await members('g2', 'day', day)).toBe(1);
     });
 
     it('a batch into an empty range is inserted; the next batch over it adds every counter column to the rows it shares and inserts the rest', async () => {

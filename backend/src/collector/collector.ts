@@ -16,7 +16,7 @@ import { sketchKeyOf } from '../sketch/hll.js';
 import type { CounterRow, SketchRow } from '../store/port.js';
 import { DistinctTracker, type DistinctCounts, type UnloadedPeriod } from './distinct.js';
 import { FlushBuckets } from './flushBuckets.js';
-import { GroupMembers, GROUP_MEMBER_SET } from './groupMembers.js';
+import { GroupMembers, GROUP_MEMBER_SET, type GroupGranularity } from './groupMembers.js';
 import { PushCapCounter } from './pushCap.js';
 import { groupTagsOf } from './tagSets.js';
 import { SHANGHAI_DAY_OFFSET_MS, rollsUp, rollupsOf, type Rollup, type RollupOptions } from '../store/rollups.js';
@@ -228,7 +228,13 @@ export class Collector {
    * that a direct additive write had changed. Called inside the store's write slot, just
    * before such a write; the collector reads a row or period it takes up later from the store, after it.
    */
-  historyConflict(rows: readonly { ts: number; tags: Tags }[], periods: readonly { set: (typeof MEMBER_SET_IDS)[number]; granularity: Granularity; start: number }[]): boolean {
+  historyConflict(
+    rows: readonly { ts: number; tags: Tags }[],
+    periods: readonly { set: (typeof MEMBER_SET_IDS)[number]; granularity: Granularity; start: number }[],
+    groups: readonly { granularity: GroupGranularity; start: number; community: string }[] = [],
+  ): boolean {
+    // A group's period held here (its sketch is written whole; a spooled one is a pending period below).
+    for (const g of groups) if (this.groupMembers.holds(g.granularity, g.start, g.community)) return true;
     for (const r of rows) {
       if (this.flushBuckets.holds(r.ts, r.tags)) return true;
       if (this.opts.sink.pendingCounters?.(r.ts, r.tags)) return true;
@@ -240,12 +246,14 @@ export class Collector {
         if (this.opts.sink.pendingCounters?.(b.bucketStart(r.ts), tags, b.rollup)) return true;
       }
     }
-    if (periods.length === 0) return false;
+    if (periods.length === 0 && groups.length === 0) return false;
     const pending = this.opts.sink.pendingPeriods?.() ?? new Set<string>();
     for (const p of periods) {
       if (this.distinct.holds(p.set, p.granularity, p.start)) return true;
       if (pending.has(`${p.start}\u0000${p.granularity}\u0000${p.set}`)) return true;
     }
+    // A group sketch still in the spool (keyed by period and set there, whichever group).
+    for (const g of groups) if (pending.has(`${g.start}\u0000${g.granularity}\u0000${GROUP_MEMBER_SET}`)) return true;
     return false;
   }
 

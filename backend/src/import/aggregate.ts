@@ -7,7 +7,8 @@
  * per row per batch.
  *
  * Same counts as the collector: applyEvent for counters, the member sets of each type at
- * every granularity (total and per channel), push_over_cap touched wherever a push went and
+ * every granularity (total and per channel), each group's active members per hour and local
+ * day (collector/groupMembers.ts: group sketches), push_over_cap touched wherever a push went and
  * a member added on the push that takes them over the daily cap (pushes counted within
  * the batch, as the collector counts them within its window for history).
  *
@@ -27,6 +28,7 @@ import { GRANULARITIES, MEMBER_SET_IDS, MEMBER_SETS, type EventType, type Granul
 import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
 import { applyEvent, newVector, type CountableEvent, type CounterVector } from '../collector/counters.js';
 import { PushCapCounter } from '../collector/pushCap.js';
+import { GROUP_GRANULARITIES, GROUP_MEMBER_SET, type GroupGranularity } from '../collector/groupMembers.js';
 import { Hll } from '../sketch/hll.js';
 import type { AdditiveBatch, CounterRow, DistinctRow, SketchRow } from '../store/port.js';
 import { noPause, type Pause } from '../time/turns.js';
@@ -34,6 +36,8 @@ import { noPause, type Pause } from '../time/turns.js';
 const SETS_BY_TYPE = new Map<EventType, MemberSetId[]>();
 for (const id of MEMBER_SET_IDS) for (const type of MEMBER_SETS[id]) SETS_BY_TYPE.set(type, [...(SETS_BY_TYPE.get(type) ?? []), id]);
 const GRANS = Object.keys(GRANULARITIES) as Granularity[];
+/** The event types that make a member active in a group (the collector's GroupMembers). */
+const GROUP_ACTIVE = new Set<EventType>(MEMBER_SETS[GROUP_MEMBER_SET]);
 
 export interface AggregateOptions {
   bucketMs: number;
@@ -42,8 +46,12 @@ export interface AggregateOptions {
   pushCapPerDay: number;
   /** The writer id of the sketch rows (the collector's node). */
   node: string;
-  /** True when the collector holds one of these rows or periods (checked in the store's write slot). */
-  conflict(rows: readonly { ts: number; tags: Tags }[], periods: readonly { set: MemberSetId; granularity: Granularity; start: number }[]): boolean;
+  /** True when the collector holds one of these rows, periods or group periods (checked in the store's write slot). */
+  conflict(
+    rows: readonly { ts: number; tags: Tags }[],
+    periods: readonly { set: MemberSetId; granularity: Granularity; start: number }[],
+    groups: readonly { granularity: GroupGranularity; start: number; community: string }[],
+  ): boolean;
 }
 
 interface PeriodSketches {
@@ -68,6 +76,8 @@ export async function aggregateHistory(
 ): Promise<AdditiveBatch & { events: number; minTs: number | null }> {
   const rows = new Map<string, { ts: number; tags: Tags; v: CounterVector }>();
   const periods = new Map<string, PeriodSketches>();
+  /** Group periods: granularity, start, community → the batch's members. */
+  const groupPeriods = new Map<string, { granularity: GroupGranularity; start: number; community: string; h: Hll }>();
   const pushCap = new PushCapCounter(o.pushCapPerDay, 0, (ts) => o.periodStart('day', ts));
   let minTs: number | null = null;
   // Period starts per event: one per granularity, cached for the run of events in the same minute.
@@ -114,6 +124,14 @@ export async function aggregateHistory(
       current.clear();
     }
     for (const set of SETS_BY_TYPE.get(e.type) ?? []) addMember(set, t.channel, key);
+    if (t.community !== '' && GROUP_ACTIVE.has(e.type)) {
+      for (const g of GROUP_GRANULARITIES) {
+        const k = `${g}${SEP}${starts[g]}${SEP}${t.community}`;
+        let gp = groupPeriods.get(k);
+        if (!gp) groupPeriods.set(k, (gp = { granularity: g, start: starts[g], community: t.community, h: new Hll() }));
+        gp.h.add(key);
+      }
+    }
     if (e.type === 'push.sent' && e.member !== undefined) {
       // As the collector: the channel's over-cap count is touched on every push (a stored 0).
       for (const p of periodsOf('push_over_cap')) channelOf(p, t.channel);
@@ -144,6 +162,17 @@ export async function aggregateHistory(
     }
   }
   const periodList = [...periods.values()].map((p) => ({ set: p.set, granularity: p.granularity, start: p.start }));
+  const groupList = [...groupPeriods.values()].map((p) => ({ granularity: p.granularity, start: p.start, community: p.community }));
+  const groupRanges = new Map<GroupGranularity, { granularity: GroupGranularity; from: number; to: number }>();
+  for (const p of groupList) {
+    const r = groupRanges.get(p.granularity);
+    const end = p.start + GRANULARITIES[p.granularity];
+    if (!r) groupRanges.set(p.granularity, { granularity: p.granularity, from: p.start, to: end });
+    else {
+      r.from = Math.min(r.from, p.start);
+      r.to = Math.max(r.to, end);
+    }
+  }
   return {
     importId: mark.importId,
     seq: mark.seq,
@@ -151,9 +180,18 @@ export async function aggregateHistory(
     minTs,
     counters,
     sketchRanges: [...ranges.values()],
+    ...(groupList.length ? { groupSketches: { set: GROUP_MEMBER_SET, communities: [...new Set(groupList.map((p) => p.community))], ranges: [...groupRanges.values()] } } : {}),
     async complete(stored: readonly SketchRow[]) {
       const byKey = new Map<string, SketchRow[]>();
+      const byGroup = new Map<string, SketchRow[]>();
       for (const r of stored) {
+        if (r.community !== undefined) {
+          const k = `${r.granularity}${SEP}${r.ts}${SEP}${r.community}`;
+          const list = byGroup.get(k);
+          if (list) list.push(r);
+          else byGroup.set(k, [r]);
+          continue;
+        }
         const k = `${r.set}${SEP}${r.granularity}${SEP}${r.ts}${SEP}${r.channel}`;
         const list = byKey.get(k);
         if (list) list.push(r);
@@ -182,9 +220,22 @@ export async function aggregateHistory(
           if (turn) await turn;
         }
       }
+      // A group's period: the union of every node's stored row and the batch, as this node's row.
+      for (const p of groupPeriods.values()) {
+        const storedRows = byGroup.get(`${p.granularity}${SEP}${p.start}${SEP}${p.community}`);
+        let merged = p.h;
+        if (storedRows) {
+          merged = new Hll();
+          for (const r of storedRows) merged.merge(Hll.fromBase64(r.sketch));
+          merged.merge(p.h);
+        }
+        sketches.push({ ts: p.start, granularity: p.granularity, set: GROUP_MEMBER_SET, channel: '', node: o.node, sketch: merged.toBase64(), community: p.community });
+        const turn = pause();
+        if (turn) await turn;
+      }
       // Checked last, with no turn between it and the return: the store writes what this
       // returns in the same write slot, and the collector may have taken a row up during a turn.
-      if (o.conflict(counters, periodList)) return null;
+      if (o.conflict(counters, periodList, groupList)) return null;
       return { sketches, distinct };
     },
   };

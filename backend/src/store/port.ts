@@ -185,6 +185,12 @@ export interface AdditiveBatch {
   /** Stored sketch rows (every channel and node) of these ranges are handed to `complete`. */
   sketchRanges: { set: MemberSetId; granularity: Granularity; from: number; to: number }[];
   /**
+   * Per-group active members (SketchRow.community): the stored group sketch rows (every node)
+   * of these groups and ranges are handed to `complete` too, and the group rows it returns
+   * are merged sketches that replace or add to them.
+   */
+  groupSketches?: { set: MemberSetId; communities: string[]; ranges: { granularity: Granularity; from: number; to: number }[] };
+  /**
    * Runs inside the store's write slot: the rows to write, or null to write nothing (a
    * conflict). It may give the event loop turns while it merges (a promise), but decides
    * the conflict with none left before it resolves.

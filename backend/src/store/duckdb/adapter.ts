@@ -522,7 +522,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
   }
 
   /** Sketch rows in parts into `table`: pulse_sketch, or stage_sketch (which also keeps the number of parts). */
-  async function appendSketches(c: DuckDBConnection, list: readonly SketchRow[], table: 'pulse_sketch' | 'stage_sketch', catalog?: string, pause: Pause = noPause) {
+  async function appendSketches(c: DuckDBConnection, list: readonly SketchRow[], table: 'pulse_sketch' | 'pulse_group_sketch' | 'stage_sketch', catalog?: string, pause: Pause = noPause) {
     const appender = await c.createAppender(table, 'main', catalog ?? null);
     try {
       for (let i = 0; i < list.length; i++) {
@@ -840,15 +840,41 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
           const counts = await rows(c, `SELECT ts, granularity, member_set, channel FROM pulse_distinct WHERE ${where}`, params);
           for (const x of counts) storedCounts.add(periodKey(num(x.ts), String(x.granularity), String(x.member_set), String(x.channel ?? '')));
         }
+        // The batch's groups' stored sketches of its group periods (per-group active members).
+        const gs = b.groupSketches;
+        if (gs && gs.communities.length && gs.ranges.length) {
+          const params: Record<string, DuckDBValue> = { s: gs.set, lo: Math.min(...gs.ranges.map((r) => r.from)), hi: Math.max(...gs.ranges.map((r) => r.to)) };
+          const any = gs.ranges.map((r, i) => (Object.assign(params, { [`f${i}`]: r.from, [`t${i}`]: r.to, [`g${i}`]: r.granularity }), `(granularity = $g${i} AND ts >= CAST($f${i} AS BIGINT) AND ts < CAST($t${i} AS BIGINT))`)).join(' OR ');
+          const groups = gs.communities.map((g, i) => ((params[`c${i}`] = g), `$c${i}`)).join(', ');
+          const found = await rows(
+            c,
+            `SELECT granularity, ts, community, node, sketch FROM pulse_group_sketch WHERE member_set = $s AND ts >= CAST($lo AS BIGINT) AND ts < CAST($hi AS BIGINT) AND (${any}) ` +
+              `AND community IN (${groups}) ORDER BY granularity, ts, community, node, part`,
+            params,
+          );
+          let last: SketchRow | undefined;
+          for (const x of found) {
+            const granularity = String(x.granularity) as SketchRow['granularity'];
+            const ts = num(x.ts);
+            const community = String(x.community ?? '');
+            const node = String(x.node ?? '');
+            if (last && last.granularity === granularity && last.ts === ts && last.community === community && last.node === node) last.sketch += String(x.sketch ?? '');
+            else stored.push((last = { ts, granularity, set: gs.set, channel: '', node, sketch: String(x.sketch ?? ''), community }));
+          }
+        }
         // Checked here, in the write slot: nothing else writes or reads this store until the commit.
         const out = await b.complete(stored);
         if (!out) return 'conflict' as const;
-        const sketches = normalizeSketchRows(out.sketches);
+        const [groupRows, sketches] = split(normalizeSketchRows(out.sketches), (r) => r.community !== undefined);
         const distinct = normalizeDistinctRows(out.distinct);
         // A row whose key is stored is replaced through the staging table; a new one is appended
-        // straight to its table (the appender writes inside the open transaction).
-        const storedSketches = new Set(stored.map((r) => sketchKey(r)));
+        // straight to its table (the appender writes inside the open transaction). Group rows
+        // are keyed and staged with the group in the channel's place (pulse_group_sketch).
+        const asGroup = (r: SketchRow): SketchRow => ({ ts: r.ts, granularity: r.granularity, set: r.set, channel: r.community ?? '', node: r.node, sketch: r.sketch });
+        const storedSketches = new Set(stored.filter((r) => r.community === undefined).map((r) => sketchKey(r)));
+        const storedGroups = new Set(stored.filter((r) => r.community !== undefined).map((r) => sketchKey(asGroup(r))));
         const [replaceSketches, newSketches] = split(sketches, (r) => storedSketches.has(sketchKey(r)));
+        const [replaceGroups, newGroups] = split(groupRows.map(asGroup), (r) => storedGroups.has(sketchKey(r)));
         const [replaceCounts, newCounts] = split(distinct, (r) => storedCounts.has(periodKey(r.ts, r.granularity, r.set, r.channel)));
         // Turns for the event loop between slices of the appends (a look at the clock per slice of rows).
         const pause = slicer(SLICE_MS, 1);
@@ -872,6 +898,13 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
               await replaceFromStage(c, replaceSketches, 'pulse_sketch', 'channel');
             }
             if (newSketches.length) await appendSketches(c, newSketches, 'pulse_sketch', undefined, pause);
+            if (replaceGroups.length) {
+              await clearStage(c, 'stage_sketch');
+              await appendSketches(c, replaceGroups, 'stage_sketch', 'temp', pause);
+              await replaceFromStage(c, replaceGroups, 'pulse_group_sketch', 'community');
+            }
+            if (newGroups.length) await appendSketches(c, newGroups, 'pulse_group_sketch', undefined, pause);
+            await markGroupDays(c, groupRows);
             if (replaceCounts.length) {
               await c.run(
                 `INSERT OR REPLACE INTO pulse_distinct (ts, granularity, member_set, channel, value) ` +
@@ -887,7 +920,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
           }
           return 'applied' as const;
         } finally {
-          if (replaceSketches.length) await clearStage(c, 'stage_sketch');
+          if (replaceSketches.length || replaceGroups.length) await clearStage(c, 'stage_sketch');
           if (replaceCounts.length) await clearStage(c, 'stage_distinct');
         }
       });
