@@ -1,13 +1,14 @@
 /**
  * The ranking of groups by active members over whole days through the kept day rankings
  * (communities/activeMembers.ts, GroupDayTop), on DuckDB and a real influxd. 400 skewed groups'
- * day sketches over 8 past days are written as the collector writes them (one row per group,
+ * day sketches over 11 past days are written as the collector writes them (one row per group,
  * day and node). Checked against the distinct members sent, and against the scan of every
  * group's sketches:
  * - a 5-day top-10 is decided from the kept days and the candidates' sketches, and a second
  *   ranking reads no day's full set of group sketches again;
  * - a group that never made a day's top but leads the range (fresh members every day) is
- *   found: the bound does not hold, the ranking falls back to the scan;
+ *   found: the bound does not hold, the ranking falls back to the scan; with deeper kept lists
+ *   the second, deeper try finds it without the scan;
  * - a late write into a kept day (another node's sketch of a quiet group) gives the day a new
  *   mark, and the next ranking recomputes that day and has the group first.
  */
@@ -27,8 +28,8 @@ const GROUPS = 400;
 const hasher = createMemberHasher('group-active-top-test');
 const keyOf = (id: string) => sketchKeyOf(hasher(id));
 const dayOf = (ts: number) => dayStart(ts, TZ);
-/** Eight whole past days: D0–D4 for the kept rankings, D5–D7 for the drifter. */
-const D0 = dayOf(Date.now()) - 10 * DAY;
+/** Eleven whole past days: D0–D4 for the kept rankings, D5–D10 for the drifter. */
+const D0 = dayOf(Date.now()) - 12 * DAY;
 const day = (i: number) => D0 + i * DAY;
 
 /** group → day → member ids, as sent. */
@@ -41,14 +42,14 @@ function send(group: string, d: number, id: string): void {
   s.add(id);
 }
 
-/** Every group draws its members each day from its own pool (the same people come back); the drifter has 40 new ones a day on D5–D7. */
+/** Every group draws its members each day from its own pool (the same people come back); the drifter has 40 new ones a day on D5–D10. */
 function population(): void {
   const rnd = mulberry32(2717);
   for (const g of groupPopulation(GROUPS, 23, 400)) {
     const pool = Math.max(3, Math.round(g.messages * 0.6));
-    for (let i = 0; i < 8; i++) for (let k = 0; k < g.messages; k++) send(g.id, day(i), `${g.id}-m${Math.floor(rnd() * pool)}`);
+    for (let i = 0; i < 11; i++) for (let k = 0; k < g.messages; k++) send(g.id, day(i), `${g.id}-m${Math.floor(rnd() * pool)}`);
   }
-  for (let i = 5; i < 8; i++) for (let k = 0; k < 40; k++) send('drifter', day(i), `drifter-${i}-${k}`);
+  for (let i = 5; i < 11; i++) for (let k = 0; k < 40; k++) send('drifter', day(i), `drifter-${i}-${k}`);
 }
 population();
 
@@ -105,7 +106,8 @@ for (const kind of ['duckdb', 'influx'] as const) {
     it('a 5-day top-10 is decided from the kept days and the candidates, and kept days are not read again', async () => {
       const c = counting(g.store);
       const want = expected(0, 5);
-      const first = await topActiveGroups(c.store, day(0), day(5), 10, dayOf);
+      // Each day keeps its best 150 (of 400); the first try (the best 100 of each day) decides.
+      const first = await topActiveGroups(c.store, day(0), day(5), 10, dayOf, { dayTopK: 150 });
       expect(first.rows.map((r) => [r.community, r.members])).toEqual(want.slice(0, 10));
       expect(first.groups).toBe(want.length);
       // Each day computed once from all its groups' sketches; no scan of the range.
@@ -115,8 +117,8 @@ for (const kind of ['duckdb', 'influx'] as const) {
       for (const [ts, t] of tops) {
         expect(t.basis).toBe(marks.get(ts));
         const dayWant = expected((ts - D0) / DAY, (ts - D0) / DAY + 1);
-        expect(t.top.map((r) => [r.community, r.members])).toEqual(dayWant.slice(0, DAY_TOP_K));
-        expect(t.rest).toBe(dayWant[DAY_TOP_K]![1]);
+        expect(t.top.map((r) => [r.community, r.members])).toEqual(dayWant.slice(0, 150));
+        expect(t.rest).toBe(dayWant[150]![1]);
         expect(t.groups).toBe(GROUPS);
       }
       c.fullReads.length = 0;
@@ -143,7 +145,17 @@ for (const kind of ['duckdb', 'influx'] as const) {
       expect(c.fullReads.map((q) => [q.from, q.to])).toEqual([...[5, 6, 7].map((i) => [day(i), day(i + 1)]), [day(5), day(8)]]);
     });
 
-    it('a late write into a kept day gives it a new mark; the next ranking recomputes the day', async () => {
+    it('the deeper try finds that group without the scan when the days keep deeper lists', async () => {
+      const want = expected(8, 11);
+      expect(want.slice(0, 3).map(([id]) => id)).toContain('drifter');
+      const c = counting(g.store);
+      // Best 5 of each day: not decided (the drifter is not among them); best 20: decided.
+      const top = await topActiveGroups(c.store, day(8), day(11), 3, dayOf, { dayTopK: 20, firstDepth: 5 });
+      expect(top.rows.map((r) => [r.community, r.members])).toEqual(want.slice(0, 3));
+      expect(c.fullReads.map((q) => [q.from, q.to])).toEqual([8, 9, 10].map((i) => [day(i), day(i + 1)]));
+    });
+
+    it('a late write into a kept day gives it a new mark; the next ranking recomputes the day (keeping the whole default depth)', async () => {
       const before = await g.store.groupDayTops(day(2), day(3));
       expect(before.tops.get(day(2))?.basis).toBe(before.marks.get(day(2)));
       // Another node counted 500 members in a quiet group on D2.
@@ -159,6 +171,7 @@ for (const kind of ['duckdb', 'influx'] as const) {
       expect(c.fullReads.map((q) => q.from)).toEqual([day(2)]);
       const kept = await g.store.groupDayTops(day(2), day(3));
       expect(kept.tops.get(day(2))?.basis).toBe(kept.marks.get(day(2)));
+      expect(kept.tops.get(day(2))?.top).toHaveLength(Math.min(DAY_TOP_K, GROUPS));
     });
   });
 }

@@ -9,6 +9,8 @@
  * report of the last complete week (once; from 14 days on; BENCH_REPORT=off skips it).
  * DuckDB on a temp file by default; BENCH_INFLUX_URL + BENCH_INFLUX_DB (+ BENCH_INFLUX_DIR for
  * disk; BENCH_INFLUX_TIMEOUT_MS, default 120 s a request) measure an InfluxDB instead.
+ * BENCH_WRITE=off writes nothing and measures what an earlier run of the same local day left in
+ * that InfluxDB (the same population: a second measurement on the same data).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -109,7 +111,8 @@ async function main(): Promise<void> {
   let events = 0;
   let retries = 0;
   const writeStart = performance.now();
-  for (let d = 0; d < days; d++) {
+  const write = !(influxUrl && process.env.BENCH_WRITE === 'off');
+  for (let d = 0; write && d < days; d++) {
     const start = first + d * DAY;
     const end = Math.min(start + DAY, now);
     const buckets = new Map<string, CounterRow>();

@@ -49,10 +49,15 @@ export interface ActiveRanking {
   rows: { community: string; members: number }[];
 }
 
-/** Groups a day's kept ranking lists (at least the API's largest `limit`). */
-export const DAY_TOP_K = 100;
-/** The day ranking's JSON stays under this (InfluxDB 1.x caps a string field at 64 KB; it is written as base64). */
-const DAY_TOP_MAX_CHARS = 40_000;
+/**
+ * Groups a day's kept ranking lists. Deep, because the bound sums over days: the same members
+ * come back day after day, so a group's distinct members over 30 days are far below the sum of
+ * its days' (measured on the 20,000-group bench: with the top 100 of each day the 30-day bound
+ * was ~4× the 10th group's members and every 30-day ranking fell back to the scan).
+ */
+export const DAY_TOP_K = 1000;
+/** The first, cheap try reads the candidates of each day's top this deep (most ranges decide there). */
+const FIRST_DEPTH = 100;
 /**
  * Sketch estimates are not exactly subadditive (the union's estimate can exceed the sum of
  * the days' by the estimator's noise: 0.41 % standard error dense, ~0 sparse), so the bound
@@ -63,6 +68,8 @@ const BOUND_MARGIN = 0.02;
 export interface TopActiveOptions {
   /** Groups a day's kept ranking lists when this call computes it (DAY_TOP_K). */
   dayTopK?: number;
+  /** The first try's depth (FIRST_DEPTH). */
+  firstDepth?: number;
 }
 
 /**
@@ -78,8 +85,10 @@ export interface TopActiveOptions {
  *   over days are at most the sum of the days');
  * - the candidates' day sketches are merged over the range; when the `limit`-th of them has
  *   more than B (with the estimator's margin), no other group can reach the list and it is the
- *   answer (as exact as the sketches); otherwise every group's day sketches are merged, as a
- *   ranking without kept days does.
+ *   answer (as exact as the sketches);
+ * - first with each day's best FIRST_DEPTH groups (B from the next one of each day), then with
+ *   the whole kept lists (DAY_TOP_K); if neither decides, every group's day sketches are
+ *   merged, as a ranking without kept days does.
  */
 export async function topActiveGroups(store: MetricStore, from: number, to: number, limit: number, dayStart: (ts: number) => number, opts: TopActiveOptions = {}): Promise<ActiveRanking> {
   const wholeDays = dayStart(from) === from && dayStart(to) === to;
@@ -98,26 +107,46 @@ export async function topActiveGroups(store: MetricStore, from: number, to: numb
     // Kept and still valid (nothing wrote the day's group sketches since), or computed now.
     tops.push(top && top.basis === (marks.get(day) ?? null) ? top : await keepDayTop(store, day, dayStart(day + 27 * HOUR), marks.get(day) ?? null, opts.dayTopK ?? DAY_TOP_K));
   }
-  const candidates = new Set<string>();
-  let bound = 0;
+  const all = new Set<string>();
+  let rest = 0;
   for (const t of tops) {
-    for (const r of t.top) candidates.add(r.community);
-    bound += t.rest;
+    for (const r of t.top) all.add(r.community);
+    rest += t.rest;
   }
-  if (candidates.size === 0) return { groups: 0, rows: [] };
-  let ranked: { community: string; members: number }[];
-  if (tops.length === 1) ranked = tops[0]!.top;
-  else {
-    const rows = await store.querySketches({ from, to, granularity: 'day', set: GROUP_MEMBER_SET, community: [...candidates] });
-    const byGroup = new Map<string, Hll>();
-    for (const r of rows) mergeInto(byGroup, r.community ?? '', r);
-    ranked = sortRanking([...byGroup.entries()].map(([community, h]) => ({ community, members: h.estimate() })));
+  if (all.size === 0) return { groups: 0, rows: [] };
+  const groups = () => groupsOf(tops, all.size, rest);
+  if (tops.length === 1) {
+    // One day: its ranking is the day's exact order as far as it goes.
+    const top = tops[0]!;
+    const n = groups();
+    return (limit <= top.top.length || top.rest === 0) && n !== null ? { groups: n, rows: top.top.slice(0, limit) } : scanActiveGroups(store, from, to, 'day', limit);
   }
-  // One day: its ranking is the day's exact order as far as it goes.
-  const decided = tops.length === 1 ? limit <= ranked.length || bound === 0 : bound === 0 || (ranked.length >= limit && ranked[limit - 1]!.members > Math.ceil(bound * (1 + BOUND_MARGIN)) + 1);
-  const groups = decided ? groupsOf(tops, candidates.size, bound) : null;
-  if (groups === null) return scanActiveGroups(store, from, to, 'day', limit);
-  return { groups, rows: ranked.slice(0, limit) };
+  // Deepening: each day's first FIRST_DEPTH groups, then its whole list; the candidates'
+  // sketches merged over the range (each group read once).
+  const merged = new Map<string, number>();
+  const deepest = Math.max(...tops.map((t) => t.top.length));
+  const first = opts.firstDepth ?? FIRST_DEPTH;
+  for (const depth of deepest > first ? [first, deepest] : [deepest]) {
+    const candidates = new Set<string>();
+    let bound = 0;
+    for (const t of tops) {
+      for (const r of t.top.slice(0, depth)) candidates.add(r.community);
+      bound += t.top.length > depth ? t.top[depth]!.members : t.rest;
+    }
+    const fresh = [...candidates].filter((c) => !merged.has(c));
+    if (fresh.length) {
+      const rows = await store.querySketches({ from, to, granularity: 'day', set: GROUP_MEMBER_SET, community: fresh });
+      const byGroup = new Map<string, Hll>();
+      for (const r of rows) mergeInto(byGroup, r.community ?? '', r);
+      for (const [c, h] of byGroup) merged.set(c, h.estimate());
+    }
+    const ranked = sortRanking([...merged.entries()].map(([community, members]) => ({ community, members })));
+    if (bound === 0 || (ranked.length >= limit && ranked[limit - 1]!.members > Math.ceil(bound * (1 + BOUND_MARGIN)) + 1)) {
+      const n = groups();
+      if (n !== null) return { groups: n, rows: ranked.slice(0, limit) };
+    }
+  }
+  return scanActiveGroups(store, from, to, 'day', limit);
 }
 
 /**
@@ -159,8 +188,7 @@ async function keepDayTop(store: MetricStore, day: number, next: number, basis: 
   byGroup.clear();
   const groupsSketch = new Hll();
   for (const g of all) groupsSketch.add(sketchKeyOf(createHash('sha256').update(g.community).digest('base64url')));
-  let n = Math.min(k, all.length);
-  while (n > 0 && JSON.stringify(all.slice(0, n)).length > DAY_TOP_MAX_CHARS) n = Math.floor(n / 2);
+  const n = Math.min(k, all.length);
   const top: GroupDayTop = { day, basis, groups: all.length, top: all.slice(0, n), rest: all[n]?.members ?? 0, groupsSketch: groupsSketch.toBase64() };
   await store.writeGroupDayTop(top);
   return top;

@@ -21,7 +21,8 @@
  * pulse_group_day_mark: string field mark at each day's start, a new one with every write
  *                of a group's day sketch (after the sketch's lines); one series.
  * pulse_group_day_top: a day's ranking of the groups (port.ts GroupDayTop): string fields
- *                basis ('' = none), body (base64 of JSON) and groups_sketch, at the day's start; one series.
+ *                basis ('' = none), the base64 of its JSON in s0, s1, … (`parts`, as sketches)
+ *                and groups_sketch, at the day's start; one series.
  */
 import { randomBytes } from 'node:crypto';
 import { COUNTERS, type Dimension } from '@siyu-pulse/contracts/catalogue';
@@ -330,7 +331,7 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
       checkRange(from, to);
       const [marks, tops] = await Promise.all([
         client.query(`SELECT ${ident('mark')} FROM ${ident(GROUP_DAY_MARK)} WHERE ${timeRange(from, to)}`),
-        client.query(`SELECT ${ident('basis')}, ${ident('body')}, ${ident('groups_sketch')} FROM ${ident(GROUP_DAY_TOP)} WHERE ${timeRange(from, to)}`),
+        client.query(`SELECT * FROM ${ident(GROUP_DAY_TOP)} WHERE ${timeRange(from, to)}`),
       ]);
       const out = { marks: new Map<number, string>(), tops: new Map<number, GroupDayTop>() };
       for (const s of marks) for (const v of s.values) out.marks.set(Number(v[s.columns.indexOf('time')]), String(v[s.columns.indexOf('mark')]));
@@ -338,7 +339,9 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
         for (const v of s.values) {
           const day = Number(v[s.columns.indexOf('time')]);
           const basis = String(v[s.columns.indexOf('basis')] ?? '');
-          const body = JSON.parse(Buffer.from(String(v[s.columns.indexOf('body')]), 'base64').toString('utf8')) as Omit<GroupDayTop, 'day' | 'basis' | 'groupsSketch'>;
+          let text = '';
+          for (let i = 0; i < Number(v[s.columns.indexOf('parts')]); i++) text += String(v[s.columns.indexOf(`s${i}`)] ?? '');
+          const body = JSON.parse(Buffer.from(text, 'base64').toString('utf8')) as Omit<GroupDayTop, 'day' | 'basis' | 'groupsSketch'>;
           out.tops.set(day, { ...body, day, basis: basis === '' ? null : basis, groupsSketch: String(v[s.columns.indexOf('groups_sketch')] ?? '') });
         }
       }
@@ -349,8 +352,12 @@ export function createInfluxStore(opts: InfluxStoreOptions): MetricStore {
       const { day, basis, groupsSketch, ...body } = top;
       checkRange(day, day);
       // 1.x caps a string field at 64 KB: a day's sketch of 20,000 groups' ids is ~25 KB deflated; a larger one is left out (the range's group count then reads the sketches).
-      // String fields hold base64 only (lineProtocol.ts): the body's JSON is written as base64.
-      const fields: Record<string, string> = { basis: basis ?? '', body: Buffer.from(JSON.stringify(body)).toString('base64') };
+      // String fields hold base64 only (lineProtocol.ts): the body's JSON is written as base64, in parts (64 KB a field).
+      const text = Buffer.from(JSON.stringify(body)).toString('base64');
+      const fields: Record<string, string | number> = { basis: basis ?? '' };
+      let parts = 0;
+      for (let i = 0; i < text.length; i += SKETCH_PART) fields[`s${parts++}`] = text.slice(i, i + SKETCH_PART);
+      fields.parts = parts;
       if (groupsSketch.length <= SKETCH_PART) fields.groups_sketch = groupsSketch;
       await writeLines([encodePoint({ measurement: GROUP_DAY_TOP, tags: {}, fields, ts: day })]);
     },

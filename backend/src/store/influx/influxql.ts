@@ -19,7 +19,7 @@ export function quoteIdent(s: string): string {
 
 export const MEASUREMENTS = ['pulse_counts', 'pulse_distinct', 'pulse_sketch', 'pulse_groups_hour', 'pulse_groups_day', 'pulse_meta', 'pulse_group_sketch', 'pulse_group_day_mark', 'pulse_group_day_top'] as const;
 /** Tag and field names of pulse_distinct, pulse_sketch and the group day rankings (fixed). */
-const DISTINCT_NAMES = ['granularity', 'member_set', 'channel', 'value', 'node', 'parts', 'key', 'mark', 'basis', 'body', 'groups_sketch'] as const;
+const DISTINCT_NAMES = ['granularity', 'member_set', 'channel', 'value', 'node', 'parts', 'key', 'mark', 'basis', 'groups_sketch'] as const;
 
 const ALLOWED = new Set<string>([...COUNTERS, ...DIMENSIONS, ...MEASUREMENTS, ...DISTINCT_NAMES]);
 
