@@ -1,7 +1,7 @@
 /**
  * The built-in 社群运营 board in Chromium at 1920×1080 with 20,000 named groups (the skewed
  * generated population): the panel lists the most active groups today by name in the order
- * of the messages sent, growing and losing groups with signed member counts, the count of
+ * of their active members (distinct members who sent messages), growing and losing groups with signed member counts, the count of
  * groups, pages turn when a list is longer than the panel, nothing overflows or clips.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,8 +26,10 @@ describe('wall: 社群 board over 20,000 groups (Chromium, 1920×1080)', () => {
     const ev: PulseEvent[] = [];
     let k = 0;
     const ts = () => now - 1000 - ((k++ * 7919) % 120_000);
+    // Each group's messages come from a pool of 0.6 × as many members: its active members today.
+    const pool = (g: (typeof pop)[number]) => Math.max(1, Math.round(g.messages * 0.6));
     for (const g of pop) {
-      for (let i = 0; i < g.messages; i++) ev.push({ type: 'message', channel: 'wechat_group', community: g.id, ts: ts() });
+      for (let i = 0; i < g.messages; i++) ev.push({ type: 'message', channel: 'wechat_group', community: g.id, ts: ts(), member: `${g.id}-m${i % pool(g)}` });
       for (let i = 0; i < g.joins; i++) ev.push({ type: 'member.join', channel: 'wechat_group', community: g.id, ts: ts() });
       for (let i = 0; i < g.leaves; i++) ev.push({ type: 'member.leave', channel: 'wechat_group', community: g.id, ts: ts() });
     }
@@ -37,6 +39,7 @@ describe('wall: 社群 board over 20,000 groups (Chromium, 1920×1080)', () => {
     const res = await fetch(`${backend.url}/api/v1/communities/names`, { method: 'PUT', headers: { authorization: `Bearer ${backend.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ names: Object.fromEntries(pop.map((g) => [g.id, g.name])) }) });
     expect(res.status).toBe(200);
     await eventually(async () => (await getJson<{ groups: number }>(backend!, '/api/v1/communities/top?range=24h&limit=1')).groups === N, 120_000, 'all groups stored');
+    await eventually(async () => (await getJson<{ groups: number }>(backend!, '/api/v1/communities/active?range=today&limit=1')).groups === N, 120_000, 'every group’s active members stored');
   }, 240_000);
   afterAll(async () => {
     await browser?.close();
@@ -48,6 +51,7 @@ describe('wall: 社群 board over 20,000 groups (Chromium, 1920×1080)', () => {
     const wall = await openWall(browser!, b, { query: 'board=communities' });
     await waitConnected(wall.page);
     expect((await wall.page.textContent('[data-testid="board-title"]'))?.trim()).toBe('社群运营');
+    expect(await wall.page.innerText('[data-list="active"] .cm__head')).toContain('最活跃 · 活跃人数');
     await wall.page.waitForSelector('[data-list="active"] [data-test="community-row"]', { timeout: 30_000 });
     // Read the page on show with its rows (the panel may already have turned a page).
     const shown = await wall.page.evaluate(() => ({
@@ -56,7 +60,8 @@ describe('wall: 社群 board over 20,000 groups (Chromium, 1920×1080)', () => {
     }));
     const page = Number(shown.page.split('/')[0]) - 1;
     expect(shown.page).toMatch(/^[123]\/3$/);
-    const expected = [...pop].sort((a, c) => c.messages - a.messages || (a.id < c.id ? -1 : 1)).slice(page * 6, page * 6 + 6).map((g) => g.name);
+    const members = (g: (typeof pop)[number]) => Math.max(1, Math.round(g.messages * 0.6));
+    const expected = [...pop].sort((a, c) => members(c) - members(a) || (a.id < c.id ? -1 : 1)).slice(page * 6, page * 6 + 6).map((g) => g.name);
     expect(shown.names).toEqual(expected);
     expect(await wall.page.innerText('[data-list="losing"] [data-test="community-row"] .cm__name >> nth=0')).toBe(pop[777]!.name);
     expect(await wall.page.innerText('[data-list="losing"] [data-test="community-row"] .cm__value >> nth=0')).toMatch(/^−\d+$/);
