@@ -19,47 +19,58 @@ const BITS_LOG2 = 24;
 const MASK = (1 << BITS_LOG2) - 1;
 const PROBES = 4;
 
+/**
+ * The last hashed id's two 32-bit hashes (FNV-1a and a multiplicative one, each finalised).
+ * Module state rather than a returned pair: the ledger checks up to three partitions' filters
+ * per id and hashes it once for all of them, with no allocation.
+ */
+let h1 = 0;
+let h2 = 0;
+
+/** Hashes `id` for the *Hashed methods of any filter (until the next call). */
+export function hashId(id: string): void {
+  let a = 0x811c9dc5;
+  let b = 0x9747b28c ^ id.length;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  a ^= a >>> 16;
+  a = Math.imul(a, 0x85ebca6b);
+  a ^= a >>> 13;
+  b ^= b >>> 16;
+  b = Math.imul(b, 0xc2b2ae35);
+  b ^= b >>> 16;
+  h1 = a;
+  // Odd, so the probes h1 + i·h2 are distinct.
+  h2 = b | 1;
+}
+
 export class IdFilter {
   private readonly words = new Int32Array(1 << (BITS_LOG2 - 5));
-  private h1 = 0;
-  private h2 = 0;
-
-  /** The id's two 32-bit hashes (FNV-1a and a multiplicative one, each finalised), into h1 / h2. */
-  private hash(id: string): void {
-    let a = 0x811c9dc5;
-    let b = 0x9747b28c ^ id.length;
-    for (let i = 0; i < id.length; i++) {
-      const c = id.charCodeAt(i);
-      a = Math.imul(a ^ c, 0x01000193);
-      b = Math.imul(b ^ c, 0x5bd1e995);
-      b ^= b >>> 15;
-    }
-    a ^= a >>> 16;
-    a = Math.imul(a, 0x85ebca6b);
-    a ^= a >>> 13;
-    b ^= b >>> 16;
-    b = Math.imul(b, 0xc2b2ae35);
-    b ^= b >>> 16;
-    this.h1 = a;
-    // Odd, so the probes h1 + i·h2 are distinct.
-    this.h2 = b | 1;
-  }
 
   add(id: string): void {
-    this.hash(id);
+    hashId(id);
     const w = this.words;
     for (let i = 0; i < PROBES; i++) {
-      const bit = (this.h1 + Math.imul(i, this.h2)) & MASK;
+      const bit = (h1 + Math.imul(i, h2)) & MASK;
       w[bit >>> 5] = w[bit >>> 5]! | (1 << (bit & 31));
     }
   }
 
   /** False: `id` was certainly never added. True: it may have been. */
   mayHave(id: string): boolean {
-    this.hash(id);
+    hashId(id);
+    return this.mayHaveHashed();
+  }
+
+  /** mayHave() of the id last given to hashId(). */
+  mayHaveHashed(): boolean {
     const w = this.words;
     for (let i = 0; i < PROBES; i++) {
-      const bit = (this.h1 + Math.imul(i, this.h2)) & MASK;
+      const bit = (h1 + Math.imul(i, h2)) & MASK;
       if ((w[bit >>> 5]! & (1 << (bit & 31))) === 0) return false;
     }
     return true;

@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { IdFilter } from './idFilter.js';
+import { IdFilter, hashId } from './idFilter.js';
 
 export interface IdLedger {
   /** A duplicate is an id claimed less than this long before (arrival time). */
@@ -165,9 +165,14 @@ export class LmdbIdLedger implements IdLedger {
     const since = at - this.windowMs;
     const p = this.pending.get(id);
     if (p !== undefined && p >= since) return true;
+    let hashed = false;
     for (const [start, { db, filter, filled }] of this.partitions) {
       if (start + this.spanMs <= since) continue;
-      if (filled && !filter.mayHave(id)) continue;
+      if (filled) {
+        if (!hashed) hashId(id);
+        hashed = true;
+        if (!filter.mayHaveHashed()) continue;
+      }
       const v = db.get(id);
       if (v === undefined) continue;
       if (typeof v === 'number') {
