@@ -61,7 +61,9 @@ export async function startBenchServer(env: Record<string, string>, extraNodeFla
     } catch {
       /* not up yet */
     }
-    if (i > 150) {
+    // 60 s: on the shared development box (load 13+) a server's start took over 15 s once,
+    // and the whole run's table was lost with it.
+    if (i > 600) {
       await stop();
       throw new Error('server did not start');
     }
