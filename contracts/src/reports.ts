@@ -36,6 +36,8 @@ export interface ReportTable {
   rows: (string | number | null)[][];
   /** Units per column (for formatting numbers); 'text' for strings. */
   units: (KpiUnit | 'hours' | 'text')[];
+  /** Columns a phone-width page leaves out to keep the rest readable (the wider page, the PDF and the DingTalk text keep them). */
+  wideOnly?: boolean[];
 }
 
 /** A chart the page draws (ECharts) from plain data. */

@@ -1,7 +1,8 @@
 /**
  * The weekly report's 社群健康 section in Chromium, from a report the real server generates
  * over 20,000 groups: three weeks of per-group rows are written into the server's DuckDB file
- * before it starts (ingest refuses a backfill that old), names come through the admin API,
+ * before it starts (ingest refuses a backfill that old), with the first 2,000 groups' active
+ * members (day sketches; the table then has its 活跃成员 column), names come through the admin API,
  * and POST /api/v1/reports/weekly generates a fixed past week. The page shows the section's
  * counts and the best and worst ten by name with their numbers (as in the API's JSON), with
  * nothing clipped or wrapped per character, at 1920×1080 and on a phone (390×844); the
@@ -15,7 +16,8 @@ import type { Browser } from 'playwright-core';
 import { groupPopulation } from '../../backend/src/communities/population';
 import { writeCountersInChunks } from '../../backend/src/store/bulkWrite';
 import { createDuckDbStore } from '../../backend/src/store/duckdb/adapter';
-import type { CounterRow } from '../../backend/src/store/port';
+import type { CounterRow, SketchRow } from '../../backend/src/store/port';
+import { Hll } from '../../backend/src/sketch/hll';
 import type { WeeklyReport } from '../src/reports/types';
 import { launchChromium, screenshot, startBackend, type Backend } from './harness';
 
@@ -58,6 +60,12 @@ describe('weekly report 社群健康 in Chromium (20,000 groups)', () => {
     const all = rows();
     // With the groups' hour and day rollups the report reads, as the collector would write them.
     await writeCountersInChunks(store, all);
+    const sketches: SketchRow[] = pop.slice(0, 2000).map((g, i) => {
+      const h = new Hll();
+      for (let k = 0; k < 1 + (i % 300); k++) h.add((((k + 1) * 2654435761) % 2 ** 25) * 64 + 1);
+      return { ts: WEEK + DAY, granularity: 'day', set: 'active', channel: '', node: 'main', sketch: h.toBase64(), community: g.id };
+    });
+    await store.writeSketches(sketches);
     await store.close();
     backend = await startBackend({}, { dataDir });
     const put = await fetch(`${backend.url}/api/v1/communities/names`, {
@@ -107,6 +115,9 @@ describe('weekly report 社群健康 in Chromium (20,000 groups)', () => {
       const rowsShown = card.locator('[data-test="table-row"]');
       expect(await rowsShown.count()).toBe(section.table!.rows.length);
       expect(section.table!.rows.length).toBe(20);
+      expect(section.table!.columns.map((c) => c.zh)).toContain('活跃成员');
+      // The members column is shown on the wide page and left out on a phone (wideOnly).
+      expect(await card.locator('[data-test="section-table"] th', { hasText: '活跃成员' }).isVisible()).toBe(label === '1080p');
       // The first row of each list names its group as the API does.
       const cells = async (r: number) => (await rowsShown.nth(r).locator('td').allInnerTexts()).map((s) => s.trim());
       expect((await cells(0)).slice(0, 2)).toEqual(['最活跃 1', String(section.table!.rows[0]![1])]);

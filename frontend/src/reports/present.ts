@@ -64,6 +64,8 @@ export interface TableView {
   columns: string[];
   /** Right-aligned, tabular figures. */
   numeric: boolean[];
+  /** Left out on a phone-width page (ReportTable.wideOnly). */
+  wideOnly: boolean[];
   rows: string[][];
 }
 
@@ -72,6 +74,7 @@ export function tableView(t: ReportTable, lang: Lang): TableView {
   return {
     columns: t.columns.map((c) => c[lang]),
     numeric: t.columns.map((_, i) => unitOf(i) !== 'text'),
+    wideOnly: t.columns.map((_, i) => t.wideOnly?.[i] === true),
     rows: t.rows.map((row) => t.columns.map((_, i) => formatValue(row[i], unitOf(i), lang))),
   };
 }
