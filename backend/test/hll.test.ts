@@ -114,6 +114,37 @@ describe('Hll sketch', () => {
     expect(() => Hll.deserialize(raw3)).toThrow(/version 3 is not supported/);
   });
 
+  it('at a lower precision (p = 14): folding p = 16 registers gives exactly the p = 14 ones, merges meet at the lower, within 3 %', () => {
+    const ks = keys(0, 60_000);
+    const low = new Hll(14);
+    const high = new Hll();
+    for (const k of ks) {
+      low.add(k);
+      high.add(k);
+    }
+    expect(low.precision).toBe(14);
+    expect(low.isDense && high.isDense).toBe(true);
+    // A p = 16 sketch merged into an empty p = 14 one: the same registers as counting at 14.
+    const folded = new Hll(14);
+    folded.merge(Hll.fromBase64(high.toBase64()));
+    expect(folded.toBase64()).toBe(low.toBase64());
+    // A p = 14 sketch merged into a p = 16 one lowers it: the union at p = 14.
+    const other = sketchOf(30_000, 90_000);
+    const lowOther = new Hll(14);
+    lowOther.merge(other);
+    const union = other.clone();
+    union.merge(low);
+    expect(union.precision).toBe(14);
+    expect(Math.abs(union.estimate() - 90_000) / 90_000).toBeLessThan(0.03);
+    expect(Math.abs(low.estimate() - 60_000) / 60_000).toBeLessThan(0.03);
+    // Round trip keeps the precision; small sets stay exact (sparse).
+    expect(Hll.fromBase64(low.toBase64()).precision).toBe(14);
+    const small = new Hll(14);
+    for (const k of keys(0, 300)) small.add(k);
+    expect(Hll.fromBase64(small.toBase64()).estimate()).toBe(300);
+    expect(() => new Hll(9)).toThrow(/precision must be an integer from 10 to 16/);
+  });
+
   it('keeps no member id or hash: a sketch key is a 25-bit index and a rank', () => {
     const k = sketchKeyOf(hash('member-1'));
     expect(Number.isSafeInteger(k)).toBe(true);

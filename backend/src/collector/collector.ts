@@ -63,12 +63,12 @@ const MINUTE_RING_RETENTION = 26 * HOUR + 10 * MINUTE;
 /** Sketch rows are written at most this often (and at stop / flushToStore); counts every flush. */
 const SKETCH_FLUSH_MS = 10_000;
 /**
- * Dense group sketches (per-group active members of a group with thousands of members)
- * written per sketch flush, at most (collector/groupMembers.ts: longest-unwritten first, so
- * 400 of them are all rewritten about once a minute; sparse ones every flush). ~10 MB of
- * buffers and text while written, instead of ~60 MB for 400 at once.
+ * Dense group sketches (per-group active members of a group with hundreds of members; 16 KiB
+ * each) written per sketch flush, at most (collector/groupMembers.ts: longest-unwritten first,
+ * so 400 of them are all rewritten within ~30 s; sparse ones every flush). ~5 MB of buffers
+ * and text while written, instead of ~60 MB for 400 dense p = 16 sketches at once.
  */
-const DENSE_GROUP_SKETCHES_PER_FLUSH = 64;
+const DENSE_GROUP_SKETCHES_PER_FLUSH = 128;
 /** Bucket-resolution history: the 5-minute window and the one before it, with margin. */
 const BUCKET_RING_RETENTION = 15 * MINUTE;
 

@@ -13,9 +13,9 @@
  *
  * Writes are budgeted (`takeDirty(maxDense)`): every changed sparse sketch, and of the dense
  * ones those changed longest ago, up to a number per flush. Why: at a brand's scale hundreds of groups' hour and day
- * sketches are dense (64 KiB each, ~40 KB written), and serialising all of them at once every
- * sketch flush was a ~70 MiB burst of buffers and strings (issue 12's memory benchmark: peak
- * RSS 479 MiB at 10 M members, 392 without group sketches). A shop's few sparse groups all fit
+ * sketches are dense, and serialising all of them at once every sketch flush was a ~70 MiB
+ * burst of buffers and strings at p = 16 (issue 12's memory benchmark: peak RSS 479 MiB at
+ * 10 M members, 392 without group sketches). A shop's few sparse groups all fit
  * in one flush; a brand's dense ones are written in turn. Durability is unchanged: each period
  * remembers the journal LSN before its first unwritten change (`unwrittenSince`), and the
  * journal is released only up to the oldest of those, so a restart replays what was not written.
@@ -34,6 +34,14 @@ export const GROUP_GRANULARITIES = ['hour', 'day'] as const;
 export type GroupGranularity = (typeof GROUP_GRANULARITIES)[number];
 /** The member set counted per group. */
 export const GROUP_MEMBER_SET = 'active' as const;
+/**
+ * Group sketches' dense precision: 2^14 registers (16 KiB, ±0.81 % standard error) instead of
+ * the KPI sketches' 2^16 (64 KiB, ±0.41 %). A brand holds hundreds of dense group sketches
+ * (a big group's hour and day) and ranks groups on them, where 0.8 % changes no decision;
+ * at 200 groups × hour and day that is 6.4 MiB held instead of 25.6 (issue 12's memory
+ * benchmark). Rows stored at p = 16 earlier merge in at 14 (sketch/hll.ts).
+ */
+export const GROUP_SKETCH_PRECISION = 14;
 
 const ACTIVE_TYPES = new Set<EventType>(MEMBER_SETS[GROUP_MEMBER_SET]);
 
@@ -92,7 +100,7 @@ export class GroupMembers {
     if (!groups) this.periods[granularity].set(start, (groups = new Map()));
     let p = groups.get(community);
     if (!p) {
-      p = { granularity, start, community, sketch: new Hll(), version: 0, written: 0, loaded: false, dirtySince: null };
+      p = { granularity, start, community, sketch: new Hll(GROUP_SKETCH_PRECISION), version: 0, written: 0, loaded: false, dirtySince: null };
       groups.set(community, p);
       this.held++;
     }
@@ -134,8 +142,8 @@ export class GroupMembers {
 
   /**
    * Sketch rows of loaded periods changed since their last write, the longest-unwritten first:
-   * every sparse one (a few bytes each) and at most `maxDense` dense ones (64 KiB of registers,
-   * ~150 KB of buffers and text while written). `lsn`: the journal LSN counted so far (every
+   * every sparse one (a few bytes each) and at most `maxDense` dense ones (16 KiB of registers,
+   * ~40 KB of buffers and text while written). `lsn`: the journal LSN counted so far (every
    * change taken is at or before it); a period changed again before `commit` is unwritten from there.
    */
   takeDirty(maxDense: number, lsn: number): PendingGroupSketches {

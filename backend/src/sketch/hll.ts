@@ -18,6 +18,12 @@
  *   SPARSE_MAX indexes.
  * - Dense mode (p = 16, 65,536 one-byte registers): standard error 1.04 / √65536 = 0.41 %,
  *   so 1 % is ~2.4 standard errors. Ranks ≤ 49 (9 bits of the sparse index + 40).
+ *   A sketch may be made with a lower precision (`new Hll(14)`: 16,384 registers, 16 KiB,
+ *   0.81 %): per-group active members use it, where hundreds of dense sketches are held and
+ *   a ranking needs no better. Sketches of different precisions merge at the lower one (a
+ *   register of p folds into p − d exactly as the key would have been placed there), so a
+ *   p = 16 sketch stored earlier merges into a p = 14 one without loss beyond p = 14's.
+ *   Every precision stays sparse (exact) up to SPARSE_MAX members.
  * - Estimator: Otmar Ertl, "New cardinality estimation algorithms for HyperLogLog sketches"
  *   (2017), the improved raw estimator (also used by Redis ≥ 5): unbiased over the whole
  *   range from the register histogram, so no empirical bias tables are needed.
@@ -28,10 +34,10 @@
  * Serialised form (then deflated, then base64 for text stores), version 1:
  *   byte 0  format version = 1
  *   byte 1  kind: 0 sparse, 1 dense
- *   byte 2  p (16), byte 3 p' (25)
+ *   byte 2  p (16, or 10 … 15 for lower-precision sketches), byte 3 p' (25)
  *   sparse: uint32 LE n, then n varints of the gaps between successive (index << 6 | rank)
  *           entries in ascending order
- *   dense:  65,536 bytes, one register each
+ *   dense:  2^p bytes (65,536 at p = 16), one register each
  * Version 2 (written for sparse sketches): the same body with byte 0 = 2, NOT deflated,
  * behind a marker byte 0xFF. A raw-deflate stream never starts with 0xFF (block type 11 is
  * reserved), so a reader tells the two forms apart by the first byte. Why: a sparse sketch
@@ -46,6 +52,8 @@ export const HLL_FORMAT_VERSION = 1;
 export const HLL_RAW_FORMAT_VERSION = 2;
 const RAW_MARKER = 0xff;
 export const P = 16;
+/** The lowest precision a sketch may have (1,024 registers, 3.3 %). */
+export const MIN_P = 10;
 export const SPARSE_P = 25;
 const M = 1 << P;
 const SPARSE_M = 2 ** SPARSE_P;
@@ -122,13 +130,25 @@ function firstBits(text: string): [number, number] | null {
   return [((a << 8) | (b >>> 16)) >>> 0, (((b & 0xffff) << 16) | (d >>> 2)) >>> 0];
 }
 
-/** Dense register index and rank of a sketch key. */
+/** Dense register index and rank of a sketch key (p = 16). */
 export function toDense(key: number): [number, number] {
   const index = Math.floor(key / 64);
   const rank = key % 64;
   const low = index & LOW_MASK;
   const r = low !== 0 ? Math.clz32(low) - (32 - LOW_BITS) + 1 : LOW_BITS + rank;
   return [index >>> LOW_BITS, r];
+}
+
+/** Dense register of a sketch key at precision p (toDense for any p; no array per call). */
+function registerOf(key: number, p: number): number {
+  return Math.floor(key / 64) >>> (SPARSE_P - p);
+}
+
+/** Dense rank of a sketch key at precision p. */
+function rankOf(key: number, p: number): number {
+  const lowBits = SPARSE_P - p;
+  const low = Math.floor(key / 64) & ((1 << lowBits) - 1);
+  return low !== 0 ? Math.clz32(low) - (32 - lowBits) + 1 : lowBits + (key % 64);
 }
 
 export class Hll {
@@ -142,6 +162,18 @@ export class Hll {
   private hist: Float64Array | null = null;
   /** The last estimate, until the sketch changes (the wall reads day sketches every second). */
   private cached: number | null = null;
+  /** Dense precision (registers = 2^p); lowered by merging a sketch of a lower one. */
+  private p: number;
+
+  constructor(precision: number = P) {
+    if (!Number.isInteger(precision) || precision < MIN_P || precision > P) throw new Error(`sketch precision must be an integer from ${MIN_P} to ${P}, got ${precision}`);
+    this.p = precision;
+  }
+
+  /** Dense precision p (2^p registers, standard error 1.04 / √2^p). */
+  get precision(): number {
+    return this.p;
+  }
 
   /** Adds a member by its sketch key. Returns true when the sketch changed. */
   add(key: number): boolean {
@@ -155,7 +187,13 @@ export class Hll {
       if (this.sparse.size > SPARSE_MAX) this.densify();
       return true;
     }
-    const [i, r] = toDense(key);
+    let i: number;
+    let r: number;
+    if (this.p === P) [i, r] = toDense(key);
+    else {
+      i = registerOf(key, this.p);
+      r = rankOf(key, this.p);
+    }
     const was = this.dense![i]!;
     if (was >= r) return false;
     this.dense![i] = r;
@@ -175,10 +213,13 @@ export class Hll {
       return changed;
     }
     if (this.sparse) this.densify();
+    if (other.p < this.p) this.lowerTo(other.p);
+    if (other.p > this.p) return this.mergeFolded(other.dense!, other.p) || changed;
     const a = this.dense!;
     const b = other.dense!;
     const hist = this.hist;
-    for (let i = 0; i < M; i++) {
+    const m = 1 << this.p;
+    for (let i = 0; i < m; i++) {
       if (b[i]! > a[i]!) {
         if (hist) {
           hist[a[i]!]!--;
@@ -193,6 +234,45 @@ export class Hll {
   }
 
   /**
+   * Merges dense registers of a higher precision `from`: register i's rank r lands in
+   * register i >> d (d = from − p) with the rank the key would have had there: the position
+   * of the first 1 in i's low d bits, or d + r when they are all 0.
+   */
+  private mergeFolded(registers: Uint8Array, from: number): boolean {
+    const d = from - this.p;
+    const mask = (1 << d) - 1;
+    const a = this.dense!;
+    let changed = false;
+    for (let i = 0; i < registers.length; i++) {
+      const rank = registers[i]!;
+      if (rank === 0) continue;
+      const low = i & mask;
+      const r = low !== 0 ? Math.clz32(low) - (32 - d) + 1 : d + rank;
+      const j = i >>> d;
+      if (r > a[j]!) {
+        a[j] = r;
+        changed = true;
+      }
+    }
+    if (changed) {
+      this.hist = null;
+      this.cached = null;
+    }
+    return changed;
+  }
+
+  /** Lowers this dense sketch's precision to `p` (folding its registers). */
+  private lowerTo(p: number): void {
+    const old = this.dense!;
+    const from = this.p;
+    this.p = p;
+    this.dense = new Uint8Array(1 << p);
+    this.mergeFolded(old, from);
+    this.hist = null;
+    this.cached = null;
+  }
+
+  /**
    * Calls `sparse` with each sparse entry's key (index × 64 + rank), or `dense` with each
    * non-zero dense register and its rank (sketch/slidingHll.ts folds a bucket with it).
    */
@@ -201,6 +281,7 @@ export class Hll {
       for (const [index, rank] of this.sparse) sparse(index * 64 + rank);
       return;
     }
+    if (this.p !== P) throw new Error(`forEachEntry reads p = ${P} sketches, this one has p = ${this.p}`);
     const d = this.dense!;
     for (let i = 0; i < M; i++) if (d[i]! > 0) dense(i, d[i]!);
   }
@@ -215,9 +296,11 @@ export class Hll {
   }
 
   private densify(): void {
-    const d = new Uint8Array(M);
+    const d = new Uint8Array(1 << this.p);
     for (const [index, rank] of this.sparse!) {
-      const [i, r] = toDense(index * 64 + rank);
+      const key = index * 64 + rank;
+      const i = registerOf(key, this.p);
+      const r = rankOf(key, this.p);
       if (d[i]! < r) d[i] = r;
     }
     this.sparse = null;
@@ -225,7 +308,7 @@ export class Hll {
     this.cached = null;
   }
 
-  /** Dense registers (p = 16, ±0.41 % standard error); false while sparse (exact but for index collisions). */
+  /** Dense registers (2^p; p = 16: ±0.41 % standard error); false while sparse (exact but for index collisions). */
   get isDense(): boolean {
     return this.dense !== null;
   }
@@ -236,7 +319,7 @@ export class Hll {
 
   /** Bytes this sketch holds in memory, roughly (for the memory budget). */
   get bytes(): number {
-    return this.sparse ? 64 + this.sparse.size * 40 : M + 64;
+    return this.sparse ? 64 + this.sparse.size * 40 : (1 << this.p) + 64;
   }
 
   /** Estimated number of distinct members, rounded. */
@@ -252,15 +335,17 @@ export class Hll {
       for (const r of this.sparse.values()) hist[r]!++;
       return Math.round(ertl(hist, SPARSE_M, SPARSE_Q));
     }
+    const m = 1 << this.p;
+    const q = 64 - this.p;
     if (!this.hist) {
-      this.hist = new Float64Array(Q + 2);
-      for (let i = 0; i < M; i++) this.hist[this.dense![i]!]!++;
+      this.hist = new Float64Array(q + 2);
+      for (let i = 0; i < m; i++) this.hist[this.dense![i]!]!++;
     }
-    return Math.round(ertl(this.hist, M, Q));
+    return Math.round(ertl(this.hist, m, q));
   }
 
   clone(): Hll {
-    const c = new Hll();
+    const c = new Hll(this.p);
     c.sparse = this.sparse ? new Map(this.sparse) : null;
     c.dense = this.dense ? this.dense.slice() : null;
     c.hist = this.hist ? this.hist.slice() : null;
@@ -286,11 +371,12 @@ export class Hll {
       body.writeUInt32LE(entries.length, 4);
       Buffer.from(out).copy(body, 8);
     } else {
-      body = Buffer.alloc(4 + M);
-      Buffer.from(this.dense!.buffer, this.dense!.byteOffset, M).copy(body, 4);
+      const m = 1 << this.p;
+      body = Buffer.alloc(4 + m);
+      Buffer.from(this.dense!.buffer, this.dense!.byteOffset, m).copy(body, 4);
     }
     body[1] = this.sparse ? 0 : 1;
-    body[2] = P;
+    body[2] = this.p;
     body[3] = SPARSE_P;
     if (this.sparse) {
       body[0] = HLL_RAW_FORMAT_VERSION;
@@ -307,12 +393,13 @@ export class Hll {
     const b = raw ? data.subarray(1) : inflateRawSync(data);
     const expected = raw ? HLL_RAW_FORMAT_VERSION : HLL_FORMAT_VERSION;
     if (b[0] !== expected) throw new Error(`sketch format version ${b[0]} is not supported (this release reads versions ${HLL_FORMAT_VERSION} and ${HLL_RAW_FORMAT_VERSION})`);
-    if (b[2] !== P || b[3] !== SPARSE_P) throw new Error(`sketch precision ${b[2]}/${b[3]} is not supported (expected ${P}/${SPARSE_P})`);
-    const h = new Hll();
+    if (b[2]! < MIN_P || b[2]! > P || b[3] !== SPARSE_P) throw new Error(`sketch precision ${b[2]}/${b[3]} is not supported (expected ${MIN_P}…${P}/${SPARSE_P})`);
+    const h = new Hll(b[2]);
     if (b[1] === 1) {
-      if (b.length !== 4 + M) throw new Error('dense sketch has the wrong length');
+      const m = 1 << b[2]!;
+      if (b.length !== 4 + m) throw new Error('dense sketch has the wrong length');
       h.sparse = null;
-      h.dense = new Uint8Array(b.subarray(4, 4 + M));
+      h.dense = new Uint8Array(b.subarray(4, 4 + m));
       return h;
     }
     if (b[1] !== 0) throw new Error(`unknown sketch kind ${b[1]}`);
