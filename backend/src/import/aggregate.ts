@@ -28,7 +28,7 @@ import { GRANULARITIES, MEMBER_SET_IDS, MEMBER_SETS, type EventType, type Granul
 import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
 import { applyEvent, newVector, type CountableEvent, type CounterVector } from '../collector/counters.js';
 import { PushCapCounter } from '../collector/pushCap.js';
-import { GROUP_GRANULARITIES, GROUP_MEMBER_SET, type GroupGranularity } from '../collector/groupMembers.js';
+import { GROUP_GRANULARITIES, GROUP_MEMBER_SET, GROUP_SKETCH_PRECISION, type GroupGranularity } from '../collector/groupMembers.js';
 import { Hll } from '../sketch/hll.js';
 import type { AdditiveBatch, CounterRow, DistinctRow, SketchRow } from '../store/port.js';
 import { noPause, type Pause } from '../time/turns.js';
@@ -128,7 +128,7 @@ export async function aggregateHistory(
       for (const g of GROUP_GRANULARITIES) {
         const k = `${g}${SEP}${starts[g]}${SEP}${t.community}`;
         let gp = groupPeriods.get(k);
-        if (!gp) groupPeriods.set(k, (gp = { granularity: g, start: starts[g], community: t.community, h: new Hll() }));
+        if (!gp) groupPeriods.set(k, (gp = { granularity: g, start: starts[g], community: t.community, h: new Hll(GROUP_SKETCH_PRECISION) }));
         gp.h.add(key);
       }
     }
