@@ -76,8 +76,10 @@ export async function aggregateHistory(
 ): Promise<AdditiveBatch & { events: number; minTs: number | null }> {
   const rows = new Map<string, { ts: number; tags: Tags; v: CounterVector }>();
   const periods = new Map<string, PeriodSketches>();
-  /** Group periods: granularity, start, community → the batch's members. */
-  const groupPeriods = new Map<string, { granularity: GroupGranularity; start: number; community: string; h: Hll }>();
+  /** Group periods: community → period start → the batch's members, per granularity (no key string per event). */
+  type GroupPeriod = { granularity: GroupGranularity; start: number; community: string; h: Hll };
+  const groupPeriods: Record<GroupGranularity, Map<string, Map<number, GroupPeriod>>> = { hour: new Map(), day: new Map() };
+  const allGroupPeriods: GroupPeriod[] = [];
   const pushCap = new PushCapCounter(o.pushCapPerDay, 0, (ts) => o.periodStart('day', ts));
   let minTs: number | null = null;
   // Period starts per event: one per granularity, cached for the run of events in the same minute.
@@ -126,9 +128,13 @@ export async function aggregateHistory(
     for (const set of SETS_BY_TYPE.get(e.type) ?? []) addMember(set, t.channel, key);
     if (t.community !== '' && GROUP_ACTIVE.has(e.type)) {
       for (const g of GROUP_GRANULARITIES) {
-        const k = `${g}${SEP}${starts[g]}${SEP}${t.community}`;
-        let gp = groupPeriods.get(k);
-        if (!gp) groupPeriods.set(k, (gp = { granularity: g, start: starts[g], community: t.community, h: new Hll(GROUP_SKETCH_PRECISION) }));
+        let byStart = groupPeriods[g].get(t.community);
+        if (!byStart) groupPeriods[g].set(t.community, (byStart = new Map()));
+        let gp = byStart.get(starts[g]);
+        if (!gp) {
+          byStart.set(starts[g], (gp = { granularity: g, start: starts[g], community: t.community, h: new Hll(GROUP_SKETCH_PRECISION) }));
+          allGroupPeriods.push(gp);
+        }
         gp.h.add(key);
       }
     }
@@ -162,7 +168,7 @@ export async function aggregateHistory(
     }
   }
   const periodList = [...periods.values()].map((p) => ({ set: p.set, granularity: p.granularity, start: p.start }));
-  const groupList = [...groupPeriods.values()].map((p) => ({ granularity: p.granularity, start: p.start, community: p.community }));
+  const groupList = allGroupPeriods.map((p) => ({ granularity: p.granularity, start: p.start, community: p.community }));
   const groupRanges = new Map<GroupGranularity, { granularity: GroupGranularity; from: number; to: number }>();
   for (const p of groupList) {
     const r = groupRanges.get(p.granularity);
@@ -221,11 +227,11 @@ export async function aggregateHistory(
         }
       }
       // A group's period: the union of every node's stored row and the batch, as this node's row.
-      for (const p of groupPeriods.values()) {
+      for (const p of allGroupPeriods) {
         const storedRows = byGroup.get(`${p.granularity}${SEP}${p.start}${SEP}${p.community}`);
         let merged = p.h;
         if (storedRows) {
-          merged = new Hll();
+          merged = new Hll(GROUP_SKETCH_PRECISION);
           for (const r of storedRows) merged.merge(Hll.fromBase64(r.sketch));
           merged.merge(p.h);
         }
