@@ -26,6 +26,7 @@ import { loadBoards } from './boards/boards.js';
 import { channelLabel } from '@siyu-pulse/contracts/catalogue';
 import { COUNTERS, DIMENSIONS } from '@siyu-pulse/contracts/catalogue';
 import { KPIS, KPI_BY_ID } from '@siyu-pulse/contracts/catalogue';
+import type { DemoHistoryFill } from '@siyu-pulse/contracts/live';
 import { setChannelNames } from '@siyu-pulse/contracts/catalogue';
 import { applyTargets, loadTargets } from './catalogue/targets.js';
 import { Collector } from './collector/collector.js';
@@ -484,6 +485,8 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   await clusterLive?.start();
   /** Demo: today from midnight is in memory (its history filled through the collector, yesterday stored). */
   let demoTodayFrom: number | null = null;
+  /** Demo: the history fill's progress while it runs (the pages' 演示历史填充中 x/y 天); null when none runs. */
+  let demoFill: DemoHistoryFill | null = null;
   const snapshots = new SnapshotService({
     month: () => monthLive.current(),
     yesterdayFromStore: (from, to) => yesterdaySoFar.sums(from, to),
@@ -495,6 +498,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     // store) make today's figures comparable with yesterday's once both are in.
     coverageSince: clusterLive ? clusterLive.coverageSince : () => Math.min(startedAt, collector.seededSince ?? startedAt, demoTodayFrom ?? Infinity),
     alerts: alertTicker?.list ?? liveAlerts.list,
+    demoHistory: () => demoFill,
     wasUp: (from, to) => overlaps(wallSpans, from, to),
   });
 
@@ -516,6 +520,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
     timezone: config.timezone,
     kpis,
     demo: config.demo,
+    demoHistory: () => demoFill,
     simulator,
     storeWriteProblem: () => durability.problem() ?? collector.lastError,
     backlog: () => {
@@ -614,6 +619,9 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   const historyFill: Promise<FillResult | null> = historyPlan
     ? fillDemoHistory({
         imports, dataDir: config.dataDir, plan: historyPlan, timezone: config.timezone, logger, stopped: () => historyStopped,
+        onProgress: (daysDone, daysTotal) => {
+          demoFill = daysDone < daysTotal ? { daysDone, daysTotal, startedAt: demoFill?.startedAt ?? Date.now() } : null;
+        },
         onDay: (day) => {
           logger.info({ day: new Date(day).toISOString(), seconds: Math.round((Date.now() - startedAt) / 100) / 10 }, 'demo: a day of history is in (演示数据)');
           // Today so far is filled first, then yesterday: from then on today is whole in this
@@ -624,6 +632,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
         },
       }).then(
         (r) => {
+          demoFill = null;
           if (r.batches) {
             logger.info({ events: r.events, batches: r.batches, seconds: Math.round(r.seconds * 10) / 10, yesterdaySeconds: r.yesterdaySeconds === null ? null : Math.round(r.yesterdaySeconds * 10) / 10, eventsPerSecond: Math.round(r.events / Math.max(r.seconds, 0.001)) }, 'demo: history filled (演示数据)');
             // Last week's report, made (or made up at start) before the history was there, now has it.
@@ -634,6 +643,7 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
           return r;
         },
         (err: unknown) => {
+          demoFill = null;
           logger.error({ err }, 'demo: history fill failed (the next start resumes it)');
           return null;
         },

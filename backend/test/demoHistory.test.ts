@@ -29,7 +29,13 @@ describe('demo history', () => {
     try {
       // The wall answers while the history fills.
       expect((await p.get('/api/v1/snapshot')).status).toBe(200);
+      // …and says the history is still filling (the pages' 演示历史填充中 x/y 天), until it is in.
+      const filling = await p.get('/api/v1/demo/history');
+      expect(filling.status).toBe(200);
+      expect(filling.json).toMatchObject({ fill: { daysTotal: 4 } });
+      expect((filling.json as { fill: { daysDone: number } }).fill.daysDone).toBeLessThan(4);
       const first = await p.demoHistory;
+      expect((await p.get('/api/v1/demo/history')).json).toEqual({ fill: null });
       const plan = JSON.parse(readFileSync(path.join(dataDir, DEMO_HISTORY_FILE), 'utf8')) as DemoHistoryPlan;
       // The live rate is the history's: one setting. The history ends at the start moment.
       expect(plan.peakEventsPerSecond).toBe(1);

@@ -67,6 +67,32 @@ export interface LiveTick {
   /** The last six minute points: the current one keeps changing, and late events can still change the five before. */
   trendTail: TrendPoint[];
   freshness: Freshness;
+  /**
+   * Demo mode: the simulated history (30 days before the first start, through the import
+   * path) is still being filled; absent when no fill runs (done, none, or not the demo).
+   * Pages that show 30-day / weekly figures say so (演示历史填充中 x/y 天) while it is present.
+   */
+  demoHistory?: DemoHistoryFill;
+}
+
+/** Progress of the demo's history fill (backend/src/simulator/history.ts), in whole days. */
+export interface DemoHistoryFill {
+  /** Days of the plan already in the store (a resumed fill counts the days an earlier run put in). */
+  daysDone: number;
+  /** Days in the plan (the days before the first start, plus that day up to the start). */
+  daysTotal: number;
+  /** When this fill (this process's run of it) started, epoch ms. */
+  startedAt: number;
+}
+
+/** `GET /api/v1/demo/history`: the fill's progress, or null when none is running. */
+export interface DemoHistoryAnswer {
+  fill: DemoHistoryFill | null;
+}
+
+/** The label the pages show while the fill runs, e.g. `演示历史填充中 11/31 天`. */
+export function demoHistoryLabel(fill: DemoHistoryFill, lang: 'zh' | 'en' = 'zh'): string {
+  return lang === 'en' ? `Demo history filling ${fill.daysDone}/${fill.daysTotal} days` : `演示历史填充中 ${fill.daysDone}/${fill.daysTotal} 天`;
 }
 
 export interface LiveSnapshot extends LiveTick {

@@ -13,6 +13,7 @@ import { DIMENSIONS, type Dimension } from '@siyu-pulse/contracts/catalogue';
 import type { IngestService } from '../ingest/service.js';
 import type { EventRateLimiter } from '../ingest/rateLimit.js';
 import type { SnapshotService } from '../live/snapshot.js';
+import type { DemoHistoryAnswer, DemoHistoryFill } from '@siyu-pulse/contracts/live';
 import type { PulseMetrics } from '../observability/metrics.js';
 import { QueryError, type SeriesService } from '../query/series.js';
 import type { MetricStore } from '../store/port.js';
@@ -41,6 +42,8 @@ export interface AppDeps {
   simulator: SimulatorControl | null;
   /** Embedded demo (simulated traffic): the session answer says so, and every page shows 演示数据. */
   demo?: boolean;
+  /** Demo: the history fill's progress while it runs (GET /api/v1/demo/history); null otherwise. */
+  demoHistory?: () => DemoHistoryFill | null;
   /** Last store write problem, surfaced by /readyz. */
   storeWriteProblem(): string | null;
   /** Spool and journal sizes, shown by /readyz. */
@@ -106,6 +109,12 @@ export function createApp(d: AppDeps): Express {
   app.get('/api/v1/snapshot', read, (_req, res) => {
     res.json(d.snapshots.snapshot());
   });
+  // The demo history fill's progress: the pages' 演示历史填充中 x/y 天 (null: none running).
+  app.get('/api/v1/demo/history', read, (_req, res) => {
+    const answer: DemoHistoryAnswer = { fill: d.demoHistory?.() ?? null };
+    res.json(answer);
+  });
+
   app.get('/api/v1/series', read, async (req, res) => {
     const q = req.query as Record<string, unknown>;
     const unknown = Object.keys(q).filter((k) => !SERIES_PARAMS.has(k));

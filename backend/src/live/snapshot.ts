@@ -14,7 +14,7 @@ import type { WindowSums } from '../collector/counterRing.js';
 import { toSums } from '../collector/counters.js';
 import { LAST_WINDOW_MS, type DistinctCounts } from '../collector/distinct.js';
 import { DAY, MINUTE, dayStart, floorTo } from '../time/zone.js';
-import type { KpiWindowValue, LiveAlert, LiveSnapshot, LiveTick, LiveWindow, TrendPoint, WindowId } from '@siyu-pulse/contracts/live';
+import type { DemoHistoryFill, KpiWindowValue, LiveAlert, LiveSnapshot, LiveTick, LiveWindow, TrendPoint, WindowId } from '@siyu-pulse/contracts/live';
 
 /** The short window: the collector keeps each one's distinct counts for the next 5 minutes' comparison. */
 const FIVE_MIN = LAST_WINDOW_MS;
@@ -33,6 +33,8 @@ export interface SnapshotOptions {
    * function when it moves back while running (the demo's history fills today from midnight).
    */
   coverageSince: number | (() => number);
+  /** Demo: the history fill's progress while it runs (null otherwise): ticks carry it for the wall's label. */
+  demoHistory?: () => DemoHistoryFill | null;
   /** Open alerts for the wall's ticker (from the alert engine, wired by the composition root). */
   alerts?: () => LiveAlert[];
   /**
@@ -188,12 +190,14 @@ export class SnapshotService {
     const minute = floorTo(now, MINUTE);
     const trendTail: TrendPoint[] = [];
     for (let i = TAIL_MINUTES - 1; i >= 0; i--) trendTail.push(this.trendPoint(minute - i * MINUTE));
+    const demoHistory = this.opts.demoHistory?.() ?? null;
     return {
       serverTime: now,
       seq,
       windows: { last5m: this.window('last5m', now), today: this.window('today', now) },
       trendTail,
       freshness: this.opts.source.freshness(),
+      ...(demoHistory ? { demoHistory } : {}),
     };
   }
 

@@ -182,7 +182,7 @@ export async function generateDemoDaySliced(plan: DemoHistoryPlan, days: readonl
  * batches of demoBatchMs (seq = the batch's place in time, so the ledger is order-free).
  * Stops between batches when `stopped()` says so (a later start resumes).
  */
-export async function fillDemoHistory(o: { imports: ImportService; dataDir: string; plan: DemoHistoryPlan; timezone: string; logger: Logger; stopped: () => boolean; onDay?: (dayStart: number) => void }): Promise<FillResult> {
+export async function fillDemoHistory(o: { imports: ImportService; dataDir: string; plan: DemoHistoryPlan; timezone: string; logger: Logger; stopped: () => boolean; onDay?: (dayStart: number) => void; onProgress?: (daysDone: number, daysTotal: number) => void }): Promise<FillResult> {
   const { plan } = o;
   const started = performance.now();
   writeJsonAtomic(path.join(o.dataDir, DEMO_HISTORY_FILE), plan);
@@ -194,9 +194,12 @@ export async function fillDemoHistory(o: { imports: ImportService; dataDir: stri
   const result: FillResult = { events: 0, batches: 0, alreadyDone: 0, seconds: 0, yesterdaySeconds: null };
   const problem = o.imports.begin(importId, 1, 'demo history (演示数据)');
   if (problem) throw new Error(`demo history: ${problem}`);
-  o.logger.info({ from: new Date(plan.from).toISOString(), to: new Date(plan.to).toISOString(), peakEventsPerSecond: plan.peakEventsPerSecond }, 'demo: filling 30 days of simulated history (演示数据), newest day first');
+  o.logger.info({ from: new Date(plan.from).toISOString(), to: new Date(plan.to).toISOString(), peakEventsPerSecond: plan.peakEventsPerSecond }, `demo: filling ${days.length} days of simulated history (演示数据), newest day first`);
   const today = reachesToday(plan, days);
   const yesterday = today ? days.length - 2 : days.length - 1;
+  // Progress for the pages' 演示历史填充中 x/y 天: days an earlier run finished count at once.
+  let daysDone = 0;
+  o.onProgress?.(daysDone, days.length);
   for (const index of demoFillOrder(days, today)) {
     if (o.stopped()) break;
     const from = days[index]!;
@@ -204,6 +207,7 @@ export async function fillDemoHistory(o: { imports: ImportService; dataDir: stri
     const seqs = Array.from({ length: Math.ceil((to - from) / batchMs) }, (_, k) => index * perDay + k);
     if (seqs.every((seq) => o.imports.ledger.isDone(importId, seq))) {
       result.alreadyDone += seqs.length;
+      o.onProgress?.(++daysDone, days.length);
       continue;
     }
     const events = hourlySpend(await generateDemoDaySliced(plan, days, index, o.timezone, slicer(SLICE_MS, 1)));
@@ -223,6 +227,7 @@ export async function fillDemoHistory(o: { imports: ImportService; dataDir: stri
     if (o.stopped()) break;
     if (index === yesterday) result.yesterdaySeconds = (performance.now() - started) / 1000;
     o.onDay?.(from);
+    o.onProgress?.(++daysDone, days.length);
   }
   if (!o.stopped() && result.batches > 0) await o.imports.finish();
   result.seconds = (performance.now() - started) / 1000;

@@ -8,7 +8,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { Freshness, KpiWindowValue, LiveSnapshot, LiveTick, LiveWindow, TrendPoint, WindowId } from '@siyu-pulse/contracts/live';
+import type { DemoHistoryFill, Freshness, KpiWindowValue, LiveSnapshot, LiveTick, LiveWindow, TrendPoint, WindowId } from '@siyu-pulse/contracts/live';
 import { boundedTrend, mergeTrend } from './trend';
 import { trackChanges } from '../wall/freshness';
 
@@ -47,6 +47,8 @@ export const useLiveStore = defineStore('live', () => {
   const windows = shallowRef<Record<WindowId, LiveWindow> | null>(null);
   const trend = shallowRef<TrendPoint[]>([]);
   const freshness = shallowRef<Freshness | null>(null);
+  /** Demo: the history fill's progress while it runs (the header says 演示历史填充中 x/y 天); null otherwise. */
+  const demoHistory = shallowRef<DemoHistoryFill | null>(null);
   /** Server time of the latest snapshot/tick. */
   const serverTime = ref<number | null>(null);
   const seq = ref<number | null>(null);
@@ -88,6 +90,7 @@ export const useLiveStore = defineStore('live', () => {
     changedAt.value = trackChanges(changedAt.value, windows.value?.today?.kpis, t.windows.today?.kpis ?? {}, t.serverTime);
     windows.value = t.windows;
     freshness.value = t.freshness;
+    demoHistory.value = t.demoHistory ?? null;
   }
 
   /** A full snapshot replaces everything (on connect, after a non-recovered reconnect, on resync). */
@@ -126,6 +129,7 @@ export const useLiveStore = defineStore('live', () => {
     windows,
     trend,
     freshness,
+    demoHistory,
     serverTime,
     seq,
     receivedAt,
