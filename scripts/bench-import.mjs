@@ -9,6 +9,8 @@
 // time, a second apart, and its latencies are printed: what an analyst waits during an
 // import. Files: scripts/gen-import-bench.mjs.
 //   node scripts/bench-import.mjs /tmp/dense.ndjson /tmp/month.ndjson
+// BENCH_TRENDS=0: no trends query during the import, so the server's CPU is the import's
+// alone (the queries' CPU grows with the import's wall time, i.e. with the machine's load).
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -60,7 +62,7 @@ let cli = { pid: 0, cpu: 0 };
 /** The 30-day trends query, one at a time, until stopped: its latencies in ms. */
 const probeTrends = () => {
   const took = [];
-  let stop = false;
+  let stop = process.env.BENCH_TRENDS === '0';
   const done = (async () => {
     while (!stop) {
       const to = Date.now();

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
-import type { CountableEvent } from '../src/collector/counters.js';
+import { COUNTERS, EVENT_TYPES } from '@siyu-pulse/contracts/catalogue';
+import { applyEvent, eventSlots, newVector, type CountableEvent } from '../src/collector/counters.js';
 import { aggregateHistory, type AggregateOptions } from '../src/import/aggregate.js';
 import { oneAtATime } from '../src/time/turns.js';
 import { LmdbIdLedger } from '../src/ingest/idLedger.js';
@@ -138,6 +138,26 @@ describe('aggregated import path', () => {
     expect(await (await aggregateHistory(events, { importId: 'x', seq: 0 }, opts(() => true))).complete([])).toBeNull();
   });
 
+  it("an event's sparse counter slots (import rows) add up to what applyEvent adds to a vector, for every type, amount and duration", () => {
+    const scratch: number[] = [];
+    let checked = 0;
+    for (const type of EVENT_TYPES) {
+      for (const amount of [undefined, 0, 1_234]) {
+        for (const durationMs of [undefined, 0, 900, 45_000, 10_000_000]) {
+          const e: CountableEvent = { type, ts: 0, tags: { channel: 'wecom', community: '', campaign: '' }, ...(amount !== undefined ? { amount } : {}), ...(durationMs !== undefined ? { durationMs } : {}) };
+          const dense = newVector();
+          applyEvent(dense, e);
+          const sparse = newVector();
+          const n = eventSlots(e, scratch);
+          for (let i = 0; i < n; i += 2) sparse[scratch[i]!]! += scratch[i + 1]!;
+          expect([...sparse], `${type} ${amount} ${durationMs}`).toEqual([...dense]);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(EVENT_TYPES.length * 15);
+  });
+
   describe('DuckDB applyAdditive', () => {
     let store: MetricStore;
     beforeAll(async () => {
@@ -251,6 +271,30 @@ describe('aggregated import path', () => {
           ].sort(),
         );
       }
+    });
+
+    it('refuses a batch with a bad delta row (unknown counter, negative or fractional value, a rollup row, a bad tag) and writes nothing of it', async () => {
+      const t = Date.UTC(2026, 9, 9, 3, 0, 0);
+      const good = { ts: t, tags: { channel: 'wecom', community: 'g1', campaign: '' }, counters: { message: 1 } };
+      const bad: [string, CounterRow][] = [
+        ['not in the catalogue', { ...good, counters: { nope: 1 } as CounterRow['counters'] }],
+        ['must be an integer ≥ 0', { ...good, counters: { message: -1 } }],
+        ['must be an integer ≥ 0', { ...good, counters: { message: 1.5 } }],
+        ['10 s rows only', { ...good, rollup: 'hour' }],
+        ['tag channel', { ...good, tags: { ...good.tags, channel: 'a\u0000b' } }],
+      ];
+      for (const [i, [reason, row]] of bad.entries()) {
+        const batch = { importId: 'bad', seq: i, counters: [good, row], sketchRanges: [], complete: () => Promise.resolve({ sketches: [], distinct: [] }) };
+        await expect(store.applyAdditive!(batch)).rejects.toThrow(reason);
+      }
+      const series = await store.queryCounters({ from: t, to: t + 10_000, stepMs: 10_000, offsetMs: 0, counters: ['message'], by: [], filter: {} });
+      expect(series.flatMap((s) => s.points.map((p) => p.sums.message)).filter((v) => v)).toEqual([]);
+      expect(await store.importMarks!()).not.toContain('bad/0');
+      // The same rows without the bad one are applied, duplicates of a key keeping the last.
+      const ok = { importId: 'bad', seq: 9, counters: [good, { ...good, counters: { message: 4 } }], sketchRanges: [], complete: () => Promise.resolve({ sketches: [], distinct: [] }) };
+      expect(await store.applyAdditive!(ok)).toBe('applied');
+      const after = await store.queryCounters({ from: t, to: t + 10_000, stepMs: 10_000, offsetMs: 0, counters: ['message'], by: [], filter: {} });
+      expect(after.flatMap((s) => s.points.map((p) => p.sums.message))).toEqual([4]);
     });
   });
 

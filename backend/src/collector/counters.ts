@@ -73,3 +73,26 @@ export function applyEvent(v: CounterVector, e: CountableEvent): void {
     v[COUNTER_INDEX.get(histogramCounter(hist, histogramBucketIndex(hist, e.durationMs)))!]! += 1;
   }
 }
+
+/**
+ * What applyEvent adds, as (slot, delta) pairs written into `out` from index 0; returns how
+ * many numbers were written (2 per pair, at most 6). For sparse rows (the import's 10 s
+ * deltas, import/aggregate.ts), where a vector of every counter per row was most of the
+ * allocation.
+ */
+export function eventSlots(e: CountableEvent, out: number[]): number {
+  const plan = PLANS.get(e.type) ?? planOf(e.type);
+  out[0] = plan.count;
+  out[1] = 1;
+  let n = 2;
+  if (plan.amount >= 0 && e.amount !== undefined) {
+    out[n++] = plan.amount;
+    out[n++] = e.amount;
+  }
+  const hist = plan.hist;
+  if (hist && e.durationMs !== undefined) {
+    out[n++] = COUNTER_INDEX.get(histogramCounter(hist, histogramBucketIndex(hist, e.durationMs)))!;
+    out[n++] = 1;
+  }
+  return n;
+}

@@ -162,6 +162,8 @@ export class Spool {
 
   /** The counter row of one bucket and tag set still waiting for the store, if any. */
   pendingCounters(ts: number, tags: { channel: string; community: string; campaign: string }, rollup?: Rollup): CounterRow | undefined {
+    // Asked per row of an import batch (Collector.historyConflict): no key string when nothing is pending.
+    if (this.counters.size === 0) return undefined;
     return this.counters.get(`${ts}\u0000${tags.channel}\u0000${tags.community}\u0000${tags.campaign}\u0000${rollup ?? ''}`)?.row;
   }
 

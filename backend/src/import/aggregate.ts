@@ -26,7 +26,7 @@
  */
 import { GRANULARITIES, MEMBER_SET_IDS, MEMBER_SETS, type EventType, type Granularity, type MemberSetId, type Tags } from '@siyu-pulse/contracts/catalogue';
 import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
-import { applyEvent, newVector, type CountableEvent, type CounterVector } from '../collector/counters.js';
+import { eventSlots, type CountableEvent } from '../collector/counters.js';
 import { PushCapCounter } from '../collector/pushCap.js';
 import { GROUP_GRANULARITIES, GROUP_MEMBER_SET, GROUP_SKETCH_PRECISION, type GroupGranularity } from '../collector/groupMembers.js';
 import { Hll } from '../sketch/hll.js';
@@ -65,6 +65,18 @@ interface PeriodSketches {
 const SEP = '\u0000';
 
 /**
+ * A 10 s row's deltas as (counter slot, value) pairs of the counters it sets: a row of
+ * history holds an event or two, and a vector of every counter per row (54 slots) was most
+ * of an import's allocation (docs/dev-notes/2026-12-08a/h12imp6.md).
+ */
+interface SparseRow {
+  ts: number;
+  tags: Tags;
+  s: number[];
+}
+type RowsOfBucket = Map<string, Map<string, Map<string, SparseRow>>>;
+
+/**
  * `pause` gives the event loop a turn between slices of the per-event work and of the
  * sketch merges in `complete` (time/turns.ts): a batch is tens of thousands of events.
  */
@@ -74,7 +86,12 @@ export async function aggregateHistory(
   o: AggregateOptions,
   pause: Pause = noPause,
 ): Promise<AdditiveBatch & { events: number; minTs: number | null }> {
-  const rows = new Map<string, { ts: number; tags: Tags; v: CounterVector }>();
+  const rows: SparseRow[] = [];
+  /** bucket → channel → community → campaign → row (no key string per event). */
+  const byBucket = new Map<number, RowsOfBucket>();
+  let lastBucket = Number.NaN;
+  let bucketRows: RowsOfBucket = new Map();
+  const slots: number[] = [0, 0, 0, 0, 0, 0];
   const periods = new Map<string, PeriodSketches>();
   /** Group periods: community → period start → the batch's members, per granularity (no key string per event). */
   type GroupPeriod = { granularity: GroupGranularity; start: number; community: string; h: Hll };
@@ -112,10 +129,32 @@ export async function aggregateHistory(
   for (const e of events) {
     const bucket = Math.floor(e.ts / o.bucketMs) * o.bucketMs;
     const t = e.tags;
-    const rowKey = `${bucket}${SEP}${t.channel}${SEP}${t.community}${SEP}${t.campaign}`;
-    let row = rows.get(rowKey);
-    if (!row) rows.set(rowKey, (row = { ts: bucket, tags: { channel: t.channel, community: t.community, campaign: t.campaign }, v: newVector() }));
-    applyEvent(row.v, e);
+    if (bucket !== lastBucket) {
+      lastBucket = bucket;
+      let b = byBucket.get(bucket);
+      if (!b) byBucket.set(bucket, (b = new Map()));
+      bucketRows = b;
+    }
+    let byCommunity = bucketRows.get(t.channel);
+    if (!byCommunity) bucketRows.set(t.channel, (byCommunity = new Map()));
+    let byCampaign = byCommunity.get(t.community);
+    if (!byCampaign) byCommunity.set(t.community, (byCampaign = new Map()));
+    let row = byCampaign.get(t.campaign);
+    if (!row) {
+      // The event's tags object is shared per tag set (collector/tagSets.ts, frozen): kept, not copied.
+      const tags = Object.isFrozen(t) ? t : { channel: t.channel, community: t.community, campaign: t.campaign };
+      byCampaign.set(t.campaign, (row = { ts: bucket, tags, s: [] }));
+      rows.push(row);
+    }
+    const n = eventSlots(e, slots);
+    const s = row.s;
+    for (let i = 0; i < n; i += 2) {
+      const slot = slots[i]!;
+      let j = 0;
+      while (j < s.length && s[j] !== slot) j += 2;
+      if (j < s.length) s[j + 1]! += slots[i + 1]!;
+      else s.push(slot, slots[i + 1]!);
+    }
     if (minTs === null || e.ts < minTs) minTs = e.ts;
     const key = e.sketchKey;
     if (key === undefined) continue;
@@ -147,11 +186,11 @@ export async function aggregateHistory(
     if (p) await p;
   }
   const counters: CounterRow[] = [];
-  for (const { ts, tags, v } of rows.values()) {
+  for (const { ts, tags, s } of rows) {
     const c: CounterRow['counters'] = {};
-    for (let i = 0; i < v.length; i++) {
-      const n = Math.round(v[i]!);
-      if (n !== 0) c[COUNTERS[i]!] = n;
+    for (let i = 0; i < s.length; i += 2) {
+      const n = Math.round(s[i + 1]!);
+      if (n !== 0) c[COUNTERS[s[i]!]!] = n;
     }
     counters.push({ ts, tags, counters: c });
   }

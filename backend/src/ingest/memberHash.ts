@@ -32,18 +32,28 @@ export function createMemberHasher(salt: string): MemberHasher {
 /**
  * `hasher` with a memory of the last ids hashed, for imports: a file's batches keep meeting
  * the same members (an active core), and the HMAC was the largest cost of a dense import
- * after parsing. Bounded: at `max` entries the memory is dropped and starts again (about
- * 150 bytes an entry). The hashes stay in memory only, as every member hash does.
+ * after parsing. Bounded at `max` entries (about 150 bytes an entry), in two generations of
+ * max / 2: a new generation starts when the current one is full, the one before it is
+ * dropped, and a member found in the older one is carried into the current one. Frequent
+ * members so stay remembered; dropping everything when full (as before) made each of them
+ * miss again after every clear (on the brand month file, 200,000 members, the share of
+ * events hashed again fell from 58 % to 34 % at twice the entries; h12imp6's note). The
+ * hashes stay in memory only, as every member hash does.
  */
 export function rememberingHasher(hasher: MemberHasher, max: number): MemberHasher & { readonly size: number } {
-  const known = new Map<string, string>();
+  const generation = Math.max(1, Math.floor(max / 2));
+  let current = new Map<string, string>();
+  let older = new Map<string, string>();
   const f = (memberId: string) => {
-    let h = known.get(memberId);
-    if (h === undefined) {
-      if (known.size >= max) known.clear();
-      known.set(memberId, (h = hasher(memberId)));
+    let h = current.get(memberId);
+    if (h !== undefined) return h;
+    h = older.get(memberId) ?? hasher(memberId);
+    if (current.size >= generation) {
+      older = current;
+      current = new Map();
     }
+    current.set(memberId, h);
     return h;
   };
-  return Object.defineProperty(f, 'size', { get: () => known.size }) as MemberHasher & { readonly size: number };
+  return Object.defineProperty(f, 'size', { get: () => current.size + older.size }) as MemberHasher & { readonly size: number };
 }

@@ -95,8 +95,8 @@ export interface IngestOptions {
   now?: () => number;
 }
 
-/** Member hashes an import remembers across its batches: ~10 MB at most (memberHash.ts). */
-const HISTORY_HASHES_REMEMBERED = 65_536;
+/** Member hashes an import remembers across its batches: ~20 MB at most (memberHash.ts: two generations of 65,536). */
+const HISTORY_HASHES_REMEMBERED = 131_072;
 /**
  * Live traffic: members recur (a chat, a browsing session, a campaign's push then its open),
  * and the HMAC was the largest single cost of an event (issue 18's profile). The members of

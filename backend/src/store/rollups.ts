@@ -22,7 +22,8 @@
  * held groups before rollups existed is complete only from the first day after the upgrade).
  */
 import { StoreError, type CounterQuery, type CounterRow, type CounterSeries, type WriteCountersOptions } from './port.js';
-import type { NormalizedCounterQuery, NormalizedCounterRow } from './validate.js';
+import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
+import type { NormalizedCounterQuery, NormalizedCounterRow, SparseCounterRow } from './validate.js';
 
 export type Rollup = 'hour' | 'day';
 /** Where a counter query reads: the 10 s rows, or one of the rollups. */
@@ -147,26 +148,38 @@ export function rollupRowsOf(rows: readonly CounterRow[], o: RollupOptions): Cou
 }
 
 /**
- * The hour and day rollup deltas of normalized 10 s deltas (an import batch's, DuckDB
- * applyAdditive): rollupRowsOf on the value vectors, without a counter map per row.
+ * The hour and day rollup deltas of checked sparse 10 s deltas (an import batch's, DuckDB
+ * applyAdditive): rollupRowsOf on the value pairs, rows found through maps (start →
+ * channel → community), not a key string per row and rollup.
  */
-export function rollupDeltasOf(rows: readonly NormalizedCounterRow[], o: RollupOptions): Record<Rollup, NormalizedCounterRow[]> {
+export function rollupDeltasOf(rows: readonly SparseCounterRow[], o: RollupOptions): Record<Rollup, NormalizedCounterRow[]> {
   const out = { hour: [], day: [] } as Record<Rollup, NormalizedCounterRow[]>;
   for (const rollup of rollupsOf(o)) {
-    const byKey = new Map<string, NormalizedCounterRow>();
+    const list: NormalizedCounterRow[] = [];
+    const at = new Map<number, Map<string, Map<string, NormalizedCounterRow>>>();
+    let lastTs = Number.NaN;
+    let lastStart = 0;
     for (const r of rows) {
       if (!rollsUp(r.tags)) continue;
-      const ts = rollupStart(rollup, r.ts, o.dayOffsetMs);
-      const key = `${ts}\u0000${r.tags.channel}\u0000${r.tags.community}`;
-      let row = byKey.get(key);
-      if (!row) byKey.set(key, (row = { ts, tags: { channel: r.tags.channel, community: r.tags.community, campaign: '' }, values: new Array<number>(r.values.length).fill(0), rollup }));
-      const v = row.values;
-      for (let k = 0; k < v.length; k++) {
-        const x = r.values[k]!;
-        if (x !== 0) v[k]! += x; // a 10 s row sets a few of the counters
+      if (r.ts !== lastTs) {
+        lastTs = r.ts;
+        lastStart = rollupStart(rollup, r.ts, o.dayOffsetMs);
       }
+      const ts = lastStart;
+      let byChannel = at.get(ts);
+      if (!byChannel) at.set(ts, (byChannel = new Map()));
+      let byCommunity = byChannel.get(r.tags.channel);
+      if (!byCommunity) byChannel.set(r.tags.channel, (byCommunity = new Map()));
+      let row = byCommunity.get(r.tags.community);
+      if (!row) {
+        byCommunity.set(r.tags.community, (row = { ts, tags: { channel: r.tags.channel, community: r.tags.community, campaign: '' }, values: new Array<number>(COUNTERS.length).fill(0), rollup }));
+        list.push(row);
+      }
+      const v = row.values;
+      const s = r.slots;
+      for (let i = 0; i < s.length; i += 2) v[s[i]!]! += s[i + 1]!;
     }
-    out[rollup] = [...byKey.values()];
+    out[rollup] = list;
   }
   return out;
 }

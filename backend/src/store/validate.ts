@@ -113,6 +113,70 @@ export function normalizeCounterRows(rows: readonly CounterRow[]): NormalizedCou
   return [...byKey.values()];
 }
 
+/**
+ * A counter delta row of an additive import batch (MetricStore.applyAdditive), checked as
+ * normalizeCounterRows checks it but kept sparse: `slots` holds (counter index in COUNTERS,
+ * value) pairs of its non-zero counters. A row of history sets one to three of the 54
+ * counters, and a dense vector per row was most of an import's allocation.
+ */
+export interface SparseCounterRow {
+  ts: number;
+  tags: Tags;
+  slots: number[];
+}
+
+/** Shared, frozen tag objects already checked (collector/tagSets.ts): one check per tag set, not per row. */
+const CHECKED_TAGS = new WeakSet<object>();
+
+function checkedTags(tags: Partial<Tags>): Tags {
+  if (CHECKED_TAGS.has(tags)) return tags as Tags;
+  const out = normalizeTags(tags);
+  if (Object.isFrozen(tags) && Object.keys(tags).length === DIMENSIONS.length && DIMENSIONS.every((d) => tags[d] === out[d])) {
+    CHECKED_TAGS.add(tags);
+    return tags as Tags;
+  }
+  return out;
+}
+
+/**
+ * normalizeCounterRows for 10 s delta rows (no rollup rows), sparse: one row per (ts, tags),
+ * the last one winning, keys found through maps (ts → channel → community → campaign), not
+ * a key string per row.
+ */
+export function normalizeSparseCounterRows(rows: readonly CounterRow[]): SparseCounterRow[] {
+  const out: SparseCounterRow[] = [];
+  const at = new Map<number, Map<string, Map<string, Map<string, number>>>>();
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const ts = checkInt(row.ts, () => `row ${i}: ts`);
+    const tags = checkedTags(row.tags);
+    if (row.rollup !== undefined) fail(`row ${i}: an additive batch holds 10 s rows only (got a ${String(row.rollup)} rollup row)`);
+    const counters = row.counters as Record<string, unknown>;
+    const slots: number[] = [];
+    for (const name in counters) {
+      if (!Object.hasOwn(counters, name)) continue;
+      const k = COUNTER_INDEX.get(name);
+      if (k === undefined) checkCounterName(name);
+      const value = counters[name];
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) checkInt(value, `row ${i}: counter ${name}`, 0);
+      if (value !== 0) slots.push(k!, value as number);
+    }
+    let byChannel = at.get(ts);
+    if (!byChannel) at.set(ts, (byChannel = new Map()));
+    let byCommunity = byChannel.get(tags.channel);
+    if (!byCommunity) byChannel.set(tags.channel, (byCommunity = new Map()));
+    let byCampaign = byCommunity.get(tags.community);
+    if (!byCampaign) byCommunity.set(tags.community, (byCampaign = new Map()));
+    const seen = byCampaign.get(tags.campaign);
+    const r = { ts, tags, slots };
+    if (seen === undefined) {
+      byCampaign.set(tags.campaign, out.length);
+      out.push(r);
+    } else out[seen] = r;
+  }
+  return out;
+}
+
 export function normalizeDistinctRows(rows: readonly DistinctRow[]): DistinctRow[] {
   const byKey = new Map<string, DistinctRow>();
   rows.forEach((row, i) => {

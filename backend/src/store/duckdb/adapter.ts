@@ -43,12 +43,14 @@ import {
   compareTagLists,
   normalizeCounterQuery,
   normalizeCounterRows,
+  normalizeSparseCounterRows,
   normalizeDistinctQuery,
   normalizeDistinctRows,
   normalizeSketchQuery,
   normalizeSketchRows,
   type NormalizedCounterQuery,
   type NormalizedCounterRow,
+  type SparseCounterRow,
 } from '../validate.js';
 import { SHANGHAI_DAY_OFFSET_MS, planCounterQuery, readPlanned, rollupDeltasOf, rollupModeOf, rollupsOf, type CounterSource, type RollupOptions } from '../rollups.js';
 import { noPause, slicer, SLICE_MS, type Pause } from '../../time/turns.js';
@@ -135,6 +137,8 @@ const historyAsColumns = (counters: readonly string[]) => counters.map((n) => `C
 /** stage_counts' column types (ts, the tags, the counters) and rows per DataChunk (DuckDB's vector size). */
 const STAGE_COUNT_TYPES = [BIGINT, ...DIMENSIONS.map(() => VARCHAR), ...COUNTERS.map(() => BIGINT)];
 const STAGE_CHUNK_ROWS = 2048;
+/** BigInts of small counter values, made once (an import appends a value per history row, most of them 1). */
+const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 /** Sketch and count rows appended between two looks at whether the event loop wants a turn. */
@@ -368,18 +372,18 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
    * still gets a row (its first counter, 0), so its bucket reads as stored (0), as a
    * pulse_counts row of zeros did.
    */
-  async function appendHistory(c: DuckDBConnection, deltas: readonly NormalizedCounterRow[], pause: Pause = noPause) {
+  async function appendHistory(c: DuckDBConnection, deltas: readonly SparseCounterRow[], pause: Pause = noPause) {
     const appender = await c.createAppender(HISTORY, 'main', null);
     try {
       let ts: bigint[] = [];
       let tags: string[][] = DIMENSIONS.map(() => []);
       let names: string[] = [];
       let values: bigint[] = [];
-      const add = (t: bigint, r: NormalizedCounterRow, name: string, value: number) => {
+      const add = (t: bigint, r: SparseCounterRow, name: string, value: number) => {
         ts.push(t);
         for (let d = 0; d < DIMENSIONS.length; d++) tags[d]!.push(r.tags[DIMENSIONS[d]!]);
         names.push(name);
-        values.push(BigInt(value));
+        values.push(value < SMALL_BIGINTS.length ? SMALL_BIGINTS[value]! : BigInt(value));
       };
       const flush = () => {
         if (ts.length === 0) return;
@@ -394,16 +398,17 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
         names = [];
         values = [];
       };
+      // Rows of a batch come bucket by bucket: one BigInt per bucket, not per row.
+      let lastTs = Number.NaN;
+      let t = 0n;
       for (const r of deltas) {
-        const t = BigInt(r.ts);
-        const v = r.values;
-        let set = false;
-        for (let k = 0; k < v.length; k++) {
-          if (v[k] === 0) continue;
-          add(t, r, COUNTERS[k]!, v[k]!);
-          set = true;
+        if (r.ts !== lastTs) {
+          lastTs = r.ts;
+          t = BigInt(r.ts);
         }
-        if (!set) add(t, r, COUNTERS[0]!, 0);
+        const s = r.slots;
+        for (let i = 0; i < s.length; i += 2) add(t, r, COUNTERS[s[i]!]!, s[i + 1]!);
+        if (s.length === 0) add(t, r, COUNTERS[0]!, 0);
         if (ts.length >= STAGE_CHUNK_ROWS - COUNTERS.length) {
           flush();
           await turnAfterFlush(appender, pause);
@@ -805,7 +810,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
     },
 
     async applyAdditive(b: AdditiveBatch) {
-      const deltas = normalizeCounterRows(b.counters);
+      const deltas = normalizeSparseCounterRows(b.counters);
       return serial('applyAdditive', async (c) => {
         const done = await rows(c, 'SELECT 1 AS x FROM pulse_imports WHERE import_id = $i AND seq = $s', { i: b.importId, s: b.seq });
         if (done.length) return 'done' as const;
