@@ -48,7 +48,7 @@ describe('journal', () => {
   it('commits concurrent appends as groups, applies them in order, and replays them without member ids', async () => {
     const dir = tmp('journal');
     const applied: number[][] = [];
-    const { journal, events } = Journal.open<number>(opts(dir), (payloads) => applied.push(payloads), 0);
+    const { journal, events } = Journal.open<ReturnType<typeof item>>(opts(dir), (items) => applied.push(items.map((i) => i.payload)), 0);
     expect(events).toEqual([]);
     await Promise.all([journal.append([item(1), item(2)]), journal.append([item(3)]), journal.append([item(4), item(5)])]);
     expect(applied.flat()).toEqual([1, 2, 3, 4, 5]);
@@ -56,7 +56,7 @@ describe('journal', () => {
     await journal.append([item(6)]);
     expect(applied.flat()).toEqual([1, 2, 3, 4, 5, 6]);
     // No close(): as after a SIGKILL. Reopening returns every event, in order, no member.
-    const reopened = Journal.open<number>(opts(dir), () => undefined, 0);
+    const reopened = Journal.open<ReturnType<typeof item>>(opts(dir), () => undefined, 0);
     expect(reopened.events.map((e) => e.id)).toEqual(['id-1', 'id-2', 'id-3', 'id-4', 'id-5', 'id-6']);
     expect(reopened.events.map((e) => e.lsn)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(reopened.events[0]!.event).toEqual({ type: 'message', ts: 1_700_000_000_001, tags: { channel: 'wecom', community: '', campaign: '' } });
@@ -67,10 +67,10 @@ describe('journal', () => {
   it('ignores a torn tail and continues LSNs after the spool checkpoint', () => {
     const dir = tmp('journal-torn');
     return (async () => {
-      const { journal } = Journal.open<number>(opts(dir), () => undefined, 0);
+      const { journal } = Journal.open<ReturnType<typeof item>>(opts(dir), () => undefined, 0);
       await journal.append([item(1), item(2)]);
       appendFileSync(path.join(dir, readdirSync(dir)[0]!), '[3,17000000000');
-      const reopened = Journal.open<number>(opts(dir), () => undefined, 100);
+      const reopened = Journal.open<ReturnType<typeof item>>(opts(dir), () => undefined, 100);
       expect(reopened.tornLines).toBe(1);
       expect(reopened.events.map((e) => e.lsn)).toEqual([1, 2]);
       expect(reopened.journal.nextSequence).toBe(101);
@@ -79,7 +79,7 @@ describe('journal', () => {
 
   it('reads a segment larger than its 1 MiB read chunk: Chinese names cut across chunks come back whole', async () => {
     const dir = tmp('journal-chunks');
-    const { journal } = Journal.open<number>(opts(dir, { segmentBytes: 64 << 20 }), () => undefined, 0);
+    const { journal } = Journal.open<ReturnType<typeof item>>(opts(dir, { segmentBytes: 64 << 20 }), () => undefined, 0);
     // ~3 MiB of lines whose community names are 3-byte characters: some cut lands inside one.
     const names = ['南京西路会员群', '上海静安咖啡社群', '杭州滨江宝妈群'];
     const items = Array.from({ length: 20_000 }, (_, i) => ({
@@ -91,17 +91,17 @@ describe('journal', () => {
     for (let i = 0; i < items.length; i += 1000) await journal.append(items.slice(i, i + 1000));
     const [segment] = readdirSync(dir);
     expect(statSync(path.join(dir, segment!)).size).toBeGreaterThan(2 << 20);
-    const reopened = Journal.open<number>(opts(dir), () => undefined, 0);
+    const reopened = Journal.open<ReturnType<typeof item>>(opts(dir), () => undefined, 0);
     expect(reopened.tornLines).toBe(0);
     expect(reopened.events.map((e) => e.event.tags.community)).toEqual(items.map((it) => it.event.tags.community));
   });
 
   it('keeps only the unflushed events in memory at open; the flushed ones come back in chunks, in LSN order', async () => {
     const dir = tmp('journal-chunked-replay');
-    const { journal } = Journal.open<number>(opts(dir, { segmentBytes: 4096 }), () => undefined, 0);
+    const { journal } = Journal.open<ReturnType<typeof item>>(opts(dir, { segmentBytes: 4096 }), () => undefined, 0);
     for (let i = 1; i <= 2500; i += 100) await journal.append(Array.from({ length: 100 }, (_, k) => item(i + k)));
     // The spool's snapshot holds everything up to LSN 2400: only 100 events are pending.
-    const reopened = Journal.open<number>(opts(dir, { segmentBytes: 4096 }), () => undefined, 2400);
+    const reopened = Journal.open<ReturnType<typeof item>>(opts(dir, { segmentBytes: 4096 }), () => undefined, 2400);
     expect(reopened.pending.map((e) => e.lsn)).toEqual(Array.from({ length: 100 }, (_, k) => 2401 + k));
     const chunks = [...reopened.flushedChunks(1000)];
     expect(chunks.map((c) => c.length)).toEqual([1000, 1000, 400]);
@@ -111,7 +111,7 @@ describe('journal', () => {
 
   it('refuses appends beyond its size limit, and releases only flushed, old segments', async () => {
     const dir = tmp('journal-full');
-    const { journal } = Journal.open<number>(opts(dir, { segmentBytes: 200, maxBytes: 1070 }), () => undefined, 0);
+    const { journal } = Journal.open<ReturnType<typeof item>>(opts(dir, { segmentBytes: 200, maxBytes: 1070 }), () => undefined, 0);
     for (let i = 0; i < 14; i++) await journal.append([item(i)]);
     expect(journal.segmentCount).toBeGreaterThan(3);
     const before = journal.bytes;
@@ -124,7 +124,7 @@ describe('journal', () => {
     const released = journal.release(6, Date.now() + 1);
     expect(released).toBeGreaterThan(0);
     expect(journal.bytes).toBeLessThan(before);
-    const left = Journal.open<number>(opts(dir), () => undefined, 0).events.map((e) => e.lsn);
+    const left = Journal.open<ReturnType<typeof item>>(opts(dir), () => undefined, 0).events.map((e) => e.lsn);
     expect(Math.min(...left)).toBeLessThanOrEqual(7);
     expect(left).toContain(14);
   });

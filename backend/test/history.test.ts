@@ -136,7 +136,7 @@ for (const kind of ['duckdb', 'influx'] as const) {
             failNext = false;
             return Promise.reject(new Error('disk full'));
           }
-          collector.addDurable(items.map((i) => i.payload), 0);
+          collector.addDurable(items, 0);
           return Promise.resolve();
         },
       };

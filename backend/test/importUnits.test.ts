@@ -54,9 +54,9 @@ describe('import batches in the journal and the ledger', () => {
       const opts = { dir: path.join(dir, 'journal'), fsync: true, fsyncMs: 0, segmentBytes: 1 << 20, maxBytes: 1 << 30 };
       const applied: unknown[] = [];
       const { journal } = Journal.open(opts, (p) => applied.push(...p), 0);
-      const batch = (mark: string, n: number) => Array.from({ length: n }, (_, i) => ({ receivedAt: 1, id: undefined, event: ev(1000 + i), payload: i, mark: `${mark}/${n}` }));
+      const batch = (mark: string, n: number) => Array.from({ length: n }, (_, i) => ({ receivedAt: 1, id: undefined, event: ev(1000 + i), mark: `${mark}/${n}` }));
       await journal.append(batch('aaaaaaaaaaaaaaaa/0', 3));
-      await journal.append([{ receivedAt: 1, id: 'p1', event: ev(5), payload: 99 }]);
+      await journal.append([{ receivedAt: 1, id: 'p1', event: ev(5) }]);
       await journal.append(batch('aaaaaaaaaaaaaaaa/1', 4));
       await journal.close();
       expect(applied).toHaveLength(8);

@@ -7,7 +7,6 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { COUNTERS } from '@siyu-pulse/contracts/catalogue';
 import type { Collector } from '../collector/collector.js';
-import type { CountableEvent } from '../collector/counters.js';
 import type { IdLedger } from '../ingest/idLedger.js';
 import type { DurableLog } from '../ingest/service.js';
 import type { SpoolMetrics } from './spool.js';
@@ -26,7 +25,6 @@ export interface DurabilityOptions {
   latenessMs: number;
 }
 
-type Payload = { event: CountableEvent; receivedAt: number };
 
 export interface Durability {
   spool: Spool;
@@ -89,7 +87,7 @@ export async function openDurability(o: DurabilityOptions, store: MetricStore, l
   }
 
   let collector: Collector | undefined;
-  let journal: Journal<Payload> | undefined;
+  let journal: Journal | undefined;
   let pendingReplay: JournalEvent[] = [];
   /**
    * The retained events whose counters are stored, read in chunks at attach: their sketch keys
@@ -99,9 +97,9 @@ export async function openDurability(o: DurabilityOptions, store: MetricStore, l
   let flushedChunks: ((size: number) => Iterable<JournalEvent[]>) | undefined;
   let importedBatches: string[] = [];
   if (o.journal) {
-    const opened = Journal.open<Payload>(
+    const opened = Journal.open(
       { dir: path.join(o.dataDir, 'journal'), fsync: o.fsync, fsyncMs: o.fsyncMs, segmentBytes: o.segmentBytes, maxBytes: o.journalMaxBytes },
-      (payloads, lastLsn) => collector!.addDurable(payloads, lastLsn),
+      (items, lastLsn) => collector!.addDurable(items, lastLsn),
       spool.lsn,
     );
     journal = opened.journal;
@@ -116,7 +114,7 @@ export async function openDurability(o: DurabilityOptions, store: MetricStore, l
 
   const direct: DurableLog = {
     append: (items) => {
-      collector!.addDurable(items.map((i) => i.payload), 0);
+      collector!.addDurable(items, 0);
       return Promise.resolve();
     },
   };

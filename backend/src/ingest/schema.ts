@@ -70,7 +70,7 @@ const okTag = (v: unknown): boolean => typeof v === 'string' && v.length > 0 && 
  * below what an import needs; this path is ~10× faster. `schema.test.ts` checks on random
  * events that whatever this accepts, zod accepts with the same result.
  */
-function plainlyValid(o: unknown): o is ValidEvent {
+export function plainlyValid(o: unknown): o is ValidEvent {
   if (typeof o !== 'object' || o === null || Array.isArray(o) || Object.getPrototypeOf(o) !== Object.prototype) return false;
   const e = o as Record<string, unknown>;
   for (const k in e) if (!KNOWN_FIELDS.has(k)) return false;

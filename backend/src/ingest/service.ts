@@ -11,7 +11,8 @@ import { sketchKeyOf } from '../sketch/hll.js';
 import { slicer, type Pause } from '../time/turns.js';
 import { rememberingHasher, type MemberHasher } from './memberHash.js';
 import type { IdLedger } from './idLedger.js';
-import { describeIssues, validateEvent, type ValidEvent } from './schema.js';
+import type { JournalItem } from '../durability/journal.js';
+import { describeIssues, plainlyValid, validateEvent, type ValidEvent } from './schema.js';
 
 const DAY_MS = 86_400_000;
 import type { TagGuard } from './tagGuard.js';
@@ -44,7 +45,7 @@ export interface IngestMetrics {
 
 /** The ingest journal as ingest sees it: durable, then applied to the collector, in order. */
 export interface DurableLog {
-  append(items: readonly { receivedAt: number; id: string | undefined; event: CountableEvent; payload: { event: CountableEvent; receivedAt: number }; mark?: string }[]): Promise<void>;
+  append(items: readonly JournalItem[]): Promise<void>;
 }
 
 /** 'done': the store already had this batch's mark (a retry after a crash); nothing was counted now. */
@@ -156,9 +157,14 @@ export class IngestService {
     const reject = (reason: RejectReason, error: string) => void out.rejections.push({ index, reason, error });
     const parseError = parseErrors.get(index);
     if (parseError !== undefined) return reject('parse', parseError);
-    const parsed = validateEvent(item);
-    if (!parsed.success) return reject('invalid', describeIssues(parsed.error));
-    const e = parsed.data;
+    let e: ValidEvent;
+    // The common case without validateEvent's result object (one allocation per event fewer).
+    if (plainlyValid(item)) e = item;
+    else {
+      const parsed = validateEvent(item);
+      if (!parsed.success) return reject('invalid', describeIssues(parsed.error));
+      e = parsed.data;
+    }
     const outOfScope = scope?.typeProblem(e.type);
     if (outOfScope) return reject('scope', outOfScope);
     const ts = e.ts === undefined ? now : typeof e.ts === 'number' ? e.ts : Date.parse(e.ts);
@@ -278,7 +284,7 @@ export class IngestService {
     } catch (err) {
       throw new IngestUnavailableError(err as Error);
     }
-    const durable: Parameters<DurableLog['append']>[0][number][] = [];
+    const durable: JournalItem[] = [];
     const claimed: string[] = [];
     const hashOnce = this.liveHasher(now);
     let k = 0;
@@ -292,7 +298,8 @@ export class IngestService {
         claimed.push(e.id);
       }
       const event = this.countable(e, times[i]!, hashOnce);
-      durable.push({ receivedAt: now, id: e.id, event, payload: { event, receivedAt: now } });
+      // One object per event: the journal hands this same item to the collector once durable.
+      durable.push({ receivedAt: now, id: e.id, event });
       result.accepted++;
     }
     if (batchMark !== undefined) for (const d of durable) d.mark = `${batchMark}/${durable.length}`;
