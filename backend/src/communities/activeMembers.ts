@@ -21,10 +21,26 @@ export interface ActivePoint {
 
 /** One group's active members per hour or per day over period starts in [from, to), ascending. */
 export async function groupActiveSeries(store: MetricStore, community: string, granularity: GroupGranularity, from: number, to: number): Promise<ActivePoint[]> {
-  const rows = await store.querySketches({ from, to, granularity, set: GROUP_MEMBER_SET, community });
-  const byTs = new Map<number, Hll>();
-  for (const r of rows) mergeInto(byTs, r.ts, r);
-  return [...byTs.entries()].sort((a, b) => a[0] - b[0]).map(([ts, h]) => ({ ts, members: h.estimate() }));
+  return (await groupsActiveSeries(store, [community], granularity, from, to)).get(community) ?? [];
+}
+
+/** Each listed group's active members per hour or per day over [from, to), ascending: one query for all of them. */
+export async function groupsActiveSeries(store: MetricStore, communities: readonly string[], granularity: GroupGranularity, from: number, to: number): Promise<Map<string, ActivePoint[]>> {
+  const out = new Map<string, ActivePoint[]>();
+  if (communities.length === 0) return out;
+  const rows = await store.querySketches({ from, to, granularity, set: GROUP_MEMBER_SET, community: communities });
+  const byGroup = new Map<string, Map<number, Hll>>();
+  for (const r of rows) {
+    const c = r.community ?? '';
+    let byTs = byGroup.get(c);
+    if (!byTs) byGroup.set(c, (byTs = new Map()));
+    mergeInto(byTs, r.ts, r);
+  }
+  for (const c of communities) {
+    const byTs = byGroup.get(c) ?? new Map<number, Hll>();
+    out.set(c, [...byTs.entries()].sort((a, b) => a[0] - b[0]).map(([ts, h]) => ({ ts, members: h.estimate() })));
+  }
+  return out;
 }
 
 /** Each listed group's active members over [from, to) (period starts; day sketches merged), 0 for a group without any. */

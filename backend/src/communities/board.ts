@@ -12,7 +12,7 @@ import { DAY, HOUR, dayStart } from '../time/zone.js';
 import type { GroupMeasure, GroupRanking, GroupRow } from './ranking.js';
 import type { CommunityNames } from './names.js';
 import type { MetricStore } from '../store/port.js';
-import { groupActiveSeries, topActiveGroups } from './activeMembers.js';
+import { groupsActiveSeries, topActiveGroups } from './activeMembers.js';
 import type { CommunityBoard } from '@siyu-pulse/contracts/communities';
 
 const SPARK_DAYS = 14;
@@ -40,9 +40,8 @@ export class CommunityBoardService {
     const { ranking, timezone: tz, silentDays } = this.o;
     const today = dayStart(now, tz);
     const quietFrom = today - (silentDays - 1) * DAY;
-    const [members, active, growing, losing, before, recent, month] = await Promise.all([
+    const [members, growing, losing, before, recent, month] = await Promise.all([
       topActiveGroups(this.o.store, today, dayStart(today + 27 * HOUR, tz), limit, (ts) => dayStart(ts, tz)),
-      ranking.rank({ from: today, to: now, by: 'messages', order: 'desc', limit }),
       ranking.rank({ from: today, to: now, by: 'net', order: 'desc', limit }),
       ranking.rank({ from: today, to: now, by: 'net', order: 'asc', limit }),
       ranking.totals(quietFrom - 7 * DAY, quietFrom, ['message']),
@@ -64,8 +63,9 @@ export class CommunityBoardService {
       activeBy: byMembers ? 'members' : 'messages',
       lists: {
         active: byMembers
-          ? await Promise.all(members.rows.map(async (r) => ({ community: r.community, name: this.o.names.name(r.community), value: r.members, spark: await this.memberSpark(r.community, today) })))
-          : await entries(active.rows, 'messages', (r) => r.messages > 0),
+          ? await this.memberEntries(members.rows, today)
+          : // Only producers that send no member ids get here: rank by messages then.
+            await entries((await ranking.rank({ from: today, to: now, by: 'messages', order: 'desc', limit })).rows, 'messages', (r) => r.messages > 0),
         growing: await entries(growing.rows, 'net', (r) => r.net > 0),
         losing: await entries(losing.rows, 'net', (r) => r.net < 0),
         silent: await entries(silent, 'messages', () => true),
@@ -73,14 +73,16 @@ export class CommunityBoardService {
     };
   }
 
-  /** Active members per local day over the last 14 days for one group (its day sketches). */
-  private async memberSpark(community: string, today: number): Promise<number[]> {
+  /** The most active groups with their active members per local day over the last 14 days (one sketch query for all). */
+  private async memberEntries(rows: readonly { community: string; members: number }[], today: number): Promise<CommunityBoard['lists']['active']> {
     const tz = this.o.timezone;
     const days: number[] = [today];
     while (days.length < SPARK_DAYS) days.unshift(dayStart(days[0]! - 12 * HOUR, tz));
-    const points = await groupActiveSeries(this.o.store, community, 'day', days[0]!, dayStart(today + 27 * HOUR, tz));
-    const byTs = new Map(points.map((p) => [p.ts, p.members]));
-    return days.map((d) => byTs.get(d) ?? 0);
+    const series = await groupsActiveSeries(this.o.store, rows.map((r) => r.community), 'day', days[0]!, dayStart(today + 27 * HOUR, tz));
+    return rows.map((r) => {
+      const byTs = new Map((series.get(r.community) ?? []).map((p) => [p.ts, p.members]));
+      return { community: r.community, name: this.o.names.name(r.community), value: r.members, spark: days.map((d) => byTs.get(d) ?? 0) };
+    });
   }
 
   /** The measure per local day over the last 14 days for one group (one small query). */
