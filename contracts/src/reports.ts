@@ -38,6 +38,8 @@ export interface ReportTable {
   units: (KpiUnit | 'hours' | 'text')[];
   /** Columns a phone-width page leaves out to keep the rest readable (the wider page, the PDF and the DingTalk text keep them). */
   wideOnly?: boolean[];
+  /** Stable column ids, per column, for readers that pick a column by meaning (the DingTalk text) rather than by its label or position. */
+  keys?: string[];
 }
 
 /** A chart the page draws (ECharts) from plain data. */

@@ -65,15 +65,14 @@ function funnelLine(s: ReportSection): string[] {
  * ("1. 北京望京店 VIP 7 群 1,234 条，56 人活跃，环比 +12.0%，净增 5").
  */
 function communityLines(s: ReportSection): string[] {
-  // Rows read "最活跃 1", name, messages, [active members,] change, net (reports/weekly/communities.ts).
-  const withMembers = s.table?.columns.some((c) => c.zh === '活跃成员') ?? false;
+  // Cells found by the table's column keys (reports/weekly/communities.ts), not by label or position.
+  const keys = s.table?.keys ?? storedBeforeKeys(s.table);
+  const at = (key: string) => keys.indexOf(key);
   const rows = ((s.table?.rows ?? []) as (string | number | null)[][]).map((row) => {
-    const cell = String(row[0]);
+    const cell = String(row[at('list')]);
     const m = /^(.*) (\d+)$/.exec(cell);
-    const [name, messages, ...more] = row.slice(1) as [string, number, ...(number | null)[]];
-    const members = withMembers ? (more.shift() as number) : null;
-    const [change, net] = more as [number | null, number];
-    return { list: m?.[1] ?? cell, rank: m?.[2] ?? '', name, messages, members, change, net };
+    const members = at('active_members') >= 0 ? (row[at('active_members')] as number) : null;
+    return { list: m?.[1] ?? cell, rank: m?.[2] ?? '', name: String(row[at('community')]), messages: row[at('messages')] as number, members, change: row[at('change')] as number | null, net: row[at('net')] as number };
   });
   const out: string[] = [];
   for (const list of [...new Set(rows.map((r) => r.list))]) {
@@ -86,6 +85,12 @@ function communityLines(s: ReportSection): string[] {
     }
   }
   return out;
+}
+
+/** Reports stored before tables had column keys: the 社群健康 columns as they were laid out then. */
+function storedBeforeKeys(t: ReportSection['table']): string[] {
+  const members = t?.columns.length === 6;
+  return ['list', 'community', 'messages', ...(members ? ['active_members'] : []), 'change', 'net'];
 }
 
 /**

@@ -149,6 +149,7 @@ export async function communities(r: Reader): Promise<ReportSection | null> {
     table: {
       columns: [lbl('榜单', 'List'), lbl('社群', 'Group'), lbl('消息', 'Messages'), ...(members ? [lbl('活跃成员', 'Active members')] : []), lbl('环比', 'WoW'), lbl('净增', 'Net')],
       units: ['text', 'text', 'count', ...(members ? (['count'] as const) : []), 'percent', 'count'],
+      keys: ['list', 'community', 'messages', ...(members ? ['active_members'] : []), 'change', 'net'],
       // A phone shows five columns: the members column is left out there (the page's wider widths, the PDF and DingTalk keep it).
       ...(members ? { wideOnly: [false, false, false, true, false, false] } : {}),
       rows: [...rows(h.best, '最活跃'), ...rows(h.worst, '流失最多')],
