@@ -32,9 +32,14 @@ export function subjectZh(label: string, split: { dim: Dimension; value: string 
 }
 
 /** Which periods a normal range was learnt from: 近4周同一时段 / 近5个工作日同一时段 … */
-export function bandBasisZh(b: Pick<Band, 'periods' | 'period' | 'comparable'>): string {
+export function bandBasisZh(b: Pick<Band, 'periods' | 'period' | 'comparable' | 'otherDays'>): string {
   if (b.period === 'week') return `近${b.periods}周同一时段`;
   if (b.period === 'recent') return `前${b.periods}个窗口，历史不足`;
+  const others = b.otherDays ?? 0;
+  if (others > 0 && (b.comparable === 'workday' || b.comparable === 'restday')) {
+    const [own, other] = b.comparable === 'workday' ? ['工作日', '休息日'] : ['休息日', '工作日'];
+    return `近${b.periods - others}个${own}及${others}个${other}（按${own}水平折算）同一时段`;
+  }
   switch (b.comparable) {
     case 'workday':
       return `近${b.periods}个工作日同一时段`;

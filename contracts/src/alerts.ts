@@ -27,6 +27,12 @@ export interface Band {
    */
   comparable?: 'workday' | 'restday' | 'holiday' | 'holiday_own' | 'campaign';
   /**
+   * A young KPI with fewer than min_periods days of its type: this many of the `periods` are
+   * days of the other type, scaled by how its own type of day ran against them (近2个休息日及5个
+   * 工作日（按休息日水平折算）同一时段).
+   */
+  otherDays?: number;
+  /**
    * The window that fired when it is not the rule's own: a short window (`short`: a 15–60
    * minute incident a 1 h window averages away) or an accumulated long one (`sum` / `mean`:
    * a slow move summed over hours). Absent: the rule's window.

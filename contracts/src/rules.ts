@@ -29,6 +29,13 @@ export interface RuleCommon {
   pendingFor: number;
   /** How long the condition must hold before firing (`pending_for: 10m`); 0 = count only. */
   pendingForMs: number;
+  /**
+   * `clear` (`pending_while: clear`): a pending episode lives on through an evaluation that
+   * only holds the clear side (beyond the clear threshold, outside half the band), as a firing
+   * one does, and fires at a later evaluation that fires once pending_for has passed since it
+   * began. Absent: any evaluation that does not fire ends it.
+   */
+  pendingWhile?: 'clear';
   /** How long a cleared condition must stay cleared before the alert resolves. */
   keepFiringForMs: number;
   /** Minimum time between two firing notifications of one alert. */
@@ -90,8 +97,12 @@ export interface NoiseBand {
    * against, and rescaled to the current one (a count's noise grows with √level, a ratio's
    * falls with √denominator): a band learnt on ordinary days fits a holiday at half their
    * level or a campaign at twice it. Absent: deviations are used as seen, in the KPI's unit.
+   * `uplift`: only where the calendar says the level differs: on the first days of a holiday or
+   * a campaign, whose expected value is ordinary days × the period's level ratio r so far, a
+   * count's band (learnt on ordinary days) is scaled by √r (Poisson, the cautious law: half the
+   * level gives 0.71 × the band, not 0.5 ×). Other windows, and ratios, as seen.
    */
-  scale?: 'level';
+  scale?: 'level' | 'uplift';
 }
 
 /**

@@ -38,6 +38,12 @@ export interface MachineConfig {
   pendingFor: number;
   /** The condition must also have held this long (pending_for as a duration); default 0. */
   pendingForMs?: number;
+  /**
+   * 'clear': a pending episode survives an evaluation that does not fire but still holds its
+   * direction's clear side (obs.holdUp / holdDown); it fires at a later firing evaluation once
+   * pending_for has passed since it began. Default: any non-firing evaluation ends it.
+   */
+  pendingWhile?: 'clear';
   keepFiringForMs: number;
   flapping: { maxFlips: number; withinMs: number };
 }
@@ -88,6 +94,9 @@ export function step(prev: AlertMachine, obs: Observation | null, now: number, c
           if (ripe()) enterFiring(obs);
         } else if (obs.fire) {
           startEpisode(obs.fire, obs);
+        } else if (cfg.pendingWhile === 'clear' && (m.move === 'up' ? obs.holdUp : obs.holdDown)) {
+          // A move at the edge of its band flickers in and out from one evaluation to the
+          // next: still beyond the clear side, it is the same episode (no count, no firing).
         } else {
           m.inner = 'ok';
           m.move = null;

@@ -28,12 +28,13 @@ function rows(from: number, days: number, f: (ts: number) => number): SeriesRow[
   return out;
 }
 
-async function run(series: SeriesRow[], yaml: string, opts: { calendar?: Calendar; kind?: 'sum' | 'mean' } = {}) {
+async function run(series: SeriesRow[], yaml: string, opts: { calendar?: Calendar; kind?: 'sum' | 'mean'; stepMs?: number } = {}) {
   const source = seriesSource(series, opts.kind ?? 'sum');
   const catalogue = new Map(source.catalogue().map((k) => [k.id, k]));
   const { rules, problems } = parseRuleYaml(yaml, { catalogue });
   expect(problems).toEqual([]);
-  return backtest({ rules, source, from: series[0]!.ts + STEP, to: series.at(-1)!.ts + STEP, stepMs: STEP, ...(opts.calendar ? { calendar: opts.calendar } : {}) });
+  const step = opts.stepMs ?? STEP;
+  return backtest({ rules, source, from: series[0]!.ts + step, to: series.at(-1)!.ts + step, stepMs: step, ...(opts.calendar ? { calendar: opts.calendar } : {}) });
 }
 
 /** The run fired exactly once, within the hour after `start`; that firing. */
@@ -143,6 +144,24 @@ describe('pending_for as a duration', () => {
   }, 60_000);
 });
 
+describe('pending_while: clear', () => {
+  it('a move flickering at the fire threshold (+25%, +12%, +25% …) fires after 10m only when a hold keeps the pending episode', async () => {
+    const start = T0 + 2 * DAY;
+    // Yesterday 100 every 5 minutes; from `start` the bucket alternates +25% (fires) and +12%
+    // (beyond clear 10%, below fire 15%: holds).
+    const series: SeriesRow[] = [];
+    for (let ts = T0; ts < T0 + 3 * DAY; ts += STEP) series.push({ ts, value: ts < start ? 100 : ((ts - start) / STEP) % 2 === 0 ? 125 : 112 });
+    const yaml = (extra: string) =>
+      `rules: [{ id: f, name: 边缘, kpi: series, window: 5m, baseline: { type: same_window_yesterday }, thresholds: { fire: 0.15, clear: 0.10 }, pending_for: 10m${extra} }]`;
+    const plain = await run(series, yaml(''));
+    expect(plain.firings).toEqual([]);
+    const held = await run(series, yaml(', pending_while: clear'));
+    // The episode begins at the first evaluation (start + 5m, a +25% bucket) and fires at the
+    // first firing evaluation 10 minutes later (start + 15m, +25% again), through the +12% hold.
+    expect(held.firings[0]!.ts).toBe(start + STEP + 10 * MIN);
+  }, 60_000);
+});
+
 describe('calendar', () => {
   const cal = Calendar.shipped();
   // 2025 清明节: 4-04 (Fri) .. 4-06 (Sun). Traffic halves on the holiday.
@@ -246,6 +265,30 @@ rules:
     expect(resolved?.ts).toBeLessThan(start + 10 * HOUR);
   }, 120_000);
 
+  it('band.scale: uplift — on 春节 day 2 (at 0.45 of a workday) a count\'s band learnt on ordinary days is scaled by √level: a +30% 8-hour rise fires (inside the unscaled band)', async () => {
+    const start = parseShanghaiTime('2026-02-16 10:00');
+    // Three weeks before it (6 rest days), 15-minute buckets and steps, no randomness: ordinary
+    // days alternate ±10% (a median of them is 10% off half the time): the band learnt there,
+    // as wide relative to 春节's level as 1/0.45 times an ordinary day's, hides +30%; scaled by
+    // √(春节's level ratio) it does not.
+    const q = 15 * MIN;
+    const begin = parseShanghaiTime('2026-01-26');
+    const wobble = (ts: number) => (cal.dayType(ts) === 'holiday' ? 1 : Math.floor((ts - begin) / DAY) % 2 ? 1.1 : 0.9);
+    const s: SeriesRow[] = [];
+    for (let ts = begin; ts < start + DAY; ts += q) s.push({ ts, value: 3 * shape(ts) * level(ts) * wobble(ts) * (ts >= start && ts < start + 8 * HOUR ? 1.3 : 1) });
+    const noisy = (scale: string) => yaml.replace('band: { quantile: 0.99, k: 1.5, span: 7d, min_history: 12h }', `band: { quantile: 0.99, k: 1.2, span: 7d, min_history: 12h, time_of_day: 2h${scale} }`);
+    // Before: the band learnt at ordinary days' level is 1.5× too wide relative to 春节's.
+    expect((await run(s, noisy(''), { calendar: cal, stepMs: q })).firings.filter((f) => f.ts >= start && f.ts < start + 8 * HOUR)).toEqual([]);
+    const r = await run(s, noisy(', scale: uplift'), { calendar: cal, stepMs: q });
+    expect(r.firings).toHaveLength(1);
+    const f = r.firings[0]!;
+    expect(f.ts).toBeGreaterThan(start);
+    expect(f.ts).toBeLessThan(start + 3 * HOUR);
+    expect(f.band?.comparable).toBe('holiday');
+    // The message's 正常区间 is the scaled band: the rise is outside it.
+    expect(f.value!).toBeGreaterThan(f.band!.high);
+  }, 120_000);
+
   it('a drop on 春节 day 1 adopted as 新常态: its return to the holiday\'s old level is no "rise"', async () => {
     const start = parseShanghaiTime('2026-02-15 03:00');
     const s = rows(from, 29, (ts) => shape(ts) * level(ts) * (ts >= start && ts < start + 8 * HOUR ? 0.6 : 1));
@@ -255,6 +298,43 @@ rules:
     expect(r.firings[0]!.change).toBeLessThan(0);
     expect(r.events.some((e) => e.summary.includes('新常态'))).toBe(true);
   }, 120_000);
+});
+
+describe('a young KPI with fewer than min_periods days of its kind', () => {
+  it('its second Saturday night: the same hour on workdays, scaled by how its rest days ran against them, catches a +30% rise', async () => {
+    // From Monday T0, 15-minute buckets and steps, ±2% noise, weekends at 0.8 of a workday,
+    // night at 60% of the day's mean. Saturday 03-15 is the KPI's third rest day: 2 before it.
+    const q = 15 * MIN;
+    const shape = (ts: number) => 100 + 40 * Math.sin((((ts - T0) % DAY) / DAY - 0.3) * 2 * Math.PI);
+    const weekend = (ts: number) => [0, 6].includes(new Date(ts + 8 * HOUR).getUTCDay());
+    const rise = T0 + 12 * DAY + 30 * MIN;
+    let seed = 5;
+    const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const s: SeriesRow[] = [];
+    for (let ts = T0; ts < T0 + 13 * DAY; ts += q) s.push({ ts, value: shape(ts) * (weekend(ts) ? 0.8 : 1) * (ts >= rise && ts < rise + 3 * HOUR ? 1.3 : 1) * (1 + 0.04 * (rand() - 0.5)) });
+    const yaml = `
+rules:
+  - id: y
+    name: 新指标
+    kpi: series
+    window: 1h
+    baseline: { type: seasonal, period: 1d, periods: 7, min_periods: 3, days: comparable }
+    band: { quantile: 0.99, k: 1.2, span: 7d, min_history: 12h }
+    thresholds: { fire: 0.15, clear: 0.10 }
+    pending_for: 10m
+`;
+    const r = await run(s, yaml, { stepMs: q });
+    // Before: the last 12 hours stood in (the evening peak for a night), and the rise was inside their band.
+    const judged = r.firings.filter((f) => f.ts >= T0 + 8 * DAY);
+    expect(judged).toHaveLength(1);
+    expect(judged[0]!.ts).toBeGreaterThan(rise);
+    expect(judged[0]!.ts).toBeLessThan(rise + 3 * HOUR);
+    expect(judged[0]!.change).toBeGreaterThan(0.15);
+    expect(judged[0]!.band?.comparable).toBe('restday');
+    // The message says what the normal range was learnt from: 2 rest days and 5 workdays, scaled.
+    expect(judged[0]!.band?.otherDays).toBe(5);
+    expect(judged[0]!.summary).toMatch(/正常区间 [\d,.]+–[\d,.]+（近2个休息日及5个工作日（按休息日水平折算）同一时段）· 高出/);
+  }, 60_000);
 });
 
 describe('a window across midnight between unlike days', () => {

@@ -45,6 +45,16 @@ describe('state machine', () => {
     expect(run([DOWN, DOWN, UP, UP, UP])).toEqual(['pending', 'firing', 'resolved', 'pending', 'firing']);
   });
 
+  it('pending_while clear: a pending episode lives through an evaluation that only holds, and fires once pending_for has passed', () => {
+    const c: MachineConfig = { ...cfg, pendingFor: 1, pendingForMs: 20_000 };
+    // Default: the hold evaluation ends the episode; the next fire starts a new one.
+    expect(run([DOWN, HOLD_DOWN, DOWN, DOWN], c)).toEqual(['pending', 'ok', 'pending', 'pending']);
+    // clear: the same sequence is one episode, 20 s old at the third evaluation (a firing one).
+    expect(run([DOWN, HOLD_DOWN, DOWN, DOWN], { ...c, pendingWhile: 'clear' })).toEqual(['pending', 'pending', 'firing', 'firing']);
+    // A hold never fires by itself, and a calm evaluation still ends the episode.
+    expect(run([DOWN, HOLD_DOWN, HOLD_DOWN, CALM, DOWN], { ...c, pendingWhile: 'clear' })).toEqual(['pending', 'pending', 'pending', 'ok', 'pending']);
+  });
+
   it('a change of direction while pending restarts the count', () => {
     expect(run([DOWN, UP, UP])).toEqual(['pending', 'pending', 'firing']);
   });

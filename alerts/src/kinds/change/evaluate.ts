@@ -79,7 +79,7 @@ export function evaluateChange(
   const half = bandIn?.halfWidth ?? null;
   const band: Band | undefined =
     bandIn && half !== null
-      ? { low: baseline - half, high: baseline + half, periods: bandIn.periods, period: bandIn.period, ...(bandIn.comparable ? { comparable: bandIn.comparable } : {}) }
+      ? { low: baseline - half, high: baseline + half, periods: bandIn.periods, period: bandIn.period, ...(bandIn.comparable ? { comparable: bandIn.comparable } : {}), ...(bandIn.otherDays ? { otherDays: bandIn.otherDays } : {}) }
       : undefined;
   const change = relativeChange(value, baseline);
   const { fire, clear, critical } = rule.thresholds;

@@ -45,6 +45,7 @@ export interface BandInput {
   periods: number;
   period: Band['period'];
   comparable?: Band['comparable'];
+  otherDays?: number;
 }
 
 /** Floating point: a change of exactly 15% must fire at 0.15 ((0.255 − 0.3) / 0.3 ≠ −0.15 in binary). */

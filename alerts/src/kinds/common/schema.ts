@@ -50,6 +50,9 @@ export const common = {
       z.string().refine((v) => (parseDuration(v) ?? 0) > 0, 'must be a count of evaluations (3) or a duration (10m)'),
     ])
     .optional(),
+  // What keeps a pending episode alive until pending_for has passed: every evaluation firing
+  // (default), or the clear side holding (the hysteresis a firing alert already has).
+  pending_while: z.enum(['fire', 'clear']).optional(),
   keep_firing_for: durationMs.default(0),
   cooldown: durationMs.default(30 * 60_000),
   values: z.array(z.string().min(1)).min(1).optional(),
@@ -75,6 +78,7 @@ export function commonOf(r: z.output<z.ZodObject<typeof common>>, file: string, 
     silenceWindows: r.silence_windows,
     pendingFor: typeof r.pending_for === 'number' ? r.pending_for : r.pending_for === undefined ? defaultPendingFor : 1,
     pendingForMs: pendingMs ?? 0,
+    ...(r.pending_while === 'clear' ? { pendingWhile: 'clear' as const } : {}),
     keepFiringForMs: r.keep_firing_for,
     cooldownMs: r.cooldown,
     flapping: { maxFlips: r.flapping.max_flips, withinMs: r.flapping.within },

@@ -72,7 +72,7 @@ export function planCandidates(
   // A window straddling a campaign's end is neither campaign nor ordinary: no like-with-like exists.
   if (campaigns.length && !running.length && modes.campaigns === 'comparable') return { spans: [], mute: `活动刚结束（${campaigns.map((c) => c.name).join('、')}），本窗口不判断` };
 
-  const dayClass = (ts: number): DayClass => (calendar ? (calendar.isWorkingDay(ts) ? 'work' : 'rest') : weekendClass(ts));
+  const dayClass = (ts: number): DayClass => dayClassOf(ts, calendar);
   const curClass = dayClass(probe);
   const inCampaign = running.length > 0 && modes.campaigns === 'comparable';
   // Campaigns inside another (双11 当天 inside the 双11 pre-sale) are like-with-like with their
@@ -136,6 +136,11 @@ export function planCandidates(
           : 'restday'
         : undefined;
   return { spans, ...(comparable ? { comparable } : {}) };
+}
+
+/** Workday (incl. 调休) or rest day (weekend, holiday); Saturday / Sunday without a calendar. */
+export function dayClassOf(ts: number, calendar: Calendar | undefined): DayClass {
+  return calendar ? (calendar.isWorkingDay(ts) ? 'work' : 'rest') : weekendClass(ts);
 }
 
 /** Saturday / Sunday in Asia/Shanghai, when no calendar is configured. */

@@ -14,7 +14,7 @@ import { changeSummaryZh } from '../change/summary.js';
 import { EPS, type Evaluation } from '../common/evaluation.js';
 import { alertKeyOf } from '../common/keys.js';
 import type { Instance, RuleKind, Split } from '../types.js';
-import { bandHalfWidth, emptyNoise, median, noiseScale, planCandidates, recordNoise } from './baseline.js';
+import { bandHalfWidth, dayClassOf, emptyNoise, MAX_NOISE_RESCALE, median, noiseScale, planCandidates, recordNoise } from './baseline.js';
 import type { NoiseMemory } from './baseline.js';
 import type { HeldNoise } from '../types.js';
 import { shanghaiDate, shanghaiMidnight } from '../../calendar/calendar.js';
@@ -67,7 +67,7 @@ export const seasonalKind: RuleKind<ChangeRule> = {
 
     type Based =
       | { undecided: Evaluation }
-      | { curValue: WindowValue | undefined; base: WindowValue; periodsUsed: number; basis: 'day' | 'week' | 'recent'; comparable?: Band['comparable'] };
+      | { curValue: WindowValue | undefined; base: WindowValue; periodsUsed: number; basis: 'day' | 'week' | 'recent'; comparable?: Band['comparable']; uplift?: number; otherDays?: number };
     const pick = (r: WindowResult | null, split: Split) => (r ? (split ? (r.splits[split.value] ?? (kpi.ratio ? undefined : { value: 0, sample: 0 })) : r.total) : undefined);
 
     /**
@@ -101,6 +101,8 @@ export const seasonalKind: RuleKind<ChangeRule> = {
       // a few hours does not become the level (the last 6 hours alone took an 8-hour +22% on
       // 春节 day 2 for 春节's level after 3 hours).
       let scaled = false;
+      let upliftRatio: number | undefined;
+      let otherDays = 0;
       const uplift = plan.uplift;
       if (values.length < seasonal.minPeriods && uplift) {
         const ordinary = uplift.ordinary;
@@ -135,13 +137,49 @@ export const seasonalKind: RuleKind<ChangeRule> = {
         const here = await ordinaryAt(cur);
         if (ratios.length >= 2 && here) {
           // One expected value, dated by the earliest hour behind it (for the 新常态 logic below).
-          const value = here.value * (median(ratios.map((x) => x.ratio)) ?? 1);
+          upliftRatio = median(ratios.map((x) => x.ratio)) ?? 1;
+          const value = here.value * upliftRatio;
           values.splice(0, values.length, { value, sample: here.sample, from: Math.min(...ratios.map((x) => x.from)) });
           scaled = true;
           periodsUsed = ordinary.length;
         }
       }
-      if (main && values.length < seasonal.minPeriods && !comparable?.match(/^(holiday|holiday_own|campaign)$/)) {
+      if (main && values.length >= 1 && values.length < seasonal.minPeriods && !scaled && seasonal.periodMs === DAY && seasonal.days === 'comparable' && (comparable === 'workday' || comparable === 'restday')) {
+        // Fewer than min_periods days of its kind (a young KPI's second weekend: 2 rest days; or
+        // its rest days were campaign days, holidays or firing), but enough days of the other
+        // kind: the same hour on those days, scaled by how this kind of day ran against them
+        // (the median whole day of each kind: a weekend at 0.8 of a workday), joins its own days.
+        // The recent-window stand-in below does not know the day's shape: at night it compares
+        // with the evening peak, and a night's +28% is inside its band.
+        const curClass = comparable === 'workday' ? 'work' : 'rest';
+        const any = planCandidates(at, windowMs, { ...seasonal, days: 'all' }, rule.calendar, host.calendar, channel);
+        const other = any.mute || any.uplift ? [] : any.spans.filter((sp) => dayClassOf(sp.to - 1, host.calendar) !== curClass && !blocked.some((f) => sp.from < f.to && f.from < sp.to));
+        const day = (sp: Span): Span => {
+          const from = shanghaiMidnight(shanghaiDate(sp.to - 1));
+          return { from, to: from + DAY };
+        };
+        const [ownDays, otherWholeDays, otherHours] = await Promise.all([
+          Promise.all(values.map((v) => fetch(day({ from: v.from ?? 0, to: (v.from ?? 0) + windowMs })))),
+          Promise.all(other.map((sp) => fetch(day(sp)))),
+          Promise.all(other.map(fetch)),
+        ]);
+        const whole = (rs: (WindowResult | null)[]) => rs.map((r) => pick(r, split)?.value).filter((v): v is number => v !== null && v !== undefined);
+        const ownLevel = median(whole(ownDays));
+        const otherLevel = median(whole(otherWholeDays));
+        const hours: WindowValueLike[] = [];
+        otherHours.forEach((r, i) => {
+          const v = pick(r, split);
+          if (v && v.value !== null) hours.push({ value: v.value, sample: v.sample, from: other[i]?.from ?? 0 });
+        });
+        if (ownLevel !== null && otherLevel !== null && otherLevel > 0 && ownLevel >= 0 && hours.length >= seasonal.minPeriods) {
+          const r = ownLevel / otherLevel;
+          values.push(...hours.map((h) => ({ ...h, value: h.value * r })));
+          periodsUsed = values.length;
+          otherDays = hours.length;
+          scaled = true;
+        }
+      }
+      if (main && values.length < seasonal.minPeriods && !scaled && !comparable?.match(/^(holiday|holiday_own|campaign)$/)) {
         // A KPI younger than min_periods comparable periods: the recent windows before this one
         // (robust median of the last 12) stand in until the seasonal history exists.
         const recent = Array.from({ length: RECENT_WINDOWS }, (_, j) => ({ from: cur.from - (j + 1) * windowMs, to: cur.to - (j + 1) * windowMs })).filter(
@@ -230,14 +268,15 @@ export const seasonalKind: RuleKind<ChangeRule> = {
             if (!kpi.ratio) base = { value: a.base.value + b.base.value, sample };
             else if (sample > 0) base = { value: (a.base.value * a.base.sample + b.base.value * b.base.sample) / sample, sample };
             periodsUsed = Math.min(a.periodsUsed, b.periodsUsed);
+            otherDays = 0;
           }
         }
       }
-      return { curValue, base, periodsUsed, basis, ...(comparable && basis !== 'recent' ? { comparable } : {}) };
+      return { curValue, base, periodsUsed, basis, ...(comparable && basis !== 'recent' ? { comparable } : {}), ...(scaled && upliftRatio !== undefined ? { uplift: upliftRatio } : {}), ...(otherDays ? { otherDays } : {}) };
     };
 
     const bandInput = (b: Exclude<Based, { undecided: Evaluation }>, half: number | null | undefined) =>
-      rule.band ? { halfWidth: half ?? null, periods: b.periodsUsed, period: b.basis === 'recent' ? ('recent' as const) : period, ...(b.comparable ? { comparable: b.comparable } : {}) } : undefined;
+      rule.band ? { halfWidth: half ?? null, periods: b.periodsUsed, period: b.basis === 'recent' ? ('recent' as const) : period, ...(b.comparable ? { comparable: b.comparable } : {}), ...(b.otherDays ? { otherDays: b.otherDays } : {}) } : undefined;
 
     const evaluateOne = async (split: Split): Promise<Evaluation> => {
       const rec = host.record(alertKeyOf(rule.id, split));
@@ -249,9 +288,17 @@ export const seasonalKind: RuleKind<ChangeRule> = {
       const memOf = (key: string | null): NoiseMemory => (!rec ? emptyNoise() : key === null ? rec.noise : (rec.noiseExtra?.[key] ?? emptyNoise()));
       // The scale of each expected value (band.scale: level): its band is rescaled to it.
       const scaleOf = (x: { base: WindowValue; periodsUsed: number }): number => noiseScale(kpi.ratio, x.base, x.periodsUsed);
-      const halfOf = (w: number, mem: NoiseMemory, scale: number): number | null | undefined => (rule.band ? bandHalfWidth(mem, t, rule.band, w, scale) : undefined);
+      // band.scale: uplift — a count's band learnt on ordinary days, on a holiday's or a
+      // campaign's first days (expected = ordinary days × the period's ratio r): × √r.
+      const upliftFactor = (x: { uplift?: number }): number =>
+        rule.band?.scale === 'uplift' && !kpi.ratio && x.uplift !== undefined && x.uplift > 0 ? Math.sqrt(Math.min(MAX_NOISE_RESCALE, Math.max(1 / MAX_NOISE_RESCALE, x.uplift))) : 1;
+      const halfOf = (w: number, mem: NoiseMemory, scale: number, factor = 1): number | null | undefined => {
+        if (!rule.band) return undefined;
+        const h = bandHalfWidth(mem, t, rule.band, w, scale);
+        return h === null ? null : h * factor;
+      };
       const mainScale = scaleOf(b);
-      const half = halfOf(rule.windowMs, b.basis === 'recent' ? (rec?.noiseRecent ?? emptyNoise()) : memOf(null), mainScale);
+      const half = halfOf(rule.windowMs, b.basis === 'recent' ? (rec?.noiseRecent ?? emptyNoise()) : memOf(null), mainScale, upliftFactor(b));
       const mainEv = evaluateChange(rule, kpi, b.curValue, b.base, bandInput(b, half));
       const ev: Evaluation = b.basis === 'recent' ? { ...mainEv, basis: 'recent' } : mainEv;
       const learn: NonNullable<Evaluation['learn']> = { main: ev.value !== null && ev.baseline !== null ? Math.abs(ev.value - ev.baseline) : null, mainScale, extra: [] };
@@ -271,7 +318,7 @@ export const seasonalKind: RuleKind<ChangeRule> = {
         // Guards in the KPI's unit scale with the window (a count's floor per hour is a quarter per 15 minutes).
         const scaled: ChangeRule = { ...rule, minSample: rule.minSample * f, minAbsChange: kpi.ratio ? rule.minAbsChange : rule.minAbsChange * f };
         const xScale = scaleOf(xb);
-        const xe = evaluateChange(scaled, kpi, xb.curValue, xb.base, bandInput(xb, halfOf(w, memOf(String(w)), xScale)));
+        const xe = evaluateChange(scaled, kpi, xb.curValue, xb.base, bandInput(xb, halfOf(w, memOf(String(w)), xScale, upliftFactor(xb))));
         if (xe.value !== null && xe.baseline !== null) learn.extra.push([w, Math.abs(xe.value - xe.baseline), xScale]);
         const xo = xe.observation;
         if (!xo) continue;

@@ -31,7 +31,7 @@ export const seasonalRuleFields = {
       learn_on_calendar_days: z.boolean().default(true),
       time_of_day: positiveDurationMs.optional(),
       pending: z.enum(['learn', 'hold']).default('learn'),
-      scale: z.enum(['none', 'level']).default('none'),
+      scale: z.enum(['none', 'level', 'uplift']).default('none'),
     })
     .optional(),
   level_shift: z.strictObject({ adopt_after: positiveDurationMs }).optional(),
@@ -49,7 +49,7 @@ export const seasonalRuleFields = {
 type SeasonalInput = {
   window: number;
   baseline: { type: string; period?: number | undefined; periods?: number | undefined; min_periods?: number | undefined; days?: 'comparable' | 'all' | undefined };
-  band?: { quantile: number; k: number; span: number; min_history: number; clip?: number | undefined; learn_on_calendar_days: boolean; time_of_day?: number | undefined; pending: 'learn' | 'hold'; scale: 'none' | 'level' } | undefined;
+  band?: { quantile: number; k: number; span: number; min_history: number; clip?: number | undefined; learn_on_calendar_days: boolean; time_of_day?: number | undefined; pending: 'learn' | 'hold'; scale: 'none' | 'level' | 'uplift' } | undefined;
   level_shift?: { adopt_after: number } | undefined;
   short_window?: number | undefined;
   accumulate?: number | undefined;
@@ -105,7 +105,7 @@ export function normaliseSeasonal(r: SeasonalInput): { part: SeasonalPart; issue
             learnOnCalendarDays: r.band.learn_on_calendar_days,
             ...(r.band.time_of_day !== undefined ? { timeOfDayMs: r.band.time_of_day } : {}),
             pending: r.band.pending,
-            ...(r.band.scale === 'level' ? { scale: 'level' as const } : {}),
+            ...(r.band.scale !== 'none' ? { scale: r.band.scale } : {}),
           },
         }
       : {}),
