@@ -5,7 +5,7 @@
  */
 import { io } from 'socket.io-client';
 import type { LiveTick } from '@siyu-pulse/contracts/live';
-import { READ, cpuMicros, percentile, startBenchServer, type BenchServer } from './server.js';
+import { READ, cpuMicros, mainThreadCpuMicros, percentile, startBenchServer, type BenchServer } from './server.js';
 import { startLoad, type LoadTimes } from './loadgen.js';
 import { BATCH, batch, postBatch } from './batches.js';
 
@@ -20,6 +20,8 @@ interface Throughput {
   rate: number;
   /** Server CPU time (all its threads: DuckDB's, libuv's) per accepted event, µs. */
   cpuPerEvent: number;
+  /** The part of it on the main thread (the event loop), µs. */
+  mainPerEvent: number;
 }
 
 /**
@@ -33,11 +35,13 @@ async function throughput(server: BenchServer, ts?: LoadTimes, idPrefix = 'b'): 
   try {
     await load.ready;
     const cpuBefore = cpuMicros(server.pid);
+    const mainBefore = mainThreadCpuMicros(server.pid);
     load.go();
     const r = await load.done;
     const cpu = cpuMicros(server.pid) - cpuBefore;
+    const main = mainThreadCpuMicros(server.pid) - mainBefore;
     if (r.failed) throw new Error(`${r.failed} batches failed`);
-    return { accepted: r.accepted, rate: r.accepted / r.seconds, cpuPerEvent: cpu / r.accepted };
+    return { accepted: r.accepted, rate: r.accepted / r.seconds, cpuPerEvent: cpu / r.accepted, mainPerEvent: main / r.accepted };
   } finally {
     load.kill();
   }
@@ -176,6 +180,7 @@ export async function benchPipeline(): Promise<[string, string][]> {
       ['ingest: batch size / concurrency', `${BATCH} / ${CONCURRENCY} (load generator in its own process)`],
       ['ingest: throughput (journal on, fsync every 10 ms)', perSecond(t.rate)],
       ['ingest: server CPU per event', `${t.cpuPerEvent.toFixed(1)} µs (all server threads)`],
+      ['ingest: of which the main thread', `${t.mainPerEvent.toFixed(1)} µs (the rest: GC helpers, DuckDB, lmdb, libuv)`],
       ['JSON.parse of the same bodies (one core)', `${parseMicros.toFixed(2)} µs/event = ${perSecond(1e6 / parseMicros)}`],
       ['ingest: server CPU ÷ JSON.parse', `${(t.cpuPerEvent / parseMicros).toFixed(1)}×`],
       ['event → wall: background load', LATENCY_LOAD > 0 ? `${perSecond(background)} (asked ${perSecond(LATENCY_LOAD)})` : 'none'],

@@ -78,3 +78,13 @@ export function cpuMicros(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
+
+/**
+ * utime + stime of a process's main thread alone (the event loop: what a 202 and a tick wait
+ * for), in µs. The rest of cpuMicros is V8's helper threads (concurrent marking, scavenging),
+ * DuckDB's threads, lmdb's writer and libuv's pool (fdatasync).
+ */
+export function mainThreadCpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
