@@ -25,7 +25,9 @@ for (const kv of (process.env.BENCH_SERVER_ENV ?? '').split(',').filter(Boolean)
   env[k] = v;
 }
 // BENCH_PROF=<dir>: CPU profile of the server (node --cpu-prof), written when it stops.
-const server = await startBenchServer({ PULSE_HISTORY_DAYS: '400', ...env }, process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []);
+// BENCH_NODE_FLAGS="--flag …": more node flags for the server (experiments, e.g. V8's young generation size).
+const extraFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const server = await startBenchServer({ PULSE_HISTORY_DAYS: '400', ...env }, [...extraFlags, ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [])]);
 const rssMiB = () => {
   try {
     return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1] ?? 0) / 1024;

@@ -86,6 +86,43 @@ describe('Hll sketch', () => {
     expect(c.estimate()).toBe(fresh(c));
   });
 
+  it('writes a sparse sketch byte for byte as the format defines it (version 2: marker, header, sorted entries as varint gaps)', () => {
+    // The format written out plainly (what serialize did before it wrote into one buffer).
+    const reference = (entries: [number, number][], p: number) => {
+      const sorted = entries.map(([i, r]) => i * 64 + r).sort((a, b) => a - b);
+      const out: number[] = [];
+      let prev = 0;
+      for (const e of sorted) {
+        let gap = e - prev;
+        prev = e;
+        while (gap >= 0x80) {
+          out.push((gap & 0x7f) | 0x80);
+          gap = Math.floor(gap / 128);
+        }
+        out.push(gap);
+      }
+      const body = Buffer.alloc(8 + out.length);
+      body.writeUInt32LE(sorted.length, 4);
+      Buffer.from(out).copy(body, 8);
+      body[0] = 2;
+      body[1] = 0;
+      body[2] = p;
+      body[3] = 25;
+      return Buffer.concat([Buffer.of(0xff), body]);
+    };
+    for (const p of [14, 16]) {
+      for (const n of [0, 1, 2, 37, 500]) {
+        const h = new Hll(p);
+        for (const k of keys(n * 7, n * 8)) h.add(k);
+        // The highest sparse index too (the largest entry and gap).
+        if (n === 37) h.add((2 ** 25 - 1) * 64 + 49);
+        const entries = (h as unknown as { sparse: Map<number, number> }).sparse;
+        expect(entries, 'still sparse').toBeTruthy();
+        expect(h.serialize().equals(reference([...entries], p)), `p ${p}, ${n} members`).toBe(true);
+      }
+    }
+  });
+
   it('round-trips through the versioned binary form (sparse and dense) and refuses an unknown version', () => {
     for (const n of [0, 7, 1_400, 50_000]) {
       const h = sketchOf(0, n);

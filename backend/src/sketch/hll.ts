@@ -353,39 +353,53 @@ export class Hll {
   }
 
   serialize(): Buffer {
-    let body: Buffer;
-    if (this.sparse) {
-      const entries = [...this.sparse].map(([i, r]) => i * 64 + r).sort((a, b) => a - b);
-      const out: number[] = [];
-      let prev = 0;
-      for (const e of entries) {
-        let gap = e - prev;
-        prev = e;
-        while (gap >= 0x80) {
-          out.push((gap & 0x7f) | 0x80);
-          gap = Math.floor(gap / 128);
-        }
-        out.push(gap);
-      }
-      body = Buffer.alloc(8 + out.length);
-      body.writeUInt32LE(entries.length, 4);
-      Buffer.from(out).copy(body, 8);
-    } else {
-      const m = 1 << this.p;
-      body = Buffer.alloc(4 + m);
-      Buffer.from(this.dense!.buffer, this.dense!.byteOffset, m).copy(body, 4);
-    }
-    body[1] = this.sparse ? 0 : 1;
+    if (this.sparse) return this.serializeSparse(this.sparse);
+    const m = 1 << this.p;
+    const body = Buffer.alloc(4 + m);
+    Buffer.from(this.dense!.buffer, this.dense!.byteOffset, m).copy(body, 4);
+    body[1] = 1;
     body[2] = this.p;
     body[3] = SPARSE_P;
-    if (this.sparse) {
-      body[0] = HLL_RAW_FORMAT_VERSION;
-      return Buffer.concat([Buffer.of(RAW_MARKER), body]);
-    }
     body[0] = HLL_FORMAT_VERSION;
     // Level 1: 4–6× faster than zlib's default on 64 KiB of registers (1.6 vs 10 ms measured
     // at 50,000 members) for ~10 % more bytes; any level reads back the same.
     return deflateRawSync(body, { level: 1 });
+  }
+
+  /**
+   * A sparse sketch (format version 2, uncompressed): RAW_MARKER, then version, kind 0, p,
+   * SPARSE_P, the entry count (u32 LE) and the sorted entries (index × 64 + rank) as varint
+   * gaps. Written into one buffer from a sorted typed array: an import writes a sketch per
+   * minute, member set and channel, and the arrays of pairs, the sort callback and the
+   * buffer copies of a plainer version were a tenth of an import's main thread (h12imp6's
+   * note). hll.test.ts checks the bytes against that plainer version.
+   */
+  private serializeSparse(sparse: Map<number, number>): Buffer {
+    const entries = new Uint32Array(sparse.size);
+    let n = 0;
+    for (const [i, r] of sparse) entries[n++] = i * 64 + r; // < 2^31: index < 2^25, rank < 64
+    entries.sort();
+    // A gap takes at most 5 varint bytes (< 2^32).
+    const out = Buffer.allocUnsafe(9 + 5 * n);
+    out[0] = RAW_MARKER;
+    out[1] = HLL_RAW_FORMAT_VERSION;
+    out[2] = 0;
+    out[3] = this.p;
+    out[4] = SPARSE_P;
+    out.writeUInt32LE(n, 5);
+    let pos = 9;
+    let prev = 0;
+    for (let k = 0; k < n; k++) {
+      const e = entries[k]!;
+      let gap = e - prev;
+      prev = e;
+      while (gap >= 0x80) {
+        out[pos++] = (gap & 0x7f) | 0x80;
+        gap = Math.floor(gap / 128);
+      }
+      out[pos++] = gap;
+    }
+    return out.subarray(0, pos);
   }
 
   static deserialize(data: Buffer): Hll {
