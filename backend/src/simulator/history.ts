@@ -84,27 +84,33 @@ export function demoPlanLevel(plan: DemoHistoryPlan, timezone: string, calendar?
   return demoLevel({ seed: plan.seed, anchor: plan.to, timezone, calendar: calendar ?? calendarOf(plan.calendar, timezone) });
 }
 
+/** An event of the history: the ingest contract without an id (the import ledger counts each batch once). */
+export type HistoryEvent = Omit<RawEvent, 'id'>;
+
 /**
  * The simulator spends once a minute per channel whatever the traffic rate (10,080 events a
  * day). Spend is a sum, so one event per channel, campaign
  * and hour with the hour's total keeps every stored total (spend, ROAS) and the shapes at
- * hour level, with ~60× fewer rows to write and journal.
+ * hour level, with ~60× fewer rows to write and journal. Summed per batch (`from`: the
+ * batch's start; an hour that begins before it is stamped at it, so the sum stays in its batch).
  */
-function hourlySpend(events: RawEvent[]): RawEvent[] {
-  const out: RawEvent[] = [];
-  const spend = new Map<string, RawEvent>();
+function hourlySpend(events: HistoryEvent[], from: number): HistoryEvent[] {
+  const spend = new Map<string, HistoryEvent>();
+  let n = 0;
   for (const e of events) {
     if (e.type !== 'spend') {
-      out.push(e);
+      events[n++] = e; // in place: no second array of the batch
       continue;
     }
-    const hour = Math.floor(e.ts / HOUR) * HOUR;
+    const hour = Math.max(from, Math.floor(e.ts / HOUR) * HOUR);
     const key = `${hour}\u0000${e.channel}\u0000${e.campaign ?? ''}\u0000${e.community ?? ''}`;
     const sum = spend.get(key);
     if (sum) sum.amount = (sum.amount ?? 0) + (e.amount ?? 0);
     else spend.set(key, { ...e, ts: hour });
   }
-  return [...out, ...spend.values()];
+  events.length = n;
+  for (const e of spend.values()) events.push(e);
+  return events;
 }
 
 export interface FillResult {
@@ -178,11 +184,25 @@ export async function generateDemoDaySliced(plan: DemoHistoryPlan, days: readonl
 }
 
 /**
+ * The events of [from, to) from a day's simulator (continuing where its last call ended),
+ * without ids, a simulated minute per call with turns for the event loop when `pause` says.
+ */
+async function generateWindow(sim: Simulator, from: number, to: number, pause: Pause): Promise<HistoryEvent[]> {
+  const out: HistoryEvent[] = [];
+  for (let a = from; a < to; a += MINUTE) {
+    sim.generateInto(a, Math.min(to, a + MINUTE), out, false);
+    const p = pause();
+    if (p) await p;
+  }
+  return out;
+}
+
+/**
  * Feeds the plan's history through `imports`, day by day in demoFillOrder, each day in
  * batches of demoBatchMs (seq = the batch's place in time, so the ledger is order-free).
  * Stops between batches when `stopped()` says so (a later start resumes).
  */
-export async function fillDemoHistory(o: { imports: ImportService; dataDir: string; plan: DemoHistoryPlan; timezone: string; logger: Logger; stopped: () => boolean; onDay?: (dayStart: number) => void; onProgress?: (daysDone: number, daysTotal: number) => void }): Promise<FillResult> {
+export async function fillDemoHistory(o: { imports: ImportService; dataDir: string; plan: DemoHistoryPlan; timezone: string; logger: Logger; stopped: () => boolean; onDay?: (dayStart: number) => void; onProgress?: (daysDone: number, daysTotal: number, day?: number) => void }): Promise<FillResult> {
   const { plan } = o;
   const started = performance.now();
   writeJsonAtomic(path.join(o.dataDir, DEMO_HISTORY_FILE), plan);
@@ -207,27 +227,50 @@ export async function fillDemoHistory(o: { imports: ImportService; dataDir: stri
     const seqs = Array.from({ length: Math.ceil((to - from) / batchMs) }, (_, k) => index * perDay + k);
     if (seqs.every((seq) => o.imports.ledger.isDone(importId, seq))) {
       result.alreadyDone += seqs.length;
-      o.onProgress?.(++daysDone, days.length);
+      o.onProgress?.(++daysDone, days.length, from);
       continue;
     }
-    const events = hourlySpend(await generateDemoDaySliced(plan, days, index, o.timezone, slicer(SLICE_MS, 1)));
-    const byBatch = seqs.map(() => [] as RawEvent[]);
-    for (const e of events) byBatch[Math.min(seqs.length - 1, Math.floor((e.ts - from) / batchMs))]!.push(e);
+    // Batch by batch on the day's simulator (the same events as the whole day at once, split
+    // at the batch bounds): only two batches are held at a time, not the day (~190,000 events
+    // at the demo rate, whose copies kept the collector's 256 MiB heap busy collecting), and
+    // the next batch is generated while the store writes this one (the thread waits there).
+    const { sim } = demoDay(plan, days, index, o.timezone);
+    const pause = slicer(SLICE_MS, 1);
+    const windowOf = (k: number) => generateWindow(sim, from + k * batchMs, k + 1 < seqs.length ? from + (k + 1) * batchMs : to, pause);
+    let next: Promise<HistoryEvent[]> | undefined = windowOf(0);
+    // Two batches in flight: one aggregating while the store writes the one before (the
+    // import serialises the writes); held as a settled result so a failure is not unhandled.
+    let applying: Promise<unknown> | undefined;
+    let failed: { err: unknown } | undefined;
     for (let k = 0; k < seqs.length; k++) {
-      if (o.stopped()) break;
+      const events: HistoryEvent[] = await next!;
+      // Generation continues in order (a skipped batch is generated too: the day's flows run through it).
+      next = k + 1 < seqs.length ? windowOf(k + 1) : undefined;
+      if (o.stopped() || failed) break;
       if (o.imports.ledger.isDone(importId, seqs[k]!)) {
         result.alreadyDone++;
         continue;
       }
-      // No ids: the import ledger counts each batch once; ids would only fill the id ledger.
-      const r = await o.imports.apply(importId, seqs[k]!, byBatch[k]!.map(({ id: _id, ...e }) => e));
-      result.events += r.accepted;
-      result.batches++;
+      const batch = o.imports.apply(importId, seqs[k]!, hourlySpend(events, from + k * batchMs)).then(
+        (r) => {
+          result.events += r.accepted;
+          result.batches++;
+        },
+        (err: unknown) => {
+          failed ??= { err };
+        },
+      );
+      await applying;
+      applying = batch;
     }
+    await applying;
+    // A generation started for a batch not sent (stopped): let it end, unobserved.
+    await next;
+    if (failed) throw failed.err;
     if (o.stopped()) break;
     if (index === yesterday) result.yesterdaySeconds = (performance.now() - started) / 1000;
     o.onDay?.(from);
-    o.onProgress?.(++daysDone, days.length);
+    o.onProgress?.(++daysDone, days.length, from);
   }
   if (!o.stopped() && result.batches > 0) await o.imports.finish();
   result.seconds = (performance.now() - started) / 1000;

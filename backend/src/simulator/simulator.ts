@@ -151,6 +151,8 @@ export class Simulator {
   /** Salt of the per-member keep / copy decision of active_members swings. */
   private readonly memberSalt: number;
   private counter = 0;
+  /** Whether emitted events carry ids (generateInto). */
+  private ids = true;
   private timer: ReturnType<typeof setInterval> | undefined;
   /** End of the last generated window: where the timer continues. */
   private cursor: number | undefined;
@@ -283,11 +285,22 @@ export class Simulator {
    * a skipped gap are dropped). Deterministic for a seed and a sequence of calls.
    */
   generate(from: number, to: number): RawEvent[] {
+    const out: RawEvent[] = [];
+    this.generateInto(from, to, out, true);
+    return out;
+  }
+
+  /**
+   * generate(), appending to `out`; `ids: false` leaves the ids out (the demo history: its
+   * import ledger counts each batch once, so ids were built only to be dropped). The events
+   * are otherwise the same, and so is the simulator's state after the call.
+   */
+  generateInto(from: number, to: number, out: Omit<RawEvent, 'id'>[], ids: boolean): void {
     // Integer ms: ts ∈ [ceil(from), ceil(to)) is within [from, to).
     from = Math.ceil(from);
     to = Math.ceil(to);
-    const out: RawEvent[] = [];
-    if (!(to > from)) return out;
+    if (!(to > from)) return;
+    this.ids = ids;
     this.swings.forgetBefore(from);
     this.pending.dropBefore(from);
     for (let cell = Math.floor(from / CELL_MS) * CELL_MS; cell < to; cell += CELL_MS) {
@@ -299,7 +312,6 @@ export class Simulator {
       for (let flow = this.pending.popBefore(b); flow; flow = this.pending.popBefore(b)) this.step(flow, out);
     }
     this.cursor = to;
-    return out;
   }
 
   /** Poisson arrivals of one root kind over [a, b) by the time-change method. Swings never change it. */
@@ -417,7 +429,7 @@ export class Simulator {
    * drawn right after the event it follows, each decision when its event is due; the draw
    * order is fixed per flow, so runs with and without a swing stay aligned.
    */
-  private step(f: Flow, out: RawEvent[]): void {
+  private step(f: Flow, out: Omit<RawEvent, 'id'>[]): void {
     const gen = this.flowRng;
     gen.reseed(f.rng);
     const rng = gen.next;
@@ -529,9 +541,11 @@ export class Simulator {
     return this.swings.size > 0 ? this.swings.factor(kpi, channel, t) : 1;
   }
 
-  private emit(f: Flow, out: RawEvent[], amount?: number, durationMs?: number): void {
+  private emit(f: Flow, out: Omit<RawEvent, 'id'>[], amount?: number, durationMs?: number): void {
     // Ids are assigned in emission order, so they count up with time.
-    const e: RawEvent = { id: this.idPrefix + String(this.counter++), type: f.type, ts: f.ts, channel: f.channel, source: SOURCE };
+    const e: Omit<RawEvent, 'id'> & { id?: string } = this.ids
+      ? { id: this.idPrefix + String(this.counter++), type: f.type, ts: f.ts, channel: f.channel, source: SOURCE }
+      : { type: f.type, ts: f.ts, channel: f.channel, source: SOURCE };
     if (f.member !== undefined) e.member = f.member;
     if (f.community !== undefined) e.community = f.community;
     if (f.campaign !== undefined) e.campaign = f.campaign;
