@@ -616,23 +616,11 @@ export async function startPulse(configured: Config, logger: Logger = createLogg
   }
   // The wall is live now; the history fills behind it (not awaited).
   let historyStopped = false;
-  /** Days of the plan in the store (this run's and an earlier run's), and whether last week's report was remade from them. */
-  const filledDays = new Set<number>();
-  let lastWeekReported = false;
   const historyFill: Promise<FillResult | null> = historyPlan
     ? fillDemoHistory({
         imports, dataDir: config.dataDir, plan: historyPlan, timezone: config.timezone, logger, stopped: () => historyStopped,
-        onProgress: (daysDone, daysTotal, day) => {
+        onProgress: (daysDone, daysTotal) => {
           demoFill = daysDone < daysTotal ? { daysDone, daysTotal, startedAt: demoFill?.startedAt ?? Date.now() } : null;
-          // Last week's report as soon as last week is in (newest first: ~9 of 31 days), not
-          // only when the whole month is (again then, with the week before it to compare with).
-          if (day === undefined || lastWeekReported || daysDone >= daysTotal) return;
-          filledDays.add(day);
-          const week = lastCompleteWeek(Date.now(), config.timezone);
-          for (let d = Math.max(week.from, dayStart(historyPlan.from, config.timezone)); d < week.to; d = dayStart(d + DAY + HOUR, config.timezone)) if (!filledDays.has(d)) return;
-          lastWeekReported = true;
-          logger.info({ daysDone, daysTotal }, "demo: last week's history is in; its weekly report is made now (again when the fill is done)");
-          void reportService.generate(week, { trigger: 'manual', notify: false }).catch((err: unknown) => logger.error({ err }, 'demo: weekly report during the history fill failed'));
         },
         onDay: (day) => {
           logger.info({ day: new Date(day).toISOString(), seconds: Math.round((Date.now() - startedAt) / 100) / 10 }, 'demo: a day of history is in (演示数据)');

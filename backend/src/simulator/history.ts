@@ -238,35 +238,21 @@ export async function fillDemoHistory(o: { imports: ImportService; dataDir: stri
     const pause = slicer(SLICE_MS, 1);
     const windowOf = (k: number) => generateWindow(sim, from + k * batchMs, k + 1 < seqs.length ? from + (k + 1) * batchMs : to, pause);
     let next: Promise<HistoryEvent[]> | undefined = windowOf(0);
-    // Two batches in flight: one aggregating while the store writes the one before (the
-    // import serialises the writes); held as a settled result so a failure is not unhandled.
-    let applying: Promise<unknown> | undefined;
-    let failed: { err: unknown } | undefined;
     for (let k = 0; k < seqs.length; k++) {
       const events: HistoryEvent[] = await next!;
       // Generation continues in order (a skipped batch is generated too: the day's flows run through it).
       next = k + 1 < seqs.length ? windowOf(k + 1) : undefined;
-      if (o.stopped() || failed) break;
+      if (o.stopped()) break;
       if (o.imports.ledger.isDone(importId, seqs[k]!)) {
         result.alreadyDone++;
         continue;
       }
-      const batch = o.imports.apply(importId, seqs[k]!, hourlySpend(events, from + k * batchMs)).then(
-        (r) => {
-          result.events += r.accepted;
-          result.batches++;
-        },
-        (err: unknown) => {
-          failed ??= { err };
-        },
-      );
-      await applying;
-      applying = batch;
+      const r = await o.imports.apply(importId, seqs[k]!, hourlySpend(events, from + k * batchMs));
+      result.events += r.accepted;
+      result.batches++;
     }
-    await applying;
     // A generation started for a batch not sent (stopped): let it end, unobserved.
     await next;
-    if (failed) throw failed.err;
     if (o.stopped()) break;
     if (index === yesterday) result.yesterdaySeconds = (performance.now() - started) / 1000;
     o.onDay?.(from);
