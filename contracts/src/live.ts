@@ -90,11 +90,6 @@ export interface DemoHistoryAnswer {
   fill: DemoHistoryFill | null;
 }
 
-/** The label the pages show while the fill runs, e.g. `演示历史填充中 11/31 天`. */
-export function demoHistoryLabel(fill: DemoHistoryFill, lang: 'zh' | 'en' = 'zh'): string {
-  return lang === 'en' ? `Demo history filling ${fill.daysDone}/${fill.daysTotal} days` : `演示历史填充中 ${fill.daysDone}/${fill.daysTotal} 天`;
-}
-
 export interface LiveSnapshot extends LiveTick {
   demo: boolean;
   timezone: string;
