@@ -407,7 +407,7 @@ describe('aggregated import path', () => {
 
   it('import batches run at the import checkpoint threshold; once they stop, the live threshold is back', async () => {
     // A tiny import threshold makes every import commit checkpoint (an empty WAL after it),
-    // which the live threshold (DuckDB's 16MB) does not: the WAL file shows which one is set.
+    // which the live threshold (LIVE_CHECKPOINT_THRESHOLD, 4MB) does not: the WAL file shows which one is set.
     const file = path.join(dir, 'thresholds.duckdb');
     const store = createDuckDbStore({ file, importCheckpointThreshold: '1KB', importIdleMs: 200 });
     await store.init();

@@ -72,7 +72,7 @@ export interface DuckDbStoreOptions {
   file: string;
   /** DuckDB memory_limit, e.g. '512MB' (PULSE_DUCKDB_MEMORY_LIMIT). */
   memoryLimit?: string;
-  /** DuckDB checkpoint_threshold (WAL size that triggers a checkpoint); DuckDB's default (16MB) unless set. */
+  /** DuckDB checkpoint_threshold (WAL size that triggers a checkpoint); LIVE_CHECKPOINT_THRESHOLD unless set. */
   checkpointThreshold?: string;
   /** Day rollups' alignment (store/rollups.ts); Asia/Shanghai's midnight by default. */
   rollups?: RollupOptions;
@@ -96,6 +96,14 @@ export interface DuckDbStoreOptions {
  * configured threshold (its committed rows stay in memory until a checkpoint: the memory bench).
  */
 export const IMPORT_CHECKPOINT_THRESHOLD = '64MB';
+/**
+ * The WAL size between checkpoints for live ingest. Committed rows stay in memory until a
+ * checkpoint (IN_MEMORY_TABLE), and the 10 s sketch flush rewrites dense sketches of tens of KB
+ * each: at DuckDB's 16MB default that held 30–70 MiB between checkpoints. Measured with the
+ * memory bench (10 M members, idle box, lead10 note): peak RSS 398 → 375 MiB, RSS after 398 →
+ * 352, ingest rate unchanged (50.9k / 49.0k → 53.5k / 47.5k ev/s first / last million).
+ */
+export const LIVE_CHECKPOINT_THRESHOLD = '4MB';
 /** The import threshold is dropped once no import batch came for this long (ms). */
 const IMPORT_IDLE_MS = 5_000;
 
@@ -248,7 +256,7 @@ export function createDuckDbStore(opts: DuckDbStoreOptions): MetricStore {
     try {
       instance = await DuckDBInstance.create(opts.file, {
         memory_limit: opts.memoryLimit ?? DEFAULT_DUCKDB_MEMORY_LIMIT,
-        ...(opts.checkpointThreshold ? { checkpoint_threshold: opts.checkpointThreshold } : {}),
+        checkpoint_threshold: opts.checkpointThreshold ?? LIVE_CHECKPOINT_THRESHOLD,
       });
       c = await instance.connect();
       for (const table of Object.values(TABLE)) {
