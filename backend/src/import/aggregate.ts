@@ -197,26 +197,15 @@ export async function aggregateHistory(
   // One sketch query per member set × granularity, over the batch's range of periods.
   const ranges = new Map<string, { set: MemberSetId; granularity: Granularity; from: number; to: number }>();
   for (const p of periods.values()) {
-    const k = `${p.set}${SEP}${p.granularity}`;
-    const r = ranges.get(k);
     const end = p.start + GRANULARITIES[p.granularity];
-    if (!r) ranges.set(k, { set: p.set, granularity: p.granularity, from: p.start, to: end });
-    else {
-      r.from = Math.min(r.from, p.start);
-      r.to = Math.max(r.to, end);
-    }
+    widen(ranges, `${p.set}${SEP}${p.granularity}`, p.start, end, () => ({ set: p.set, granularity: p.granularity, from: p.start, to: end }));
   }
   const periodList = [...periods.values()].map((p) => ({ set: p.set, granularity: p.granularity, start: p.start }));
   const groupList = allGroupPeriods.map((p) => ({ granularity: p.granularity, start: p.start, community: p.community }));
   const groupRanges = new Map<GroupGranularity, { granularity: GroupGranularity; from: number; to: number }>();
   for (const p of groupList) {
-    const r = groupRanges.get(p.granularity);
     const end = p.start + GRANULARITIES[p.granularity];
-    if (!r) groupRanges.set(p.granularity, { granularity: p.granularity, from: p.start, to: end });
-    else {
-      r.from = Math.min(r.from, p.start);
-      r.to = Math.max(r.to, end);
-    }
+    widen(groupRanges, p.granularity, p.start, end, () => ({ granularity: p.granularity, from: p.start, to: end }));
   }
   return {
     importId: mark.importId,
@@ -284,4 +273,14 @@ export async function aggregateHistory(
       return { sketches, distinct };
     },
   };
+}
+
+/** Widens the range kept under `key` to hold [start, end), or keeps the one `make` gives for a new key. */
+function widen<K, R extends { from: number; to: number }>(ranges: Map<K, R>, key: K, start: number, end: number, make: () => R): void {
+  const r = ranges.get(key);
+  if (!r) ranges.set(key, make());
+  else {
+    r.from = Math.min(r.from, start);
+    r.to = Math.max(r.to, end);
+  }
 }

@@ -81,6 +81,18 @@ export interface NormalizedCounterRow {
 }
 
 /**
+ * A row's counter: its index in COUNTERS, after checking the name is the catalogue's and the
+ * value a non-negative safe integer (throws with the row and counter named). A plain function,
+ * no closure per value: bulk writes check millions.
+ */
+function counterSlot(name: string, value: unknown, i: number): number {
+  const k = COUNTER_INDEX.get(name);
+  if (k === undefined) checkCounterName(name);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) checkInt(value, `row ${i}: counter ${name}`, 0);
+  return k!;
+}
+
+/**
  * Checks the whole batch and returns one row per (ts, tags), the last one winning (as in
  * InfluxDB, where a later point with the same series and time overwrites the earlier one).
  */
@@ -94,12 +106,7 @@ export function normalizeCounterRows(rows: readonly CounterRow[]): NormalizedCou
     const values = new Array<number>(COUNTERS.length).fill(0);
     for (const name in counters) {
       if (!Object.hasOwn(counters, name)) continue;
-      const k = COUNTER_INDEX.get(name);
-      if (k === undefined) checkCounterName(name);
-      const value = counters[name];
-      // Fast path without a closure per value (bulk writes check millions).
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) checkInt(value, `row ${i}: counter ${name}`, 0);
-      values[k!] = value as number;
+      values[counterSlot(name, counters[name], i)] = counters[name] as number;
     }
     const rollup = row.rollup;
     if (rollup !== undefined) {
@@ -155,11 +162,9 @@ export function normalizeSparseCounterRows(rows: readonly CounterRow[]): SparseC
     const slots: number[] = [];
     for (const name in counters) {
       if (!Object.hasOwn(counters, name)) continue;
-      const k = COUNTER_INDEX.get(name);
-      if (k === undefined) checkCounterName(name);
-      const value = counters[name];
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) checkInt(value, `row ${i}: counter ${name}`, 0);
-      if (value !== 0) slots.push(k!, value as number);
+      const value = counters[name] as number;
+      const k = counterSlot(name, value, i);
+      if (value !== 0) slots.push(k, value);
     }
     let byChannel = at.get(ts);
     if (!byChannel) at.set(ts, (byChannel = new Map()));
